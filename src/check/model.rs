@@ -1,0 +1,283 @@
+//! The checked model: what a book means, with every name resolved to an index and every quantity
+//! converted to its dimension's base unit. Built by the checker, consumed by evaluation and (later)
+//! compilation; it still carries spans so rejections can cite the rule's source line.
+
+use super::units::{Dimension, UnitTable};
+use crate::date::Date;
+use crate::syntax::ast::{RoundMode, Span, TierMode};
+use rust_decimal::Decimal;
+
+/// A resolved rate: `amount unit` per `per_base` base units of the product's measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateDef {
+    pub amount: Decimal,
+    /// The charge unit (`credit`, `USD`).
+    pub unit: String,
+    /// The N in `/ N unit`, as written.
+    pub per: Decimal,
+    /// The unit after the slash, as written.
+    pub per_unit: String,
+    /// `per` converted to base units of the measured dimension (`/ 5 minute` -> 300).
+    pub per_base: Decimal,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionDef {
+    pub name: String,
+    /// Values in declared order, lowest first (limits compare by this order).
+    pub values: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// One value index per product dimension, in the product's `dims` order.
+    pub key: Vec<usize>,
+    /// `None` for `not offered`.
+    pub rate: Option<RateDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TierDef {
+    pub from: Decimal,
+    pub to: Option<Decimal>,
+    pub rate: RateDef,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pricing {
+    Single(RateDef),
+    Matrix(Vec<Cell>),
+    Tiered {
+        mode: TierMode,
+        tiers: Vec<TierDef>,
+    },
+    /// A fixed charge per usage event.
+    Flat {
+        amount: Decimal,
+        unit: String,
+        per: Option<String>,
+        span: Span,
+    },
+    Free {
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rounding {
+    pub mode: RoundMode,
+    /// Step in base units of the measure.
+    pub step: Decimal,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    pub base: Decimal,
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductDef {
+    pub slug: String,
+    pub display: String,
+    pub measure: Dimension,
+    pub pricing: Pricing,
+    pub rounding: Option<Rounding>,
+    pub min: Option<Bound>,
+    pub max: Option<Bound>,
+    pub outside_wallet: bool,
+    /// Indexes into [`Model::dimensions`].
+    pub dims: Vec<usize>,
+    pub span: Span,
+}
+
+impl ProductDef {
+    /// The unit charges are in (every rate of a product shares it; the checker enforces that).
+    pub fn charge_unit(&self) -> Option<&str> {
+        match &self.pricing {
+            Pricing::Single(r) => Some(&r.unit),
+            Pricing::Matrix(cells) => cells
+                .iter()
+                .find_map(|c| c.rate.as_ref())
+                .map(|r| r.unit.as_str()),
+            Pricing::Tiered { tiers, .. } => tiers.first().map(|t| t.rate.unit.as_str()),
+            Pricing::Flat { unit, .. } => Some(unit),
+            Pricing::Free { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanPrice {
+    Custom,
+    Unpublished,
+    /// Money per period (`months` billing months; 0 for a one-off price).
+    Amount {
+        amount: Decimal,
+        currency: String,
+        months: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantCadence {
+    Once,
+    /// Every `n` months.
+    EveryMonths(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantExpiry {
+    Never,
+    CycleEnd,
+    ContractEnd,
+    AfterMonths(u32),
+    AfterDays(u32),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrantDef {
+    pub amount: Decimal,
+    pub unit: String,
+    pub cadence: GrantCadence,
+    pub expiry: GrantExpiry,
+    pub priority: u32,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimitKind {
+    /// At most this many base units of the measured dimension per usage event.
+    PerEvent { dimension: Dimension, max: Decimal },
+    /// At most this value of an ordered dimension.
+    DimensionMax { dimension: usize, max: usize },
+    /// At most this many events (or base units, for a quantity) per window.
+    Window {
+        max: Decimal,
+        dimension: Option<Dimension>,
+        window: String,
+    },
+    /// Declared but not enforced by rating (concurrency, input sizes): shown, carried along.
+    Informational,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitDef {
+    pub name: String,
+    /// The value as written, for messages.
+    pub value_text: String,
+    pub kind: LimitKind,
+    /// Products the limit applies to; empty means all.
+    pub scope: Vec<usize>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmptyRuleDef {
+    Reject,
+    Overage(Option<RateDef>),
+    AutoRecharge,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommitDef {
+    pub amount: Decimal,
+    pub currency: String,
+    pub months: u32,
+    pub included: Option<(Decimal, String)>,
+    pub contract_rate: Option<RateDef>,
+    pub overage: Option<RateDef>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanDef {
+    pub slug: String,
+    pub display: String,
+    pub based_on: Option<String>,
+    pub price: PlanPrice,
+    pub price_span: Span,
+    pub billing: Vec<String>,
+    pub grants: Vec<GrantDef>,
+    pub packs_allowed: bool,
+    /// Whether each product (by index) is available on this plan.
+    pub available: Vec<bool>,
+    pub limits: Vec<LimitDef>,
+    pub features: Vec<(String, String)>,
+    pub when_empty: EmptyRuleDef,
+    pub when_empty_span: Span,
+    pub commit: Option<CommitDef>,
+    /// Plan-specific rates: product index -> rate.
+    pub overrides: Vec<(usize, RateDef)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackDef {
+    pub slug: String,
+    pub display: String,
+    pub price: PlanPrice,
+    pub grants: Vec<GrantDef>,
+    /// Plans (by index) that may buy the pack.
+    pub plans: Vec<usize>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RechargeDef {
+    pub below: Option<(Decimal, String)>,
+    pub refill_to: Option<(Decimal, String)>,
+    pub cap: Option<(Decimal, String)>,
+    pub minimums: Vec<(crate::syntax::ast::RechargeField, Decimal, String)>,
+    /// Money per `per` wallet units, when published.
+    pub price: Option<(Decimal, String, Decimal, String)>,
+    pub span: Span,
+}
+
+/// A checked book.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub vendor: String,
+    pub version: String,
+    pub effective: Date,
+    pub currency: String,
+    /// A contract file (`contract ...`) rather than a public book.
+    pub is_contract: bool,
+    pub units: UnitTable,
+    pub dimensions: Vec<DimensionDef>,
+    pub products: Vec<ProductDef>,
+    pub plans: Vec<PlanDef>,
+    pub packs: Vec<PackDef>,
+    /// Periods of grants an annual subscription receives at purchase.
+    pub annual_front_load: Option<u32>,
+    pub recharge: Option<RechargeDef>,
+    pub floor: Option<RateDef>,
+}
+
+impl PartialEq for UnitTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.units == other.units
+    }
+}
+
+impl Model {
+    pub fn product_index(&self, slug: &str) -> Option<usize> {
+        self.products.iter().position(|p| p.slug == slug)
+    }
+    pub fn plan_index(&self, slug: &str) -> Option<usize> {
+        self.plans.iter().position(|p| p.slug == slug)
+    }
+    pub fn pack_index(&self, slug: &str) -> Option<usize> {
+        self.packs.iter().position(|p| p.slug == slug)
+    }
+    /// Base units per one `unit`, if the unit is known.
+    pub fn factor(&self, unit: &str) -> Option<Decimal> {
+        self.units.get(unit).map(|u| u.factor)
+    }
+    pub fn dimension_of(&self, unit: &str) -> Option<&Dimension> {
+        self.units.get(unit).map(|u| &u.dimension)
+    }
+}

@@ -1,0 +1,32 @@
+//! pricebook: a compiler for a declarative pricing language.
+//!
+//! The pipeline runs one way, one module per stage:
+//! [`syntax`] (text -> AST with spans) -> [`check`] (AST -> checked [`check::model::Model`] and
+//! diagnostics) -> [`eval`] (quotes, capacities, worked examples). [`fmt`] prints an AST back in
+//! canonical layout. Diagnostics are plain values ([`diagnostic`]), collected by every stage and
+//! rendered in one place.
+//!
+//! ```
+//! let checked = pricebook::check::check_source(r#"
+//! pricebook acme version "1" effective 2026-01-01 currency USD
+//! unit credit
+//! product "Render" as render { measure time  rate 2 credit / second }
+//! plan "Pro" as pro {
+//!   price 20 USD / month
+//!   grant 1000 credit every month, expires at cycle end
+//! }
+//! "#);
+//! let model = checked.model.expect("a clean book");
+//! let q = pricebook::eval::quote(&model, Some(0), 0, &[], 90.into()).expect("priced");
+//! assert_eq!(q.charge.to_string(), "180");
+//! assert_eq!(q.money.map(|(m, _)| m.to_string()).as_deref(), Some("3.60"));
+//! ```
+
+pub mod check;
+#[cfg(feature = "cli")]
+pub mod cli;
+pub mod date;
+pub mod diagnostic;
+pub mod eval;
+pub mod fmt;
+pub mod syntax;

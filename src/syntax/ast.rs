@@ -1,0 +1,478 @@
+//! The abstract syntax tree: an owned, spanned mirror of a pricebook file.
+//!
+//! Blocks keep their statements in source order (rather than folding them into fields) so the
+//! checker can point at a duplicated statement and the formatter can keep comments in place.
+//! Spans are excluded from equality: two trees that differ only in layout compare equal, which is
+//! what the `parse(fmt(x)) == parse(x)` round trip relies on.
+
+use rust_decimal::Decimal;
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+    /// The span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// A node with its source span. Equality ignores the span.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.node == other.node
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.node
+    }
+}
+
+/// A name: a slug, a unit, a dimension.
+pub type Name = Spanned<String>;
+
+/// A decimal literal as written.
+pub type Number = Spanned<Decimal>;
+
+/// `20 minute`, `5400 credit`, `30 USD`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub value: Number,
+    pub unit: Name,
+}
+
+/// `7 credit / second`, `15 credit / 1000 character`, `1 api_credit / 5 minute`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rate {
+    pub amount: Quantity,
+    /// The N in `/ N unit`; `None` when written without one (meaning 1).
+    pub per: Option<Number>,
+    pub per_unit: Name,
+}
+
+/// `30 USD / month`, `100 USD`, `100 USD / 16000 credit`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceExpr {
+    pub amount: Quantity,
+    pub per: Option<(Option<Number>, Name)>,
+}
+
+/// A whole file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Book {
+    pub items: Vec<Spanned<Item>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Header(Header),
+    Contract(ContractHeader),
+    Unit(UnitDecl),
+    Dimension(DimensionDecl),
+    Product(Product),
+    Plan(Plan),
+    Pack(Pack),
+    Billing(BillingBlock),
+    Recharge(RechargeBlock),
+    Floor(Rate),
+    Allow(Allow),
+    Test(TestBlock),
+    /// Text the parser could not read; a syntax diagnostic was reported for it.
+    Error(String),
+}
+
+/// `pricebook hedra version "2026-06" effective 2026-06-04 currency USD`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    pub vendor: Name,
+    pub version: Spanned<String>,
+    pub effective: Spanned<String>,
+    pub currency: Name,
+}
+
+/// `contract "Acme" as acme for heygen version "enterprise" effective 2026-01-01`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContractHeader {
+    pub display: Spanned<String>,
+    pub slug: Name,
+    pub vendor: Name,
+    pub version: Option<Spanned<String>>,
+    pub effective: Spanned<String>,
+}
+
+/// `unit credit` or `unit credit = 60 credit_second`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitDecl {
+    pub name: Name,
+    pub equals: Option<Quantity>,
+}
+
+/// `dimension resolution { 540p, 720p, 1080p, 4K }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimensionDecl {
+    pub name: Name,
+    pub values: Vec<Spanned<String>>,
+}
+
+/// `allow unused-product "reason"`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allow {
+    pub code: Name,
+    pub reason: Spanned<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Product {
+    pub display: Spanned<String>,
+    pub slug: Name,
+    pub body: Vec<Spanned<ProductStmt>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProductStmt {
+    Measure(Name),
+    /// `rate 7 credit / second` (no key) or `rate 1080p, 30 fps = 0.10 USD / minute`.
+    Rate {
+        key: Vec<Spanned<String>>,
+        rate: Option<Rate>,
+    },
+    Tiers {
+        mode: TierMode,
+        tiers: Vec<Spanned<Tier>>,
+    },
+    /// `flat 7 USD per video`: a fixed charge per usage event.
+    Flat {
+        amount: Quantity,
+        per: Option<Name>,
+    },
+    Free,
+    Round {
+        mode: RoundMode,
+        to: Quantity,
+    },
+    Prorate,
+    Min(Quantity),
+    Max(Quantity),
+    OutsideWallet,
+    Dims(Vec<Name>),
+    Allow(Allow),
+    Error(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TierMode {
+    Graduated,
+    Volume,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoundMode {
+    Up,
+    Down,
+    Nearest,
+}
+
+/// `0 second .. 1000 second : 0.01 USD / second`; an open upper bound is `None`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tier {
+    pub from: Quantity,
+    pub to: Option<Quantity>,
+    pub rate: Rate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub display: Spanned<String>,
+    pub slug: Name,
+    pub based_on: Option<Name>,
+    pub body: Vec<Spanned<PlanStmt>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Price {
+    Custom,
+    Unpublished,
+    Amount(PriceExpr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cadence {
+    Once,
+    Every(Name),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expiry {
+    Never,
+    CycleEnd,
+    ContractEnd,
+    After(Quantity),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    pub amount: Quantity,
+    pub cadence: Option<Spanned<Cadence>>,
+    pub expiry: Vec<Spanned<Expiry>>,
+    pub priority: Vec<Number>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimitValue {
+    Quantity(Quantity),
+    Number(Number),
+    DimValue(Spanned<String>),
+}
+
+/// `limit video length <= 5 minute on video-generate`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    pub name: Vec<Name>,
+    pub value: Spanned<LimitValue>,
+    pub window: Option<Name>,
+    pub scope: Vec<Name>,
+}
+
+impl Limit {
+    /// The limit's name as written, words joined by spaces.
+    pub fn display_name(&self) -> String {
+        self.name
+            .iter()
+            .map(|n| n.node.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureValue {
+    Quantity(Quantity),
+    Number(Number),
+    Text(String),
+    Word(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum EmptyRule {
+    Reject,
+    Overage(Option<Rate>),
+    AutoRecharge,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanStmt {
+    Price {
+        price: Spanned<Price>,
+        minimum: Option<PriceExpr>,
+    },
+    Billing(Vec<Name>),
+    Grant(Grant),
+    Packs(bool),
+    Products(Option<Vec<Name>>),
+    Deny(Vec<Name>),
+    Limit(Limit),
+    Feature {
+        name: Name,
+        value: Spanned<FeatureValue>,
+    },
+    WhenEmpty(Spanned<EmptyRule>),
+    Commit {
+        amount: Quantity,
+        per: Name,
+    },
+    Includes {
+        amount: Quantity,
+        at: Option<Rate>,
+    },
+    Overage(Rate),
+    RateOverride {
+        product: Name,
+        rate: Rate,
+    },
+    Allow(Allow),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pack {
+    pub display: Spanned<String>,
+    pub slug: Name,
+    pub body: Vec<Spanned<PackStmt>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PackStmt {
+    Price {
+        price: Spanned<Price>,
+        minimum: Option<PriceExpr>,
+    },
+    Grant(Grant),
+    For(Vec<Name>),
+    Allow(Allow),
+    Error(String),
+}
+
+/// `billing annual { front-load 12 month }`
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillingBlock {
+    pub period: Name,
+    pub body: Vec<Spanned<BillingStmt>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BillingStmt {
+    FrontLoad(Quantity),
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RechargeBlock {
+    pub body: Vec<Spanned<RechargeStmt>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RechargeField {
+    Below,
+    Refill,
+    Cap,
+}
+
+// Statements are built once per line of source; boxing would cost more than the padding.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum RechargeStmt {
+    Below(Quantity),
+    RefillTo(Quantity),
+    Cap {
+        amount: Quantity,
+        per: Option<Name>,
+    },
+    Minimum {
+        field: RechargeField,
+        amount: Quantity,
+    },
+    Price {
+        price: Spanned<Price>,
+        minimum: Option<PriceExpr>,
+    },
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestBlock {
+    pub name: Spanned<String>,
+    pub body: Vec<Spanned<TestStmt>>,
+}
+
+/// `plan creator product hedra-avatar`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub plan: Option<Name>,
+    pub product: Name,
+}
+
+/// `dim 540p` or `dim resolution = 540p`
+#[derive(Debug, Clone, PartialEq)]
+pub struct DimArg {
+    pub dimension: Option<Name>,
+    pub value: Spanned<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuoteExpect {
+    Charge {
+        charge: Quantity,
+        money: Option<Quantity>,
+    },
+    Rejects(Option<Spanned<String>>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BillOption {
+    Billing(Name),
+    From(Spanned<String>),
+    Periods(Number),
+    Recharge {
+        below: Quantity,
+        to: Quantity,
+        cap: Option<Quantity>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BillStmt {
+    Use {
+        time: Spanned<String>,
+        product: Name,
+        dims: Vec<Spanned<DimArg>>,
+        quantity: Quantity,
+    },
+    Buy {
+        time: Spanned<String>,
+        pack: Name,
+    },
+    Expect {
+        subject: Vec<Spanned<String>>,
+        value: ExpectValue,
+    },
+    Error(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectValue {
+    Quantity(Quantity),
+    Number(Number),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStmt {
+    Quote {
+        target: Target,
+        dims: Vec<Spanned<DimArg>>,
+        quantity: Quantity,
+        at: Option<Spanned<String>>,
+        expect: Spanned<QuoteExpect>,
+    },
+    Capacity {
+        target: Target,
+        dims: Vec<Spanned<DimArg>>,
+        at: Option<Spanned<String>>,
+        expect: Quantity,
+    },
+    Bill {
+        plan: Option<Name>,
+        options: Vec<Spanned<BillOption>>,
+        body: Vec<Spanned<BillStmt>>,
+    },
+    Error(String),
+}
