@@ -35,16 +35,30 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rejection {
     pub reason: String,
-    /// The rule that rejected it.
+    /// The rule that rejected it (books).
     pub span: Option<Span>,
+    /// The rule's source line (compiled tables, which carry no spans).
+    pub line: Option<u32>,
 }
 
 impl Rejection {
-    fn new(reason: impl Into<String>, span: Option<Span>) -> Self {
+    pub(crate) fn new(reason: impl Into<String>, span: Option<Span>) -> Self {
         Rejection {
             reason: reason.into(),
             span,
+            line: None,
         }
+    }
+
+    pub(crate) fn with_line(mut self, line: u32) -> Self {
+        self.line = (line > 0).then_some(line);
+        self
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
     }
 }
 
@@ -52,11 +66,62 @@ fn overflow(op: &str) -> Rejection {
     Rejection::new(format!("arithmetic overflow while {op}"), None)
 }
 
+/// Decimal places a charge in `unit` is rounded to: a currency's minor unit, else
+/// [`UNIT_CHARGE_DP`].
+pub fn charge_dp(unit: &str) -> u32 {
+    currency_digits(unit).unwrap_or(UNIT_CHARGE_DP)
+}
+
 /// Rounds a charge once, by the declared rule: money to its minor unit, other units to
 /// [`UNIT_CHARGE_DP`] places; half away from zero.
+///
+/// The result is in canonical form: money keeps its minor-unit digits (`30.00`), other units
+/// drop trailing zeros (`8400`).
 pub fn round_charge(value: Decimal, unit: &str) -> Decimal {
-    let dp = currency_digits(unit).unwrap_or(UNIT_CHARGE_DP);
-    value.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+    let mut v =
+        value.round_dp_with_strategy(charge_dp(unit), RoundingStrategy::MidpointAwayFromZero);
+    match currency_digits(unit) {
+        Some(dp) => v.rescale(dp),
+        None => v = v.normalize(),
+    }
+    v
+}
+
+/// `numerator / denominator` rounded once to `dp` places, half away from zero, computed exactly
+/// in integers (no intermediate 28-digit quotient, so no double rounding). Falls back to decimal
+/// division only when the integers do not fit in 128 bits.
+///
+/// ```
+/// use pricebook::eval::div_round;
+/// use rust_decimal::Decimal;
+/// // 7 seconds at 1 credit / 300 seconds = 0.0233333... -> 0.023333
+/// assert_eq!(div_round(Decimal::from(7), Decimal::from(300), 6).unwrap().to_string(), "0.023333");
+/// ```
+pub fn div_round(numerator: Decimal, denominator: Decimal, dp: u32) -> Option<Decimal> {
+    if denominator.is_zero() {
+        return None;
+    }
+    exact_div_round(numerator, denominator, dp).or_else(|| {
+        numerator
+            .checked_div(denominator)
+            .map(|q| q.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
+    })
+}
+
+fn exact_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
+    // n / d = n_m 10^-n_s / (d_m 10^-d_s); scaled by 10^dp:
+    //   n_m * 10^(d_s + dp) / (d_m * 10^n_s)
+    let pow = |e: u32| 10i128.checked_pow(e);
+    let num = n.mantissa().checked_mul(pow(d.scale() + dp)?)?;
+    let den = d.mantissa().checked_mul(pow(n.scale())?)?;
+    let (q, r) = (num / den, num % den);
+    let away = r.unsigned_abs().checked_mul(2)? >= den.unsigned_abs();
+    let q = if away {
+        if (num < 0) != (den < 0) { q - 1 } else { q + 1 }
+    } else {
+        q
+    };
+    Decimal::try_from_i128_with_scale(q, dp).ok()
 }
 
 fn round_qty(q: Decimal, r: &Rounding) -> Option<Decimal> {
@@ -71,9 +136,14 @@ fn round_qty(q: Decimal, r: &Rounding) -> Option<Decimal> {
     whole.checked_mul(r.step)
 }
 
-/// `q * amount / per_base`, multiplying first so the one division is the only inexact step.
+/// `q * amount / per_base`, unrounded (used inside graduated tiers, whose sum is rounded once).
 fn apply_rate(q: Decimal, r: &RateDef) -> Option<Decimal> {
     q.checked_mul(r.amount)?.checked_div(r.per_base)
+}
+
+/// `q * amount / per_base` rounded once to the charge unit's rule.
+fn apply_rate_rounded(q: Decimal, r: &RateDef) -> Option<Decimal> {
+    div_round(q.checked_mul(r.amount)?, r.per_base, charge_dp(&r.unit))
 }
 
 /// The rate cell for the chosen dimension values.
@@ -118,7 +188,7 @@ fn price(
             span: Some(r.span),
         });
         return Ok((
-            apply_rate(q, r).ok_or_else(|| overflow("applying the rate"))?,
+            apply_rate_rounded(q, r).ok_or_else(|| overflow("applying the rate"))?,
             r.unit.clone(),
         ));
     }
@@ -129,7 +199,7 @@ fn price(
                 span: Some(r.span),
             });
             Ok((
-                apply_rate(q, r).ok_or_else(|| overflow("applying the rate"))?,
+                apply_rate_rounded(q, r).ok_or_else(|| overflow("applying the rate"))?,
                 r.unit.clone(),
             ))
         }
@@ -143,7 +213,7 @@ fn price(
                 span: Some(r.span),
             });
             Ok((
-                apply_rate(q, r).ok_or_else(|| overflow("applying the rate"))?,
+                apply_rate_rounded(q, r).ok_or_else(|| overflow("applying the rate"))?,
                 r.unit.clone(),
             ))
         }
@@ -193,7 +263,8 @@ fn price(
                         ),
                         span: Some(t.rate.span),
                     });
-                    total = apply_rate(q, &t.rate).ok_or_else(|| overflow("applying the tier"))?;
+                    total = apply_rate_rounded(q, &t.rate)
+                        .ok_or_else(|| overflow("applying the tier"))?;
                 }
             }
             Ok((total, unit))
@@ -415,7 +486,7 @@ fn money_equivalent(
     };
     let money = charge
         .checked_mul(price)
-        .and_then(|v| v.checked_div(granted))
+        .and_then(|v| div_round(v, granted, charge_dp(&currency)))
         .ok_or_else(|| overflow("converting to money"))?;
     let rounded = round_charge(money, &currency);
     explain.push(Step {

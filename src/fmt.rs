@@ -182,8 +182,13 @@ impl Printer<'_> {
 
     /// Appends a comment that follows `end` on the same source line.
     fn trailing(&mut self, end: usize) {
+        self.trailing_before(end, usize::MAX);
+    }
+
+    /// Like `trailing`, for a comment that starts before `limit`.
+    fn trailing_before(&mut self, end: usize, limit: usize) {
         if let Some(c) = self.comments.get(self.next) {
-            if c.start >= end && !self.src[end..c.start].contains('\n') {
+            if c.start >= end && c.start < limit && !self.src[end..c.start].contains('\n') {
                 let text = c.text.clone();
                 if self.out.ends_with('\n') {
                     self.out.pop();
@@ -211,7 +216,7 @@ impl Printer<'_> {
             .find('{')
             .map_or(span.start, |i| span.start + i + 1);
         self.last_end = self.last_end.max(head_end);
-        self.trailing(head_end);
+        self.trailing_before(head_end, span.end);
         self.indent += 1;
         for (i, s) in body.iter().enumerate() {
             if i > 0 && self.gap_before(s.span.start) {

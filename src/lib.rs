@@ -25,8 +25,10 @@
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod compile;
 pub mod date;
 pub mod diagnostic;
 pub mod eval;
 pub mod fmt;
 pub mod syntax;
+pub mod table;

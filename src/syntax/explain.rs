@@ -280,6 +280,15 @@ mod tests {
     #[test]
     fn missing_unit_is_named_as_such() {
         let d = explain_bad("min 4", 0, Rule::product_stmt_entry, "in a product");
-        assert!(d.message.contains("a unit such as"), "{}", d.message);
+        assert!(
+            d.message.contains("a quantity with its unit"),
+            "{}",
+            d.message
+        );
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.contains("every quantity carries its unit"))
+        );
     }
 }

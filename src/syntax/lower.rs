@@ -871,7 +871,7 @@ impl Lower<'_> {
                                 for z in children(y) {
                                     match z.as_rule() {
                                         Rule::string => subject.push(self.string(z)),
-                                        Rule::ident => subject.push(text(&z)),
+                                        Rule::expect_word => subject.push(text(&z)),
                                         _ => {}
                                     }
                                 }

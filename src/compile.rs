@@ -1,0 +1,314 @@
+//! The compiler: checked [`Model`] -> [`RatingTable`].
+//!
+//! Conversions are resolved here (every quantity is in base units), names become dense ids,
+//! matrices become row-major cell arrays, spans become line numbers, and each plan's price per
+//! wallet unit is precomputed, so that quoting from the table needs no lookups by name.
+
+use crate::check::model::*;
+use crate::check::units::Dimension;
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::eval::{charge_dp, plan_unit_price};
+use crate::table::*;
+
+/// A compile failure: the book's diagnostics (the book must check without errors).
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses, checks and compiles a book.
+pub fn compile_source(text: &str) -> Result<RatingTable, CompileError> {
+    let checked = crate::check::check_source(text);
+    match checked.model {
+        Some(model) if !checked.has_errors() => Ok(compile(&model, text)),
+        _ => Err(CompileError {
+            diagnostics: checked.diagnostics,
+        }),
+    }
+}
+
+pub(crate) fn dimension_name(d: &Dimension) -> String {
+    match d {
+        Dimension::Time => "time".into(),
+        Dimension::Text => "text".into(),
+        Dimension::Area => "area".into(),
+        Dimension::Period => "period".into(),
+        Dimension::Money(c) => format!("money:{c}"),
+        Dimension::Count(u) => format!("count:{u}"),
+    }
+}
+
+/// Compiles a checked model; `source` is the book's text (hashed, and used for line numbers).
+pub fn compile(model: &Model, source: &str) -> RatingTable {
+    let file = SourceFile::new("", source);
+    let line = |span: crate::syntax::ast::Span| file.line_col(span.start).0 as u32;
+    let unit_id = |name: &str| {
+        model
+            .units
+            .units
+            .iter()
+            .position(|u| u.name == name)
+            .unwrap_or(0) as UnitId
+    };
+    let cell = |r: &RateDef| RateCell {
+        amount: r.amount,
+        unit: unit_id(&r.unit),
+        per: r.per,
+        per_unit: unit_id(&r.per_unit),
+        per_base: r.per_base,
+        line: line(r.span),
+    };
+    let grant = |g: &GrantDef| GrantEntry {
+        amount: g.amount,
+        unit: unit_id(&g.unit),
+        every_months: match g.cadence {
+            GrantCadence::Once => None,
+            GrantCadence::EveryMonths(n) => Some(n),
+        },
+        expiry: match &g.expiry {
+            GrantExpiry::Never => "never".into(),
+            GrantExpiry::CycleEnd => "cycle-end".into(),
+            GrantExpiry::ContractEnd => "contract-end".into(),
+            GrantExpiry::AfterMonths(n) => format!("months:{n}"),
+            GrantExpiry::AfterDays(n) => format!("days:{n}"),
+        },
+        priority: g.priority,
+        line: line(g.span),
+    };
+    let price = |p: &PlanPrice| match p {
+        PlanPrice::Custom => PriceEntry::Custom,
+        PlanPrice::Unpublished => PriceEntry::Unpublished,
+        PlanPrice::Amount { amount, months, .. } => PriceEntry::Amount {
+            amount: *amount,
+            months: *months,
+        },
+    };
+
+    let units = model
+        .units
+        .units
+        .iter()
+        .map(|u| UnitEntry {
+            name: u.name.clone(),
+            dimension: dimension_name(&u.dimension),
+            factor: u.factor,
+            charge_dp: charge_dp(&u.name),
+            is_money: u.dimension.is_money(),
+        })
+        .collect();
+    let dimensions = model
+        .dimensions
+        .iter()
+        .map(|d| DimensionEntry {
+            name: d.name.clone(),
+            values: d.values.clone(),
+        })
+        .collect();
+
+    let products = model
+        .products
+        .iter()
+        .map(|p| {
+            let sizes: Vec<u32> = p
+                .dims
+                .iter()
+                .map(|d| model.dimensions[*d].values.len() as u32)
+                .collect();
+            let mut strides = vec![1u32; sizes.len()];
+            for i in (0..sizes.len().saturating_sub(1)).rev() {
+                strides[i] = strides[i + 1] * sizes[i + 1];
+            }
+            let pricing = match &p.pricing {
+                Pricing::Single(r) => PricingEntry::Cells {
+                    cells: vec![Some(cell(r))],
+                },
+                Pricing::Matrix(cells) => {
+                    let total: u32 = sizes.iter().product();
+                    let mut out = vec![None; total as usize];
+                    for c in cells {
+                        let idx: u32 = c.key.iter().zip(&strides).map(|(v, s)| *v as u32 * s).sum();
+                        out[idx as usize] = c.rate.as_ref().map(cell);
+                    }
+                    PricingEntry::Cells { cells: out }
+                }
+                Pricing::Tiered { mode, tiers } => PricingEntry::Tiered {
+                    mode: *mode,
+                    tiers: tiers
+                        .iter()
+                        .map(|t| TierEntry {
+                            from: t.from,
+                            to: t.to,
+                            rate: cell(&t.rate),
+                        })
+                        .collect(),
+                },
+                Pricing::Flat {
+                    amount, unit, span, ..
+                } => PricingEntry::Flat {
+                    amount: *amount,
+                    unit: unit_id(unit),
+                    line: line(*span),
+                },
+                Pricing::Free { span } => PricingEntry::Free { line: line(*span) },
+            };
+            ProductEntry {
+                slug: p.slug.clone(),
+                display: p.display.clone(),
+                measure: dimension_name(&p.measure),
+                dims: p.dims.iter().map(|d| *d as u32).collect(),
+                strides,
+                pricing,
+                charge_unit: p.charge_unit().map(unit_id),
+                rounding: p.rounding.as_ref().map(|r| RoundingEntry {
+                    mode: r.mode,
+                    step: r.step,
+                    line: line(r.span),
+                }),
+                min: p.min.as_ref().map(|b| BoundEntry {
+                    base: b.base,
+                    text: b.text.clone(),
+                    line: line(b.span),
+                }),
+                max: p.max.as_ref().map(|b| BoundEntry {
+                    base: b.base,
+                    text: b.text.clone(),
+                    line: line(b.span),
+                }),
+                outside_wallet: p.outside_wallet,
+                line: line(p.span),
+            }
+        })
+        .collect();
+
+    let plans = model
+        .plans
+        .iter()
+        .map(|pl| {
+            // Price per unit for every unit of a granted dimension that a product charges in.
+            let mut wallet_prices = Vec::new();
+            for u in &model.units.units {
+                if u.dimension.is_money() {
+                    continue;
+                }
+                let granted_dim = pl
+                    .grants
+                    .iter()
+                    .any(|g| model.dimension_of(&g.unit) == Some(&u.dimension));
+                if !granted_dim {
+                    continue;
+                }
+                if let Some((price, granted, _)) = plan_unit_price(model, pl, &u.name) {
+                    wallet_prices.push(WalletPrice {
+                        unit: unit_id(&u.name),
+                        price,
+                        granted,
+                    });
+                }
+            }
+            PlanEntry {
+                slug: pl.slug.clone(),
+                display: pl.display.clone(),
+                price: price(&pl.price),
+                price_line: line(pl.price_span),
+                billing: pl.billing.clone(),
+                grants: pl.grants.iter().map(grant).collect(),
+                packs_allowed: pl.packs_allowed,
+                available: pl.available.clone(),
+                limits: pl
+                    .limits
+                    .iter()
+                    .map(|l| LimitEntry {
+                        name: l.name.clone(),
+                        value: l.value_text.clone(),
+                        kind: match &l.kind {
+                            LimitKind::PerEvent { dimension, max } => LimitKindEntry::PerEvent {
+                                dimension: dimension_name(dimension),
+                                max: *max,
+                            },
+                            LimitKind::DimensionMax { dimension, max } => {
+                                LimitKindEntry::DimensionMax {
+                                    dimension: *dimension as u32,
+                                    max: *max as u32,
+                                }
+                            }
+                            LimitKind::Window {
+                                max,
+                                dimension,
+                                window,
+                            } => LimitKindEntry::Window {
+                                max: *max,
+                                dimension: dimension.as_ref().map(dimension_name),
+                                window: window.clone(),
+                            },
+                            LimitKind::Informational => LimitKindEntry::Informational,
+                        },
+                        scope: l.scope.iter().map(|i| *i as u32).collect(),
+                        line: line(l.span),
+                    })
+                    .collect(),
+                features: pl.features.clone(),
+                when_empty: match &pl.when_empty {
+                    EmptyRuleDef::Reject => EmptyEntry::Reject,
+                    EmptyRuleDef::Overage(r) => EmptyEntry::Overage {
+                        rate: r.as_ref().map(cell),
+                    },
+                    EmptyRuleDef::AutoRecharge => EmptyEntry::AutoRecharge,
+                },
+                commit: pl.commit.as_ref().map(|c| CommitEntry {
+                    amount: c.amount,
+                    months: c.months,
+                    included: c.included.as_ref().map(|(q, u)| (*q, unit_id(u))),
+                    contract_rate: c.contract_rate.as_ref().map(cell),
+                    overage: c.overage.as_ref().map(cell),
+                }),
+                overrides: pl
+                    .overrides
+                    .iter()
+                    .map(|(i, r)| (*i as u32, cell(r)))
+                    .collect(),
+                wallet_prices,
+                line: line(pl.span),
+            }
+        })
+        .collect();
+
+    let packs = model
+        .packs
+        .iter()
+        .map(|p| PackEntry {
+            slug: p.slug.clone(),
+            display: p.display.clone(),
+            price: price(&p.price),
+            grants: p.grants.iter().map(grant).collect(),
+            plans: p.plans.iter().map(|i| *i as u32).collect(),
+            line: line(p.span),
+        })
+        .collect();
+
+    let recharge = model.recharge.as_ref().map(|r| RechargeEntry {
+        price: r.price.as_ref().map(|(a, _, n, u)| (*a, *n, unit_id(u))),
+        below: r.below.as_ref().map(|(q, u)| (*q, unit_id(u))),
+        refill_to: r.refill_to.as_ref().map(|(q, u)| (*q, unit_id(u))),
+        cap: r.cap.as_ref().map(|(a, _)| *a),
+        line: line(r.span),
+    });
+
+    let mut table = RatingTable {
+        schema_version: SCHEMA_VERSION,
+        vendor: model.vendor.clone(),
+        version: model.version.clone(),
+        effective: model.effective.to_string(),
+        currency: model.currency.clone(),
+        source_hash: sha256_hex(source.as_bytes()),
+        checksum: String::new(),
+        units,
+        dimensions,
+        products,
+        plans,
+        packs,
+        annual_front_load: model.annual_front_load,
+        recharge,
+    };
+    table.checksum = table.compute_checksum();
+    table
+}

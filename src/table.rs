@@ -1,0 +1,1053 @@
+//! The compiled rating table: what services load to answer cost questions.
+//!
+//! A table is a self-describing serde artifact (schema version, vendor, version, effective date,
+//! a hash of the source book, a checksum of its own content). Names are interned to dense ids:
+//! products, plans, units and dimension values are indexes, rate cells of a matrix are laid out
+//! row-major so a cell is one multiply-add away, and source positions are plain line numbers.
+//! Nothing on the quoting path touches a string.
+//!
+//! ```
+//! use pricebook::table::RatingTable;
+//! let book = r#"
+//! pricebook acme version "1" effective 2026-01-01 currency USD
+//! unit credit
+//! product "Render" as render { measure time  rate 2 credit / second  round up to 1 second }
+//! plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
+//! "#;
+//! let table = pricebook::compile::compile_source(book).expect("a clean book");
+//! let json = table.to_json();
+//! let table = RatingTable::from_json(&json).expect("checksum holds");
+//! let (plan, product) = (table.plan_id("Pro").unwrap(), table.product_id("render").unwrap());
+//! let cell = table.cell_id(product, &[]).unwrap();
+//! let q = table.quote(Some(plan), product, cell, "90.5".parse().unwrap()).unwrap();
+//! assert_eq!(q.charge.to_string(), "182"); // 91 seconds after rounding up
+//! assert_eq!(q.money.unwrap().to_string(), "3.64");
+//! ```
+
+use crate::check::value_key;
+use crate::eval::{Rejection, charge_dp, div_round, round_charge};
+use crate::syntax::ast::{RoundMode, TierMode};
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The schema this build reads and writes. Bump on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub type ProductId = u32;
+pub type PlanId = u32;
+pub type UnitId = u32;
+/// A rate cell within one product (row-major over its dimensions; 0 for an undimensioned one).
+pub type CellId = u32;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingTable {
+    pub schema_version: u32,
+    pub vendor: String,
+    pub version: String,
+    pub effective: String,
+    pub currency: String,
+    /// SHA-256 of the source book, hex.
+    pub source_hash: String,
+    /// SHA-256 of this table's JSON with `checksum` empty, hex.
+    pub checksum: String,
+    pub units: Vec<UnitEntry>,
+    pub dimensions: Vec<DimensionEntry>,
+    pub products: Vec<ProductEntry>,
+    pub plans: Vec<PlanEntry>,
+    pub packs: Vec<PackEntry>,
+    pub annual_front_load: Option<u32>,
+    pub recharge: Option<RechargeEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitEntry {
+    pub name: String,
+    /// `time`, `text`, `area`, `period`, `money:USD`, `count:credit`.
+    pub dimension: String,
+    /// Base units per one of this unit.
+    pub factor: Decimal,
+    /// Decimal places a charge in this unit is rounded to.
+    pub charge_dp: u32,
+    pub is_money: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimensionEntry {
+    pub name: String,
+    pub values: Vec<String>,
+}
+
+/// An exact rate: `amount` per `per_base` base units of the product's measure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateCell {
+    pub amount: Decimal,
+    pub unit: UnitId,
+    pub per: Decimal,
+    pub per_unit: UnitId,
+    pub per_base: Decimal,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierEntry {
+    pub from: Decimal,
+    pub to: Option<Decimal>,
+    pub rate: RateCell,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PricingEntry {
+    /// One cell for a plain rate; the cross product of dimension values for a matrix.
+    /// `None` marks a cell that is not offered.
+    Cells {
+        cells: Vec<Option<RateCell>>,
+    },
+    Tiered {
+        mode: TierMode,
+        tiers: Vec<TierEntry>,
+    },
+    Flat {
+        amount: Decimal,
+        unit: UnitId,
+        line: u32,
+    },
+    Free {
+        line: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundEntry {
+    pub base: Decimal,
+    pub text: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoundingEntry {
+    pub mode: RoundMode,
+    pub step: Decimal,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductEntry {
+    pub slug: String,
+    pub display: String,
+    /// Dimension name of what is measured (`time`, `text`, ...), as in [`UnitEntry::dimension`].
+    pub measure: String,
+    /// Dimension ids, in cell order.
+    pub dims: Vec<u32>,
+    /// Row-major strides of `dims`.
+    pub strides: Vec<u32>,
+    pub pricing: PricingEntry,
+    pub charge_unit: Option<UnitId>,
+    pub rounding: Option<RoundingEntry>,
+    pub min: Option<BoundEntry>,
+    pub max: Option<BoundEntry>,
+    pub outside_wallet: bool,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PriceEntry {
+    Custom,
+    Unpublished,
+    Amount { amount: Decimal, months: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantEntry {
+    pub amount: Decimal,
+    pub unit: UnitId,
+    /// `None` for a one-off grant.
+    pub every_months: Option<u32>,
+    /// `never`, `cycle-end`, `contract-end`, `months:N`, `days:N`.
+    pub expiry: String,
+    pub priority: u32,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum LimitKindEntry {
+    PerEvent {
+        dimension: String,
+        max: Decimal,
+    },
+    DimensionMax {
+        dimension: u32,
+        max: u32,
+    },
+    Window {
+        max: Decimal,
+        dimension: Option<String>,
+        window: String,
+    },
+    Informational,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitEntry {
+    pub name: String,
+    pub value: String,
+    pub kind: LimitKindEntry,
+    /// Product ids the limit applies to; empty for all.
+    pub scope: Vec<ProductId>,
+    pub line: u32,
+}
+
+/// What one wallet unit costs on a plan: `price` money buys `granted` units per period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletPrice {
+    pub unit: UnitId,
+    pub price: Decimal,
+    pub granted: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum EmptyEntry {
+    Reject,
+    Overage { rate: Option<RateCell> },
+    AutoRecharge,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitEntry {
+    pub amount: Decimal,
+    pub months: u32,
+    pub included: Option<(Decimal, UnitId)>,
+    pub contract_rate: Option<RateCell>,
+    pub overage: Option<RateCell>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanEntry {
+    pub slug: String,
+    pub display: String,
+    pub price: PriceEntry,
+    pub price_line: u32,
+    pub billing: Vec<String>,
+    pub grants: Vec<GrantEntry>,
+    pub packs_allowed: bool,
+    /// Availability per product id.
+    pub available: Vec<bool>,
+    pub limits: Vec<LimitEntry>,
+    pub features: Vec<(String, String)>,
+    pub when_empty: EmptyEntry,
+    pub commit: Option<CommitEntry>,
+    /// Plan rates replacing a product's own (product id, rate).
+    pub overrides: Vec<(ProductId, RateCell)>,
+    /// Money per wallet unit, for every wallet unit the plan grants.
+    pub wallet_prices: Vec<WalletPrice>,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackEntry {
+    pub slug: String,
+    pub display: String,
+    pub price: PriceEntry,
+    pub grants: Vec<GrantEntry>,
+    pub plans: Vec<PlanId>,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RechargeEntry {
+    /// Money per `per` wallet units, when published: (amount, per, unit).
+    pub price: Option<(Decimal, Decimal, UnitId)>,
+    pub below: Option<(Decimal, UnitId)>,
+    pub refill_to: Option<(Decimal, UnitId)>,
+    pub cap: Option<Decimal>,
+    pub line: u32,
+}
+
+/// A priced usage, by ids.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TableQuote {
+    pub charge: Decimal,
+    /// The charge unit; `None` for a free product.
+    pub unit: Option<UnitId>,
+    /// Money equivalent on the plan, in the table's currency.
+    pub money: Option<Decimal>,
+}
+
+/// One step of a quote's explanation: what was applied and the source line of its rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExplainStep {
+    pub step: String,
+    pub line: Option<u32>,
+}
+
+/// Receives explanation steps; the no-op recorder compiles away on the hot path.
+trait Recorder {
+    fn record(&mut self, step: impl FnOnce() -> String, line: u32);
+}
+
+struct NoRecord;
+
+impl Recorder for NoRecord {
+    #[inline(always)]
+    fn record(&mut self, _: impl FnOnce() -> String, _: u32) {}
+}
+
+impl Recorder for Vec<ExplainStep> {
+    fn record(&mut self, step: impl FnOnce() -> String, line: u32) {
+        self.push(ExplainStep {
+            step: step(),
+            line: (line > 0).then_some(line),
+        });
+    }
+}
+
+/// Why a table could not be loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    Io(String),
+    Json(String),
+    Schema { found: u32, expected: u32 },
+    Checksum { stored: String, computed: String },
+    Invalid(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "cannot read the table: {e}"),
+            LoadError::Json(e) => write!(f, "the table is not valid rating-table JSON: {e}"),
+            LoadError::Schema { found, expected } => write!(
+                f,
+                "the table has schema version {found}, but this pricebook reads version {expected}; recompile it with `pricebook compile`"
+            ),
+            LoadError::Checksum { stored, computed } => write!(
+                f,
+                "the table's checksum does not match its content (stored {stored}, computed {computed}); it was truncated or edited by hand: recompile it with `pricebook compile`"
+            ),
+            LoadError::Invalid(e) => write!(
+                f,
+                "the table is inconsistent: {e}; recompile it with `pricebook compile`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl RatingTable {
+    /// The checksum of the table's content (its JSON with an empty `checksum`).
+    pub fn compute_checksum(&self) -> String {
+        let mut copy = self.clone();
+        copy.checksum = String::new();
+        // Serialising plain data to a string cannot fail.
+        let json = serde_json::to_string(&copy).unwrap_or_default();
+        sha256_hex(json.as_bytes())
+    }
+
+    /// Pretty JSON, with the checksum filled in.
+    pub fn to_json(&self) -> String {
+        let mut t = self.clone();
+        t.checksum = t.compute_checksum();
+        serde_json::to_string_pretty(&t).unwrap_or_default()
+    }
+
+    /// Loads a table from JSON, refusing another schema version, a checksum that does not match
+    /// and ids that point nowhere.
+    pub fn from_json(json: &str) -> Result<RatingTable, LoadError> {
+        // Read the schema version first so an old table gets the schema message, not a parse error.
+        let probe: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| LoadError::Json(e.to_string()))?;
+        let found = probe
+            .get("schema_version")
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0) as u32;
+        if found != SCHEMA_VERSION {
+            return Err(LoadError::Schema {
+                found,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        let table: RatingTable =
+            serde_json::from_value(probe).map_err(|e| LoadError::Json(e.to_string()))?;
+        let computed = table.compute_checksum();
+        if computed != table.checksum {
+            return Err(LoadError::Checksum {
+                stored: table.checksum.clone(),
+                computed,
+            });
+        }
+        table.validate()?;
+        Ok(table)
+    }
+
+    pub fn from_path(path: impl AsRef<Path>) -> Result<RatingTable, LoadError> {
+        let text = std::fs::read_to_string(path.as_ref())
+            .map_err(|e| LoadError::Io(format!("{}: {e}", path.as_ref().display())))?;
+        Self::from_json(&text)
+    }
+
+    /// Every id in range, every cell table the right size: a table that passes can be quoted
+    /// without bounds failures.
+    fn validate(&self) -> Result<(), LoadError> {
+        let bad = |m: String| Err(LoadError::Invalid(m));
+        let nu = self.units.len() as u32;
+        let unit_ok = |u: UnitId| u < nu;
+        let cell_ok =
+            |c: &RateCell| unit_ok(c.unit) && unit_ok(c.per_unit) && !c.per_base.is_zero();
+        for p in &self.products {
+            if p.dims.len() != p.strides.len()
+                || p.dims.iter().any(|d| *d as usize >= self.dimensions.len())
+            {
+                return bad(format!("product `{}` has bad dimensions", p.slug));
+            }
+            let cells: usize = p
+                .dims
+                .iter()
+                .map(|d| self.dimensions[*d as usize].values.len())
+                .product();
+            match &p.pricing {
+                PricingEntry::Cells { cells: c } => {
+                    if c.len() != cells || c.iter().flatten().any(|c| !cell_ok(c)) {
+                        return bad(format!("product `{}` has a bad rate table", p.slug));
+                    }
+                }
+                PricingEntry::Tiered { tiers, .. } => {
+                    if tiers.is_empty() || tiers.iter().any(|t| !cell_ok(&t.rate)) {
+                        return bad(format!("product `{}` has bad tiers", p.slug));
+                    }
+                }
+                PricingEntry::Flat { unit, .. } if !unit_ok(*unit) => {
+                    return bad(format!("product `{}` has a bad unit", p.slug));
+                }
+                _ => {}
+            }
+            if p.charge_unit.is_some_and(|u| !unit_ok(u)) {
+                return bad(format!("product `{}` has a bad charge unit", p.slug));
+            }
+            if p.rounding.as_ref().is_some_and(|r| r.step <= Decimal::ZERO) {
+                return bad(format!("product `{}` has a bad rounding step", p.slug));
+            }
+        }
+        for p in &self.plans {
+            if p.available.len() != self.products.len()
+                || p.overrides
+                    .iter()
+                    .any(|(i, c)| *i as usize >= self.products.len() || !cell_ok(c))
+                || p.wallet_prices
+                    .iter()
+                    .any(|w| !unit_ok(w.unit) || w.granted.is_zero())
+                || p.limits
+                    .iter()
+                    .any(|l| l.scope.iter().any(|i| *i as usize >= self.products.len()))
+            {
+                return bad(format!(
+                    "plan `{}` refers to things that do not exist",
+                    p.slug
+                ));
+            }
+            for l in &p.limits {
+                if let LimitKindEntry::DimensionMax { dimension, .. } = l.kind {
+                    if dimension as usize >= self.dimensions.len() {
+                        return bad(format!("plan `{}` has a bad limit", p.slug));
+                    }
+                }
+            }
+        }
+        if self.units.iter().any(|u| u.factor <= Decimal::ZERO) {
+            return bad("a unit has a non-positive factor".into());
+        }
+        Ok(())
+    }
+
+    // --------------------------------------------------------------------------------------------
+    // Names -> ids (once, off the hot path)
+
+    /// A product by slug or display name, case-insensitively.
+    pub fn product_id(&self, name: &str) -> Option<ProductId> {
+        let lower = name.to_lowercase();
+        self.products
+            .iter()
+            .position(|p| p.slug.to_lowercase() == lower || p.display.to_lowercase() == lower)
+            .map(|i| i as ProductId)
+    }
+
+    /// A plan by slug or display name, case-insensitively.
+    pub fn plan_id(&self, name: &str) -> Option<PlanId> {
+        let lower = name.to_lowercase();
+        self.plans
+            .iter()
+            .position(|p| p.slug.to_lowercase() == lower || p.display.to_lowercase() == lower)
+            .map(|i| i as PlanId)
+    }
+
+    pub fn unit_id(&self, name: &str) -> Option<UnitId> {
+        self.units
+            .iter()
+            .position(|u| u.name == name)
+            .map(|i| i as UnitId)
+    }
+
+    pub fn unit_name(&self, id: UnitId) -> &str {
+        self.units.get(id as usize).map_or("", |u| u.name.as_str())
+    }
+
+    /// The cell of `product` for dimension value indexes given in the product's `dims` order.
+    pub fn cell_id(&self, product: ProductId, values: &[u32]) -> Option<CellId> {
+        let p = self.products.get(product as usize)?;
+        if values.len() != p.dims.len() {
+            return None;
+        }
+        let mut cell = 0u32;
+        for ((v, d), s) in values.iter().zip(&p.dims).zip(&p.strides) {
+            if *v as usize >= self.dimensions[*d as usize].values.len() {
+                return None;
+            }
+            cell += v * s;
+        }
+        Some(cell)
+    }
+
+    /// The cell for dimension arguments: `(Some("resolution"), "4K")` or a bare `(None, "4K")`
+    /// when the value names its dimension unambiguously.
+    pub fn resolve_cell(
+        &self,
+        product: ProductId,
+        args: &[(Option<&str>, &str)],
+    ) -> Result<CellId, String> {
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or("unknown product")?;
+        let mut values: Vec<Option<u32>> = vec![None; p.dims.len()];
+        for (dim, value) in args {
+            let key = value_key(value);
+            let mut hits = Vec::new();
+            for (pos, d) in p.dims.iter().enumerate() {
+                let def = &self.dimensions[*d as usize];
+                if dim.is_some_and(|n| !def.name.eq_ignore_ascii_case(n)) {
+                    continue;
+                }
+                if let Some(v) = def.values.iter().position(|x| value_key(x) == key) {
+                    hits.push((pos, v as u32));
+                }
+            }
+            match hits.as_slice() {
+                [(pos, v)] if values[*pos].is_none() => values[*pos] = Some(*v),
+                [(pos, _)] => {
+                    return Err(format!(
+                        "dimension `{}` is given twice",
+                        self.dimensions[p.dims[*pos] as usize].name
+                    ));
+                }
+                [] => {
+                    let all: Vec<String> = p
+                        .dims
+                        .iter()
+                        .map(|d| {
+                            let def = &self.dimensions[*d as usize];
+                            format!("{}: {}", def.name, def.values.join(", "))
+                        })
+                        .collect();
+                    return Err(match dim {
+                        Some(d)
+                            if !p.dims.iter().any(|x| {
+                                self.dimensions[*x as usize].name.eq_ignore_ascii_case(d)
+                            }) =>
+                        {
+                            format!(
+                                "`{}` is not priced by dimension `{d}` ({})",
+                                p.slug,
+                                all.join("; ")
+                            )
+                        }
+                        _ => format!(
+                            "unknown value `{value}` for `{}` ({})",
+                            p.slug,
+                            all.join("; ")
+                        ),
+                    });
+                }
+                _ => {
+                    return Err(format!(
+                        "`{value}` is a value of several dimensions; write `dimension=value`"
+                    ));
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(values.len());
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Some(v) => out.push(*v),
+                None => {
+                    let def = &self.dimensions[p.dims[i] as usize];
+                    return Err(format!(
+                        "`{}` is priced by {}: give one of {}",
+                        p.slug,
+                        def.name,
+                        def.values.join(", ")
+                    ));
+                }
+            }
+        }
+        self.cell_id(product, &out)
+            .ok_or_else(|| "no such cell".to_string())
+    }
+
+    /// A quantity in base units of `product`'s measure.
+    pub fn base_quantity(
+        &self,
+        product: ProductId,
+        value: Decimal,
+        unit: &str,
+    ) -> Result<Decimal, String> {
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or("unknown product")?;
+        let u = self
+            .units
+            .iter()
+            .find(|u| u.name == unit)
+            .ok_or_else(|| format!("unknown unit `{unit}`"))?;
+        if u.dimension != p.measure {
+            return Err(format!(
+                "`{unit}` measures {}, but `{}` is measured in {}",
+                u.dimension, p.slug, p.measure
+            ));
+        }
+        value
+            .checked_mul(u.factor)
+            .ok_or_else(|| format!("{value} {unit} is too large"))
+    }
+
+    // --------------------------------------------------------------------------------------------
+    // Quoting
+
+    /// Quotes `quantity` base units of `product` on `plan` in `cell`. Allocation-free.
+    pub fn quote(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+    ) -> Result<TableQuote, Rejection> {
+        self.quote_with(plan, product, cell, quantity, &mut NoRecord)
+    }
+
+    /// Like [`quote`](Self::quote), with the chain of rules that produced the result.
+    pub fn quote_explained(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+    ) -> (Result<TableQuote, Rejection>, Vec<ExplainStep>) {
+        let mut steps = Vec::new();
+        let r = self.quote_with(plan, product, cell, quantity, &mut steps);
+        (r, steps)
+    }
+
+    fn describe_rate(&self, r: &RateCell) -> String {
+        format!(
+            "{} {} / {} {}",
+            r.amount,
+            self.unit_name(r.unit),
+            r.per,
+            self.unit_name(r.per_unit)
+        )
+    }
+
+    fn quote_with(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+        rec: &mut impl Recorder,
+    ) -> Result<TableQuote, Rejection> {
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or_else(|| reject("unknown product", 0))?;
+        let plan_entry = match plan {
+            Some(i) => Some(
+                self.plans
+                    .get(i as usize)
+                    .ok_or_else(|| reject("unknown plan", 0))?,
+            ),
+            None => None,
+        };
+        if quantity < Decimal::ZERO {
+            return Err(reject(format!("quantity {quantity} is negative"), 0));
+        }
+        if let Some(pl) = plan_entry {
+            if !pl.available[product as usize] {
+                return Err(reject(
+                    format!("`{}` is not available on plan `{}`", p.slug, pl.slug),
+                    pl.line,
+                ));
+            }
+        }
+        if let Some(min) = &p.min {
+            if quantity < min.base {
+                return Err(reject(
+                    format!("below the minimum of {}", min.text),
+                    min.line,
+                ));
+            }
+        }
+        if let Some(max) = &p.max {
+            if quantity > max.base {
+                return Err(reject(
+                    format!("above the maximum of {}", max.text),
+                    max.line,
+                ));
+            }
+        }
+        if let Some(pl) = plan_entry {
+            self.check_limits(pl, product, p, cell, quantity)?;
+            rec.record(
+                || {
+                    format!(
+                        "`{}` is available on plan `{}`; limits hold",
+                        p.slug, pl.slug
+                    )
+                },
+                pl.line,
+            );
+        }
+        let q = match &p.rounding {
+            Some(r) => {
+                let q = round_step(quantity, r).ok_or_else(|| {
+                    reject("arithmetic overflow while rounding the quantity", r.line)
+                })?;
+                rec.record(
+                    || {
+                        format!(
+                            "quantity {quantity} rounded {:?} to a multiple of {}: {q}",
+                            r.mode, r.step
+                        )
+                        .to_lowercase()
+                    },
+                    r.line,
+                );
+                q
+            }
+            None => quantity,
+        };
+        let rate_override = plan_entry
+            .and_then(|pl| pl.overrides.iter().find(|(i, _)| *i == product))
+            .map(|(_, r)| r);
+        let (charge, unit) = match (rate_override, &p.pricing) {
+            (Some(r), _) => {
+                rec.record(|| format!("plan rate {}", self.describe_rate(r)), r.line);
+                (self.apply(q, r)?, Some(r.unit))
+            }
+            (None, PricingEntry::Cells { cells }) => {
+                let r = cells
+                    .get(cell as usize)
+                    .ok_or_else(|| reject("no such rate cell", p.line))?
+                    .as_ref()
+                    .ok_or_else(|| {
+                        reject(
+                            "this combination of dimension values is not offered",
+                            p.line,
+                        )
+                    })?;
+                rec.record(|| format!("rate {}", self.describe_rate(r)), r.line);
+                (self.apply(q, r)?, Some(r.unit))
+            }
+            (None, PricingEntry::Tiered { mode, tiers }) => {
+                let unit = tiers[0].rate.unit;
+                rec.record(
+                    || format!("{mode:?} tiers over {q}").to_lowercase(),
+                    tiers[0].rate.line,
+                );
+                (self.tiered(*mode, tiers, q)?, Some(unit))
+            }
+            (None, PricingEntry::Flat { amount, unit, line }) => {
+                rec.record(
+                    || format!("flat {amount} {} per event", self.unit_name(*unit)),
+                    *line,
+                );
+                (self.canonical(*amount, *unit), Some(*unit))
+            }
+            (None, PricingEntry::Free { line }) => {
+                rec.record(|| "free".to_string(), *line);
+                (Decimal::ZERO, None)
+            }
+        };
+        rec.record(
+            || format!("charge {charge} {}", unit.map_or("", |u| self.unit_name(u))),
+            0,
+        );
+        let money = match (unit, plan_entry) {
+            (Some(u), _) if self.units[u as usize].is_money => Some(charge),
+            (Some(u), Some(pl)) => match pl.wallet_prices.iter().find(|w| w.unit == u) {
+                Some(w) => {
+                    let m = charge
+                        .checked_mul(w.price)
+                        .and_then(|v| div_round(v, w.granted, self.currency_dp()))
+                        .ok_or_else(|| {
+                            reject(
+                                "arithmetic overflow while converting to money",
+                                pl.price_line,
+                            )
+                        })?;
+                    let m = round_charge(m, &self.currency);
+                    rec.record(
+                        || {
+                            format!(
+                                "money: {charge} x {} {} / {} {} = {m} {}",
+                                w.price,
+                                self.currency,
+                                w.granted,
+                                self.unit_name(u),
+                                self.currency
+                            )
+                        },
+                        pl.price_line,
+                    );
+                    Some(m)
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        Ok(TableQuote {
+            charge,
+            unit,
+            money,
+        })
+    }
+
+    fn currency_dp(&self) -> u32 {
+        charge_dp(&self.currency)
+    }
+
+    fn canonical(&self, v: Decimal, unit: UnitId) -> Decimal {
+        let u = &self.units[unit as usize];
+        let mut v = v.round_dp_with_strategy(u.charge_dp, RoundingStrategy::MidpointAwayFromZero);
+        if u.is_money {
+            v.rescale(u.charge_dp);
+            v
+        } else {
+            v.normalize()
+        }
+    }
+
+    fn apply(&self, q: Decimal, r: &RateCell) -> Result<Decimal, Rejection> {
+        let dp = self.units[r.unit as usize].charge_dp;
+        let v = q
+            .checked_mul(r.amount)
+            .and_then(|n| div_round(n, r.per_base, dp))
+            .ok_or_else(|| reject("arithmetic overflow while applying the rate", r.line))?;
+        Ok(self.canonical(v, r.unit))
+    }
+
+    fn tiered(
+        &self,
+        mode: TierMode,
+        tiers: &[TierEntry],
+        q: Decimal,
+    ) -> Result<Decimal, Rejection> {
+        let unit = tiers[0].rate.unit;
+        match mode {
+            TierMode::Graduated => {
+                let mut total = Decimal::ZERO;
+                for t in tiers {
+                    if q <= t.from {
+                        break;
+                    }
+                    let top = t.to.map_or(q, |to| to.min(q));
+                    let part = (top - t.from)
+                        .checked_mul(t.rate.amount)
+                        .and_then(|v| v.checked_div(t.rate.per_base))
+                        .ok_or_else(|| {
+                            reject("arithmetic overflow while applying a tier", t.rate.line)
+                        })?;
+                    total = total.checked_add(part).ok_or_else(|| {
+                        reject("arithmetic overflow while summing tiers", t.rate.line)
+                    })?;
+                }
+                Ok(self.canonical(total, unit))
+            }
+            TierMode::Volume => {
+                let t = tiers
+                    .iter()
+                    .find(|t| q >= t.from && t.to.is_none_or(|to| q < to))
+                    .unwrap_or(&tiers[tiers.len() - 1]);
+                self.apply(q, &t.rate)
+            }
+        }
+    }
+
+    fn check_limits(
+        &self,
+        plan: &PlanEntry,
+        product: ProductId,
+        p: &ProductEntry,
+        cell: CellId,
+        quantity: Decimal,
+    ) -> Result<(), Rejection> {
+        for l in &plan.limits {
+            if !l.scope.is_empty() && !l.scope.contains(&product) {
+                continue;
+            }
+            match &l.kind {
+                LimitKindEntry::PerEvent { dimension, max }
+                    if *dimension == p.measure && quantity > *max =>
+                {
+                    return Err(reject(
+                        format!("limit {} <= {} on plan `{}`", l.name, l.value, plan.slug),
+                        l.line,
+                    ));
+                }
+                LimitKindEntry::DimensionMax { dimension, max } => {
+                    if let Some(pos) = p.dims.iter().position(|d| d == dimension) {
+                        let values = &self.dimensions[*dimension as usize].values;
+                        let value = (cell / p.strides[pos]) % values.len() as u32;
+                        if value > *max {
+                            return Err(reject(
+                                format!(
+                                    "limit {} <= {} on plan `{}` ({} asked)",
+                                    l.name, l.value, plan.slug, values[value as usize]
+                                ),
+                                l.line,
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// How many whole `unit`s of a product a plan's recurring grant buys.
+    pub fn capacity(
+        &self,
+        plan: PlanId,
+        product: ProductId,
+        cell: CellId,
+        unit: &str,
+    ) -> Result<Decimal, Rejection> {
+        let pl = self
+            .plans
+            .get(plan as usize)
+            .ok_or_else(|| reject("unknown plan", 0))?;
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or_else(|| reject("unknown product", 0))?;
+        if !pl.available[product as usize] {
+            return Err(reject(
+                format!("`{}` is not available on plan `{}`", p.slug, pl.slug),
+                pl.line,
+            ));
+        }
+        let charge_unit = p
+            .charge_unit
+            .ok_or_else(|| reject("a free product has no capacity limit", p.line))?;
+        let cu = &self.units[charge_unit as usize];
+        let mut budget = Decimal::ZERO;
+        for g in &pl.grants {
+            let gu = &self.units[g.unit as usize];
+            if g.every_months.is_none() || gu.dimension != cu.dimension {
+                continue;
+            }
+            let v = g
+                .amount
+                .checked_mul(gu.factor)
+                .and_then(|v| v.checked_div(cu.factor))
+                .ok_or_else(|| reject("arithmetic overflow while sizing the grant", g.line))?;
+            budget += v;
+        }
+        if budget.is_zero() {
+            return Err(reject(
+                "the plan has no recurring grant in the product's charge unit",
+                pl.line,
+            ));
+        }
+        let is_flat = matches!(p.pricing, PricingEntry::Flat { .. });
+        let factor = match self.units.iter().find(|u| u.name == unit) {
+            Some(u) if is_flat || u.dimension == p.measure => u.factor,
+            _ => return Err(reject("the unit does not measure the product", p.line)),
+        };
+        let cost = |n: Decimal| -> Result<Decimal, Rejection> {
+            if is_flat {
+                let PricingEntry::Flat { amount, .. } = &p.pricing else {
+                    unreachable!("checked above")
+                };
+                return amount
+                    .checked_mul(n)
+                    .ok_or_else(|| reject("arithmetic overflow", p.line));
+            }
+            let q = n
+                .checked_mul(factor)
+                .ok_or_else(|| reject("arithmetic overflow", p.line))?;
+            let q = match &p.rounding {
+                Some(r) => round_step(q, r).ok_or_else(|| reject("arithmetic overflow", r.line))?,
+                None => q,
+            };
+            match (pl.overrides.iter().find(|(i, _)| *i == product), &p.pricing) {
+                (Some((_, r)), _) => self.apply(q, r),
+                (None, PricingEntry::Cells { cells }) => {
+                    match cells.get(cell as usize).and_then(|c| c.as_ref()) {
+                        Some(r) => self.apply(q, r),
+                        None => Err(reject(
+                            "this combination of dimension values is not offered",
+                            p.line,
+                        )),
+                    }
+                }
+                (None, PricingEntry::Tiered { mode, tiers }) => self.tiered(*mode, tiers, q),
+                _ => Ok(Decimal::ZERO),
+            }
+        };
+        let limit = Decimal::from(1_000_000_000_000_000_000i64);
+        let (mut lo, mut hi) = (Decimal::ZERO, Decimal::ONE);
+        while cost(hi)? <= budget {
+            lo = hi;
+            hi *= Decimal::TWO;
+            if hi > limit {
+                return Err(reject("capacity is unbounded", p.line));
+            }
+        }
+        while hi - lo > Decimal::ONE {
+            let mid = ((lo + hi) / Decimal::TWO).floor();
+            if cost(mid)? <= budget {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        Ok(lo)
+    }
+}
+
+fn reject(reason: impl Into<String>, line: u32) -> Rejection {
+    Rejection::new(reason, None).with_line(line)
+}
+
+pub(crate) fn round_step(q: Decimal, r: &RoundingEntry) -> Option<Decimal> {
+    let blocks = q.checked_div(r.step)?;
+    let whole = match r.mode {
+        RoundMode::Up => blocks.ceil(),
+        RoundMode::Down => blocks.floor(),
+        RoundMode::Nearest => {
+            blocks.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        }
+    };
+    whole.checked_mul(r.step)
+}
