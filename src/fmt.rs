@@ -225,7 +225,7 @@ impl Printer<'_> {
             self.leading(s.span.start);
             stmt(self, s);
             self.last_end = self.last_end.max(s.span.end);
-            self.trailing(s.span.end);
+            self.trailing_before(s.span.end, span.end);
         }
         self.leading(span.end.saturating_sub(1));
         self.indent -= 1;

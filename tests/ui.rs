@@ -17,7 +17,9 @@ use std::path::Path;
 fn expectations(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in text.lines() {
-        let Some(rest) = line.trim().strip_prefix("# expect:") else { continue };
+        let Some(rest) = line.trim().strip_prefix("# expect:") else {
+            continue;
+        };
         let rest = rest.trim();
         let (code, quoted) = rest.split_once(' ').unwrap_or((rest, "\"\""));
         let underlined = quoted.trim().trim_matches('"').to_string();
@@ -28,7 +30,11 @@ fn expectations(text: &str) -> Vec<(String, String)> {
 }
 
 fn run_fixture(path: &Path) -> Result<(), String> {
-    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("fixture").to_string();
+    let name = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("fixture")
+        .to_string();
     let text = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"))?;
     let expected = expectations(&text);
     if expected.is_empty() {
@@ -40,7 +46,10 @@ fn run_fixture(path: &Path) -> Result<(), String> {
         .diagnostics
         .iter()
         .map(|d| {
-            let under = d.span().map(|s| file.slice(s).to_string()).unwrap_or_default();
+            let under = d
+                .span()
+                .map(|s| file.slice(s).to_string())
+                .unwrap_or_default();
             (d.code.name().to_string(), under)
         })
         .collect();
@@ -48,7 +57,12 @@ fn run_fixture(path: &Path) -> Result<(), String> {
     if actual != expected {
         return Err(format!("{name}: expected {expected:?}\n  got {actual:?}"));
     }
-    let report: String = checked.diagnostics.iter().map(|d| render_human(d, &file, 100)).collect::<Vec<_>>().join("\n");
+    let report: String = checked
+        .diagnostics
+        .iter()
+        .map(|d| render_human(d, &file, 100))
+        .collect::<Vec<_>>()
+        .join("\n");
     let result = std::panic::catch_unwind(|| {
         insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "ui/snapshots" }, {
             insta::assert_snapshot!(name.clone(), report);
@@ -67,6 +81,15 @@ fn ui_fixtures() {
         .collect();
     paths.sort();
     let failures: Vec<String> = paths.iter().filter_map(|p| run_fixture(p).err()).collect();
-    assert!(failures.is_empty(), "{} fixture(s) failed:\n{}", failures.len(), failures.join("\n"));
-    assert!(paths.len() >= 40, "expected at least 40 UI fixtures, found {}", paths.len());
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        paths.len() >= 40,
+        "expected at least 40 UI fixtures, found {}",
+        paths.len()
+    );
 }
