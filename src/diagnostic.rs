@@ -456,20 +456,32 @@ pub fn did_you_mean<'a>(
     .then_some(c)
 }
 
-/// Levenshtein distance over characters.
+/// Edit distance over characters where swapping two neighbours is one edit (optimal string
+/// alignment), so `1800p` is one edit from `1080p`.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 #[cfg(test)]
@@ -490,6 +502,7 @@ mod tests {
         assert_eq!(did_you_mean("secnd", ["second", "minute"]), Some("second"));
         assert_eq!(did_you_mean("credits", ["credit", "USD"]), Some("credit"));
         assert_eq!(did_you_mean("zzzzzz", ["second", "minute"]), None);
+        assert_eq!(did_you_mean("1800p", ["720p", "1080p"]), Some("1080p"));
     }
 
     #[test]

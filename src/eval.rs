@@ -1012,10 +1012,11 @@ pub fn run_test_stmt(
                     "name one with `plan <slug>`",
                 )];
             };
+            let at = expect.value.span.to(expect.unit.span);
             match capacity(model, plan, product, &dims_idx, &expect.unit.node) {
                 Ok(n) if n == expect.value.node => vec![],
                 Ok(n) => vec![fail(
-                    span,
+                    at,
                     format!(
                         "test \"{test}\": expected {} {}, got {n} {}",
                         expect.value.node, expect.unit.node, expect.unit.node

@@ -416,15 +416,15 @@ impl RatingTable {
                 .map(|d| self.dimensions[*d as usize].values.len())
                 .product();
             match &p.pricing {
-                PricingEntry::Cells { cells: c } => {
-                    if c.len() != cells || c.iter().flatten().any(|c| !cell_ok(c)) {
-                        return bad(format!("product `{}` has a bad rate table", p.slug));
-                    }
+                PricingEntry::Cells { cells: c }
+                    if c.len() != cells || c.iter().flatten().any(|c| !cell_ok(c)) =>
+                {
+                    return bad(format!("product `{}` has a bad rate table", p.slug));
                 }
-                PricingEntry::Tiered { tiers, .. } => {
-                    if tiers.is_empty() || tiers.iter().any(|t| !cell_ok(&t.rate)) {
-                        return bad(format!("product `{}` has bad tiers", p.slug));
-                    }
+                PricingEntry::Tiered { tiers, .. }
+                    if tiers.is_empty() || tiers.iter().any(|t| !cell_ok(&t.rate)) =>
+                {
+                    return bad(format!("product `{}` has bad tiers", p.slug));
                 }
                 PricingEntry::Flat { unit, .. } if !unit_ok(*unit) => {
                     return bad(format!("product `{}` has a bad unit", p.slug));

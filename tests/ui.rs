@@ -22,7 +22,13 @@ fn expectations(text: &str) -> Vec<(String, String)> {
         };
         let rest = rest.trim();
         let (code, quoted) = rest.split_once(' ').unwrap_or((rest, "\"\""));
-        let underlined = quoted.trim().trim_matches('"').to_string();
+        // Exactly one quote on each side: the underlined text may itself start with `"`.
+        let quoted = quoted.trim();
+        let underlined = quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .unwrap_or(quoted)
+            .to_string();
         out.push((code.to_string(), underlined));
     }
     out.sort();

@@ -42,7 +42,7 @@ impl Checked {
 /// ```
 pub fn check_source(text: &str) -> Checked {
     let parsed = crate::syntax::parse(text);
-    let mut checked = check(&parsed.book);
+    let mut checked = check_parsed(&parsed.book, &parsed.diagnostics);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.append(&mut checked.diagnostics);
     let has_errors = diagnostics.iter().any(Diagnostic::is_error);
@@ -54,7 +54,14 @@ pub fn check_source(text: &str) -> Checked {
 
 /// Checks a parsed book.
 pub fn check(book: &Book) -> Checked {
+    check_parsed(book, &[])
+}
+
+/// Checks a book given the syntax diagnostics its parse produced: worked examples do not run on
+/// a book that did not parse, and findings that only follow from a syntax error are dropped.
+pub fn check_parsed(book: &Book, syntax: &[Diagnostic]) -> Checked {
     let mut cx = Cx::new(book);
+    cx.syntax_failed = !syntax.is_empty() || has_error_nodes(book);
     cx.run();
     let Cx {
         mut diags,
@@ -62,6 +69,7 @@ pub fn check(book: &Book) -> Checked {
         allows,
         ..
     } = cx;
+    drop_follow_ons(book, syntax, &mut diags);
     apply_allows(&mut diags, &allows);
     sort_diagnostics(&mut diags);
     let has_errors = diags.iter().any(Diagnostic::is_error);
@@ -69,6 +77,81 @@ pub fn check(book: &Book) -> Checked {
         model: if has_errors { None } else { model },
         diagnostics: diags,
     }
+}
+
+fn stmt_errors(item: &Item) -> bool {
+    match item {
+        Item::Product(p) => p.body.iter().any(|s| match &s.node {
+            ProductStmt::Error(_) => true,
+            // A broken tier leaves the tiers block short; count it as broken too.
+            _ => false,
+        }),
+        Item::Plan(p) => p.body.iter().any(|s| matches!(s.node, PlanStmt::Error(_))),
+        Item::Pack(p) => p.body.iter().any(|s| matches!(s.node, PackStmt::Error(_))),
+        Item::Test(t) => t.body.iter().any(|s| matches!(s.node, TestStmt::Error(_))),
+        Item::Billing(b) => b
+            .body
+            .iter()
+            .any(|s| matches!(s.node, BillingStmt::Error(_))),
+        Item::Recharge(r) => r
+            .body
+            .iter()
+            .any(|s| matches!(s.node, RechargeStmt::Error(_))),
+        Item::Error(_) => true,
+        _ => false,
+    }
+}
+
+fn has_error_nodes(book: &Book) -> bool {
+    book.items.iter().any(|i| stmt_errors(&i.node))
+}
+
+/// Drops findings that only follow from text the parser could not read: a statement lost to a
+/// syntax error inside an item makes "missing statement" or "no expiry" findings about that item
+/// meaningless; a number that could not be represented is not also "zero"; a name declared in an
+/// unreadable item is not also "unknown".
+fn drop_follow_ons(book: &Book, syntax: &[Diagnostic], diags: &mut Vec<Diagnostic>) {
+    let broken: Vec<Span> = book
+        .items
+        .iter()
+        .filter(|i| stmt_errors(&i.node))
+        .map(|i| i.span)
+        .collect();
+    let lost_names: HashSet<String> = book
+        .items
+        .iter()
+        .filter_map(|i| match &i.node {
+            Item::Error(text) => {
+                let mut words = text.split_whitespace();
+                words
+                    .position(|w| w == "as")
+                    .and_then(|_| words.next())
+                    .map(|w| w.trim_end_matches('{').to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    let bad_numbers: Vec<Span> = syntax
+        .iter()
+        .filter(|d| d.code == Code::NumberRange)
+        .filter_map(|d| d.span())
+        .collect();
+    let inside = |s: Span, outer: &Span| outer.start <= s.start && s.start <= outer.end;
+    diags.retain(|d| {
+        let Some(at) = d.span() else { return true };
+        let follow_on = match d.code {
+            Code::MissingStatement | Code::GrantWithoutExpiry => {
+                broken.iter().any(|b| inside(at, b))
+            }
+            Code::NonPositivePrice | Code::InvalidValue => bad_numbers.contains(&at),
+            Code::UnknownReference => d.labels.first().is_some_and(|_| {
+                let name = d.message.rsplit('`').nth(1).unwrap_or("");
+                lost_names.contains(name)
+            }),
+            _ => false,
+        };
+        !follow_on
+    });
 }
 
 /// Orders diagnostics by position, so reports read top to bottom.
@@ -167,6 +250,8 @@ struct Cx<'b> {
     floor: Option<RateDef>,
     model: Option<Model>,
     is_contract: bool,
+    /// The book has text the parser could not read: worked examples are not run.
+    syntax_failed: bool,
 }
 
 impl<'b> Cx<'b> {
@@ -189,6 +274,7 @@ impl<'b> Cx<'b> {
             floor: None,
             model: None,
             is_contract: false,
+            syntax_failed: false,
         }
     }
 
@@ -251,7 +337,7 @@ impl<'b> Cx<'b> {
             recharge,
             floor: self.floor.clone(),
         };
-        if !self.diags.iter().any(Diagnostic::is_error) {
+        if !self.syntax_failed && !self.diags.iter().any(Diagnostic::is_error) {
             self.tests(&model);
         }
         self.model = Some(model);
@@ -303,9 +389,11 @@ impl<'b> Cx<'b> {
             }
             first_span.get_or_insert(span);
             let date = self.date(effective);
+            let mut known_currency = true;
             let currency = match currency {
                 Some(c) => {
                     if currency_digits(&c.node).is_none() {
+                        known_currency = false;
                         let suggestion =
                             did_you_mean(&c.node, units::CURRENCIES.iter().map(|(c, _)| *c));
                         self.push(
@@ -324,7 +412,8 @@ impl<'b> Cx<'b> {
                 }
                 None => "USD".into(),
             };
-            self.currency = Some(currency.clone());
+            // An unknown currency is reported once; prices are then not compared against it.
+            self.currency = known_currency.then(|| currency.clone());
             if let Some(date) = date {
                 found = Some((span, (vendor, version, date, currency)));
             }
@@ -554,23 +643,53 @@ impl<'b> Cx<'b> {
                 break;
             }
         }
-        for u in pending {
-            let Some(q) = &u.equals else { continue };
-            let other = declared.get(&q.unit.node).map(|d| d.name.span);
-            let mut d = Diagnostic::new(
-                Code::ConversionCycle,
-                format!(
-                    "`{}` is defined through `{}`, which leads back to `{}`",
-                    u.name.node, q.unit.node, u.name.node
-                ),
-            )
-            .label(u.name.span, "part of a conversion cycle");
-            if let Some(o) = other {
-                d = d.label(o, "defined in terms of the first");
+        // What is left depends on a cycle. Report each cycle once, labelling its members; units
+        // that merely depend on a cycle resolve once it is fixed.
+        let next: HashMap<&str, &str> = pending
+            .iter()
+            .filter_map(|u| {
+                u.equals
+                    .as_ref()
+                    .map(|q| (u.name.node.as_str(), q.unit.node.as_str()))
+            })
+            .collect();
+        let mut reported: HashSet<&str> = HashSet::new();
+        for u in &pending {
+            let mut path: Vec<&str> = vec![u.name.node.as_str()];
+            let mut at = u.name.node.as_str();
+            while let Some(n) = next.get(at) {
+                if let Some(pos) = path.iter().position(|p| p == n) {
+                    let members: Vec<&str> = path[pos..].to_vec();
+                    if members.iter().any(|m| reported.contains(m)) {
+                        break;
+                    }
+                    reported.extend(members.iter().copied());
+                    let chain = members
+                        .iter()
+                        .chain(std::iter::once(&members[0]))
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(" -> ");
+                    let mut d = Diagnostic::new(
+                        Code::ConversionCycle,
+                        format!("unit conversions go round in a circle: {chain}"),
+                    );
+                    for m in &members {
+                        if let Some(decl) = declared.get(*m) {
+                            let target = decl
+                                .equals
+                                .as_ref()
+                                .map(|q| q.unit.node.as_str())
+                                .unwrap_or("");
+                            d = d.label(decl.name.span, format!("defined through `{target}`"));
+                        }
+                    }
+                    self.push(d.help("define one unit as the base (`unit credit_second`) and the others in terms of it"));
+                    break;
+                }
+                path.push(n);
+                at = n;
             }
-            self.push(d.help(
-                "define one unit as the base (`unit credit_second`) and the others in terms of it",
-            ));
         }
     }
 
@@ -1059,6 +1178,7 @@ impl<'b> Cx<'b> {
             outside_wallet: outside,
             dims,
             span,
+            slug_span: p.slug.span,
         };
         if let Some(unit) = def.charge_unit().map(String::from) {
             let is_money = self
@@ -1465,9 +1585,13 @@ impl<'b> Cx<'b> {
                 Diagnostic::new(
                     Code::UnitMismatch,
                     format!(
-                        "{what} must be money, but `{}` is {}",
+                        "{what} must be money, but `{}` {}",
                         unit.name,
-                        unit.dimension.describe()
+                        match &unit.dimension {
+                            Dimension::Count(base) if unit.declared && base == &unit.name =>
+                                "is a pricing unit".to_string(),
+                            d => format!("measures {}", d.describe()),
+                        }
                     ),
                 )
                 .label(q.unit.span, "not a currency")
@@ -1887,7 +2011,10 @@ impl<'b> Cx<'b> {
                 self.push(
                     Diagnostic::new(
                         Code::ConflictingStatement,
-                        "a product is both listed and denied",
+                        format!(
+                            "product `{}` is both listed and denied",
+                            self.products.list.get(*i).cloned().unwrap_or_default()
+                        ),
                     )
                     .label(*span, "denied")
                     .label(products_span.unwrap_or(*span), "listed here")
@@ -1992,6 +2119,7 @@ impl<'b> Cx<'b> {
             commit: commit_def,
             overrides,
             span,
+            slug_span: p.slug.span,
         })
     }
 
@@ -2018,14 +2146,9 @@ impl<'b> Cx<'b> {
                     Diagnostic::new(
                         Code::RateUnderFloor,
                         format!(
-                            "{} {} / {} {} is below the floor of {} {} / {}",
-                            r.amount,
-                            r.unit,
-                            r.per,
-                            r.per_unit,
-                            floor.amount,
-                            floor.unit,
-                            floor.per_unit
+                            "{} is below the floor of {}",
+                            describe_rate(r),
+                            describe_rate(&floor)
                         ),
                     )
                     .label(r.span, "under the floor")
@@ -2200,12 +2323,11 @@ impl<'b> Cx<'b> {
                 for (i, at) in list {
                     if let Some(Some(plan)) = self.plan_defs.get(*i) {
                         if !plan.packs_allowed {
-                            let plan_span = plan.span;
                             let slug = plan.slug.clone();
                             self.push(
                                 Diagnostic::new(Code::PackNotAllowed, format!("pack `{}` is offered to plan `{slug}`, which does not allow packs", p.slug.node))
                                     .label(*at, "offered here")
-                                    .label(Span::new(plan_span.start, plan_span.start + 4), "plan without `packs allowed`")
+                                    .label(plan.slug_span, "plan without `packs allowed`")
                                     .help(format!("add `packs allowed` to plan `{slug}`, or remove it from the pack's `for` list")),
                             );
                             ok = false;
@@ -2417,7 +2539,7 @@ impl<'b> Cx<'b> {
                             Code::UnusedProduct,
                             format!("product `{}` is on no plan", p.slug),
                         )
-                        .label(Span::new(p.span.start, p.span.start + 7), "offered nowhere")
+                        .label(p.slug_span, "offered nowhere")
                         .help("add it to a plan's `products`, or remove it"),
                     );
                 }
@@ -2429,8 +2551,8 @@ impl<'b> Cx<'b> {
                 if same_terms(a, b) {
                     self.push(
                         Diagnostic::new(Code::IdenticalPlans, format!("plans `{}` and `{}` have the same price, grants and limits", a.slug, b.slug))
-                            .label(Span::new(b.span.start, b.span.start + 4), format!("same terms as `{}`", a.slug))
-                            .label(Span::new(a.span.start, a.span.start + 4), "first plan")
+                            .label(b.slug_span, format!("same terms as `{}`", a.slug))
+                            .label(a.slug_span, "first plan")
                             .help("buyers cannot tell them apart: differentiate them, or `allow identical-plans \"reason\"` in one of them"),
                     );
                 }
@@ -2529,6 +2651,15 @@ impl<'b> Cx<'b> {
                 self.diags.extend(diags);
             }
         }
+    }
+}
+
+/// A rate as written: `7 credit / second`, `15 credit / 1000 character`.
+pub fn describe_rate(r: &RateDef) -> String {
+    if r.per == Decimal::ONE {
+        format!("{} {} / {}", r.amount, r.unit, r.per_unit)
+    } else {
+        format!("{} {} / {} {}", r.amount, r.unit, r.per, r.per_unit)
     }
 }
 

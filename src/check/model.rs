@@ -93,6 +93,7 @@ pub struct ProductDef {
     /// Indexes into [`Model::dimensions`].
     pub dims: Vec<usize>,
     pub span: Span,
+    pub slug_span: Span,
 }
 
 impl ProductDef {
@@ -213,6 +214,7 @@ pub struct PlanDef {
     /// Plan-specific rates: product index -> rate.
     pub overrides: Vec<(usize, RateDef)>,
     pub span: Span,
+    pub slug_span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,8 +13,30 @@ use pest::error::{Error, ErrorVariant, InputLocation};
 
 /// Explains why `text` (found at byte `offset` of the file) does not match `entry`.
 pub(super) fn explain_bad(text: &str, offset: usize, entry: Rule, context: &str) -> Diagnostic {
+    // `rate 7 credit second` also reads as the start of a matrix cell (`rate 4K, 30 fps = ..`);
+    // without an `=` it can only be a plain rate, so explain it as one.
+    let entry = if matches!(entry, Rule::product_stmt_entry)
+        && text.trim_start().starts_with("rate ")
+        && !text.contains('=')
+    {
+        Rule::plain_rate_entry
+    } else {
+        entry
+    };
     match PricebookParser::parse(entry, text) {
-        Err(e) => from_pest_error(&e, offset, text),
+        Err(e) => {
+            let mut d = from_pest_error(&e, offset, text);
+            // A block that never closes: point at its `{`.
+            if entry == Rule::item_entry && d.message.contains("`}`") {
+                if let Some(i) = text.find('{') {
+                    d = d.label(
+                        Span::new(offset + i, offset + i + 1),
+                        "this `{` is never closed",
+                    );
+                }
+            }
+            d
+        }
         // The text is a valid statement, just not in this block.
         Ok(_) => {
             let first = text.split_whitespace().next().unwrap_or(text);
@@ -33,6 +55,16 @@ pub(super) fn from_pest_error(e: &Error<Rule>, offset: usize, text: &str) -> Dia
     };
     let pos = pos.min(text.len());
     let found = found_token(&text[pos..]);
+    let line_rest = text[pos..].split('\n').next().unwrap_or("");
+    if found.starts_with('"') && line_rest.matches('"').count() == 1 {
+        let start = offset + pos;
+        return Diagnostic::new(Code::Syntax, "this quoted name is not closed")
+            .label(
+                Span::new(start, start + line_rest.trim_end().len()),
+                "opened here",
+            )
+            .help("add the closing `\"` on the same line");
+    }
     let before = text[..pos].trim_end();
     let expected: Vec<String> = match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
@@ -46,8 +78,10 @@ pub(super) fn from_pest_error(e: &Error<Rule>, offset: usize, text: &str) -> Dia
             }
             // `rate 7 credit` fails both as a rate and as a matrix key (`rate 4K, 30 fps = ..`);
             // the rate reading is the one to explain.
-            if out.iter().any(|d| d == "`/` or `per`") {
-                out.retain(|d| d != "`=`" && d != "`,`");
+            if out.iter().any(|d| {
+                d == "`/` or `per`" || d.starts_with("a unit") || d.starts_with("a quantity")
+            }) {
+                out.retain(|d| d != "`=`" && d != "`,`" && !d.starts_with("a dimension value"));
             }
             out
         }
@@ -77,9 +111,28 @@ pub(super) fn from_pest_error(e: &Error<Rule>, offset: usize, text: &str) -> Dia
             .collect();
         format!("expected {}", join_or(&short))
     };
+    // A misspelt keyword: suggest the closest one that was expected.
+    let keywords: Vec<&str> = expected
+        .iter()
+        .flat_map(|e| e.split('`').skip(1).step_by(2))
+        .filter(|k| {
+            k.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-' || c == ' ')
+        })
+        .collect();
+    let help = match crate::diagnostic::did_you_mean(found, keywords.iter().copied()) {
+        Some(k)
+            if !found.is_empty()
+                && found != k
+                && found.chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            format!("did you mean `{k}`?")
+        }
+        _ => help_for(&expected, before),
+    };
     Diagnostic::new(Code::Syntax, message)
         .label(Span::new(start, start + found.len()), label_text)
-        .help(help_for(&expected, before))
+        .help(help)
 }
 
 /// The token at the start of `rest`: up to whitespace, at most one line.
@@ -191,6 +244,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
             "an auto recharge setting (`below`, `refill to`, `cap`, `minimum` or `price`)"
         }
         Rule::test_stmt_entry => "a worked example (`quote`, `capacity` or `bill`)",
+        Rule::plain_rate_entry => "`rate`",
         Rule::bill_stmt_entry => {
             "an event such as `2026-06-02 use hedra-avatar 20 minute`, or an `expect`"
         }
