@@ -143,10 +143,14 @@ pub fn compile(model: &Model, source: &str) -> RatingTable {
                         .collect(),
                 },
                 Pricing::Flat {
-                    amount, unit, span, ..
+                    amount,
+                    unit,
+                    per,
+                    span,
                 } => PricingEntry::Flat {
                     amount: *amount,
                     unit: unit_id(unit),
+                    per: per.as_deref().map(unit_id),
                     line: line(*span),
                 },
                 Pricing::Free { span } => PricingEntry::Free { line: line(*span) },
@@ -184,17 +188,10 @@ pub fn compile(model: &Model, source: &str) -> RatingTable {
         .plans
         .iter()
         .map(|pl| {
-            // Price per unit for every unit of a granted dimension that a product charges in.
+            // Money per unit for every wallet unit the plan prices (by grant or contract rate).
             let mut wallet_prices = Vec::new();
             for u in &model.units.units {
                 if u.dimension.is_money() {
-                    continue;
-                }
-                let granted_dim = pl
-                    .grants
-                    .iter()
-                    .any(|g| model.dimension_of(&g.unit) == Some(&u.dimension));
-                if !granted_dim {
                     continue;
                 }
                 if let Some((price, granted, _)) = plan_unit_price(model, pl, &u.name) {

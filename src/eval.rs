@@ -436,6 +436,13 @@ pub fn plan_unit_price(
     plan: &PlanDef,
     unit: &str,
 ) -> Option<(Decimal, Decimal, String)> {
+    // A commitment prices its included pool at the contract rate: money per `per` units.
+    if let Some(rate) = plan.commit.as_ref().and_then(|c| c.contract_rate.as_ref()) {
+        if model.dimension_of(&rate.per_unit) == model.dimension_of(unit) {
+            let units = rate.per_base.checked_div(model.factor(unit)?)?;
+            return Some((rate.amount, units, rate.unit.clone()));
+        }
+    }
     let PlanPrice::Amount {
         amount,
         currency,
@@ -498,6 +505,35 @@ fn money_equivalent(
     Ok(Some((rounded, currency)))
 }
 
+/// Wallet units (in `unit`) a plan's recurring grants give per billing period: the period of its
+/// price, or a month when it has none; grants on other cadences are scaled to that period.
+pub fn recurring_budget(model: &Model, plan: &PlanDef, unit: &str) -> Option<Decimal> {
+    let period = match plan.price {
+        PlanPrice::Amount { months, .. } if months > 0 => months,
+        _ => 1,
+    };
+    let dim = model.dimension_of(unit)?;
+    let mut total = Decimal::ZERO;
+    for g in &plan.grants {
+        let GrantCadence::EveryMonths(every) = g.cadence else {
+            continue;
+        };
+        if model.dimension_of(&g.unit) != Some(dim) {
+            continue;
+        }
+        let in_unit = g
+            .amount
+            .checked_mul(model.factor(&g.unit)?)?
+            .checked_div(model.factor(unit)?)?;
+        total = total.checked_add(
+            in_unit
+                .checked_mul(Decimal::from(period))?
+                .checked_div(Decimal::from(every))?,
+        )?;
+    }
+    Some(total)
+}
+
 /// How many whole `unit`s of a product a plan's recurring grant buys.
 pub fn capacity(
     model: &Model,
@@ -527,7 +563,18 @@ pub fn capacity(
         .factor(unit)
         .ok_or_else(|| Rejection::new(format!("unknown unit `{unit}`"), None))?;
     let is_flat = matches!(product.pricing, Pricing::Flat { .. });
-    if !is_flat && model.dimension_of(unit) != Some(&product.measure) {
+    if let Pricing::Flat { per, .. } = &product.pricing {
+        let per = per.as_deref().unwrap_or("event");
+        if unit != per {
+            return Err(Rejection::new(
+                format!(
+                    "`{}` is priced per {per}: count its capacity in `{per}`",
+                    product.slug
+                ),
+                None,
+            ));
+        }
+    } else if model.dimension_of(unit) != Some(&product.measure) {
         return Err(Rejection::new(
             format!("`{unit}` does not measure {}", product.measure.describe()),
             None,
@@ -537,18 +584,8 @@ pub fn capacity(
         .charge_unit()
         .ok_or_else(|| Rejection::new("a free product has no capacity limit", Some(product.span)))?
         .to_string();
-    let budget: Decimal = plan
-        .grants
-        .iter()
-        .filter(|g| matches!(g.cadence, GrantCadence::EveryMonths(_)))
-        .filter(|g| model.dimension_of(&g.unit) == model.dimension_of(&charge_unit))
-        .map(|g| {
-            g.amount
-                .checked_mul(model.factor(&g.unit).unwrap_or(Decimal::ONE))
-                .and_then(|v| v.checked_div(model.factor(&charge_unit).unwrap_or(Decimal::ONE)))
-                .unwrap_or(Decimal::ZERO)
-        })
-        .sum();
+    let budget =
+        recurring_budget(model, plan, &charge_unit).ok_or_else(|| overflow("sizing the grant"))?;
     if budget.is_zero() {
         return Err(Rejection::new(
             format!(
@@ -676,7 +713,7 @@ pub fn default_plan(model: &Model) -> Result<Option<usize>, String> {
         0 => Ok(None),
         1 => Ok(Some(0)),
         _ => Err(format!(
-            "the book has {} plans; name one with --plan ({})",
+            "the book has {} plans; name one ({})",
             model.plans.len(),
             model
                 .plans
@@ -814,16 +851,15 @@ fn fail(span: Span, message: impl Into<String>, help: impl Into<String>) -> Diag
         .help(help)
 }
 
+/// An unknown name in a worked example: the message names it, the help suggests.
 fn unknown(span: Span, message: String) -> Diagnostic {
-    Diagnostic::new(Code::UnknownReference, message.clone())
-        .label(span, "not found")
-        .help(
-            message
-                .split("; ")
-                .nth(1)
-                .map(|s| s[..1].to_uppercase() + &s[1..])
-                .unwrap_or_else(|| "check the name against the book's declarations".into()),
-        )
+    let (what, help) = message
+        .split_once("; ")
+        .unwrap_or((&message, "check the name against the book's declarations"));
+    let kind = what.split_whitespace().nth(1).unwrap_or("name");
+    Diagnostic::new(Code::UnknownReference, what.to_string())
+        .label(span, format!("no {kind} of this name"))
+        .help(help.to_string())
 }
 
 fn resolve_target(
@@ -863,6 +899,10 @@ fn same_amount(
     actual: Decimal,
     unit: &str,
 ) -> Result<bool, String> {
+    // A free product charges nothing, in no unit: any zero matches it.
+    if unit.is_empty() {
+        return Ok(expected.value.node.is_zero() && actual.is_zero());
+    }
     let eu = model
         .units
         .get(&expected.unit.node)

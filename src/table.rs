@@ -108,9 +108,11 @@ pub enum PricingEntry {
         mode: TierMode,
         tiers: Vec<TierEntry>,
     },
+    /// A fixed charge per event; `per` is what an event is counted in (`video`), if declared.
     Flat {
         amount: Decimal,
         unit: UnitId,
+        per: Option<UnitId>,
         line: u32,
     },
     Free {
@@ -658,13 +660,21 @@ impl RatingTable {
     }
 
     fn describe_rate(&self, r: &RateCell) -> String {
-        format!(
-            "{} {} / {} {}",
-            r.amount,
-            self.unit_name(r.unit),
-            r.per,
-            self.unit_name(r.per_unit)
-        )
+        let (amount, unit, per_unit) =
+            (r.amount, self.unit_name(r.unit), self.unit_name(r.per_unit));
+        if r.per == Decimal::ONE {
+            format!("{amount} {unit} / {per_unit}")
+        } else {
+            format!("{amount} {unit} / {} {per_unit}", r.per)
+        }
+    }
+
+    /// The name of the base unit of a measured dimension (`second` for time).
+    pub fn base_unit(&self, dimension: &str) -> &str {
+        self.units
+            .iter()
+            .find(|u| u.dimension == dimension && u.factor == Decimal::ONE)
+            .map_or("", |u| u.name.as_str())
     }
 
     fn quote_with(
@@ -731,13 +741,15 @@ impl RatingTable {
                 let q = round_step(quantity, r).ok_or_else(|| {
                     reject("arithmetic overflow while rounding the quantity", r.line)
                 })?;
+                let base = self.base_unit(&p.measure);
                 rec.record(
                     || {
-                        format!(
-                            "quantity {quantity} rounded {:?} to a multiple of {}: {q}",
-                            r.mode, r.step
-                        )
-                        .to_lowercase()
+                        let mode = format!("{:?}", r.mode).to_lowercase();
+                        if q == quantity {
+                            format!("{quantity} {base} is already a whole multiple of {} {base} (round {mode})", r.step)
+                        } else {
+                            format!("{quantity} {base} rounded {mode} to {q} {base} (multiples of {} {base})", r.step)
+                        }
                     },
                     r.line,
                 );
@@ -775,7 +787,12 @@ impl RatingTable {
                 );
                 (self.tiered(*mode, tiers, q)?, Some(unit))
             }
-            (None, PricingEntry::Flat { amount, unit, line }) => {
+            (
+                None,
+                PricingEntry::Flat {
+                    amount, unit, line, ..
+                },
+            ) => {
                 rec.record(
                     || format!("flat {amount} {} per event", self.unit_name(*unit)),
                     *line,
@@ -960,29 +977,58 @@ impl RatingTable {
             .charge_unit
             .ok_or_else(|| reject("a free product has no capacity limit", p.line))?;
         let cu = &self.units[charge_unit as usize];
+        // Grants per billing period of the price (a month without one), scaled by cadence.
+        let period = match pl.price {
+            PriceEntry::Amount { months, .. } if months > 0 => months,
+            _ => 1,
+        };
         let mut budget = Decimal::ZERO;
         for g in &pl.grants {
             let gu = &self.units[g.unit as usize];
-            if g.every_months.is_none() || gu.dimension != cu.dimension {
+            let Some(every) = g.every_months else {
+                continue;
+            };
+            if gu.dimension != cu.dimension {
                 continue;
             }
-            let v = g
+            budget = g
                 .amount
                 .checked_mul(gu.factor)
                 .and_then(|v| v.checked_div(cu.factor))
+                .and_then(|v| v.checked_mul(Decimal::from(period)))
+                .and_then(|v| v.checked_div(Decimal::from(every)))
+                .and_then(|v| budget.checked_add(v))
                 .ok_or_else(|| reject("arithmetic overflow while sizing the grant", g.line))?;
-            budget += v;
         }
         if budget.is_zero() {
             return Err(reject(
-                "the plan has no recurring grant in the product's charge unit",
+                format!("plan `{}` has no recurring grant in `{}`", pl.slug, cu.name),
                 pl.line,
             ));
         }
         let is_flat = matches!(p.pricing, PricingEntry::Flat { .. });
-        let factor = match self.units.iter().find(|u| u.name == unit) {
-            Some(u) if is_flat || u.dimension == p.measure => u.factor,
-            _ => return Err(reject("the unit does not measure the product", p.line)),
+        let factor = match (&p.pricing, self.units.iter().find(|u| u.name == unit)) {
+            (PricingEntry::Flat { per, .. }, _) => {
+                let per_name = per.map_or("event", |u| self.unit_name(u));
+                if per_name != unit {
+                    return Err(reject(
+                        format!(
+                            "`{}` is priced per {per_name}: count its capacity in `{per_name}`",
+                            p.slug
+                        ),
+                        p.line,
+                    ));
+                }
+                Decimal::ONE
+            }
+            (_, Some(u)) if u.dimension == p.measure => u.factor,
+            (_, Some(_)) => {
+                return Err(reject(
+                    format!("`{unit}` does not measure {}", p.measure),
+                    p.line,
+                ));
+            }
+            (_, None) => return Err(reject(format!("unknown unit `{unit}`"), p.line)),
         };
         let cost = |n: Decimal| -> Result<Decimal, Rejection> {
             if is_flat {

@@ -292,7 +292,18 @@ impl<'b> Cx<'b> {
         let book = self.book;
         for item in &book.items {
             if let Item::Product(p) = &item.node {
-                let def = self.product(p, item.span);
+                // A duplicate was reported by `names`; checking it again would only add noise.
+                let first = self
+                    .products
+                    .spans
+                    .get(self.product_defs.len())
+                    .is_some_and(|s| *s == p.slug.span)
+                    && self.products.get(&p.slug.node) == Some(self.product_defs.len());
+                let def = if first {
+                    self.product(p, item.span)
+                } else {
+                    None
+                };
                 self.product_defs.push(def);
             }
         }
@@ -900,6 +911,20 @@ impl<'b> Cx<'b> {
             }
         }
         let (amount_unit, per_unit) = (amount_unit?, per_unit?);
+        if let (Dimension::Money(code), Some(cur)) = (&amount_unit.dimension, &self.currency) {
+            if code != cur {
+                let cur = cur.clone();
+                self.push(
+                    Diagnostic::new(
+                        Code::UnitMismatch,
+                        format!("the {what} is in {code}, but the book bills in {cur}"),
+                    )
+                    .label(r.amount.unit.span, "other currency")
+                    .help(format!("write it in {cur}, the currency in the header")),
+                );
+                return None;
+            }
+        }
         if let Some(measure) = measure {
             if &per_unit.dimension != measure {
                 self.push(
@@ -1951,6 +1976,20 @@ impl<'b> Cx<'b> {
                     let rate = at
                         .as_ref()
                         .and_then(|r| self.rate(r, None, "contract rate", s.span));
+                    if let (Some(u), Some(r)) = (&unit, &rate) {
+                        let rate_dim = self.units.get(&r.per_unit).map(|x| x.dimension.clone());
+                        if rate_dim.as_ref() != Some(&u.dimension) {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnitMismatch,
+                                    format!("the included pool is in `{}` but its rate is per `{}`", u.name, r.per_unit),
+                                )
+                                .label(amount.unit.span, u.dimension.describe())
+                                .help("price the pool per unit of the pool, e.g. `includes 600000 credit_second at 0.0075 USD / credit_second`"),
+                            );
+                            ok = false;
+                        }
+                    }
                     match unit {
                         Some(u) if at.is_none() || rate.is_some() => {
                             includes = Some((amount.value.node, u.name, rate))
@@ -1969,8 +2008,29 @@ impl<'b> Cx<'b> {
                             .get(i)
                             .and_then(|d| d.as_ref())
                             .map(|d| d.measure.clone());
+                        let own_unit = self
+                            .product_defs
+                            .get(i)
+                            .and_then(|d| d.as_ref())
+                            .and_then(|d| d.charge_unit().map(String::from));
                         match self.rate(rate, measure.as_ref(), "rate", s.span) {
-                            Some(r) => overrides.push((i, r)),
+                            Some(r) => {
+                                let dim = |u: &str| self.units.get(u).map(|x| x.dimension.clone());
+                                match own_unit.filter(|own| dim(own) != dim(&r.unit)) {
+                                    Some(own) => {
+                                        self.push(
+                                            Diagnostic::new(
+                                                Code::UnitMismatch,
+                                                format!("this plan rate charges `{}`, but `{}` is charged in `{own}`", r.unit, product.node),
+                                            )
+                                            .label(rate.amount.unit.span, "different charge unit")
+                                            .help(format!("a plan rate replaces the product's rate in the same unit: charge `{own}`")),
+                                        );
+                                        ok = false;
+                                    }
+                                    None => overrides.push((i, r)),
+                                }
+                            }
                             None => ok = false,
                         }
                     } else {
@@ -1983,12 +2043,14 @@ impl<'b> Cx<'b> {
 
         let price = match price {
             Some(p) => p,
+            // A commitment is the plan's fee: no separate price is needed.
+            None if commit.is_some() && !seen.contains_key("price") => PlanPrice::Unpublished,
             None => {
                 if !seen.contains_key("price") && p.based_on.is_none() {
                     self.push(
                         Diagnostic::new(Code::MissingStatement, format!("plan `{}` has no price", p.slug.node))
                             .label(p.slug.span, "no `price`")
-                            .help("add `price 30 USD / month`, `price custom` for a sales-led plan, or `price unpublished`"),
+                            .help("add `price 30 USD / month`, `price custom` for a sales-led plan, `price unpublished`, or a `commit`"),
                     );
                 }
                 p.based_on.as_ref()?;
@@ -2076,6 +2138,7 @@ impl<'b> Cx<'b> {
         ]
         .into_iter()
         .flatten()
+        .chain(overrides.iter().map(|(_, r)| r))
         {
             self.check_floor(r);
         }
@@ -2525,9 +2588,10 @@ impl<'b> Cx<'b> {
                 );
             }
         }
-        // Products on no plan.
+        // Products on no plan (only when every plan and product checked, to avoid noise).
         let plans: Vec<&PlanDef> = plan_defs.iter().flatten().collect();
-        if !plans.is_empty() && plans.len() == self.plan_defs.len() {
+        let all_products = self.product_defs.iter().all(Option::is_some);
+        if !plans.is_empty() && plans.len() == self.plan_defs.len() && all_products {
             for (i, p) in self.product_defs.clone().iter().enumerate() {
                 let Some(p) = p else { continue };
                 if !plans
@@ -2647,6 +2711,22 @@ impl<'b> Cx<'b> {
             }
             names.insert(t.name.node.clone(), t.name.span);
             for s in &t.body {
+                let dates: Vec<&Spanned<String>> = match &s.node {
+                    TestStmt::Quote { at, .. } | TestStmt::Capacity { at, .. } => {
+                        at.iter().collect()
+                    }
+                    TestStmt::Bill { options, .. } => options
+                        .iter()
+                        .filter_map(|o| match &o.node {
+                            BillOption::From(d) => Some(d),
+                            _ => None,
+                        })
+                        .collect(),
+                    TestStmt::Error(_) => Vec::new(),
+                };
+                if dates.into_iter().map(|d| self.date(d)).any(|d| d.is_none()) {
+                    continue;
+                }
                 let diags = crate::eval::run_test_stmt(model, &s.node, s.span, &t.name.node);
                 self.diags.extend(diags);
             }

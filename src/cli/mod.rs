@@ -5,8 +5,11 @@
 
 use crate::check::{self, sort_diagnostics};
 use crate::diagnostic::{self, Code, Diagnostic, Severity, SourceFile};
+use crate::eval::Rejection;
 use crate::syntax::ast::{Item, Span};
+use crate::table::{CellId, PlanId, ProductId, RatingTable};
 use clap::{Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +37,36 @@ enum Command {
         #[arg(long, value_enum)]
         deny: Option<Deny>,
     },
+    /// Compile a book to a rating table (JSON).
+    Compile {
+        book: PathBuf,
+        /// Where to write the table; standard output when left out.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Price one usage on a plan.
+    Quote {
+        #[command(flatten)]
+        target: Target,
+        /// The usage, with its unit: "20 minute", "1500 character".
+        #[arg(long)]
+        quantity: String,
+        /// Show the chain of rules that produced the price.
+        #[arg(long)]
+        explain: bool,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// How many whole units of a product a plan's recurring grant buys.
+    Capacity {
+        #[command(flatten)]
+        target: Target,
+        /// The unit to count in (default: the unit the product is rated per).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Rewrite books in the canonical layout.
     Fmt {
         /// Files or directories; `-` reads standard input and writes standard output.
@@ -43,6 +76,31 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+}
+
+/// What a quote or capacity is about.
+#[derive(clap::Args, Debug)]
+struct Target {
+    /// A book, a compiled table (`.json`), or a directory of one vendor's books.
+    source: PathBuf,
+    /// Plan slug or display name (may be left out when the book has one plan or none).
+    #[arg(long)]
+    plan: Option<String>,
+    /// Product slug or display name.
+    #[arg(long)]
+    product: String,
+    /// A dimension value: `resolution=4K`, or just `4K` when that names its dimension.
+    #[arg(long = "dim")]
+    dims: Vec<String>,
+    /// Use the version in force on this date (YYYY-MM-DD) when SOURCE is a directory.
+    #[arg(long)]
+    at: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +131,18 @@ pub fn main() -> i32 {
             deny,
         } => run_check(&paths, format, deny.is_some()),
         Command::Fmt { paths, check } => run_fmt(&paths, check),
+        Command::Compile { book, output } => run_compile(&book, output.as_deref()),
+        Command::Quote {
+            target,
+            quantity,
+            explain,
+            format,
+        } => run_quote(&target, &quantity, explain, format),
+        Command::Capacity {
+            target,
+            unit,
+            format,
+        } => run_capacity(&target, unit.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -179,7 +249,7 @@ fn check_file(path: &Path) -> Checked {
                 )),
                 _ => None,
             });
-            let mut checked = check::check(&parsed.book);
+            let mut checked = check::check_parsed(&parsed.book, &parsed.diagnostics);
             let mut diagnostics = parsed.diagnostics;
             diagnostics.append(&mut checked.diagnostics);
             sort_diagnostics(&mut diagnostics);
@@ -384,5 +454,366 @@ fn report_syntax(file: &SourceFile, diags: &[Diagnostic]) {
     let width = render_width();
     for d in diags {
         eprint!("{}", diagnostic::render_human(d, file, width));
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Loading books and tables
+
+/// A book's header, read without checking the rest of it.
+struct Version {
+    path: PathBuf,
+    vendor: String,
+    effective: crate::date::Date,
+}
+
+fn version_of(path: &Path) -> Option<Version> {
+    let text = read_book(path).ok()?;
+    let parsed = crate::syntax::parse(&text);
+    parsed.book.items.iter().find_map(|i| match &i.node {
+        Item::Header(h) => Some(Version {
+            path: path.to_path_buf(),
+            vendor: h.vendor.node.clone(),
+            effective: crate::date::Date::parse(&h.effective.node)?,
+        }),
+        _ => None,
+    })
+}
+
+/// The versions of one vendor in a directory, oldest first.
+fn versions(dir: &Path) -> Result<Vec<Version>, CliError> {
+    let files = book_files(&[dir.to_path_buf()])?;
+    let mut out: Vec<Version> = files.iter().filter_map(|f| version_of(f)).collect();
+    out.sort_by_key(|v| v.effective);
+    let vendors: std::collections::BTreeSet<&str> = out.iter().map(|v| v.vendor.as_str()).collect();
+    if vendors.len() > 1 {
+        return Err(CliError::Usage(format!(
+            "`{}` holds books of several vendors ({}); point at one vendor's directory",
+            dir.display(),
+            vendors.into_iter().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+fn parse_date_arg(at: &str) -> Result<crate::date::Date, CliError> {
+    crate::date::Date::parse(at)
+        .ok_or_else(|| CliError::Usage(format!("`{at}` is not a date; write YYYY-MM-DD")))
+}
+
+/// Picks the book in force on `at` (the latest when no date is given).
+fn pick_version(dir: &Path, at: Option<&str>) -> Result<PathBuf, CliError> {
+    let all = versions(dir)?;
+    let chosen =
+        match at {
+            Some(at) => {
+                let day = parse_date_arg(at)?;
+                all.iter().rev().find(|v| v.effective <= day).ok_or_else(|| {
+                CliError::Input(format!(
+                    "no version in `{}` was in force on {day}; the earliest is effective {}",
+                    dir.display(),
+                    all.first().map_or("-".to_string(), |v| v.effective.to_string())
+                ))
+            })?
+            }
+            None => all
+                .last()
+                .ok_or_else(|| CliError::Usage(format!("no books under `{}`", dir.display())))?,
+        };
+    Ok(chosen.path.clone())
+}
+
+/// Loads a rating table from a compiled table, a book (compiled in memory), or a directory of
+/// versions (the one in force on `at`).
+fn load_table(source: &Path, at: Option<&str>) -> Result<(RatingTable, PathBuf), CliError> {
+    let path = if source.is_dir() {
+        pick_version(source, at)?
+    } else {
+        if !source.exists() {
+            return Err(CliError::Usage(format!(
+                "cannot read `{}`: no such file or directory",
+                source.display()
+            )));
+        }
+        if let Some(at) = at {
+            parse_date_arg(at)?;
+        }
+        source.to_path_buf()
+    };
+    let text = read_book(&path).map_err(CliError::Input)?;
+    if text.trim_start().starts_with('{') {
+        let table = RatingTable::from_json(&text)
+            .map_err(|e| CliError::Input(format!("`{}`: {e}", path.display())))?;
+        return Ok((table, path));
+    }
+    match crate::compile::compile_source(&text) {
+        Ok(t) => Ok((t, path)),
+        Err(e) => {
+            let file = SourceFile::new(path.display().to_string(), text);
+            let width = render_width();
+            for d in e.diagnostics.iter().filter(|d| d.is_error()) {
+                eprint!("{}", diagnostic::render_human(d, &file, width));
+            }
+            Err(CliError::Input(format!(
+                "`{}` has errors; run `pricebook check` on it",
+                path.display()
+            )))
+        }
+    }
+}
+
+fn run_compile(book: &Path, output: Option<&Path>) -> Result<i32, CliError> {
+    let (table, path) = load_table(book, None)?;
+    let json = table.to_json();
+    match output {
+        Some(out) => {
+            std::fs::write(out, json + "\n").map_err(|e| {
+                CliError::Input(format!(
+                    "cannot write `{}`: {}",
+                    out.display(),
+                    io_reason(&e)
+                ))
+            })?;
+            eprintln!(
+                "compiled `{}` ({} products, {} plans) to `{}`",
+                path.display(),
+                table.products.len(),
+                table.plans.len(),
+                out.display()
+            );
+        }
+        None => println!("{json}"),
+    }
+    Ok(0)
+}
+
+/// Splits `"20 minute"` into an exact decimal and a unit.
+fn parse_quantity(text: &str) -> Result<(Decimal, String), CliError> {
+    let mut parts = text.split_whitespace();
+    let (Some(value), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(CliError::Input(format!(
+            "`{text}` is not a quantity; write a number and a unit, such as \"20 minute\""
+        )));
+    };
+    let v = crate::syntax::parse_decimal(value).ok_or_else(|| {
+        CliError::Input(format!(
+            "`{value}` is not a decimal number that fits in 28 digits; write e.g. `20` or `1.5`"
+        ))
+    })?;
+    Ok((v, unit.to_string()))
+}
+
+/// Names resolved to ids.
+struct Resolved {
+    plan: Option<PlanId>,
+    product: ProductId,
+    cell: CellId,
+}
+
+fn resolve(table: &RatingTable, t: &Target) -> Result<Resolved, CliError> {
+    let plan = match &t.plan {
+        Some(name) => Some(table.plan_id(name).ok_or_else(|| {
+            CliError::Input(unknown_name(
+                "plan",
+                name,
+                table.plans.iter().map(|p| p.slug.as_str()),
+            ))
+        })?),
+        None => match table.plans.len() {
+            0 => None,
+            1 => Some(0),
+            n => {
+                return Err(CliError::Input(format!(
+                    "the book has {n} plans; name one with --plan ({})",
+                    table
+                        .plans
+                        .iter()
+                        .map(|p| p.slug.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        },
+    };
+    let product = table.product_id(&t.product).ok_or_else(|| {
+        CliError::Input(unknown_name(
+            "product",
+            &t.product,
+            table.products.iter().map(|p| p.slug.as_str()),
+        ))
+    })?;
+    let args: Vec<(Option<&str>, &str)> = t
+        .dims
+        .iter()
+        .map(|d| match d.split_once('=') {
+            Some((k, v)) => (Some(k.trim()), v.trim()),
+            None => (None, d.trim()),
+        })
+        .collect();
+    let cell = table
+        .resolve_cell(product, &args)
+        .map_err(CliError::Input)?;
+    Ok(Resolved {
+        plan,
+        product,
+        cell,
+    })
+}
+
+fn unknown_name<'a>(
+    what: &str,
+    name: &str,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> String {
+    match diagnostic::did_you_mean(name, known.clone()) {
+        Some(s) => format!("unknown {what} `{name}`; did you mean `{s}`?"),
+        None => format!(
+            "unknown {what} `{name}`; known: {}",
+            known.collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+fn rejection_text(r: &Rejection, path: &Path) -> String {
+    match r.line {
+        Some(line) => format!("{} (rule at {}:{line})", r.reason, path.display()),
+        None => r.reason.clone(),
+    }
+}
+
+fn run_quote(t: &Target, quantity: &str, explain: bool, format: Format) -> Result<i32, CliError> {
+    let (table, path) = load_table(&t.source, t.at.as_deref())?;
+    let ids = resolve(&table, t)?;
+    let (value, unit) = parse_quantity(quantity)?;
+    let base = table
+        .base_quantity(ids.product, value, &unit)
+        .map_err(CliError::Input)?;
+    let (result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
+    let plan_slug = ids.plan.map(|p| table.plans[p as usize].slug.clone());
+    let product = &table.products[ids.product as usize];
+    let steps_json: Vec<serde_json::Value> = steps
+        .iter()
+        .map(|s| serde_json::json!({"step": s.step, "line": s.line}))
+        .collect();
+    match (result, format) {
+        (Ok(q), Format::Json) => {
+            let unit_name = q.unit.map_or("", |u| table.unit_name(u));
+            let doc = serde_json::json!({
+                "plan": plan_slug,
+                "product": product.slug,
+                "quantity": {"value": value.to_string(), "unit": unit},
+                "charge": {"amount": q.charge.to_string(), "unit": unit_name},
+                "money": q.money.map(|m| serde_json::json!({"amount": m.to_string(), "currency": table.currency})),
+                "explain": if explain { steps_json } else { Vec::new() },
+                "source": path.display().to_string(),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            Ok(0)
+        }
+        (Ok(q), Format::Human) => {
+            let unit_name = q.unit.map_or("", |u| table.unit_name(u));
+            if let Some(p) = ids.plan {
+                let p = &table.plans[p as usize];
+                println!("plan      {} ({})", p.display, p.slug);
+            }
+            println!("product   {} ({})", product.display, product.slug);
+            println!("quantity  {value} {unit}");
+            println!("charge    {} {unit_name}", q.charge);
+            match q.money {
+                Some(m) => println!("money     {m} {}", table.currency),
+                None => println!("money     - (the plan has no published price per {unit_name})"),
+            }
+            if explain {
+                println!("explain");
+                for (i, s) in steps.iter().enumerate() {
+                    match s.line {
+                        Some(l) => println!("  {}. {} ({}:{l})", i + 1, s.step, path.display()),
+                        None => println!("  {}. {}", i + 1, s.step),
+                    }
+                }
+            }
+            Ok(0)
+        }
+        (Err(r), Format::Json) => {
+            let doc = serde_json::json!({
+                "plan": plan_slug,
+                "product": product.slug,
+                "quantity": {"value": value.to_string(), "unit": unit},
+                "rejected": {"reason": r.reason, "line": r.line},
+                "explain": if explain { steps_json } else { Vec::new() },
+                "source": path.display().to_string(),
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            Ok(1)
+        }
+        (Err(r), Format::Human) => {
+            println!("rejected: {}", rejection_text(&r, &path));
+            Ok(1)
+        }
+    }
+}
+
+fn run_capacity(t: &Target, unit: Option<&str>, format: Format) -> Result<i32, CliError> {
+    let (table, path) = load_table(&t.source, t.at.as_deref())?;
+    let ids = resolve(&table, t)?;
+    let Some(plan) = ids.plan else {
+        return Err(CliError::Input(
+            "capacity needs a plan with a recurring grant; the book has no plans".into(),
+        ));
+    };
+    let product = &table.products[ids.product as usize];
+    let default_unit = match &product.pricing {
+        crate::table::PricingEntry::Cells { cells } => cells
+            .get(ids.cell as usize)
+            .and_then(|c| c.as_ref())
+            .map(|c| table.unit_name(c.per_unit).to_string()),
+        crate::table::PricingEntry::Tiered { tiers, .. } => tiers
+            .first()
+            .map(|t| table.unit_name(t.rate.per_unit).to_string()),
+        crate::table::PricingEntry::Flat { per, .. } => {
+            Some(per.map_or("event".to_string(), |u| table.unit_name(u).to_string()))
+        }
+        crate::table::PricingEntry::Free { .. } => None,
+    };
+    let unit = match unit.map(String::from).or(default_unit) {
+        Some(u) => u,
+        None => {
+            return Err(CliError::Input(format!(
+                "`{}` is free: a grant buys any amount of it",
+                product.slug
+            )));
+        }
+    };
+    match table.capacity(plan, ids.product, ids.cell, &unit) {
+        Ok(n) => {
+            match format {
+                Format::Json => {
+                    let doc = serde_json::json!({
+                        "plan": table.plans[plan as usize].slug,
+                        "product": product.slug,
+                        "quantity": {"value": n.to_string(), "unit": unit},
+                    });
+                    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                }
+                Format::Human => println!(
+                    "{n} {unit} of {} on {} per billing period",
+                    product.display, table.plans[plan as usize].display
+                ),
+            }
+            Ok(0)
+        }
+        Err(r) => {
+            match format {
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"rejected": {"reason": r.reason, "line": r.line}})
+                    )
+                    .unwrap_or_default()
+                ),
+                Format::Human => println!("rejected: {}", rejection_text(&r, &path)),
+            }
+            Ok(1)
+        }
     }
 }

@@ -9,6 +9,7 @@ mod lower;
 
 use crate::diagnostic::Diagnostic;
 use ast::Book;
+pub use lower::parse_decimal;
 use pest::Parser;
 
 #[derive(pest_derive::Parser)]

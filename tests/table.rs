@@ -1,0 +1,265 @@
+//! Compiled rating tables: round trip, refusal of tampered tables, agreement with the reference
+//! evaluator over every plan x product x cell, and a reviewed quote table per bundled book.
+
+use pricebook::check::check_source;
+use pricebook::compile::compile_source;
+use pricebook::eval;
+use pricebook::table::{LoadError, PricingEntry, RatingTable};
+use rust_decimal::Decimal;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn books() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "pricebook") {
+                out.push(p);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("pricebooks"),
+        &mut out,
+    );
+    out.sort();
+    out
+}
+
+fn name(p: &Path) -> String {
+    let vendor = p
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|s| s.to_str())
+        .unwrap_or("");
+    let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    format!("{vendor}-{stem}")
+}
+
+/// Every cell of a product as (label, value indexes).
+fn cells(table: &RatingTable, product: usize) -> Vec<(String, Vec<u32>)> {
+    let p = &table.products[product];
+    let mut out = vec![(String::new(), Vec::new())];
+    for d in &p.dims {
+        let dim = &table.dimensions[*d as usize];
+        let mut next = Vec::new();
+        for (label, key) in &out {
+            for (i, v) in dim.values.iter().enumerate() {
+                let mut k = key.clone();
+                k.push(i as u32);
+                let l = if label.is_empty() {
+                    v.clone()
+                } else {
+                    format!("{label}, {v}")
+                };
+                next.push((l, k));
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// A standard quantity per measured dimension: a minute, 1,000 characters, a megapixel, one item.
+fn standard(table: &RatingTable, product: usize) -> (Decimal, String) {
+    let p = &table.products[product];
+    match p.measure.as_str() {
+        "time" => (Decimal::from(60), "second".into()),
+        "text" => (Decimal::from(1000), "character".into()),
+        _ => (Decimal::ONE, table.base_unit(&p.measure).to_string()),
+    }
+}
+
+#[test]
+fn every_book_compiles_and_round_trips() {
+    for path in books() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let table = compile_source(&text)
+            .unwrap_or_else(|e| panic!("{}: {:?}", path.display(), e.diagnostics));
+        let json = table.to_json();
+        let back =
+            RatingTable::from_json(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(back, table, "{}", path.display());
+        assert_eq!(back.schema_version, pricebook::table::SCHEMA_VERSION);
+        assert_eq!(
+            back.source_hash,
+            pricebook::table::sha256_hex(text.as_bytes())
+        );
+    }
+}
+
+#[test]
+fn tampered_tables_are_refused() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("pricebooks/hedra/2026-06.pricebook"),
+    )
+    .expect("read");
+    let json = compile_source(&text).expect("compiles").to_json();
+
+    // A rate edited by hand.
+    let edited = json.replacen("\"70\"", "\"7\"", 1);
+    assert_ne!(edited, json);
+    assert!(matches!(
+        RatingTable::from_json(&edited),
+        Err(LoadError::Checksum { .. })
+    ));
+
+    // Truncated.
+    assert!(matches!(
+        RatingTable::from_json(&json[..json.len() / 2]),
+        Err(LoadError::Json(_))
+    ));
+
+    // Another schema version.
+    let future = json.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+    let err = RatingTable::from_json(&future).expect_err("refused");
+    assert_eq!(
+        err,
+        LoadError::Schema {
+            found: 99,
+            expected: 1
+        }
+    );
+    assert!(err.to_string().contains("recompile"), "{err}");
+
+    // Not JSON at all.
+    assert!(matches!(
+        RatingTable::from_json("pricebook x"),
+        Err(LoadError::Json(_))
+    ));
+}
+
+#[test]
+fn tables_agree_with_the_reference_evaluator_on_every_cell() {
+    let quantities = [
+        "0",
+        "0.4",
+        "1",
+        "1.5",
+        "59.999",
+        "60",
+        "61",
+        "1000",
+        "1001",
+        "123456.789",
+        "1000000000",
+    ];
+    let mut compared = 0;
+    for path in books() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let model = check_source(&text).model.expect("clean book");
+        let table = compile_source(&text).expect("compiles");
+        for product in 0..table.products.len() {
+            let plans: Vec<Option<usize>> = if model.plans.is_empty() {
+                vec![None]
+            } else {
+                (0..model.plans.len()).map(Some).collect()
+            };
+            for plan in plans {
+                for (_, key) in cells(&table, product) {
+                    let cell = table.cell_id(product as u32, &key).expect("cell");
+                    let dims: Vec<usize> = key.iter().map(|k| *k as usize).collect();
+                    for q in quantities {
+                        let q: Decimal = q.parse().expect("decimal");
+                        let reference = eval::quote(&model, plan, product, &dims, q);
+                        let compiled = table.quote(plan.map(|p| p as u32), product as u32, cell, q);
+                        match (&reference, &compiled) {
+                            (Ok(r), Ok(c)) => {
+                                assert_eq!(r.charge, c.charge, "{} {product} {q}", path.display());
+                                assert_eq!(
+                                    r.money.as_ref().map(|m| m.0),
+                                    c.money,
+                                    "{} {product} {q}",
+                                    path.display()
+                                );
+                            }
+                            (Err(r), Err(c)) => {
+                                assert_eq!(r.reason, c.reason, "{}", path.display())
+                            }
+                            _ => panic!(
+                                "{}: reference {reference:?} vs table {compiled:?}",
+                                path.display()
+                            ),
+                        }
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "compared {compared}");
+}
+
+#[test]
+fn quote_tables_of_every_book() {
+    for path in books() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let table = compile_source(&text).expect("compiles");
+        let mut out = String::new();
+        let plans: Vec<Option<u32>> = if table.plans.is_empty() {
+            vec![None]
+        } else {
+            (0..table.plans.len() as u32).map(Some).collect()
+        };
+        for plan in plans {
+            let plan_name = plan.map_or("(no plan)".to_string(), |p| {
+                table.plans[p as usize].slug.clone()
+            });
+            let _ = writeln!(out, "## {plan_name}");
+            for product in 0..table.products.len() {
+                let (q, unit) = standard(&table, product);
+                let base = table
+                    .base_quantity(product as u32, q, &unit)
+                    .expect("standard quantity");
+                for (label, key) in cells(&table, product) {
+                    let cell = table.cell_id(product as u32, &key).expect("cell");
+                    let slug = &table.products[product].slug;
+                    let what = if label.is_empty() {
+                        slug.clone()
+                    } else {
+                        format!("{slug} [{label}]")
+                    };
+                    let result = match table.quote(plan, product as u32, cell, base) {
+                        Ok(r) => {
+                            let unit_name = r.unit.map_or("", |u| table.unit_name(u));
+                            let money = r
+                                .money
+                                .map_or("-".to_string(), |m| format!("{m} {}", table.currency));
+                            format!("{} {unit_name} | {money}", r.charge)
+                        }
+                        Err(r) => format!("rejected: {}", r.reason),
+                    };
+                    let _ = writeln!(out, "{what} | {q} {unit} | {result}");
+                }
+            }
+        }
+        insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "snapshots" }, {
+            insta::assert_snapshot!(format!("quotes-{}", name(&path)), out);
+        });
+    }
+}
+
+#[test]
+fn compiled_table_snapshot() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("pricebooks/hedra/2025-05.pricebook"),
+    )
+    .expect("read");
+    let table = compile_source(&text).expect("compiles");
+    insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "snapshots" }, {
+        insta::assert_snapshot!("table-hedra-2025-05", table.to_json());
+    });
+    // Matrix cells are laid out row-major with the declared value order.
+    let video = table.product_id("video").expect("video");
+    let PricingEntry::Cells { cells } = &table.products[video as usize].pricing else {
+        panic!("cells")
+    };
+    let rates: Vec<String> = cells
+        .iter()
+        .map(|c| c.as_ref().map_or("-".into(), |c| c.amount.to_string()))
+        .collect();
+    assert_eq!(rates, ["3", "6"]);
+}
