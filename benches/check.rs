@@ -332,7 +332,9 @@ fn assert_clean(text: &str, products: usize, plans: usize) {
 
 fn bench_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("check_source");
-    // The 100k-product book takes a good fraction of a second per run: few, flat samples.
+    // The 100k-product book takes seconds per run: few, flat samples. At that size criterion runs
+    // one iteration per sample (10 runs, ~25 s) and says it could not fit 10 samples in 5 s; a
+    // longer target would only double the iterations per sample.
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_secs(1));

@@ -30,5 +30,6 @@ pub mod date;
 pub mod diagnostic;
 pub mod eval;
 pub mod fmt;
+pub mod rate;
 pub mod syntax;
 pub mod table;

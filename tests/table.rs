@@ -263,3 +263,101 @@ fn compiled_table_snapshot() {
         .collect();
     assert_eq!(rates, ["3", "6"]);
 }
+
+/// Deterministic pseudo-random numbers (xorshift), so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn batch_rater_agrees_with_table_quotes() {
+    use pricebook::rate::{Event, Rater, Totals};
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut fast = 0usize;
+    let mut checked = 0usize;
+    for path in books() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let table = compile_source(&text).expect("compiles");
+        let rater = Rater::new(&table);
+        fast += rater.fast_keys();
+        let slots: Vec<Option<u32>> = std::iter::once(None)
+            .chain((0..table.plans.len() as u32).map(Some))
+            .collect();
+        for plan in slots {
+            for product in 0..table.products.len() as u32 {
+                for (_, key) in cells(&table, product as usize) {
+                    let cell = table.cell_id(product, &key).expect("cell");
+                    let k = rater.key(plan, product, cell).expect("key");
+                    for i in 0..200 {
+                        // Quantities around block edges, small fractions and huge values.
+                        let nanos: i64 = match i % 5 {
+                            0 => (rng.next() % 100_000) as i64 * 1_000_000_000,
+                            1 => (rng.next() % 1_000_000_000_000) as i64,
+                            2 => {
+                                (rng.next() % 1000) as i64 * 60_000_000_000
+                                    + (rng.next() % 3) as i64
+                                    - 1
+                            }
+                            3 => (rng.next() >> 2) as i64,
+                            _ => -((rng.next() % 1000) as i64),
+                        };
+                        let e = Event {
+                            account: 0,
+                            key: k,
+                            quantity: nanos,
+                        };
+                        let expected = table.quote(plan, product, cell, e.decimal_quantity());
+                        let got = rater.rate(&e);
+                        match (&expected, &got) {
+                            (Ok(q), Ok((charge, unit))) => {
+                                assert_eq!(
+                                    (q.charge, q.unit),
+                                    (*charge, *unit),
+                                    "{} key {k} q {nanos}",
+                                    path.display()
+                                );
+                            }
+                            (Err(a), Err(b)) => assert_eq!(a.reason, b.reason),
+                            _ => panic!(
+                                "{} key {k} q {nanos}: {expected:?} vs {got:?}",
+                                path.display()
+                            ),
+                        }
+                        checked += 1;
+                    }
+                    // And as a batch: totals equal the sum of single quotes.
+                    let events: Vec<Event> = (0..50)
+                        .map(|i| Event {
+                            account: i % 3,
+                            key: k,
+                            quantity: (rng.next() % 10_000_000_000_000) as i64,
+                        })
+                        .collect();
+                    let mut totals = Totals::new(&table, 3);
+                    let _ = rater.rate_batch(&events, &mut totals);
+                    let mut sums = [Decimal::ZERO; 3];
+                    let mut unit = None;
+                    for e in &events {
+                        if let Ok(q) = table.quote(plan, product, cell, e.decimal_quantity()) {
+                            sums[e.account as usize] += q.charge;
+                            unit = q.unit.or(unit);
+                        }
+                    }
+                    if let Some(u) = unit {
+                        for a in 0..3 {
+                            assert_eq!(totals.amount(a, u), sums[a as usize], "{}", path.display());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(fast > 100, "only {fast} keys on the fast path");
+    assert!(checked > 10_000);
+}

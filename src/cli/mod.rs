@@ -10,6 +10,8 @@ use crate::syntax::ast::{Item, Span};
 use crate::table::{CellId, PlanId, ProductId, RatingTable};
 use clap::{Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
+pub mod rate_cmd;
+
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -67,6 +69,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Rate a usage export (CSV or JSON Lines) into totals per account, plan or product.
+    Rate {
+        /// A book or a compiled table.
+        source: PathBuf,
+        /// The usage file: CSV with header `account,plan,product,quantity[,unit][,<dimension>...]`,
+        /// or JSON Lines; `-` reads standard input.
+        #[arg(long)]
+        events: PathBuf,
+        #[arg(long, value_enum, default_value_t = rate_cmd::GroupBy::Account)]
+        by: rate_cmd::GroupBy,
+        /// Where to write the totals; standard output when left out.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// `csv` (default) or `json`.
+        #[arg(long, value_enum, default_value_t = RateFormat::Csv)]
+        format: RateFormat,
+    },
     /// Rewrite books in the canonical layout.
     Fmt {
         /// Files or directories; `-` reads standard input and writes standard output.
@@ -95,6 +114,12 @@ struct Target {
     /// Use the version in force on this date (YYYY-MM-DD) when SOURCE is a directory.
     #[arg(long)]
     at: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum RateFormat {
+    Csv,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,6 +168,13 @@ pub fn main() -> i32 {
             unit,
             format,
         } => run_capacity(&target, unit.as_deref(), format),
+        Command::Rate {
+            source,
+            events,
+            by,
+            output,
+            format,
+        } => run_rate(&source, &events, by, output.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -816,4 +848,72 @@ fn run_capacity(t: &Target, unit: Option<&str>, format: Format) -> Result<i32, C
             Ok(1)
         }
     }
+}
+
+fn run_rate(
+    source: &Path,
+    events: &Path,
+    by: rate_cmd::GroupBy,
+    output: Option<&Path>,
+    format: RateFormat,
+) -> Result<i32, CliError> {
+    let (table, _) = load_table(source, None)?;
+    let mut input: Box<dyn std::io::BufRead> = if events == Path::new("-") {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(events).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot read `{}`: {}",
+                events.display(),
+                io_reason(&e)
+            ))
+        })?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
+    let report = rate_cmd::rate_input(&table, &mut input, by, rate_cmd::progress_wanted())
+        .map_err(CliError::Input)?;
+    let stderr = std::io::stderr();
+    let mut err = std::io::BufWriter::new(stderr.lock());
+    let name = events.display();
+    for (line, reason) in &report.bad {
+        let _ = writeln!(err, "{name}:{line}: bad line: {reason}");
+    }
+    for (line, reason) in &report.rejected {
+        let _ = writeln!(err, "{name}:{line}: rejected: {reason}");
+    }
+    let _ = writeln!(
+        err,
+        "rated {} events from {} lines; {} bad line{}, {} rejected",
+        report.rated,
+        report.lines,
+        report.bad.len(),
+        plural(report.bad.len()),
+        report.rejected.len()
+    );
+    drop(err);
+    let write = |out: &mut dyn Write| match format {
+        RateFormat::Csv => rate_cmd::write_csv(&report, by, out),
+        RateFormat::Json => rate_cmd::write_json(&report, by, out),
+    };
+    match output {
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| {
+                CliError::Input(format!(
+                    "cannot write `{}`: {}",
+                    path.display(),
+                    io_reason(&e)
+                ))
+            })?;
+            let mut w = std::io::BufWriter::new(f);
+            write(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| CliError::Input(format!("cannot write `{}`: {e}", path.display())))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            let _ = write(&mut w).and_then(|_| w.flush());
+        }
+    }
+    Ok(i32::from(!report.bad.is_empty()))
 }

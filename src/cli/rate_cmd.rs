@@ -1,0 +1,750 @@
+//! `pricebook rate`: a usage export (CSV or JSON Lines) -> totals per account (or plan, product).
+//!
+//! The reader hands chunks of lines to one worker per core. Each worker resolves names to rate
+//! keys through caches keyed by the raw bytes of the line's fields (one hash lookup per line, no
+//! allocation once warm), converts the quantity to integer nano-units, and rates through the
+//! [`Rater`]. Memory is bounded by the number of distinct accounts and keys, not events. Bad lines
+//! are collected with their line numbers and reported at the end; every other line is rated.
+
+use crate::rate::{Event, QUANTITY_SCALE, RateKey, Rater, Totals};
+use crate::table::{RatingTable, UnitId};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::mpsc;
+
+/// FxHash: a fast non-cryptographic hash for short keys (names from one trusted export).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        for chunk in bytes.chunks(8) {
+            let mut buf = [0u8; 8];
+            buf[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+        }
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// What totals are grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupBy {
+    Account,
+    Plan,
+    Product,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputKind {
+    Csv,
+    Jsonl,
+}
+
+/// Column positions of a CSV export.
+#[derive(Debug, Clone)]
+struct Columns {
+    account: usize,
+    plan: Option<usize>,
+    product: usize,
+    quantity: usize,
+    unit: Option<usize>,
+    /// (column, dimension name) for dimension columns.
+    dims: Vec<(usize, String)>,
+}
+
+impl Columns {
+    fn from_header(header: &str, table: &RatingTable) -> Result<Columns, String> {
+        let names: Vec<String> = split_csv(header)
+            .iter()
+            .map(|s| s.trim().to_ascii_lowercase())
+            .collect();
+        let find = |n: &str| names.iter().position(|c| c == n);
+        let need = |n: &str| {
+            find(n).ok_or_else(|| {
+                format!(
+                    "the CSV header has no `{n}` column (it needs account, plan, product, quantity)"
+                )
+            })
+        };
+        let known_dims: Vec<String> = table
+            .dimensions
+            .iter()
+            .map(|d| d.name.to_ascii_lowercase())
+            .collect();
+        let mut dims = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            match n.as_str() {
+                "account" | "plan" | "product" | "quantity" | "unit" | "time" => {}
+                other if known_dims.iter().any(|d| d == other) => dims.push((i, other.to_string())),
+                other => {
+                    return Err(format!(
+                        "unknown CSV column `{other}`; columns are account, plan, product, quantity, unit and the book's dimensions ({})",
+                        known_dims.join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(Columns {
+            account: need("account")?,
+            plan: find("plan"),
+            product: need("product")?,
+            quantity: need("quantity")?,
+            unit: find("unit"),
+            dims,
+        })
+    }
+}
+
+/// Splits one CSV line, honouring double quotes.
+fn split_csv(line: &str) -> Vec<&str> {
+    if !line.contains('"') {
+        return line.split(',').collect();
+    }
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                out.push(line[start..i].trim_matches('"'));
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(line[start..].trim_matches('"'));
+    out
+}
+
+/// Parses an unsigned decimal into nano-units without going through `Decimal` (the common case).
+#[inline]
+fn parse_nanos(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let (mut int, mut frac, mut frac_digits, mut seen_dot) = (0i64, 0i64, 0u32, false);
+    for &c in b {
+        match c {
+            b'0'..=b'9' if !seen_dot => int = int * 10 + i64::from(c - b'0'),
+            b'0'..=b'9' => {
+                if frac_digits == QUANTITY_SCALE {
+                    return None;
+                }
+                frac = frac * 10 + i64::from(c - b'0');
+                frac_digits += 1;
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    let scale = 10i64.pow(QUANTITY_SCALE - frac_digits);
+    int.checked_mul(1_000_000_000)?.checked_add(frac * scale)
+}
+
+/// A resolved line target: the key, and how to convert the line's quantity to base nano-units.
+#[derive(Clone, Copy)]
+struct Target {
+    key: RateKey,
+    /// Multiply nano-quantities by this integer unit factor (1 for the base unit).
+    factor: Option<u64>,
+    /// The exact factor, when it is not an integer.
+    factor_exact: Decimal,
+    product: u32,
+}
+
+/// One worker's state.
+struct Worker<'t> {
+    rater: &'t Rater<'t>,
+    table: &'t RatingTable,
+    kind: InputKind,
+    by: GroupBy,
+    targets: FxMap<Box<[u8]>, Target>,
+    groups: FxMap<Box<[u8]>, u32>,
+    group_names: Vec<String>,
+    totals: Totals,
+    bad: Vec<(u64, String)>,
+    rejected: Vec<(u64, String)>,
+    rated: u64,
+    key_buf: Vec<u8>,
+}
+
+/// Fields of one usage line.
+struct Line<'a> {
+    account: &'a str,
+    plan: &'a str,
+    product: &'a str,
+    quantity: &'a str,
+    unit: Option<&'a str>,
+    dims: Vec<(Option<&'a str>, &'a str)>,
+}
+
+impl<'t> Worker<'t> {
+    fn new(rater: &'t Rater<'t>, kind: InputKind, by: GroupBy) -> Self {
+        let table = rater.table();
+        Worker {
+            rater,
+            table,
+            kind,
+            by,
+            targets: FxMap::default(),
+            groups: FxMap::default(),
+            group_names: Vec::new(),
+            totals: Totals::new(table, 0),
+            bad: Vec::new(),
+            rejected: Vec::new(),
+            rated: 0,
+            key_buf: Vec::with_capacity(128),
+        }
+    }
+
+    fn group(&mut self, name: &str) -> u32 {
+        if let Some(g) = self.groups.get(name.as_bytes()) {
+            return *g;
+        }
+        let id = self.group_names.len() as u32;
+        self.groups.insert(name.as_bytes().into(), id);
+        self.group_names.push(name.to_string());
+        self.totals.ensure_accounts(self.group_names.len());
+        id
+    }
+
+    fn resolve(&self, line: &Line<'_>) -> Result<Target, String> {
+        let t = self.table;
+        let plan = if line.plan.is_empty() {
+            match t.plans.len() {
+                0 => None,
+                1 => Some(0),
+                _ => return Err("no plan given, and the book has several".into()),
+            }
+        } else {
+            Some(
+                t.plan_id(line.plan)
+                    .ok_or_else(|| format!("unknown plan `{}`", line.plan))?,
+            )
+        };
+        let product = t
+            .product_id(line.product)
+            .ok_or_else(|| format!("unknown product `{}`", line.product))?;
+        let args: Vec<(Option<&str>, &str)> = line
+            .dims
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (*k, *v))
+            .collect();
+        let cell = t.resolve_cell(product, &args)?;
+        let key = self
+            .rater
+            .key(plan, product, cell)
+            .ok_or("no such rate key")?;
+        let p = &t.products[product as usize];
+        let unit = match line.unit {
+            Some(u) if !u.is_empty() => u.to_string(),
+            _ => t.base_unit(&p.measure).to_string(),
+        };
+        let u = t
+            .units
+            .iter()
+            .find(|x| x.name == unit)
+            .ok_or_else(|| format!("unknown unit `{unit}`"))?;
+        if u.dimension != p.measure {
+            return Err(format!(
+                "`{unit}` does not measure {}, which `{}` is measured in",
+                p.measure, p.slug
+            ));
+        }
+        let factor = (u.factor.fract().is_zero())
+            .then(|| u64::try_from(u.factor.trunc().mantissa()).ok())
+            .flatten()
+            .filter(|f| *f > 0);
+        let factor = if u.factor.scale() == 0 || u.factor.fract().is_zero() {
+            factor
+        } else {
+            None
+        };
+        Ok(Target {
+            key,
+            factor,
+            factor_exact: u.factor,
+            product,
+        })
+    }
+
+    fn parse<'l>(
+        kind: InputKind,
+        cols: Option<&'l Columns>,
+        text: &'l str,
+    ) -> Result<Line<'l>, String> {
+        match kind {
+            InputKind::Csv => {
+                let cols = cols.ok_or("no header")?;
+                let f = split_csv(text);
+                let get = |i: usize| {
+                    f.get(i).copied().map(str::trim).ok_or_else(|| {
+                        format!("expected {} fields, found {}", cols_len(cols), f.len())
+                    })
+                };
+                Ok(Line {
+                    account: get(cols.account)?,
+                    plan: match cols.plan {
+                        Some(i) => get(i)?,
+                        None => "",
+                    },
+                    product: get(cols.product)?,
+                    quantity: get(cols.quantity)?,
+                    unit: match cols.unit {
+                        Some(i) => Some(get(i)?),
+                        None => None,
+                    },
+                    dims: cols
+                        .dims
+                        .iter()
+                        .map(|(i, n)| Ok((Some(n.as_str()), get(*i)?)))
+                        .collect::<Result<_, String>>()?,
+                })
+            }
+            InputKind::Jsonl => Err("json lines are parsed by parse_json".into()),
+        }
+    }
+
+    /// Rates one line; `columns` is the CSV header's layout (lines borrow its dimension names).
+    fn line(&mut self, number: u64, text: &str, columns: Option<&Columns>) {
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            return;
+        }
+        let json_holder;
+        let parsed = match self.kind {
+            InputKind::Csv => Self::parse(self.kind, columns, text),
+            InputKind::Jsonl => match parse_json(text) {
+                Ok(j) => {
+                    json_holder = j;
+                    Ok(json_holder.as_line())
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let line = match parsed {
+            Ok(l) => l,
+            Err(e) => return self.bad.push((number, e)),
+        };
+        // Cache key: the raw fields that decide the rate.
+        self.key_buf.clear();
+        for part in [line.plan, line.product, line.unit.unwrap_or("")] {
+            self.key_buf.extend_from_slice(part.as_bytes());
+            self.key_buf.push(0);
+        }
+        for (k, v) in &line.dims {
+            self.key_buf.extend_from_slice(k.unwrap_or("").as_bytes());
+            self.key_buf.push(b'=');
+            self.key_buf.extend_from_slice(v.as_bytes());
+            self.key_buf.push(0);
+        }
+        let target = match self.targets.get(self.key_buf.as_slice()) {
+            Some(t) => *t,
+            None => match self.resolve(&line) {
+                Ok(t) => {
+                    self.targets.insert(self.key_buf.as_slice().into(), t);
+                    t
+                }
+                Err(e) => return self.bad.push((number, e)),
+            },
+        };
+        let (value, inline_unit) = match line.quantity.split_once(' ') {
+            Some((v, u)) => (v.trim(), Some(u.trim())),
+            None => (line.quantity.trim(), None),
+        };
+        if let Some(u) = inline_unit {
+            if line.unit.is_some_and(|c| !c.is_empty() && c != u) {
+                return self.bad.push((
+                    number,
+                    format!("quantity `{}` contradicts the unit column", line.quantity),
+                ));
+            }
+            if line.unit.is_none_or(str::is_empty) {
+                // `"90 second"`: resolve with that unit (cached under its own key).
+                let with_unit = Line {
+                    unit: Some(u),
+                    quantity: value,
+                    ..line
+                };
+                self.key_buf.clear();
+                for part in [with_unit.plan, with_unit.product, u] {
+                    self.key_buf.extend_from_slice(part.as_bytes());
+                    self.key_buf.push(0);
+                }
+                for (k, v) in &with_unit.dims {
+                    self.key_buf.extend_from_slice(k.unwrap_or("").as_bytes());
+                    self.key_buf.push(b'=');
+                    self.key_buf.extend_from_slice(v.as_bytes());
+                    self.key_buf.push(0);
+                }
+                let t = match self.targets.get(self.key_buf.as_slice()) {
+                    Some(t) => *t,
+                    None => match self.resolve(&with_unit) {
+                        Ok(t) => {
+                            self.targets.insert(self.key_buf.as_slice().into(), t);
+                            t
+                        }
+                        Err(e) => return self.bad.push((number, e)),
+                    },
+                };
+                return self.rate(number, &with_unit, value, t);
+            }
+        }
+        self.rate(number, &line, value, target)
+    }
+
+    fn rate(&mut self, number: u64, line: &Line<'_>, value: &str, target: Target) {
+        let nanos = match (parse_nanos(value), target.factor) {
+            (Some(n), Some(f)) => n.checked_mul(f as i64),
+            _ => None,
+        };
+        let nanos = match nanos {
+            Some(n) => n,
+            None => match crate::syntax::parse_decimal(value) {
+                Some(d) if d < Decimal::ZERO => return self.bad.push((number, format!("quantity {value} is negative"))),
+                Some(d) => match d.checked_mul(target.factor_exact).and_then(|b| Event::new(0, target.key, b)) {
+                    Some(e) => e.quantity,
+                    None => return self.bad.push((number, format!("quantity {value} is out of range (at most 9 decimals of the base unit, below 9.2e9)"))),
+                },
+                None => return self.bad.push((number, format!("`{value}` is not a decimal quantity"))),
+            },
+        };
+        let table = self.table;
+        let group_name = match self.by {
+            GroupBy::Account => line.account,
+            GroupBy::Plan => line.plan,
+            GroupBy::Product => &table.products[target.product as usize].slug,
+        };
+        let group = self.group(group_name);
+        let event = Event {
+            account: group,
+            key: target.key,
+            quantity: nanos,
+        };
+        match self
+            .rater
+            .rate_batch(std::slice::from_ref(&event), &mut self.totals)
+        {
+            Ok(()) => self.rated += 1,
+            Err(r) => {
+                for x in r {
+                    self.rejected.push((number, x.rejection.reason));
+                }
+            }
+        }
+    }
+}
+
+fn cols_len(c: &Columns) -> usize {
+    [
+        Some(c.account),
+        c.plan,
+        Some(c.product),
+        Some(c.quantity),
+        c.unit,
+    ]
+    .iter()
+    .flatten()
+    .count()
+        + c.dims.len()
+}
+
+/// A parsed JSON line, owning its strings.
+struct JsonLine {
+    account: String,
+    plan: String,
+    product: String,
+    quantity: String,
+    unit: Option<String>,
+    dims: Vec<(Option<String>, String)>,
+}
+
+impl JsonLine {
+    fn as_line(&self) -> Line<'_> {
+        Line {
+            account: &self.account,
+            plan: &self.plan,
+            product: &self.product,
+            quantity: &self.quantity,
+            unit: self.unit.as_deref(),
+            dims: self
+                .dims
+                .iter()
+                .map(|(k, v)| (k.as_deref(), v.as_str()))
+                .collect(),
+        }
+    }
+}
+
+fn parse_json(text: &str) -> Result<JsonLine, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let s = |k: &str| -> Result<String, String> {
+        match v.get(k) {
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+            Some(serde_json::Value::Null) | None => Ok(String::new()),
+            Some(other) => Err(format!("`{k}` must be a string, found {other}")),
+        }
+    };
+    let quantity = s("quantity")?;
+    if quantity.is_empty() {
+        return Err("no `quantity`".into());
+    }
+    let product = s("product")?;
+    if product.is_empty() {
+        return Err("no `product`".into());
+    }
+    let dims = match v.get("dims") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                (
+                    None,
+                    x.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| x.to_string()),
+                )
+            })
+            .collect(),
+        Some(serde_json::Value::Object(o)) => o
+            .iter()
+            .map(|(k, x)| {
+                (
+                    Some(k.clone()),
+                    x.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| x.to_string()),
+                )
+            })
+            .collect(),
+        Some(other) => return Err(format!("`dims` must be a list or an object, found {other}")),
+    };
+    let unit = s("unit")?;
+    Ok(JsonLine {
+        account: s("account")?,
+        plan: s("plan")?,
+        product,
+        quantity,
+        unit: (!unit.is_empty()).then_some(unit),
+        dims,
+    })
+}
+
+/// The result of rating a file.
+pub struct RateReport {
+    /// (group, unit name, amount, events), sorted by group then unit.
+    pub totals: Vec<(String, String, Decimal, u64)>,
+    pub rated: u64,
+    pub bad: Vec<(u64, String)>,
+    pub rejected: Vec<(u64, String)>,
+    pub lines: u64,
+}
+
+/// Lines travel to workers in blocks of about this many bytes.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Rates a usage export read from `input`.
+pub fn rate_input(
+    table: &RatingTable,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+) -> Result<RateReport, String> {
+    let rater = Rater::new(table);
+    // The first non-empty line tells the format: `{` starts JSON Lines, anything else is a CSV header.
+    let mut first = String::new();
+    let mut first_number = 0u64;
+    loop {
+        first.clear();
+        let n = input
+            .read_line(&mut first)
+            .map_err(|e| format!("cannot read the usage file: {e}"))?;
+        first_number += 1;
+        if n == 0 {
+            return Err("the usage file is empty".into());
+        }
+        if !first.trim().is_empty() {
+            break;
+        }
+    }
+    let (kind, columns, first_data) = if first.trim_start().starts_with('{') {
+        (InputKind::Jsonl, None, Some((first_number, first.clone())))
+    } else {
+        (
+            InputKind::Csv,
+            Some(Columns::from_header(first.trim(), table)?),
+            None,
+        )
+    };
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let mut lines_read = first_number;
+    let results: Vec<Worker<'_>> =
+        std::thread::scope(|scope| -> Result<Vec<Worker<'_>>, String> {
+            let mut senders = Vec::new();
+            let mut handles = Vec::new();
+            for _ in 0..workers {
+                let (tx, rx) = mpsc::sync_channel::<(u64, String)>(2);
+                senders.push(tx);
+                let rater = &rater;
+                let columns = columns.clone();
+                handles.push(scope.spawn(move || {
+                    let mut w = Worker::new(rater, kind, by);
+                    for (first, block) in rx {
+                        for (i, l) in block.split('\n').enumerate() {
+                            w.line(first + i as u64, l, columns.as_ref());
+                        }
+                    }
+                    w
+                }));
+            }
+            // A block is whole lines; its first line's number travels with it.
+            let (mut block_start, mut block) = match first_data {
+                Some((n, l)) => (n, l.trim_end_matches('\n').to_string()),
+                None => (lines_read + 1, String::with_capacity(BLOCK_BYTES + 4096)),
+            };
+            let mut next = 0usize;
+            let stderr = std::io::stderr();
+            let mut line = String::new();
+            loop {
+                line.clear();
+                let n = input.read_line(&mut line).map_err(|e| {
+                    format!("cannot read the usage file at line {}: {e}", lines_read + 1)
+                })?;
+                if n == 0 {
+                    break;
+                }
+                lines_read += 1;
+                if !block.is_empty() || lines_read != block_start {
+                    block.push('\n');
+                }
+                block.push_str(line.trim_end_matches('\n'));
+                if block.len() >= BLOCK_BYTES {
+                    let full =
+                        std::mem::replace(&mut block, String::with_capacity(BLOCK_BYTES + 4096));
+                    if senders[next % workers].send((block_start, full)).is_err() {
+                        return Err("a rating worker stopped".into());
+                    }
+                    block_start = lines_read + 1;
+                    next += 1;
+                    if progress && next % 16 == 0 {
+                        let _ = write!(stderr.lock(), "\rrating: {lines_read} lines read");
+                    }
+                }
+            }
+            if !block.is_empty() && senders[next % workers].send((block_start, block)).is_err() {
+                return Err("a rating worker stopped".into());
+            }
+            drop(senders);
+            if progress {
+                let _ = writeln!(stderr.lock(), "\rrating: {lines_read} lines read");
+            }
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| "a rating worker failed".to_string()))
+                .collect()
+        })?;
+
+    // Merge workers by group name.
+    let mut merged: std::collections::BTreeMap<(String, UnitId), (i128, Decimal)> =
+        std::collections::BTreeMap::new();
+    let mut events: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let (mut bad, mut rejected, mut rated) = (Vec::new(), Vec::new(), 0u64);
+    for w in results {
+        for (g, name) in w.group_names.iter().enumerate() {
+            *events.entry(name.clone()).or_default() += w.totals.events(g as u32);
+            for u in w.totals.units_of(g as u32) {
+                let e = merged
+                    .entry((name.clone(), u))
+                    .or_insert((0, Decimal::ZERO));
+                e.1 =
+                    e.1.checked_add(w.totals.amount(g as u32, u))
+                        .ok_or("a total overflows exact decimal arithmetic")?;
+            }
+        }
+        bad.extend(w.bad);
+        rejected.extend(w.rejected);
+        rated += w.rated;
+    }
+    bad.sort_by_key(|b| b.0);
+    rejected.sort_by_key(|b| b.0);
+    let totals = merged
+        .into_iter()
+        .map(|((g, u), (_, amount))| {
+            let n = events.get(&g).copied().unwrap_or(0);
+            (g, table.unit_name(u).to_string(), amount, n)
+        })
+        .collect();
+    Ok(RateReport {
+        totals,
+        rated,
+        bad,
+        rejected,
+        lines: lines_read,
+    })
+}
+
+/// Writes totals as CSV: `<group>,amount,unit,events`.
+pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::io::Result<()> {
+    let key = match by {
+        GroupBy::Account => "account",
+        GroupBy::Plan => "plan",
+        GroupBy::Product => "product",
+    };
+    writeln!(out, "{key},amount,unit,events")?;
+    for (g, unit, amount, events) in &report.totals {
+        let g = if g.contains(',') || g.contains('"') {
+            format!("\"{}\"", g.replace('"', "\"\""))
+        } else {
+            g.clone()
+        };
+        writeln!(out, "{g},{amount},{unit},{events}")?;
+    }
+    Ok(())
+}
+
+/// Writes totals as JSON.
+pub fn write_json(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::io::Result<()> {
+    let key = match by {
+        GroupBy::Account => "account",
+        GroupBy::Plan => "plan",
+        GroupBy::Product => "product",
+    };
+    let totals: Vec<serde_json::Value> = report
+        .totals
+        .iter()
+        .map(|(g, unit, amount, events)| serde_json::json!({ key: g, "amount": amount.to_string(), "unit": unit, "events": events }))
+        .collect();
+    let doc = serde_json::json!({
+        "totals": totals,
+        "rated": report.rated,
+        "lines": report.lines,
+        "bad_lines": report.bad.iter().map(|(n, m)| serde_json::json!({"line": n, "reason": m})).collect::<Vec<_>>(),
+        "rejected": report.rejected.iter().map(|(n, m)| serde_json::json!({"line": n, "reason": m})).collect::<Vec<_>>(),
+    });
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&doc).unwrap_or_default()
+    )
+}
+
+/// Whether to draw progress on stderr.
+pub fn progress_wanted() -> bool {
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,704 @@
+//! Batch rating at memory speed.
+//!
+//! A [`Rater`] turns every (plan, product, cell) of a table into a dense [`RateKey`] and
+//! precompiles each linear rate into integer form: with quantities in nano-units of the product's
+//! base unit, a charge in minor units of its charge unit is
+//!
+//! ```text
+//! charge = round_half_up(q * A / B)        A / B = amount / per_base * 10^dp / 10^9, reduced
+//!        = (2 q A + B) div 2B
+//! ```
+//!
+//! and the division by the invariant `2B` is a multiply and two shifts (Granlund & Montgomery's
+//! method). Every event outside that envelope (tiers, a quantity or product too large for 64
+//! bits, a limit that rejects it) takes the exact [`RatingTable::quote`] path instead, so results
+//! are identical to the reference whatever path an event takes.
+//!
+//! ```
+//! use pricebook::rate::{Event, Rater, Totals};
+//! let table = pricebook::compile::compile_source(r#"
+//! pricebook acme version "1" effective 2026-01-01 currency USD
+//! unit credit
+//! product "Render" as render { measure time  rate 7 credit / second  round up to 1 second }
+//! plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
+//! "#).unwrap();
+//! let rater = Rater::new(&table);
+//! let key = rater.key(Some(0), 0, 0).unwrap();
+//! let events = [
+//!     Event::new(0, key, "1.5".parse().unwrap()).unwrap(), // 2 s after rounding: 14 credits
+//!     Event::new(1, key, "10".parse().unwrap()).unwrap(),  // 70 credits
+//!     Event::new(0, key, "3".parse().unwrap()).unwrap(),   // 21 credits
+//! ];
+//! let mut totals = Totals::new(&table, 2);
+//! rater.rate_batch(&events, &mut totals).unwrap();
+//! let credit = table.unit_id("credit").unwrap();
+//! assert_eq!(totals.amount(0, credit).to_string(), "35");
+//! assert_eq!(totals.amount(1, credit).to_string(), "70");
+//! ```
+
+use crate::eval::Rejection;
+use crate::syntax::ast::RoundMode;
+use crate::table::{CellId, LimitKindEntry, PlanId, PricingEntry, ProductId, RatingTable, UnitId};
+use rust_decimal::Decimal;
+
+/// Quantities on the fast path are integers in nano-units of the product's base unit.
+pub const QUANTITY_SCALE: u32 = 9;
+const NANO: u64 = 1_000_000_000;
+
+/// A dense id for one (plan, product, cell): what an event is rated against.
+pub type RateKey = u32;
+
+/// A usage event with its names resolved: 16 bytes, no strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// Index into the caller's accounts (totals are kept per account).
+    pub account: u32,
+    pub key: RateKey,
+    /// Quantity in nano-units of the product's base unit (`1.5 second` = 1_500_000_000).
+    pub quantity: i64,
+}
+
+impl Event {
+    /// An event for `quantity` base units; `None` when the quantity has more than 9 decimals
+    /// or does not fit in 64 bits at that scale.
+    pub fn new(account: u32, key: RateKey, quantity: Decimal) -> Option<Event> {
+        let scaled = quantity.checked_mul(Decimal::from(NANO))?;
+        if !scaled.fract().is_zero() {
+            return None;
+        }
+        let q: i64 = scaled.trunc().try_into().ok()?;
+        Some(Event {
+            account,
+            key,
+            quantity: q,
+        })
+    }
+
+    /// The quantity as an exact decimal.
+    pub fn decimal_quantity(&self) -> Decimal {
+        Decimal::new(self.quantity, QUANTITY_SCALE)
+    }
+}
+
+/// Division of `u64`s by an invariant divisor as multiply and shift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Divider {
+    d: u64,
+    magic: u64,
+    shift: u32,
+    kind: DivKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DivKind {
+    One,
+    PowerOfTwo,
+    Magic,
+}
+
+impl Divider {
+    /// A divider for `d` (which must not be zero).
+    pub fn new(d: u64) -> Option<Divider> {
+        match d {
+            0 => None,
+            1 => Some(Divider {
+                d,
+                magic: 0,
+                shift: 0,
+                kind: DivKind::One,
+            }),
+            _ if d.is_power_of_two() => Some(Divider {
+                d,
+                magic: 0,
+                shift: d.trailing_zeros(),
+                kind: DivKind::PowerOfTwo,
+            }),
+            _ => {
+                // l = ceil(log2 d); m = floor(2^64 (2^l - d) / d) + 1 fits in 64 bits.
+                let l = 64 - (d - 1).leading_zeros();
+                let num = (1u128 << 64) * ((1u128 << l) - u128::from(d));
+                let magic = (num / u128::from(d)) as u64 + 1;
+                Some(Divider {
+                    d,
+                    magic,
+                    shift: l,
+                    kind: DivKind::Magic,
+                })
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub fn divide(&self, n: u64) -> u64 {
+        match self.kind {
+            DivKind::One => n,
+            DivKind::PowerOfTwo => n >> self.shift,
+            DivKind::Magic => {
+                let t = ((u128::from(self.magic) * u128::from(n)) >> 64) as u64;
+                (t + ((n - t) >> 1)) >> (self.shift - 1)
+            }
+        }
+    }
+
+    pub fn divisor(&self) -> u64 {
+        self.d
+    }
+}
+
+/// A precompiled rate for one key.
+#[derive(Debug, Clone)]
+enum FastRate {
+    /// `charge_minor = (2 q a + b) div 2b`, after rounding `q` to `step`.
+    Linear {
+        a: u64,
+        b: u64,
+        two_b: Divider,
+        /// Rounding step in nano-units (0: none).
+        step: u64,
+        step_div: Option<Divider>,
+        round: RoundMode,
+        /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits).
+        lo: u64,
+        hi: u64,
+        unit: UnitId,
+        /// The unit's column in [`Totals`].
+        column: usize,
+    },
+    /// Everything else: the exact table path.
+    Exact {
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+    },
+}
+
+/// The units a table charges in (rates, tiers, flat prices, plan rates), in id order. Totals
+/// keep one column per charge unit only, so an account's row stays a few cache lines wide.
+pub fn charge_units(table: &RatingTable) -> Vec<UnitId> {
+    let mut units: Vec<UnitId> = Vec::new();
+    for p in &table.products {
+        match &p.pricing {
+            PricingEntry::Cells { cells } => units.extend(cells.iter().flatten().map(|c| c.unit)),
+            PricingEntry::Tiered { tiers, .. } => units.extend(tiers.iter().map(|t| t.rate.unit)),
+            PricingEntry::Flat { unit, .. } => units.push(*unit),
+            PricingEntry::Free { .. } => {}
+        }
+    }
+    for pl in &table.plans {
+        units.extend(pl.overrides.iter().map(|(_, r)| r.unit));
+    }
+    units.sort_unstable();
+    units.dedup();
+    units
+}
+
+/// Totals per account and charge unit, in minor units of that unit.
+#[derive(Debug, Clone)]
+pub struct Totals {
+    /// Columns per account: one per charge unit.
+    width: usize,
+    /// Column of each unit id (`usize::MAX` for units nothing is charged in).
+    column: Vec<usize>,
+    units: Vec<UnitId>,
+    dps: Vec<u32>,
+    money: Vec<bool>,
+    minor: Vec<i128>,
+    events: Vec<u64>,
+}
+
+impl Totals {
+    /// Totals for `accounts` accounts over the table's charge units.
+    pub fn new(table: &RatingTable, accounts: usize) -> Totals {
+        let units = charge_units(table);
+        let mut column = vec![usize::MAX; table.units.len()];
+        for (i, u) in units.iter().enumerate() {
+            column[*u as usize] = i;
+        }
+        let width = units.len().max(1);
+        Totals {
+            width,
+            column,
+            dps: units
+                .iter()
+                .map(|u| table.units[*u as usize].charge_dp)
+                .collect(),
+            money: units
+                .iter()
+                .map(|u| table.units[*u as usize].is_money)
+                .collect(),
+            units,
+            minor: vec![0; accounts * width],
+            events: vec![0; accounts],
+        }
+    }
+
+    /// Grows to hold `accounts` accounts.
+    pub fn ensure_accounts(&mut self, accounts: usize) {
+        if accounts > self.events.len() {
+            self.minor.resize(accounts * self.width, 0);
+            self.events.resize(accounts, 0);
+        }
+    }
+
+    #[inline(always)]
+    fn add_column(&mut self, account: u32, column: usize, minor: i128) {
+        self.minor[account as usize * self.width + column] += minor;
+        self.events[account as usize] += 1;
+    }
+
+    fn add_decimal(&mut self, account: u32, unit: UnitId, charge: Decimal) -> bool {
+        let Some(&col) = self.column.get(unit as usize).filter(|c| **c != usize::MAX) else {
+            return false;
+        };
+        let dp = self.dps[col];
+        let mut c = charge;
+        c.rescale(dp);
+        if c.scale() != dp {
+            return false;
+        }
+        self.add_column(account, col, c.mantissa());
+        true
+    }
+
+    /// The total of `account` in `unit`.
+    pub fn amount(&self, account: u32, unit: UnitId) -> Decimal {
+        let Some(&col) = self.column.get(unit as usize).filter(|c| **c != usize::MAX) else {
+            return Decimal::ZERO;
+        };
+        let v = self
+            .minor
+            .get(account as usize * self.width + col)
+            .copied()
+            .unwrap_or(0);
+        let d = Decimal::try_from_i128_with_scale(v, self.dps[col]).unwrap_or(Decimal::MAX);
+        if self.money[col] { d } else { d.normalize() }
+    }
+
+    /// Events rated for `account`.
+    pub fn events(&self, account: u32) -> u64 {
+        self.events.get(account as usize).copied().unwrap_or(0)
+    }
+
+    /// Units `account` has a non-zero total in.
+    pub fn units_of(&self, account: u32) -> impl Iterator<Item = UnitId> + '_ {
+        let base = account as usize * self.width;
+        self.units
+            .iter()
+            .enumerate()
+            .filter(move |(c, _)| self.minor.get(base + c).is_some_and(|v| *v != 0))
+            .map(|(_, u)| *u)
+    }
+
+    /// Adds another set of totals over the same table (from a parallel worker) into this one.
+    pub fn merge(&mut self, other: &Totals) {
+        self.ensure_accounts(other.events.len());
+        for (a, b) in self.minor.iter_mut().zip(&other.minor) {
+            *a += b;
+        }
+        for (a, b) in self.events.iter_mut().zip(&other.events) {
+            *a += b;
+        }
+    }
+}
+
+/// An event the batch could not rate, by its position in the batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub index: usize,
+    pub rejection: Rejection,
+}
+
+/// Rates events against one table.
+#[derive(Debug, Clone)]
+pub struct Rater<'t> {
+    table: &'t RatingTable,
+    rates: Vec<FastRate>,
+    /// First key of each (plan slot, product); plan slot 0 is "no plan".
+    offsets: Vec<u32>,
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// `v` as an integer count of `10^-scale` units, if exact.
+fn scaled_u64(v: Decimal, scale: u32) -> Option<u64> {
+    let s = v.checked_mul(Decimal::from(10u64.checked_pow(scale)?))?;
+    (s.fract().is_zero() && s >= Decimal::ZERO)
+        .then(|| s.trunc().try_into().ok())
+        .flatten()
+}
+
+impl<'t> Rater<'t> {
+    /// Precompiles every key of `table`.
+    pub fn new(table: &'t RatingTable) -> Rater<'t> {
+        let products = table.products.len();
+        let cells: Vec<u32> = table
+            .products
+            .iter()
+            .map(|p| {
+                p.dims
+                    .iter()
+                    .map(|d| table.dimensions[*d as usize].values.len() as u32)
+                    .product::<u32>()
+                    .max(1)
+            })
+            .collect();
+        let mut offsets = Vec::with_capacity((table.plans.len() + 1) * products + 1);
+        let mut rates = Vec::new();
+        for slot in 0..=table.plans.len() {
+            let plan = slot.checked_sub(1).map(|p| p as PlanId);
+            for (product, n) in cells.iter().enumerate() {
+                offsets.push(rates.len() as u32);
+                for cell in 0..*n {
+                    rates.push(Self::compile_key(table, plan, product as ProductId, cell));
+                }
+            }
+        }
+        offsets.push(rates.len() as u32);
+        Rater {
+            table,
+            rates,
+            offsets,
+        }
+    }
+
+    /// The key for a plan (or none), product and cell.
+    pub fn key(&self, plan: Option<PlanId>, product: ProductId, cell: CellId) -> Option<RateKey> {
+        let slot = plan.map_or(0, |p| p as usize + 1);
+        if slot > self.table.plans.len() || product as usize >= self.table.products.len() {
+            return None;
+        }
+        let i = slot * self.table.products.len() + product as usize;
+        let (start, end) = (self.offsets[i], self.offsets[i + 1]);
+        (start + cell < end).then_some(start + cell)
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.rates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rates.is_empty()
+    }
+
+    /// How many keys take the integer fast path.
+    pub fn fast_keys(&self) -> usize {
+        self.rates
+            .iter()
+            .filter(|r| matches!(r, FastRate::Linear { .. }))
+            .count()
+    }
+
+    fn compile_key(
+        table: &RatingTable,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+    ) -> FastRate {
+        let exact = FastRate::Exact {
+            plan,
+            product,
+            cell,
+        };
+        let p = &table.products[product as usize];
+        let plan_entry = plan.map(|i| &table.plans[i as usize]);
+        if plan_entry.is_some_and(|pl| !pl.available[product as usize]) {
+            return exact;
+        }
+        let rate = match (
+            plan_entry.and_then(|pl| pl.overrides.iter().find(|(i, _)| *i == product)),
+            &p.pricing,
+        ) {
+            (Some((_, r)), _) => r,
+            (None, PricingEntry::Cells { cells }) => {
+                match cells.get(cell as usize).and_then(|c| c.as_ref()) {
+                    Some(r) => r,
+                    None => return exact,
+                }
+            }
+            _ => return exact,
+        };
+        let dp = table.units[rate.unit as usize].charge_dp;
+        // A / B = amount * 10^dp / (per_base * 10^9), both as integers.
+        let (am, asc) = (rate.amount.mantissa(), rate.amount.scale());
+        let (pm, psc) = (rate.per_base.mantissa(), rate.per_base.scale());
+        let pow = |e: u32| 10u128.checked_pow(e);
+        let (Ok(am), Ok(pm)) = (u128::try_from(am), u128::try_from(pm)) else {
+            return exact;
+        };
+        let a = pow(dp + psc).and_then(|x| x.checked_mul(am));
+        let b = pow(QUANTITY_SCALE + asc).and_then(|x| x.checked_mul(pm));
+        let (Some(a), Some(b)) = (a, b) else {
+            return exact;
+        };
+        if b == 0 {
+            return exact;
+        }
+        let g = gcd(a, b);
+        let (a, b) = (a / g, b / g);
+        // Keep 2qA + B inside 64 bits for every quantity the fast path accepts.
+        let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) else {
+            return exact;
+        };
+        if a == 0 || b > (1 << 61) {
+            return exact;
+        }
+        let Some(two_b) = Divider::new(2 * b) else {
+            return exact;
+        };
+        let max_q = ((u64::MAX >> 2) - b) / (2 * a);
+
+        let (step, step_div, round) = match &p.rounding {
+            Some(r) => match scaled_u64(r.step, QUANTITY_SCALE) {
+                Some(s) if s > 0 => (s, Divider::new(s), r.mode),
+                _ => return exact,
+            },
+            None => (0, None, RoundMode::Up),
+        };
+        // Bounds: the product's min and max and the plan's per-event limits; outside them, the
+        // exact path produces the rejection with its reason.
+        let mut lo = 0u64;
+        let mut hi = max_q.saturating_sub(step);
+        if let Some(min) = &p.min {
+            match scaled_u64(min.base, QUANTITY_SCALE) {
+                Some(v) => lo = lo.max(v),
+                None => return exact,
+            }
+        }
+        if let Some(max) = &p.max {
+            match scaled_u64(max.base, QUANTITY_SCALE) {
+                Some(v) => hi = hi.min(v),
+                None => return exact,
+            }
+        }
+        if let Some(pl) = plan_entry {
+            for l in &pl.limits {
+                if !l.scope.is_empty() && !l.scope.contains(&product) {
+                    continue;
+                }
+                match &l.kind {
+                    LimitKindEntry::PerEvent { dimension, max } if *dimension == p.measure => {
+                        match scaled_u64(*max, QUANTITY_SCALE) {
+                            Some(v) => hi = hi.min(v),
+                            None => return exact,
+                        }
+                    }
+                    LimitKindEntry::DimensionMax { dimension, max } => {
+                        if let Some(pos) = p.dims.iter().position(|d| d == dimension) {
+                            let n = table.dimensions[*dimension as usize].values.len() as u32;
+                            if (cell / p.strides[pos]) % n > *max {
+                                return exact;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if lo > hi {
+            return exact;
+        }
+        FastRate::Linear {
+            a,
+            b,
+            two_b,
+            step,
+            step_div,
+            round,
+            lo,
+            hi,
+            unit: rate.unit,
+            column: charge_units(table)
+                .iter()
+                .position(|u| *u == rate.unit)
+                .unwrap_or(usize::MAX),
+        }
+    }
+
+    /// The exact charge of one event (any path), as the table would quote it.
+    pub fn rate(&self, event: &Event) -> Result<(Decimal, Option<UnitId>), Rejection> {
+        match self.rates.get(event.key as usize) {
+            Some(FastRate::Linear { .. }) | Some(FastRate::Exact { .. }) => {
+                let mut t = Totals::new(self.table, 1);
+                let e = Event {
+                    account: 0,
+                    ..*event
+                };
+                match self.rate_one(&e, &mut t)? {
+                    Some(unit) => Ok((t.amount(0, unit), Some(unit))),
+                    None => Ok((Decimal::ZERO, None)),
+                }
+            }
+            None => Err(Rejection::new("unknown rate key", None)),
+        }
+    }
+
+    /// Rates one event into `totals`; returns the charge unit (none for a free product).
+    #[inline(always)]
+    fn rate_one(&self, e: &Event, totals: &mut Totals) -> Result<Option<UnitId>, Rejection> {
+        let Some(rate) = self.rates.get(e.key as usize) else {
+            return Err(Rejection::new("unknown rate key", None));
+        };
+        if let FastRate::Linear {
+            a,
+            b,
+            two_b,
+            step,
+            step_div,
+            round,
+            lo,
+            hi,
+            unit,
+            column,
+        } = rate
+        {
+            if e.quantity >= 0 {
+                let mut q = e.quantity as u64;
+                if let Some(sd) = step_div {
+                    let blocks = sd.divide(q);
+                    let exact = blocks * step == q;
+                    let blocks = match round {
+                        RoundMode::Up => blocks + u64::from(!exact),
+                        RoundMode::Down => blocks,
+                        RoundMode::Nearest => blocks + u64::from(2 * (q - blocks * step) >= *step),
+                    };
+                    q = blocks * step;
+                }
+                // Bounds apply to the quantity as used, before rounding.
+                let raw = e.quantity as u64;
+                if raw >= *lo && raw <= *hi {
+                    let charge = two_b.divide(2 * q * a + b);
+                    totals.add_column(e.account, *column, i128::from(charge));
+                    return Ok(Some(*unit));
+                }
+            }
+        }
+        self.rate_exact(e, rate, totals)
+    }
+
+    #[cold]
+    fn rate_exact(
+        &self,
+        e: &Event,
+        rate: &FastRate,
+        totals: &mut Totals,
+    ) -> Result<Option<UnitId>, Rejection> {
+        let (plan, product, cell) = match rate {
+            FastRate::Exact {
+                plan,
+                product,
+                cell,
+            } => (*plan, *product, *cell),
+            FastRate::Linear { .. } => self.locate(e.key),
+        };
+        let q = self
+            .table
+            .quote(plan, product, cell, e.decimal_quantity())?;
+        match q.unit {
+            Some(u) => {
+                if !totals.add_decimal(e.account, u, q.charge) {
+                    return Err(Rejection::new("charge does not fit the totals", None));
+                }
+                Ok(Some(u))
+            }
+            None => {
+                totals.events[e.account as usize] += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The (plan, product, cell) of a key.
+    fn locate(&self, key: RateKey) -> (Option<PlanId>, ProductId, CellId) {
+        let i = self.offsets.partition_point(|o| *o <= key) - 1;
+        let products = self.table.products.len().max(1);
+        let (slot, product) = (i / products, i % products);
+        (
+            slot.checked_sub(1).map(|p| p as PlanId),
+            product as ProductId,
+            key - self.offsets[i],
+        )
+    }
+
+    /// Rates a batch into `totals` (which must cover every account in it). Allocation-free
+    /// unless an event is rejected; rejected events are returned and the rest still counted.
+    pub fn rate_batch(&self, events: &[Event], totals: &mut Totals) -> Result<(), Vec<Rejected>> {
+        let mut rejected = Vec::new();
+        for (index, e) in events.iter().enumerate() {
+            if let Err(rejection) = self.rate_one(e, totals) {
+                rejected.push(Rejected { index, rejection });
+            }
+        }
+        if rejected.is_empty() {
+            Ok(())
+        } else {
+            Err(rejected)
+        }
+    }
+
+    /// The table rated against.
+    pub fn table(&self) -> &RatingTable {
+        self.table
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_division_matches_hardware_division() {
+        let divisors = [
+            1u64,
+            2,
+            3,
+            5,
+            7,
+            10,
+            60,
+            300,
+            1000,
+            3600,
+            86_400,
+            1_000_000_007,
+            u64::MAX / 3,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        let numerators = [
+            0u64,
+            1,
+            2,
+            59,
+            60,
+            61,
+            999,
+            1_000_000,
+            u64::MAX / 7,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for d in divisors {
+            let div = Divider::new(d).expect("non-zero");
+            for n in numerators {
+                assert_eq!(div.divide(n), n / d, "{n} / {d}");
+            }
+        }
+        assert!(Divider::new(0).is_none());
+    }
+
+    #[test]
+    fn events_keep_nine_decimals() {
+        assert_eq!(
+            Event::new(0, 0, "1.5".parse().expect("d")).map(|e| e.quantity),
+            Some(1_500_000_000)
+        );
+        assert!(Event::new(0, 0, "0.0000000001".parse().expect("d")).is_none());
+        assert!(Event::new(0, 0, Decimal::MAX).is_none());
+    }
+}
