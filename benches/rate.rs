@@ -176,8 +176,13 @@ fn bench(c: &mut Criterion) {
     let plan = table.plan_id("creator").expect("plan");
     let product = table.product_id("sora-2-pro").expect("product");
     let q = Decimal::new(905, 1);
-    c.bench_function("library_quote", |b| {
+    c.bench_function("library_quote_exact_table", |b| {
         b.iter(|| black_box(table.quote(Some(plan), product, 0, black_box(q))))
+    });
+    let key = rater.key(Some(plan), product, 0).expect("key");
+    assert_eq!(rater.quote(key, q), table.quote(Some(plan), product, 0, q));
+    c.bench_function("library_quote_by_key", |b| {
+        b.iter(|| black_box(rater.quote(black_box(key), black_box(q))))
     });
     let json = table.to_json();
     c.bench_function("table_load_from_json", |b| {

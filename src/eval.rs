@@ -439,8 +439,10 @@ pub fn plan_unit_price(
     // A commitment prices its included pool at the contract rate: money per `per` units.
     if let Some(rate) = plan.commit.as_ref().and_then(|c| c.contract_rate.as_ref()) {
         if model.dimension_of(&rate.per_unit) == model.dimension_of(unit) {
-            let units = rate.per_base.checked_div(model.factor(unit)?)?;
-            return Some((rate.amount, units, rate.unit.clone()));
+            // `amount` money buys `per_base` base units: money per `unit` is amount x factor, per
+            // `per_base` units; kept as two exact numbers rather than one rounded quotient.
+            let price = rate.amount.checked_mul(model.factor(unit)?)?;
+            return Some((price, rate.per_base, rate.unit.clone()));
         }
     }
     let PlanPrice::Amount {

@@ -80,64 +80,34 @@ impl Event {
     }
 }
 
-/// Division of `u64`s by an invariant divisor as multiply and shift.
+/// Division of `u64`s by an invariant divisor `d >= 2` as a multiply and two shifts, with no
+/// branch (Granlund & Montgomery's round-up method; exact for every `n`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Divider {
     d: u64,
     magic: u64,
+    /// `ceil(log2 d) - 1`.
     shift: u32,
-    kind: DivKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DivKind {
-    One,
-    PowerOfTwo,
-    Magic,
 }
 
 impl Divider {
-    /// A divider for `d` (which must not be zero).
+    /// A divider for `d`; `None` for 0 and 1 (callers divide by at least 2).
     pub fn new(d: u64) -> Option<Divider> {
-        match d {
-            0 => None,
-            1 => Some(Divider {
-                d,
-                magic: 0,
-                shift: 0,
-                kind: DivKind::One,
-            }),
-            _ if d.is_power_of_two() => Some(Divider {
-                d,
-                magic: 0,
-                shift: d.trailing_zeros(),
-                kind: DivKind::PowerOfTwo,
-            }),
-            _ => {
-                // l = ceil(log2 d); m = floor(2^64 (2^l - d) / d) + 1 fits in 64 bits.
-                let l = 64 - (d - 1).leading_zeros();
-                let num = (1u128 << 64) * ((1u128 << l) - u128::from(d));
-                let magic = (num / u128::from(d)) as u64 + 1;
-                Some(Divider {
-                    d,
-                    magic,
-                    shift: l,
-                    kind: DivKind::Magic,
-                })
-            }
+        if d < 2 {
+            return None;
         }
+        // l = ceil(log2 d) >= 1; m = floor(2^64 (2^l - d) / d) + 1 fits in 64 bits (it is 1 when
+        // d is a power of two, where the formula reduces to a shift).
+        let l = 64 - (d - 1).leading_zeros();
+        let num = (1u128 << 64) * ((1u128 << l) - u128::from(d));
+        let magic = (num / u128::from(d)) as u64 + 1;
+        Some(Divider { d, magic, shift: l - 1 })
     }
 
     #[inline(always)]
     pub fn divide(&self, n: u64) -> u64 {
-        match self.kind {
-            DivKind::One => n,
-            DivKind::PowerOfTwo => n >> self.shift,
-            DivKind::Magic => {
-                let t = ((u128::from(self.magic) * u128::from(n)) >> 64) as u64;
-                (t + ((n - t) >> 1)) >> (self.shift - 1)
-            }
-        }
+        let t = ((u128::from(self.magic) * u128::from(n)) >> 64) as u64;
+        (t + ((n - t) >> 1)) >> self.shift
     }
 
     pub fn divisor(&self) -> u64 {
@@ -149,27 +119,60 @@ impl Divider {
 #[derive(Debug, Clone)]
 enum FastRate {
     /// `charge_minor = (2 q a + b) div 2b`, after rounding `q` to `step`.
-    Linear {
-        a: u64,
-        b: u64,
-        two_b: Divider,
-        /// Rounding step in nano-units (0: none).
-        step: u64,
-        step_div: Option<Divider>,
-        round: RoundMode,
-        /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits).
-        lo: u64,
-        hi: u64,
-        unit: UnitId,
-        /// The unit's column in [`Totals`].
-        column: usize,
-    },
+    ///
+    /// Rounding the quantity to a step `s` is one division too: `blocks = (2q + bias) div 2s`
+    /// with `bias` = `2s - 1` (up), `0` (down) or `s` (nearest, half up); no rounding is `s = 1`.
+    Linear(Linear),
     /// Everything else: the exact table path.
     Exact {
         plan: Option<PlanId>,
         product: ProductId,
         cell: CellId,
     },
+}
+
+#[derive(Debug, Clone)]
+struct Linear {
+    a: u64,
+    b: u64,
+    two_b: Divider,
+    /// Rounding step in nano-units (1 when the product does not round).
+    step: u64,
+    two_step: Divider,
+    bias: u64,
+    /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits).
+    lo: u64,
+    hi: u64,
+    unit: UnitId,
+    /// The charge unit's column in [`Totals`].
+    column: usize,
+    /// Decimal places of a charge (minor units).
+    dp: u32,
+    /// The charge is money: it is its own money equivalent.
+    is_money: bool,
+    /// The plan's money per charge unit.
+    money: Money,
+}
+
+#[derive(Debug, Clone)]
+enum Money {
+    /// The plan gives no money equivalent for this unit.
+    None,
+    /// `money_minor = (2 c p + g) div 2g`.
+    Ratio(MoneyRatio),
+    /// Not representable in 64-bit integers: the exact path computes it.
+    Exact,
+}
+
+/// A plan's price per wallet unit in integer form.
+#[derive(Debug, Clone)]
+struct MoneyRatio {
+    p: u64,
+    g: u64,
+    two_g: Divider,
+    /// Largest charge (minor units) for which `2 c p + g` fits in 64 bits.
+    max_charge: u64,
+    dp: u32,
 }
 
 /// The units a table charges in (rates, tiers, flat prices, plan rates), in id order. Totals
@@ -317,6 +320,31 @@ pub struct Rater<'t> {
     offsets: Vec<u32>,
 }
 
+/// A non-negative quantity as nano-units, when it has at most 9 decimals and fits.
+#[inline(always)]
+fn nanos(q: Decimal) -> Option<u64> {
+    let scale = q.scale();
+    if q.is_sign_negative() || scale > QUANTITY_SCALE {
+        return None;
+    }
+    let m = u64::try_from(q.mantissa()).ok()?;
+    m.checked_mul(POW10[(QUANTITY_SCALE - scale) as usize])
+}
+
+const POW10: [u64; 10] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+
+/// Minor units as a canonical decimal: money keeps its digits, other units drop trailing zeros.
+#[inline(always)]
+fn minor_to_decimal(mut v: u64, mut dp: u32, keep_digits: bool) -> Decimal {
+    if !keep_digits {
+        while dp > 0 && v % 10 == 0 {
+            v /= 10;
+            dp -= 1;
+        }
+    }
+    Decimal::from_i128_with_scale(i128::from(v), dp)
+}
+
 fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         (a, b) = (b, a % b);
@@ -390,7 +418,7 @@ impl<'t> Rater<'t> {
     pub fn fast_keys(&self) -> usize {
         self.rates
             .iter()
-            .filter(|r| matches!(r, FastRate::Linear { .. }))
+            .filter(|r| matches!(r, FastRate::Linear(_)))
             .count()
     }
 
@@ -453,17 +481,24 @@ impl<'t> Rater<'t> {
         };
         let max_q = ((u64::MAX >> 2) - b) / (2 * a);
 
-        let (step, step_div, round) = match &p.rounding {
+        let (step, round) = match &p.rounding {
             Some(r) => match scaled_u64(r.step, QUANTITY_SCALE) {
-                Some(s) if s > 0 => (s, Divider::new(s), r.mode),
+                Some(s) if s > 0 && s < (1 << 61) => (s, r.mode),
                 _ => return exact,
             },
-            None => (0, None, RoundMode::Up),
+            None => (1, RoundMode::Down),
         };
+        let bias = match round {
+            RoundMode::Up => 2 * step - 1,
+            RoundMode::Down => 0,
+            RoundMode::Nearest => step,
+        };
+        let Some(two_step) = Divider::new(2 * step) else { return exact };
         // Bounds: the product's min and max and the plan's per-event limits; outside them, the
         // exact path produces the rejection with its reason.
         let mut lo = 0u64;
-        let mut hi = max_q.saturating_sub(step);
+        // Leave room for rounding up by a step and for the `2q + bias` of the rounding division.
+        let mut hi = max_q.saturating_sub(step).min((u64::MAX >> 2) - 2 * step);
         if let Some(min) = &p.min {
             match scaled_u64(min.base, QUANTITY_SCALE) {
                 Some(v) => lo = lo.max(v),
@@ -503,13 +538,13 @@ impl<'t> Rater<'t> {
         if lo > hi {
             return exact;
         }
-        FastRate::Linear {
+        FastRate::Linear(Linear {
             a,
             b,
             two_b,
             step,
-            step_div,
-            round,
+            two_step,
+            bias,
             lo,
             hi,
             unit: rate.unit,
@@ -517,13 +552,80 @@ impl<'t> Rater<'t> {
                 .iter()
                 .position(|u| *u == rate.unit)
                 .unwrap_or(usize::MAX),
+            dp,
+            is_money: table.units[rate.unit as usize].is_money,
+            money: match plan_entry {
+                Some(pl) if pl.wallet_prices.iter().any(|w| w.unit == rate.unit) => {
+                    Self::money_ratio(table, pl, rate.unit, dp).map_or(Money::Exact, Money::Ratio)
+                }
+                _ => Money::None,
+            },
+        })
+    }
+
+    /// `money = charge * price / granted` as integers over minor units:
+    /// `money_minor = charge_minor * pm * 10^(cdp + gs) / (gm * 10^(dp + ps))`, reduced.
+    fn money_ratio(table: &RatingTable, plan: &crate::table::PlanEntry, unit: UnitId, dp: u32) -> Option<MoneyRatio> {
+        let w = plan.wallet_prices.iter().find(|w| w.unit == unit)?;
+        let cdp = crate::eval::charge_dp(&table.currency);
+        let pow = |e: u32| 10u128.checked_pow(e);
+        let pm = u128::try_from(w.price.mantissa()).ok()?;
+        let gm = u128::try_from(w.granted.mantissa()).ok()?;
+        let p = pm.checked_mul(pow(cdp + w.granted.scale())?)?;
+        let g = gm.checked_mul(pow(dp + w.price.scale())?)?;
+        if g == 0 {
+            return None;
         }
+        let d = gcd(p, g).max(1);
+        let (p, g) = (u64::try_from(p / d).ok()?, u64::try_from(g / d).ok()?);
+        if g > (1 << 61) {
+            return None;
+        }
+        let max_charge = if p == 0 { u64::MAX >> 2 } else { ((u64::MAX >> 2) - g) / (2 * p) };
+        Some(MoneyRatio { p, g, two_g: Divider::new(2 * g)?, max_charge, dp: cdp })
+    }
+
+    /// Quotes one usage by key: the same result as [`RatingTable::quote`], through the integer
+    /// path when the key and quantity allow it. Allocation-free.
+    pub fn quote(&self, key: RateKey, quantity: Decimal) -> Result<crate::table::TableQuote, Rejection> {
+        let rate = self.rates.get(key as usize).ok_or_else(|| Rejection::new("unknown rate key", None))?;
+        if let (FastRate::Linear(l), Some(q)) = (rate, nanos(quantity)) {
+            if q >= l.lo && q <= l.hi {
+                let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
+                let charge = l.two_b.divide(2 * rounded * l.a + l.b);
+                let money = if l.is_money {
+                    Some(Some(minor_to_decimal(charge, l.dp, true)))
+                } else {
+                    match &l.money {
+                        Money::Ratio(m) if charge <= m.max_charge => Some(Some(minor_to_decimal(
+                            m.two_g.divide(2 * charge * m.p + m.g),
+                            m.dp,
+                            true,
+                        ))),
+                        Money::None => Some(None),
+                        Money::Ratio(_) | Money::Exact => None,
+                    }
+                };
+                if let Some(money) = money {
+                    return Ok(crate::table::TableQuote {
+                        charge: minor_to_decimal(charge, l.dp, l.is_money),
+                        unit: Some(l.unit),
+                        money,
+                    });
+                }
+            }
+        }
+        let (plan, product, cell) = match rate {
+            FastRate::Exact { plan, product, cell } => (*plan, *product, *cell),
+            FastRate::Linear(_) => self.locate(key),
+        };
+        self.table.quote(plan, product, cell, quantity)
     }
 
     /// The exact charge of one event (any path), as the table would quote it.
     pub fn rate(&self, event: &Event) -> Result<(Decimal, Option<UnitId>), Rejection> {
         match self.rates.get(event.key as usize) {
-            Some(FastRate::Linear { .. }) | Some(FastRate::Exact { .. }) => {
+            Some(FastRate::Linear(_)) | Some(FastRate::Exact { .. }) => {
                 let mut t = Totals::new(self.table, 1);
                 let e = Event {
                     account: 0,
@@ -544,38 +646,15 @@ impl<'t> Rater<'t> {
         let Some(rate) = self.rates.get(e.key as usize) else {
             return Err(Rejection::new("unknown rate key", None));
         };
-        if let FastRate::Linear {
-            a,
-            b,
-            two_b,
-            step,
-            step_div,
-            round,
-            lo,
-            hi,
-            unit,
-            column,
-        } = rate
-        {
-            if e.quantity >= 0 {
-                let mut q = e.quantity as u64;
-                if let Some(sd) = step_div {
-                    let blocks = sd.divide(q);
-                    let exact = blocks * step == q;
-                    let blocks = match round {
-                        RoundMode::Up => blocks + u64::from(!exact),
-                        RoundMode::Down => blocks,
-                        RoundMode::Nearest => blocks + u64::from(2 * (q - blocks * step) >= *step),
-                    };
-                    q = blocks * step;
-                }
-                // Bounds apply to the quantity as used, before rounding.
-                let raw = e.quantity as u64;
-                if raw >= *lo && raw <= *hi {
-                    let charge = two_b.divide(2 * q * a + b);
-                    totals.add_column(e.account, *column, i128::from(charge));
-                    return Ok(Some(*unit));
-                }
+        if let FastRate::Linear(l) = rate {
+            // Bounds apply to the quantity as sent, before rounding; outside them (or when
+            // negative) the exact path decides.
+            let q = e.quantity as u64;
+            if e.quantity >= 0 && q >= l.lo && q <= l.hi {
+                let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
+                let charge = l.two_b.divide(2 * rounded * l.a + l.b);
+                totals.add_column(e.account, l.column, i128::from(charge));
+                return Ok(Some(l.unit));
             }
         }
         self.rate_exact(e, rate, totals)
@@ -594,7 +673,7 @@ impl<'t> Rater<'t> {
                 product,
                 cell,
             } => (*plan, *product, *cell),
-            FastRate::Linear { .. } => self.locate(e.key),
+            FastRate::Linear(_) => self.locate(e.key),
         };
         let q = self
             .table
@@ -654,9 +733,11 @@ mod tests {
     #[test]
     fn magic_division_matches_hardware_division() {
         let divisors = [
-            1u64,
-            2,
+            2u64,
             3,
+            4,
+            64,
+            1 << 40,
             5,
             7,
             10,
@@ -690,6 +771,7 @@ mod tests {
             }
         }
         assert!(Divider::new(0).is_none());
+        assert!(Divider::new(1).is_none());
     }
 
     #[test]

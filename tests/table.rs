@@ -313,6 +313,17 @@ fn batch_rater_agrees_with_table_quotes() {
                             quantity: nanos,
                         };
                         let expected = table.quote(plan, product, cell, e.decimal_quantity());
+                        // The library quote by key gives the table's answer, money included.
+                        match (&expected, rater.quote(k, e.decimal_quantity())) {
+                            (Ok(a), Ok(b)) => assert_eq!(
+                                (a.charge.to_string(), a.unit, a.money.map(|m| m.to_string())),
+                                (b.charge.to_string(), b.unit, b.money.map(|m| m.to_string())),
+                                "{} key {k} q {nanos}",
+                                path.display()
+                            ),
+                            (Err(a), Err(b)) => assert_eq!(a.reason, b.reason),
+                            (a, b) => panic!("{} key {k} q {nanos}: {a:?} vs {b:?}", path.display()),
+                        }
                         let got = rater.rate(&e);
                         match (&expected, &got) {
                             (Ok(q), Ok((charge, unit))) => {

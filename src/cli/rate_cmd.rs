@@ -30,7 +30,12 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.0
+        // The multiply leaves low bits (the bucket index) poorly mixed for keys that differ in
+        // their last bytes (`acct-1234`); finish with a murmur-style avalanche.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
     }
 }
 
@@ -103,6 +108,30 @@ impl Columns {
             dims,
         })
     }
+}
+
+/// Most fields a usage line may have.
+const MAX_FIELDS: usize = 32;
+
+/// Splits one CSV line into `out`, honouring double quotes; returns the number of fields (lines
+/// with more than `MAX_FIELDS` fields keep the first ones, which the column check then reports).
+fn split_fields<'a>(line: &'a str, out: &mut [&'a str; MAX_FIELDS]) -> usize {
+    if !line.contains('"') {
+        let mut n = 0;
+        for f in line.split(',') {
+            if n == MAX_FIELDS {
+                return n + 1;
+            }
+            out[n] = f;
+            n += 1;
+        }
+        return n;
+    }
+    let v = split_csv(line);
+    for (slot, f) in out.iter_mut().zip(&v) {
+        *slot = f;
+    }
+    v.len()
 }
 
 /// Splits one CSV line, honouring double quotes.
@@ -288,9 +317,12 @@ impl<'t> Worker<'t> {
         match kind {
             InputKind::Csv => {
                 let cols = cols.ok_or("no header")?;
-                let f = split_csv(text);
+                // Fields into a fixed array: no allocation per line.
+                let mut fields = [""; MAX_FIELDS];
+                let n = split_fields(text, &mut fields);
+                let f = &fields[..n];
                 let get = |i: usize| {
-                    f.get(i).copied().map(str::trim).ok_or_else(|| {
+                    f.get(i).copied().map(str::trim_ascii).ok_or_else(|| {
                         format!("expected {} fields, found {}", cols_len(cols), f.len())
                     })
                 };
@@ -319,8 +351,8 @@ impl<'t> Worker<'t> {
 
     /// Rates one line; `columns` is the CSV header's layout (lines borrow its dimension names).
     fn line(&mut self, number: u64, text: &str, columns: Option<&Columns>) {
-        let text = text.trim_end_matches('\r');
-        if text.trim().is_empty() {
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.is_empty() || text.bytes().all(|b| b.is_ascii_whitespace()) {
             return;
         }
         let json_holder;
@@ -360,9 +392,10 @@ impl<'t> Worker<'t> {
                 Err(e) => return self.bad.push((number, e)),
             },
         };
-        let (value, inline_unit) = match line.quantity.split_once(' ') {
-            Some((v, u)) => (v.trim(), Some(u.trim())),
-            None => (line.quantity.trim(), None),
+        let space = line.quantity.bytes().position(|b| b == b' ');
+        let (value, inline_unit) = match space.map(|i| line.quantity.split_at(i)) {
+            Some((v, u)) => (v.trim_ascii(), Some(u.trim_ascii())),
+            None => (line.quantity.trim_ascii(), None),
         };
         if let Some(u) = inline_unit {
             if line.unit.is_some_and(|c| !c.is_empty() && c != u) {
@@ -599,57 +632,70 @@ pub fn rate_input(
             let mut senders = Vec::new();
             let mut handles = Vec::new();
             for _ in 0..workers {
-                let (tx, rx) = mpsc::sync_channel::<(u64, String)>(2);
+                let (tx, rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(2);
                 senders.push(tx);
                 let rater = &rater;
                 let columns = columns.clone();
                 handles.push(scope.spawn(move || {
                     let mut w = Worker::new(rater, kind, by);
                     for (first, block) in rx {
-                        for (i, l) in block.split('\n').enumerate() {
-                            w.line(first + i as u64, l, columns.as_ref());
+                        for (i, l) in block.split(|b| *b == b'\n').enumerate() {
+                            let number = first + i as u64;
+                            match std::str::from_utf8(l) {
+                                Ok(text) => w.line(number, text, columns.as_ref()),
+                                Err(_) => w.bad.push((number, "not valid UTF-8".into())),
+                            }
                         }
                     }
                     w
                 }));
             }
-            // A block is whole lines; its first line's number travels with it.
-            let (mut block_start, mut block) = match first_data {
-                Some((n, l)) => (n, l.trim_end_matches('\n').to_string()),
-                None => (lines_read + 1, String::with_capacity(BLOCK_BYTES + 4096)),
-            };
             let mut next = 0usize;
+            let mut send = |first: u64, block: Vec<u8>| -> Result<(), String> {
+                let r = senders[next % workers].send((first, block)).map_err(|_| "a rating worker stopped".to_string());
+                next += 1;
+                r
+            };
+            if let Some((n, l)) = first_data {
+                send(n, l.trim_end_matches('\n').as_bytes().to_vec())?;
+            }
+            // Blocks of whole lines, cut at the last newline; each carries its first line number.
             let stderr = std::io::stderr();
-            let mut line = String::new();
+            let mut block_start = lines_read + 1;
+            let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
+            let mut blocks = 0u64;
             loop {
-                line.clear();
-                let n = input.read_line(&mut line).map_err(|e| {
-                    format!("cannot read the usage file at line {}: {e}", lines_read + 1)
-                })?;
-                if n == 0 {
+                let chunk = input.fill_buf().map_err(|e| format!("cannot read the usage file after line {}: {e}", block_start - 1))?;
+                if chunk.is_empty() {
                     break;
                 }
-                lines_read += 1;
-                if !block.is_empty() || lines_read != block_start {
-                    block.push('\n');
+                let n = chunk.len();
+                buf.extend_from_slice(chunk);
+                input.consume(n);
+                if buf.len() < BLOCK_BYTES {
+                    continue;
                 }
-                block.push_str(line.trim_end_matches('\n'));
-                if block.len() >= BLOCK_BYTES {
-                    let full =
-                        std::mem::replace(&mut block, String::with_capacity(BLOCK_BYTES + 4096));
-                    if senders[next % workers].send((block_start, full)).is_err() {
-                        return Err("a rating worker stopped".into());
-                    }
-                    block_start = lines_read + 1;
-                    next += 1;
-                    if progress && next % 16 == 0 {
-                        let _ = write!(stderr.lock(), "\rrating: {lines_read} lines read");
-                    }
+                let Some(cut) = buf.iter().rposition(|b| *b == b'\n') else { continue };
+                let mut rest = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
+                rest.extend_from_slice(&buf[cut + 1..]);
+                buf.truncate(cut);
+                let lines = buf.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+                send(block_start, std::mem::replace(&mut buf, rest))?;
+                block_start += lines;
+                blocks += 1;
+                if progress && blocks % 16 == 0 {
+                    let _ = write!(stderr.lock(), "\rrating: {} lines read", block_start - 1);
                 }
             }
-            if !block.is_empty() && senders[next % workers].send((block_start, block)).is_err() {
-                return Err("a rating worker stopped".into());
+            if buf.last() == Some(&b'\n') {
+                buf.pop();
             }
+            if !buf.is_empty() {
+                let lines = buf.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+                send(block_start, buf)?;
+                block_start += lines;
+            }
+            lines_read = block_start - 1;
             drop(senders);
             if progress {
                 let _ = writeln!(stderr.lock(), "\rrating: {lines_read} lines read");
