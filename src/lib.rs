@@ -22,12 +22,14 @@
 //! assert_eq!(q.money.map(|(m, _)| m.to_string()).as_deref(), Some("3.60"));
 //! ```
 
+pub mod bill;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod compile;
 pub mod date;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod rate;

@@ -35,6 +35,7 @@ use std::path::Path;
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub type ProductId = u32;
+pub type PackId = u32;
 pub type PlanId = u32;
 pub type UnitId = u32;
 /// A rate cell within one product (row-major over its dimensions; 0 for an undimensioned one).
@@ -904,7 +905,10 @@ impl RatingTable {
                     .iter()
                     .find(|t| q >= t.from && t.to.is_none_or(|to| q < to))
                     .unwrap_or(&tiers[tiers.len() - 1]);
-                self.apply(q, &t.rate)
+                // The rate's only failure is overflow; name the tier, as the reference does.
+                self.apply(q, &t.rate).map_err(|_| {
+                    reject("arithmetic overflow while applying the tier", t.rate.line)
+                })
             }
         }
     }

@@ -5,6 +5,7 @@
 //! going with what it could resolve, so one mistake does not hide another; a name that failed to
 //! resolve is simply skipped by later passes instead of producing follow-on errors.
 
+mod inherit;
 pub mod model;
 pub mod units;
 
@@ -1853,7 +1854,8 @@ impl<'b> Cx<'b> {
                 ok = false;
             }
         }
-        for s in &p.body {
+        let body = inherit::plan_body(self.book, p);
+        for s in &body {
             let key = match &s.node {
                 PlanStmt::Price { .. } => Some("price"),
                 PlanStmt::Billing(_) => Some("billing"),

@@ -10,7 +10,9 @@ use crate::syntax::ast::{Item, Span};
 use crate::table::{CellId, PlanId, ProductId, RatingTable};
 use clap::{Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
+pub mod bill_cmd;
 pub mod rate_cmd;
+pub mod versions_cmd;
 
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -69,6 +71,38 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Bill one account's usage over whole billing periods.
+    Bill {
+        /// A book, a compiled table, or a directory of one vendor's books.
+        source: PathBuf,
+        #[arg(long)]
+        plan: Option<String>,
+        /// Usage events: JSON Lines or CSV (`time,product,quantity[,unit][,buy][,<dimension>...]`).
+        #[arg(long)]
+        usage: PathBuf,
+        #[arg(long, value_enum, default_value_t = BillingArg::Monthly)]
+        billing: BillingArg,
+        /// First day of the first period (default: the first event's month).
+        #[arg(long)]
+        from: Option<String>,
+        /// Number of monthly periods (default: through the last event).
+        #[arg(long)]
+        periods: Option<u32>,
+        /// Enterprise terms layered on the public book.
+        #[arg(long)]
+        contract: Option<PathBuf>,
+        /// The closing wallet of an earlier bill (JSON), so carried-over credits continue.
+        #[arg(long)]
+        wallet: Option<PathBuf>,
+        /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings.
+        #[arg(long = "auto-recharge")]
+        auto_recharge: Option<String>,
+        /// With a directory: the version in force on this date (default: the bill's start).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Rate a usage export (CSV or JSON Lines) into totals per account, plan or product.
     Rate {
         /// A book or a compiled table.
@@ -85,6 +119,34 @@ enum Command {
         /// `csv` (default) or `json`.
         #[arg(long, value_enum, default_value_t = RateFormat::Csv)]
         format: RateFormat,
+    },
+    /// Run the worked examples (`test` blocks) of books; ends with `N passed, M failed`.
+    Test {
+        /// Files or directories (searched recursively for `*.pricebook`).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// List the timeline of one vendor's books: effective date, version, file, what is in force.
+    Versions {
+        /// A directory of one vendor's books.
+        dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Compare two versions: products, rates, plans, grants, limits, packs and book rules.
+    Diff {
+        /// The old book (or compiled table).
+        old: PathBuf,
+        /// The new book (or compiled table).
+        new: PathBuf,
+        /// A usage file (CSV `product,quantity[,unit][,<dimension>...]` or JSON Lines) to price
+        /// under each plan before and after.
+        #[arg(long)]
+        usage: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Rewrite books in the canonical layout.
     Fmt {
@@ -114,6 +176,12 @@ struct Target {
     /// Use the version in force on this date (YYYY-MM-DD) when SOURCE is a directory.
     #[arg(long)]
     at: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum BillingArg {
+    Monthly,
+    Annual,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +236,31 @@ pub fn main() -> i32 {
             unit,
             format,
         } => run_capacity(&target, unit.as_deref(), format),
+        Command::Bill {
+            source,
+            plan,
+            usage,
+            billing,
+            from,
+            periods,
+            contract,
+            wallet,
+            auto_recharge,
+            at,
+            format,
+        } => run_bill(BillArgs {
+            source,
+            plan,
+            usage,
+            billing,
+            from,
+            periods,
+            contract,
+            wallet,
+            auto_recharge,
+            at,
+            format,
+        }),
         Command::Rate {
             source,
             events,
@@ -175,6 +268,14 @@ pub fn main() -> i32 {
             output,
             format,
         } => run_rate(&source, &events, by, output.as_deref(), format),
+        Command::Test { paths, format } => versions_cmd::run_test(&paths, format),
+        Command::Versions { dir, format } => versions_cmd::run_versions(&dir, format),
+        Command::Diff {
+            old,
+            new,
+            usage,
+            format,
+        } => versions_cmd::run_diff(&old, &new, usage.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -496,6 +597,8 @@ fn report_syntax(file: &SourceFile, diags: &[Diagnostic]) {
 struct Version {
     path: PathBuf,
     vendor: String,
+    /// The version label (`"2026-06"`).
+    label: String,
     effective: crate::date::Date,
 }
 
@@ -506,6 +609,7 @@ fn version_of(path: &Path) -> Option<Version> {
         Item::Header(h) => Some(Version {
             path: path.to_path_buf(),
             vendor: h.vendor.node.clone(),
+            label: h.version.node.clone(),
             effective: crate::date::Date::parse(&h.effective.node)?,
         }),
         _ => None,
@@ -916,4 +1020,92 @@ fn run_rate(
         }
     }
     Ok(i32::from(!report.bad.is_empty()))
+}
+
+struct BillArgs {
+    source: PathBuf,
+    plan: Option<String>,
+    usage: PathBuf,
+    billing: BillingArg,
+    from: Option<String>,
+    periods: Option<u32>,
+    contract: Option<PathBuf>,
+    wallet: Option<PathBuf>,
+    auto_recharge: Option<String>,
+    at: Option<String>,
+    format: Format,
+}
+
+/// Loads the book, with a contract's terms layered on it when one is given.
+fn load_with_contract(source: &Path, at: Option<&str>, contract: Option<&Path>) -> Result<RatingTable, CliError> {
+    let Some(contract) = contract else {
+        return load_table(source, at).map(|(t, _)| t);
+    };
+    let book_path = if source.is_dir() { pick_version(source, at)? } else { source.to_path_buf() };
+    let book = read_book(&book_path).map_err(CliError::Input)?;
+    let terms = read_book(contract).map_err(CliError::Usage)?;
+    match crate::compile::compile_with_contract(&book, &terms) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let width = render_width();
+            let file = SourceFile::new(e.file_name(&book_path, contract), e.text.clone());
+            for d in e.diagnostics.iter().filter(|d| d.is_error()) {
+                eprint!("{}", diagnostic::render_human(d, &file, width));
+            }
+            Err(CliError::Input(format!(
+                "the contract `{}` does not apply to `{}`; fix the errors above",
+                contract.display(),
+                book_path.display()
+            )))
+        }
+    }
+}
+
+fn run_bill(a: BillArgs) -> Result<i32, CliError> {
+    let from = a.from.as_deref().map(parse_date_arg).transpose()?;
+    let at = a.at.clone().or_else(|| a.from.clone());
+    let table = load_with_contract(&a.source, at.as_deref(), a.contract.as_deref())?;
+    let plan = match &a.plan {
+        Some(name) => table
+            .plan_id(name)
+            .ok_or_else(|| CliError::Input(unknown_name("plan", name, table.plans.iter().map(|p| p.slug.as_str()))))?,
+        None if table.plans.len() == 1 => 0,
+        None => {
+            return Err(CliError::Input(format!(
+                "name the plan with --plan ({})",
+                table.plans.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    };
+    let text = std::fs::read(&a.usage)
+        .map_err(|e| CliError::Usage(format!("cannot read `{}`: {}", a.usage.display(), io_reason(&e))))?;
+    let text = String::from_utf8_lossy(&text);
+    let (events, bad) = bill_cmd::parse_usage(&table, &text);
+    let billing = match a.billing {
+        BillingArg::Monthly => crate::bill::Billing::Monthly,
+        BillingArg::Annual => crate::bill::Billing::Annual,
+    };
+    // Without events or --from, the bill starts with the book's effective month.
+    let effective = crate::date::Date::parse(&table.effective).unwrap_or(crate::date::Date { year: 1970, month: 1, day: 1 });
+    let fallback = crate::date::Date { day: 1, ..effective };
+    let mut request = bill_cmd::request(plan, billing, from, a.periods, &events, fallback);
+    if let Some(spec) = &a.auto_recharge {
+        request.recharge = Some(bill_cmd::parse_recharge(&table, plan, spec).map_err(CliError::Usage)?);
+    }
+    if let Some(w) = &a.wallet {
+        let text = read_book(w).map_err(CliError::Usage)?;
+        request.opening = bill_cmd::read_wallet(&text).map_err(CliError::Input)?.grants;
+    }
+    let mut bill = crate::bill::bill(&table, &request, &events).map_err(|e| CliError::Input(e.0))?;
+    let bad_lines = bad.len();
+    bill.rejected.extend(bad);
+    bill.rejected.sort_by_key(|r| r.line);
+    match a.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&bill.to_json()).unwrap_or_default()),
+        Format::Human => print!("{}", bill.to_human()),
+    }
+    if bad_lines > 0 {
+        eprintln!("{bad_lines} bad line{} in `{}`; the other lines were billed", plural(bad_lines), a.usage.display());
+    }
+    Ok(i32::from(bad_lines > 0))
 }

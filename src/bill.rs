@@ -1,0 +1,953 @@
+//! The billing engine: one account's usage over whole billing periods.
+//!
+//! A bill runs on a compiled [`RatingTable`]: every usage event is priced by the [`Rater`] (the
+//! same answer as a quote), then paid from the wallet. The wallet is a list of grants kept in
+//! drawdown order (priority, then soonest expiry, then issue order), with amounts in base units
+//! of their dimension. Period boundaries issue recurring grants and expire what is due; what
+//! cannot be paid follows the plan's rule (reject, overage, auto-recharge). Every money line is
+//! accumulated exactly and rounded once, when its period closes.
+//!
+//! ```
+//! use pricebook::bill::{bill, BillRequest, Billing, UsageEvent, Usage};
+//! use pricebook::date::{Date, parse_instant};
+//! let table = pricebook::compile::compile_source(r#"
+//! pricebook acme version "1" effective 2026-01-01 currency USD
+//! unit credit
+//! product "Render" as render { measure time  rate 2 credit / second }
+//! plan "Pro" as pro {
+//!   price 20 USD / month
+//!   grant 1000 credit every month, expires at cycle end
+//!   when empty reject
+//! }
+//! "#).unwrap();
+//! let events = vec![UsageEvent {
+//!     line: 1,
+//!     time: parse_instant("2026-01-05T10:00:00Z").unwrap(),
+//!     usage: Usage::Use { product: 0, cell: 0, quantity: 300.into() },
+//! }];
+//! let request = BillRequest::new(0, Date::parse("2026-01-01").unwrap(), 1);
+//! let b = bill(&table, &request, &events).unwrap();
+//! assert_eq!(b.total.to_string(), "20.00");
+//! assert_eq!(b.wallet[0].consumed.to_string(), "600");
+//! assert_eq!(b.wallet[0].expired.to_string(), "400");
+//! ```
+
+use crate::date::{Date, Instant, format_instant};
+use crate::eval::{Rejection, div_round, round_charge};
+use crate::rate::Rater;
+use crate::table::{
+    CellId, EmptyEntry, GrantEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry, ProductId,
+    RatingTable, UnitId,
+};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Monthly or annual billing of the plan's price and grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Billing {
+    Monthly,
+    Annual,
+}
+
+/// An account's auto-recharge settings: when the balance falls below `below`, buy up to `to`,
+/// spending at most `cap` money per period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RechargeSettings {
+    pub below: Decimal,
+    pub to: Decimal,
+    pub unit: UnitId,
+    pub cap: Option<Decimal>,
+}
+
+/// What to bill.
+#[derive(Debug, Clone)]
+pub struct BillRequest {
+    pub plan: PlanId,
+    pub billing: Billing,
+    pub from: Date,
+    pub periods: u32,
+    pub recharge: Option<RechargeSettings>,
+    /// Grants carried over from an earlier bill's closing wallet.
+    pub opening: Vec<WalletGrant>,
+}
+
+impl BillRequest {
+    pub fn new(plan: PlanId, from: Date, periods: u32) -> Self {
+        BillRequest {
+            plan,
+            billing: Billing::Monthly,
+            from,
+            periods,
+            recharge: None,
+            opening: Vec::new(),
+        }
+    }
+}
+
+/// One usage file event, with names resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageEvent {
+    /// Line in the usage file (for reports).
+    pub line: u64,
+    pub time: Instant,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Usage {
+    /// `quantity` in base units of the product's measure.
+    Use { product: ProductId, cell: CellId, quantity: Decimal },
+    Buy { pack: PackId },
+}
+
+/// A money line of the invoice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BillLine {
+    /// `2026-06` (the period's first day, as a month).
+    pub period: String,
+    /// subscription, commitment, pack, recharge, overage or carve-out.
+    pub kind: &'static str,
+    pub description: String,
+    pub quantity: Option<String>,
+    /// `None` when the price is not published.
+    #[serde(with = "opt_decimal_str")]
+    pub amount: Option<Decimal>,
+}
+
+/// A grant's account over the bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrantReport {
+    pub grant: String,
+    pub unit: String,
+    #[serde(with = "decimal_str")]
+    pub granted: Decimal,
+    #[serde(with = "decimal_str")]
+    pub consumed: Decimal,
+    #[serde(with = "decimal_str")]
+    pub expired: Decimal,
+    #[serde(with = "decimal_str")]
+    pub remaining: Decimal,
+    pub expires: Option<String>,
+}
+
+/// An event that was not billed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedEvent {
+    pub line: u64,
+    pub time: Option<String>,
+    pub product: Option<String>,
+    pub reason: String,
+    /// `rule` (a business outcome: a limit, an empty wallet) or `bad-line` (malformed input).
+    pub kind: &'static str,
+    /// The rule's source line in the book, when a rule rejected it.
+    pub rule_line: Option<u32>,
+}
+
+/// A grant carried between bills (the closing wallet of one is the opening of the next).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletGrant {
+    pub grant: String,
+    pub unit: String,
+    #[serde(with = "decimal_str")]
+    pub remaining: Decimal,
+    pub expires: Option<String>,
+    pub priority: u32,
+}
+
+/// The closing wallet: what carries over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletState {
+    pub as_of: String,
+    pub grants: Vec<WalletGrant>,
+}
+
+/// A computed bill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bill {
+    pub total: Decimal,
+    pub currency: String,
+    pub lines: Vec<BillLine>,
+    pub wallet: Vec<GrantReport>,
+    pub rejected: Vec<RejectedEvent>,
+    pub closing: WalletState,
+    /// Period start dates.
+    pub periods: Vec<Date>,
+}
+
+/// Why a bill could not be computed at all (as opposed to rejected events).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillError(pub String);
+
+impl std::fmt::Display for BillError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+mod decimal_str {
+    use rust_decimal::Decimal;
+    pub fn serialize<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&d.to_string())
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        crate::syntax::parse_decimal(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a decimal")))
+    }
+}
+
+mod opt_decimal_str {
+    use rust_decimal::Decimal;
+    pub fn serialize<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The wallet
+
+#[derive(Debug, Clone)]
+struct Grant {
+    name: String,
+    /// The unit it was granted in (for reports); amounts are in base units of its dimension.
+    unit: UnitId,
+    dimension: String,
+    granted: Decimal,
+    consumed: Decimal,
+    expired: Decimal,
+    expires: Option<Instant>,
+    priority: u32,
+    seq: usize,
+}
+
+impl Grant {
+    fn remaining(&self) -> Decimal {
+        self.granted - self.consumed - self.expired
+    }
+}
+
+#[derive(Debug, Default)]
+struct Wallet {
+    /// Every grant ever issued, in issue order (reports keep this order).
+    grants: Vec<Grant>,
+    /// Indexes into `grants` in drawdown order.
+    order: Vec<usize>,
+}
+
+impl Wallet {
+    fn issue(&mut self, mut g: Grant) {
+        g.seq = self.grants.len();
+        let key = |g: &Grant| (g.priority, g.expires.unwrap_or(Instant::MAX), g.seq);
+        let k = key(&g);
+        let pos = self.order.partition_point(|i| key(&self.grants[*i]) <= k);
+        self.grants.push(g);
+        self.order.insert(pos, self.grants.len() - 1);
+    }
+
+    /// Expires every grant due at or before `now`.
+    fn expire(&mut self, now: Instant) {
+        for g in &mut self.grants {
+            if g.expires.is_some_and(|e| e <= now) {
+                let r = g.remaining();
+                if r > Decimal::ZERO {
+                    g.expired += r;
+                }
+            }
+        }
+    }
+
+    /// Spendable balance in `dimension`, in base units.
+    fn balance(&self, dimension: &str) -> Decimal {
+        self.grants.iter().filter(|g| g.dimension == dimension).map(Grant::remaining).sum()
+    }
+
+    /// Draws `amount` base units in drawdown order; the caller checked the balance.
+    fn draw(&mut self, dimension: &str, mut amount: Decimal) {
+        for &i in &self.order {
+            if amount.is_zero() {
+                break;
+            }
+            let g = &mut self.grants[i];
+            if g.dimension != dimension {
+                continue;
+            }
+            let take = g.remaining().min(amount);
+            if take > Decimal::ZERO {
+                g.consumed += take;
+                amount -= take;
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Money lines of one period, accumulated exactly
+
+#[derive(Debug, Default)]
+struct PeriodLines {
+    /// (kind, description, quantity text, exact amount or None), in order of first appearance.
+    fixed: Vec<BillLine>,
+    /// Overage: shortfall in base units per (rate key), priced once at the close.
+    overage: Vec<(OverageKey, Decimal)>,
+    /// Carve-outs: exact charges per product (money), rounded once at the close.
+    carve_outs: Vec<(ProductId, Decimal, Decimal)>,
+    /// Recharges: credits bought and exact money.
+    recharge: Option<(Decimal, Option<Decimal>, u32)>,
+    /// Money spent on recharges this period (for the cap).
+    recharge_spent: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct OverageKey {
+    amount: Decimal,
+    per_base: Decimal,
+    per_unit: UnitId,
+    text: String,
+}
+
+/// Parameters of one bill, resolved.
+struct Engine<'t> {
+    table: &'t RatingTable,
+    rater: Rater<'t>,
+    plan: PlanId,
+    request: &'t BillRequest,
+    wallet: Wallet,
+    lines: Vec<BillLine>,
+    rejected: Vec<RejectedEvent>,
+    /// Window limits: (limit index, window start) -> used so far.
+    windows: HashMap<(usize, i64), Decimal>,
+}
+
+fn dimension_of(table: &RatingTable, unit: UnitId) -> &str {
+    &table.units[unit as usize].dimension
+}
+
+fn factor_of(table: &RatingTable, unit: UnitId) -> Decimal {
+    table.units[unit as usize].factor
+}
+
+/// Expiry instant of a grant issued at `at` for a cycle that ends at `cycle_end`.
+fn expiry(g: &GrantEntry, at: Instant, cycle_end: Instant, contract_end: Instant) -> Option<Instant> {
+    let date = Date::from_days(at.div_euclid(86_400));
+    let secs = at.rem_euclid(86_400);
+    match g.expiry.as_str() {
+        "never" => None,
+        "cycle-end" => Some(cycle_end),
+        "contract-end" => Some(contract_end),
+        e => {
+            let (kind, n) = e.split_once(':')?;
+            let n: i64 = n.parse().ok()?;
+            match kind {
+                "months" => Some(date.add_months(n).instant() + secs),
+                "days" => Some(at + n * 86_400),
+                _ => None,
+            }
+        }
+    }
+}
+
+impl<'t> Engine<'t> {
+    fn unit_name(&self, u: UnitId) -> &str {
+        self.table.unit_name(u)
+    }
+
+    /// A quantity in base units, shown in `unit`.
+    fn show(&self, base: Decimal, unit: UnitId) -> String {
+        let v = base.checked_div(factor_of(self.table, unit)).unwrap_or(base).normalize();
+        format!("{v} {}", self.unit_name(unit))
+    }
+
+    fn issue_grant(&mut self, name: String, g: &GrantEntry, times: u32, at: Instant, cycle_end: Instant, contract_end: Instant) {
+        let amount = g.amount * Decimal::from(times) * factor_of(self.table, g.unit);
+        self.wallet.issue(Grant {
+            name,
+            unit: g.unit,
+            dimension: dimension_of(self.table, g.unit).to_string(),
+            granted: amount,
+            consumed: Decimal::ZERO,
+            expired: Decimal::ZERO,
+            expires: expiry(g, at, cycle_end, contract_end),
+            priority: g.priority,
+            seq: 0,
+        });
+    }
+
+    fn reject(&mut self, e: &UsageEvent, reason: String, rule_line: Option<u32>) {
+        let product = match &e.usage {
+            Usage::Use { product, .. } => Some(self.table.products[*product as usize].slug.clone()),
+            Usage::Buy { pack } => Some(self.table.packs[*pack as usize].slug.clone()),
+        };
+        self.rejected.push(RejectedEvent {
+            line: e.line,
+            time: Some(format_instant(e.time)),
+            product,
+            reason,
+            kind: "rule",
+            rule_line,
+        });
+    }
+
+    /// Starts period `k`: plan charges and recurring grants.
+    fn open_period(&mut self, k: u32, start: Instant, lines: &mut PeriodLines) {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let period = self.request.from.add_months(i64::from(k));
+        let contract_end = self.request.from.add_months(i64::from(self.request.periods)).instant();
+        let annual = self.request.billing == Billing::Annual;
+        let billing_months: u32 = if annual { 12 } else { 1 };
+        let starts_cycle = k % billing_months == 0;
+        let cycle_end = period.add_months(i64::from(billing_months)).instant();
+
+        // The plan's price (or its commitment) for the billing cycle.
+        if starts_cycle {
+            if let Some(c) = &plan.commit {
+                let times = billing_months / c.months.max(1);
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "commitment",
+                    description: format!("{} minimum commitment", plan.display),
+                    quantity: None,
+                    amount: Some(round_charge(c.amount * Decimal::from(times.max(1)), &table.currency)),
+                });
+            }
+            let sub = match (&plan.price, annual) {
+                (PriceEntry::Amount { amount, months }, false) if *months <= 1 => {
+                    Some((format!("{} monthly subscription", plan.display), Some(*amount)))
+                }
+                (PriceEntry::Amount { amount, months: 12 }, true) => {
+                    Some((format!("{} annual subscription", plan.display), Some(*amount)))
+                }
+                (PriceEntry::Amount { amount, months: 12 }, false) => {
+                    Some((format!("{} subscription (yearly price, billed monthly)", plan.display), Some(*amount / Decimal::from(12))))
+                }
+                (PriceEntry::Amount { .. }, true) => Some((
+                    format!("{} annual subscription: the annual price is not published", plan.display),
+                    None,
+                )),
+                // With a commitment, the commitment is the fee.
+                (PriceEntry::Custom | PriceEntry::Unpublished, _) if plan.commit.is_some() => None,
+                (PriceEntry::Custom, _) => Some((format!("{} subscription: custom price (sales-led)", plan.display), None)),
+                (PriceEntry::Unpublished, _) if plan.commit.is_none() => {
+                    Some((format!("{} subscription: price not published", plan.display), None))
+                }
+                _ => None,
+            };
+            if let Some((description, amount)) = sub {
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "subscription",
+                    description,
+                    quantity: None,
+                    amount: amount.map(|a| round_charge(a, &table.currency)),
+                });
+            }
+        }
+
+        // Recurring grants: monthly billing issues each on its cadence; annual billing
+        // front-loads the year's grants at the start of the cycle.
+        let front = table.annual_front_load.unwrap_or(12);
+        for (i, g) in plan.grants.iter().enumerate() {
+            let Some(every) = g.every_months else {
+                if k == 0 {
+                    let name = format!("plan {} grant {}", plan.slug, i + 1);
+                    self.issue_grant(name, g, 1, start, cycle_end, contract_end);
+                }
+                continue;
+            };
+            let label = format!("{}-{:02}", period.year, period.month);
+            if annual {
+                if starts_cycle {
+                    let times = (front / every.max(1)).max(1);
+                    let name = format!("plan {} {label} (annual, {times} x front-loaded)", plan.slug);
+                    self.issue_grant(name, g, times, start, cycle_end, contract_end);
+                }
+            } else if k % every == 0 {
+                let grant_end = period.add_months(i64::from(every)).instant();
+                let name = format!("plan {} {label}", plan.slug);
+                self.issue_grant(name, g, 1, start, grant_end, contract_end);
+            }
+        }
+        if let Some(c) = &plan.commit {
+            if let Some((q, u)) = c.included {
+                let label = format!("{}-{:02}", period.year, period.month);
+                let entry = GrantEntry {
+                    amount: q,
+                    unit: u,
+                    every_months: Some(c.months),
+                    expiry: "cycle-end".into(),
+                    priority: 1,
+                    line: 0,
+                };
+                let end = period.add_months(i64::from(c.months.max(1))).instant();
+                self.issue_grant(format!("contract {} included {label}", plan.slug), &entry, 1, start, end, contract_end);
+            }
+        }
+    }
+
+    /// Closes a period: prices accumulated lines once and appends them.
+    fn close_period(&mut self, period: Date, mut lines: PeriodLines) {
+        let table = self.table;
+        let label = format!("{}-{:02}", period.year, period.month);
+        for mut l in lines.fixed.drain(..) {
+            l.period = label.clone();
+            self.lines.push(l);
+        }
+        if let Some((bought, money, unit)) = lines.recharge {
+            self.lines.push(BillLine {
+                period: label.clone(),
+                kind: "recharge",
+                description: "auto recharge".into(),
+                quantity: Some(self.show(bought, unit)),
+                amount: money.map(|m| round_charge(m, &table.currency)),
+            });
+        }
+        for (key, shortfall) in &lines.overage {
+            let amount = shortfall
+                .checked_mul(key.amount)
+                .and_then(|v| div_round(v, key.per_base, crate::eval::charge_dp(&table.currency)))
+                .map(|v| round_charge(v, &table.currency));
+            self.lines.push(BillLine {
+                period: label.clone(),
+                kind: "overage",
+                description: format!("overage at {}", key.text),
+                quantity: Some(self.show(*shortfall, key.per_unit)),
+                amount,
+            });
+        }
+        for (product, quantity, money) in &lines.carve_outs {
+            let p = &table.products[*product as usize];
+            let base = table.base_unit(&p.measure).to_string();
+            self.lines.push(BillLine {
+                period: label.clone(),
+                kind: "carve-out",
+                description: format!("{} (billed outside the wallet)", p.display),
+                quantity: Some(format!("{} {base}", quantity.normalize())),
+                amount: Some(round_charge(*money, &table.currency)),
+            });
+        }
+    }
+
+    fn use_event(&mut self, e: &UsageEvent, product: ProductId, cell: CellId, quantity: Decimal, lines: &mut PeriodLines) {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let p = &table.products[product as usize];
+        let key = self.rater.key(Some(self.plan), product, cell);
+        let quote = match key {
+            Some(k) => self.rater.quote(k, quantity),
+            None => Err(Rejection::new("no such rate cell", None)),
+        };
+        let q = match quote {
+            Ok(q) => q,
+            Err(r) => return self.reject(e, r.reason, r.line),
+        };
+        // Windowed limits (items per day, ...).
+        for (li, l) in plan.limits.iter().enumerate() {
+            let LimitKindEntry::Window { max, dimension, window } = &l.kind else { continue };
+            if !l.scope.is_empty() && !l.scope.contains(&product) {
+                continue;
+            }
+            let add = match dimension {
+                Some(d) if *d == p.measure => quantity,
+                Some(_) => continue,
+                None => Decimal::ONE,
+            };
+            let start = match window.as_str() {
+                "hour" => e.time.div_euclid(3600),
+                "month" => {
+                    let d = Date::from_days(e.time.div_euclid(86_400));
+                    i64::from(d.year) * 12 + i64::from(d.month)
+                }
+                _ => e.time.div_euclid(86_400),
+            };
+            let used = self.windows.get(&(li, start)).copied().unwrap_or(Decimal::ZERO);
+            if used + add > *max {
+                let reason = format!("limit {} <= {} per {window} on plan `{}` (already {used})", l.name, l.value, plan.slug);
+                return self.reject(e, reason, Some(l.line));
+            }
+        }
+        for (li, l) in plan.limits.iter().enumerate() {
+            let LimitKindEntry::Window { dimension, window, .. } = &l.kind else { continue };
+            if !l.scope.is_empty() && !l.scope.contains(&product) {
+                continue;
+            }
+            let add = match dimension {
+                Some(d) if *d == p.measure => quantity,
+                Some(_) => continue,
+                None => Decimal::ONE,
+            };
+            let start = match window.as_str() {
+                "hour" => e.time.div_euclid(3600),
+                "month" => {
+                    let d = Date::from_days(e.time.div_euclid(86_400));
+                    i64::from(d.year) * 12 + i64::from(d.month)
+                }
+                _ => e.time.div_euclid(86_400),
+            };
+            *self.windows.entry((li, start)).or_insert(Decimal::ZERO) += add;
+        }
+        let Some(unit) = q.unit else { return };
+        let u = &table.units[unit as usize];
+        // Carve-outs are money lines outside the wallet.
+        if p.outside_wallet {
+            let exact = exact_charge(p, cell, quantity).unwrap_or(q.charge);
+            match lines.carve_outs.iter_mut().find(|c| c.0 == product) {
+                Some(c) => {
+                    c.1 += quantity;
+                    c.2 += exact;
+                }
+                None => lines.carve_outs.push((product, quantity, exact)),
+            }
+            return;
+        }
+        // Pay from the wallet.
+        let need = q.charge * u.factor;
+        let dim: &'t str = &table.units[unit as usize].dimension;
+        let mut balance = self.wallet.balance(dim);
+        if balance < need {
+            self.recharge(e.time, dim, need, lines);
+            balance = self.wallet.balance(dim);
+        }
+        if balance >= need {
+            self.wallet.draw(dim, need);
+            self.after_draw(e.time, dim, lines);
+            return;
+        }
+        match &plan.when_empty {
+            EmptyEntry::Overage { rate: Some(rate) } if dimension_of(table, rate.per_unit) == dim => {
+                self.wallet.draw(dim, balance);
+                let shortfall = need - balance;
+                let key = OverageKey {
+                    amount: rate.amount,
+                    per_base: rate.per_base,
+                    per_unit: rate.per_unit,
+                    text: describe(table, rate),
+                };
+                match lines.overage.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, s)) => *s += shortfall,
+                    None => lines.overage.push((key, shortfall)),
+                }
+            }
+            _ => {
+                let reason = format!(
+                    "the wallet holds {} but the event needs {}: short by {} (the plan rejects usage when the wallet cannot pay)",
+                    self.show(balance, unit),
+                    self.show(need, unit),
+                    self.show(need - balance, unit)
+                );
+                self.reject(e, reason, Some(plan.line));
+            }
+        }
+    }
+
+    /// After a drawdown, a balance below the threshold triggers a recharge.
+    fn after_draw(&mut self, at: Instant, dim: &str, lines: &mut PeriodLines) {
+        if let Some(r) = &self.request.recharge {
+            if dimension_of(self.table, r.unit) == dim {
+                let below = r.below * factor_of(self.table, r.unit);
+                if self.wallet.balance(dim) < below {
+                    self.recharge(at, dim, Decimal::ZERO, lines);
+                }
+            }
+        }
+    }
+
+    /// Buys credits up to the ceiling (at least `need`), within the period's money cap.
+    fn recharge(&mut self, at: Instant, dim: &str, need: Decimal, lines: &mut PeriodLines) {
+        let table = self.table;
+        // The account's settings apply where the book offers auto recharge (a book-level
+        // `auto recharge` block, or a plan that recharges when empty).
+        let plan = &table.plans[self.plan as usize];
+        if table.recharge.is_none() && plan.when_empty != EmptyEntry::AutoRecharge {
+            return;
+        }
+        let Some(r) = self.request.recharge.clone() else { return };
+        if dimension_of(table, r.unit) != dim {
+            return;
+        }
+        let f = factor_of(table, r.unit);
+        let balance = self.wallet.balance(dim);
+        let mut buy = (r.to * f - balance).max(need - balance);
+        if buy <= Decimal::ZERO {
+            return;
+        }
+        // Price per base unit of the wallet, from the book's recharge price.
+        let price = table.recharge.as_ref().and_then(|rc| rc.price).map(|(amount, per, unit)| (amount, per * factor_of(table, unit)));
+        if let (Some(cap), Some((amount, per_base))) = (r.cap, price) {
+            let left = cap - lines.recharge_spent;
+            // Whole wallet units only, never above the cap.
+            let affordable = (left * per_base / amount / f).floor() * f;
+            if affordable < buy {
+                buy = affordable;
+            }
+            if buy < need - balance || buy <= Decimal::ZERO {
+                return;
+            }
+        }
+        let money = price.map(|(amount, per_base)| buy * amount / per_base);
+        if let Some(m) = money {
+            lines.recharge_spent += m;
+        }
+        let entry = GrantEntry {
+            amount: buy / f,
+            unit: r.unit,
+            every_months: None,
+            expiry: "never".into(),
+            priority: 2,
+            line: 0,
+        };
+        let name = format!("recharge {}", format_instant(at));
+        self.issue_grant(name, &entry, 1, at, at, at);
+        let slot = lines.recharge.get_or_insert((Decimal::ZERO, Some(Decimal::ZERO), r.unit));
+        slot.0 += buy;
+        slot.1 = match (slot.1, money) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+    }
+
+    fn buy(&mut self, e: &UsageEvent, pack: PackId, lines: &mut PeriodLines) {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let Some(p) = table.packs.get(pack as usize) else {
+            return self.reject(e, "unknown pack".into(), None);
+        };
+        if !plan.packs_allowed || !p.plans.contains(&self.plan) {
+            return self.reject(e, format!("pack `{}` is not offered on plan `{}`", p.slug, plan.slug), Some(p.line));
+        }
+        let amount = match p.price {
+            PriceEntry::Amount { amount, .. } => Some(amount),
+            _ => None,
+        };
+        lines.fixed.push(BillLine {
+            period: String::new(),
+            kind: "pack",
+            description: match amount {
+                Some(_) => format!("{} bought {}", p.display, format_instant(e.time)),
+                None => format!("{} bought {} (price not published)", p.display, format_instant(e.time)),
+            },
+            quantity: None,
+            amount: amount.map(|a| round_charge(a, &table.currency)),
+        });
+        let contract_end = self.request.from.add_months(i64::from(self.request.periods)).instant();
+        for g in &p.grants {
+            let name = format!("pack {} {}", p.slug, format_instant(e.time));
+            self.issue_grant(name, g, 1, e.time, contract_end, contract_end);
+        }
+    }
+}
+
+fn describe(table: &RatingTable, r: &crate::table::RateCell) -> String {
+    if r.per == Decimal::ONE {
+        format!("{} {} / {}", r.amount, table.unit_name(r.unit), table.unit_name(r.per_unit))
+    } else {
+        format!("{} {} / {} {}", r.amount, table.unit_name(r.unit), r.per, table.unit_name(r.per_unit))
+    }
+}
+
+/// The unrounded charge of a carve-out event (rounded once per line at the period's close).
+fn exact_charge(p: &crate::table::ProductEntry, cell: CellId, quantity: Decimal) -> Option<Decimal> {
+    let q = match &p.rounding {
+        Some(r) => crate::table::round_step(quantity, r)?,
+        None => quantity,
+    };
+    match &p.pricing {
+        PricingEntry::Cells { cells } => {
+            let r = cells.get(cell as usize)?.as_ref()?;
+            q.checked_mul(r.amount)?.checked_div(r.per_base)
+        }
+        _ => None,
+    }
+}
+
+/// Bills `events` (in any order; ties keep their order) for one account.
+pub fn bill(table: &RatingTable, request: &BillRequest, events: &[UsageEvent]) -> Result<Bill, BillError> {
+    if table.plans.get(request.plan as usize).is_none() {
+        return Err(BillError("unknown plan".into()));
+    }
+    if request.periods == 0 {
+        return Err(BillError("a bill covers at least one period".into()));
+    }
+    let mut engine = Engine {
+        table,
+        rater: Rater::new(table),
+        plan: request.plan,
+        request,
+        wallet: Wallet::default(),
+        lines: Vec::new(),
+        rejected: Vec::new(),
+        windows: HashMap::new(),
+    };
+    let start = request.from.instant();
+    for g in &request.opening {
+        let unit = table
+            .unit_id(&g.unit)
+            .ok_or_else(|| BillError(format!("the opening wallet has a grant in unknown unit `{}`", g.unit)))?;
+        let expires = match &g.expires {
+            Some(t) => Some(
+                crate::date::parse_instant(t)
+                    .ok_or_else(|| BillError(format!("the opening wallet has a bad expiry time `{t}`")))?,
+            ),
+            None => None,
+        };
+        engine.wallet.issue(Grant {
+            name: format!("{} (carried over)", g.grant),
+            unit,
+            dimension: dimension_of(table, unit).to_string(),
+            granted: g.remaining * factor_of(table, unit),
+            consumed: Decimal::ZERO,
+            expired: Decimal::ZERO,
+            expires,
+            priority: g.priority,
+            seq: 0,
+        });
+    }
+    // Events in time order; ties keep file order.
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|i| (events[*i].time, *i));
+    let end = request.from.add_months(i64::from(request.periods)).instant();
+    let mut next = 0;
+    let mut periods = Vec::new();
+    for k in 0..request.periods {
+        let period = request.from.add_months(i64::from(k));
+        let (p_start, p_end) = (period.instant(), request.from.add_months(i64::from(k) + 1).instant());
+        periods.push(period);
+        engine.wallet.expire(p_start);
+        let mut lines = PeriodLines::default();
+        engine.open_period(k, p_start, &mut lines);
+        while next < order.len() && events[order[next]].time < p_end {
+            let e = &events[order[next]];
+            next += 1;
+            if e.time < start {
+                engine.reject(e, format!("before the bill's first period ({})", request.from), None);
+                continue;
+            }
+            engine.wallet.expire(e.time);
+            match &e.usage {
+                Usage::Use { product, cell, quantity } => engine.use_event(e, *product, *cell, *quantity, &mut lines),
+                Usage::Buy { pack } => engine.buy(e, *pack, &mut lines),
+            }
+        }
+        engine.close_period(period, lines);
+    }
+    for e in order[next..].iter().map(|i| &events[*i]) {
+        engine.reject(e, format!("after the bill's last period (ends {})", format_instant(end)), None);
+    }
+    engine.wallet.expire(end);
+
+    let total = engine.lines.iter().filter_map(|l| l.amount).sum::<Decimal>();
+    let mut total = total;
+    total.rescale(crate::eval::charge_dp(&table.currency));
+    let wallet: Vec<GrantReport> = engine
+        .wallet
+        .grants
+        .iter()
+        .map(|g| {
+            let f = factor_of(table, g.unit);
+            let show = |v: Decimal| (v / f).normalize();
+            GrantReport {
+                grant: g.name.clone(),
+                unit: table.unit_name(g.unit).to_string(),
+                granted: show(g.granted),
+                consumed: show(g.consumed),
+                expired: show(g.expired),
+                remaining: show(g.remaining()),
+                expires: g.expires.map(format_instant),
+            }
+        })
+        .collect();
+    let closing = WalletState {
+        as_of: format_instant(end),
+        grants: engine
+            .wallet
+            .grants
+            .iter()
+            .filter(|g| g.remaining() > Decimal::ZERO)
+            .map(|g| WalletGrant {
+                grant: g.name.trim_end_matches(" (carried over)").to_string(),
+                unit: table.unit_name(g.unit).to_string(),
+                remaining: (g.remaining() / factor_of(table, g.unit)).normalize(),
+                expires: g.expires.map(format_instant),
+                priority: g.priority,
+            })
+            .collect(),
+    };
+    let mut rejected = engine.rejected;
+    rejected.sort_by_key(|r| r.line);
+    Ok(Bill {
+        total,
+        currency: table.currency.clone(),
+        lines: engine.lines,
+        wallet,
+        rejected,
+        closing,
+        periods,
+    })
+}
+
+impl Bill {
+    /// The bill as the JSON contract: `{"total", "lines", "wallet", "rejected", "closing_wallet"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "total": {"amount": self.total.to_string(), "currency": self.currency},
+            "lines": self.lines,
+            "wallet": self.wallet,
+            "rejected": self.rejected,
+            "closing_wallet": self.closing,
+        })
+    }
+
+    /// A human invoice: per period an invoice table and the wallet ledger, then rejections.
+    pub fn to_human(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let money = |a: &Option<Decimal>| a.map_or("not published".to_string(), |a| format!("{a} {}", self.currency));
+        for p in &self.periods {
+            let label = format!("{}-{:02}", p.year, p.month);
+            let lines: Vec<&BillLine> = self.lines.iter().filter(|l| l.period == label).collect();
+            let _ = writeln!(out, "period {label}");
+            if lines.is_empty() {
+                let _ = writeln!(out, "  (no charges)");
+            }
+            for l in lines {
+                let _ = writeln!(
+                    out,
+                    "  {:<12} {:<58} {:>18} {:>16}",
+                    l.kind,
+                    l.description,
+                    l.quantity.as_deref().unwrap_or(""),
+                    money(&l.amount)
+                );
+            }
+        }
+        let _ = writeln!(out, "total {} {}", self.total, self.currency);
+        let _ = writeln!(out, "\nwallet");
+        let _ = writeln!(
+            out,
+            "  {:<52} {:>12} {:>12} {:>12} {:>12}  expires",
+            "grant", "granted", "consumed", "expired", "remaining"
+        );
+        for g in &self.wallet {
+            let _ = writeln!(
+                out,
+                "  {:<52} {:>12} {:>12} {:>12} {:>12}  {}",
+                format!("{} ({})", g.grant, g.unit),
+                g.granted,
+                g.consumed,
+                g.expired,
+                g.remaining,
+                g.expires.as_deref().unwrap_or("never")
+            );
+        }
+        if !self.rejected.is_empty() {
+            let _ = writeln!(out, "\nrejected");
+            for r in &self.rejected {
+                let _ = writeln!(out, "  line {}: {} ({})", r.line, r.reason, r.kind);
+            }
+        }
+        out
+    }
+}

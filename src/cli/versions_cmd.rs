@@ -1,0 +1,892 @@
+//! `pricebook test` (the worked examples of books), `pricebook versions` (a vendor's timeline)
+//! and `pricebook diff` (what changed between two versions, and what a usage costs before and
+//! after).
+
+use super::{CliError, Format, book_files, io_reason, plural, read_book, render_width};
+use crate::check::model::{Model, RateDef};
+use crate::diagnostic::{self, Code, Diagnostic, SourceFile};
+use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageLine, UsageTotal};
+use crate::syntax::ast::{Item, Span};
+use crate::table::RatingTable;
+use rust_decimal::Decimal;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+// ------------------------------------------------------------------------------------------------
+// Loading a book for evaluation, worked examples aside
+
+/// A book parsed and checked twice: as written (every diagnostic, worked examples included) and
+/// without its `test` blocks, which gives the model whenever the only errors are failed tests.
+struct Loaded {
+    book: crate::syntax::ast::Book,
+    /// Every diagnostic of `check`, sorted.
+    all: Vec<Diagnostic>,
+    /// The checked model, when the book has no error outside its worked examples.
+    model: Option<Model>,
+    header: Option<(String, String, Span)>,
+    label: Option<String>,
+}
+
+fn load(text: &str) -> Loaded {
+    let parsed = crate::syntax::parse(text);
+    let mut header = None;
+    let mut label = None;
+    for i in &parsed.book.items {
+        match &i.node {
+            Item::Header(h) if header.is_none() => {
+                header = Some((
+                    h.vendor.node.clone(),
+                    h.effective.node.clone(),
+                    h.effective.span,
+                ));
+                label = Some(format!("{}/{}", h.vendor.node, h.version.node));
+            }
+            Item::Contract(c) if label.is_none() => {
+                label = Some(match &c.version {
+                    Some(v) => format!("{}/{}", c.vendor.node, v.node),
+                    None => format!("{}/{}", c.vendor.node, c.slug.node),
+                });
+            }
+            _ => {}
+        }
+    }
+    let full = crate::check::check_parsed(&parsed.book, &parsed.diagnostics);
+    let mut all = parsed.diagnostics.clone();
+    all.extend(full.diagnostics);
+    crate::check::sort_diagnostics(&mut all);
+    let mut stripped = parsed.book.clone();
+    stripped.items.retain(|i| !matches!(i.node, Item::Test(_)));
+    let syntax_errors = parsed.diagnostics.iter().any(Diagnostic::is_error);
+    let model = crate::check::check_parsed(&stripped, &parsed.diagnostics)
+        .model
+        .filter(|_| !syntax_errors);
+    Loaded {
+        book: parsed.book,
+        all,
+        model,
+        header,
+        label,
+    }
+}
+
+/// Writes a report to standard output; a closed pipe (`| head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    let _ = lock.write_all(text.as_bytes()).and_then(|_| lock.flush());
+}
+
+// ------------------------------------------------------------------------------------------------
+// pricebook test
+
+struct TestResult {
+    name: String,
+    line: usize,
+    failures: Vec<Diagnostic>,
+    /// Why the test was not run (the book has errors).
+    not_run: Option<String>,
+}
+
+impl TestResult {
+    fn passed(&self) -> bool {
+        self.failures.is_empty() && self.not_run.is_none()
+    }
+}
+
+struct BookTests {
+    file: SourceFile,
+    label: String,
+    errors: Vec<Diagnostic>,
+    tests: Vec<TestResult>,
+}
+
+/// Runs the worked examples of one book, statement by statement, with
+/// [`crate::eval::run_test_stmt`].
+fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
+    let name = path.display().to_string();
+    let text = match read_book(path) {
+        Ok(t) => t,
+        Err(msg) => {
+            let d = Diagnostic::new(Code::Syntax, msg).help("a pricebook is a UTF-8 text file");
+            let book = BookTests {
+                file: SourceFile::new(name.clone(), String::new()),
+                label: name,
+                errors: vec![d],
+                tests: Vec::new(),
+            };
+            return (book, None);
+        }
+    };
+    let loaded = load(&text);
+    let file = SourceFile::new(name.clone(), text);
+    let mut tests = Vec::new();
+    let mut ran: Vec<Diagnostic> = Vec::new();
+    let mut spans = Vec::new();
+    for item in &loaded.book.items {
+        let Item::Test(t) = &item.node else { continue };
+        let mut failures = Vec::new();
+        if let Some(model) = &loaded.model {
+            for s in &t.body {
+                failures.extend(crate::eval::run_test_stmt(
+                    model,
+                    &s.node,
+                    s.span,
+                    &t.name.node,
+                ));
+            }
+        }
+        ran.extend(failures.iter().cloned());
+        spans.push(item.span);
+        tests.push(TestResult {
+            name: t.name.node.clone(),
+            line: file.line_col(t.name.span.start).0,
+            failures,
+            not_run: None,
+        });
+    }
+    // The checker's errors that running the statements did not reproduce: those inside a test
+    // block (a test name given twice, a date that does not exist) fail that test; the others are
+    // the book's.
+    let mut errors = Vec::new();
+    for d in loaded.all.iter().filter(|d| d.is_error()) {
+        if ran.contains(d) {
+            continue;
+        }
+        let inside = d.span().and_then(|s| {
+            spans
+                .iter()
+                .position(|t: &Span| t.start <= s.start && s.start < t.end)
+        });
+        match (inside, &loaded.model) {
+            (Some(i), Some(_)) => tests[i].failures.push(d.clone()),
+            _ => errors.push(d.clone()),
+        }
+    }
+    if loaded.model.is_none() && errors.is_empty() {
+        for t in &mut tests {
+            t.not_run = Some("the book could not be checked".into());
+        }
+    }
+    let label = loaded.label.unwrap_or(name);
+    (
+        BookTests {
+            file,
+            label,
+            errors,
+            tests,
+        },
+        loaded.header,
+    )
+}
+
+pub(super) fn run_test(paths: &[PathBuf], format: Format) -> Result<i32, CliError> {
+    let files = book_files(paths)?;
+    let mut books = Vec::new();
+    let mut headers = Vec::new();
+    for f in &files {
+        let (b, h) = test_book(f);
+        headers.push(super::Checked {
+            file: SourceFile::new(b.file.name.clone(), b.file.text.clone()),
+            diagnostics: Vec::new(),
+            header: h,
+        });
+        books.push(b);
+    }
+    // Versions of one vendor must not share an effective date: an error of both books.
+    super::cross_file(&mut headers);
+    for (b, h) in books.iter_mut().zip(headers) {
+        b.errors.extend(h.diagnostics);
+    }
+    for b in &mut books {
+        if !b.errors.is_empty() {
+            let n = b.errors.len();
+            for t in &mut b.tests {
+                t.not_run = Some(format!(
+                    "the book has {n} error{} outside its worked examples; run `pricebook check` on it",
+                    plural(n)
+                ));
+                t.failures.clear();
+            }
+        }
+    }
+    let passed = books
+        .iter()
+        .flat_map(|b| &b.tests)
+        .filter(|t| t.passed())
+        .count();
+    let failed = books.iter().map(|b| b.tests.len()).sum::<usize>() - passed;
+    let book_errors = books.iter().any(|b| !b.errors.is_empty());
+    let mut out = String::new();
+    match format {
+        Format::Human => {
+            let width = render_width();
+            for b in &books {
+                if !b.errors.is_empty() {
+                    for d in &b.errors {
+                        out.push_str(&diagnostic::render_human(d, &b.file, width));
+                        out.push('\n');
+                    }
+                    let _ = writeln!(
+                        out,
+                        "error: `{}` has {} error{}; {} count{} as failed",
+                        b.file.name,
+                        b.errors.len(),
+                        plural(b.errors.len()),
+                        match b.tests.len() {
+                            1 => "its test".to_string(),
+                            n => format!("its {n} tests"),
+                        },
+                        if b.tests.len() == 1 { "s" } else { "" }
+                    );
+                }
+                for t in &b.tests {
+                    if t.passed() {
+                        let _ = writeln!(out, "ok    {}: \"{}\"", b.label, t.name);
+                    } else if t.not_run.is_some() {
+                        let _ = writeln!(
+                            out,
+                            "FAIL  {}: \"{}\" (not run: the book has errors)",
+                            b.label, t.name
+                        );
+                    } else {
+                        let _ = writeln!(out, "FAIL  {}: \"{}\"", b.label, t.name);
+                        for d in &t.failures {
+                            out.push_str(&diagnostic::render_human(d, &b.file, width));
+                            out.push('\n');
+                        }
+                    }
+                }
+            }
+            let _ = writeln!(out, "{passed} passed, {failed} failed");
+        }
+        Format::Json => {
+            let tests: Vec<serde_json::Value> = books
+                .iter()
+                .flat_map(|b| {
+                    b.tests.iter().map(|t| {
+                        serde_json::json!({
+                            "file": b.file.name,
+                            "book": b.label,
+                            "name": t.name,
+                            "line": t.line,
+                            "passed": t.passed(),
+                            "failures": t.failures.iter().map(|d| diagnostic::to_json(d, &b.file)).collect::<Vec<_>>(),
+                            "not_run": t.not_run,
+                        })
+                    })
+                })
+                .collect();
+            let errors: Vec<serde_json::Value> = books
+                .iter()
+                .filter(|b| !b.errors.is_empty())
+                .map(|b| {
+                    serde_json::json!({
+                        "file": b.file.name,
+                        "diagnostics": b.errors.iter().map(|d| diagnostic::to_json(d, &b.file)).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "tests": tests,
+                "book_errors": errors,
+                "files": books.len(),
+                "passed": passed,
+                "failed": failed,
+            });
+            out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            out.push('\n');
+        }
+    }
+    emit(&out);
+    Ok(i32::from(failed > 0 || book_errors))
+}
+
+// ------------------------------------------------------------------------------------------------
+// pricebook versions
+
+pub(super) fn run_versions(dir: &Path, format: Format) -> Result<i32, CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "`{}` is not a directory; point at one vendor's directory of books",
+            dir.display()
+        )));
+    }
+    let all = super::versions(dir)?;
+    let files = book_files(&[dir.to_path_buf()])?;
+    let skipped: Vec<&PathBuf> = files
+        .iter()
+        .filter(|f| !all.iter().any(|v| &v.path == *f))
+        .collect();
+    let mut status = 0;
+    for f in &skipped {
+        eprintln!(
+            "error: `{}` has no readable `pricebook` header; it is not in the timeline",
+            f.display()
+        );
+        status = 1;
+    }
+    for w in all.windows(2) {
+        if w[0].effective == w[1].effective {
+            eprintln!(
+                "error: `{}` and `{}` are both effective {}; give each version its own date",
+                w[0].path.display(),
+                w[1].path.display(),
+                w[0].effective
+            );
+            status = 1;
+        }
+    }
+    struct Row {
+        effective: String,
+        version: String,
+        until: Option<String>,
+        current: bool,
+        file: String,
+        products: usize,
+        plans: usize,
+        packs: usize,
+    }
+    let mut rows = Vec::new();
+    for (i, v) in all.iter().enumerate() {
+        let next = all[i + 1..].iter().find(|n| n.effective > v.effective);
+        let until = next.map(|n| crate::date::Date::from_days(n.effective.days() - 1).to_string());
+        let (mut products, mut plans, mut packs) = (0, 0, 0);
+        if let Ok(text) = read_book(&v.path) {
+            for item in crate::syntax::parse(&text).book.items {
+                match item.node {
+                    Item::Product(_) => products += 1,
+                    Item::Plan(_) => plans += 1,
+                    Item::Pack(_) => packs += 1,
+                    _ => {}
+                }
+            }
+        }
+        rows.push(Row {
+            effective: v.effective.to_string(),
+            version: v.label.clone(),
+            current: i + 1 == all.len(),
+            until,
+            file: v.path.display().to_string(),
+            products,
+            plans,
+            packs,
+        });
+    }
+    let vendor = all.first().map_or("", |v| v.vendor.as_str());
+    let mut out = String::new();
+    match format {
+        Format::Human => {
+            let vw = rows
+                .iter()
+                .map(|r| r.version.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max("version".len());
+            let _ = writeln!(
+                out,
+                "{vendor}: {} version{} in {}",
+                rows.len(),
+                plural(rows.len()),
+                dir.display()
+            );
+            let _ = writeln!(
+                out,
+                "{:<10}  {:<vw$}  {:<26}  {:>8}  {:>5}  {:>5}  file",
+                "effective", "version", "in force", "products", "plans", "packs"
+            );
+            for r in &rows {
+                let span = match (&r.until, r.current) {
+                    (_, true) => format!("from {} (current)", r.effective),
+                    (Some(u), false) => format!("{} to {u}", r.effective),
+                    (None, false) => format!("from {}", r.effective),
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<10}  {:<vw$}  {:<26}  {:>8}  {:>5}  {:>5}  {}",
+                    r.effective, r.version, span, r.products, r.plans, r.packs, r.file
+                );
+            }
+        }
+        Format::Json => {
+            let versions: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "effective": r.effective,
+                        "version": r.version,
+                        "until": r.until,
+                        "current": r.current,
+                        "file": r.file,
+                        "products": r.products,
+                        "plans": r.plans,
+                        "packs": r.packs,
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "vendor": vendor,
+                "directory": dir.display().to_string(),
+                "versions": versions,
+            });
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            );
+        }
+    }
+    emit(&out);
+    Ok(status)
+}
+
+// ------------------------------------------------------------------------------------------------
+// pricebook diff
+
+/// A side of a diff: a book (checked and compiled in memory; its worked examples do not matter
+/// here) or a compiled table.
+struct DiffSource {
+    table: RatingTable,
+    /// Known for books only.
+    floor: Option<Option<RateDef>>,
+    source: String,
+}
+
+fn load_side(path: &Path) -> Result<DiffSource, CliError> {
+    if path.is_dir() {
+        return Err(CliError::Usage(format!(
+            "`{}` is a directory; `diff` compares two books (or compiled tables)",
+            path.display()
+        )));
+    }
+    if !path.exists() {
+        return Err(CliError::Usage(format!(
+            "cannot read `{}`: no such file or directory",
+            path.display()
+        )));
+    }
+    let text = read_book(path).map_err(CliError::Input)?;
+    let source = path.display().to_string();
+    if text.trim_start().starts_with('{') {
+        let table = RatingTable::from_json(&text)
+            .map_err(|e| CliError::Input(format!("`{source}`: {e}")))?;
+        return Ok(DiffSource {
+            table,
+            floor: None,
+            source,
+        });
+    }
+    let loaded = load(&text);
+    match loaded.model {
+        Some(model) => Ok(DiffSource {
+            table: crate::compile::compile(&model, &text),
+            floor: Some(model.floor.clone()),
+            source,
+        }),
+        None => {
+            let file = SourceFile::new(source.clone(), text.clone());
+            let width = render_width();
+            for d in loaded.all.iter().filter(|d| d.is_error()) {
+                eprint!("{}", diagnostic::render_human(d, &file, width));
+            }
+            Err(CliError::Input(format!(
+                "`{source}` has errors; run `pricebook check` on it"
+            )))
+        }
+    }
+}
+
+/// Splits one CSV line, with `"..."` quoting (`""` inside quotes is a quote).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    out.push(field);
+    out.into_iter().map(|f| f.trim().to_string()).collect()
+}
+
+/// `"90 second"` or `"90"` (base units of the product's measure).
+fn quantity(text: &str) -> Result<(Decimal, Option<String>), String> {
+    let mut parts = text.split_whitespace();
+    let value = parts.next().ok_or("the quantity is empty")?;
+    let unit = parts.next().map(str::to_string);
+    if parts.next().is_some() {
+        return Err(format!(
+            "`{text}` is not a quantity; write a number and a unit, such as \"90 second\""
+        ));
+    }
+    let v = crate::syntax::parse_decimal(value)
+        .ok_or_else(|| format!("`{value}` is not a decimal number"))?;
+    Ok((v, unit))
+}
+
+/// Reads a usage file: CSV with a header `product,quantity[,unit][,<dimension>...]`, or JSON
+/// Lines `{"product", "quantity", "unit"?, "dims"?}`. Returns the lines and the bad ones.
+fn read_usage(text: &str) -> (Vec<UsageLine>, Vec<(u64, String)>) {
+    let (mut lines, mut bad) = (Vec::new(), Vec::new());
+    let mut rows = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+    let Some((first_no, first)) = rows.next() else {
+        return (lines, bad);
+    };
+    if first.starts_with('{') {
+        for (no, l) in std::iter::once((first_no, first)).chain(rows) {
+            match json_line(no, l) {
+                Ok(u) => lines.push(u),
+                Err(e) => bad.push((no, e)),
+            }
+        }
+        return (lines, bad);
+    }
+    let header: Vec<String> = split_csv(first)
+        .into_iter()
+        .map(|h| h.to_lowercase())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(pc), Some(qc)) = (col("product"), col("quantity")) else {
+        bad.push((
+            first_no,
+            "the header must name `product` and `quantity` columns (then `unit` and dimensions)"
+                .into(),
+        ));
+        return (lines, bad);
+    };
+    let uc = col("unit");
+    for (no, l) in rows {
+        let fields = split_csv(l);
+        if fields.len() != header.len() {
+            bad.push((
+                no,
+                format!(
+                    "{} fields, but the header has {}",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+            continue;
+        }
+        let product = fields[pc].clone();
+        if product.is_empty() {
+            bad.push((no, "the product is empty".into()));
+            continue;
+        }
+        let (value, mut unit) = match quantity(&fields[qc]) {
+            Ok(q) => q,
+            Err(e) => {
+                bad.push((no, e));
+                continue;
+            }
+        };
+        if let Some(u) = uc.map(|i| &fields[i]).filter(|u| !u.is_empty()) {
+            if unit.as_ref().is_some_and(|x| x != u) {
+                bad.push((
+                    no,
+                    format!(
+                        "the quantity says `{}` but the unit column `{u}`",
+                        fields[qc]
+                    ),
+                ));
+                continue;
+            }
+            unit = Some(u.clone());
+        }
+        let dims = header
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != pc && *i != qc && Some(*i) != uc)
+            .filter(|(i, _)| !fields[*i].is_empty())
+            .map(|(i, h)| (Some(h.clone()), fields[i].clone()))
+            .collect();
+        lines.push(UsageLine {
+            line: no,
+            product,
+            value,
+            unit,
+            dims,
+        });
+    }
+    (lines, bad)
+}
+
+fn json_line(no: u64, l: &str) -> Result<UsageLine, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(l).map_err(|e| format!("not a JSON object: {e}"))?;
+    let obj = v.as_object().ok_or("not a JSON object")?;
+    let product = obj
+        .get("product")
+        .and_then(|p| p.as_str())
+        .ok_or("`product` is missing or not a string")?
+        .to_string();
+    let q = match obj.get("quantity") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => return Err("`quantity` is missing; write e.g. \"90 second\"".into()),
+    };
+    let (value, mut unit) = quantity(&q)?;
+    if let Some(u) = obj.get("unit") {
+        let u = u.as_str().ok_or("`unit` is not a string")?;
+        if unit.as_deref().is_some_and(|x| x != u) {
+            return Err(format!("the quantity says `{q}` but `unit` is `{u}`"));
+        }
+        unit = Some(u.to_string());
+    }
+    let dims = match obj.get("dims") {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .map(|x| {
+                let s = x
+                    .as_str()
+                    .ok_or("`dims` holds a value that is not a string")?;
+                Ok(match s.split_once('=') {
+                    Some((k, v)) => (Some(k.trim().to_string()), v.trim().to_string()),
+                    None => (None, s.trim().to_string()),
+                })
+            })
+            .collect::<Result<_, String>>()?,
+        Some(serde_json::Value::Object(m)) => m
+            .iter()
+            .map(|(k, x)| {
+                let s = x
+                    .as_str()
+                    .ok_or("`dims` holds a value that is not a string")?;
+                Ok((Some(k.clone()), s.to_string()))
+            })
+            .collect::<Result<_, String>>()?,
+        Some(_) => return Err("`dims` is neither a list nor an object".into()),
+    };
+    Ok(UsageLine {
+        line: no,
+        product,
+        value,
+        unit,
+        dims,
+    })
+}
+
+pub(super) fn run_diff(
+    old: &Path,
+    new: &Path,
+    usage: Option<&Path>,
+    format: Format,
+) -> Result<i32, CliError> {
+    let a = load_side(old)?;
+    let b = load_side(new)?;
+    fn side(l: &DiffSource) -> diff::Side<'_> {
+        diff::Side {
+            table: &l.table,
+            floor: l.floor.as_ref().map(|f| f.as_ref()),
+            source: &l.source,
+        }
+    }
+    let mut d = diff::diff(&side(&a), &side(&b));
+    let mut status = 0;
+    if let Some(path) = usage {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot read `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            ))
+        })?;
+        let (lines, bad) = read_usage(&text);
+        for (line, reason) in &bad {
+            eprintln!("{}:{line}: bad line: {reason}", path.display());
+        }
+        if !bad.is_empty() {
+            status = 1;
+        }
+        let mut u = diff::price_usage(&a.table, &b.table, &lines);
+        u.bad_lines = bad
+            .into_iter()
+            .map(|(line, reason)| diff::BadLine { line, reason })
+            .collect();
+        d.usage = Some(u);
+    }
+    match format {
+        Format::Human => emit(&render_diff(&d)),
+        Format::Json => emit(&(serde_json::to_string_pretty(&d).unwrap_or_default() + "\n")),
+    }
+    Ok(status)
+}
+
+fn pct(p: Decimal) -> String {
+    if p > Decimal::ZERO {
+        format!("+{p}%")
+    } else {
+        format!("{p}%")
+    }
+}
+
+fn change_line(out: &mut String, indent: &str, c: &Change) {
+    let _ = write!(
+        out,
+        "{indent}{}: {} -> {}",
+        c.what,
+        c.old.as_deref().unwrap_or("none"),
+        c.new.as_deref().unwrap_or("none")
+    );
+    let mut tail = Vec::new();
+    if let Some(p) = c.percent {
+        tail.push(pct(p));
+    }
+    if let Some(n) = &c.note {
+        tail.push(n.clone());
+    }
+    if !tail.is_empty() {
+        let _ = write!(out, "  ({})", tail.join("; "));
+    }
+    out.push('\n');
+}
+
+fn render_section(out: &mut String, title: &str, s: &Section) {
+    if s.is_empty() {
+        return;
+    }
+    let mut counts = Vec::new();
+    for (n, what) in [
+        (s.added.len(), "added"),
+        (s.removed.len(), "removed"),
+        (s.changed.len(), "changed"),
+    ] {
+        if n > 0 {
+            counts.push(format!("{n} {what}"));
+        }
+    }
+    let _ = writeln!(out, "\n{title} ({})", counts.join(", "));
+    for n in &s.added {
+        let _ = writeln!(out, "  + {} \"{}\"", n.slug, n.display);
+    }
+    for n in &s.removed {
+        let _ = writeln!(out, "  - {} \"{}\"", n.slug, n.display);
+    }
+    for ItemChanges {
+        slug,
+        display,
+        changes,
+    } in &s.changed
+    {
+        let _ = writeln!(out, "  ~ {slug} \"{display}\"");
+        for c in changes {
+            change_line(out, "      ", c);
+        }
+    }
+}
+
+fn total_text(t: &UsageTotal) -> String {
+    let charges = if t.charges.is_empty() {
+        "nothing".to_string()
+    } else {
+        t.charges
+            .iter()
+            .map(|c| format!("{} {}", c.amount, c.unit))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let money = match &t.money {
+        Some(m) => format!("{} {}", m.amount, m.unit),
+        None if t.priced == 0 => "no money".into(),
+        None => "no money equivalent".into(),
+    };
+    let mut s = format!(
+        "{charges}, {money} ({} line{} priced",
+        t.priced,
+        plural(t.priced)
+    );
+    if !t.rejected.is_empty() {
+        let _ = write!(s, ", {} rejected", t.rejected.len());
+    }
+    s.push(')');
+    s
+}
+
+fn render_diff(d: &Diff) -> String {
+    let mut out = String::new();
+    let v = |v: &diff::VersionInfo| {
+        format!(
+            "{} {} (effective {}, {})",
+            v.vendor, v.version, v.effective, v.source
+        )
+    };
+    let _ = writeln!(out, "old  {}", v(&d.old));
+    let _ = writeln!(out, "new  {}", v(&d.new));
+    if d.is_empty() {
+        out.push_str("\nno differences in products, plans, packs or book rules\n");
+    }
+    render_section(&mut out, "products", &d.products);
+    render_section(&mut out, "plans", &d.plans);
+    render_section(&mut out, "packs", &d.packs);
+    if !d.book.is_empty() {
+        out.push_str("\nbook\n");
+        for c in &d.book {
+            change_line(&mut out, "  ", c);
+        }
+    }
+    if let Some(u) = &d.usage {
+        let _ = writeln!(
+            out,
+            "\nusage ({} line{}), before -> after",
+            u.lines,
+            plural(u.lines)
+        );
+        for p in &u.plans {
+            let _ = writeln!(out, "  {} \"{}\"", p.plan, p.display);
+            let side = |t: &Option<UsageTotal>, version: &str| match t {
+                Some(t) => total_text(t),
+                None => format!("no plan `{}` in {version}", p.plan),
+            };
+            let _ = writeln!(out, "    before  {}", side(&p.old, &d.old.version));
+            let _ = writeln!(out, "    after   {}", side(&p.new, &d.new.version));
+            let mut changes = Vec::new();
+            if let Some(c) = p.charge_percent {
+                changes.push(format!("charge {}", pct(c)));
+            }
+            if let Some(m) = p.money_percent {
+                changes.push(format!("money {}", pct(m)));
+            }
+            if !changes.is_empty() {
+                let _ = writeln!(out, "    change  {}", changes.join(", "));
+            }
+            for (when, t) in [("before", &p.old), ("after", &p.new)] {
+                for r in t.iter().flat_map(|t| &t.rejected) {
+                    let _ = writeln!(
+                        out,
+                        "    rejected {when}: line {} ({}): {}",
+                        r.line, r.product, r.reason
+                    );
+                }
+            }
+        }
+        for (when, list) in [("before", &u.unpriced_old), ("after", &u.unpriced_new)] {
+            for r in list {
+                let _ = writeln!(
+                    out,
+                    "  not priced {when}: line {} ({}): {}",
+                    r.line, r.product, r.reason
+                );
+            }
+        }
+    }
+    if !d.notes.is_empty() {
+        out.push_str("\nnotes\n");
+        for n in &d.notes {
+            let _ = writeln!(out, "  {n}");
+        }
+    }
+    out
+}

@@ -1,0 +1,395 @@
+//! Versions of a vendor's price list: `pricebook diff` between versions (with and without a usage
+//! file), the `pricebook versions` timeline, and `pricebook test` over the bundled books and a
+//! failing one.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the binary from the crate root, so paths in the output are relative and stable.
+fn pricebook(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pricebook"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("COLUMNS", "100")
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("pricebook-versions-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.display().to_string()
+}
+
+fn snapshot(name: &str, value: String) {
+    insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "snapshots" }, {
+        insta::assert_snapshot!(name, value);
+    });
+}
+
+const HEDRA_2024: &str = "pricebooks/hedra/2024-11.pricebook";
+const HEDRA_2025: &str = "pricebooks/hedra/2025-05.pricebook";
+const HEDRA_2026: &str = "pricebooks/hedra/2026-06.pricebook";
+
+fn diff_ok(args: &[&str]) -> String {
+    let o = pricebook(args);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    stdout(&o)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("valid JSON")
+}
+
+#[test]
+fn diff_hedra_2025_05_to_2026_06() {
+    let human = diff_ok(&["diff", HEDRA_2025, HEDRA_2026]);
+    snapshot("diff-hedra-2025-05-2026-06", human.clone());
+    assert!(human.contains("grant amount: 4000 credit -> 5400 credit  (+35%)"));
+    let j = diff_ok(&["diff", HEDRA_2025, HEDRA_2026, "--format", "json"]);
+    snapshot("diff-hedra-2025-05-2026-06-json", j.clone());
+    let v = json(&j);
+    assert_eq!(v["products"]["added"].as_array().map(Vec::len), Some(17));
+    assert_eq!(v["products"]["removed"][0]["slug"], "video");
+    let creator = &v["plans"]["changed"][0];
+    assert_eq!(creator["slug"], "creator");
+    let grant = creator["changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["what"] == "grant amount"))
+        .expect("grant change");
+    // Decimals are strings in JSON.
+    assert_eq!(grant["percent"], "35");
+}
+
+#[test]
+fn diff_hedra_2024_11_to_2025_05() {
+    let human = diff_ok(&["diff", HEDRA_2024, HEDRA_2025]);
+    snapshot("diff-hedra-2024-11-2025-05", human.clone());
+    // Minute-metered to per-second credits: no percent across units, and it says so.
+    assert!(human.contains(
+        "rate 540p: 1 minute / minute -> 3 credit / second  (units differ: minute / minute -> credit / second)"
+    ));
+    let j = diff_ok(&["diff", HEDRA_2024, HEDRA_2025, "--format", "json"]);
+    snapshot("diff-hedra-2024-11-2025-05-json", j.clone());
+    let v = json(&j);
+    let video = &v["products"]["changed"][0];
+    assert_eq!(video["slug"], "video");
+    assert!(
+        video["changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .all(|c| c["percent"].is_null())
+    );
+}
+
+#[test]
+fn diff_with_usage() {
+    let dir = scratch("usage");
+    let csv = write(
+        &dir,
+        "usage.csv",
+        "product,quantity,unit,resolution\n\
+         video,90,second,720p\n\
+         video,10 second,,540p\n\
+         video,30,minute,540p\n\
+         sora-2-pro,5,second,\n",
+    );
+    let out = diff_ok(&["diff", HEDRA_2024, HEDRA_2025, "--usage", &csv]);
+    let usage = out
+        .split_once("\nusage")
+        .map(|(_, u)| format!("usage{u}"))
+        .expect("a usage section");
+    snapshot("diff-hedra-2024-11-2025-05-usage", usage);
+    // 90 s, 10 s and 30 min round up to 2 + 1 + 30 minutes; 33 x 10 / 20 = 16.50 USD on Basic.
+    assert!(out.contains("before  33 minute, 16.50 USD (3 lines priced)"));
+    // 90 x 6 + 10 x 3 + 1,800 x 3 = 5,970 credits at the 2025-05 rates.
+    assert!(out.contains("after   5970 credit, no money equivalent (3 lines priced)"));
+
+    // The same usage as JSON Lines, and a bad line: reported with its number, exit 1.
+    let jsonl = write(
+        &dir,
+        "usage.jsonl",
+        "{\"product\": \"video\", \"quantity\": \"90 second\", \"dims\": [\"720p\"]}\n\
+         {\"product\": \"video\", \"quantity\": \"10 second\", \"dims\": {\"resolution\": \"540p\"}}\n\
+         {\"product\": \"video\", \"quantity\": \"30 minute\", \"dims\": [\"resolution=540p\"]}\n\
+         {\"product\": \"video\"}\n",
+    );
+    let o = pricebook(&[
+        "diff", HEDRA_2024, HEDRA_2025, "--usage", &jsonl, "--format", "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("usage.jsonl:4: bad line: `quantity` is missing"));
+    let v = json(&stdout(&o));
+    let plans = v["usage"]["plans"].as_array().expect("plans");
+    let creator = plans
+        .iter()
+        .find(|p| p["plan"] == "creator")
+        .expect("creator");
+    assert_eq!(creator["old"]["charges"][0]["amount"], "33");
+    assert_eq!(creator["old"]["money"]["amount"], "13.75");
+    assert_eq!(creator["new"]["charges"][0]["amount"], "5970");
+    assert!(creator["new"]["money"].is_null());
+    assert_eq!(v["usage"]["bad_lines"][0]["line"], 4);
+}
+
+#[test]
+fn diff_usage_with_money_on_both_sides() {
+    let dir = scratch("money");
+    let csv = write(
+        &dir,
+        "usage.csv",
+        "product,quantity\nhedra-avatar,20 minute\nlive-avatars,10 minute\n",
+    );
+    let old = write(
+        &dir,
+        "old.pricebook",
+        "pricebook acme version \"1\" effective 2026-01-01 currency USD\n\
+         unit credit\n\
+         product \"Hedra Avatar\" as hedra-avatar { measure time  rate 6 credit / second  round up to 1 second }\n\
+         product \"Live Avatars\" as live-avatars { measure time  rate 0.05 USD / minute  outside wallet }\n\
+         plan \"Creator\" as creator { price 30 USD / month  grant 6000 credit every month, expires at cycle end }\n",
+    );
+    let out = diff_ok(&["diff", &old, HEDRA_2026, "--usage", &csv]);
+    // Old: 1,200 s x 6 = 7,200 credit = 36 USD at 30 / 6,000; plus 0.50 USD outside the wallet.
+    assert!(
+        out.contains("before  7200 credit + 0.50 USD, 36.50 USD (2 lines priced)"),
+        "{out}"
+    );
+    // New: 1,200 s x 7 = 8,400 credit = 46.67 USD at 30 / 5,400; plus 0.50 USD.
+    assert!(
+        out.contains("after   8400 credit + 0.50 USD, 47.17 USD (2 lines priced)"),
+        "{out}"
+    );
+    assert!(out.contains("change  money +29.23%"), "{out}");
+}
+
+/// Every kind of change on two small books.
+#[test]
+fn diff_of_every_kind_of_change() {
+    let dir = scratch("kinds");
+    let old = write(
+        &dir,
+        "old.pricebook",
+        r#"pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit_second
+unit credit = 60 credit_second
+dimension resolution { 720p, 1080p }
+floor 0.005 USD / credit_second
+product "Studio" as studio {
+  measure time
+  dims resolution
+  rate 720p = 2 credit / second
+  rate 1080p = 4 credit / second
+  round up to 1 second
+  max 10 minute
+}
+product "Dubbing" as dubbing {
+  measure time
+  tiers graduated {
+    0 minute .. 100 minute : 2 credit / minute
+    100 minute .. : 1 credit / minute
+  }
+}
+product "Render" as render { measure video  flat 50 credit / video }
+plan "Pro" as pro {
+  price 20 USD / month
+  grant 1000 credit every month, expires at cycle end, priority 1
+  limit video length <= 5 minute
+  limit renders <= 5 per day on render
+  rate studio = 3 credit / second
+  packs allowed
+}
+plan "Ent" as ent {
+  price custom
+  commit 5000 USD / month
+  includes 600000 credit_second at 0.0075 USD / credit_second
+  overage 0.00833 USD / credit_second
+}
+pack "Pack" as pack-16k { price 100 USD  grant 16000 credit, never expires, priority 2 }
+billing annual { front-load 12 month }
+auto recharge { below 1000 credit  refill to 5000 credit  cap 200 USD / month }
+"#,
+    );
+    let new = write(
+        &dir,
+        "new.pricebook",
+        r#"pricebook acme version "2" effective 2026-07-01 currency USD
+unit credit_second
+unit credit = 60 credit_second
+dimension resolution { 720p, 1080p, 4K }
+floor 0.006 USD / credit_second
+product "Studio HD" as studio {
+  measure time
+  dims resolution
+  rate 720p = 2 credit / second
+  rate 1080p = 5 credit / second
+  rate 4K = not offered
+  round up to 1 second
+  max 15 minute
+}
+product "Dubbing" as dubbing {
+  measure time
+  tiers graduated {
+    0 minute .. 60 minute : 2 credit / minute
+    60 minute .. : 1.5 credit / minute
+  }
+}
+product "Render" as render { measure video  flat 40 credit / video }
+plan "Pro" as pro {
+  price 25 USD / month
+  grant 1200 credit every month, expires after 2 month, priority 1
+  limit video length <= 10 minute
+  limit renders <= 10 per day on render
+  rate studio = 2.5 credit / second
+  packs allowed
+}
+plan "Ent" as ent {
+  price custom
+  commit 8000 USD / month
+  includes 1200000 credit_second at 0.007 USD / credit_second
+  overage 0.008 USD / credit_second
+}
+pack "Pack" as pack-16k { price 120 USD  grant 16000 credit, never expires, priority 2 }
+billing annual { front-load 6 month }
+auto recharge { below 500 credit  refill to 5000 credit  cap 250 USD / month }
+"#,
+    );
+    let out = diff_ok(&["diff", &old, &new]);
+    let out = out.replace(&dir.display().to_string(), "DIR");
+    snapshot("diff-every-kind", out.clone());
+    for line in [
+        "rate 1080p: 4 credit / second -> 5 credit / second  (+25%)",
+        "rate 4K: none -> not offered",
+        "tier 2 rate: 1 credit / minute -> 1.5 credit / minute  (+50%)",
+        "price: 20 USD / month -> 25 USD / month  (+25%)",
+        "commit: 5000 USD / month -> 8000 USD / month  (+60%)",
+        "contract rate: 0.0075 USD / credit_second -> 0.007 USD / credit_second  (-6.67%)",
+        "floor: 0.005 USD / credit_second -> 0.006 USD / credit_second  (+20%)",
+        "limit video length: <= 5 minute -> <= 10 minute  (+100%)",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+}
+
+#[test]
+fn versions_of_hedra() {
+    let o = pricebook(&["versions", "pricebooks/hedra"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let out = stdout(&o);
+    snapshot("versions-hedra", out.clone());
+    let last = out.lines().last().expect("a line");
+    assert!(last.contains("2026-06") && last.contains("(current)"));
+    let o = pricebook(&["versions", "pricebooks/hedra", "--format", "json"]);
+    let v = json(&stdout(&o));
+    let versions = v["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 4);
+    assert_eq!(versions[0]["until"], "2025-05-16");
+    assert_eq!(versions[3]["current"], true);
+    assert!(versions[3]["until"].is_null());
+    // Books of several vendors are not one timeline.
+    let o = pricebook(&["versions", "pricebooks"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("several vendors"));
+}
+
+#[test]
+fn bundled_books_pass_their_tests() {
+    let o = pricebook(&["test", "pricebooks"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let last = out.lines().last().expect("a summary line");
+    let (passed, failed) = last.split_once(" passed, ").expect("`N passed, M failed`");
+    assert!(passed.parse::<usize>().expect("a count") > 100, "{last}");
+    assert_eq!(failed, "0 failed");
+    assert!(out.contains("ok    hedra/2026-06: \"Basic buys ~214 seconds of Hedra Avatar\""));
+    let o = pricebook(&["test", "pricebooks", "--format", "json"]);
+    let v = json(&stdout(&o));
+    assert_eq!(v["failed"], 0);
+    assert_eq!(
+        v["passed"].as_u64().map(|n| n as usize),
+        v["tests"].as_array().map(Vec::len)
+    );
+}
+
+const FAILING: &str = r#"pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit
+
+product "Render" as render {
+  measure time
+  rate 7 credit / second
+}
+
+plan "Pro" as pro {
+  price 20 USD / month
+  grant 1000 credit every month, expires at cycle end
+}
+
+test "Pro buys 142 seconds of Render" {
+  capacity plan pro product render == 142 second
+}
+
+test "Ten seconds cost 80 credits" {
+  quote plan pro product render quantity 10 second == 70 credit
+  quote plan pro product render quantity 10 second == 80 credit
+}
+"#;
+
+#[test]
+fn a_failing_test_fails_the_run() {
+    let dir = scratch("failing");
+    let book = write(&dir, "acme.pricebook", FAILING);
+    let o = pricebook(&["test", dir.to_str().expect("utf-8 path")]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("ok    acme/1: \"Pro buys 142 seconds of Render\""));
+    assert!(out.contains("FAIL  acme/1: \"Ten seconds cost 80 credits\""));
+    assert!(out.contains("expected 80 credit, got 70 credit"), "{out}");
+    assert!(out.contains(&format!("{book}:20:")), "{out}");
+    assert_eq!(out.lines().last(), Some("1 passed, 1 failed"));
+
+    let o = pricebook(&["test", &book, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&stdout(&o));
+    assert_eq!(
+        (v["passed"].as_u64(), v["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let t = &v["tests"][1];
+    assert_eq!(t["name"], "Ten seconds cost 80 credits");
+    assert_eq!(t["line"], 18);
+    assert_eq!(t["passed"], false);
+    assert_eq!(t["failures"][0]["code"], "test-failed");
+    assert_eq!(t["failures"][0]["line"], 20);
+
+    // A book with an error outside its tests: every test counts as failed, and it says why.
+    let broken = FAILING.replace("rate 7 credit / second", "rate 7 credit / secnd");
+    std::fs::write(&book, broken).expect("write");
+    let o = pricebook(&["test", &book]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("unknown unit `secnd`"), "{out}");
+    assert!(
+        out.contains("has 1 error; its 2 tests count as failed"),
+        "{out}"
+    );
+    assert!(out.contains("(not run: the book has errors)"));
+    assert_eq!(out.lines().last(), Some("0 passed, 2 failed"));
+}
