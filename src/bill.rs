@@ -36,8 +36,8 @@ use crate::date::{Date, Instant, format_instant};
 use crate::eval::{Rejection, div_round, round_charge};
 use crate::rate::Rater;
 use crate::table::{
-    CellId, EmptyEntry, GrantEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry, ProductId,
-    RatingTable, UnitId,
+    CellId, EmptyEntry, GrantEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry,
+    ProductId, RatingTable, UnitId,
 };
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -98,8 +98,14 @@ pub struct UsageEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Usage {
     /// `quantity` in base units of the product's measure.
-    Use { product: ProductId, cell: CellId, quantity: Decimal },
-    Buy { pack: PackId },
+    Use {
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+    },
+    Buy {
+        pack: PackId,
+    },
 }
 
 /// A money line of the invoice.
@@ -193,7 +199,8 @@ mod decimal_str {
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         let s: String = serde::Deserialize::deserialize(d)?;
-        crate::syntax::parse_decimal(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a decimal")))
+        crate::syntax::parse_decimal(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a decimal")))
     }
 }
 
@@ -230,17 +237,50 @@ impl Grant {
     }
 }
 
-#[derive(Debug, Default)]
+/// The grants of one account. Per event the work is independent of how many grants were ever
+/// issued: balances are kept per dimension as grants are issued, drawn and expired; expiry only
+/// scans when the earliest pending expiry has passed; exhausted grants leave the drawdown order.
+#[derive(Debug)]
 struct Wallet {
     /// Every grant ever issued, in issue order (reports keep this order).
     grants: Vec<Grant>,
-    /// Indexes into `grants` in drawdown order.
+    /// Indexes into `grants` with something left, in drawdown order.
     order: Vec<usize>,
+    /// Spendable balance per dimension, in base units.
+    balances: Vec<(String, Decimal)>,
+    /// No grant with something left expires before this.
+    next_expiry: Instant,
+}
+
+impl Default for Wallet {
+    fn default() -> Self {
+        Wallet {
+            grants: Vec::new(),
+            order: Vec::new(),
+            balances: Vec::new(),
+            next_expiry: Instant::MAX,
+        }
+    }
 }
 
 impl Wallet {
+    fn balance_mut(&mut self, dimension: &str) -> &mut Decimal {
+        let i = match self.balances.iter().position(|(d, _)| d == dimension) {
+            Some(i) => i,
+            None => {
+                self.balances.push((dimension.to_string(), Decimal::ZERO));
+                self.balances.len() - 1
+            }
+        };
+        &mut self.balances[i].1
+    }
+
     fn issue(&mut self, mut g: Grant) {
         g.seq = self.grants.len();
+        *self.balance_mut(&g.dimension) += g.remaining();
+        if let Some(e) = g.expires {
+            self.next_expiry = self.next_expiry.min(e);
+        }
         let key = |g: &Grant| (g.priority, g.expires.unwrap_or(Instant::MAX), g.seq);
         let k = key(&g);
         let pos = self.order.partition_point(|i| key(&self.grants[*i]) <= k);
@@ -250,36 +290,65 @@ impl Wallet {
 
     /// Expires every grant due at or before `now`.
     fn expire(&mut self, now: Instant) {
-        for g in &mut self.grants {
-            if g.expires.is_some_and(|e| e <= now) {
-                let r = g.remaining();
-                if r > Decimal::ZERO {
+        if now < self.next_expiry {
+            return;
+        }
+        let mut next = Instant::MAX;
+        let mut lost: Vec<(usize, Decimal)> = Vec::new();
+        for (i, g) in self.grants.iter_mut().enumerate() {
+            let r = g.remaining();
+            if r.is_zero() {
+                continue;
+            }
+            match g.expires {
+                Some(e) if e <= now => {
                     g.expired += r;
+                    lost.push((i, r));
                 }
+                Some(e) => next = next.min(e),
+                None => {}
             }
         }
+        for (i, r) in lost {
+            let dim = self.grants[i].dimension.clone();
+            *self.balance_mut(&dim) -= r;
+        }
+        let grants = &self.grants;
+        self.order.retain(|i| !grants[*i].remaining().is_zero());
+        self.next_expiry = next;
     }
 
     /// Spendable balance in `dimension`, in base units.
     fn balance(&self, dimension: &str) -> Decimal {
-        self.grants.iter().filter(|g| g.dimension == dimension).map(Grant::remaining).sum()
+        self.balances
+            .iter()
+            .find(|(d, _)| d == dimension)
+            .map_or(Decimal::ZERO, |(_, b)| *b)
     }
 
     /// Draws `amount` base units in drawdown order; the caller checked the balance.
-    fn draw(&mut self, dimension: &str, mut amount: Decimal) {
+    fn draw(&mut self, dimension: &str, amount: Decimal) {
+        *self.balance_mut(dimension) -= amount;
+        let mut left = amount;
+        let mut exhausted = false;
         for &i in &self.order {
-            if amount.is_zero() {
+            if left.is_zero() {
                 break;
             }
             let g = &mut self.grants[i];
             if g.dimension != dimension {
                 continue;
             }
-            let take = g.remaining().min(amount);
+            let take = g.remaining().min(left);
             if take > Decimal::ZERO {
                 g.consumed += take;
-                amount -= take;
+                left -= take;
             }
+            exhausted |= g.remaining().is_zero();
+        }
+        if exhausted {
+            let grants = &self.grants;
+            self.order.retain(|i| !grants[*i].remaining().is_zero());
         }
     }
 }
@@ -331,7 +400,12 @@ fn factor_of(table: &RatingTable, unit: UnitId) -> Decimal {
 }
 
 /// Expiry instant of a grant issued at `at` for a cycle that ends at `cycle_end`.
-fn expiry(g: &GrantEntry, at: Instant, cycle_end: Instant, contract_end: Instant) -> Option<Instant> {
+fn expiry(
+    g: &GrantEntry,
+    at: Instant,
+    cycle_end: Instant,
+    contract_end: Instant,
+) -> Option<Instant> {
     let date = Date::from_days(at.div_euclid(86_400));
     let secs = at.rem_euclid(86_400);
     match g.expiry.as_str() {
@@ -357,11 +431,22 @@ impl<'t> Engine<'t> {
 
     /// A quantity in base units, shown in `unit`.
     fn show(&self, base: Decimal, unit: UnitId) -> String {
-        let v = base.checked_div(factor_of(self.table, unit)).unwrap_or(base).normalize();
+        let v = base
+            .checked_div(factor_of(self.table, unit))
+            .unwrap_or(base)
+            .normalize();
         format!("{v} {}", self.unit_name(unit))
     }
 
-    fn issue_grant(&mut self, name: String, g: &GrantEntry, times: u32, at: Instant, cycle_end: Instant, contract_end: Instant) {
+    fn issue_grant(
+        &mut self,
+        name: String,
+        g: &GrantEntry,
+        times: u32,
+        at: Instant,
+        cycle_end: Instant,
+        contract_end: Instant,
+    ) {
         let amount = g.amount * Decimal::from(times) * factor_of(self.table, g.unit);
         self.wallet.issue(Grant {
             name,
@@ -396,7 +481,11 @@ impl<'t> Engine<'t> {
         let table = self.table;
         let plan = &table.plans[self.plan as usize];
         let period = self.request.from.add_months(i64::from(k));
-        let contract_end = self.request.from.add_months(i64::from(self.request.periods)).instant();
+        let contract_end = self
+            .request
+            .from
+            .add_months(i64::from(self.request.periods))
+            .instant();
         let annual = self.request.billing == Billing::Annual;
         let billing_months: u32 = if annual { 12 } else { 1 };
         let starts_cycle = k % billing_months == 0;
@@ -411,29 +500,45 @@ impl<'t> Engine<'t> {
                     kind: "commitment",
                     description: format!("{} minimum commitment", plan.display),
                     quantity: None,
-                    amount: Some(round_charge(c.amount * Decimal::from(times.max(1)), &table.currency)),
+                    amount: Some(round_charge(
+                        c.amount * Decimal::from(times.max(1)),
+                        &table.currency,
+                    )),
                 });
             }
             let sub = match (&plan.price, annual) {
-                (PriceEntry::Amount { amount, months }, false) if *months <= 1 => {
-                    Some((format!("{} monthly subscription", plan.display), Some(*amount)))
-                }
-                (PriceEntry::Amount { amount, months: 12 }, true) => {
-                    Some((format!("{} annual subscription", plan.display), Some(*amount)))
-                }
-                (PriceEntry::Amount { amount, months: 12 }, false) => {
-                    Some((format!("{} subscription (yearly price, billed monthly)", plan.display), Some(*amount / Decimal::from(12))))
-                }
+                (PriceEntry::Amount { amount, months }, false) if *months <= 1 => Some((
+                    format!("{} monthly subscription", plan.display),
+                    Some(*amount),
+                )),
+                (PriceEntry::Amount { amount, months: 12 }, true) => Some((
+                    format!("{} annual subscription", plan.display),
+                    Some(*amount),
+                )),
+                (PriceEntry::Amount { amount, months: 12 }, false) => Some((
+                    format!(
+                        "{} subscription (yearly price, billed monthly)",
+                        plan.display
+                    ),
+                    Some(*amount / Decimal::from(12)),
+                )),
                 (PriceEntry::Amount { .. }, true) => Some((
-                    format!("{} annual subscription: the annual price is not published", plan.display),
+                    format!(
+                        "{} annual subscription: the annual price is not published",
+                        plan.display
+                    ),
                     None,
                 )),
                 // With a commitment, the commitment is the fee.
                 (PriceEntry::Custom | PriceEntry::Unpublished, _) if plan.commit.is_some() => None,
-                (PriceEntry::Custom, _) => Some((format!("{} subscription: custom price (sales-led)", plan.display), None)),
-                (PriceEntry::Unpublished, _) if plan.commit.is_none() => {
-                    Some((format!("{} subscription: price not published", plan.display), None))
-                }
+                (PriceEntry::Custom, _) => Some((
+                    format!("{} subscription: custom price (sales-led)", plan.display),
+                    None,
+                )),
+                (PriceEntry::Unpublished, _) if plan.commit.is_none() => Some((
+                    format!("{} subscription: price not published", plan.display),
+                    None,
+                )),
                 _ => None,
             };
             if let Some((description, amount)) = sub {
@@ -462,7 +567,10 @@ impl<'t> Engine<'t> {
             if annual {
                 if starts_cycle {
                     let times = (front / every.max(1)).max(1);
-                    let name = format!("plan {} {label} (annual, {times} x front-loaded)", plan.slug);
+                    let name = format!(
+                        "plan {} {label} (annual, {times} x front-loaded)",
+                        plan.slug
+                    );
                     self.issue_grant(name, g, times, start, cycle_end, contract_end);
                 }
             } else if k % every == 0 {
@@ -483,7 +591,14 @@ impl<'t> Engine<'t> {
                     line: 0,
                 };
                 let end = period.add_months(i64::from(c.months.max(1))).instant();
-                self.issue_grant(format!("contract {} included {label}", plan.slug), &entry, 1, start, end, contract_end);
+                self.issue_grant(
+                    format!("contract {} included {label}", plan.slug),
+                    &entry,
+                    1,
+                    start,
+                    end,
+                    contract_end,
+                );
             }
         }
     }
@@ -531,7 +646,14 @@ impl<'t> Engine<'t> {
         }
     }
 
-    fn use_event(&mut self, e: &UsageEvent, product: ProductId, cell: CellId, quantity: Decimal, lines: &mut PeriodLines) {
+    fn use_event(
+        &mut self,
+        e: &UsageEvent,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+        lines: &mut PeriodLines,
+    ) {
         let table = self.table;
         let plan = &table.plans[self.plan as usize];
         let p = &table.products[product as usize];
@@ -546,7 +668,14 @@ impl<'t> Engine<'t> {
         };
         // Windowed limits (items per day, ...).
         for (li, l) in plan.limits.iter().enumerate() {
-            let LimitKindEntry::Window { max, dimension, window } = &l.kind else { continue };
+            let LimitKindEntry::Window {
+                max,
+                dimension,
+                window,
+            } = &l.kind
+            else {
+                continue;
+            };
             if !l.scope.is_empty() && !l.scope.contains(&product) {
                 continue;
             }
@@ -563,14 +692,26 @@ impl<'t> Engine<'t> {
                 }
                 _ => e.time.div_euclid(86_400),
             };
-            let used = self.windows.get(&(li, start)).copied().unwrap_or(Decimal::ZERO);
+            let used = self
+                .windows
+                .get(&(li, start))
+                .copied()
+                .unwrap_or(Decimal::ZERO);
             if used + add > *max {
-                let reason = format!("limit {} <= {} per {window} on plan `{}` (already {used})", l.name, l.value, plan.slug);
+                let reason = format!(
+                    "limit {} <= {} per {window} on plan `{}` (already {used})",
+                    l.name, l.value, plan.slug
+                );
                 return self.reject(e, reason, Some(l.line));
             }
         }
         for (li, l) in plan.limits.iter().enumerate() {
-            let LimitKindEntry::Window { dimension, window, .. } = &l.kind else { continue };
+            let LimitKindEntry::Window {
+                dimension, window, ..
+            } = &l.kind
+            else {
+                continue;
+            };
             if !l.scope.is_empty() && !l.scope.contains(&product) {
                 continue;
             }
@@ -617,7 +758,9 @@ impl<'t> Engine<'t> {
             return;
         }
         match &plan.when_empty {
-            EmptyEntry::Overage { rate: Some(rate) } if dimension_of(table, rate.per_unit) == dim => {
+            EmptyEntry::Overage { rate: Some(rate) }
+                if dimension_of(table, rate.per_unit) == dim =>
+            {
                 self.wallet.draw(dim, balance);
                 let shortfall = need - balance;
                 let key = OverageKey {
@@ -664,7 +807,9 @@ impl<'t> Engine<'t> {
         if table.recharge.is_none() && plan.when_empty != EmptyEntry::AutoRecharge {
             return;
         }
-        let Some(r) = self.request.recharge.clone() else { return };
+        let Some(r) = self.request.recharge.clone() else {
+            return;
+        };
         if dimension_of(table, r.unit) != dim {
             return;
         }
@@ -675,7 +820,11 @@ impl<'t> Engine<'t> {
             return;
         }
         // Price per base unit of the wallet, from the book's recharge price.
-        let price = table.recharge.as_ref().and_then(|rc| rc.price).map(|(amount, per, unit)| (amount, per * factor_of(table, unit)));
+        let price = table
+            .recharge
+            .as_ref()
+            .and_then(|rc| rc.price)
+            .map(|(amount, per, unit)| (amount, per * factor_of(table, unit)));
         if let (Some(cap), Some((amount, per_base))) = (r.cap, price) {
             let left = cap - lines.recharge_spent;
             // Whole wallet units only, never above the cap.
@@ -701,7 +850,9 @@ impl<'t> Engine<'t> {
         };
         let name = format!("recharge {}", format_instant(at));
         self.issue_grant(name, &entry, 1, at, at, at);
-        let slot = lines.recharge.get_or_insert((Decimal::ZERO, Some(Decimal::ZERO), r.unit));
+        let slot = lines
+            .recharge
+            .get_or_insert((Decimal::ZERO, Some(Decimal::ZERO), r.unit));
         slot.0 += buy;
         slot.1 = match (slot.1, money) {
             (Some(a), Some(b)) => Some(a + b),
@@ -716,7 +867,11 @@ impl<'t> Engine<'t> {
             return self.reject(e, "unknown pack".into(), None);
         };
         if !plan.packs_allowed || !p.plans.contains(&self.plan) {
-            return self.reject(e, format!("pack `{}` is not offered on plan `{}`", p.slug, plan.slug), Some(p.line));
+            return self.reject(
+                e,
+                format!("pack `{}` is not offered on plan `{}`", p.slug, plan.slug),
+                Some(p.line),
+            );
         }
         let amount = match p.price {
             PriceEntry::Amount { amount, .. } => Some(amount),
@@ -727,12 +882,20 @@ impl<'t> Engine<'t> {
             kind: "pack",
             description: match amount {
                 Some(_) => format!("{} bought {}", p.display, format_instant(e.time)),
-                None => format!("{} bought {} (price not published)", p.display, format_instant(e.time)),
+                None => format!(
+                    "{} bought {} (price not published)",
+                    p.display,
+                    format_instant(e.time)
+                ),
             },
             quantity: None,
             amount: amount.map(|a| round_charge(a, &table.currency)),
         });
-        let contract_end = self.request.from.add_months(i64::from(self.request.periods)).instant();
+        let contract_end = self
+            .request
+            .from
+            .add_months(i64::from(self.request.periods))
+            .instant();
         for g in &p.grants {
             let name = format!("pack {} {}", p.slug, format_instant(e.time));
             self.issue_grant(name, g, 1, e.time, contract_end, contract_end);
@@ -742,14 +905,29 @@ impl<'t> Engine<'t> {
 
 fn describe(table: &RatingTable, r: &crate::table::RateCell) -> String {
     if r.per == Decimal::ONE {
-        format!("{} {} / {}", r.amount, table.unit_name(r.unit), table.unit_name(r.per_unit))
+        format!(
+            "{} {} / {}",
+            r.amount,
+            table.unit_name(r.unit),
+            table.unit_name(r.per_unit)
+        )
     } else {
-        format!("{} {} / {} {}", r.amount, table.unit_name(r.unit), r.per, table.unit_name(r.per_unit))
+        format!(
+            "{} {} / {} {}",
+            r.amount,
+            table.unit_name(r.unit),
+            r.per,
+            table.unit_name(r.per_unit)
+        )
     }
 }
 
 /// The unrounded charge of a carve-out event (rounded once per line at the period's close).
-fn exact_charge(p: &crate::table::ProductEntry, cell: CellId, quantity: Decimal) -> Option<Decimal> {
+fn exact_charge(
+    p: &crate::table::ProductEntry,
+    cell: CellId,
+    quantity: Decimal,
+) -> Option<Decimal> {
     let q = match &p.rounding {
         Some(r) => crate::table::round_step(quantity, r)?,
         None => quantity,
@@ -764,7 +942,11 @@ fn exact_charge(p: &crate::table::ProductEntry, cell: CellId, quantity: Decimal)
 }
 
 /// Bills `events` (in any order; ties keep their order) for one account.
-pub fn bill(table: &RatingTable, request: &BillRequest, events: &[UsageEvent]) -> Result<Bill, BillError> {
+pub fn bill(
+    table: &RatingTable,
+    request: &BillRequest,
+    events: &[UsageEvent],
+) -> Result<Bill, BillError> {
     if table.plans.get(request.plan as usize).is_none() {
         return Err(BillError("unknown plan".into()));
     }
@@ -783,14 +965,16 @@ pub fn bill(table: &RatingTable, request: &BillRequest, events: &[UsageEvent]) -
     };
     let start = request.from.instant();
     for g in &request.opening {
-        let unit = table
-            .unit_id(&g.unit)
-            .ok_or_else(|| BillError(format!("the opening wallet has a grant in unknown unit `{}`", g.unit)))?;
+        let unit = table.unit_id(&g.unit).ok_or_else(|| {
+            BillError(format!(
+                "the opening wallet has a grant in unknown unit `{}`",
+                g.unit
+            ))
+        })?;
         let expires = match &g.expires {
-            Some(t) => Some(
-                crate::date::parse_instant(t)
-                    .ok_or_else(|| BillError(format!("the opening wallet has a bad expiry time `{t}`")))?,
-            ),
+            Some(t) => Some(crate::date::parse_instant(t).ok_or_else(|| {
+                BillError(format!("the opening wallet has a bad expiry time `{t}`"))
+            })?),
             None => None,
         };
         engine.wallet.issue(Grant {
@@ -808,12 +992,18 @@ pub fn bill(table: &RatingTable, request: &BillRequest, events: &[UsageEvent]) -
     // Events in time order; ties keep file order.
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|i| (events[*i].time, *i));
-    let end = request.from.add_months(i64::from(request.periods)).instant();
+    let end = request
+        .from
+        .add_months(i64::from(request.periods))
+        .instant();
     let mut next = 0;
     let mut periods = Vec::new();
     for k in 0..request.periods {
         let period = request.from.add_months(i64::from(k));
-        let (p_start, p_end) = (period.instant(), request.from.add_months(i64::from(k) + 1).instant());
+        let (p_start, p_end) = (
+            period.instant(),
+            request.from.add_months(i64::from(k) + 1).instant(),
+        );
         periods.push(period);
         engine.wallet.expire(p_start);
         let mut lines = PeriodLines::default();
@@ -822,23 +1012,42 @@ pub fn bill(table: &RatingTable, request: &BillRequest, events: &[UsageEvent]) -
             let e = &events[order[next]];
             next += 1;
             if e.time < start {
-                engine.reject(e, format!("before the bill's first period ({})", request.from), None);
+                engine.reject(
+                    e,
+                    format!("before the bill's first period ({})", request.from),
+                    None,
+                );
                 continue;
             }
             engine.wallet.expire(e.time);
             match &e.usage {
-                Usage::Use { product, cell, quantity } => engine.use_event(e, *product, *cell, *quantity, &mut lines),
+                Usage::Use {
+                    product,
+                    cell,
+                    quantity,
+                } => engine.use_event(e, *product, *cell, *quantity, &mut lines),
                 Usage::Buy { pack } => engine.buy(e, *pack, &mut lines),
             }
         }
         engine.close_period(period, lines);
     }
     for e in order[next..].iter().map(|i| &events[*i]) {
-        engine.reject(e, format!("after the bill's last period (ends {})", format_instant(end)), None);
+        engine.reject(
+            e,
+            format!(
+                "after the bill's last period (ends {})",
+                format_instant(end)
+            ),
+            None,
+        );
     }
     engine.wallet.expire(end);
 
-    let total = engine.lines.iter().filter_map(|l| l.amount).sum::<Decimal>();
+    let total = engine
+        .lines
+        .iter()
+        .filter_map(|l| l.amount)
+        .sum::<Decimal>();
     let mut total = total;
     total.rescale(crate::eval::charge_dp(&table.currency));
     let wallet: Vec<GrantReport> = engine
@@ -904,7 +1113,11 @@ impl Bill {
     pub fn to_human(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let money = |a: &Option<Decimal>| a.map_or("not published".to_string(), |a| format!("{a} {}", self.currency));
+        let money = |a: &Option<Decimal>| {
+            a.map_or("not published".to_string(), |a| {
+                format!("{a} {}", self.currency)
+            })
+        };
         for p in &self.periods {
             let label = format!("{}-{:02}", p.year, p.month);
             let lines: Vec<&BillLine> = self.lines.iter().filter(|l| l.period == label).collect();

@@ -14,8 +14,16 @@ fn root() -> &'static Path {
 
 /// Runs `pricebook bill` from the crate root; returns (exit code, stdout, stderr).
 fn run(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_pricebook")).args(args).current_dir(root()).output().expect("runs");
-    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    let o = Command::new(env!("CARGO_BIN_EXE_pricebook"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("runs");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn snapshot(name: &str, args: &[&str]) -> serde_json::Value {
@@ -30,92 +38,295 @@ fn snapshot(name: &str, args: &[&str]) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(&json).expect("json");
     // Conservation on every grant, and the total is the sum of the lines.
     for g in v["wallet"].as_array().expect("wallet") {
-        let d = |k: &str| g[k].as_str().and_then(|s| s.parse::<Decimal>().ok()).expect("decimal string");
-        assert_eq!(d("granted"), d("consumed") + d("expired") + d("remaining"), "{g}");
+        let d = |k: &str| {
+            g[k].as_str()
+                .and_then(|s| s.parse::<Decimal>().ok())
+                .expect("decimal string")
+        };
+        assert_eq!(
+            d("granted"),
+            d("consumed") + d("expired") + d("remaining"),
+            "{g}"
+        );
     }
-    let sum: Decimal = v["lines"].as_array().expect("lines").iter().filter_map(|l| l["amount"].as_str()).map(|s| s.parse::<Decimal>().expect("decimal")).sum();
-    assert_eq!(v["total"]["amount"].as_str().and_then(|s| s.parse::<Decimal>().ok()), Some(sum));
+    let sum: Decimal = v["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["amount"].as_str())
+        .map(|s| s.parse::<Decimal>().expect("decimal"))
+        .sum();
+    assert_eq!(
+        v["total"]["amount"]
+            .as_str()
+            .and_then(|s| s.parse::<Decimal>().ok()),
+        Some(sum)
+    );
     v
 }
 
 fn amount(v: &serde_json::Value, kind: &str) -> Option<String> {
-    v["lines"].as_array()?.iter().find(|l| l["kind"] == kind).and_then(|l| l["amount"].as_str().map(String::from))
+    v["lines"]
+        .as_array()?
+        .iter()
+        .find(|l| l["kind"] == kind)
+        .and_then(|l| l["amount"].as_str().map(String::from))
 }
 
 #[test]
 fn creator_twenty_minutes_of_avatar_is_short_by_3000_credits() {
-    let v = snapshot("creator-20-min", &["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "creator", "--usage", "tests/bills/creator-20-min-avatar.jsonl"]);
+    let v = snapshot(
+        "creator-20-min",
+        &[
+            "bill",
+            "pricebooks/hedra/2026-06.pricebook",
+            "--plan",
+            "creator",
+            "--usage",
+            "tests/bills/creator-20-min-avatar.jsonl",
+        ],
+    );
     let reason = v["rejected"][0]["reason"].as_str().expect("rejected");
-    assert!(reason.contains("holds 5400 credit") && reason.contains("needs 8400 credit") && reason.contains("short by 3000 credit"), "{reason}");
+    assert!(
+        reason.contains("holds 5400 credit")
+            && reason.contains("needs 8400 credit")
+            && reason.contains("short by 3000 credit"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn creator_twenty_minutes_with_a_pack() {
-    let v = snapshot("creator-20-min-pack", &["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "creator", "--usage", "tests/bills/creator-20-min-avatar-with-pack.jsonl"]);
+    let v = snapshot(
+        "creator-20-min-pack",
+        &[
+            "bill",
+            "pricebooks/hedra/2026-06.pricebook",
+            "--plan",
+            "creator",
+            "--usage",
+            "tests/bills/creator-20-min-avatar-with-pack.jsonl",
+        ],
+    );
     assert_eq!(v["total"]["amount"], "130.00");
-    assert_eq!(v["wallet"][0]["consumed"], "5400", "plan credits are drawn first");
+    assert_eq!(
+        v["wallet"][0]["consumed"], "5400",
+        "plan credits are drawn first"
+    );
     assert_eq!(v["wallet"][1]["consumed"], "3000");
     assert_eq!(v["wallet"][1]["remaining"], "13000");
 }
 
 #[test]
 fn a_pack_rolls_over_two_months() {
-    let v = snapshot("pack-rolls-over", &["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "creator", "--usage", "tests/bills/pack-rolls-over.jsonl"]);
-    let pack = v["wallet"].as_array().expect("wallet").iter().find(|g| g["grant"].as_str().is_some_and(|n| n.starts_with("pack"))).expect("pack");
-    assert_eq!((pack["consumed"].as_str(), pack["remaining"].as_str(), pack["expires"].is_null()), (Some("8100"), Some("7900"), true));
+    let v = snapshot(
+        "pack-rolls-over",
+        &[
+            "bill",
+            "pricebooks/hedra/2026-06.pricebook",
+            "--plan",
+            "creator",
+            "--usage",
+            "tests/bills/pack-rolls-over.jsonl",
+        ],
+    );
+    let pack = v["wallet"]
+        .as_array()
+        .expect("wallet")
+        .iter()
+        .find(|g| g["grant"].as_str().is_some_and(|n| n.starts_with("pack")))
+        .expect("pack");
+    assert_eq!(
+        (
+            pack["consumed"].as_str(),
+            pack["remaining"].as_str(),
+            pack["expires"].is_null()
+        ),
+        (Some("8100"), Some("7900"), true)
+    );
     assert_eq!(v["closing_wallet"]["grants"][0]["remaining"], "7900");
 }
 
 #[test]
 fn annual_billing_front_loads_twelve_months() {
-    let v = snapshot("annual-front-load", &["bill", "pricebooks/hedra/2025-05.pricebook", "--plan", "creator", "--billing", "annual", "--from", "2025-06-01", "--periods", "12", "--usage", "tests/bills/annual-front-load.jsonl"]);
-    assert_eq!(v["wallet"][0]["granted"], "48000", "seed 000: 4,000/month annual = 48,000 at once");
-    assert_eq!(v["wallet"].as_array().map(Vec::len), Some(1), "no monthly grants on top");
+    let v = snapshot(
+        "annual-front-load",
+        &[
+            "bill",
+            "pricebooks/hedra/2025-05.pricebook",
+            "--plan",
+            "creator",
+            "--billing",
+            "annual",
+            "--from",
+            "2025-06-01",
+            "--periods",
+            "12",
+            "--usage",
+            "tests/bills/annual-front-load.jsonl",
+        ],
+    );
+    assert_eq!(
+        v["wallet"][0]["granted"], "48000",
+        "seed 000: 4,000/month annual = 48,000 at once"
+    );
+    assert_eq!(
+        v["wallet"].as_array().map(Vec::len),
+        Some(1),
+        "no monthly grants on top"
+    );
 }
 
 #[test]
 fn auto_recharge_stops_at_its_monthly_cap() {
-    let v = snapshot("auto-recharge-cap", &["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "basic", "--usage", "tests/bills/auto-recharge-cap.jsonl", "--auto-recharge", "below=500,to=3000,cap=40"]);
-    assert_eq!(amount(&v, "recharge").as_deref(), Some("35.63"), "2,700 + 3,000 credits at 100 USD / 16,000");
-    assert_eq!(v["rejected"].as_array().map(Vec::len), Some(4), "after the cap, the plan rejects");
+    let v = snapshot(
+        "auto-recharge-cap",
+        &[
+            "bill",
+            "pricebooks/hedra/2026-06.pricebook",
+            "--plan",
+            "basic",
+            "--usage",
+            "tests/bills/auto-recharge-cap.jsonl",
+            "--auto-recharge",
+            "below=500,to=3000,cap=40",
+        ],
+    );
+    assert_eq!(
+        amount(&v, "recharge").as_deref(),
+        Some("35.63"),
+        "2,700 + 3,000 credits at 100 USD / 16,000"
+    );
+    assert_eq!(
+        v["rejected"].as_array().map(Vec::len),
+        Some(4),
+        "after the cap, the plan rejects"
+    );
 }
 
 #[test]
 fn the_five_thousand_dollar_commitment_example() {
-    let v = snapshot("mmc-5000", &["bill", "pricebooks/heygen/enterprise.pricebook", "--plan", "mmc-5000", "--usage", "tests/bills/mmc-5000.csv"]);
+    let v = snapshot(
+        "mmc-5000",
+        &[
+            "bill",
+            "pricebooks/heygen/enterprise.pricebook",
+            "--plan",
+            "mmc-5000",
+            "--usage",
+            "tests/bills/mmc-5000.csv",
+        ],
+    );
     assert_eq!(amount(&v, "commitment").as_deref(), Some("5000.00"));
-    assert_eq!(amount(&v, "overage").as_deref(), Some("833.00"), "seed 002: 700,000 credit-seconds -> $833.00");
+    assert_eq!(
+        amount(&v, "overage").as_deref(),
+        Some("833.00"),
+        "seed 002: 700,000 credit-seconds -> $833.00"
+    );
 }
 
 #[test]
 fn minutes_with_overage_in_2024() {
-    let v = snapshot("minutes-overage", &["bill", "pricebooks/hedra/2024-11.pricebook", "--plan", "basic", "--usage", "tests/bills/minutes-overage-2024.jsonl"]);
-    assert_eq!(amount(&v, "overage").as_deref(), Some("2.50"), "25 minutes on 20 included, $0.50/min");
+    let v = snapshot(
+        "minutes-overage",
+        &[
+            "bill",
+            "pricebooks/hedra/2024-11.pricebook",
+            "--plan",
+            "basic",
+            "--usage",
+            "tests/bills/minutes-overage-2024.jsonl",
+        ],
+    );
+    assert_eq!(
+        amount(&v, "overage").as_deref(),
+        Some("2.50"),
+        "25 minutes on 20 included, $0.50/min"
+    );
 }
 
 #[test]
 fn live_avatars_are_a_carve_out() {
-    let v = snapshot("carve-out", &["bill", "pricebooks/hedra/2025-07.pricebook", "--plan", "creator", "--usage", "tests/bills/live-avatars-carve-out.jsonl"]);
-    assert_eq!(amount(&v, "carve-out").as_deref(), Some("2.33"), "2,790.5 s at $0.05/min, rounded once");
+    let v = snapshot(
+        "carve-out",
+        &[
+            "bill",
+            "pricebooks/hedra/2025-07.pricebook",
+            "--plan",
+            "creator",
+            "--usage",
+            "tests/bills/live-avatars-carve-out.jsonl",
+        ],
+    );
+    assert_eq!(
+        amount(&v, "carve-out").as_deref(),
+        Some("2.33"),
+        "2,790.5 s at $0.05/min, rounded once"
+    );
 }
 
 #[test]
 fn limits_reject_events_with_the_rule() {
-    let v = snapshot("limits", &["bill", "pricebooks/heygen/api-plans-legacy.pricebook", "--plan", "free", "--usage", "tests/bills/limits-reject.jsonl"]);
-    let reasons: Vec<&str> = v["rejected"].as_array().expect("rejected").iter().filter_map(|r| r["reason"].as_str()).collect();
-    assert!(reasons[0].contains("limit video length <= 3 minute"), "{reasons:?}");
-    assert!(reasons[1].contains("limit resolution <= 720p"), "{reasons:?}");
-    assert!(reasons[2].contains("not available on plan `free`"), "{reasons:?}");
-    assert!(v["rejected"].as_array().expect("rejected").iter().all(|r| r["kind"] == "rule" && r["rule_line"].is_u64()));
+    let v = snapshot(
+        "limits",
+        &[
+            "bill",
+            "pricebooks/heygen/api-plans-legacy.pricebook",
+            "--plan",
+            "free",
+            "--usage",
+            "tests/bills/limits-reject.jsonl",
+        ],
+    );
+    let reasons: Vec<&str> = v["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert!(
+        reasons[0].contains("limit video length <= 3 minute"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("limit resolution <= 720p"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].contains("not available on plan `free`"),
+        "{reasons:?}"
+    );
+    assert!(
+        v["rejected"]
+            .as_array()
+            .expect("rejected")
+            .iter()
+            .all(|r| r["kind"] == "rule" && r["rule_line"].is_u64())
+    );
 }
 
 #[test]
 fn bad_lines_are_reported_and_the_rest_billed() {
-    let (code, out, err) = run(&["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "creator", "--usage", "tests/bills/bad-lines.jsonl", "--format", "json"]);
+    let (code, out, err) = run(&[
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        "tests/bills/bad-lines.jsonl",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 1);
     assert!(err.contains("4 bad lines"), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-    let lines: Vec<u64> = v["rejected"].as_array().expect("rejected").iter().filter(|r| r["kind"] == "bad-line").filter_map(|r| r["line"].as_u64()).collect();
+    let lines: Vec<u64> = v["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .filter(|r| r["kind"] == "bad-line")
+        .filter_map(|r| r["line"].as_u64())
+        .collect();
     assert_eq!(lines, [2, 3, 4, 5]);
     // Lines 1 and 6 were billed: 60 s of Avatar (420) and 10 s of Sora (700).
     assert_eq!(v["wallet"][0]["consumed"], "1120");
@@ -125,18 +336,54 @@ fn bad_lines_are_reported_and_the_rest_billed() {
 fn the_closing_wallet_carries_into_the_next_bill() {
     let dir = std::env::temp_dir().join(format!("pricebook-bill-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let (_, out, _) = run(&["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "creator", "--usage", "tests/bills/creator-20-min-avatar-with-pack.jsonl", "--format", "json"]);
+    let (_, out, _) = run(&[
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        "tests/bills/creator-20-min-avatar-with-pack.jsonl",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     let wallet = dir.join("wallet.json");
-    std::fs::write(&wallet, serde_json::to_string(&v["closing_wallet"]).expect("json")).expect("write");
+    std::fs::write(
+        &wallet,
+        serde_json::to_string(&v["closing_wallet"]).expect("json"),
+    )
+    .expect("write");
     let usage = dir.join("july.jsonl");
     std::fs::write(&usage, "{\"time\": \"2026-07-03T10:00:00Z\", \"product\": \"sora-2-pro\", \"quantity\": \"200 second\"}\n").expect("write");
-    let (code, out, _) = run(&["bill", "pricebooks/hedra/2026-06.pricebook", "--plan", "creator", "--usage", usage.to_str().expect("utf8"), "--wallet", wallet.to_str().expect("utf8"), "--format", "json"]);
+    let (code, out, _) = run(&[
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        usage.to_str().expect("utf8"),
+        "--wallet",
+        wallet.to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     // 14,000 credits: 5,400 from July's plan credits, 8,600 from the carried pack (13,000).
-    let carried = v["wallet"].as_array().expect("wallet").iter().find(|g| g["grant"].as_str().is_some_and(|n| n.ends_with("(carried over)"))).expect("carried");
-    assert_eq!((carried["consumed"].as_str(), carried["remaining"].as_str()), (Some("8600"), Some("4400")));
+    let carried = v["wallet"]
+        .as_array()
+        .expect("wallet")
+        .iter()
+        .find(|g| {
+            g["grant"]
+                .as_str()
+                .is_some_and(|n| n.ends_with("(carried over)"))
+        })
+        .expect("carried");
+    assert_eq!(
+        (carried["consumed"].as_str(), carried["remaining"].as_str()),
+        (Some("8600"), Some("4400"))
+    );
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -168,8 +415,16 @@ fn to_events(raw: &[(u32, u8, u32)]) -> Vec<UsageEvent> {
             time: start + i64::from(*minute) * 60,
             usage: match kind {
                 8 => Usage::Buy { pack: 0 },
-                7 => Usage::Use { product: 1, cell: 0, quantity: Decimal::new(i64::from(*q), 1) },
-                _ => Usage::Use { product: 0, cell: 0, quantity: Decimal::new(i64::from(*q), 1) },
+                7 => Usage::Use {
+                    product: 1,
+                    cell: 0,
+                    quantity: Decimal::new(i64::from(*q), 1),
+                },
+                _ => Usage::Use {
+                    product: 0,
+                    cell: 0,
+                    quantity: Decimal::new(i64::from(*q), 1),
+                },
             },
         })
         .collect()
