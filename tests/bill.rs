@@ -468,3 +468,49 @@ proptest! {
         prop_assert!(after >= before, "{} then {}", before, after);
     }
 }
+
+#[test]
+fn a_contract_layers_terms_on_the_public_book() {
+    let v = snapshot(
+        "contract",
+        &[
+            "bill",
+            "pricebooks/heygen/enterprise.pricebook",
+            "--contract",
+            "tests/bills/acme-contract.pricebook",
+            "--plan",
+            "acme",
+            "--usage",
+            "tests/bills/mmc-5000.csv",
+        ],
+    );
+    // The commitment and overage rate are inherited from mmc-5000; the pool is the contract's.
+    assert_eq!(amount(&v, "commitment").as_deref(), Some("5000.00"));
+    assert_eq!(v["wallet"][0]["granted"], "650000");
+    // 700,000.01598 credit-seconds: 50,000.01598 beyond the pool at 0.00833 = 416.50.
+    assert_eq!(amount(&v, "overage").as_deref(), Some("416.50"));
+}
+
+#[test]
+fn a_contract_under_the_floor_is_refused() {
+    let dir = std::env::temp_dir().join(format!("pricebook-contract-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let c = dir.join("cheap.pricebook");
+    std::fs::write(&c, "contract \"Cheap\" as cheap for heygen effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n").expect("write");
+    let (code, _, err) = run(&[
+        "bill",
+        "pricebooks/heygen/enterprise.pricebook",
+        "--contract",
+        c.to_str().expect("utf8"),
+        "--plan",
+        "cheap",
+        "--usage",
+        "tests/bills/mmc-5000.csv",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("rate-under-floor")
+            && err.contains("is below the floor of 0.005 USD / credit_second"),
+        "{err}"
+    );
+}
