@@ -351,20 +351,34 @@ pub fn compile_with_contract(book: &str, contract: &str) -> Result<RatingTable, 
     });
     let Some((header, span)) = header else {
         return Err(only(vec![
-            Diagnostic::new(crate::diagnostic::Code::Header, "a contract file starts with a `contract` header")
-                .label(crate::syntax::ast::Span::new(0, 0), "no `contract` header")
-                .help("start it with `contract \"Name\" as slug for <vendor> effective <YYYY-MM-DD>`"),
+            Diagnostic::new(
+                crate::diagnostic::Code::Header,
+                "a contract file starts with a `contract` header",
+            )
+            .label(crate::syntax::ast::Span::new(0, 0), "no `contract` header")
+            .help("start it with `contract \"Name\" as slug for <vendor> effective <YYYY-MM-DD>`"),
         ]));
     };
-    let book_vendor = crate::syntax::parse(book).book.items.iter().find_map(|i| match &i.node {
-        crate::syntax::ast::Item::Header(h) => Some(h.vendor.node.clone()),
-        _ => None,
-    });
-    if book_vendor.as_deref().is_some_and(|v| v != header.vendor.node) {
+    let book_vendor = crate::syntax::parse(book)
+        .book
+        .items
+        .iter()
+        .find_map(|i| match &i.node {
+            crate::syntax::ast::Item::Header(h) => Some(h.vendor.node.clone()),
+            _ => None,
+        });
+    if book_vendor
+        .as_deref()
+        .is_some_and(|v| v != header.vendor.node)
+    {
         return Err(only(vec![
             Diagnostic::new(
                 crate::diagnostic::Code::UnknownReference,
-                format!("this contract is for `{}`, but the book is `{}`'s", header.vendor.node, book_vendor.unwrap_or_default()),
+                format!(
+                    "this contract is for `{}`, but the book is `{}`'s",
+                    header.vendor.node,
+                    book_vendor.unwrap_or_default()
+                ),
             )
             .label(header.vendor.span, "vendor")
             .help("layer a contract on a book of its own vendor"),

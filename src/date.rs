@@ -104,11 +104,16 @@ pub fn parse_instant(s: &str) -> Option<Instant> {
     if rest.is_empty() {
         return Some(date.instant());
     }
-    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix('t')).or_else(|| rest.strip_prefix(' '))?;
+    let rest = rest
+        .strip_prefix('T')
+        .or_else(|| rest.strip_prefix('t'))
+        .or_else(|| rest.strip_prefix(' '))?;
     let b = rest.as_bytes();
     let num = |i: usize| -> Option<i64> {
         let t = rest.get(i..i + 2)?;
-        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
     let (hour, minute) = (num(0)?, num(3)?);
     if b.get(2) != Some(&b':') || hour > 23 || minute > 59 {
@@ -150,7 +155,12 @@ pub fn format_instant(t: Instant) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let d = Date::from_days(days);
-    format!("{d}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{d}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 pub fn is_leap(year: i32) -> bool {

@@ -1072,7 +1072,11 @@ pub fn run_test_stmt(
                 )],
             }
         }
-        ast::TestStmt::Bill { plan, options, body } => run_bill_test(model, plan.as_ref(), options, body, span, test),
+        ast::TestStmt::Bill {
+            plan,
+            options,
+            body,
+        } => run_bill_test(model, plan.as_ref(), options, body, span, test),
         ast::TestStmt::Error(_) => vec![],
     }
 }
@@ -1097,20 +1101,36 @@ fn run_bill_test(
         },
         None => match default_plan(model) {
             Ok(Some(i)) => i,
-            Ok(None) => return vec![fail(span, format!("test \"{test}\": a bill needs a plan"), "name one with `bill plan <slug>`")],
+            Ok(None) => {
+                return vec![fail(
+                    span,
+                    format!("test \"{test}\": a bill needs a plan"),
+                    "name one with `bill plan <slug>`",
+                )];
+            }
             Err(e) => return vec![unknown(span, e)],
         },
     };
     let table = crate::compile::compile(model, "");
     let mut events = Vec::new();
     for (i, s) in body.iter().enumerate() {
-        let time = |t: &ast::Spanned<String>| crate::date::parse_instant(&t.node).ok_or_else(|| {
-            Diagnostic::new(Code::InvalidDate, format!("`{}` is not an RFC 3339 time", t.node))
+        let time = |t: &ast::Spanned<String>| {
+            crate::date::parse_instant(&t.node).ok_or_else(|| {
+                Diagnostic::new(
+                    Code::InvalidDate,
+                    format!("`{}` is not an RFC 3339 time", t.node),
+                )
                 .label(t.span, "not a time")
                 .help("write e.g. 2026-06-02T10:00:00Z or 2026-06-02")
-        });
+            })
+        };
         match &s.node {
-            ast::BillStmt::Use { time: t, product, dims, quantity } => {
+            ast::BillStmt::Use {
+                time: t,
+                product,
+                dims,
+                quantity,
+            } => {
                 let t = match time(t) {
                     Ok(t) => t,
                     Err(d) => {
@@ -1125,22 +1145,46 @@ fn run_bill_test(
                         continue;
                     }
                 };
-                let args: Vec<(Option<&str>, &str)> = dims.iter().map(|d| (d.dimension.as_ref().map(|n| n.node.as_str()), d.value.node.as_str())).collect();
+                let args: Vec<(Option<&str>, &str)> = dims
+                    .iter()
+                    .map(|d| {
+                        (
+                            d.dimension.as_ref().map(|n| n.node.as_str()),
+                            d.value.node.as_str(),
+                        )
+                    })
+                    .collect();
                 let cell = match table.resolve_cell(p, &args) {
                     Ok(c) => c,
                     Err(e) => {
-                        out.push(Diagnostic::new(Code::UnknownDimensionValue, e).label(s.span, "this event").help("give one value per dimension the product is priced by"));
+                        out.push(
+                            Diagnostic::new(Code::UnknownDimensionValue, e)
+                                .label(s.span, "this event")
+                                .help("give one value per dimension the product is priced by"),
+                        );
                         continue;
                     }
                 };
                 let q = match table.base_quantity(p, quantity.value.node, &quantity.unit.node) {
                     Ok(q) => q,
                     Err(e) => {
-                        out.push(Diagnostic::new(Code::UnitMismatch, e).label(quantity.unit.span, "quantity").help("use a unit of the product's measured dimension"));
+                        out.push(
+                            Diagnostic::new(Code::UnitMismatch, e)
+                                .label(quantity.unit.span, "quantity")
+                                .help("use a unit of the product's measured dimension"),
+                        );
                         continue;
                     }
                 };
-                events.push(UsageEvent { line: i as u64 + 1, time: t, usage: Usage::Use { product: p, cell, quantity: q } });
+                events.push(UsageEvent {
+                    line: i as u64 + 1,
+                    time: t,
+                    usage: Usage::Use {
+                        product: p,
+                        cell,
+                        quantity: q,
+                    },
+                });
             }
             ast::BillStmt::Buy { time: t, pack } => {
                 let t = match time(t) {
@@ -1151,7 +1195,11 @@ fn run_bill_test(
                     }
                 };
                 match find_pack(model, &pack.node) {
-                    Ok(k) => events.push(UsageEvent { line: i as u64 + 1, time: t, usage: Usage::Buy { pack: k as u32 } }),
+                    Ok(k) => events.push(UsageEvent {
+                        line: i as u64 + 1,
+                        time: t,
+                        usage: Usage::Buy { pack: k as u32 },
+                    }),
                     Err(e) => out.push(unknown(pack.span, e)),
                 }
             }
@@ -1172,17 +1220,40 @@ fn run_bill_test(
                     "annual" => Billing::Annual,
                     "monthly" => Billing::Monthly,
                     _ => {
-                        return vec![Diagnostic::new(Code::UnknownReference, format!("unknown billing `{}`", b.node)).label(b.span, "billing").help("write `billing monthly` or `billing annual`")];
+                        return vec![
+                            Diagnostic::new(
+                                Code::UnknownReference,
+                                format!("unknown billing `{}`", b.node),
+                            )
+                            .label(b.span, "billing")
+                            .help("write `billing monthly` or `billing annual`"),
+                        ];
                     }
                 }
             }
             ast::BillOption::From(d) => from = crate::date::Date::parse(&d.node),
-            ast::BillOption::Periods(n) => periods = u32::try_from(n.node.trunc().mantissa()).ok().filter(|_| n.node.fract().is_zero()),
+            ast::BillOption::Periods(n) => {
+                periods = u32::try_from(n.node.trunc().mantissa())
+                    .ok()
+                    .filter(|_| n.node.fract().is_zero())
+            }
             ast::BillOption::Recharge { below, to, cap } => {
                 let Some(unit) = table.unit_id(&below.unit.node) else {
-                    return vec![Diagnostic::new(Code::UnknownReference, format!("unknown unit `{}`", below.unit.node)).label(below.unit.span, "unit").help("recharge in the wallet's unit")];
+                    return vec![
+                        Diagnostic::new(
+                            Code::UnknownReference,
+                            format!("unknown unit `{}`", below.unit.node),
+                        )
+                        .label(below.unit.span, "unit")
+                        .help("recharge in the wallet's unit"),
+                    ];
                 };
-                recharge = Some(RechargeSettings { below: below.value.node, to: to.value.node, unit, cap: cap.as_ref().map(|c| c.value.node) });
+                recharge = Some(RechargeSettings {
+                    below: below.value.node,
+                    to: to.value.node,
+                    unit,
+                    cap: cap.as_ref().map(|c| c.value.node),
+                });
             }
         }
     }
@@ -1190,16 +1261,26 @@ fn run_bill_test(
         let d = crate::date::Date::from_days(t.div_euclid(86_400));
         crate::date::Date { day: 1, ..d }
     });
-    let Some(from) = from.or(first_month).or(Some(model.effective)) else { return out };
+    let Some(from) = from.or(first_month).or(Some(model.effective)) else {
+        return out;
+    };
     let mut request = crate::bill::BillRequest::new(plan as u32, from, periods.unwrap_or(1));
     request.billing = billing;
     request.recharge = recharge;
     let bill = match crate::bill::bill(&table, &request, &events) {
         Ok(b) => b,
-        Err(e) => return vec![fail(span, format!("test \"{test}\": {e}"), "fix the bill's options")],
+        Err(e) => {
+            return vec![fail(
+                span,
+                format!("test \"{test}\": {e}"),
+                "fix the bill's options",
+            )];
+        }
     };
     for s in body {
-        let ast::BillStmt::Expect { subject, value } = &s.node else { continue };
+        let ast::BillStmt::Expect { subject, value } = &s.node else {
+            continue;
+        };
         let words: Vec<&str> = subject.iter().map(|w| w.node.as_str()).collect();
         let expected = match value {
             ast::ExpectValue::Quantity(q) => (q.value.node, Some(q.unit.node.as_str())),
@@ -1224,10 +1305,17 @@ fn run_bill_test(
 }
 
 /// The value a bill expectation's subject names, in `unit` when one is given.
-fn bill_subject(table: &crate::table::RatingTable, bill: &crate::bill::Bill, words: &[&str], unit: Option<&str>) -> Result<Decimal, String> {
+fn bill_subject(
+    table: &crate::table::RatingTable,
+    bill: &crate::bill::Bill,
+    words: &[&str],
+    unit: Option<&str>,
+) -> Result<Decimal, String> {
     let money = |amount: Decimal| -> Result<Decimal, String> {
         match unit {
-            Some(u) if u != bill.currency => Err(format!("money is in {}, not `{u}`", bill.currency)),
+            Some(u) if u != bill.currency => {
+                Err(format!("money is in {}, not `{u}`", bill.currency))
+            }
             _ => Ok(amount),
         }
     };
@@ -1235,11 +1323,20 @@ fn bill_subject(table: &crate::table::RatingTable, bill: &crate::bill::Bill, wor
         ["total"] => money(bill.total),
         ["rejected"] => Ok(Decimal::from(bill.rejected.len())),
         ["line", what] | ["lines", what] => {
-            let slug_display = table.products.iter().find(|p| p.slug == *what).map(|p| p.display.clone());
+            let slug_display = table
+                .products
+                .iter()
+                .find(|p| p.slug == *what)
+                .map(|p| p.display.clone());
             let lines: Vec<&crate::bill::BillLine> = bill
                 .lines
                 .iter()
-                .filter(|l| l.kind == *what || slug_display.as_ref().is_some_and(|d| l.description.starts_with(d.as_str())))
+                .filter(|l| {
+                    l.kind == *what
+                        || slug_display
+                            .as_ref()
+                            .is_some_and(|d| l.description.starts_with(d.as_str()))
+                })
                 .collect();
             if lines.is_empty() {
                 return Err(format!("the bill has no `{what}` line"));
@@ -1249,10 +1346,16 @@ fn bill_subject(table: &crate::table::RatingTable, bill: &crate::bill::Bill, wor
             }
             money(lines.iter().filter_map(|l| l.amount).sum())
         }
-        [measure, rest @ ..] if ["granted", "consumed", "expired", "remaining"].contains(measure) => {
+        [measure, rest @ ..]
+            if ["granted", "consumed", "expired", "remaining"].contains(measure) =>
+        {
             let what = rest.join(" ");
             let target_unit = unit.ok_or("write the expected amount with its unit")?;
-            let tu = table.units.iter().find(|u| u.name == target_unit).ok_or_else(|| format!("unknown unit `{target_unit}`"))?;
+            let tu = table
+                .units
+                .iter()
+                .find(|u| u.name == target_unit)
+                .ok_or_else(|| format!("unknown unit `{target_unit}`"))?;
             let matches = |g: &crate::bill::GrantReport| -> bool {
                 match what.as_str() {
                     "plan credits" | "plan" => g.grant.starts_with("plan "),
@@ -1266,7 +1369,11 @@ fn bill_subject(table: &crate::table::RatingTable, bill: &crate::bill::Bill, wor
             let mut total = Decimal::ZERO;
             let mut any = false;
             for g in bill.wallet.iter().filter(|g| matches(g)) {
-                let gu = table.units.iter().find(|u| u.name == g.unit).ok_or("unknown grant unit")?;
+                let gu = table
+                    .units
+                    .iter()
+                    .find(|u| u.name == g.unit)
+                    .ok_or("unknown grant unit")?;
                 if gu.dimension != tu.dimension {
                     continue;
                 }

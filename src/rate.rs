@@ -101,7 +101,11 @@ impl Divider {
         let l = 64 - (d - 1).leading_zeros();
         let num = (1u128 << 64) * ((1u128 << l) - u128::from(d));
         let magic = (num / u128::from(d)) as u64 + 1;
-        Some(Divider { d, magic, shift: l - 1 })
+        Some(Divider {
+            d,
+            magic,
+            shift: l - 1,
+        })
     }
 
     #[inline(always)]
@@ -331,7 +335,18 @@ fn nanos(q: Decimal) -> Option<u64> {
     m.checked_mul(POW10[(QUANTITY_SCALE - scale) as usize])
 }
 
-const POW10: [u64; 10] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+const POW10: [u64; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
 
 /// Minor units as a canonical decimal: money keeps its digits, other units drop trailing zeros.
 #[inline(always)]
@@ -493,7 +508,9 @@ impl<'t> Rater<'t> {
             RoundMode::Down => 0,
             RoundMode::Nearest => step,
         };
-        let Some(two_step) = Divider::new(2 * step) else { return exact };
+        let Some(two_step) = Divider::new(2 * step) else {
+            return exact;
+        };
         // Bounds: the product's min and max and the plan's per-event limits; outside them, the
         // exact path produces the rejection with its reason.
         let mut lo = 0u64;
@@ -565,7 +582,12 @@ impl<'t> Rater<'t> {
 
     /// `money = charge * price / granted` as integers over minor units:
     /// `money_minor = charge_minor * pm * 10^(cdp + gs) / (gm * 10^(dp + ps))`, reduced.
-    fn money_ratio(table: &RatingTable, plan: &crate::table::PlanEntry, unit: UnitId, dp: u32) -> Option<MoneyRatio> {
+    fn money_ratio(
+        table: &RatingTable,
+        plan: &crate::table::PlanEntry,
+        unit: UnitId,
+        dp: u32,
+    ) -> Option<MoneyRatio> {
         let w = plan.wallet_prices.iter().find(|w| w.unit == unit)?;
         let cdp = crate::eval::charge_dp(&table.currency);
         let pow = |e: u32| 10u128.checked_pow(e);
@@ -581,14 +603,31 @@ impl<'t> Rater<'t> {
         if g > (1 << 61) {
             return None;
         }
-        let max_charge = if p == 0 { u64::MAX >> 2 } else { ((u64::MAX >> 2) - g) / (2 * p) };
-        Some(MoneyRatio { p, g, two_g: Divider::new(2 * g)?, max_charge, dp: cdp })
+        let max_charge = if p == 0 {
+            u64::MAX >> 2
+        } else {
+            ((u64::MAX >> 2) - g) / (2 * p)
+        };
+        Some(MoneyRatio {
+            p,
+            g,
+            two_g: Divider::new(2 * g)?,
+            max_charge,
+            dp: cdp,
+        })
     }
 
     /// Quotes one usage by key: the same result as [`RatingTable::quote`], through the integer
     /// path when the key and quantity allow it. Allocation-free.
-    pub fn quote(&self, key: RateKey, quantity: Decimal) -> Result<crate::table::TableQuote, Rejection> {
-        let rate = self.rates.get(key as usize).ok_or_else(|| Rejection::new("unknown rate key", None))?;
+    pub fn quote(
+        &self,
+        key: RateKey,
+        quantity: Decimal,
+    ) -> Result<crate::table::TableQuote, Rejection> {
+        let rate = self
+            .rates
+            .get(key as usize)
+            .ok_or_else(|| Rejection::new("unknown rate key", None))?;
         if let (FastRate::Linear(l), Some(q)) = (rate, nanos(quantity)) {
             if q >= l.lo && q <= l.hi {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
@@ -616,7 +655,11 @@ impl<'t> Rater<'t> {
             }
         }
         let (plan, product, cell) = match rate {
-            FastRate::Exact { plan, product, cell } => (*plan, *product, *cell),
+            FastRate::Exact {
+                plan,
+                product,
+                cell,
+            } => (*plan, *product, *cell),
             FastRate::Linear(_) => self.locate(key),
         };
         self.table.quote(plan, product, cell, quantity)

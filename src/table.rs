@@ -906,9 +906,8 @@ impl RatingTable {
                     .find(|t| q >= t.from && t.to.is_none_or(|to| q < to))
                     .unwrap_or(&tiers[tiers.len() - 1]);
                 // The rate's only failure is overflow; name the tier, as the reference does.
-                self.apply(q, &t.rate).map_err(|_| {
-                    reject("arithmetic overflow while applying the tier", t.rate.line)
-                })
+                self.apply(q, &t.rate)
+                    .map_err(|_| reject("arithmetic overflow while applying the tier", t.rate.line))
             }
         }
     }

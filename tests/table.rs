@@ -322,7 +322,9 @@ fn batch_rater_agrees_with_table_quotes() {
                                 path.display()
                             ),
                             (Err(a), Err(b)) => assert_eq!(a.reason, b.reason),
-                            (a, b) => panic!("{} key {k} q {nanos}: {a:?} vs {b:?}", path.display()),
+                            (a, b) => {
+                                panic!("{} key {k} q {nanos}: {a:?} vs {b:?}", path.display())
+                            }
                         }
                         let got = rater.rate(&e);
                         match (&expected, &got) {

@@ -1037,11 +1037,19 @@ struct BillArgs {
 }
 
 /// Loads the book, with a contract's terms layered on it when one is given.
-fn load_with_contract(source: &Path, at: Option<&str>, contract: Option<&Path>) -> Result<RatingTable, CliError> {
+fn load_with_contract(
+    source: &Path,
+    at: Option<&str>,
+    contract: Option<&Path>,
+) -> Result<RatingTable, CliError> {
     let Some(contract) = contract else {
         return load_table(source, at).map(|(t, _)| t);
     };
-    let book_path = if source.is_dir() { pick_version(source, at)? } else { source.to_path_buf() };
+    let book_path = if source.is_dir() {
+        pick_version(source, at)?
+    } else {
+        source.to_path_buf()
+    };
     let book = read_book(&book_path).map_err(CliError::Input)?;
     let terms = read_book(contract).map_err(CliError::Usage)?;
     match crate::compile::compile_with_contract(&book, &terms) {
@@ -1066,19 +1074,33 @@ fn run_bill(a: BillArgs) -> Result<i32, CliError> {
     let at = a.at.clone().or_else(|| a.from.clone());
     let table = load_with_contract(&a.source, at.as_deref(), a.contract.as_deref())?;
     let plan = match &a.plan {
-        Some(name) => table
-            .plan_id(name)
-            .ok_or_else(|| CliError::Input(unknown_name("plan", name, table.plans.iter().map(|p| p.slug.as_str()))))?,
+        Some(name) => table.plan_id(name).ok_or_else(|| {
+            CliError::Input(unknown_name(
+                "plan",
+                name,
+                table.plans.iter().map(|p| p.slug.as_str()),
+            ))
+        })?,
         None if table.plans.len() == 1 => 0,
         None => {
             return Err(CliError::Input(format!(
                 "name the plan with --plan ({})",
-                table.plans.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>().join(", ")
+                table
+                    .plans
+                    .iter()
+                    .map(|p| p.slug.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     };
-    let text = std::fs::read(&a.usage)
-        .map_err(|e| CliError::Usage(format!("cannot read `{}`: {}", a.usage.display(), io_reason(&e))))?;
+    let text = std::fs::read(&a.usage).map_err(|e| {
+        CliError::Usage(format!(
+            "cannot read `{}`: {}",
+            a.usage.display(),
+            io_reason(&e)
+        ))
+    })?;
     let text = String::from_utf8_lossy(&text);
     let (events, bad) = bill_cmd::parse_usage(&table, &text);
     let billing = match a.billing {
@@ -1086,26 +1108,44 @@ fn run_bill(a: BillArgs) -> Result<i32, CliError> {
         BillingArg::Annual => crate::bill::Billing::Annual,
     };
     // Without events or --from, the bill starts with the book's effective month.
-    let effective = crate::date::Date::parse(&table.effective).unwrap_or(crate::date::Date { year: 1970, month: 1, day: 1 });
-    let fallback = crate::date::Date { day: 1, ..effective };
+    let effective = crate::date::Date::parse(&table.effective).unwrap_or(crate::date::Date {
+        year: 1970,
+        month: 1,
+        day: 1,
+    });
+    let fallback = crate::date::Date {
+        day: 1,
+        ..effective
+    };
     let mut request = bill_cmd::request(plan, billing, from, a.periods, &events, fallback);
     if let Some(spec) = &a.auto_recharge {
-        request.recharge = Some(bill_cmd::parse_recharge(&table, plan, spec).map_err(CliError::Usage)?);
+        request.recharge =
+            Some(bill_cmd::parse_recharge(&table, plan, spec).map_err(CliError::Usage)?);
     }
     if let Some(w) = &a.wallet {
         let text = read_book(w).map_err(CliError::Usage)?;
-        request.opening = bill_cmd::read_wallet(&text).map_err(CliError::Input)?.grants;
+        request.opening = bill_cmd::read_wallet(&text)
+            .map_err(CliError::Input)?
+            .grants;
     }
-    let mut bill = crate::bill::bill(&table, &request, &events).map_err(|e| CliError::Input(e.0))?;
+    let mut bill =
+        crate::bill::bill(&table, &request, &events).map_err(|e| CliError::Input(e.0))?;
     let bad_lines = bad.len();
     bill.rejected.extend(bad);
     bill.rejected.sort_by_key(|r| r.line);
     match a.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&bill.to_json()).unwrap_or_default()),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&bill.to_json()).unwrap_or_default()
+        ),
         Format::Human => print!("{}", bill.to_human()),
     }
     if bad_lines > 0 {
-        eprintln!("{bad_lines} bad line{} in `{}`; the other lines were billed", plural(bad_lines), a.usage.display());
+        eprintln!(
+            "{bad_lines} bad line{} in `{}`; the other lines were billed",
+            plural(bad_lines),
+            a.usage.display()
+        );
     }
     Ok(i32::from(bad_lines > 0))
 }

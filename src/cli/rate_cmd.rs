@@ -652,7 +652,9 @@ pub fn rate_input(
             }
             let mut next = 0usize;
             let mut send = |first: u64, block: Vec<u8>| -> Result<(), String> {
-                let r = senders[next % workers].send((first, block)).map_err(|_| "a rating worker stopped".to_string());
+                let r = senders[next % workers]
+                    .send((first, block))
+                    .map_err(|_| "a rating worker stopped".to_string());
                 next += 1;
                 r
             };
@@ -665,7 +667,12 @@ pub fn rate_input(
             let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
             let mut blocks = 0u64;
             loop {
-                let chunk = input.fill_buf().map_err(|e| format!("cannot read the usage file after line {}: {e}", block_start - 1))?;
+                let chunk = input.fill_buf().map_err(|e| {
+                    format!(
+                        "cannot read the usage file after line {}: {e}",
+                        block_start - 1
+                    )
+                })?;
                 if chunk.is_empty() {
                     break;
                 }
@@ -675,7 +682,9 @@ pub fn rate_input(
                 if buf.len() < BLOCK_BYTES {
                     continue;
                 }
-                let Some(cut) = buf.iter().rposition(|b| *b == b'\n') else { continue };
+                let Some(cut) = buf.iter().rposition(|b| *b == b'\n') else {
+                    continue;
+                };
                 let mut rest = Vec::with_capacity(BLOCK_BYTES + (64 << 10));
                 rest.extend_from_slice(&buf[cut + 1..]);
                 buf.truncate(cut);
