@@ -112,6 +112,10 @@ fn has_error_nodes(book: &Book) -> bool {
 /// meaningless; a number that could not be represented is not also "zero"; a name declared in an
 /// unreadable item is not also "unknown".
 fn drop_follow_ons(book: &Book, syntax: &[Diagnostic], diags: &mut Vec<Diagnostic>) {
+    if diags.is_empty() {
+        // Nothing to drop; spare a walk over every statement of a large book.
+        return;
+    }
     let broken: Vec<Span> = book
         .items
         .iter()
@@ -218,6 +222,24 @@ fn apply_allows(diags: &mut Vec<Diagnostic>, allows: &[AllowScope]) {
     }
 }
 
+/// Statements seen in one block, by keyword, with where each was first given: a handful per
+/// block, so a list beats hashing.
+#[derive(Default)]
+struct Seen(Vec<(&'static str, Span)>);
+
+impl Seen {
+    fn get(&self, key: &str) -> Option<&Span> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, s)| s)
+    }
+    fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+    /// Records `key`; callers only insert keys they have not seen.
+    fn insert(&mut self, key: &'static str, span: Span) {
+        self.0.push((key, span));
+    }
+}
+
 /// Names that live in one namespace, with where each was defined.
 #[derive(Default)]
 struct Names {
@@ -236,6 +258,8 @@ struct Cx<'b> {
     book: &'b Book,
     diags: Vec<Diagnostic>,
     units: UnitTable,
+    /// Where each unit name is in `units` (its first entry), once `units` is complete.
+    unit_index: HashMap<String, usize>,
     currency: Option<String>,
     dimensions: Vec<DimensionDef>,
     dim_names: Names,
@@ -261,6 +285,7 @@ impl<'b> Cx<'b> {
             book,
             diags: Vec::new(),
             units: UnitTable::with_builtins(),
+            unit_index: HashMap::new(),
             currency: None,
             dimensions: Vec::new(),
             dim_names: Names::default(),
@@ -287,6 +312,9 @@ impl<'b> Cx<'b> {
         let header = self.header();
         self.names();
         self.units();
+        for (i, u) in self.units.units.iter().enumerate() {
+            self.unit_index.entry(u.name.clone()).or_insert(i);
+        }
         self.dimensions();
         self.wallet_units();
         self.floor();
@@ -342,9 +370,16 @@ impl<'b> Cx<'b> {
             is_contract: self.is_contract,
             units: self.units.clone(),
             dimensions: self.dimensions.clone(),
-            products: self.product_defs.iter().flatten().cloned().collect(),
-            plans: self.plan_defs.iter().flatten().cloned().collect(),
-            packs: self.pack_defs.clone(),
+            // Nothing reads the definitions after this point: move them into the model.
+            products: std::mem::take(&mut self.product_defs)
+                .into_iter()
+                .flatten()
+                .collect(),
+            plans: std::mem::take(&mut self.plan_defs)
+                .into_iter()
+                .flatten()
+                .collect(),
+            packs: std::mem::take(&mut self.pack_defs),
             annual_front_load: front_load,
             recharge,
             floor: self.floor.clone(),
@@ -716,8 +751,28 @@ impl<'b> Cx<'b> {
         );
     }
 
+    /// `self.units.get(name)`, through the index once it is built.
+    fn unit_get(&self, name: &str) -> Option<&Unit> {
+        if self.unit_index.is_empty() {
+            return self.units.get(name);
+        }
+        self.unit_index
+            .get(name)
+            .and_then(|&i| self.units.units.get(i))
+    }
+
+    /// Whether `name` is a known unit; reports it if not.
+    fn unit_known(&mut self, name: &Name) -> bool {
+        let found = self.unit_get(&name.node).is_some();
+        if !found && !name.node.is_empty() {
+            let names: Vec<String> = self.units.names().map(String::from).collect();
+            self.unknown("unit", name, &names, "declare it with `unit <name>`, or use a built-in unit such as `second`, `character`, `image`, `USD`");
+        }
+        found
+    }
+
     fn unit(&mut self, name: &Name) -> Option<Unit> {
-        let found = self.units.get(&name.node).cloned();
+        let found = self.unit_get(&name.node).cloned();
         if found.is_none() && !name.node.is_empty() {
             let names: Vec<String> = self.units.names().map(String::from).collect();
             self.unknown("unit", name, &names, "declare it with `unit <name>`, or use a built-in unit such as `second`, `character`, `image`, `USD`");
@@ -739,23 +794,30 @@ impl<'b> Cx<'b> {
 
     /// A quantity that must be in `dim`.
     fn quantity_in(&mut self, q: &Quantity, dim: &Dimension, role: &str) -> Option<Decimal> {
-        let (v, unit) = self.quantity(q)?;
+        // As `self.quantity(q)`, without cloning the unit.
+        if !self.unit_known(&q.unit) {
+            return None;
+        }
+        let unit = self.unit_get(&q.unit.node)?;
+        let Some(v) = q.value.node.checked_mul(unit.factor) else {
+            self.overflow(q.value.span, "this quantity");
+            return None;
+        };
         if &unit.dimension != dim {
-            self.push(
-                Diagnostic::new(
-                    Code::UnitMismatch,
-                    format!(
-                        "{role} is in {}, but it must be in {}",
-                        unit.dimension.describe(),
-                        dim.describe()
-                    ),
-                )
-                .label(
-                    q.unit.span,
-                    format!("`{}` measures {}", unit.name, unit.dimension.describe()),
-                )
-                .help(format!("write it in a unit of {}", dim.describe())),
-            );
+            let d = Diagnostic::new(
+                Code::UnitMismatch,
+                format!(
+                    "{role} is in {}, but it must be in {}",
+                    unit.dimension.describe(),
+                    dim.describe()
+                ),
+            )
+            .label(
+                q.unit.span,
+                format!("`{}` measures {}", unit.name, unit.dimension.describe()),
+            )
+            .help(format!("write it in a unit of {}", dim.describe()));
+            self.push(d);
             return None;
         }
         Some(v)
@@ -779,6 +841,14 @@ impl<'b> Cx<'b> {
             return false;
         }
         true
+    }
+
+    /// `self.units.measure(name)`, through the index.
+    fn measure(&self, name: &str) -> Option<Dimension> {
+        match name {
+            "time" | "text" | "area" => self.units.measure(name),
+            _ => self.unit_get(name).map(|u| u.dimension.clone()),
+        }
     }
 
     // --------------------------------------------------------------------------------------------
@@ -830,8 +900,7 @@ impl<'b> Cx<'b> {
 
     fn dim_value(&mut self, dim: usize, v: &Spanned<String>) -> Option<usize> {
         let def = &self.dimensions[dim];
-        let key = value_key(&v.node);
-        if let Some(i) = def.values.iter().position(|x| value_key(x) == key) {
+        if let Some(i) = def.values.iter().position(|x| same_value(x, &v.node)) {
             return Some(i);
         }
         let suggestion = did_you_mean(&v.node, def.values.iter().map(String::as_str));
@@ -897,9 +966,10 @@ impl<'b> Cx<'b> {
         what: &str,
         span: Span,
     ) -> Option<RateDef> {
-        let amount_unit = self.unit(&r.amount.unit);
-        let per_unit = self.unit(&r.per_unit);
-        let positive = self.positive(&r.amount.value, &format!("the {what}"));
+        let amount_known = self.unit_known(&r.amount.unit);
+        let per_known = self.unit_known(&r.per_unit);
+        let positive = r.amount.value.node > Decimal::ZERO
+            || self.positive(&r.amount.value, &format!("the {what}"));
         let per = r.per.as_ref().map(|n| n.node).unwrap_or(Decimal::ONE);
         if let Some(n) = &r.per {
             if n.node <= Decimal::ZERO {
@@ -911,11 +981,19 @@ impl<'b> Cx<'b> {
                 return None;
             }
         }
-        let (amount_unit, per_unit) = (amount_unit?, per_unit?);
+        if !(amount_known && per_known) {
+            return None;
+        }
+        let (Some(amount_unit), Some(per_unit)) = (
+            self.unit_get(&r.amount.unit.node),
+            self.unit_get(&r.per_unit.node),
+        ) else {
+            return None;
+        };
+        let mut problem = None;
         if let (Dimension::Money(code), Some(cur)) = (&amount_unit.dimension, &self.currency) {
             if code != cur {
-                let cur = cur.clone();
-                self.push(
+                problem = Some(
                     Diagnostic::new(
                         Code::UnitMismatch,
                         format!("the {what} is in {code}, but the book bills in {cur}"),
@@ -923,52 +1001,48 @@ impl<'b> Cx<'b> {
                     .label(r.amount.unit.span, "other currency")
                     .help(format!("write it in {cur}, the currency in the header")),
                 );
-                return None;
             }
         }
-        if let Some(measure) = measure {
-            if &per_unit.dimension != measure {
-                self.push(
-                    Diagnostic::new(
-                        Code::UnitMismatch,
-                        format!(
-                            "`{} {} / {}` rates {}, but this product is measured in {}",
-                            r.amount.value.node,
-                            amount_unit.name,
-                            per_unit.name,
-                            per_unit.dimension.describe(),
-                            measure.describe()
-                        ),
-                    )
-                    .label(
-                        r.per_unit.span,
-                        format!("{} unit", per_unit.dimension.describe()),
-                    )
-                    .help(format!(
-                        "rate the product per unit of {} (or change its `measure`)",
+        if let Some(measure) = measure.filter(|m| problem.is_none() && &per_unit.dimension != *m) {
+            problem = Some(
+                Diagnostic::new(
+                    Code::UnitMismatch,
+                    format!(
+                        "`{} {} / {}` rates {}, but this product is measured in {}",
+                        r.amount.value.node,
+                        amount_unit.name,
+                        per_unit.name,
+                        per_unit.dimension.describe(),
                         measure.describe()
-                    )),
-                );
-                return None;
-            }
+                    ),
+                )
+                .label(
+                    r.per_unit.span,
+                    format!("{} unit", per_unit.dimension.describe()),
+                )
+                .help(format!(
+                    "rate the product per unit of {} (or change its `measure`)",
+                    measure.describe()
+                )),
+            );
         }
-        if amount_unit.dimension == per_unit.dimension
-            && !amount_unit.declared
-            && !per_unit.dimension.is_money()
-            && amount_unit.dimension != Dimension::Time
-        {
-            // e.g. `5 image / image`: fine only for wallets in the same unit; leave it.
-        }
+        // `5 image / image` (same dimension, not declared, not money, not time) is fine only
+        // for wallets in the same unit; it is left alone.
         let per_base = per.checked_mul(per_unit.factor);
+        let names = (amount_unit.name.clone(), per_unit.name.clone());
+        if let Some(d) = problem {
+            self.push(d);
+            return None;
+        }
         let Some(per_base) = per_base else {
             self.overflow(r.per_unit.span, "this rate's block");
             return None;
         };
-        positive.then(|| RateDef {
+        positive.then_some(RateDef {
             amount: r.amount.value.node,
-            unit: amount_unit.name.clone(),
+            unit: names.0,
             per,
-            per_unit: per_unit.name.clone(),
+            per_unit: names.1,
             per_base,
             span,
         })
@@ -987,7 +1061,7 @@ impl<'b> Cx<'b> {
         let mut max = None;
         let mut outside = false;
         let mut dims_stmt: Option<&Vec<Name>> = None;
-        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let mut seen = Seen::default();
 
         // First the statements everything else depends on.
         for s in &p.body {
@@ -1019,7 +1093,7 @@ impl<'b> Cx<'b> {
             }
             seen.insert(key, s.span);
             match &s.node {
-                ProductStmt::Measure(m) => match self.units.measure(&m.node) {
+                ProductStmt::Measure(m) => match self.measure(&m.node) {
                     Some(d) => measure = Some((d, m.span)),
                     None => {
                         measure_failed = true;
@@ -1207,10 +1281,7 @@ impl<'b> Cx<'b> {
             slug_span: p.slug.span,
         };
         if let Some(unit) = def.charge_unit().map(String::from) {
-            let is_money = self
-                .units
-                .get(&unit)
-                .is_some_and(|u| u.dimension.is_money());
+            let is_money = self.unit_get(&unit).is_some_and(|u| u.dimension.is_money());
             if is_money && !self.wallet_units.is_empty() && !outside {
                 let wallet = self.wallet_units.iter().min().cloned().unwrap_or_default();
                 self.push(
@@ -1829,7 +1900,7 @@ impl<'b> Cx<'b> {
 
     fn plan(&mut self, p: &Plan, span: Span) -> Option<PlanDef> {
         let mut ok = true;
-        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let mut seen = Seen::default();
         let mut price = None;
         let mut price_span = p.slug.span;
         let mut billing = Vec::new();
@@ -2580,7 +2651,8 @@ impl<'b> Cx<'b> {
 
     fn cross_checks(&mut self, has_recharge: bool) {
         // Plans that empty into auto recharge need the book's settings.
-        let plan_defs = self.plan_defs.clone();
+        let plan_defs = std::mem::take(&mut self.plan_defs);
+        let product_defs = std::mem::take(&mut self.product_defs);
         for plan in plan_defs.iter().flatten() {
             if plan.when_empty == EmptyRuleDef::AutoRecharge && !has_recharge {
                 self.push(
@@ -2592,9 +2664,9 @@ impl<'b> Cx<'b> {
         }
         // Products on no plan (only when every plan and product checked, to avoid noise).
         let plans: Vec<&PlanDef> = plan_defs.iter().flatten().collect();
-        let all_products = self.product_defs.iter().all(Option::is_some);
-        if !plans.is_empty() && plans.len() == self.plan_defs.len() && all_products {
-            for (i, p) in self.product_defs.clone().iter().enumerate() {
+        let all_products = product_defs.iter().all(Option::is_some);
+        if !plans.is_empty() && plans.len() == plan_defs.len() && all_products {
+            for (i, p) in product_defs.iter().enumerate() {
                 let Some(p) = p else { continue };
                 if !plans
                     .iter()
@@ -2624,6 +2696,8 @@ impl<'b> Cx<'b> {
                 }
             }
         }
+        self.plan_defs = plan_defs;
+        self.product_defs = product_defs;
     }
 
     fn collect_allows(&mut self) {
@@ -2751,6 +2825,20 @@ pub fn value_key(v: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// `value_key(a) == value_key(b)`, without building either key.
+fn same_value(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return ascii_key(a).eq(ascii_key(b));
+    }
+    value_key(a) == value_key(b)
+}
+
+fn ascii_key(v: &str) -> impl Iterator<Item = u8> + '_ {
+    v.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
 }
 
 fn join_key(key: &[Spanned<String>]) -> String {
