@@ -372,5 +372,25 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_check, bench_parse);
+/// Book text -> rating table (parse, check, worked examples, compile), as `pricebook compile`.
+fn bench_compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
+    let products = 10_000usize;
+    let plans = products / 100;
+    let text = generated_book(products, plans);
+    assert_clean(&text, products, plans);
+    group.throughput(Throughput::Elements(products as u64));
+    group.bench_with_input(
+        BenchmarkId::new(format!("{plans}_plans"), products),
+        &text,
+        |b, text| b.iter(|| pricebook::compile::compile_source(black_box(text)).expect("compiles")),
+    );
+    group.finish();
+}
+
+criterion_group!(benches, bench_check, bench_parse, bench_compile);
 criterion_main!(benches);

@@ -350,11 +350,56 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl RatingTable {
     /// The checksum of the table's content (its JSON with an empty `checksum`).
     pub fn compute_checksum(&self) -> String {
-        let mut copy = self.clone();
-        copy.checksum = String::new();
-        // Serialising plain data to a string cannot fail.
-        let json = serde_json::to_string(&copy).unwrap_or_default();
-        sha256_hex(json.as_bytes())
+        use sha2::Digest;
+        /// The table's fields in declaration order with an empty checksum: the same JSON as the
+        /// table itself, streamed into the hash without copying the table or building a string.
+        #[derive(Serialize)]
+        struct View<'a> {
+            schema_version: u32,
+            vendor: &'a str,
+            version: &'a str,
+            effective: &'a str,
+            currency: &'a str,
+            source_hash: &'a str,
+            checksum: &'a str,
+            units: &'a [UnitEntry],
+            dimensions: &'a [DimensionEntry],
+            products: &'a [ProductEntry],
+            plans: &'a [PlanEntry],
+            packs: &'a [PackEntry],
+            annual_front_load: Option<u32>,
+            recharge: &'a Option<RechargeEntry>,
+        }
+        struct Hashing(sha2::Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let view = View {
+            schema_version: self.schema_version,
+            vendor: &self.vendor,
+            version: &self.version,
+            effective: &self.effective,
+            currency: &self.currency,
+            source_hash: &self.source_hash,
+            checksum: "",
+            units: &self.units,
+            dimensions: &self.dimensions,
+            products: &self.products,
+            plans: &self.plans,
+            packs: &self.packs,
+            annual_front_load: self.annual_front_load,
+            recharge: &self.recharge,
+        };
+        let mut h = Hashing(sha2::Sha256::new());
+        // Writing plain data into a hash cannot fail.
+        let _ = serde_json::to_writer(&mut h, &view);
+        h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Pretty JSON, with the checksum filled in.
