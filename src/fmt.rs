@@ -713,7 +713,33 @@ fn dim_value(v: &str) -> String {
     if bare { v.to_string() } else { quote(v) }
 }
 
-/// A single-word dimension value (in `dim` and `limit`), quoted when it has spaces.
+/// A single-word dimension value (in `dim` and `limit`), quoted when it has spaces, or when it
+/// would read back as a number (`limit x <= "7"` is a value, `limit x <= 7` a number).
 fn dim_single(v: &str) -> String {
-    if is_word(v) { v.to_string() } else { quote(v) }
+    if is_word(v) && !reads_as_number(v) {
+        v.to_string()
+    } else {
+        quote(v)
+    }
+}
+
+/// Whether the grammar's `number` matches at the start of `w` (a digit run, optionally `.` and
+/// digits, not followed by a letter or `_`): `7`, `1_000`, `2.5`, `7+`, but not `720p` or `4K`.
+fn reads_as_number(w: &str) -> bool {
+    let b = w.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    let run = |from: usize| {
+        b[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == b'_')
+            .count()
+    };
+    let mut i = run(0);
+    if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        i += 1 + run(i + 1);
+    }
+    !b.get(i)
+        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
 }

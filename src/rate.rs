@@ -174,7 +174,8 @@ struct MoneyRatio {
     p: u64,
     g: u64,
     two_g: Divider,
-    /// Largest charge (minor units) for which `2 c p + g` fits in 64 bits.
+    /// Largest charge (minor units) for which `2 c p + g` fits in 64 bits and the reference's
+    /// `charge x price` is exact.
     max_charge: u64,
     dp: u32,
 }
@@ -267,18 +268,25 @@ impl Totals {
         true
     }
 
-    /// The total of `account` in `unit`.
+    /// The total of `account` in `unit`; `Decimal::MAX` when it is beyond exact decimal range
+    /// (use [`checked_amount`](Self::checked_amount) where totals may get that large).
     pub fn amount(&self, account: u32, unit: UnitId) -> Decimal {
+        self.checked_amount(account, unit).unwrap_or(Decimal::MAX)
+    }
+
+    /// The total of `account` in `unit`, or `None` when it does not fit a 96-bit decimal at the
+    /// unit's minor digits (the sum of several charges can exceed what one charge may be).
+    pub fn checked_amount(&self, account: u32, unit: UnitId) -> Option<Decimal> {
         let Some(&col) = self.column.get(unit as usize).filter(|c| **c != usize::MAX) else {
-            return Decimal::ZERO;
+            return Some(Decimal::ZERO);
         };
         let v = self
             .minor
             .get(account as usize * self.width + col)
             .copied()
             .unwrap_or(0);
-        let d = Decimal::try_from_i128_with_scale(v, self.dps[col]).unwrap_or(Decimal::MAX);
-        if self.money[col] { d } else { d.normalize() }
+        let d = Decimal::try_from_i128_with_scale(v, self.dps[col]).ok()?;
+        Some(if self.money[col] { d } else { d.normalize() })
     }
 
     /// Events rated for `account`.
@@ -488,7 +496,7 @@ impl<'t> Rater<'t> {
         let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) else {
             return exact;
         };
-        if a == 0 || b > (1 << 61) {
+        if a == 0 || a > (1 << 61) || b > (1 << 61) {
             return exact;
         }
         let Some(two_b) = Divider::new(2 * b) else {
@@ -593,6 +601,17 @@ impl<'t> Rater<'t> {
         let pow = |e: u32| 10u128.checked_pow(e);
         let pm = u128::try_from(w.price.mantissa()).ok()?;
         let gm = u128::try_from(w.granted.mantissa()).ok()?;
+        // The reference multiplies `charge x price` as decimals, then divides by `granted` in
+        // 128-bit integers. Answer here only where that is exact, so both give one answer: the
+        // product keeps every digit (at most 28 decimals, below 2^96, bounded per charge below)
+        // and the division's operands fit 128 bits; elsewhere the exact path decides.
+        if dp + w.price.scale() > 28
+            || w.granted.scale() + cdp > 9
+            || gm.checked_mul(pow(dp + w.price.scale())?)? > i128::MAX as u128
+        {
+            return None;
+        }
+        let exact_charge = ((1u128 << 96) - 1).checked_div(pm).unwrap_or(u128::MAX);
         let p = pm.checked_mul(pow(cdp + w.granted.scale())?)?;
         let g = gm.checked_mul(pow(dp + w.price.scale())?)?;
         if g == 0 {
@@ -600,7 +619,7 @@ impl<'t> Rater<'t> {
         }
         let d = gcd(p, g).max(1);
         let (p, g) = (u64::try_from(p / d).ok()?, u64::try_from(g / d).ok()?);
-        if g > (1 << 61) {
+        if g > (1 << 61) || p > (1 << 61) {
             return None;
         }
         let max_charge = if p == 0 {
@@ -608,6 +627,7 @@ impl<'t> Rater<'t> {
         } else {
             ((u64::MAX >> 2) - g) / (2 * p)
         };
+        let max_charge = max_charge.min(u64::try_from(exact_charge).unwrap_or(u64::MAX));
         Some(MoneyRatio {
             p,
             g,

@@ -452,17 +452,33 @@ impl RatingTable {
         let unit_ok = |u: UnitId| u < nu;
         let cell_ok =
             |c: &RateCell| unit_ok(c.unit) && unit_ok(c.per_unit) && !c.per_base.is_zero();
+        // Tiers as the checker leaves them: from 0, each starting where the previous one ends,
+        // increasing, only the last open (quoting subtracts bounds, which must not overflow).
+        let tiers_ok = |tiers: &[TierEntry]| {
+            tiers.first().is_some_and(|t| t.from.is_zero())
+                && tiers.windows(2).all(|w| w[0].to == Some(w[1].from))
+                && tiers.iter().all(|t| t.to.is_none_or(|to| to > t.from))
+        };
         for p in &self.products {
             if p.dims.len() != p.strides.len()
-                || p.dims.iter().any(|d| *d as usize >= self.dimensions.len())
+                || p.dims.iter().any(|d| {
+                    self.dimensions
+                        .get(*d as usize)
+                        .is_none_or(|d| d.values.is_empty())
+                })
             {
                 return bad(format!("product `{}` has bad dimensions", p.slug));
             }
-            let cells: usize = p
-                .dims
-                .iter()
-                .map(|d| self.dimensions[*d as usize].values.len())
-                .product();
+            // Row-major strides, as compiled; the number of cells fits a cell id.
+            let mut cells = 1u32;
+            for (d, stride) in p.dims.iter().zip(&p.strides).rev() {
+                let size = u32::try_from(self.dimensions[*d as usize].values.len()).ok();
+                match size.and_then(|n| cells.checked_mul(n)) {
+                    Some(n) if *stride == cells => cells = n,
+                    _ => return bad(format!("product `{}` has bad dimensions", p.slug)),
+                }
+            }
+            let cells = cells as usize;
             match &p.pricing {
                 PricingEntry::Cells { cells: c }
                     if c.len() != cells || c.iter().flatten().any(|c| !cell_ok(c)) =>
@@ -470,7 +486,7 @@ impl RatingTable {
                     return bad(format!("product `{}` has a bad rate table", p.slug));
                 }
                 PricingEntry::Tiered { tiers, .. }
-                    if tiers.is_empty() || tiers.iter().any(|t| !cell_ok(&t.rate)) =>
+                    if !tiers_ok(tiers) || tiers.iter().any(|t| !cell_ok(&t.rate)) =>
                 {
                     return bad(format!("product `{}` has bad tiers", p.slug));
                 }
@@ -486,7 +502,23 @@ impl RatingTable {
                 return bad(format!("product `{}` has a bad rounding step", p.slug));
             }
         }
+        let grants_ok = |g: &[GrantEntry]| g.iter().all(|g| unit_ok(g.unit));
         for p in &self.plans {
+            let commit_ok = p.commit.as_ref().is_none_or(|c| {
+                c.included.is_none_or(|(_, u)| unit_ok(u))
+                    && c.contract_rate.as_ref().is_none_or(cell_ok)
+                    && c.overage.as_ref().is_none_or(cell_ok)
+            });
+            let empty_ok = match &p.when_empty {
+                EmptyEntry::Overage { rate: Some(r) } => cell_ok(r),
+                _ => true,
+            };
+            if !grants_ok(&p.grants) || !commit_ok || !empty_ok {
+                return bad(format!(
+                    "plan `{}` refers to things that do not exist",
+                    p.slug
+                ));
+            }
             if p.available.len() != self.products.len()
                 || p.overrides
                     .iter()
@@ -511,8 +543,34 @@ impl RatingTable {
                 }
             }
         }
+        for p in &self.packs {
+            if !grants_ok(&p.grants) || p.plans.iter().any(|i| *i as usize >= self.plans.len()) {
+                return bad(format!(
+                    "pack `{}` refers to things that do not exist",
+                    p.slug
+                ));
+            }
+        }
+        if let Some(r) = &self.recharge {
+            let units = [
+                r.price.map(|p| p.2),
+                r.below.map(|b| b.1),
+                r.refill_to.map(|b| b.1),
+            ];
+            if units.iter().flatten().any(|u| !unit_ok(*u)) {
+                return bad("the auto recharge refers to units that do not exist".into());
+            }
+        }
         if self.units.iter().any(|u| u.factor <= Decimal::ZERO) {
             return bad("a unit has a non-positive factor".into());
+        }
+        // A charge keeps at most the 28 decimals an exact decimal has.
+        if self.units.iter().any(|u| u.charge_dp > 28) {
+            return bad("a unit has more than 28 charge decimals".into());
+        }
+        // Money is rounded to the currency's minor unit, which must be known.
+        if crate::check::units::currency_digits(&self.currency).is_none() {
+            return bad(format!("unknown currency `{}`", self.currency));
         }
         Ok(())
     }

@@ -53,7 +53,8 @@ enum Command {
         #[command(flatten)]
         target: Target,
         /// The usage, with its unit: "20 minute", "1500 character".
-        #[arg(long)]
+        // A negative quantity ("-5 second") is a value to reject with its reason, not an option.
+        #[arg(long, allow_hyphen_values = true)]
         quantity: String,
         /// Show the chain of rules that produced the price.
         #[arg(long)]

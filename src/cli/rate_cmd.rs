@@ -727,9 +727,17 @@ pub fn rate_input(
                 let e = merged
                     .entry((name.clone(), u))
                     .or_insert((0, Decimal::ZERO));
-                e.1 =
-                    e.1.checked_add(w.totals.amount(g as u32, u))
-                        .ok_or("a total overflows exact decimal arithmetic")?;
+                let overflow = || {
+                    format!(
+                        "arithmetic overflow while summing the total of `{name}` in `{}`: it exceeds exact decimal range (28 digits)",
+                        table.unit_name(u)
+                    )
+                };
+                e.1 = w
+                    .totals
+                    .checked_amount(g as u32, u)
+                    .and_then(|a| e.1.checked_add(a))
+                    .ok_or_else(overflow)?;
             }
         }
         bad.extend(w.bad);
@@ -742,6 +750,12 @@ pub fn rate_input(
         .into_iter()
         .map(|((g, u), (_, amount))| {
             let n = events.get(&g).copied().unwrap_or(0);
+            // Sums of workers' totals keep the widest scale (0.015 + 0.085 = 0.100): print
+            // non-money units canonically, whatever the split of the file across workers.
+            let amount = match table.units.get(u as usize) {
+                Some(unit) if !unit.is_money => amount.normalize(),
+                _ => amount,
+            };
             (g, table.unit_name(u).to_string(), amount, n)
         })
         .collect();
