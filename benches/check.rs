@@ -392,5 +392,34 @@ fn bench_compile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_check, bench_parse, bench_compile);
+/// The stages after checking, on the same book: the model -> table translation (which includes
+/// hashing the source and checksumming the table), and the checksum alone.
+fn bench_compile_stages(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile_stage");
+    group.sample_size(10);
+    group.sampling_mode(SamplingMode::Flat);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(5));
+    let products = 10_000usize;
+    let plans = products / 100;
+    let text = generated_book(products, plans);
+    let model = check_source(&text).model.expect("a clean book has a model");
+    group.throughput(Throughput::Elements(products as u64));
+    group.bench_function(BenchmarkId::new("model_to_table", products), |b| {
+        b.iter(|| pricebook::compile::compile(black_box(&model), black_box(&text)))
+    });
+    let table = pricebook::compile::compile(&model, &text);
+    group.bench_function(BenchmarkId::new("checksum", products), |b| {
+        b.iter(|| black_box(&table).compute_checksum())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_check,
+    bench_parse,
+    bench_compile,
+    bench_compile_stages
+);
 criterion_main!(benches);

@@ -6,7 +6,7 @@
 
 use crate::check::model::*;
 use crate::check::units::Dimension;
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::Diagnostic;
 use crate::eval::{charge_dp, plan_unit_price};
 use crate::table::*;
 
@@ -40,8 +40,19 @@ pub(crate) fn dimension_name(d: &Dimension) -> String {
 
 /// Compiles a checked model; `source` is the book's text (hashed, and used for line numbers).
 pub fn compile(model: &Model, source: &str) -> RatingTable {
-    let file = SourceFile::new("", source);
-    let line = |span: crate::syntax::ast::Span| file.line_col(span.start).0 as u32;
+    // Line numbers only: a line index over the source, without copying it or counting columns.
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(
+            source
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        )
+        .collect();
+    let line = |span: crate::syntax::ast::Span| {
+        line_starts.partition_point(|start| *start <= span.start) as u32
+    };
     let unit_id = |name: &str| {
         model
             .units

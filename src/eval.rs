@@ -687,15 +687,24 @@ pub fn find_pack(model: &Model, name: &str) -> Result<usize, String> {
     )
 }
 
+/// Whether two names are equal ignoring case. ASCII names (nearly all) compare without
+/// allocating: worked examples look names up in books of thousands of products.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
+    }
+}
+
 fn find<'a>(
     name: &str,
     items: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     what: &str,
 ) -> Result<usize, String> {
-    let lower = name.to_lowercase();
     if let Some(i) = items
         .clone()
-        .position(|(s, d)| s.to_lowercase() == lower || d.to_lowercase() == lower)
+        .position(|(s, d)| same_name(s, name) || same_name(d, name))
     {
         return Ok(i);
     }

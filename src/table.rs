@@ -396,10 +396,15 @@ impl RatingTable {
             annual_front_load: self.annual_front_load,
             recharge: &self.recharge,
         };
-        let mut h = Hashing(sha2::Sha256::new());
+        // serde_json writes a few bytes at a time; buffering them halves the cost of hashing.
+        let mut h = std::io::BufWriter::with_capacity(1 << 16, Hashing(sha2::Sha256::new()));
         // Writing plain data into a hash cannot fail.
         let _ = serde_json::to_writer(&mut h, &view);
-        h.0.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        let digest = match h.into_inner() {
+            Ok(h) => h.0.finalize(),
+            Err(_) => return String::new(), // unreachable: flushing into a hash cannot fail
+        };
+        digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Pretty JSON, with the checksum filled in.
@@ -580,19 +585,19 @@ impl RatingTable {
 
     /// A product by slug or display name, case-insensitively.
     pub fn product_id(&self, name: &str) -> Option<ProductId> {
-        let lower = name.to_lowercase();
+        use crate::eval::same_name;
         self.products
             .iter()
-            .position(|p| p.slug.to_lowercase() == lower || p.display.to_lowercase() == lower)
+            .position(|p| same_name(&p.slug, name) || same_name(&p.display, name))
             .map(|i| i as ProductId)
     }
 
     /// A plan by slug or display name, case-insensitively.
     pub fn plan_id(&self, name: &str) -> Option<PlanId> {
-        let lower = name.to_lowercase();
+        use crate::eval::same_name;
         self.plans
             .iter()
-            .position(|p| p.slug.to_lowercase() == lower || p.display.to_lowercase() == lower)
+            .position(|p| same_name(&p.slug, name) || same_name(&p.display, name))
             .map(|i| i as PlanId)
     }
 

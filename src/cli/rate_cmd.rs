@@ -21,12 +21,16 @@ pub struct FxHasher(u64);
 impl Hasher for FxHasher {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
         for chunk in bytes.chunks(8) {
             let mut buf = [0u8; 8];
             buf[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(K);
+            self.write_u64(u64::from_le_bytes(buf));
         }
+    }
+    #[inline]
+    fn write_u64(&mut self, word: u64) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
     }
     #[inline]
     fn finish(&self) -> u64 {
@@ -40,6 +44,56 @@ impl Hasher for FxHasher {
 }
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Byte-string keys to ids, with keys of up to 31 bytes stored inline: a lookup then compares
+/// four words in the table instead of chasing a pointer to the key, and rating looks up every
+/// line's account and rate key (account names and `plan\0product\0` keys are nearly all short).
+struct NameMap<V> {
+    short: FxMap<[u64; 4], V>,
+    long: FxMap<Box<[u8]>, V>,
+}
+
+impl<V: Copy> NameMap<V> {
+    fn new() -> Self {
+        NameMap {
+            short: FxMap::default(),
+            long: FxMap::default(),
+        }
+    }
+
+    /// The key's bytes, zero-padded, with its length in the last byte.
+    #[inline]
+    fn pack(bytes: &[u8]) -> Option<[u64; 4]> {
+        if bytes.len() > 31 {
+            return None;
+        }
+        let mut buf = [0u8; 32];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        buf[31] = bytes.len() as u8;
+        let mut words = [0u64; 4];
+        for (w, chunk) in words.iter_mut().zip(buf.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *w = u64::from_le_bytes(b);
+        }
+        Some(words)
+    }
+
+    #[inline]
+    fn get(&self, bytes: &[u8]) -> Option<V> {
+        match Self::pack(bytes) {
+            Some(k) => self.short.get(&k).copied(),
+            None => self.long.get(bytes).copied(),
+        }
+    }
+
+    fn insert(&mut self, bytes: &[u8], value: V) {
+        match Self::pack(bytes) {
+            Some(k) => self.short.insert(k, value),
+            None => self.long.insert(bytes.into(), value),
+        };
+    }
+}
 
 /// What totals are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -198,8 +252,8 @@ struct Worker<'t> {
     table: &'t RatingTable,
     kind: InputKind,
     by: GroupBy,
-    targets: FxMap<Box<[u8]>, Target>,
-    groups: FxMap<Box<[u8]>, u32>,
+    targets: NameMap<Target>,
+    groups: NameMap<u32>,
     group_names: Vec<String>,
     totals: Totals,
     bad: Vec<(u64, String)>,
@@ -226,8 +280,8 @@ impl<'t> Worker<'t> {
             table,
             kind,
             by,
-            targets: FxMap::default(),
-            groups: FxMap::default(),
+            targets: NameMap::new(),
+            groups: NameMap::new(),
             group_names: Vec::new(),
             totals: Totals::new(table, 0),
             bad: Vec::new(),
@@ -239,10 +293,10 @@ impl<'t> Worker<'t> {
 
     fn group(&mut self, name: &str) -> u32 {
         if let Some(g) = self.groups.get(name.as_bytes()) {
-            return *g;
+            return g;
         }
         let id = self.group_names.len() as u32;
-        self.groups.insert(name.as_bytes().into(), id);
+        self.groups.insert(name.as_bytes(), id);
         self.group_names.push(name.to_string());
         self.totals.ensure_accounts(self.group_names.len());
         id
@@ -383,10 +437,10 @@ impl<'t> Worker<'t> {
             self.key_buf.push(0);
         }
         let target = match self.targets.get(self.key_buf.as_slice()) {
-            Some(t) => *t,
+            Some(t) => t,
             None => match self.resolve(&line) {
                 Ok(t) => {
-                    self.targets.insert(self.key_buf.as_slice().into(), t);
+                    self.targets.insert(&self.key_buf, t);
                     t
                 }
                 Err(e) => return self.bad.push((number, e)),
@@ -423,10 +477,10 @@ impl<'t> Worker<'t> {
                     self.key_buf.push(0);
                 }
                 let t = match self.targets.get(self.key_buf.as_slice()) {
-                    Some(t) => *t,
+                    Some(t) => t,
                     None => match self.resolve(&with_unit) {
                         Ok(t) => {
-                            self.targets.insert(self.key_buf.as_slice().into(), t);
+                            self.targets.insert(&self.key_buf, t);
                             t
                         }
                         Err(e) => return self.bad.push((number, e)),
@@ -816,4 +870,33 @@ pub fn write_json(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std:
 /// Whether to draw progress on stderr.
 pub fn progress_wanted() -> bool {
     std::io::stderr().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NameMap;
+
+    #[test]
+    fn name_map_keeps_short_and_long_keys_apart() {
+        let mut m = NameMap::new();
+        let long = "an-account-name-longer-than-31-bytes";
+        let keys: [&[u8]; 6] = [
+            b"",
+            b"a",
+            b"a\0",
+            b"acct-1234",
+            &[b'x'; 31],
+            long.as_bytes(),
+        ];
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), None);
+            m.insert(k, i);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), Some(i), "{:?}", String::from_utf8_lossy(k));
+        }
+        // A 32-byte key goes to the long map and is not confused with its 31-byte prefix.
+        assert_eq!(m.get(&[b'x'; 32]), None);
+        assert_eq!(m.get(&long.as_bytes()[..31]), None);
+    }
 }
