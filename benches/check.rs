@@ -412,6 +412,25 @@ fn bench_compile_stages(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("checksum", products), |b| {
         b.iter(|| black_box(&table).compute_checksum())
     });
+    // Writing the table file, against serde_json's own pretty layout (one array element per line)
+    // as the baseline; then loading each back, as a service does at start-up.
+    let json = table.to_json();
+    let one_per_line = serde_json::to_string_pretty(&table).expect("serializes");
+    group.bench_function(BenchmarkId::new("table_to_json", products), |b| {
+        b.iter(|| black_box(&table).to_json())
+    });
+    group.bench_function(
+        BenchmarkId::new("baseline_to_string_pretty", products),
+        |b| b.iter(|| serde_json::to_string_pretty(black_box(&table)).expect("serializes")),
+    );
+    for (name, text) in [
+        ("table_load", &json),
+        ("baseline_load_one_per_line", &one_per_line),
+    ] {
+        group.bench_function(BenchmarkId::new(name, products), |b| {
+            b.iter(|| pricebook::table::RatingTable::from_json(black_box(text)).expect("loads"))
+        });
+    }
     group.finish();
 }
 

@@ -125,6 +125,21 @@ fn tampered_tables_are_refused() {
     );
     assert!(err.to_string().contains("recompile"), "{err}");
 
+    // An old table whose layout no longer reads as this version's: still the schema message.
+    assert_eq!(
+        RatingTable::from_json(r#"{"schema_version": 0, "rates": []}"#),
+        Err(LoadError::Schema {
+            found: 0,
+            expected: 1
+        })
+    );
+    // This version's number but a broken layout: a JSON error that names the field.
+    let err = RatingTable::from_json(r#"{"schema_version": 1, "vendor": 7}"#).expect_err("refused");
+    assert!(
+        matches!(&err, LoadError::Json(m) if m.contains("expected a string")),
+        "{err}"
+    );
+
     // Not JSON at all.
     assert!(matches!(
         RatingTable::from_json("pricebook x"),
