@@ -560,6 +560,25 @@ impl<'t> Rater<'t> {
                 }
             }
         }
+        // The exact path multiplies `q x amount` as decimals, then divides by `per_base` in 128-bit
+        // integers (src/eval.rs `div_round`). Answer here only for quantities where both steps
+        // are exact, or a huge amount over a huge `per_base` (a small ratio) could be priced here
+        // while the exact path overflows or rounds: the rounded quantity's mantissa is at most
+        // its nano-units, so bound those (rounding up adds at most one step).
+        if asc > 19
+            || pow(QUANTITY_SCALE + asc)
+                .and_then(|x| x.checked_mul(pm))
+                .is_none()
+        {
+            return exact;
+        }
+        let Some(scaled_amount) = pow(psc + dp).and_then(|x| x.checked_mul(am)) else {
+            return exact;
+        };
+        let exact_limit = (((1u128 << 96) - 1) / am.max(1))
+            .min(i128::MAX as u128 / scaled_amount.max(1))
+            .min(u128::from(u64::MAX));
+        hi = hi.min((exact_limit as u64).saturating_sub(step));
         if lo > hi {
             return exact;
         }

@@ -594,6 +594,44 @@ fn overflow_is_an_error_naming_the_operation_never_a_wrap() {
         "account,amount,unit,events\na,10000000000000,credit,1\nb,10000000000000000000000,credit,1\n"
     );
 
+    // A huge amount over a huge `per` is a small ratio (1 USD per second here), but the exact
+    // path multiplies `quantity x amount` first, which overflows. The rater reduced the ratio
+    // and charged 1.50 USD in `rate` where `quote` rejects; both now reject (found by fuzzing).
+    let book3 = write(
+        &dir,
+        "ratio.pricebook",
+        format!(
+            "pricebook big version \"1\" effective 2026-01-01 currency USD\n\
+             product \"Video\" as video {{ measure time  rate {MAX} USD / {MAX} second }}\n"
+        )
+        .as_bytes(),
+    );
+    let o = pricebook(&[
+        "quote",
+        &book3,
+        "--product",
+        "video",
+        "--quantity",
+        "1.5 second",
+    ]);
+    assert_refused(
+        &o,
+        "arithmetic overflow while applying the rate",
+        "ratio quote",
+    );
+    let usage = write(
+        &dir,
+        "ratio.csv",
+        b"account,plan,product,quantity\na,,video,1.5\nb,,video,0.000000001\n",
+    );
+    let o = pricebook(&["rate", &book3, "--events", &usage]);
+    assert_eq!(stdout(&o), "account,amount,unit,events\n", "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ratio.csv:2: rejected: arithmetic overflow while applying the rate"),
+        "{}",
+        stderr(&o)
+    );
+
     // Totals that exceed exact decimal range are an error naming the sum, not a saturated
     // 79228162514264337593543950335.
     let usage = write(
