@@ -239,3 +239,46 @@ fn fmt_stdin_to_stdout_and_refuses_syntax_errors() {
     assert!(stderr(&o).contains("left unchanged"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&path).expect("read"), broken);
 }
+
+/// Every account with a rated event has a row, also when its charges total zero: a charge that
+/// rounds to nothing keeps its unit, and free products give zero in the book's currency.
+#[test]
+fn rate_lists_accounts_charged_zero() {
+    let dir = scratch("rate-zero");
+    let usage = write(
+        &dir,
+        "usage.csv",
+        b"account,plan,product,quantity\n\
+          free-only,pro,photo-avatar-add-sound-effect,3\n\
+          free-only,pro,photo-avatar-add-sound-effect,1\n",
+    );
+    let book = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/pricebooks/heygen/api-plans-legacy.pricebook"
+    );
+    let o = pricebook(&["rate", book, "--events", &usage]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "account,amount,unit,events\nfree-only,0.00,USD,2\n"
+    );
+
+    // A rate so small that one nano-second rounds to 0.00 USD: the row keeps its unit.
+    let tiny = write(
+        &dir,
+        "tiny.pricebook",
+        b"pricebook tiny version \"1\" effective 2026-01-01 currency USD\n\
+          product \"Video\" as video { measure time  rate 1 USD / hour }\n",
+    );
+    let usage = write(
+        &dir,
+        "tiny.csv",
+        b"account,plan,product,quantity\na,,video,0.000000001\nb,,video,3600\n",
+    );
+    let o = pricebook(&["rate", &tiny, "--events", &usage]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "account,amount,unit,events\na,0.00,USD,1\nb,1.00,USD,1\n"
+    );
+}

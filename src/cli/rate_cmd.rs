@@ -800,6 +800,19 @@ pub fn rate_input(
     }
     bad.sort_by_key(|b| b.0);
     rejected.sort_by_key(|b| b.0);
+    // A key whose events were all free still gets a row: zero in the book's currency.
+    if let Some(currency) = table.unit_id(&table.currency) {
+        let charged: std::collections::BTreeSet<&String> = merged.keys().map(|(g, _)| g).collect();
+        let free: Vec<String> = events
+            .iter()
+            .filter(|(g, n)| **n > 0 && !charged.contains(g))
+            .map(|(g, _)| g.clone())
+            .collect();
+        let zero = Decimal::new(0, table.units[currency as usize].charge_dp);
+        for g in free {
+            merged.insert((g, currency), (0, zero));
+        }
+    }
     let totals = merged
         .into_iter()
         .map(|((g, u), (_, amount))| {
