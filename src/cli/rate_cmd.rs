@@ -169,17 +169,32 @@ const MAX_FIELDS: usize = 32;
 
 /// Splits one CSV line into `out`, honouring double quotes; returns the number of fields (lines
 /// with more than `MAX_FIELDS` fields keep the first ones, which the column check then reports).
+#[inline]
 fn split_fields<'a>(line: &'a str, out: &mut [&'a str; MAX_FIELDS]) -> usize {
-    if !line.contains('"') {
-        let mut n = 0;
-        for f in line.split(',') {
+    // One pass over the bytes for the common unquoted line; a quote sends it to `split_csv`.
+    let mut n = 0;
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, c) in line.bytes().enumerate() {
+        if c == b',' {
             if n == MAX_FIELDS {
                 return n + 1;
             }
-            out[n] = f;
+            // A comma is ASCII, so both ends are character boundaries.
+            out[n] = &line[start..i];
             n += 1;
+            start = i + 1;
+        } else if c == b'"' {
+            quoted = true;
+            break;
         }
-        return n;
+    }
+    if !quoted {
+        if n == MAX_FIELDS {
+            return n + 1;
+        }
+        out[n] = &line[start..];
+        return n + 1;
     }
     let v = split_csv(line);
     for (slot, f) in out.iter_mut().zip(&v) {
@@ -392,11 +407,14 @@ impl<'t> Worker<'t> {
                         Some(i) => Some(get(i)?),
                         None => None,
                     },
-                    dims: cols
-                        .dims
-                        .iter()
-                        .map(|(i, n)| Ok((Some(n.as_str()), get(*i)?)))
-                        .collect::<Result<_, String>>()?,
+                    dims: if cols.dims.is_empty() {
+                        Vec::new()
+                    } else {
+                        cols.dims
+                            .iter()
+                            .map(|(i, n)| Ok((Some(n.as_str()), get(*i)?)))
+                            .collect::<Result<_, String>>()?
+                    },
                 })
             }
             InputKind::Jsonl => Err("json lines are parsed by parse_json".into()),
@@ -887,7 +905,25 @@ pub fn progress_wanted() -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::NameMap;
+    use super::{MAX_FIELDS, NameMap, split_fields};
+
+    #[test]
+    fn fields_split_on_commas_and_quotes_fall_back() {
+        let split = |line: &'static str| {
+            let mut out = [""; MAX_FIELDS];
+            let n = split_fields(line, &mut out);
+            (n, out[..n.min(MAX_FIELDS)].to_vec())
+        };
+        assert_eq!(split(""), (1, vec![""]));
+        assert_eq!(split("a,,b,"), (4, vec!["a", "", "b", ""]));
+        assert_eq!(split("é,ü"), (2, vec!["é", "ü"]));
+        assert_eq!(split("a,\"b,c\",d"), (3, vec!["a", "b,c", "d"]));
+        // More than MAX_FIELDS: the count says so, the kept fields are the first ones.
+        let long: &'static str = Box::leak(vec!["x"; MAX_FIELDS + 1].join(",").into_boxed_str());
+        assert_eq!(split(long).0, MAX_FIELDS + 1);
+        let exact: &'static str = Box::leak(vec!["x"; MAX_FIELDS].join(",").into_boxed_str());
+        assert_eq!(split(exact).0, MAX_FIELDS);
+    }
 
     #[test]
     fn name_map_keeps_short_and_long_keys_apart() {
