@@ -97,40 +97,8 @@ fn csv_fields(header: &[String], line: &str) -> Result<Fields, String> {
 fn json_fields(line: &str) -> Result<Fields, String> {
     let v: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
-    let s = |k: &str| -> Result<String, String> {
-        match v.get(k) {
-            None | Some(serde_json::Value::Null) => Ok(String::new()),
-            Some(serde_json::Value::String(s)) => Ok(s.clone()),
-            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
-            Some(other) => Err(format!("`{k}` must be a string, found {other}")),
-        }
-    };
-    let dims = match v.get("dims") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .map(|x| {
-                (
-                    None,
-                    x.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| x.to_string()),
-                )
-            })
-            .collect(),
-        Some(serde_json::Value::Object(o)) => o
-            .iter()
-            .map(|(k, x)| {
-                (
-                    Some(k.clone()),
-                    x.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| x.to_string()),
-                )
-            })
-            .collect(),
-        Some(other) => return Err(format!("`dims` must be a list or an object, found {other}")),
-    };
+    let s = |k: &str| super::rate_cmd::json_text(&v, k);
+    let dims = super::rate_cmd::json_dims(&v)?;
     Ok(Fields {
         time: s("time")?,
         product: s("product")?,

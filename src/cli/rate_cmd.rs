@@ -593,17 +593,37 @@ impl JsonLine {
     }
 }
 
+/// A usage line's text field: a string, or a number as written; empty when absent or null.
+pub(super) fn json_text(v: &serde_json::Value, k: &str) -> Result<String, String> {
+    match v.get(k) {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+        Some(serde_json::Value::Null) | None => Ok(String::new()),
+        Some(other) => Err(format!("`{k}` must be a string, found {other}")),
+    }
+}
+
+/// A usage line's `dims`: a list of values, or an object of dimension name -> value.
+pub(super) fn json_dims(v: &serde_json::Value) -> Result<Vec<(Option<String>, String)>, String> {
+    let text = |x: &serde_json::Value| {
+        x.as_str()
+            .map(String::from)
+            .unwrap_or_else(|| x.to_string())
+    };
+    match v.get("dims") {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(serde_json::Value::Array(a)) => Ok(a.iter().map(|x| (None, text(x))).collect()),
+        Some(serde_json::Value::Object(o)) => {
+            Ok(o.iter().map(|(k, x)| (Some(k.clone()), text(x))).collect())
+        }
+        Some(other) => Err(format!("`dims` must be a list or an object, found {other}")),
+    }
+}
+
 fn parse_json(text: &str) -> Result<JsonLine, String> {
     let v: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let s = |k: &str| -> Result<String, String> {
-        match v.get(k) {
-            Some(serde_json::Value::String(s)) => Ok(s.clone()),
-            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
-            Some(serde_json::Value::Null) | None => Ok(String::new()),
-            Some(other) => Err(format!("`{k}` must be a string, found {other}")),
-        }
-    };
+    let s = |k: &str| json_text(&v, k);
     let quantity = s("quantity")?;
     if quantity.is_empty() {
         return Err("no `quantity`".into());
@@ -612,32 +632,7 @@ fn parse_json(text: &str) -> Result<JsonLine, String> {
     if product.is_empty() {
         return Err("no `product`".into());
     }
-    let dims = match v.get("dims") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .map(|x| {
-                (
-                    None,
-                    x.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| x.to_string()),
-                )
-            })
-            .collect(),
-        Some(serde_json::Value::Object(o)) => o
-            .iter()
-            .map(|(k, x)| {
-                (
-                    Some(k.clone()),
-                    x.as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| x.to_string()),
-                )
-            })
-            .collect(),
-        Some(other) => return Err(format!("`dims` must be a list or an object, found {other}")),
-    };
+    let dims = json_dims(&v)?;
     let unit = s("unit")?;
     Ok(JsonLine {
         account: s("account")?,
