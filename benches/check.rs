@@ -8,8 +8,10 @@
 //! cargo bench --bench check
 //! ```
 
+use criterion::measurement::WallTime;
 use criterion::{
-    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
+    criterion_main,
 };
 use pricebook::check::check_source;
 use std::fmt::{self, Write};
@@ -330,15 +332,29 @@ fn assert_clean(text: &str, products: usize, plans: usize) {
     assert_eq!(model.plans.len(), plans);
 }
 
-fn bench_check(c: &mut Criterion) {
-    let mut group = c.benchmark_group("check_source");
-    // The 100k-product book takes seconds per run: few, flat samples. At that size criterion runs
-    // one iteration per sample (10 runs, ~25 s) and says it could not fit 10 samples in 5 s; a
-    // longer target would only double the iterations per sample.
+/// A group of few, flat samples: the 100k-product book takes seconds per run. At that size
+/// criterion runs one iteration per sample (10 runs, ~25 s) and says it could not fit 10 samples
+/// in 5 s; a longer target would only double the iterations per sample.
+fn slow_group<'c>(c: &'c mut Criterion, name: &str) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10);
     group.sampling_mode(SamplingMode::Flat);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(5));
+    group
+}
+
+/// The 10,000-product, 100-plan book, checked clean: (products, plans, text).
+fn book_10k() -> (usize, usize, String) {
+    let products = 10_000usize;
+    let plans = products / 100;
+    let text = generated_book(products, plans);
+    assert_clean(&text, products, plans);
+    (products, plans, text)
+}
+
+fn bench_check(c: &mut Criterion) {
+    let mut group = slow_group(c, "check_source");
     for products in [1_000usize, 10_000, 100_000] {
         let plans = products / 100;
         let text = generated_book(products, plans);
@@ -354,15 +370,8 @@ fn bench_check(c: &mut Criterion) {
 }
 
 fn bench_parse(c: &mut Criterion) {
-    let mut group = c.benchmark_group("parse");
-    group.sample_size(10);
-    group.sampling_mode(SamplingMode::Flat);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    let products = 10_000usize;
-    let plans = products / 100;
-    let text = generated_book(products, plans);
-    assert_clean(&text, products, plans);
+    let mut group = slow_group(c, "parse");
+    let (products, plans, text) = book_10k();
     group.throughput(Throughput::Elements(products as u64));
     group.bench_with_input(
         BenchmarkId::new(format!("{plans}_plans"), products),
@@ -374,15 +383,8 @@ fn bench_parse(c: &mut Criterion) {
 
 /// Book text -> rating table (parse, check, worked examples, compile), as `pricebook compile`.
 fn bench_compile(c: &mut Criterion) {
-    let mut group = c.benchmark_group("compile");
-    group.sample_size(10);
-    group.sampling_mode(SamplingMode::Flat);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    let products = 10_000usize;
-    let plans = products / 100;
-    let text = generated_book(products, plans);
-    assert_clean(&text, products, plans);
+    let mut group = slow_group(c, "compile");
+    let (products, plans, text) = book_10k();
     group.throughput(Throughput::Elements(products as u64));
     group.bench_with_input(
         BenchmarkId::new(format!("{plans}_plans"), products),
@@ -393,16 +395,11 @@ fn bench_compile(c: &mut Criterion) {
 }
 
 /// The stages after checking, on the same book: the model -> table translation (which includes
-/// hashing the source and checksumming the table), and the checksum alone.
+/// hashing the source and checksumming the table), the checksum alone, writing the table file
+/// and loading it back.
 fn bench_compile_stages(c: &mut Criterion) {
-    let mut group = c.benchmark_group("compile_stage");
-    group.sample_size(10);
-    group.sampling_mode(SamplingMode::Flat);
-    group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(5));
-    let products = 10_000usize;
-    let plans = products / 100;
-    let text = generated_book(products, plans);
+    let mut group = slow_group(c, "compile_stage");
+    let (products, _, text) = book_10k();
     let model = check_source(&text).model.expect("a clean book has a model");
     group.throughput(Throughput::Elements(products as u64));
     group.bench_function(BenchmarkId::new("model_to_table", products), |b| {
