@@ -1,15 +1,9 @@
 //! The command-line contract: exit codes, output formats, `fmt` modes.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn pricebook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pricebook"))
-        .args(args)
-        .env("COLUMNS", "100")
-        .output()
-        .expect("binary runs")
-}
+mod common;
+use common::{pricebook, scratch, stderr, stdout, write};
 
 fn pricebook_stdin(args: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
@@ -27,28 +21,6 @@ fn pricebook_stdin(args: &[&str], input: &[u8]) -> Output {
         .write_all(input)
         .expect("write");
     child.wait_with_output().expect("output")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pricebook-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    p.display().to_string()
 }
 
 const GOOD: &str = "pricebook acme version \"1\" effective 2026-01-01 currency USD\n\nunit credit\n\nproduct \"Render\" as render {\n  measure time\n  rate 2 credit / second\n}\n\nplan \"Pro\" as pro {\n  price 20 USD / month\n  grant 1000 credit every month, expires at cycle end\n}\n";

@@ -9,24 +9,10 @@ use pricebook::table::RatingTable;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn pricebook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pricebook"))
-        .args(args)
-        .env("COLUMNS", "100")
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{pricebook, scratch, stderr, stdout, write};
 
 /// Exit 1 (the input is wrong), with no panic and `needle` in the output.
 fn assert_refused(o: &Output, needle: &str, what: &str) {
@@ -44,19 +30,6 @@ fn assert_refused(o: &Output, needle: &str, what: &str) {
         out.contains(needle) || err.contains(needle),
         "{what}: expected `{needle}`\nstdout: {out}\nstderr: {err}"
     );
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pricebook-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).expect("write");
-    p.display().to_string()
 }
 
 /// Render: 2 credit per started second. Speech: 15 credit per 1,000 characters, prorated.

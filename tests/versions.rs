@@ -2,41 +2,8 @@
 //! file), the `pricebook versions` timeline, and `pricebook test` over the bundled books and a
 //! failing one.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// Runs the binary from the crate root, so paths in the output are relative and stable.
-fn pricebook(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pricebook"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("COLUMNS", "100")
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("pricebook-versions-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("write");
-    p.display().to_string()
-}
+mod common;
+use common::{pricebook, scratch, stderr, stdout, write};
 
 fn snapshot(name: &str, value: String) {
     insta::with_settings!({ prepend_module_to_snapshot => false, snapshot_path => "snapshots" }, {
