@@ -666,69 +666,31 @@ impl<'t> Engine<'t> {
             Ok(q) => q,
             Err(r) => return self.reject(e, r.reason, r.line),
         };
-        // Windowed limits (items per day, ...).
-        for (li, l) in plan.limits.iter().enumerate() {
-            let LimitKindEntry::Window {
-                max,
-                dimension,
-                window,
-            } = &l.kind
-            else {
-                continue;
-            };
-            if !l.scope.is_empty() && !l.scope.contains(&product) {
-                continue;
-            }
-            let add = match dimension {
-                Some(d) if *d == p.measure => quantity,
-                Some(_) => continue,
-                None => Decimal::ONE,
-            };
-            let start = match window.as_str() {
-                "hour" => e.time.div_euclid(3600),
-                "month" => {
-                    let d = Date::from_days(e.time.div_euclid(86_400));
-                    i64::from(d.year) * 12 + i64::from(d.month)
-                }
-                _ => e.time.div_euclid(86_400),
-            };
+        // Windowed limits (items per day, ...): check them all, then count the event in each.
+        let window_uses = || {
+            plan.limits.iter().enumerate().filter_map(move |(li, l)| {
+                window_use(l, product, &p.measure, quantity, e.time).map(|u| (li, l, u))
+            })
+        };
+        for (li, l, w) in window_uses() {
             let used = self
                 .windows
-                .get(&(li, start))
+                .get(&(li, w.start))
                 .copied()
                 .unwrap_or(Decimal::ZERO);
-            if used + add > *max {
+            // A sum beyond decimal range is beyond any limit.
+            if used.checked_add(w.add).is_none_or(|total| total > w.max) {
                 let reason = format!(
-                    "limit {} <= {} per {window} on plan `{}` (already {used})",
-                    l.name, l.value, plan.slug
+                    "limit {} <= {} per {} on plan `{}` (already {used})",
+                    l.name, l.value, w.window, plan.slug
                 );
                 return self.reject(e, reason, Some(l.line));
             }
         }
-        for (li, l) in plan.limits.iter().enumerate() {
-            let LimitKindEntry::Window {
-                dimension, window, ..
-            } = &l.kind
-            else {
-                continue;
-            };
-            if !l.scope.is_empty() && !l.scope.contains(&product) {
-                continue;
-            }
-            let add = match dimension {
-                Some(d) if *d == p.measure => quantity,
-                Some(_) => continue,
-                None => Decimal::ONE,
-            };
-            let start = match window.as_str() {
-                "hour" => e.time.div_euclid(3600),
-                "month" => {
-                    let d = Date::from_days(e.time.div_euclid(86_400));
-                    i64::from(d.year) * 12 + i64::from(d.month)
-                }
-                _ => e.time.div_euclid(86_400),
-            };
-            *self.windows.entry((li, start)).or_insert(Decimal::ZERO) += add;
+        for (li, _, w) in window_uses() {
+            // Within its limit, so the sum fits.
+            let used = self.windows.entry((li, w.start)).or_insert(Decimal::ZERO);
+            *used = used.saturating_add(w.add);
         }
         let Some(unit) = q.unit else { return };
         let u = &table.units[unit as usize];
@@ -901,6 +863,56 @@ impl<'t> Engine<'t> {
             self.issue_grant(name, g, 1, e.time, contract_end, contract_end);
         }
     }
+}
+
+/// What a usage adds to a windowed limit of the plan.
+struct WindowUse<'t> {
+    /// The window it falls in: hour, day or month number.
+    start: i64,
+    add: Decimal,
+    max: Decimal,
+    /// `hour`, `day` or `month`.
+    window: &'t str,
+}
+
+/// `None` when the limit is not windowed, not for this product, or counts another dimension.
+fn window_use<'t>(
+    limit: &'t crate::table::LimitEntry,
+    product: ProductId,
+    measure: &str,
+    quantity: Decimal,
+    time: i64,
+) -> Option<WindowUse<'t>> {
+    let LimitKindEntry::Window {
+        max,
+        dimension,
+        window,
+    } = &limit.kind
+    else {
+        return None;
+    };
+    if !limit.scope.is_empty() && !limit.scope.contains(&product) {
+        return None;
+    }
+    let add = match dimension {
+        Some(d) if d == measure => quantity,
+        Some(_) => return None,
+        None => Decimal::ONE,
+    };
+    let start = match window.as_str() {
+        "hour" => time.div_euclid(3600),
+        "month" => {
+            let d = Date::from_days(time.div_euclid(86_400));
+            i64::from(d.year) * 12 + i64::from(d.month)
+        }
+        _ => time.div_euclid(86_400),
+    };
+    Some(WindowUse {
+        start,
+        add,
+        max: *max,
+        window,
+    })
 }
 
 fn describe(table: &RatingTable, r: &crate::table::RateCell) -> String {

@@ -514,3 +514,62 @@ fn a_contract_under_the_floor_is_refused() {
         "{err}"
     );
 }
+
+/// Windowed limits count events (or their quantity) per hour, day or month, and reject the
+/// event that would go over, naming the rule. A quantity beyond decimal range is over any
+/// limit, not a panic (summing it into the window used to overflow).
+#[test]
+fn windowed_limits_reject_the_event_that_goes_over() {
+    let rejected = |args: &[&str]| -> Vec<(u64, String)> {
+        let (code, out, err) = run(args);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+        v["rejected"]
+            .as_array()
+            .expect("rejected")
+            .iter()
+            .map(|r| {
+                (
+                    r["line"].as_u64().expect("line"),
+                    r["reason"].as_str().expect("reason").to_string(),
+                )
+            })
+            .collect()
+    };
+    let r = rejected(&[
+        "bill",
+        "tests/bills/windows.pricebook",
+        "--plan",
+        "pro",
+        "--usage",
+        "tests/bills/windows.jsonl",
+        "--format",
+        "json",
+    ]);
+    let lines: Vec<u64> = r.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, [2, 4, 6], "{r:?}");
+    assert!(
+        r[0].1.contains("limit render time <= 100 second per hour"),
+        "{r:?}"
+    );
+    assert!(r[1].1.contains("limit renders <= 2 per day"), "{r:?}");
+    assert!(
+        r[2].1.contains("limit image time <= 100 second per hour"),
+        "{r:?}"
+    );
+
+    // The Hedra Free plan's five videos a day (the sixth is over, whatever the wallet says).
+    let r = rejected(&[
+        "bill",
+        "pricebooks/hedra/2024-11.pricebook",
+        "--plan",
+        "free",
+        "--usage",
+        "tests/bills/free-videos-per-day.jsonl",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.len(), 6, "{r:?}");
+    assert_eq!(r[5].0, 6);
+    assert!(r[5].1.contains("limit videos <= 5 per day"), "{r:?}");
+}
