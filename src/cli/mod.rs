@@ -73,37 +73,7 @@ enum Command {
         format: Format,
     },
     /// Bill one account's usage over whole billing periods.
-    Bill {
-        /// A book, a compiled table, or a directory of one vendor's books.
-        source: PathBuf,
-        #[arg(long)]
-        plan: Option<String>,
-        /// Usage events: JSON Lines or CSV (`time,product,quantity[,unit][,buy][,<dimension>...]`).
-        #[arg(long)]
-        usage: PathBuf,
-        #[arg(long, value_enum, default_value_t = BillingArg::Monthly)]
-        billing: BillingArg,
-        /// First day of the first period (default: the first event's month).
-        #[arg(long)]
-        from: Option<String>,
-        /// Number of monthly periods (default: through the last event).
-        #[arg(long)]
-        periods: Option<u32>,
-        /// Enterprise terms layered on the public book.
-        #[arg(long)]
-        contract: Option<PathBuf>,
-        /// The closing wallet of an earlier bill (JSON), so carried-over credits continue.
-        #[arg(long)]
-        wallet: Option<PathBuf>,
-        /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings.
-        #[arg(long = "auto-recharge")]
-        auto_recharge: Option<String>,
-        /// With a directory: the version in force on this date (default: the bill's start).
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
-    },
+    Bill(BillArgs),
     /// Rate a usage export (CSV or JSON Lines) into totals per account, plan or product.
     Rate {
         /// A book or a compiled table.
@@ -237,31 +207,7 @@ pub fn main() -> i32 {
             unit,
             format,
         } => run_capacity(&target, unit.as_deref(), format),
-        Command::Bill {
-            source,
-            plan,
-            usage,
-            billing,
-            from,
-            periods,
-            contract,
-            wallet,
-            auto_recharge,
-            at,
-            format,
-        } => run_bill(BillArgs {
-            source,
-            plan,
-            usage,
-            billing,
-            from,
-            periods,
-            contract,
-            wallet,
-            auto_recharge,
-            at,
-            format,
-        }),
+        Command::Bill(args) => run_bill(args),
         Command::Rate {
             source,
             events,
@@ -1023,17 +969,37 @@ fn run_rate(
     Ok(i32::from(!report.bad.is_empty()))
 }
 
+/// The `bill` command's arguments, passed whole to `run_bill`.
+#[derive(clap::Args, Debug)]
 struct BillArgs {
+    /// A book, a compiled table, or a directory of one vendor's books.
     source: PathBuf,
+    #[arg(long)]
     plan: Option<String>,
+    /// Usage events: JSON Lines or CSV (`time,product,quantity[,unit][,buy][,<dimension>...]`).
+    #[arg(long)]
     usage: PathBuf,
+    #[arg(long, value_enum, default_value_t = BillingArg::Monthly)]
     billing: BillingArg,
+    /// First day of the first period (default: the first event's month).
+    #[arg(long)]
     from: Option<String>,
+    /// Number of monthly periods (default: through the last event).
+    #[arg(long)]
     periods: Option<u32>,
+    /// Enterprise terms layered on the public book.
+    #[arg(long)]
     contract: Option<PathBuf>,
+    /// The closing wallet of an earlier bill (JSON), so carried-over credits continue.
+    #[arg(long)]
     wallet: Option<PathBuf>,
+    /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings.
+    #[arg(long = "auto-recharge")]
     auto_recharge: Option<String>,
+    /// With a directory: the version in force on this date (default: the bill's start).
+    #[arg(long)]
     at: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
 
