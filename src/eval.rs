@@ -884,15 +884,7 @@ fn resolve_target(
     };
     let product =
         find_product(model, &target.product.node).map_err(|e| unknown(target.product.span, e))?;
-    let args: Vec<(Option<&str>, &str)> = dims
-        .iter()
-        .map(|d| {
-            (
-                d.dimension.as_ref().map(|n| n.node.as_str()),
-                d.value.node.as_str(),
-            )
-        })
-        .collect();
+    let args = dim_args(dims);
     let dims_idx = resolve_dims(model, &model.products[product], &args).map_err(|e| {
         let span = dims.first().map(|d| d.span).unwrap_or(target.product.span);
         Diagnostic::new(Code::UnknownDimensionValue, e)
@@ -900,6 +892,18 @@ fn resolve_target(
             .help("give one value per dimension the product is priced by")
     })?;
     Ok((plan, product, dims_idx))
+}
+
+/// A test statement's `dim` arguments as (dimension name if given, value) pairs.
+fn dim_args(dims: &[ast::Spanned<ast::DimArg>]) -> Vec<(Option<&str>, &str)> {
+    dims.iter()
+        .map(|d| {
+            (
+                d.dimension.as_ref().map(|n| n.node.as_str()),
+                d.value.node.as_str(),
+            )
+        })
+        .collect()
 }
 
 /// Compares an expected quantity with an actual amount in `unit`, converting between units of
@@ -1154,15 +1158,7 @@ fn run_bill_test(
                         continue;
                     }
                 };
-                let args: Vec<(Option<&str>, &str)> = dims
-                    .iter()
-                    .map(|d| {
-                        (
-                            d.dimension.as_ref().map(|n| n.node.as_str()),
-                            d.value.node.as_str(),
-                        )
-                    })
-                    .collect();
+                let args = dim_args(dims);
                 let cell = match table.resolve_cell(p, &args) {
                     Ok(c) => c,
                     Err(e) => {

@@ -686,6 +686,12 @@ fn parse_quantity(text: &str) -> Result<(Decimal, String), CliError> {
     Ok((v, unit.to_string()))
 }
 
+/// The table's plan slugs, for a message that asks to name one.
+fn plan_slugs(table: &RatingTable) -> String {
+    let slugs: Vec<&str> = table.plans.iter().map(|p| p.slug.as_str()).collect();
+    slugs.join(", ")
+}
+
 /// Names resolved to ids.
 struct Resolved {
     plan: Option<PlanId>,
@@ -708,12 +714,7 @@ fn resolve(table: &RatingTable, t: &Target) -> Result<Resolved, CliError> {
             n => {
                 return Err(CliError::Input(format!(
                     "the book has {n} plans; name one with --plan ({})",
-                    table
-                        .plans
-                        .iter()
-                        .map(|p| p.slug.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    plan_slugs(table)
                 )));
             }
         },
@@ -1052,12 +1053,7 @@ fn run_bill(a: BillArgs) -> Result<i32, CliError> {
         None => {
             return Err(CliError::Input(format!(
                 "name the plan with --plan ({})",
-                table
-                    .plans
-                    .iter()
-                    .map(|p| p.slug.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                plan_slugs(&table)
             )));
         }
     };
