@@ -3,8 +3,8 @@
 //! the rating-only cost of the same events measured in the same run as the baseline.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use pricebook::base::date::Date;
 use pricebook::bill::{BillRequest, Usage, UsageEvent, bill};
-use pricebook::date::Date;
 use pricebook::rate::{Event, Rater, Totals};
 use rust_decimal::Decimal;
 

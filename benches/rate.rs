@@ -101,7 +101,7 @@ fn bench(c: &mut Criterion) {
             } else {
                 (q / step).ceil() * step
             };
-            let charge = pricebook::eval::div_round(q * amount, per, 6).expect("fits");
+            let charge = pricebook::base::money::div_round(q * amount, per, 6).expect("fits");
             totals[*account as usize] += charge;
         }
         totals

@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use pricebook::bill::{bill, BillRequest, Billing, UsageEvent, Usage};
-//! use pricebook::date::{Date, parse_instant};
+//! use pricebook::base::date::{Date, parse_instant};
 //! let table = pricebook::compile::compile_source(r#"
 //! pricebook acme version "1" effective 2026-01-01 currency USD
 //! unit credit
@@ -32,8 +32,9 @@
 //! assert_eq!(b.wallet[0].expired.to_string(), "400");
 //! ```
 
-use crate::date::{Date, Instant, format_instant};
-use crate::eval::{Rejection, div_round, round_charge};
+use crate::base::date::{Date, Instant, format_instant};
+use crate::base::money::{div_round, round_charge};
+use crate::eval::Rejection;
 use crate::rate::Rater;
 use crate::table::{
     CellId, EmptyEntry, GrantEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry,
@@ -199,7 +200,7 @@ mod decimal_str {
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
         let s: String = serde::Deserialize::deserialize(d)?;
-        crate::syntax::parse_decimal(&s)
+        crate::base::money::parse_decimal(&s)
             .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a decimal")))
     }
 }
@@ -623,7 +624,13 @@ impl<'t> Engine<'t> {
         for (key, shortfall) in &lines.overage {
             let amount = shortfall
                 .checked_mul(key.amount)
-                .and_then(|v| div_round(v, key.per_base, crate::eval::charge_dp(&table.currency)))
+                .and_then(|v| {
+                    div_round(
+                        v,
+                        key.per_base,
+                        crate::base::money::charge_dp(&table.currency),
+                    )
+                })
                 .map(|v| round_charge(v, &table.currency));
             self.lines.push(BillLine {
                 period: label.clone(),
@@ -984,7 +991,7 @@ pub fn bill(
             ))
         })?;
         let expires = match &g.expires {
-            Some(t) => Some(crate::date::parse_instant(t).ok_or_else(|| {
+            Some(t) => Some(crate::base::date::parse_instant(t).ok_or_else(|| {
                 BillError(format!("the opening wallet has a bad expiry time `{t}`"))
             })?),
             None => None,
@@ -1061,7 +1068,7 @@ pub fn bill(
         .filter_map(|l| l.amount)
         .sum::<Decimal>();
     let mut total = total;
-    total.rescale(crate::eval::charge_dp(&table.currency));
+    total.rescale(crate::base::money::charge_dp(&table.currency));
     let wallet: Vec<GrantReport> = engine
         .wallet
         .grants

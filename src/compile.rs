@@ -4,10 +4,11 @@
 //! matrices become row-major cell arrays, spans become line numbers, and each plan's price per
 //! wallet unit is precomputed, so that quoting from the table needs no lookups by name.
 
+use crate::base::money::charge_dp;
+use crate::base::units::Dimension;
 use crate::check::model::*;
-use crate::check::units::Dimension;
 use crate::diagnostic::Diagnostic;
-use crate::eval::{charge_dp, plan_unit_price};
+use crate::eval::plan_unit_price;
 use crate::table::*;
 
 /// A compile failure: the book's diagnostics (the book must check without errors).

@@ -4,7 +4,7 @@
 //! is attached only when a report is rendered ([`render_human`], [`to_json`], [`render_github`]),
 //! so diagnostics stay cheap to build and compare.
 
-use crate::syntax::ast::Span;
+use crate::base::span::Span;
 use serde::Serialize;
 use std::fmt;
 
@@ -432,58 +432,6 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-// ------------------------------------------------------------------------------------------------
-// "Did you mean"
-
-/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let lower = name.to_ascii_lowercase();
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        let d = edit_distance(&lower, &c.to_ascii_lowercase());
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    let (d, c) = best?;
-    let max = (name.chars().count().max(3) / 3).max(1);
-    (d <= max
-        || c.to_ascii_lowercase().starts_with(&lower)
-        || lower.starts_with(&c.to_ascii_lowercase()))
-    .then_some(c)
-}
-
-/// Edit distance over characters where swapping two neighbours is one edit (optimal string
-/// alignment), so `1800p` is one edit from `1080p`.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        d[i * w] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
-            }
-            d[i * w + j] = v;
-        }
-    }
-    d[a.len() * w + b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,14 +443,6 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(4), (2, 2));
         assert_eq!(f.line_col(99), (3, 1));
-    }
-
-    #[test]
-    fn suggestions_prefer_close_names() {
-        assert_eq!(did_you_mean("secnd", ["second", "minute"]), Some("second"));
-        assert_eq!(did_you_mean("credits", ["credit", "USD"]), Some("credit"));
-        assert_eq!(did_you_mean("zzzzzz", ["second", "minute"]), None);
-        assert_eq!(did_you_mean("1800p", ["720p", "1080p"]), Some("1080p"));
     }
 
     #[test]

@@ -30,8 +30,8 @@
 //! assert_eq!(change.percent.map(|p| p.to_string()).as_deref(), Some("50"));
 //! ```
 
+use crate::base::names::name_key;
 use crate::check::model::RateDef;
-use crate::check::value_key;
 use crate::table::{
     CellId, GrantEntry, LimitKindEntry, PlanEntry, PlanId, PriceEntry, PricingEntry, ProductEntry,
     ProductId, RateCell, RatingTable, UnitEntry, UnitId,
@@ -710,7 +710,7 @@ fn cells(t: &T<'_>, p: &ProductEntry) -> Vec<(String, String, CellId)> {
                 };
                 next.push((
                     join(label, v),
-                    join(key, &value_key(v)),
+                    join(key, &name_key(v)),
                     id + i as u32 * stride,
                 ));
             }
@@ -1069,7 +1069,7 @@ fn limit_val(t: &T<'_>, l: &crate::table::LimitEntry) -> Val {
             ),
         ),
         LimitKindEntry::Informational => {
-            let n = crate::syntax::parse_decimal(l.value.trim());
+            let n = crate::base::money::parse_decimal(l.value.trim());
             Val::num(text, n, "informational".into(), String::new())
         }
         LimitKindEntry::DimensionMax { .. } => Val::text(text),
@@ -1194,7 +1194,7 @@ fn plan_changes(a: &T<'_>, p: &PlanEntry, b: &T<'_>, q: &PlanEntry) -> Vec<Chang
         let find = |t: &T<'_>, pl: &PlanEntry| {
             pl.limits
                 .iter()
-                .find(|l| value_key(&l.name) == value_key(key))
+                .find(|l| name_key(&l.name) == name_key(key))
                 .map(|l| limit_val(t, l))
         };
         push(
@@ -1453,7 +1453,7 @@ fn resolve_lines(t: &RatingTable, lines: &[UsageLine]) -> (Vec<Resolved>, Vec<Li
             p.dims.iter().any(|d| {
                 t.dimensions
                     .get(*d as usize)
-                    .is_some_and(|d| d.values.iter().any(|x| value_key(x) == value_key(v)))
+                    .is_some_and(|d| d.values.iter().any(|x| name_key(x) == name_key(v)))
             })
         };
         let args: Vec<(Option<&str>, &str)> = l

@@ -4,15 +4,13 @@
 //! checked arithmetic, no precomputation. It is what `check` runs worked examples with, and what
 //! the compiled rating table is compared against.
 
+use crate::base::money::{charge_dp, div_round, round_charge};
+use crate::base::names::{NameError, find_named};
+use crate::base::units::{Dimension, currency_digits};
 use crate::check::model::*;
-use crate::check::units::{Dimension, currency_digits};
-use crate::check::value_key;
-use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::syntax::ast::{self, RoundMode, Span, TierMode};
 use rust_decimal::{Decimal, RoundingStrategy};
-
-/// Decimal places a charge in a non-money unit (credits) keeps; rounded half-up once, at the end.
-pub const UNIT_CHARGE_DP: u32 = 6;
 
 /// A priced usage.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,64 +62,6 @@ impl std::fmt::Display for Rejection {
 
 fn overflow(op: &str) -> Rejection {
     Rejection::new(format!("arithmetic overflow while {op}"), None)
-}
-
-/// Decimal places a charge in `unit` is rounded to: a currency's minor unit, else
-/// [`UNIT_CHARGE_DP`].
-pub fn charge_dp(unit: &str) -> u32 {
-    currency_digits(unit).unwrap_or(UNIT_CHARGE_DP)
-}
-
-/// Rounds a charge once, by the declared rule: money to its minor unit, other units to
-/// [`UNIT_CHARGE_DP`] places; half away from zero.
-///
-/// The result is in canonical form: money keeps its minor-unit digits (`30.00`), other units
-/// drop trailing zeros (`8400`).
-pub fn round_charge(value: Decimal, unit: &str) -> Decimal {
-    let mut v =
-        value.round_dp_with_strategy(charge_dp(unit), RoundingStrategy::MidpointAwayFromZero);
-    match currency_digits(unit) {
-        Some(dp) => v.rescale(dp),
-        None => v = v.normalize(),
-    }
-    v
-}
-
-/// `numerator / denominator` rounded once to `dp` places, half away from zero, computed exactly
-/// in integers (no intermediate 28-digit quotient, so no double rounding). Falls back to decimal
-/// division only when the integers do not fit in 128 bits.
-///
-/// ```
-/// use pricebook::eval::div_round;
-/// use rust_decimal::Decimal;
-/// // 7 seconds at 1 credit / 300 seconds = 0.0233333... -> 0.023333
-/// assert_eq!(div_round(Decimal::from(7), Decimal::from(300), 6).unwrap().to_string(), "0.023333");
-/// ```
-pub fn div_round(numerator: Decimal, denominator: Decimal, dp: u32) -> Option<Decimal> {
-    if denominator.is_zero() {
-        return None;
-    }
-    exact_div_round(numerator, denominator, dp).or_else(|| {
-        numerator
-            .checked_div(denominator)
-            .map(|q| q.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
-    })
-}
-
-fn exact_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
-    // n / d = n_m 10^-n_s / (d_m 10^-d_s); scaled by 10^dp:
-    //   n_m * 10^(d_s + dp) / (d_m * 10^n_s)
-    let pow = |e: u32| 10i128.checked_pow(e);
-    let num = n.mantissa().checked_mul(pow(d.scale() + dp)?)?;
-    let den = d.mantissa().checked_mul(pow(n.scale())?)?;
-    let (q, r) = (num / den, num % den);
-    let away = r.unsigned_abs().checked_mul(2)? >= den.unsigned_abs();
-    let q = if away {
-        if (num < 0) != (den < 0) { q - 1 } else { q + 1 }
-    } else {
-        q
-    };
-    Decimal::try_from_i128_with_scale(q, dp).ok()
 }
 
 fn round_qty(q: Decimal, r: &Rounding) -> Option<Decimal> {
@@ -651,71 +591,31 @@ pub fn capacity(
 // ------------------------------------------------------------------------------------------------
 // Name resolution shared by the CLI and the worked examples
 
-/// Finds a product by slug or display name, case-insensitively.
-pub fn find_product(model: &Model, name: &str) -> Result<usize, String> {
-    find(
-        name,
-        model
-            .products
-            .iter()
-            .map(|p| (p.slug.as_str(), p.display.as_str())),
-        "product",
-    )
+/// Finds a product by slug or display name, as people write them (see [`find_named`]).
+pub fn find_product(model: &Model, name: &str) -> Result<usize, NameError> {
+    let items = model
+        .products
+        .iter()
+        .map(|p| (p.slug.as_str(), p.display.as_str()));
+    find_named("product", name, items)
 }
 
-/// Finds a plan by slug or display name, case-insensitively.
-pub fn find_plan(model: &Model, name: &str) -> Result<usize, String> {
-    find(
-        name,
-        model
-            .plans
-            .iter()
-            .map(|p| (p.slug.as_str(), p.display.as_str())),
-        "plan",
-    )
+/// Finds a plan by slug or display name.
+pub fn find_plan(model: &Model, name: &str) -> Result<usize, NameError> {
+    let items = model
+        .plans
+        .iter()
+        .map(|p| (p.slug.as_str(), p.display.as_str()));
+    find_named("plan", name, items)
 }
 
-/// Finds a pack by slug or display name, case-insensitively.
-pub fn find_pack(model: &Model, name: &str) -> Result<usize, String> {
-    find(
-        name,
-        model
-            .packs
-            .iter()
-            .map(|p| (p.slug.as_str(), p.display.as_str())),
-        "pack",
-    )
-}
-
-/// Whether two names are equal ignoring case. ASCII names (nearly all) compare without
-/// allocating: worked examples look names up in books of thousands of products.
-pub(crate) fn same_name(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        a.eq_ignore_ascii_case(b)
-    } else {
-        a.to_lowercase() == b.to_lowercase()
-    }
-}
-
-fn find<'a>(
-    name: &str,
-    items: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-    what: &str,
-) -> Result<usize, String> {
-    if let Some(i) = items
-        .clone()
-        .position(|(s, d)| same_name(s, name) || same_name(d, name))
-    {
-        return Ok(i);
-    }
-    let suggestion = did_you_mean(name, items.clone().map(|(s, _)| s));
-    Err(match suggestion {
-        Some(s) => format!("unknown {what} `{name}`; did you mean `{s}`?"),
-        None => format!(
-            "unknown {what} `{name}`; known: {}",
-            items.map(|(s, _)| s).collect::<Vec<_>>().join(", ")
-        ),
-    })
+/// Finds a pack by slug or display name.
+pub fn find_pack(model: &Model, name: &str) -> Result<usize, NameError> {
+    let items = model
+        .packs
+        .iter()
+        .map(|p| (p.slug.as_str(), p.display.as_str()));
+    find_named("pack", name, items)
 }
 
 /// The plan to use when none is named: the only plan, or none when the book has no plans.
@@ -745,7 +645,7 @@ pub fn resolve_dims(
 ) -> Result<Vec<usize>, String> {
     let mut out: Vec<Option<usize>> = vec![None; product.dims.len()];
     for (dim, value) in args {
-        let key = value_key(value);
+        let key = crate::base::names::name_key(value);
         let positions: Vec<usize> = match dim {
             Some(d) => {
                 let pos = product
@@ -762,7 +662,7 @@ pub fn resolve_dims(
                     model.dimensions[product.dims[*p]]
                         .values
                         .iter()
-                        .any(|v| value_key(v) == key)
+                        .any(|v| crate::base::names::name_key(v) == key)
                 })
                 .collect(),
         };
@@ -772,7 +672,7 @@ pub fn resolve_dims(
                 model.dimensions[product.dims[*p]]
                     .values
                     .iter()
-                    .position(|v| value_key(v) == key)
+                    .position(|v| crate::base::names::name_key(v) == key)
                     .map(|v| (*p, v))
             })
             .collect();
@@ -834,13 +734,7 @@ pub fn base_quantity(
     unit: &str,
     measure: &Dimension,
 ) -> Result<Decimal, String> {
-    let u = model
-        .units
-        .get(unit)
-        .ok_or_else(|| match did_you_mean(unit, model.units.names()) {
-            Some(s) => format!("unknown unit `{unit}`; did you mean `{s}`?"),
-            None => format!("unknown unit `{unit}`"),
-        })?;
+    let u = model.units.resolve(unit).map_err(|e| e.to_string())?;
     if &u.dimension != measure {
         return Err(format!(
             "`{unit}` measures {}, but the product is measured in {}",
@@ -863,14 +757,17 @@ fn fail(span: Span, message: impl Into<String>, help: impl Into<String>) -> Diag
 }
 
 /// An unknown name in a worked example: the message names it, the help suggests.
-fn unknown(span: Span, message: String) -> Diagnostic {
-    let (what, help) = message
-        .split_once("; ")
-        .unwrap_or((&message, "check the name against the book's declarations"));
-    let kind = what.split_whitespace().nth(1).unwrap_or("name");
-    Diagnostic::new(Code::UnknownReference, what.to_string())
-        .label(span, format!("no {kind} of this name"))
-        .help(help.to_string())
+fn unknown(span: Span, e: NameError) -> Diagnostic {
+    Diagnostic::new(Code::UnknownReference, e.message())
+        .label(span, format!("no {} of this name", e.kind))
+        .help(e.help())
+}
+
+/// The book has several plans and a worked example names none.
+fn no_plan(span: Span, e: String) -> Diagnostic {
+    Diagnostic::new(Code::MissingStatement, e)
+        .label(span, "which plan?")
+        .help("name the plan: `plan <slug>`")
 }
 
 fn resolve_target(
@@ -880,7 +777,7 @@ fn resolve_target(
 ) -> Result<(Option<usize>, usize, Vec<usize>), Diagnostic> {
     let plan = match &target.plan {
         Some(p) => Some(find_plan(model, &p.node).map_err(|e| unknown(p.span, e))?),
-        None => default_plan(model).map_err(|e| unknown(target.product.span, e))?,
+        None => default_plan(model).map_err(|e| no_plan(target.product.span, e))?,
     };
     let product =
         find_product(model, &target.product.node).map_err(|e| unknown(target.product.span, e))?;
@@ -1121,14 +1018,14 @@ fn run_bill_test(
                     "name one with `bill plan <slug>`",
                 )];
             }
-            Err(e) => return vec![unknown(span, e)],
+            Err(e) => return vec![no_plan(span, e)],
         },
     };
     let table = crate::compile::compile(model, "");
     let mut events = Vec::new();
     for (i, s) in body.iter().enumerate() {
         let time = |t: &ast::Spanned<String>| {
-            crate::date::parse_instant(&t.node).ok_or_else(|| {
+            crate::base::date::parse_instant(&t.node).ok_or_else(|| {
                 Diagnostic::new(
                     Code::InvalidDate,
                     format!("`{}` is not an RFC 3339 time", t.node),
@@ -1236,7 +1133,7 @@ fn run_bill_test(
                     }
                 }
             }
-            ast::BillOption::From(d) => from = crate::date::Date::parse(&d.node),
+            ast::BillOption::From(d) => from = crate::base::date::Date::parse(&d.node),
             ast::BillOption::Periods(n) => {
                 periods = u32::try_from(n.node.trunc().mantissa())
                     .ok()
@@ -1263,8 +1160,8 @@ fn run_bill_test(
         }
     }
     let first_month = events.iter().map(|e| e.time).min().map(|t| {
-        let d = crate::date::Date::from_days(t.div_euclid(86_400));
-        crate::date::Date { day: 1, ..d }
+        let d = crate::base::date::Date::from_days(t.div_euclid(86_400));
+        crate::base::date::Date { day: 1, ..d }
     });
     let Some(from) = from.or(first_month).or(Some(model.effective)) else {
         return out;

@@ -255,10 +255,17 @@ impl Printer<'_> {
                     c.effective.node
                 ))
             }
-            Item::Unit(u) => match &u.equals {
-                Some(q) => self.line(&format!("unit {} = {}", u.name.node, qty(q))),
-                None => self.line(&format!("unit {}", u.name.node)),
-            },
+            Item::Unit(u) => {
+                let divisible = if u.divisible.is_some() {
+                    " divisible"
+                } else {
+                    ""
+                };
+                match &u.equals {
+                    Some(q) => self.line(&format!("unit {} = {}{divisible}", u.name.node, qty(q))),
+                    None => self.line(&format!("unit {}{divisible}", u.name.node)),
+                }
+            }
             Item::Dimension(d) => {
                 let values: Vec<String> = d.values.iter().map(|v| dim_value(&v.node)).collect();
                 self.line(&format!(

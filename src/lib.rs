@@ -22,12 +22,12 @@
 //! assert_eq!(q.money.map(|(m, _)| m.to_string()).as_deref(), Some("3.60"));
 //! ```
 
+pub mod base;
 pub mod bill;
 pub mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod compile;
-pub mod date;
 pub mod diagnostic;
 pub mod diff;
 pub mod eval;

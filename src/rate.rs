@@ -639,7 +639,7 @@ impl<'t> Rater<'t> {
         dp: u32,
     ) -> Option<MoneyRatio> {
         let w = plan.wallet_prices.iter().find(|w| w.unit == unit)?;
-        let cdp = crate::eval::charge_dp(&table.currency);
+        let cdp = crate::base::money::charge_dp(&table.currency);
         let pow = |e: u32| 10u128.checked_pow(e);
         let pm = u128::try_from(w.price.mantissa()).ok()?;
         let gm = u128::try_from(w.granted.mantissa()).ok()?;

@@ -24,8 +24,10 @@
 //! assert_eq!(q.money.unwrap().to_string(), "3.64");
 //! ```
 
-use crate::check::value_key;
-use crate::eval::{Rejection, charge_dp, div_round, round_charge};
+use crate::base::money::{charge_dp, div_round, round_charge};
+use crate::base::names::{NameError, find_named, name_key};
+use crate::base::units::resolve_unit;
+use crate::eval::Rejection;
 use crate::syntax::ast::{RoundMode, TierMode};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -598,7 +600,7 @@ impl RatingTable {
             return bad("a unit has more than 28 charge decimals".into());
         }
         // Money is rounded to the currency's minor unit, which must be known.
-        if crate::check::units::currency_digits(&self.currency).is_none() {
+        if crate::base::units::currency_digits(&self.currency).is_none() {
             return bad(format!("unknown currency `{}`", self.currency));
         }
         Ok(())
@@ -607,24 +609,50 @@ impl RatingTable {
     // --------------------------------------------------------------------------------------------
     // Names -> ids (once, off the hot path)
 
-    /// A product by slug or display name, case-insensitively.
+    /// The product a written name means: its slug or display name in any case, spacing or
+    /// punctuation (`Sora 2 pro`, `sora2pro`).
+    pub fn find_product(&self, name: &str) -> Result<ProductId, NameError> {
+        let items = self
+            .products
+            .iter()
+            .map(|p| (p.slug.as_str(), p.display.as_str()));
+        find_named("product", name, items).map(|i| i as ProductId)
+    }
+
+    /// The plan a written name means (as [`find_product`](Self::find_product)).
+    pub fn find_plan(&self, name: &str) -> Result<PlanId, NameError> {
+        let items = self
+            .plans
+            .iter()
+            .map(|p| (p.slug.as_str(), p.display.as_str()));
+        find_named("plan", name, items).map(|i| i as PlanId)
+    }
+
+    /// The pack a written name means (as [`find_product`](Self::find_product)).
+    pub fn find_pack(&self, name: &str) -> Result<PackId, NameError> {
+        let items = self
+            .packs
+            .iter()
+            .map(|p| (p.slug.as_str(), p.display.as_str()));
+        find_named("pack", name, items).map(|i| i as PackId)
+    }
+
+    /// The unit a written name means: any case, plural, or a common abbreviation (`min`).
+    pub fn find_unit(&self, name: &str) -> Result<UnitId, NameError> {
+        resolve_unit(name, self.units.iter().map(|u| u.name.as_str())).map(|i| i as UnitId)
+    }
+
+    /// A product by name, as [`find_product`](Self::find_product) finds it.
     pub fn product_id(&self, name: &str) -> Option<ProductId> {
-        use crate::eval::same_name;
-        self.products
-            .iter()
-            .position(|p| same_name(&p.slug, name) || same_name(&p.display, name))
-            .map(|i| i as ProductId)
+        self.find_product(name).ok()
     }
 
-    /// A plan by slug or display name, case-insensitively.
+    /// A plan by name, as [`find_plan`](Self::find_plan) finds it.
     pub fn plan_id(&self, name: &str) -> Option<PlanId> {
-        use crate::eval::same_name;
-        self.plans
-            .iter()
-            .position(|p| same_name(&p.slug, name) || same_name(&p.display, name))
-            .map(|i| i as PlanId)
+        self.find_plan(name).ok()
     }
 
+    /// The unit of exactly this name (a table's own unit names, as compiled).
     pub fn unit_id(&self, name: &str) -> Option<UnitId> {
         self.units
             .iter()
@@ -665,14 +693,14 @@ impl RatingTable {
             .ok_or("unknown product")?;
         let mut values: Vec<Option<u32>> = vec![None; p.dims.len()];
         for (dim, value) in args {
-            let key = value_key(value);
+            let key = name_key(value);
             let mut hits = Vec::new();
             for (pos, d) in p.dims.iter().enumerate() {
                 let def = &self.dimensions[*d as usize];
                 if dim.is_some_and(|n| !def.name.eq_ignore_ascii_case(n)) {
                     continue;
                 }
-                if let Some(v) = def.values.iter().position(|x| value_key(x) == key) {
+                if let Some(v) = def.values.iter().position(|x| name_key(x) == key) {
                     hits.push((pos, v as u32));
                 }
             }

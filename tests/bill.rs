@@ -1,8 +1,8 @@
 //! The billing engine: reviewed snapshots of the seeds' scenarios (through the CLI, human and
 //! JSON), and properties over random plans and event streams.
 
+use pricebook::base::date::Date;
 use pricebook::bill::{BillRequest, Billing, Usage, UsageEvent, bill};
-use pricebook::date::Date;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::path::Path;

@@ -592,7 +592,7 @@ proptest! {
 
 /// Minor digits of a charge unit.
 fn dp_of(unit: &str) -> u32 {
-    eval::charge_dp(unit)
+    pricebook::base::money::charge_dp(unit)
 }
 
 /// `num / den` rounded half away from zero to an integer (den > 0, num >= 0).

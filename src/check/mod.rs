@@ -7,15 +7,15 @@
 
 mod inherit;
 pub mod model;
-pub mod units;
 
-use crate::date::Date;
-use crate::diagnostic::{Code, Diagnostic, Severity, did_you_mean};
+use crate::base::date::Date;
+use crate::base::names::{did_you_mean, name_key, same_key};
+use crate::base::units::{self, Dimension, Unit, UnitTable, currency_digits};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::syntax::ast::*;
 use model::*;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
-use units::{Dimension, Unit, UnitTable, currency_digits};
 
 /// The result of checking one book.
 #[derive(Debug, Clone)]
@@ -604,6 +604,14 @@ impl<'b> Cx<'b> {
         let mut declared: HashMap<String, &UnitDecl> = HashMap::new();
         for u in &decls {
             if let Some(b) = self.units.get(&u.name.node) {
+                // `unit clip divisible`: a built-in count may be declared fractional.
+                if !b.declared && u.equals.is_none() && u.divisible.is_some() && !b.divisible {
+                    let dim = b.dimension.clone();
+                    for x in self.units.units.iter_mut().filter(|x| x.dimension == dim) {
+                        x.divisible = true;
+                    }
+                    continue;
+                }
                 if !b.declared {
                     self.push(
                         Diagnostic::new(
@@ -629,6 +637,48 @@ impl<'b> Cx<'b> {
                 );
                 continue;
             }
+            let key = name_key(&u.name.node);
+            let clash = self
+                .units
+                .units
+                .iter()
+                .map(|x| (x.name.as_str(), None))
+                .chain(
+                    declared
+                        .values()
+                        .map(|d| (d.name.node.as_str(), Some(d.name.span))),
+                )
+                .find(|(n, _)| name_key(n) == key);
+            if let Some((other, at)) = clash {
+                let mut d = Diagnostic::new(
+                    Code::Duplicate,
+                    format!("unit `{}` would be read as `{other}`", u.name.node),
+                )
+                .label(u.name.span, format!("matches `{other}`"));
+                if let Some(at) = at {
+                    d = d.label(at, "declared here");
+                }
+                self.push(d.help(
+                    "units are matched ignoring case and punctuation: give this unit a name of its own",
+                ));
+                continue;
+            }
+            if let (Some(q), Some(div)) = (&u.equals, &u.divisible) {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` is defined through `{}`, so it divides as that unit does",
+                            u.name.node, q.unit.node
+                        ),
+                    )
+                    .label(div.span, "divisible here")
+                    .help(format!(
+                        "declare the base unit divisible instead: `unit {} divisible`",
+                        q.unit.node
+                    )),
+                );
+            }
             declared.insert(u.name.node.clone(), u);
         }
         // Resolve in dependency order; what is left unresolved after no progress is a cycle.
@@ -651,9 +701,10 @@ impl<'b> Cx<'b> {
                         dimension: Dimension::Count(u.name.node.clone()),
                         factor: Decimal::ONE,
                         declared: true,
+                        divisible: u.divisible.is_some(),
                     }),
                     Some(q) => {
-                        if let Some(target) = self.units.get(&q.unit.node).cloned() {
+                        if let Some(target) = self.units.resolve(&q.unit.node).ok().cloned() {
                             if q.value.node <= Decimal::ZERO {
                                 self.push(
                                     Diagnostic::new(Code::InvalidValue, "a conversion must be positive")
@@ -668,6 +719,7 @@ impl<'b> Cx<'b> {
                                     dimension: target.dimension.clone(),
                                     factor,
                                     declared: true,
+                                    divisible: target.divisible,
                                 }),
                                 None => self.overflow(q.value.span, "unit conversion"),
                             }
@@ -752,21 +804,55 @@ impl<'b> Cx<'b> {
     }
 
     /// `self.units.get(name)`, through the index once it is built.
+    /// The unit a written name means: exactly, else as people write units (`minutes`, `min`).
     fn unit_get(&self, name: &str) -> Option<&Unit> {
-        if self.unit_index.is_empty() {
-            return self.units.get(name);
-        }
-        self.unit_index
-            .get(name)
-            .and_then(|&i| self.units.units.get(i))
+        let exact = if self.unit_index.is_empty() {
+            self.units.get(name)
+        } else {
+            self.unit_index
+                .get(name)
+                .and_then(|&i| self.units.units.get(i))
+        };
+        exact.or_else(|| self.units.resolve(name).ok())
+    }
+
+    /// Reports a unit name that names no unit, with help from this book's own units.
+    fn unknown_unit(&mut self, name: &Name) {
+        let mut d = Diagnostic::new(
+            Code::UnknownReference,
+            format!("unknown unit `{}`", name.node),
+        )
+        .label(name.span, "no unit of this name");
+        let help = match did_you_mean(&name.node, self.units.names()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => {
+                let own: Vec<String> = self
+                    .units
+                    .units
+                    .iter()
+                    .filter(|u| u.declared || Some(&u.name) == self.currency.as_ref())
+                    .map(|u| format!("`{}`", u.name))
+                    .collect();
+                let known = if own.is_empty() {
+                    String::new()
+                } else {
+                    format!(", or one of this book's units ({})", own.join(", "))
+                };
+                format!(
+                    "declare it with `unit {}`{known}, or a built-in unit such as `second`, `character` or `image`",
+                    name.node
+                )
+            }
+        };
+        d = d.help(help);
+        self.push(d);
     }
 
     /// Whether `name` is a known unit; reports it if not.
     fn unit_known(&mut self, name: &Name) -> bool {
         let found = self.unit_get(&name.node).is_some();
         if !found && !name.node.is_empty() {
-            let names: Vec<String> = self.units.names().map(String::from).collect();
-            self.unknown("unit", name, &names, "declare it with `unit <name>`, or use a built-in unit such as `second`, `character`, `image`, `USD`");
+            self.unknown_unit(name);
         }
         found
     }
@@ -774,8 +860,7 @@ impl<'b> Cx<'b> {
     fn unit(&mut self, name: &Name) -> Option<Unit> {
         let found = self.unit_get(&name.node).cloned();
         if found.is_none() && !name.node.is_empty() {
-            let names: Vec<String> = self.units.names().map(String::from).collect();
-            self.unknown("unit", name, &names, "declare it with `unit <name>`, or use a built-in unit such as `second`, `character`, `image`, `USD`");
+            self.unknown_unit(name);
         }
         found
     }
@@ -873,7 +958,7 @@ impl<'b> Cx<'b> {
             let mut seen: HashMap<String, Span> = HashMap::new();
             let mut values = Vec::new();
             for v in &d.values {
-                let key = value_key(&v.node);
+                let key = name_key(&v.node);
                 if let Some(prev) = seen.get(&key) {
                     let prev = *prev;
                     self.push(
@@ -900,7 +985,7 @@ impl<'b> Cx<'b> {
 
     fn dim_value(&mut self, dim: usize, v: &Spanned<String>) -> Option<usize> {
         let def = &self.dimensions[dim];
-        if let Some(i) = def.values.iter().position(|x| same_value(x, &v.node)) {
+        if let Some(i) = def.values.iter().position(|x| same_key(x, &v.node)) {
             return Some(i);
         }
         let suggestion = did_you_mean(&v.node, def.values.iter().map(String::as_str));
@@ -2817,28 +2902,6 @@ pub fn describe_rate(r: &RateDef) -> String {
     } else {
         format!("{} {} / {} {}", r.amount, r.unit, r.per, r.per_unit)
     }
-}
-
-/// Dimension values compare ignoring case, spaces and punctuation: `30 fps` = `30fps`.
-pub fn value_key(v: &str) -> String {
-    v.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// `value_key(a) == value_key(b)`, without building either key.
-fn same_value(a: &str, b: &str) -> bool {
-    if a.is_ascii() && b.is_ascii() {
-        return ascii_key(a).eq(ascii_key(b));
-    }
-    value_key(a) == value_key(b)
-}
-
-fn ascii_key(v: &str) -> impl Iterator<Item = u8> + '_ {
-    v.bytes()
-        .filter(u8::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
 }
 
 fn join_key(key: &[Spanned<String>]) -> String {

@@ -2,8 +2,8 @@
 //! converted to its dimension's base unit. Built by the checker, consumed by evaluation and (later)
 //! compilation; it still carries spans so rejections can cite the rule's source line.
 
-use super::units::{Dimension, UnitTable};
-use crate::date::Date;
+use crate::base::date::Date;
+use crate::base::units::{Dimension, UnitTable};
 use crate::syntax::ast::{RoundMode, Span, TierMode};
 use rust_decimal::Decimal;
 

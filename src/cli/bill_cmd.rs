@@ -1,9 +1,9 @@
 //! `pricebook bill`: one account's usage file -> invoice, wallet ledger, closing wallet.
 
+use crate::base::date::{Date, parse_instant};
 use crate::bill::{
     BillRequest, Billing, RechargeSettings, RejectedEvent, Usage, UsageEvent, WalletState,
 };
-use crate::date::{Date, parse_instant};
 use crate::table::RatingTable;
 use rust_decimal::Decimal;
 
@@ -144,7 +144,7 @@ fn resolve(table: &RatingTable, f: &Fields) -> Result<(i64, Usage), String> {
     if value.is_empty() {
         return Err("no `quantity`".into());
     }
-    let v = crate::syntax::parse_decimal(value)
+    let v = crate::base::money::parse_decimal(value)
         .ok_or_else(|| format!("`{value}` is not a decimal quantity"))?;
     if v < Decimal::ZERO {
         return Err(format!("quantity {value} is negative"));
@@ -188,8 +188,8 @@ pub fn parse_recharge(
             .ok_or_else(|| format!("`{part}`: write key=value (below=, to=, cap=)"))?;
         let v = v.trim();
         let num = v.split_whitespace().next().unwrap_or("");
-        let d =
-            crate::syntax::parse_decimal(num).ok_or_else(|| format!("`{v}` is not a decimal"))?;
+        let d = crate::base::money::parse_decimal(num)
+            .ok_or_else(|| format!("`{v}` is not a decimal"))?;
         match k.trim() {
             "below" => below = Some(d),
             "to" => to = Some(d),

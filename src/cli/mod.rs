@@ -546,7 +546,7 @@ struct Version {
     vendor: String,
     /// The version label (`"2026-06"`).
     label: String,
-    effective: crate::date::Date,
+    effective: crate::base::date::Date,
 }
 
 fn version_of(path: &Path) -> Option<Version> {
@@ -557,7 +557,7 @@ fn version_of(path: &Path) -> Option<Version> {
             path: path.to_path_buf(),
             vendor: h.vendor.node.clone(),
             label: h.version.node.clone(),
-            effective: crate::date::Date::parse(&h.effective.node)?,
+            effective: crate::base::date::Date::parse(&h.effective.node)?,
         }),
         _ => None,
     })
@@ -579,8 +579,8 @@ fn versions(dir: &Path) -> Result<Vec<Version>, CliError> {
     Ok(out)
 }
 
-fn parse_date_arg(at: &str) -> Result<crate::date::Date, CliError> {
-    crate::date::Date::parse(at)
+fn parse_date_arg(at: &str) -> Result<crate::base::date::Date, CliError> {
+    crate::base::date::Date::parse(at)
         .ok_or_else(|| CliError::Usage(format!("`{at}` is not a date; write YYYY-MM-DD")))
 }
 
@@ -678,7 +678,7 @@ fn parse_quantity(text: &str) -> Result<(Decimal, String), CliError> {
             "`{text}` is not a quantity; write a number and a unit, such as \"20 minute\""
         )));
     };
-    let v = crate::syntax::parse_decimal(value).ok_or_else(|| {
+    let v = crate::base::money::parse_decimal(value).ok_or_else(|| {
         CliError::Input(format!(
             "`{value}` is not a decimal number that fits in 28 digits; write e.g. `20` or `1.5`"
         ))
@@ -745,17 +745,11 @@ fn resolve(table: &RatingTable, t: &Target) -> Result<Resolved, CliError> {
 }
 
 fn unknown_name<'a>(
-    what: &str,
+    what: &'static str,
     name: &str,
     known: impl Iterator<Item = &'a str> + Clone,
 ) -> String {
-    match diagnostic::did_you_mean(name, known.clone()) {
-        Some(s) => format!("unknown {what} `{name}`; did you mean `{s}`?"),
-        None => format!(
-            "unknown {what} `{name}`; known: {}",
-            known.collect::<Vec<_>>().join(", ")
-        ),
-    }
+    crate::base::names::NameError::unknown(what, name, known).to_string()
 }
 
 fn rejection_text(r: &Rejection, path: &Path) -> String {
@@ -1071,12 +1065,13 @@ fn run_bill(a: BillArgs) -> Result<i32, CliError> {
         BillingArg::Annual => crate::bill::Billing::Annual,
     };
     // Without events or --from, the bill starts with the book's effective month.
-    let effective = crate::date::Date::parse(&table.effective).unwrap_or(crate::date::Date {
-        year: 1970,
-        month: 1,
-        day: 1,
-    });
-    let fallback = crate::date::Date {
+    let effective =
+        crate::base::date::Date::parse(&table.effective).unwrap_or(crate::base::date::Date {
+            year: 1970,
+            month: 1,
+            day: 1,
+        });
+    let fallback = crate::base::date::Date {
         day: 1,
         ..effective
     };

@@ -517,7 +517,7 @@ impl<'t> Worker<'t> {
         };
         let nanos = match nanos {
             Some(n) => n,
-            None => match crate::syntax::parse_decimal(value) {
+            None => match crate::base::money::parse_decimal(value) {
                 Some(d) if d < Decimal::ZERO => return self.bad.push((number, format!("quantity {value} is negative"))),
                 Some(d) => match d.checked_mul(target.factor_exact).and_then(|b| Event::new(0, target.key, b)) {
                     Some(e) => e.quantity,

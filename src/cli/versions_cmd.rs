@@ -350,7 +350,8 @@ pub(super) fn run_versions(dir: &Path, format: Format) -> Result<i32, CliError> 
     let mut rows = Vec::new();
     for (i, v) in all.iter().enumerate() {
         let next = all[i + 1..].iter().find(|n| n.effective > v.effective);
-        let until = next.map(|n| crate::date::Date::from_days(n.effective.days() - 1).to_string());
+        let until =
+            next.map(|n| crate::base::date::Date::from_days(n.effective.days() - 1).to_string());
         let (mut products, mut plans, mut packs) = (0, 0, 0);
         if let Ok(text) = read_book(&v.path) {
             for item in crate::syntax::parse(&text).book.items {
@@ -527,7 +528,7 @@ fn quantity(text: &str) -> Result<(Decimal, Option<String>), String> {
             "`{text}` is not a quantity; write a number and a unit, such as \"90 second\""
         ));
     }
-    let v = crate::syntax::parse_decimal(value)
+    let v = crate::base::money::parse_decimal(value)
         .ok_or_else(|| format!("`{value}` is not a decimal number"))?;
     Ok((v, unit))
 }

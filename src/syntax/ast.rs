@@ -7,54 +7,7 @@
 
 use rust_decimal::Decimal;
 
-/// A byte range in one source file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-    pub fn len(&self) -> usize {
-        self.end - self.start
-    }
-    pub fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-    /// The span covering both.
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
-
-/// A node with its source span. Equality ignores the span.
-#[derive(Debug, Clone)]
-pub struct Spanned<T> {
-    pub node: T,
-    pub span: Span,
-}
-
-impl<T> Spanned<T> {
-    pub fn new(node: T, span: Span) -> Self {
-        Spanned { node, span }
-    }
-}
-
-impl<T: PartialEq> PartialEq for Spanned<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.node == other.node
-    }
-}
-
-impl<T> std::ops::Deref for Spanned<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.node
-    }
-}
+pub use crate::base::span::{Span, Spanned};
 
 /// A name: a slug, a unit, a dimension.
 pub type Name = Spanned<String>;
@@ -128,11 +81,13 @@ pub struct ContractHeader {
     pub effective: Spanned<String>,
 }
 
-/// `unit credit` or `unit credit = 60 credit_second`.
+/// `unit credit`, `unit credit = 60 credit_second`, or `unit gigabyte divisible`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitDecl {
     pub name: Name,
     pub equals: Option<Quantity>,
+    /// `divisible`: quantities of this count unit may be fractional.
+    pub divisible: Option<Spanned<()>>,
 }
 
 /// `dimension resolution { 540p, 720p, 1080p, 4K }`

@@ -120,7 +120,7 @@ pub(super) fn from_pest_error(e: &Error<Rule>, offset: usize, text: &str) -> Dia
                 .all(|c| c.is_ascii_lowercase() || c == '-' || c == ' ')
         })
         .collect();
-    let help = match crate::diagnostic::did_you_mean(found, keywords.iter().copied()) {
+    let help = match crate::base::names::did_you_mean(found, keywords.iter().copied()) {
         Some(k)
             if !found.is_empty()
                 && found != k

@@ -94,16 +94,19 @@ impl Lower<'_> {
             Rule::unit_decl => {
                 let mut name = None;
                 let mut equals = None;
+                let mut divisible = None;
                 for c in children(p) {
                     match c.as_rule() {
                         Rule::ident => name = Some(self.name(c)),
                         Rule::quantity => equals = Some(self.quantity(c)),
+                        Rule::kw_divisible => divisible = Some(Spanned::new((), self.span(&c))),
                         _ => {}
                     }
                 }
                 Item::Unit(UnitDecl {
                     name: name.unwrap_or_else(missing),
                     equals,
+                    divisible,
                 })
             }
             Rule::dimension_decl => {
@@ -1793,7 +1796,17 @@ impl Reader<'_> {
             r.skip();
             r.quantity()
         });
-        Some(Item::Unit(UnitDecl { name, equals }))
+        let divisible = self.attempt(|r| {
+            r.skip();
+            let start = r.pos;
+            r.kw_(b"divisible")?;
+            Some(Spanned::new((), Span::new(start, r.pos)))
+        });
+        Some(Item::Unit(UnitDecl {
+            name,
+            equals,
+            divisible,
+        }))
     }
 
     fn dimension_decl(&mut self) -> Option<Item> {

@@ -5,7 +5,12 @@
 //! `call`, ...) is a dimension of its own, so `8 credit / image` cannot rate a product measured in
 //! calls. A book adds its own pricing units (`unit credit`) and exact conversions
 //! (`unit credit = 60 credit_second`).
+//!
+//! Units are written as people write them: any case, singular or plural, and the common
+//! abbreviations (`20 minutes`, `20 min`, `1.5 h`, `12 MP`); [`resolve_unit`] is the one place
+//! that decides what a written unit means, for books, the command line and usage files alike.
 
+use super::names::{Lookup, NameError, lookup, name_key};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +45,13 @@ impl Dimension {
     pub fn is_money(&self) -> bool {
         matches!(self, Dimension::Money(_))
     }
+
+    /// Whether quantities of this dimension are counted in whole base units unless the book
+    /// declares the base unit `divisible`: counts (`clip`, `call`, a book's own units) and text
+    /// (`character`). Time, area, money and periods divide freely.
+    pub fn counts_whole(&self) -> bool {
+        matches!(self, Dimension::Count(_) | Dimension::Text)
+    }
 }
 
 /// A unit: its dimension and how many base units one of it is.
@@ -51,6 +63,9 @@ pub struct Unit {
     pub factor: Decimal,
     /// Declared by the book (`unit credit`) rather than built in.
     pub declared: bool,
+    /// Quantities in this unit's dimension may be fractional: the dimension divides freely
+    /// (time, area, money), or the book declared its base unit `divisible`.
+    pub divisible: bool,
 }
 
 /// ISO 4217 currencies pricebooks may use, with their minor-unit digits.
@@ -109,9 +124,10 @@ pub fn builtin_units() -> Vec<Unit> {
     let mut add = |name: &str, dimension: Dimension, factor: i64| {
         units.push(Unit {
             name: name.to_string(),
-            dimension,
             factor: Decimal::from(factor),
             declared: false,
+            divisible: !dimension.counts_whole(),
+            dimension,
         })
     };
     add("second", Dimension::Time, 1);
@@ -145,8 +161,14 @@ impl UnitTable {
         }
     }
 
+    /// The unit of exactly this name.
     pub fn get(&self, name: &str) -> Option<&Unit> {
         self.units.iter().find(|u| u.name == name)
+    }
+
+    /// The unit a written name means (any case, plural, abbreviation), or why there is none.
+    pub fn resolve(&self, written: &str) -> Result<&Unit, NameError> {
+        resolve_unit(written, self.units.iter().map(|u| u.name.as_str())).map(|i| &self.units[i])
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -162,4 +184,84 @@ impl UnitTable {
             _ => self.get(name).map(|u| u.dimension.clone()),
         }
     }
+}
+
+/// Common abbreviations of built-in units, by key: `20 min`, `1.5 h`, `12 MP`. Ambiguous ones
+/// are left out (`m` could be a minute or a month).
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("s", "second"),
+    ("sec", "second"),
+    ("secs", "second"),
+    ("min", "minute"),
+    ("mins", "minute"),
+    ("h", "hour"),
+    ("hr", "hour"),
+    ("hrs", "hour"),
+    ("d", "day"),
+    ("wk", "week"),
+    ("wks", "week"),
+    ("char", "character"),
+    ("chars", "character"),
+    ("mp", "megapixel"),
+    ("mpx", "megapixel"),
+    ("img", "image"),
+    ("imgs", "image"),
+    ("req", "request"),
+    ("reqs", "request"),
+    ("mo", "month"),
+    ("yr", "year"),
+    ("yrs", "year"),
+];
+
+/// Which of `names` (a book's or a table's units, by position) a written unit means: the name
+/// itself; the name in any case or punctuation (`usd`, `credit-second`); its plural
+/// (`minutes`, `credits`); or a common abbreviation of a built-in unit (`min`, `h`, `MP`).
+///
+/// ```
+/// use pricebook::base::units::resolve_unit;
+/// let names = ["second", "minute", "hour", "megapixel", "USD", "credit_second"];
+/// let find = |w: &str| resolve_unit(w, names).ok().map(|i| names[i]);
+/// assert_eq!(find("minutes"), Some("minute"));
+/// assert_eq!(find("MIN"), Some("minute"));
+/// assert_eq!(find("h"), Some("hour"));
+/// assert_eq!(find("MP"), Some("megapixel"));
+/// assert_eq!(find("usd"), Some("USD"));
+/// assert_eq!(find("credit-seconds"), Some("credit_second"));
+/// assert!(resolve_unit("secnd", names).unwrap_err().to_string().contains("did you mean `second`"));
+/// ```
+pub fn resolve_unit<'a>(
+    written: &str,
+    names: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<usize, NameError> {
+    let indexed = || names.clone().into_iter().enumerate();
+    let found = |l: Lookup| match l {
+        Lookup::One(i) => Some(Ok(i)),
+        Lookup::Several(is) => {
+            let all: Vec<&str> = names.clone().into_iter().collect();
+            Some(Err(NameError::ambiguous(
+                "unit",
+                written,
+                is.iter().map(|i| all[*i].to_string()).collect(),
+            )))
+        }
+        Lookup::None => None,
+    };
+    if let Some(r) = found(lookup(written, indexed())) {
+        return r;
+    }
+    let key = name_key(written);
+    // Plurals: `minutes`, `credits`, `boxes`.
+    for cut in ["s", "es"] {
+        if let Some(stem) = key.strip_suffix(cut).filter(|s| !s.is_empty()) {
+            if let Some(r) = found(lookup(stem, indexed())) {
+                return r;
+            }
+        }
+    }
+    if let Some((_, full)) = ABBREVIATIONS.iter().find(|(a, _)| *a == key) {
+        if let Some(r) = found(lookup(full, indexed())) {
+            return r;
+        }
+    }
+    Err(NameError::unknown("unit", written, names))
 }

@@ -17,7 +17,7 @@ impl Date {
     /// Parses `YYYY-MM-DD`, rejecting dates that do not exist (`2026-02-30`).
     ///
     /// ```
-    /// use pricebook::date::Date;
+    /// use pricebook::base::date::Date;
     /// assert!(Date::parse("2026-06-04").is_some());
     /// assert!(Date::parse("2026-02-30").is_none());
     /// ```
@@ -92,7 +92,7 @@ pub type Instant = i64;
 /// dropped) or a plain date (midnight UTC).
 ///
 /// ```
-/// use pricebook::date::{parse_instant, format_instant};
+/// use pricebook::base::date::{parse_instant, format_instant};
 /// let t = parse_instant("2026-06-02T12:30:00+02:00").unwrap();
 /// assert_eq!(format_instant(t), "2026-06-02T10:30:00Z");
 /// assert!(parse_instant("2026-06-31T00:00:00Z").is_none());

@@ -1,0 +1,75 @@
+//! Exact money: decimal parsing, the one final rounding of a charge, and exact division.
+//!
+//! Every amount is a `rust_decimal::Decimal` with checked arithmetic. A charge is rounded once,
+//! at the end, by the declared rule: money to its currency's minor unit, other units (credits)
+//! to [`UNIT_CHARGE_DP`] places, half away from zero.
+
+use super::units::currency_digits;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Decimal places a charge in a non-money unit (credits) keeps; rounded half-up once, at the end.
+pub const UNIT_CHARGE_DP: u32 = 6;
+
+/// Decimal places a charge in `unit` is rounded to: a currency's minor unit, else
+/// [`UNIT_CHARGE_DP`].
+pub fn charge_dp(unit: &str) -> u32 {
+    currency_digits(unit).unwrap_or(UNIT_CHARGE_DP)
+}
+
+/// Rounds a charge once, by the declared rule: money to its minor unit, other units to
+/// [`UNIT_CHARGE_DP`] places; half away from zero.
+///
+/// The result is in canonical form: money keeps its minor-unit digits (`30.00`), other units
+/// drop trailing zeros (`8400`).
+pub fn round_charge(value: Decimal, unit: &str) -> Decimal {
+    let mut v =
+        value.round_dp_with_strategy(charge_dp(unit), RoundingStrategy::MidpointAwayFromZero);
+    match currency_digits(unit) {
+        Some(dp) => v.rescale(dp),
+        None => v = v.normalize(),
+    }
+    v
+}
+
+/// `numerator / denominator` rounded once to `dp` places, half away from zero, computed exactly
+/// in integers (no intermediate 28-digit quotient, so no double rounding). Falls back to decimal
+/// division only when the integers do not fit in 128 bits.
+///
+/// ```
+/// use pricebook::base::money::div_round;
+/// use rust_decimal::Decimal;
+/// // 7 seconds at 1 credit / 300 seconds = 0.0233333... -> 0.023333
+/// assert_eq!(div_round(Decimal::from(7), Decimal::from(300), 6).unwrap().to_string(), "0.023333");
+/// ```
+pub fn div_round(numerator: Decimal, denominator: Decimal, dp: u32) -> Option<Decimal> {
+    if denominator.is_zero() {
+        return None;
+    }
+    exact_div_round(numerator, denominator, dp).or_else(|| {
+        numerator
+            .checked_div(denominator)
+            .map(|q| q.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero))
+    })
+}
+
+fn exact_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
+    // n / d = n_m 10^-n_s / (d_m 10^-d_s); scaled by 10^dp:
+    //   n_m * 10^(d_s + dp) / (d_m * 10^n_s)
+    let pow = |e: u32| 10i128.checked_pow(e);
+    let num = n.mantissa().checked_mul(pow(d.scale() + dp)?)?;
+    let den = d.mantissa().checked_mul(pow(n.scale())?)?;
+    let (q, r) = (num / den, num % den);
+    let away = r.unsigned_abs().checked_mul(2)? >= den.unsigned_abs();
+    let q = if away {
+        if (num < 0) != (den < 0) { q - 1 } else { q + 1 }
+    } else {
+        q
+    };
+    Decimal::try_from_i128_with_scale(q, dp).ok()
+}
+
+/// Parses a decimal literal exactly, with `_` as digit separator (`16_000`).
+pub fn parse_decimal(s: &str) -> Option<Decimal> {
+    let cleaned: String = s.chars().filter(|c| *c != '_').collect();
+    Decimal::from_str_exact(&cleaned).ok()
+}

@@ -1,0 +1,391 @@
+//! Names as people write them.
+//!
+//! Products, plans, packs, dimensions, dimension values and units are matched by a *key*: the
+//! name's letters and digits, lowercased. `Sora 2 Pro`, `sora-2-pro` and `sora2pro` are one name;
+//! `30 fps` and `30FPS` are one value. A name that matches nothing gets the closest few
+//! candidates ([`closest`]); one that matches several items gets the list of them.
+
+use std::fmt;
+
+/// The key a name is matched by: its letters and digits, lowercased.
+///
+/// ```
+/// use pricebook::base::names::name_key;
+/// assert_eq!(name_key("Sora 2 Pro"), "sora2pro");
+/// assert_eq!(name_key("sora-2-pro"), "sora2pro");
+/// assert_eq!(name_key(" 30 FPS "), "30fps");
+/// ```
+pub fn name_key(name: &str) -> String {
+    key_chars(name).collect()
+}
+
+fn key_chars(name: &str) -> impl Iterator<Item = char> + '_ {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+}
+
+/// `name_key(a) == name_key(b)`, without building either key (names are compared in loops over
+/// books of thousands of products).
+pub fn same_key<'a>(a: &'a str, b: &'a str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        let key = |s: &'a str| {
+            s.bytes()
+                .filter(u8::is_ascii_alphanumeric)
+                .map(|c| c.to_ascii_lowercase())
+        };
+        return key(a).eq(key(b));
+    }
+    key_chars(a).eq(key_chars(b))
+}
+
+/// What looking a written name up among named items found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// The index of the one item it names.
+    One(usize),
+    /// It matches several items (by key): their indexes, in order.
+    Several(Vec<usize>),
+    None,
+}
+
+/// Looks `written` up among `(item index, name)` pairs (an item may have several names: a slug,
+/// a display name, aliases). A name written exactly wins; otherwise names match by key.
+///
+/// ```
+/// use pricebook::base::names::{lookup, Lookup};
+/// let names = [(0, "veo-3"), (0, "Veo 3 / Veo 3.1"), (1, "sora-2-pro"), (1, "Sora 2 Pro")];
+/// assert_eq!(lookup("Sora 2 pro", names), Lookup::One(1));
+/// assert_eq!(lookup("sora2pro", names), Lookup::One(1));
+/// assert_eq!(lookup("veo 3", names), Lookup::One(0));
+/// assert_eq!(lookup("kling", names), Lookup::None);
+/// ```
+pub fn lookup<'a>(written: &str, names: impl IntoIterator<Item = (usize, &'a str)>) -> Lookup {
+    let written = written.trim();
+    let mut exact: Vec<usize> = Vec::new();
+    let mut by_key: Vec<usize> = Vec::new();
+    for (i, name) in names {
+        if name == written {
+            if !exact.contains(&i) {
+                exact.push(i);
+            }
+        } else if exact.is_empty() && same_key(name, written) && !by_key.contains(&i) {
+            by_key.push(i);
+        }
+    }
+    let found = if exact.is_empty() { by_key } else { exact };
+    match found.as_slice() {
+        [] => Lookup::None,
+        [one] => Lookup::One(*one),
+        _ => Lookup::Several(found),
+    }
+}
+
+/// Finds the item a written name means among items named by a slug and a display name
+/// (products, plans, packs): [`lookup`] over both names, with the closest slugs for a miss and
+/// every matching slug when the name is ambiguous.
+///
+/// ```
+/// use pricebook::base::names::find_named;
+/// let products = [("veo-3", "Veo 3 / Veo 3.1"), ("sora-2-pro", "Sora 2 Pro")];
+/// assert_eq!(find_named("product", "Sora 2 pro", products), Ok(1));
+/// let e = find_named("product", "sora", products).unwrap_err();
+/// assert_eq!(e.to_string(), "unknown product `sora`; did you mean `sora-2-pro`?");
+/// ```
+pub fn find_named<'a>(
+    kind: &'static str,
+    written: &str,
+    items: impl IntoIterator<Item = (&'a str, &'a str), IntoIter: Clone> + Clone,
+) -> Result<usize, NameError> {
+    let names = items
+        .clone()
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, (slug, display))| [(i, slug), (i, display)]);
+    let slugs = || items.clone().into_iter().map(|(s, _)| s);
+    match lookup(written, names) {
+        Lookup::One(i) => Ok(i),
+        Lookup::Several(is) => {
+            let all: Vec<&str> = slugs().collect();
+            Err(NameError::ambiguous(
+                kind,
+                written,
+                is.iter().map(|i| all[*i].to_string()).collect(),
+            ))
+        }
+        Lookup::None => {
+            let mut e = NameError::unknown(kind, written, slugs());
+            if e.candidates.is_empty() {
+                // Nothing like it among the slugs; a display name may be close (`Sora 2`).
+                let pairs: Vec<(&str, &str)> = items.into_iter().collect();
+                let displays = pairs.iter().map(|(_, d)| *d);
+                e.candidates = closest(written, displays, 3)
+                    .into_iter()
+                    .filter_map(|d| pairs.iter().find(|(_, x)| *x == d))
+                    .map(|(s, _)| s.to_string())
+                    .collect();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A name that names nothing, or several things: the message says which, and what was meant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameError {
+    /// `product`, `plan`, `pack`, `unit`, `dimension`, ...
+    pub kind: &'static str,
+    pub written: String,
+    /// The closest candidates for an unknown name; every match for an ambiguous one.
+    pub candidates: Vec<String>,
+    pub ambiguous: bool,
+    /// How many names of this kind there are (to say "the book has none").
+    pub known: usize,
+}
+
+impl NameError {
+    /// An unknown `kind` named `written`, with the closest few of `known` names.
+    pub fn unknown<'a>(
+        kind: &'static str,
+        written: &str,
+        known: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> NameError {
+        let count = known.clone().into_iter().count();
+        NameError {
+            kind,
+            written: written.trim().to_string(),
+            candidates: closest(written, known, 3)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            ambiguous: false,
+            known: count,
+        }
+    }
+
+    /// A name that matches several `kind`s: `matches` names each of them.
+    pub fn ambiguous(kind: &'static str, written: &str, matches: Vec<String>) -> NameError {
+        NameError {
+            kind,
+            written: written.trim().to_string(),
+            known: matches.len(),
+            candidates: matches,
+            ambiguous: true,
+        }
+    }
+
+    /// The first line: what is wrong.
+    pub fn message(&self) -> String {
+        if self.ambiguous {
+            format!(
+                "`{}` matches {} {}s: {}",
+                self.written,
+                self.candidates.len(),
+                self.kind,
+                quoted_list(&self.candidates, "and")
+            )
+        } else {
+            format!("unknown {} `{}`", self.kind, self.written)
+        }
+    }
+
+    /// What to do.
+    pub fn help(&self) -> String {
+        if self.ambiguous {
+            return format!("name one {} by its slug", self.kind);
+        }
+        match (self.known, self.candidates.as_slice()) {
+            (0, _) => format!("there is no {} to name here", self.kind),
+            (1, [only]) => format!("the only {} is `{only}`", self.kind),
+            (_, []) => format!("no {} has a name like it", self.kind),
+            (n, c) if n <= c.len() => format!("the {}s are {}", self.kind, quoted_list(c, "and")),
+            (_, c) => format!("did you mean {}?", quoted_list(c, "or")),
+        }
+    }
+}
+
+impl fmt::Display for NameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}; {}", self.message(), self.help())
+    }
+}
+
+impl std::error::Error for NameError {}
+
+/// `` `a`, `b` or `c` ``.
+pub fn quoted_list(items: &[String], last: &str) -> String {
+    let q: Vec<String> = items.iter().map(|i| format!("`{i}`")).collect();
+    match q.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., tail] => format!("{} {last} {tail}", init.join(", ")),
+    }
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let key = name_key(name);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&key, &name_key(c));
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let ck = name_key(c);
+    let max = (key.chars().count().max(3) / 3).max(1);
+    (d <= max || (!key.is_empty() && (ck.starts_with(&key) || key.starts_with(&ck)))).then_some(c)
+}
+
+/// Up to `n` candidates, closest first: names that contain what was written (or are contained in
+/// it), then by edit distance; only those close enough to be meant, unless there are at most `n`
+/// candidates in all (then every one of them, in order).
+pub fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let key = name_key(name);
+    let all: Vec<&str> = candidates.into_iter().collect();
+    if all.len() <= n {
+        return all;
+    }
+    let mut scored: Vec<(usize, usize, &str)> = all
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let ck = name_key(c);
+            let contains = !key.is_empty() && (ck.contains(&key) || key.contains(&ck));
+            let d = edit_distance(&key, &ck);
+            let close = d <= (key.chars().count().max(3) / 3).max(1) + 1;
+            (contains || close).then_some((if contains { 0 } else { 1 + d }, i, *c))
+        })
+        .collect();
+    scored.sort();
+    let mut out: Vec<&str> = Vec::new();
+    for (_, _, c) in scored {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+        if out.len() == n {
+            break;
+        }
+    }
+    out
+}
+
+/// Edit distance over characters where swapping two neighbours is one edit (optimal string
+/// alignment), so `1800p` is one edit from `1080p`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_spaces_and_punctuation() {
+        assert!(same_key("Sora 2 Pro", "sora-2-pro"));
+        assert!(same_key("SORA2PRO", "sora-2-pro"));
+        assert!(same_key("Résumé", "RÉSUMÉ"));
+        assert!(!same_key("veo-3", "veo-3-1-fast"));
+        assert!(!same_key("", "a"));
+        assert!(same_key("", "--"));
+    }
+
+    #[test]
+    fn suggestions_prefer_close_names() {
+        assert_eq!(did_you_mean("secnd", ["second", "minute"]), Some("second"));
+        assert_eq!(did_you_mean("credits", ["credit", "USD"]), Some("credit"));
+        assert_eq!(did_you_mean("zzzzzz", ["second", "minute"]), None);
+        assert_eq!(did_you_mean("1800p", ["720p", "1080p"]), Some("1080p"));
+    }
+
+    #[test]
+    fn a_miss_gets_the_closest_few_not_every_name() {
+        let products = [
+            "hedra-avatar",
+            "hedra-omnia",
+            "seedance-1-5-pro",
+            "kling-v3-standard",
+            "veo-3-1-fast",
+            "kling-v3-pro",
+            "veo-3",
+            "sora-2-pro",
+            "flux-dev",
+            "flux-pro",
+        ];
+        assert_eq!(
+            closest("kling", products, 3),
+            ["kling-v3-standard", "kling-v3-pro"]
+        );
+        assert_eq!(closest("sora 2", products, 3), ["sora-2-pro"]);
+        assert_eq!(closest("flux-prp", products, 3), ["flux-pro", "flux-dev"]);
+        assert!(closest("zzzzzzzz", products, 3).is_empty());
+        // With few names, every one is worth showing.
+        assert_eq!(closest("zzz", ["a", "b"], 3), ["a", "b"]);
+    }
+
+    #[test]
+    fn an_exact_name_wins_and_keys_can_be_ambiguous() {
+        let names = [(0, "pro"), (1, "Pro"), (2, "p-r-o")];
+        assert_eq!(lookup("pro", names), Lookup::One(0));
+        assert_eq!(lookup("PRO", names), Lookup::Several(vec![0, 1, 2]));
+        assert_eq!(lookup("  Pro ", names), Lookup::One(1));
+    }
+
+    #[test]
+    fn messages_say_what_was_meant() {
+        let e = NameError::unknown(
+            "product",
+            "sora",
+            ["sora-2-pro", "veo-3", "flux-dev", "x", "y"],
+        );
+        assert_eq!(
+            e.to_string(),
+            "unknown product `sora`; did you mean `sora-2-pro`?"
+        );
+        let e = NameError::unknown("plan", "gold", ["basic", "pro"]);
+        assert_eq!(
+            e.to_string(),
+            "unknown plan `gold`; the plans are `basic` and `pro`"
+        );
+        let e = NameError::unknown("pack", "x", []);
+        assert_eq!(
+            e.to_string(),
+            "unknown pack `x`; there is no pack to name here"
+        );
+        let e = NameError::ambiguous("product", "Pro", vec!["pro".into(), "p-r-o".into()]);
+        assert_eq!(
+            e.to_string(),
+            "`Pro` matches 2 products: `pro` and `p-r-o`; name one product by its slug"
+        );
+    }
+}
