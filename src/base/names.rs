@@ -115,15 +115,19 @@ pub fn find_named<'a>(
         }
         Lookup::None => {
             let mut e = NameError::unknown(kind, written, slugs());
-            if e.candidates.is_empty() {
+            if !e.close {
                 // Nothing like it among the slugs; a display name may be close (`Sora 2`).
                 let pairs: Vec<(&str, &str)> = items.into_iter().collect();
                 let displays = pairs.iter().map(|(_, d)| *d);
-                e.candidates = closest(written, displays, 3)
+                let by_display: Vec<String> = closest(written, displays, 3)
                     .into_iter()
                     .filter_map(|d| pairs.iter().find(|(_, x)| *x == d))
                     .map(|(s, _)| s.to_string())
                     .collect();
+                if !by_display.is_empty() {
+                    e.candidates = by_display;
+                    e.close = true;
+                }
             }
             Err(e)
         }
@@ -139,6 +143,9 @@ pub struct NameError {
     /// The closest candidates for an unknown name; every match for an ambiguous one.
     pub candidates: Vec<String>,
     pub ambiguous: bool,
+    /// The candidates of an unknown name are close to it (likely meant), rather than simply
+    /// every name there is.
+    pub close: bool,
     /// How many names of this kind there are (to say "the book has none").
     pub known: usize,
 }
@@ -151,13 +158,20 @@ impl NameError {
         known: impl IntoIterator<Item = &'a str> + Clone,
     ) -> NameError {
         let count = known.clone().into_iter().count();
+        let close: Vec<String> = closest(written, known.clone(), 3)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let all = || known.clone().into_iter().map(String::from).collect();
         NameError {
             kind,
             written: written.trim().to_string(),
-            candidates: closest(written, known, 3)
-                .into_iter()
-                .map(String::from)
-                .collect(),
+            close: !close.is_empty(),
+            candidates: if close.is_empty() && count <= 3 {
+                all()
+            } else {
+                close
+            },
             ambiguous: false,
             known: count,
         }
@@ -171,6 +185,7 @@ impl NameError {
             known: matches.len(),
             candidates: matches,
             ambiguous: true,
+            close: true,
         }
     }
 
@@ -196,10 +211,10 @@ impl NameError {
         }
         match (self.known, self.candidates.as_slice()) {
             (0, _) => format!("there is no {} to name here", self.kind),
+            (_, c) if self.close => format!("did you mean {}?", quoted_list(c, "or")),
             (1, [only]) => format!("the only {} is `{only}`", self.kind),
             (_, []) => format!("no {} has a name like it", self.kind),
-            (n, c) if n <= c.len() => format!("the {}s are {}", self.kind, quoted_list(c, "and")),
-            (_, c) => format!("did you mean {}?", quoted_list(c, "or")),
+            (_, c) => format!("the {}s are {}", self.kind, quoted_list(c, "and")),
         }
     }
 }
@@ -241,9 +256,8 @@ pub fn did_you_mean<'a>(
     (d <= max || (!key.is_empty() && (ck.starts_with(&key) || key.starts_with(&ck)))).then_some(c)
 }
 
-/// Up to `n` candidates, closest first: names that contain what was written (or are contained in
-/// it), then by edit distance; only those close enough to be meant, unless there are at most `n`
-/// candidates in all (then every one of them, in order).
+/// Up to `n` candidates close enough to be what was meant, closest first: names that contain
+/// what was written (or are contained in it), then by edit distance.
 pub fn closest<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -251,9 +265,6 @@ pub fn closest<'a>(
 ) -> Vec<&'a str> {
     let key = name_key(name);
     let all: Vec<&str> = candidates.into_iter().collect();
-    if all.len() <= n {
-        return all;
-    }
     let mut scored: Vec<(usize, usize, &str)> = all
         .iter()
         .enumerate()
@@ -349,8 +360,7 @@ mod tests {
         assert_eq!(closest("sora 2", products, 3), ["sora-2-pro"]);
         assert_eq!(closest("flux-prp", products, 3), ["flux-pro", "flux-dev"]);
         assert!(closest("zzzzzzzz", products, 3).is_empty());
-        // With few names, every one is worth showing.
-        assert_eq!(closest("zzz", ["a", "b"], 3), ["a", "b"]);
+        assert!(closest("zzz", ["a", "b"], 3).is_empty());
     }
 
     #[test]
