@@ -12,7 +12,7 @@ const EVENTS: usize = 1_000_000;
 
 fn bench(c: &mut Criterion) {
     let table =
-        pricebook::compile::compile_source(include_str!("../pricebooks/hedra/2026-06.pricebook"))
+        pricebook::pipeline::compile_source(include_str!("../pricebooks/hedra/2026-06.pricebook"))
             .expect("compiles");
     let plan = table.plan_id("professional").expect("plan");
     let products: Vec<u32> = ["hedra-avatar", "elevenlabs", "imagen-4", "flux-dev"]

@@ -389,7 +389,9 @@ fn bench_compile(c: &mut Criterion) {
     group.bench_with_input(
         BenchmarkId::new(format!("{plans}_plans"), products),
         &text,
-        |b, text| b.iter(|| pricebook::compile::compile_source(black_box(text)).expect("compiles")),
+        |b, text| {
+            b.iter(|| pricebook::pipeline::compile_source(black_box(text)).expect("compiles"))
+        },
     );
     group.finish();
 }

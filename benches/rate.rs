@@ -17,7 +17,7 @@ const ACCOUNTS: u32 = 10_000;
 
 fn table() -> RatingTable {
     let text = include_str!("../pricebooks/hedra/2026-06.pricebook");
-    pricebook::compile::compile_source(text).expect("the bundled book compiles")
+    pricebook::pipeline::compile_source(text).expect("the bundled book compiles")
 }
 
 struct Workload {

@@ -10,7 +10,7 @@
 //! ```
 //! use pricebook::bill::{bill, BillRequest, Billing, UsageEvent, Usage};
 //! use pricebook::base::date::{Date, parse_instant};
-//! let table = pricebook::compile::compile_source(r#"
+//! let table = pricebook::pipeline::compile_source(r#"
 //! pricebook acme version "1" effective 2026-01-01 currency USD
 //! unit credit
 //! product "Render" as render { measure time  rate 2 credit / second }
@@ -380,9 +380,9 @@ struct OverageKey {
 }
 
 /// Parameters of one bill, resolved.
-struct Engine<'t> {
+struct Engine<'t, 'r> {
     table: &'t RatingTable,
-    rater: Rater<'t>,
+    rater: &'r Rater<'t>,
     plan: PlanId,
     request: &'t BillRequest,
     wallet: Wallet,
@@ -425,7 +425,7 @@ fn expiry(
     }
 }
 
-impl<'t> Engine<'t> {
+impl<'t> Engine<'t, '_> {
     fn unit_name(&self, u: UnitId) -> &str {
         self.table.unit_name(u)
     }
@@ -966,6 +966,17 @@ pub fn bill(
     request: &BillRequest,
     events: &[UsageEvent],
 ) -> Result<Bill, BillError> {
+    bill_with(&Rater::new(table), request, events)
+}
+
+/// [`bill`] with a rater built once for the table, for callers that bill many times (worked
+/// examples, invoice runs).
+pub fn bill_with(
+    rater: &Rater<'_>,
+    request: &BillRequest,
+    events: &[UsageEvent],
+) -> Result<Bill, BillError> {
+    let table = rater.table();
     if table.plans.get(request.plan as usize).is_none() {
         return Err(BillError("unknown plan".into()));
     }
@@ -974,7 +985,7 @@ pub fn bill(
     }
     let mut engine = Engine {
         table,
-        rater: Rater::new(table),
+        rater,
         plan: request.plan,
         request,
         wallet: Wallet::default(),

@@ -7,26 +7,8 @@
 use crate::base::money::charge_dp;
 use crate::base::units::Dimension;
 use crate::check::model::*;
-use crate::diagnostic::Diagnostic;
 use crate::eval::plan_unit_price;
 use crate::table::*;
-
-/// A compile failure: the book's diagnostics (the book must check without errors).
-#[derive(Debug, Clone)]
-pub struct CompileError {
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Parses, checks and compiles a book.
-pub fn compile_source(text: &str) -> Result<RatingTable, CompileError> {
-    let checked = crate::check::check_source(text);
-    match checked.model {
-        Some(model) if !checked.has_errors() => Ok(compile(&model, text)),
-        _ => Err(CompileError {
-            diagnostics: checked.diagnostics,
-        }),
-    }
-}
 
 pub(crate) fn dimension_name(d: &Dimension) -> String {
     match d {
@@ -320,93 +302,4 @@ pub fn compile(model: &Model, source: &str) -> RatingTable {
     };
     table.checksum = table.compute_checksum();
     table
-}
-
-/// A contract that could not be layered on its book: diagnostics against `text`, the book with
-/// the contract's terms appended.
-#[derive(Debug, Clone)]
-pub struct ContractError {
-    pub diagnostics: Vec<Diagnostic>,
-    pub text: String,
-    /// The diagnostics are about the contract file alone (it did not parse).
-    pub contract_only: bool,
-}
-
-impl ContractError {
-    /// The name to show for `text`.
-    pub fn file_name(&self, book: &std::path::Path, contract: &std::path::Path) -> String {
-        if self.contract_only {
-            contract.display().to_string()
-        } else {
-            format!("{} + {}", book.display(), contract.display())
-        }
-    }
-}
-
-/// Layers a contract (`contract "Acme" as acme for <vendor> ... effective <date>` followed by
-/// plans `based on` public plans) on a public book and compiles the result. The contract's
-/// header is blanked out and its items are appended to the book, so its plans see the book's
-/// products, units and plans, and line numbers past the book's end point into the contract.
-pub fn compile_with_contract(book: &str, contract: &str) -> Result<RatingTable, ContractError> {
-    let parsed = crate::syntax::parse(contract);
-    let only = |diagnostics: Vec<Diagnostic>| ContractError {
-        diagnostics,
-        text: contract.to_string(),
-        contract_only: true,
-    };
-    if !parsed.diagnostics.is_empty() {
-        return Err(only(parsed.diagnostics));
-    }
-    let header = parsed.book.items.iter().find_map(|i| match &i.node {
-        crate::syntax::ast::Item::Contract(c) => Some((c, i.span)),
-        _ => None,
-    });
-    let Some((header, span)) = header else {
-        return Err(only(vec![
-            Diagnostic::new(
-                crate::diagnostic::Code::Header,
-                "a contract file starts with a `contract` header",
-            )
-            .label(crate::syntax::ast::Span::new(0, 0), "no `contract` header")
-            .help("start it with `contract \"Name\" as slug for <vendor> effective <YYYY-MM-DD>`"),
-        ]));
-    };
-    let book_vendor = crate::syntax::parse(book)
-        .book
-        .items
-        .iter()
-        .find_map(|i| match &i.node {
-            crate::syntax::ast::Item::Header(h) => Some(h.vendor.node.clone()),
-            _ => None,
-        });
-    if book_vendor
-        .as_deref()
-        .is_some_and(|v| v != header.vendor.node)
-    {
-        return Err(only(vec![
-            Diagnostic::new(
-                crate::diagnostic::Code::UnknownReference,
-                format!(
-                    "this contract is for `{}`, but the book is `{}`'s",
-                    header.vendor.node,
-                    book_vendor.unwrap_or_default()
-                ),
-            )
-            .label(header.vendor.span, "vendor")
-            .help("layer a contract on a book of its own vendor"),
-        ]));
-    }
-    let mut terms: Vec<u8> = contract.as_bytes().to_vec();
-    for b in &mut terms[span.start..span.end] {
-        if *b != b'\n' {
-            *b = b' ';
-        }
-    }
-    let terms = String::from_utf8_lossy(&terms);
-    let merged = format!("{book}\n{terms}");
-    compile_source(&merged).map_err(|e| ContractError {
-        diagnostics: e.diagnostics,
-        text: merged,
-        contract_only: false,
-    })
 }

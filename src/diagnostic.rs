@@ -96,6 +96,8 @@ codes! {
     DuplicateEffectiveDate = "duplicate-effective-date", Error;
     /// A worked example whose expectation does not hold.
     TestFailed = "test-failed", Error;
+    /// A date on which the book (or version) is not in force: before its effective date.
+    NotInForce = "not-in-force", Error;
     /// An `allow` for a warning that never fired, or for an error.
     UselessAllow = "useless-allow", Warning;
 }

@@ -8,7 +8,7 @@
 //! percent change. The result is plain data, serialisable to JSON (decimals as strings).
 //!
 //! ```
-//! use pricebook::compile::compile_source;
+//! use pricebook::pipeline::compile_source;
 //! use pricebook::diff::{Side, diff};
 //! let old = compile_source(r#"
 //! pricebook acme version "1" effective 2026-01-01 currency USD

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use pricebook::rate::{Event, Rater, Totals};
-//! let table = pricebook::compile::compile_source(r#"
+//! let table = pricebook::pipeline::compile_source(r#"
 //! pricebook acme version "1" effective 2026-01-01 currency USD
 //! unit credit
 //! product "Render" as render { measure time  rate 7 credit / second  round up to 1 second }
@@ -423,12 +423,23 @@ impl<'t> Rater<'t> {
             .collect();
         let mut offsets = Vec::with_capacity((table.plans.len() + 1) * products + 1);
         let mut rates = Vec::new();
+        // Each charge unit's column in `Totals`, found once rather than per key.
+        let mut columns = vec![usize::MAX; table.units.len()];
+        for (i, u) in charge_units(table).iter().enumerate() {
+            columns[*u as usize] = i;
+        }
         for slot in 0..=table.plans.len() {
             let plan = slot.checked_sub(1).map(|p| p as PlanId);
             for (product, n) in cells.iter().enumerate() {
                 offsets.push(rates.len() as u32);
                 for cell in 0..*n {
-                    rates.push(Self::compile_key(table, plan, product as ProductId, cell));
+                    rates.push(Self::compile_key(
+                        table,
+                        &columns,
+                        plan,
+                        product as ProductId,
+                        cell,
+                    ));
                 }
             }
         }
@@ -470,6 +481,7 @@ impl<'t> Rater<'t> {
 
     fn compile_key(
         table: &RatingTable,
+        columns: &[usize],
         plan: Option<PlanId>,
         product: ProductId,
         cell: CellId,
@@ -615,9 +627,9 @@ impl<'t> Rater<'t> {
             lo,
             hi,
             unit: rate.unit,
-            column: charge_units(table)
-                .iter()
-                .position(|u| *u == rate.unit)
+            column: columns
+                .get(rate.unit as usize)
+                .copied()
                 .unwrap_or(usize::MAX),
             dp,
             is_money: table.units[rate.unit as usize].is_money,

@@ -14,7 +14,7 @@
 //! product "Render" as render { measure time  rate 2 credit / second  round up to 1 second }
 //! plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
 //! "#;
-//! let table = pricebook::compile::compile_source(book).expect("a clean book");
+//! let table = pricebook::pipeline::compile_source(book).expect("a clean book");
 //! let json = table.to_json();
 //! let table = RatingTable::from_json(&json).expect("checksum holds");
 //! let (plan, product) = (table.plan_id("Pro").unwrap(), table.product_id("render").unwrap());

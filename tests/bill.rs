@@ -439,7 +439,7 @@ proptest! {
         rule in prop::sample::select(vec!["when empty reject", "when empty overage 0.02 USD / credit", "when empty auto recharge"]),
         annual in any::<bool>(), raw in events_strategy(),
     ) {
-        let table = pricebook::compile::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
+        let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
         let mut req = BillRequest::new(0, Date::parse("2026-01-01").expect("date"), 3);
         if annual { req.billing = Billing::Annual; }
         req.recharge = pricebook::cli::bill_cmd::parse_recharge(&table, 0, "below=100,to=2000,cap=30").ok();
@@ -459,7 +459,7 @@ proptest! {
         // More usage never costs less. (A pack purchase can: it may replace pricier overage.)
         raw in events_strategy(), extra in (0u32..(90 * 24 * 60), 0u8..8, 1u32..20_000),
     ) {
-        let table = pricebook::compile::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
+        let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
         let req = BillRequest::new(0, Date::parse("2026-01-01").expect("date"), 3);
         let before = bill(&table, &req, &to_events(&raw)).expect("bills").total;
         let mut more = raw.clone();

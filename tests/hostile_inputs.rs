@@ -629,7 +629,7 @@ fn overflow_is_an_error_naming_the_operation_never_a_wrap() {
 
 #[test]
 fn overflow_through_the_library_is_a_rejection_on_every_path() {
-    let table = pricebook::compile::compile_source(&overflow_book()).expect("compiles");
+    let table = pricebook::pipeline::compile_source(&overflow_book()).expect("compiles");
     let model = pricebook::check::check_source(&overflow_book())
         .model
         .expect("checks");

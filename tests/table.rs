@@ -2,8 +2,8 @@
 //! evaluator over every plan x product x cell, and a reviewed quote table per bundled book.
 
 use pricebook::check::check_source;
-use pricebook::compile::compile_source;
 use pricebook::eval;
+use pricebook::pipeline::compile_source;
 use pricebook::table::{LoadError, PricingEntry, RatingTable};
 use rust_decimal::Decimal;
 use std::fmt::Write;

@@ -10,8 +10,8 @@
 //! of expectations must equal the set of diagnostics (nothing missing, nothing extra), and the
 //! rendered report (no colour, 100 columns) is snapshot-tested with insta.
 
-use pricebook::check::check_source;
 use pricebook::diagnostic::{SourceFile, render_human};
+use pricebook::pipeline::check_book as check_source;
 use std::path::Path;
 
 fn expectations(text: &str) -> Vec<(String, String)> {

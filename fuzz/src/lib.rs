@@ -207,7 +207,7 @@ fn seed_tables() -> &'static [serde_json::Value] {
             include_str!("../../pricebooks/heygen/api-payg.pricebook"),
         ]
         .iter()
-        .filter_map(|book| pricebook::compile::compile_source(book).ok())
+        .filter_map(|book| pricebook::pipeline::compile_source(book).ok())
         .filter_map(|t| serde_json::to_value(&t).ok())
         .collect()
     })

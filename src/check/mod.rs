@@ -5,6 +5,7 @@
 //! going with what it could resolve, so one mistake does not hide another; a name that failed to
 //! resolve is simply skipped by later passes instead of producing follow-on errors.
 
+mod examples;
 mod inherit;
 pub mod model;
 
@@ -46,9 +47,8 @@ pub fn check_source(text: &str) -> Checked {
     let mut checked = check_parsed(&parsed.book, &parsed.diagnostics);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.append(&mut checked.diagnostics);
-    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
     Checked {
-        model: if has_errors { None } else { checked.model },
+        model: checked.model,
         diagnostics,
     }
 }
@@ -58,11 +58,13 @@ pub fn check(book: &Book) -> Checked {
     check_parsed(book, &[])
 }
 
-/// Checks a book given the syntax diagnostics its parse produced: worked examples do not run on
-/// a book that did not parse, and findings that only follow from a syntax error are dropped.
+/// Checks a book given the syntax diagnostics its parse produced; findings that only follow
+/// from a syntax error are dropped.
+///
+/// The model is built when no error lies outside the book's worked examples: a mistake in one
+/// `test` block (an unknown plan, a bad date) fails that example, and the rest still run.
 pub fn check_parsed(book: &Book, syntax: &[Diagnostic]) -> Checked {
     let mut cx = Cx::new(book);
-    cx.syntax_failed = !syntax.is_empty() || has_error_nodes(book);
     cx.run();
     let Cx {
         mut diags,
@@ -73,9 +75,22 @@ pub fn check_parsed(book: &Book, syntax: &[Diagnostic]) -> Checked {
     drop_follow_ons(book, syntax, &mut diags);
     apply_allows(&mut diags, &allows);
     sort_diagnostics(&mut diags);
-    let has_errors = diags.iter().any(Diagnostic::is_error);
+    let tests: Vec<Span> = book
+        .items
+        .iter()
+        .filter(|i| matches!(i.node, Item::Test(_)))
+        .map(|i| i.span)
+        .collect();
+    let in_tests = |d: &Diagnostic| {
+        d.span()
+            .is_some_and(|s| tests.iter().any(|t| t.start <= s.start && s.start < t.end))
+    };
+    let blocking = syntax
+        .iter()
+        .chain(&diags)
+        .any(|d| d.is_error() && !in_tests(d));
     Checked {
-        model: if has_errors { None } else { model },
+        model: if blocking { None } else { model },
         diagnostics: diags,
     }
 }
@@ -101,10 +116,6 @@ fn stmt_errors(item: &Item) -> bool {
         Item::Error(_) => true,
         _ => false,
     }
-}
-
-fn has_error_nodes(book: &Book) -> bool {
-    book.items.iter().any(|i| stmt_errors(&i.node))
 }
 
 /// Drops findings that only follow from text the parser could not read: a statement lost to a
@@ -243,14 +254,28 @@ impl Seen {
 /// Names that live in one namespace, with where each was defined.
 #[derive(Default)]
 struct Names {
+    /// Slug -> the first definition's position.
     index: HashMap<String, usize>,
+    /// Key of a slug or display name -> the definition it names (see `base::names`).
+    keys: HashMap<String, usize>,
     spans: Vec<Span>,
+    /// Slugs in definition order (empty for a duplicate).
     list: Vec<String>,
+    /// Display names in definition order.
+    displays: Vec<String>,
 }
 
 impl Names {
+    /// The definition a slug names exactly.
     fn get(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
+    }
+
+    /// The definition a written name means: its slug, else its slug or display name as people
+    /// write them (`Sora 2 pro`).
+    fn resolve(&self, written: &str) -> Option<usize> {
+        self.get(written)
+            .or_else(|| self.keys.get(&name_key(written)).copied())
     }
 }
 
@@ -261,6 +286,8 @@ struct Cx<'b> {
     /// Where each unit name is in `units` (its first entry), once `units` is complete.
     unit_index: HashMap<String, usize>,
     currency: Option<String>,
+    /// The header's effective date, when it is a real date.
+    effective: Option<Date>,
     dimensions: Vec<DimensionDef>,
     dim_names: Names,
     products: Names,
@@ -275,8 +302,6 @@ struct Cx<'b> {
     floor: Option<RateDef>,
     model: Option<Model>,
     is_contract: bool,
-    /// The book has text the parser could not read: worked examples are not run.
-    syntax_failed: bool,
 }
 
 impl<'b> Cx<'b> {
@@ -287,6 +312,7 @@ impl<'b> Cx<'b> {
             units: UnitTable::with_builtins(),
             unit_index: HashMap::new(),
             currency: None,
+            effective: None,
             dimensions: Vec::new(),
             dim_names: Names::default(),
             products: Names::default(),
@@ -300,7 +326,6 @@ impl<'b> Cx<'b> {
             floor: None,
             model: None,
             is_contract: false,
-            syntax_failed: false,
         }
     }
 
@@ -352,6 +377,7 @@ impl<'b> Cx<'b> {
         let front_load = self.billing_blocks();
         let recharge = self.recharge();
         self.cross_checks(recharge.is_some());
+        let examples = self.examples();
         self.collect_allows();
 
         let Some((vendor, version, effective, currency)) = header else {
@@ -383,10 +409,8 @@ impl<'b> Cx<'b> {
             annual_front_load: front_load,
             recharge,
             floor: self.floor.clone(),
+            examples,
         };
-        if !self.syntax_failed && !self.diags.iter().any(Diagnostic::is_error) {
-            self.tests(&model);
-        }
         self.model = Some(model);
     }
 
@@ -436,6 +460,7 @@ impl<'b> Cx<'b> {
             }
             first_span.get_or_insert(span);
             let date = self.date(effective);
+            self.effective = date;
             let mut known_currency = true;
             let currency = match currency {
                 Some(c) => {
@@ -501,11 +526,11 @@ impl<'b> Cx<'b> {
     fn names(&mut self) {
         let book = self.book;
         for item in &book.items {
-            let (ns, name, what) = match &item.node {
-                Item::Product(p) => (0, &p.slug, "product"),
-                Item::Plan(p) => (1, &p.slug, "plan"),
-                Item::Pack(p) => (2, &p.slug, "pack"),
-                Item::Dimension(d) => (3, &d.name, "dimension"),
+            let (ns, name, display, what) = match &item.node {
+                Item::Product(p) => (0, &p.slug, Some(&p.display), "product"),
+                Item::Plan(p) => (1, &p.slug, Some(&p.display), "plan"),
+                Item::Pack(p) => (2, &p.slug, Some(&p.display), "pack"),
+                Item::Dimension(d) => (3, &d.name, None, "dimension"),
                 _ => continue,
             };
             let names = match ns {
@@ -530,11 +555,48 @@ impl<'b> Cx<'b> {
                 // Later passes resolve the name to the first definition.
                 names.spans.push(name.span);
                 names.list.push(String::new());
+                names.displays.push(String::new());
                 continue;
             }
-            names.index.insert(name.node.clone(), names.list.len());
+            let at = names.list.len();
+            // Two names of one kind that people would write alike make every use ambiguous.
+            let written = std::iter::once((name.node.as_str(), name.span))
+                .chain(display.map(|d| (d.node.as_str(), d.span)));
+            let mut clash = None;
+            for (n, span) in written {
+                let key = name_key(n);
+                if key.is_empty() {
+                    continue;
+                }
+                match names.keys.get(&key) {
+                    Some(&other) if other != at => clash = clash.or(Some((n, span, other))),
+                    Some(_) => {}
+                    None => {
+                        names.keys.insert(key, at);
+                    }
+                }
+            }
+            if let Some((n, span, other)) = clash {
+                let other_slug = names.list[other].clone();
+                let other_span = names.spans[other];
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        format!("{what} name `{n}` would also name {what} `{other_slug}`"),
+                    )
+                    .label(span, format!("written like `{other_slug}`"))
+                    .label(other_span, "the other name")
+                    .help(format!(
+                        "{what}s are named ignoring case, spaces and punctuation: give each a name of its own"
+                    )),
+                );
+            }
+            names.index.insert(name.node.clone(), at);
             names.spans.push(name.span);
             names.list.push(name.node.clone());
+            names
+                .displays
+                .push(display.map(|d| d.node.clone()).unwrap_or_default());
         }
     }
 
@@ -561,7 +623,7 @@ impl<'b> Cx<'b> {
     }
 
     fn product_ref(&mut self, name: &Name) -> Option<usize> {
-        let found = self.products.get(&name.node);
+        let found = self.products.resolve(&name.node);
         if found.is_none() {
             let list = self.products.list.clone();
             self.unknown(
@@ -575,7 +637,7 @@ impl<'b> Cx<'b> {
     }
 
     fn plan_ref(&mut self, name: &Name) -> Option<usize> {
-        let found = self.plans.get(&name.node);
+        let found = self.plans.resolve(&name.node);
         if found.is_none() {
             let list = self.plans.list.clone();
             self.unknown(
@@ -1031,7 +1093,7 @@ impl<'b> Cx<'b> {
                 _ => continue,
             };
             for g in grants {
-                if let Some(u) = self.units.get(&g.amount.unit.node) {
+                if let Ok(u) = self.units.resolve(&g.amount.unit.node) {
                     if !u.dimension.is_money() {
                         self.wallet_units.insert(u.name.clone());
                     }
@@ -1209,7 +1271,7 @@ impl<'b> Cx<'b> {
         let mut dims = Vec::new();
         if let Some(names) = dims_stmt {
             for n in names {
-                match self.dim_names.get(&n.node) {
+                match self.dim_names.resolve(&n.node) {
                     Some(i) if i < self.dimensions.len() => {
                         if dims.contains(&i) {
                             self.push(
@@ -2005,7 +2067,7 @@ impl<'b> Cx<'b> {
         let n_products = self.product_defs.len();
 
         if let Some(base) = &p.based_on {
-            if self.plans.get(&base.node).is_none() && !self.is_contract {
+            if self.plans.resolve(&base.node).is_none() && !self.is_contract {
                 self.plan_ref(base);
                 ok = false;
             }
@@ -2394,7 +2456,7 @@ impl<'b> Cx<'b> {
                 let dim_name = l.name.last().map(|n| n.node.as_str()).unwrap_or("");
                 let Some(d) = self
                     .dim_names
-                    .get(dim_name)
+                    .resolve(dim_name)
                     .filter(|d| *d < self.dimensions.len())
                 else {
                     let list = self.dim_names.list.clone();
@@ -2846,50 +2908,6 @@ impl<'b> Cx<'b> {
                     }
                 }
                 _ => {}
-            }
-        }
-    }
-
-    // --------------------------------------------------------------------------------------------
-    // Worked examples
-
-    fn tests(&mut self, model: &Model) {
-        let book = self.book;
-        let mut names: HashMap<String, Span> = HashMap::new();
-        for item in &book.items {
-            let Item::Test(t) = &item.node else { continue };
-            if let Some(prev) = names.get(&t.name.node) {
-                let prev = *prev;
-                self.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        format!("test \"{}\" is defined twice", t.name.node),
-                    )
-                    .label(t.name.span, "defined again")
-                    .label(prev, "first defined here")
-                    .help("give each worked example its own name"),
-                );
-            }
-            names.insert(t.name.node.clone(), t.name.span);
-            for s in &t.body {
-                let dates: Vec<&Spanned<String>> = match &s.node {
-                    TestStmt::Quote { at, .. } | TestStmt::Capacity { at, .. } => {
-                        at.iter().collect()
-                    }
-                    TestStmt::Bill { options, .. } => options
-                        .iter()
-                        .filter_map(|o| match &o.node {
-                            BillOption::From(d) => Some(d),
-                            _ => None,
-                        })
-                        .collect(),
-                    TestStmt::Error(_) => Vec::new(),
-                };
-                if dates.into_iter().map(|d| self.date(d)).any(|d| d.is_none()) {
-                    continue;
-                }
-                let diags = crate::eval::run_test_stmt(model, &s.node, s.span, &t.name.node);
-                self.diags.extend(diags);
             }
         }
     }

@@ -239,6 +239,155 @@ pub struct RechargeDef {
     pub span: Span,
 }
 
+/// A worked example (`test "<name>" { ... }`) with every name resolved: what the examples stage
+/// runs against the compiled table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleDef {
+    pub name: String,
+    pub name_span: Span,
+    /// The whole `test` block.
+    pub span: Span,
+    pub stmts: Vec<ExampleStmt>,
+}
+
+/// What a worked example prices: a plan (or none), a product and one value per dimension.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleTarget {
+    pub plan: Option<usize>,
+    pub product: usize,
+    /// One value index per product dimension, in the product's `dims` order.
+    pub dims: Vec<usize>,
+}
+
+/// An expected amount, in a unit of the book (canonical name), with the text as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectedAmount {
+    pub value: Decimal,
+    pub unit: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuoteExpectation {
+    Charge {
+        charge: ExpectedAmount,
+        money: Option<ExpectedAmount>,
+    },
+    /// The usage must be rejected, with a reason containing the text when one is given.
+    Rejects(Option<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExampleStmt {
+    Quote {
+        target: ExampleTarget,
+        /// In base units of the product's measure.
+        quantity: Decimal,
+        expect: QuoteExpectation,
+        span: Span,
+        expect_span: Span,
+    },
+    Capacity {
+        plan: usize,
+        product: usize,
+        dims: Vec<usize>,
+        expect: ExpectedAmount,
+        span: Span,
+        expect_span: Span,
+    },
+    Bill(BillExample),
+}
+
+/// A `bill` statement of a worked example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillExample {
+    pub plan: usize,
+    pub annual: bool,
+    pub from: Option<Date>,
+    pub periods: Option<u32>,
+    /// `recharge below <q> to <q> [cap <money>]`: amounts in `unit`.
+    pub recharge: Option<ExampleRecharge>,
+    pub events: Vec<BillEventDef>,
+    pub expects: Vec<BillExpectDef>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleRecharge {
+    pub below: Decimal,
+    pub to: Decimal,
+    pub unit: String,
+    pub cap: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillEventDef {
+    /// Seconds since the epoch.
+    pub time: i64,
+    pub usage: BillUsageDef,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BillUsageDef {
+    /// `quantity` in base units of the product's measure.
+    Use {
+        product: usize,
+        dims: Vec<usize>,
+        quantity: Decimal,
+    },
+    Buy {
+        pack: usize,
+    },
+}
+
+/// `expect <subject> == <value>` in a worked bill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillExpectDef {
+    pub subject: BillSubject,
+    /// The subject as written, for messages.
+    pub subject_text: String,
+    pub value: Decimal,
+    /// The value's unit (canonical), when it has one.
+    pub unit: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalletMeasure {
+    Granted,
+    Consumed,
+    Expired,
+    Remaining,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BillSubject {
+    Total,
+    Rejected,
+    /// The lines of a kind (`overage`), or a product's carve-out lines (by its display name).
+    Line {
+        kind: Option<String>,
+        product: Option<usize>,
+    },
+    /// Grants of the wallet: `plan credits`, `pack`, `recharge`, `contract`, a pack's slug, a
+    /// unit, or every grant (`None`).
+    Wallet {
+        measure: WalletMeasure,
+        what: Option<GrantSelector>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GrantSelector {
+    Plan,
+    Packs,
+    Recharge,
+    Contract,
+    Pack(String),
+    Unit(String),
+}
+
 /// A checked book.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -257,6 +406,8 @@ pub struct Model {
     pub annual_front_load: Option<u32>,
     pub recharge: Option<RechargeDef>,
     pub floor: Option<RateDef>,
+    /// The worked examples, in book order.
+    pub examples: Vec<ExampleDef>,
 }
 
 impl PartialEq for UnitTable {

@@ -3,7 +3,6 @@
 //! Exit status: 0 success (warnings allowed), 1 the input is wrong (diagnostics, unformatted
 //! files), 2 the command line is wrong (clap's own usage errors, paths that do not exist).
 
-use crate::check::{self, sort_diagnostics};
 use crate::diagnostic::{self, Code, Diagnostic, Severity, SourceFile};
 use crate::eval::Rejection;
 use crate::syntax::ast::{Item, Span};
@@ -329,10 +328,7 @@ fn check_file(path: &Path) -> Checked {
                 )),
                 _ => None,
             });
-            let mut checked = check::check_parsed(&parsed.book, &parsed.diagnostics);
-            let mut diagnostics = parsed.diagnostics;
-            diagnostics.append(&mut checked.diagnostics);
-            sort_diagnostics(&mut diagnostics);
+            let diagnostics = crate::pipeline::check_book(&text).diagnostics;
             Checked {
                 file: SourceFile::new(name, text),
                 diagnostics,
@@ -629,7 +625,7 @@ fn load_table(source: &Path, at: Option<&str>) -> Result<(RatingTable, PathBuf),
             .map_err(|e| CliError::Input(format!("`{}`: {e}", path.display())))?;
         return Ok((table, path));
     }
-    match crate::compile::compile_source(&text) {
+    match crate::pipeline::compile_source(&text) {
         Ok(t) => Ok((t, path)),
         Err(e) => {
             let file = SourceFile::new(path.display().to_string(), text);
@@ -1014,7 +1010,7 @@ fn load_with_contract(
     };
     let book = read_book(&book_path).map_err(CliError::Input)?;
     let terms = read_book(contract).map_err(CliError::Usage)?;
-    match crate::compile::compile_with_contract(&book, &terms) {
+    match crate::pipeline::compile_with_contract(&book, &terms) {
         Ok(t) => Ok(t),
         Err(e) => {
             let width = render_width();

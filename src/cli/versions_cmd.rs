@@ -3,7 +3,7 @@
 //! after).
 
 use super::{CliError, Format, book_files, io_reason, plural, read_book, render_width};
-use crate::check::model::{Model, RateDef};
+use crate::check::model::RateDef;
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageLine, UsageTotal};
 use crate::syntax::ast::{Item, Span};
@@ -15,14 +15,11 @@ use std::path::{Path, PathBuf};
 // ------------------------------------------------------------------------------------------------
 // Loading a book for evaluation, worked examples aside
 
-/// A book parsed and checked twice: as written (every diagnostic, worked examples included) and
-/// without its `test` blocks, which gives the model whenever the only errors are failed tests.
+/// A book checked once through the pipeline: every diagnostic, and the model and table
+/// whenever the only errors are in its worked examples.
 struct Loaded {
     book: crate::syntax::ast::Book,
-    /// Every diagnostic of `check`, sorted.
-    all: Vec<Diagnostic>,
-    /// The checked model, when the book has no error outside its worked examples.
-    model: Option<Model>,
+    checked: crate::pipeline::BookCheck,
     header: Option<(String, String, Span)>,
     label: Option<String>,
 }
@@ -50,20 +47,9 @@ fn load(text: &str) -> Loaded {
             _ => {}
         }
     }
-    let full = crate::check::check_parsed(&parsed.book, &parsed.diagnostics);
-    let mut all = parsed.diagnostics.clone();
-    all.extend(full.diagnostics);
-    crate::check::sort_diagnostics(&mut all);
-    let mut stripped = parsed.book.clone();
-    stripped.items.retain(|i| !matches!(i.node, Item::Test(_)));
-    let syntax_errors = parsed.diagnostics.iter().any(Diagnostic::is_error);
-    let model = crate::check::check_parsed(&stripped, &parsed.diagnostics)
-        .model
-        .filter(|_| !syntax_errors);
     Loaded {
         book: parsed.book,
-        all,
-        model,
+        checked: crate::pipeline::check_book(text),
         header,
         label,
     }
@@ -101,8 +87,7 @@ struct BookTests {
     tests: Vec<TestResult>,
 }
 
-/// Runs the worked examples of one book, statement by statement, with
-/// [`crate::eval::run_test_stmt`].
+/// The worked examples of one book: each `test` block's outcome, and the book's own errors.
 fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
     let name = path.display().to_string();
     let text = match read_book(path) {
@@ -120,23 +105,17 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
     };
     let loaded = load(&text);
     let file = SourceFile::new(name.clone(), text);
+    let ran = loaded.checked.model.is_some();
     let mut tests = Vec::new();
-    let mut ran: Vec<Diagnostic> = Vec::new();
     let mut spans = Vec::new();
     for item in &loaded.book.items {
         let Item::Test(t) = &item.node else { continue };
-        let mut failures = Vec::new();
-        if let Some(model) = &loaded.model {
-            for s in &t.body {
-                failures.extend(crate::eval::run_test_stmt(
-                    model,
-                    &s.node,
-                    s.span,
-                    &t.name.node,
-                ));
-            }
-        }
-        ran.extend(failures.iter().cloned());
+        let failures = loaded
+            .checked
+            .examples
+            .get(tests.len())
+            .map(|o| o.failures.clone())
+            .unwrap_or_default();
         spans.push(item.span);
         tests.push(TestResult {
             name: t.name.node.clone(),
@@ -145,12 +124,13 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
             not_run: None,
         });
     }
-    // The checker's errors that running the statements did not reproduce: those inside a test
-    // block (a test name given twice, a date that does not exist) fail that test; the others are
-    // the book's.
+    let ran_failures: Vec<&Diagnostic> = tests.iter().flat_map(|t| &t.failures).collect();
+    // The checker's errors: those inside a test block (an unknown plan, a test name given twice,
+    // a date that does not exist) fail that test; the others are the book's.
     let mut errors = Vec::new();
-    for d in loaded.all.iter().filter(|d| d.is_error()) {
-        if ran.contains(d) {
+    let mut inside_failures = Vec::new();
+    for d in loaded.checked.diagnostics.iter().filter(|d| d.is_error()) {
+        if ran_failures.contains(&d) {
             continue;
         }
         let inside = d.span().and_then(|s| {
@@ -158,12 +138,15 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
                 .iter()
                 .position(|t: &Span| t.start <= s.start && s.start < t.end)
         });
-        match (inside, &loaded.model) {
-            (Some(i), Some(_)) => tests[i].failures.push(d.clone()),
+        match (inside, ran) {
+            (Some(i), true) => inside_failures.push((i, d.clone())),
             _ => errors.push(d.clone()),
         }
     }
-    if loaded.model.is_none() && errors.is_empty() {
+    for (i, d) in inside_failures {
+        tests[i].failures.push(d);
+    }
+    if !ran && errors.is_empty() {
         for t in &mut tests {
             t.not_run = Some("the book could not be checked".into());
         }
@@ -478,16 +461,16 @@ fn load_side(path: &Path) -> Result<DiffSource, CliError> {
         });
     }
     let loaded = load(&text);
-    match loaded.model {
-        Some(model) => Ok(DiffSource {
-            table: crate::compile::compile(&model, &text),
+    match (loaded.checked.model, loaded.checked.table) {
+        (Some(model), Some(table)) => Ok(DiffSource {
+            table,
             floor: Some(model.floor.clone()),
             source,
         }),
-        None => {
+        _ => {
             let file = SourceFile::new(source.clone(), text.clone());
             let width = render_width();
-            for d in loaded.all.iter().filter(|d| d.is_error()) {
+            for d in loaded.checked.diagnostics.iter().filter(|d| d.is_error()) {
                 eprint!("{}", diagnostic::render_human(d, &file, width));
             }
             Err(CliError::Input(format!(

@@ -1,0 +1,506 @@
+//! Worked examples, run: every `test` block of a checked book, against the book's compiled
+//! table, through the same [`Rater`] and billing engine services use.
+//!
+//! This stage comes after compilation: the checker resolved every name of the examples
+//! ([`ExampleDef`]), the compiler built the table, and here one table and one rater per book
+//! answer every statement. A statement whose expectation does not hold is a `test-failed`
+//! diagnostic at the expectation, labelled with the rule that rejected the usage when one did.
+
+use crate::base::date::Date;
+use crate::bill::{
+    Bill, BillLine, BillRequest, Billing, GrantReport, RechargeSettings, Usage, UsageEvent,
+    bill_with,
+};
+use crate::check::model::*;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::Rejection;
+use crate::rate::Rater;
+use crate::syntax::ast::Span;
+use crate::table::{RatingTable, TableQuote, UnitId};
+use rust_decimal::Decimal;
+
+/// The result of one worked example (one `test` block).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleOutcome {
+    /// The example's index in [`Model::examples`].
+    pub index: usize,
+    /// One `test-failed` diagnostic per expectation that does not hold; empty when it passed.
+    pub failures: Vec<Diagnostic>,
+}
+
+impl ExampleOutcome {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Runs every worked example of `model` against `table` (compiled from it). `source` is the
+/// book's text, to point at the line of a rule that rejected a usage.
+pub fn run_examples(model: &Model, table: &RatingTable, source: &str) -> Vec<ExampleOutcome> {
+    if model.examples.is_empty() {
+        return Vec::new();
+    }
+    let runner = Runner {
+        model,
+        table,
+        rater: Rater::new(table),
+        lines: LineIndex::new(source),
+    };
+    model
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(index, e)| ExampleOutcome {
+            index,
+            failures: e
+                .stmts
+                .iter()
+                .flat_map(|s| runner.stmt(s, &e.name))
+                .collect(),
+        })
+        .collect()
+}
+
+/// Byte spans of the source's lines, to turn a table's line numbers back into spans.
+struct LineIndex<'s> {
+    text: &'s str,
+    starts: Vec<usize>,
+}
+
+impl<'s> LineIndex<'s> {
+    fn new(text: &'s str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { text, starts }
+    }
+
+    /// The span of line `n` (1-based), without its indentation and line break.
+    fn span(&self, n: u32) -> Option<Span> {
+        let start = *self.starts.get((n as usize).checked_sub(1)?)?;
+        let end = self
+            .starts
+            .get(n as usize)
+            .map_or(self.text.len(), |e| e.saturating_sub(1));
+        let line = self.text.get(start..end)?;
+        let lead = line.len() - line.trim_start().len();
+        Some(Span::new(start + lead, start + line.trim_end().len()))
+    }
+}
+
+struct Runner<'a> {
+    model: &'a Model,
+    table: &'a RatingTable,
+    rater: Rater<'a>,
+    lines: LineIndex<'a>,
+}
+
+fn fail(span: Span, message: String, help: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Code::TestFailed, message)
+        .label(span, "this expectation")
+        .help(help)
+}
+
+impl Runner<'_> {
+    fn stmt(&self, stmt: &ExampleStmt, test: &str) -> Vec<Diagnostic> {
+        match stmt {
+            ExampleStmt::Quote {
+                target,
+                quantity,
+                expect,
+                expect_span,
+                ..
+            } => self.quote(target, *quantity, expect, *expect_span, test),
+            ExampleStmt::Capacity {
+                plan,
+                product,
+                dims,
+                expect,
+                span,
+                expect_span,
+            } => self.capacity(*plan, *product, dims, expect, *span, *expect_span, test),
+            ExampleStmt::Bill(b) => self.bill(b, test),
+        }
+    }
+
+    fn cell(&self, product: usize, dims: &[usize]) -> Option<u32> {
+        let values: Vec<u32> = dims.iter().map(|d| *d as u32).collect();
+        self.table.cell_id(product as u32, &values)
+    }
+
+    fn price(&self, target: &ExampleTarget, quantity: Decimal) -> Result<TableQuote, Rejection> {
+        let plan = target.plan.map(|p| p as u32);
+        let key = self
+            .cell(target.product, &target.dims)
+            .and_then(|c| self.rater.key(plan, target.product as u32, c))
+            .ok_or_else(|| Rejection::new("no such rate cell", None))?;
+        self.rater.quote(key, quantity)
+    }
+
+    /// The rule that rejected a usage, as a label.
+    fn rule_label(&self, d: Diagnostic, r: &Rejection) -> Diagnostic {
+        match r.span.or_else(|| r.line.and_then(|l| self.lines.span(l))) {
+            Some(s) => d.label(s, "rejected by this rule"),
+            None => d,
+        }
+    }
+
+    fn quote(
+        &self,
+        target: &ExampleTarget,
+        quantity: Decimal,
+        expect: &QuoteExpectation,
+        at: Span,
+        test: &str,
+    ) -> Vec<Diagnostic> {
+        match (expect, self.price(target, quantity)) {
+            (QuoteExpectation::Charge { charge, money }, Ok(got)) => {
+                let mut out = Vec::new();
+                let unit = got.unit.map_or("", |u| self.table.unit_name(u));
+                match self.same_amount(charge, got.charge, got.unit) {
+                    Ok(true) => {}
+                    Ok(false) => out.push(fail(
+                        at,
+                        format!(
+                            "test \"{test}\": expected {}, got {} {unit}",
+                            charge.text, got.charge
+                        ),
+                        "fix the expectation or the rule it exercises",
+                    )),
+                    Err(e) => out.push(fail(
+                        at,
+                        format!("test \"{test}\": {e}"),
+                        "write the expectation in the charge's unit",
+                    )),
+                }
+                if let Some(m) = money {
+                    let currency = self.table.unit_id(&self.table.currency);
+                    match got.money {
+                        Some(amount) => match self.same_amount(m, amount, currency) {
+                            Ok(true) => {}
+                            Ok(false) => out.push(fail(
+                                at,
+                                format!(
+                                    "test \"{test}\": expected money {}, got {amount} {}",
+                                    m.text, self.table.currency
+                                ),
+                                "money is the charge x plan price / plan grant, rounded to the currency's minor unit",
+                            )),
+                            Err(e) => out.push(fail(
+                                at,
+                                format!("test \"{test}\": {e}"),
+                                "write money in the book's currency",
+                            )),
+                        },
+                        None => out.push(fail(
+                            at,
+                            format!(
+                                "test \"{test}\": expected money {}, but the plan has no money equivalent",
+                                m.text
+                            ),
+                            "a money equivalent needs a plan with a published price and a recurring grant",
+                        )),
+                    }
+                }
+                out
+            }
+            (QuoteExpectation::Charge { charge, .. }, Err(r)) => {
+                let d = fail(
+                    at,
+                    format!(
+                        "test \"{test}\": expected {}, but the quote was rejected: {}",
+                        charge.text, r.reason
+                    ),
+                    "fix the expectation, or the rule that rejects it",
+                );
+                vec![self.rule_label(d, &r)]
+            }
+            (QuoteExpectation::Rejects(text), Err(r)) => match text {
+                Some(t) if !r.reason.to_lowercase().contains(&t.to_lowercase()) => {
+                    let d = fail(
+                        at,
+                        format!(
+                            "test \"{test}\": rejected as expected, but because {}",
+                            r.reason
+                        ),
+                        format!("the reason does not mention \"{t}\""),
+                    );
+                    vec![self.rule_label(d, &r)]
+                }
+                _ => vec![],
+            },
+            (QuoteExpectation::Rejects(_), Ok(got)) => vec![fail(
+                at,
+                format!(
+                    "test \"{test}\": expected a rejection, but it was priced at {} {}",
+                    got.charge,
+                    got.unit.map_or("", |u| self.table.unit_name(u))
+                ),
+                "add the limit or rule that should reject this usage",
+            )],
+        }
+    }
+
+    /// Whether an expected amount equals `actual` in `unit`, converting between units of one
+    /// dimension (`== 7 credit` is `== 420 credit_second`).
+    fn same_amount(
+        &self,
+        expected: &ExpectedAmount,
+        actual: Decimal,
+        unit: Option<UnitId>,
+    ) -> Result<bool, String> {
+        // A free product charges nothing, in no unit: any zero matches it.
+        let Some(unit) = unit else {
+            return Ok(expected.value.is_zero() && actual.is_zero());
+        };
+        let au = &self.table.units[unit as usize];
+        let eu = self
+            .table
+            .units
+            .iter()
+            .find(|u| u.name == expected.unit)
+            .ok_or_else(|| format!("unknown unit `{}`", expected.unit))?;
+        if eu.dimension != au.dimension {
+            return Err(format!(
+                "expected a value in `{}`, but the result is in `{}`",
+                eu.name, au.name
+            ));
+        }
+        let e = expected
+            .value
+            .checked_mul(eu.factor)
+            .ok_or("the expected value is too large")?;
+        let a = actual
+            .checked_mul(au.factor)
+            .ok_or("the actual value is too large")?;
+        Ok(e == a)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn capacity(
+        &self,
+        plan: usize,
+        product: usize,
+        dims: &[usize],
+        expect: &ExpectedAmount,
+        span: Span,
+        at: Span,
+        test: &str,
+    ) -> Vec<Diagnostic> {
+        let Some(cell) = self.cell(product, dims) else {
+            return vec![fail(
+                span,
+                format!("test \"{test}\": no such rate cell"),
+                "",
+            )];
+        };
+        match self
+            .table
+            .capacity(plan as u32, product as u32, cell, &expect.unit)
+        {
+            Ok(n) if n == expect.value => vec![],
+            Ok(n) => vec![fail(
+                at,
+                format!(
+                    "test \"{test}\": expected {}, got {n} {}",
+                    expect.text, expect.unit
+                ),
+                "capacity is the whole units the plan's recurring grant buys, rounded down",
+            )],
+            Err(r) => {
+                let d = fail(
+                    span,
+                    format!("test \"{test}\": {}", r.reason),
+                    "capacity needs a plan with a recurring grant",
+                );
+                vec![self.rule_label(d, &r)]
+            }
+        }
+    }
+
+    fn bill(&self, b: &BillExample, test: &str) -> Vec<Diagnostic> {
+        let mut events = Vec::with_capacity(b.events.len());
+        for (i, e) in b.events.iter().enumerate() {
+            let usage = match &e.usage {
+                BillUsageDef::Use {
+                    product,
+                    dims,
+                    quantity,
+                } => match self.cell(*product, dims) {
+                    Some(cell) => Usage::Use {
+                        product: *product as u32,
+                        cell,
+                        quantity: *quantity,
+                    },
+                    None => {
+                        return vec![fail(
+                            e.span,
+                            format!("test \"{test}\": no such rate cell"),
+                            "",
+                        )];
+                    }
+                },
+                BillUsageDef::Buy { pack } => Usage::Buy { pack: *pack as u32 },
+            };
+            events.push(UsageEvent {
+                line: i as u64 + 1,
+                time: e.time,
+                usage,
+            });
+        }
+        let first_month = events.iter().map(|e| e.time).min().map(|t| {
+            let d = Date::from_days(t.div_euclid(86_400));
+            Date { day: 1, ..d }
+        });
+        let from = b.from.or(first_month).unwrap_or(self.model.effective);
+        let mut request = BillRequest::new(b.plan as u32, from, b.periods.unwrap_or(1));
+        request.billing = if b.annual {
+            Billing::Annual
+        } else {
+            Billing::Monthly
+        };
+        if let Some(r) = &b.recharge {
+            let Some(unit) = self.table.unit_id(&r.unit) else {
+                return vec![fail(
+                    b.span,
+                    format!("test \"{test}\": unknown unit `{}`", r.unit),
+                    "",
+                )];
+            };
+            request.recharge = Some(RechargeSettings {
+                below: r.below,
+                to: r.to,
+                unit,
+                cap: r.cap,
+            });
+        }
+        let bill = match bill_with(&self.rater, &request, &events) {
+            Ok(bill) => bill,
+            Err(e) => {
+                return vec![fail(
+                    b.span,
+                    format!("test \"{test}\": {e}"),
+                    "fix the bill's options",
+                )];
+            }
+        };
+        let mut out = Vec::new();
+        for x in &b.expects {
+            let expected = match &x.unit {
+                Some(u) => format!("{} {u}", x.value),
+                None => x.value.to_string(),
+            };
+            match self.subject(&bill, x) {
+                Ok(actual) if actual == x.value => {}
+                Ok(actual) => out.push(fail(
+                    x.span,
+                    format!(
+                        "test \"{test}\": expected {} == {expected}, got {actual}",
+                        x.subject_text
+                    ),
+                    "fix the expectation or the rule it exercises; `pricebook bill` shows the whole bill",
+                )),
+                Err(e) => out.push(fail(
+                    x.span,
+                    format!("test \"{test}\": {e}"),
+                    "subjects: total, line <kind|product>, granted|consumed|expired|remaining <grant or unit>, rejected",
+                )),
+            }
+        }
+        out
+    }
+
+    /// The value a bill expectation's subject names, in the expectation's unit.
+    fn subject(&self, bill: &Bill, x: &BillExpectDef) -> Result<Decimal, String> {
+        let money = |amount: Decimal| -> Result<Decimal, String> {
+            match &x.unit {
+                Some(u) if *u != bill.currency => {
+                    Err(format!("money is in {}, not `{u}`", bill.currency))
+                }
+                _ => Ok(amount),
+            }
+        };
+        match &x.subject {
+            BillSubject::Total => money(bill.total),
+            BillSubject::Rejected => Ok(Decimal::from(bill.rejected.len())),
+            BillSubject::Line { kind, product } => {
+                let display = product.map(|p| self.table.products[p].display.as_str());
+                let lines: Vec<&BillLine> = bill
+                    .lines
+                    .iter()
+                    .filter(|l| {
+                        kind.as_deref() == Some(l.kind)
+                            || display.is_some_and(|d| l.description.starts_with(d))
+                    })
+                    .collect();
+                if lines.is_empty() {
+                    return Err(format!("the bill has no `{}` line", x.subject_text));
+                }
+                if lines.iter().any(|l| l.amount.is_none()) {
+                    return Err(format!(
+                        "a `{}` line has no published amount",
+                        x.subject_text
+                    ));
+                }
+                money(lines.iter().filter_map(|l| l.amount).sum())
+            }
+            BillSubject::Wallet { measure, what } => {
+                let target = x
+                    .unit
+                    .as_deref()
+                    .ok_or("write the expected amount with its unit")?;
+                let tu = self
+                    .table
+                    .units
+                    .iter()
+                    .find(|u| u.name == target)
+                    .ok_or_else(|| format!("unknown unit `{target}`"))?;
+                let matches = |g: &GrantReport| -> bool {
+                    match what {
+                        None => true,
+                        Some(GrantSelector::Plan) => g.grant.starts_with("plan "),
+                        Some(GrantSelector::Packs) => g.grant.starts_with("pack "),
+                        Some(GrantSelector::Recharge) => g.grant.starts_with("recharge "),
+                        Some(GrantSelector::Contract) => g.grant.starts_with("contract "),
+                        Some(GrantSelector::Pack(slug)) => {
+                            g.grant.split_whitespace().nth(1) == Some(slug.as_str())
+                        }
+                        Some(GrantSelector::Unit(u)) => g.unit == *u,
+                    }
+                };
+                let mut total = Decimal::ZERO;
+                let mut any = false;
+                for g in bill.wallet.iter().filter(|g| matches(g)) {
+                    let gu = self
+                        .table
+                        .units
+                        .iter()
+                        .find(|u| u.name == g.unit)
+                        .ok_or("a grant in an unknown unit")?;
+                    if gu.dimension != tu.dimension {
+                        continue;
+                    }
+                    any = true;
+                    let v = match measure {
+                        WalletMeasure::Granted => g.granted,
+                        WalletMeasure::Consumed => g.consumed,
+                        WalletMeasure::Expired => g.expired,
+                        WalletMeasure::Remaining => g.remaining,
+                    };
+                    total = v
+                        .checked_mul(gu.factor)
+                        .and_then(|v| v.checked_div(tu.factor))
+                        .and_then(|v| total.checked_add(v))
+                        .ok_or("the wallet amount overflows")?;
+                }
+                if !any {
+                    return Err(format!(
+                        "no grant in the wallet matches `{}`",
+                        x.subject_text
+                    ));
+                }
+                Ok(total.normalize())
+            }
+        }
+    }
+}
