@@ -181,6 +181,51 @@ pub struct Bill {
     pub closing: WalletState,
     /// Period start dates.
     pub periods: Vec<Date>,
+    /// The book versions that priced the bill.
+    pub versions: Vec<VersionRef>,
+}
+
+/// A book version, as a bill names the one that priced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionRef {
+    pub vendor: String,
+    pub version: String,
+    pub effective: String,
+    /// The book's file, when the table records it.
+    pub source: Option<String>,
+}
+
+impl VersionRef {
+    pub fn of(table: &RatingTable) -> VersionRef {
+        VersionRef {
+            vendor: table.vendor.clone(),
+            version: table.version.clone(),
+            effective: table.effective.clone(),
+            source: (!table.source.is_empty()).then(|| table.source.clone()),
+        }
+    }
+}
+
+/// Whether an account on `plan` may auto-recharge: the book offers it (an `auto recharge`
+/// block) and the plan sells top-ups (`packs allowed`, or `when empty auto recharge`). A plan
+/// that sells no top-ups never buys credits, whatever the account asks.
+pub fn may_auto_recharge(table: &RatingTable, plan: PlanId) -> Result<(), String> {
+    let Some(p) = table.plans.get(plan as usize) else {
+        return Err("unknown plan".into());
+    };
+    if table.recharge.is_none() {
+        return Err(format!(
+            "`{}` {} offers no auto recharge (the book has no `auto recharge` block)",
+            table.vendor, table.version
+        ));
+    }
+    if !p.packs_allowed && p.when_empty != EmptyEntry::AutoRecharge {
+        return Err(format!(
+            "plan `{}` sells no top-ups (`packs not allowed`, and its wallet does not recharge when empty), so it cannot auto-recharge",
+            p.slug
+        ));
+    }
+    Ok(())
 }
 
 /// Why a bill could not be computed at all (as opposed to rejected events).
@@ -983,6 +1028,23 @@ pub fn bill_with(
     if request.periods == 0 {
         return Err(BillError("a bill covers at least one period".into()));
     }
+    let effective = Date::parse(&table.effective).ok_or_else(|| {
+        BillError(format!(
+            "the table's effective date `{}` is not a date",
+            table.effective
+        ))
+    })?;
+    let first_end = request.from.add_months(1);
+    if first_end <= effective {
+        return Err(BillError(format!(
+            "the bill starts {} but `{}` {} is in force from {effective}; bill from a period that includes that day or later, or bill the vendor's directory so each period gets its version",
+            request.from, table.vendor, table.version
+        )));
+    }
+    if let Some(r) = &request.recharge {
+        may_auto_recharge(table, request.plan).map_err(BillError)?;
+        check_recharge_minimums(table, r)?;
+    }
     let mut engine = Engine {
         table,
         rater,
@@ -1034,6 +1096,7 @@ pub fn bill_with(
             period.instant(),
             request.from.add_months(i64::from(k) + 1).instant(),
         );
+        let in_force = effective.instant();
         periods.push(period);
         engine.wallet.expire(p_start);
         let mut lines = PeriodLines::default();
@@ -1045,6 +1108,17 @@ pub fn bill_with(
                 engine.reject(
                     e,
                     format!("before the bill's first period ({})", request.from),
+                    None,
+                );
+                continue;
+            }
+            if e.time < in_force {
+                engine.reject(
+                    e,
+                    format!(
+                        "before `{}` {} is in force (from {effective}): no price applies",
+                        table.vendor, table.version
+                    ),
                     None,
                 );
                 continue;
@@ -1124,13 +1198,49 @@ pub fn bill_with(
         rejected,
         closing,
         periods,
+        versions: vec![VersionRef::of(table)],
     })
+}
+
+/// The account's recharge settings may not go under the minimums the book declares.
+fn check_recharge_minimums(table: &RatingTable, r: &RechargeSettings) -> Result<(), BillError> {
+    let Some(book) = &table.recharge else {
+        return Ok(());
+    };
+    let f = factor_of(table, r.unit);
+    let in_base = |(q, u): (Decimal, UnitId)| q * factor_of(table, u);
+    let checks = [
+        ("below", book.min_below, Some(r.below * f)),
+        ("to", book.min_refill, Some(r.to * f)),
+    ];
+    for (field, min, given) in checks {
+        if let (Some(min), Some(given)) = (min, given) {
+            if given < in_base(min) {
+                return Err(BillError(format!(
+                    "auto-recharge {field}= is below the book's minimum of {} {}",
+                    min.0.normalize(),
+                    table.unit_name(min.1)
+                )));
+            }
+        }
+    }
+    if let (Some(min), Some(cap)) = (book.min_cap, r.cap) {
+        if cap < min {
+            return Err(BillError(format!(
+                "auto-recharge cap= is below the book's minimum of {} {}",
+                min.normalize(),
+                table.currency
+            )));
+        }
+    }
+    Ok(())
 }
 
 impl Bill {
     /// The bill as the JSON contract: `{"total", "lines", "wallet", "rejected", "closing_wallet"}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
+            "versions": self.versions,
             "total": {"amount": self.total.to_string(), "currency": self.currency},
             "lines": self.lines,
             "wallet": self.wallet,

@@ -8,6 +8,7 @@ use crate::base::money::charge_dp;
 use crate::base::units::Dimension;
 use crate::check::model::*;
 use crate::eval::plan_unit_price;
+use crate::syntax::ast::RechargeField;
 use crate::table::*;
 
 pub(crate) fn dimension_name(d: &Dimension) -> String {
@@ -23,6 +24,12 @@ pub(crate) fn dimension_name(d: &Dimension) -> String {
 
 /// Compiles a checked model; `source` is the book's text (hashed, and used for line numbers).
 pub fn compile(model: &Model, source: &str) -> RatingTable {
+    compile_from(model, source, "")
+}
+
+/// [`compile`], recording the book's file name (`origin`) in the table, so that explanations
+/// from the table cite the book's `file:line`.
+pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
     // Line numbers only: a line index over the source, without copying it or counting columns.
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(
@@ -173,6 +180,7 @@ pub fn compile(model: &Model, source: &str) -> RatingTable {
                     line: line(b.span),
                 }),
                 outside_wallet: p.outside_wallet,
+                whole: p.whole,
                 line: line(p.span),
             }
         })
@@ -276,12 +284,23 @@ pub fn compile(model: &Model, source: &str) -> RatingTable {
         })
         .collect();
 
-    let recharge = model.recharge.as_ref().map(|r| RechargeEntry {
-        price: r.price.as_ref().map(|(a, _, n, u)| (*a, *n, unit_id(u))),
-        below: r.below.as_ref().map(|(q, u)| (*q, unit_id(u))),
-        refill_to: r.refill_to.as_ref().map(|(q, u)| (*q, unit_id(u))),
-        cap: r.cap.as_ref().map(|(a, _)| *a),
-        line: line(r.span),
+    let recharge = model.recharge.as_ref().map(|r| {
+        let minimum = |field: RechargeField| {
+            r.minimums
+                .iter()
+                .find(|(f, _, _)| *f == field)
+                .map(|(_, q, u)| (*q, u.clone()))
+        };
+        RechargeEntry {
+            price: r.price.as_ref().map(|(a, _, n, u)| (*a, *n, unit_id(u))),
+            below: r.below.as_ref().map(|(q, u)| (*q, unit_id(u))),
+            refill_to: r.refill_to.as_ref().map(|(q, u)| (*q, unit_id(u))),
+            cap: r.cap.as_ref().map(|(a, _)| *a),
+            min_below: minimum(RechargeField::Below).map(|(q, u)| (q, unit_id(&u))),
+            min_refill: minimum(RechargeField::Refill).map(|(q, u)| (q, unit_id(&u))),
+            min_cap: minimum(RechargeField::Cap).map(|(q, _)| q),
+            line: line(r.span),
+        }
     });
 
     let mut table = RatingTable {
@@ -291,6 +310,7 @@ pub fn compile(model: &Model, source: &str) -> RatingTable {
         effective: model.effective.to_string(),
         currency: model.currency.clone(),
         source_hash: sha256_hex(source.as_bytes()),
+        source: origin.to_string(),
         checksum: String::new(),
         units,
         dimensions,

@@ -1437,7 +1437,7 @@ fn resolve_lines(t: &RatingTable, lines: &[UsageLine]) -> (Vec<Resolved>, Vec<Li
         let quantity = match t.base_quantity(product, l.value, &unit) {
             Ok(q) => q,
             Err(e) => {
-                bad.push(issue(e));
+                bad.push(issue(e.to_string()));
                 continue;
             }
         };
@@ -1473,7 +1473,7 @@ fn resolve_lines(t: &RatingTable, lines: &[UsageLine]) -> (Vec<Resolved>, Vec<Li
                 cell,
                 quantity,
             }),
-            Err(e) => bad.push(issue(e)),
+            Err(e) => bad.push(issue(e.to_string())),
         }
     }
     (ok, bad)

@@ -249,6 +249,18 @@ pub fn quote(
             None,
         ));
     }
+    if product.whole && !quantity.fract().is_zero() {
+        let base = model
+            .units
+            .units
+            .iter()
+            .find(|u| u.dimension == product.measure && u.factor == Decimal::ONE)
+            .map_or("", |u| u.name.as_str());
+        return Err(Rejection::new(
+            crate::base::quantity::fractional(quantity, base),
+            None,
+        ));
+    }
     if dims.len() != product.dims.len() {
         return Err(Rejection::new(
             format!(

@@ -43,6 +43,11 @@ impl BookCheck {
 /// assert!(checked.table.is_some()); // the book itself is fine; its example is wrong
 /// ```
 pub fn check_book(text: &str) -> BookCheck {
+    check_book_from(text, "")
+}
+
+/// [`check_book`] of a book read from `origin` (a file name), which the compiled table records.
+pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
     let parsed = crate::syntax::parse(text);
     let checked = crate::check::check_parsed(&parsed.book, &parsed.diagnostics);
     let mut diagnostics = parsed.diagnostics;
@@ -54,7 +59,7 @@ pub fn check_book(text: &str) -> BookCheck {
         diagnostics: Vec::new(),
     };
     if let Some(model) = checked.model {
-        let table = crate::compile::compile(&model, text);
+        let table = crate::compile::compile_from(&model, text, origin);
         out.examples = run_examples(&model, &table, text);
         diagnostics.extend(out.examples.iter().flat_map(|e| e.failures.iter().cloned()));
         out.table = Some(table);
@@ -73,7 +78,12 @@ pub struct CompileError {
 
 /// Compiles a book whose checks and worked examples all pass.
 pub fn compile_source(text: &str) -> Result<RatingTable, CompileError> {
-    let checked = check_book(text);
+    compile_file(text, "")
+}
+
+/// [`compile_source`] of a book read from `origin` (a file name), recorded in the table.
+pub fn compile_file(text: &str, origin: &str) -> Result<RatingTable, CompileError> {
+    let checked = check_book_from(text, origin);
     match checked.table {
         Some(table) if !checked.has_errors() => Ok(table),
         _ => Err(CompileError {

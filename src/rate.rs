@@ -147,6 +147,8 @@ struct Linear {
     /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits).
     lo: u64,
     hi: u64,
+    /// Quantities are whole base units: a fractional one goes to the exact path, which rejects.
+    whole: bool,
     unit: UnitId,
     /// The charge unit's column in [`Totals`].
     column: usize,
@@ -626,6 +628,7 @@ impl<'t> Rater<'t> {
             bias,
             lo,
             hi,
+            whole: p.whole,
             unit: rate.unit,
             column: columns
                 .get(rate.unit as usize)
@@ -703,7 +706,7 @@ impl<'t> Rater<'t> {
             .get(key as usize)
             .ok_or_else(|| Rejection::new("unknown rate key", None))?;
         if let (FastRate::Linear(l), Some(q)) = (rate, nanos(quantity)) {
-            if q >= l.lo && q <= l.hi {
+            if q >= l.lo && q <= l.hi && (!l.whole || q % NANO == 0) {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
                 let charge = l.two_b.divide(2 * rounded * l.a + l.b);
                 let money = if l.is_money {
@@ -767,7 +770,7 @@ impl<'t> Rater<'t> {
             // Bounds apply to the quantity as sent, before rounding; outside them (or when
             // negative) the exact path decides.
             let q = e.quantity as u64;
-            if e.quantity >= 0 && q >= l.lo && q <= l.hi {
+            if e.quantity >= 0 && q >= l.lo && q <= l.hi && (!l.whole || q % NANO == 0) {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
                 let charge = l.two_b.divide(2 * rounded * l.a + l.b);
                 totals.add_column(e.account, l.column, i128::from(charge));
@@ -819,6 +822,42 @@ impl<'t> Rater<'t> {
             product as ProductId,
             key - self.offsets[i],
         )
+    }
+
+    /// Rates one usage of any quantity (more than 9 decimals of the base unit, or too large for
+    /// a 16-byte [`Event`]) into `totals` through the exact path: the same answer `quote` gives.
+    pub fn rate_decimal(
+        &self,
+        account: u32,
+        key: RateKey,
+        quantity: Decimal,
+        totals: &mut Totals,
+    ) -> Result<Option<UnitId>, Rejection> {
+        let Some(rate) = self.rates.get(key as usize) else {
+            return Err(Rejection::new("unknown rate key", None));
+        };
+        let (plan, product, cell) = match rate {
+            FastRate::Exact {
+                plan,
+                product,
+                cell,
+            } => (*plan, *product, *cell),
+            FastRate::Linear(_) => self.locate(key),
+        };
+        totals.ensure_accounts(account as usize + 1);
+        let q = self.table.quote(plan, product, cell, quantity)?;
+        match q.unit {
+            Some(u) => {
+                if !totals.add_decimal(account, u, q.charge) {
+                    return Err(Rejection::new("charge does not fit the totals", None));
+                }
+                Ok(Some(u))
+            }
+            None => {
+                totals.events[account as usize].count += 1;
+                Ok(None)
+            }
+        }
     }
 
     /// Rates a batch into `totals` (which must cover every account in it). Allocation-free

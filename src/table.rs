@@ -25,8 +25,9 @@
 //! ```
 
 use crate::base::money::{charge_dp, div_round, round_charge};
-use crate::base::names::{NameError, find_named, name_key};
+use crate::base::names::{NameError, find_named, same_key};
 use crate::base::units::resolve_unit;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::Rejection;
 use crate::syntax::ast::{RoundMode, TierMode};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -34,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The schema this build reads and writes. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub type ProductId = u32;
 pub type PackId = u32;
@@ -52,6 +53,9 @@ pub struct RatingTable {
     pub currency: String,
     /// SHA-256 of the source book, hex.
     pub source_hash: String,
+    /// The book this table was compiled from, as named to the compiler: what explanations and
+    /// rejections cite with a rule's line. Empty when the book had no name (standard input).
+    pub source: String,
     /// SHA-256 of this table's JSON with `checksum` empty, hex.
     pub checksum: String,
     pub units: Vec<UnitEntry>,
@@ -153,6 +157,8 @@ pub struct ProductEntry {
     pub min: Option<BoundEntry>,
     pub max: Option<BoundEntry>,
     pub outside_wallet: bool,
+    /// Quantities are whole base units (counts such as `clip`); a fractional one is rejected.
+    pub whole: bool,
     pub line: u32,
 }
 
@@ -269,6 +275,10 @@ pub struct RechargeEntry {
     pub below: Option<(Decimal, UnitId)>,
     pub refill_to: Option<(Decimal, UnitId)>,
     pub cap: Option<Decimal>,
+    /// The smallest threshold, ceiling and cap an account may choose (`minimum below ...`).
+    pub min_below: Option<(Decimal, UnitId)>,
+    pub min_refill: Option<(Decimal, UnitId)>,
+    pub min_cap: Option<Decimal>,
     pub line: u32,
 }
 
@@ -359,6 +369,7 @@ struct View<'a> {
     effective: &'a str,
     currency: &'a str,
     source_hash: &'a str,
+    source: &'a str,
     checksum: &'a str,
     units: &'a [UnitEntry],
     dimensions: &'a [DimensionEntry],
@@ -378,6 +389,7 @@ impl RatingTable {
             effective: &self.effective,
             currency: &self.currency,
             source_hash: &self.source_hash,
+            source: &self.source,
             checksum,
             units: &self.units,
             dimensions: &self.dimensions,
@@ -587,6 +599,8 @@ impl RatingTable {
                 r.price.map(|p| p.2),
                 r.below.map(|b| b.1),
                 r.refill_to.map(|b| b.1),
+                r.min_below.map(|b| b.1),
+                r.min_refill.map(|b| b.1),
             ];
             if units.iter().flatten().any(|u| !unit_ok(*u)) {
                 return bad("the auto recharge refers to units that do not exist".into());
@@ -681,69 +695,72 @@ impl RatingTable {
     }
 
     /// The cell for dimension arguments: `(Some("resolution"), "4K")` or a bare `(None, "4K")`
-    /// when the value names its dimension unambiguously.
+    /// when the value names its dimension unambiguously. Names and values match as people write
+    /// them (`30FPS` is `30 fps`).
     pub fn resolve_cell(
         &self,
         product: ProductId,
         args: &[(Option<&str>, &str)],
-    ) -> Result<CellId, String> {
-        let p = self
-            .products
-            .get(product as usize)
-            .ok_or("unknown product")?;
+    ) -> Result<CellId, Diagnostic> {
+        let p = self.products.get(product as usize).ok_or_else(|| {
+            Diagnostic::new(
+                Code::UnknownReference,
+                format!("no product with id {product}"),
+            )
+        })?;
+        let name_of = |d: &u32| self.dimensions[*d as usize].name.clone();
         let mut values: Vec<Option<u32>> = vec![None; p.dims.len()];
         for (dim, value) in args {
-            let key = name_key(value);
-            let mut hits = Vec::new();
-            for (pos, d) in p.dims.iter().enumerate() {
-                let def = &self.dimensions[*d as usize];
-                if dim.is_some_and(|n| !def.name.eq_ignore_ascii_case(n)) {
-                    continue;
-                }
-                if let Some(v) = def.values.iter().position(|x| name_key(x) == key) {
-                    hits.push((pos, v as u32));
-                }
+            if p.dims.is_empty() {
+                let given = match dim {
+                    Some(d) => format!("{d}={value}"),
+                    None => value.to_string(),
+                };
+                return Err(Diagnostic::no_dimensions(&p.slug, &given));
             }
+            let positions: Vec<usize> = match dim {
+                Some(d) => match p.dims.iter().position(|x| same_key(&name_of(x), d)) {
+                    Some(pos) => vec![pos],
+                    None => {
+                        let dims: Vec<String> = p.dims.iter().map(name_of).collect();
+                        return Err(Diagnostic::not_priced_by(&p.slug, d, &dims));
+                    }
+                },
+                None => (0..p.dims.len()).collect(),
+            };
+            let hits: Vec<(usize, u32)> = positions
+                .iter()
+                .filter_map(|pos| {
+                    let def = &self.dimensions[p.dims[*pos] as usize];
+                    def.values
+                        .iter()
+                        .position(|x| same_key(x, value))
+                        .map(|v| (*pos, v as u32))
+                })
+                .collect();
             match hits.as_slice() {
                 [(pos, v)] if values[*pos].is_none() => values[*pos] = Some(*v),
                 [(pos, _)] => {
-                    return Err(format!(
-                        "dimension `{}` is given twice",
-                        self.dimensions[p.dims[*pos] as usize].name
-                    ));
+                    return Err(Diagnostic::dimension_given_twice(&name_of(&p.dims[*pos])));
                 }
                 [] => {
-                    let all: Vec<String> = p
-                        .dims
+                    let searched: Vec<(&str, &[String])> = positions
                         .iter()
-                        .map(|d| {
-                            let def = &self.dimensions[*d as usize];
-                            format!("{}: {}", def.name, def.values.join(", "))
+                        .map(|pos| {
+                            let def = &self.dimensions[p.dims[*pos] as usize];
+                            (def.name.as_str(), def.values.as_slice())
                         })
                         .collect();
-                    return Err(match dim {
-                        Some(d)
-                            if !p.dims.iter().any(|x| {
-                                self.dimensions[*x as usize].name.eq_ignore_ascii_case(d)
-                            }) =>
-                        {
-                            format!(
-                                "`{}` is not priced by dimension `{d}` ({})",
-                                p.slug,
-                                all.join("; ")
-                            )
-                        }
-                        _ => format!(
-                            "unknown value `{value}` for `{}` ({})",
-                            p.slug,
-                            all.join("; ")
-                        ),
-                    });
-                }
-                _ => {
-                    return Err(format!(
-                        "`{value}` is a value of several dimensions; write `dimension=value`"
+                    return Err(Diagnostic::unknown_dimension_value(
+                        &p.slug, value, &searched,
                     ));
+                }
+                several => {
+                    let dims: Vec<String> = several
+                        .iter()
+                        .map(|(pos, _)| name_of(&p.dims[*pos]))
+                        .collect();
+                    return Err(Diagnostic::ambiguous_dimension_value(value, &dims));
                 }
             }
         }
@@ -753,44 +770,46 @@ impl RatingTable {
                 Some(v) => out.push(*v),
                 None => {
                     let def = &self.dimensions[p.dims[i] as usize];
-                    return Err(format!(
-                        "`{}` is priced by {}: give one of {}",
-                        p.slug,
-                        def.name,
-                        def.values.join(", ")
+                    return Err(Diagnostic::dimension_value_missing(
+                        &p.slug,
+                        &def.name,
+                        &def.values,
                     ));
                 }
             }
         }
         self.cell_id(product, &out)
-            .ok_or_else(|| "no such cell".to_string())
+            .ok_or_else(|| Diagnostic::new(Code::UnknownDimensionValue, "no such rate cell"))
     }
 
-    /// A quantity in base units of `product`'s measure.
+    /// A quantity of `product` in base units of its measure, from a value and a unit as written
+    /// (`minutes`, `min`).
     pub fn base_quantity(
         &self,
         product: ProductId,
         value: Decimal,
         unit: &str,
-    ) -> Result<Decimal, String> {
-        let p = self
-            .products
-            .get(product as usize)
-            .ok_or("unknown product")?;
-        let u = self
-            .units
-            .iter()
-            .find(|u| u.name == unit)
-            .ok_or_else(|| format!("unknown unit `{unit}`"))?;
+    ) -> Result<Decimal, Diagnostic> {
+        let p = self.products.get(product as usize).ok_or_else(|| {
+            Diagnostic::new(
+                Code::UnknownReference,
+                format!("no product with id {product}"),
+            )
+        })?;
+        let u = &self.units[self
+            .find_unit(unit)
+            .map_err(|e| Diagnostic::unknown_name(&e))? as usize];
         if u.dimension != p.measure {
-            return Err(format!(
-                "`{unit}` measures {}, but `{}` is measured in {}",
-                u.dimension, p.slug, p.measure
+            return Err(Diagnostic::unit_of_other_dimension(
+                &u.name,
+                &describe_dimension(&u.dimension),
+                &p.slug,
+                &describe_dimension(&p.measure),
             ));
         }
         value
             .checked_mul(u.factor)
-            .ok_or_else(|| format!("{value} {unit} is too large"))
+            .ok_or_else(|| Diagnostic::quantity_too_large(&value.to_string(), &u.name))
     }
 
     // --------------------------------------------------------------------------------------------
@@ -860,6 +879,12 @@ impl RatingTable {
         };
         if quantity < Decimal::ZERO {
             return Err(reject(format!("quantity {quantity} is negative"), 0));
+        }
+        if p.whole && !quantity.fract().is_zero() {
+            return Err(reject(
+                crate::base::quantity::fractional(quantity, self.base_unit(&p.measure)),
+                0,
+            ));
         }
         if let Some(pl) = plan_entry {
             if !pl.available[product as usize] {
@@ -1242,6 +1267,15 @@ impl RatingTable {
             }
         }
         Ok(lo)
+    }
+}
+
+/// A compiled dimension name as a person reads it: `time`, `clip`, `money (USD)`.
+pub fn describe_dimension(d: &str) -> String {
+    match d.split_once(':') {
+        Some(("count", u)) => u.to_string(),
+        Some(("money", c)) => format!("money ({c})"),
+        _ => d.to_string(),
     }
 }
 

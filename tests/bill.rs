@@ -185,23 +185,60 @@ fn auto_recharge_stops_at_its_monthly_cap() {
             "bill",
             "pricebooks/hedra/2026-06.pricebook",
             "--plan",
-            "basic",
+            "creator",
             "--usage",
             "tests/bills/auto-recharge-cap.jsonl",
             "--auto-recharge",
             "below=500,to=3000,cap=40",
         ],
     );
-    assert_eq!(
-        amount(&v, "recharge").as_deref(),
-        Some("35.63"),
-        "2,700 + 3,000 credits at 100 USD / 16,000"
-    );
+    // 5,400 plan credits pay the first 4,200 credits; the second event recharges the 3,000 it
+    // needs, the balance falls to 0 and refills to the 3,000 ceiling: 6,000 credits at
+    // 100 USD / 16,000 = 37.50 USD. The third event would need 1,200 more, which the 2.50 USD
+    // left under the 40 USD cap cannot buy, so it and the rest are rejected.
+    assert_eq!(amount(&v, "recharge").as_deref(), Some("37.50"));
     assert_eq!(
         v["rejected"].as_array().map(Vec::len),
-        Some(4),
+        Some(3),
         "after the cap, the plan rejects"
     );
+}
+
+/// A plan that sells no top-ups (`packs not allowed`, `when empty reject`) never buys credits:
+/// the account's --auto-recharge is refused with the reason, and nothing is billed.
+#[test]
+fn auto_recharge_is_refused_on_a_plan_that_sells_no_top_ups() {
+    let (code, out, err) = run(&[
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "basic",
+        "--usage",
+        "tests/bills/auto-recharge-cap.jsonl",
+        "--auto-recharge",
+        "below=500,to=3000,cap=40",
+    ]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("plan `basic` sells no top-ups") && err.contains("cannot auto-recharge"),
+        "{err}"
+    );
+    let (code, out, _) = run(&[
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "basic",
+        "--usage",
+        "tests/bills/auto-recharge-cap.jsonl",
+        "--auto-recharge",
+        "below=500,to=3000,cap=40",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("an error in JSON");
+    assert_eq!(v["error"]["code"], "invalid-value", "{v}");
 }
 
 #[test]

@@ -114,13 +114,14 @@ fn tampered_tables_are_refused() {
     ));
 
     // Another schema version.
-    let future = json.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1);
+    let schema = format!("\"schema_version\": {}", pricebook::table::SCHEMA_VERSION);
+    let future = json.replacen(&schema, "\"schema_version\": 99", 1);
     let err = RatingTable::from_json(&future).expect_err("refused");
     assert_eq!(
         err,
         LoadError::Schema {
             found: 99,
-            expected: 1
+            expected: pricebook::table::SCHEMA_VERSION
         }
     );
     assert!(err.to_string().contains("recompile"), "{err}");
@@ -130,11 +131,15 @@ fn tampered_tables_are_refused() {
         RatingTable::from_json(r#"{"schema_version": 0, "rates": []}"#),
         Err(LoadError::Schema {
             found: 0,
-            expected: 1
+            expected: pricebook::table::SCHEMA_VERSION
         })
     );
     // This version's number but a broken layout: a JSON error that names the field.
-    let err = RatingTable::from_json(r#"{"schema_version": 1, "vendor": 7}"#).expect_err("refused");
+    let err = RatingTable::from_json(&format!(
+        r#"{{"schema_version": {}, "vendor": 7}}"#,
+        pricebook::table::SCHEMA_VERSION
+    ))
+    .expect_err("refused");
     assert!(
         matches!(&err, LoadError::Json(m) if m.contains("expected a string")),
         "{err}"

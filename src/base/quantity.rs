@@ -112,6 +112,13 @@ pub fn split_quantity(text: &str) -> Result<(Decimal, Option<&str>), QuantityErr
         return Ok((parse_number(first)?, Some(unit)));
     }
     // `20min`: a number written against its unit.
+    let starts_as_number = first
+        .strip_prefix('-')
+        .unwrap_or(first)
+        .starts_with(|c: char| c.is_ascii_digit());
+    if !starts_as_number {
+        return Err(QuantityError::NotAQuantity(t.to_string()));
+    }
     let cut = first
         .char_indices()
         .find(|(i, c)| c.is_alphabetic() && *i > 0)
@@ -139,6 +146,13 @@ pub fn split_quantity_with_unit(text: &str) -> Result<(Decimal, &str), QuantityE
         (v, Some(u)) => Ok((v, u)),
         (_, None) => Err(QuantityError::NoUnit(text.trim().to_string())),
     }
+}
+
+/// Why a fractional quantity of a whole count is rejected (the same words on every path).
+pub fn fractional(quantity: Decimal, base_unit: &str) -> String {
+    format!(
+        "quantity {quantity} {base_unit} is fractional, but `{base_unit}` is counted in whole units"
+    )
 }
 
 #[cfg(test)]

@@ -1413,10 +1413,19 @@ impl<'b> Cx<'b> {
             }
         };
 
+        // Counts are whole unless the book declared the measured unit divisible.
+        let whole = measure.counts_whole()
+            && self
+                .units
+                .units
+                .iter()
+                .find(|u| u.dimension == measure)
+                .is_some_and(|u| !u.divisible);
         // One charge unit per product; wallet rules for money.
         let def = ProductDef {
             slug: p.slug.node.clone(),
             display: p.display.node.clone(),
+            whole,
             measure,
             pricing,
             rounding,

@@ -90,6 +90,8 @@ pub struct ProductDef {
     pub min: Option<Bound>,
     pub max: Option<Bound>,
     pub outside_wallet: bool,
+    /// Quantities are whole base units (`clip`, `character`): a fractional one is rejected.
+    pub whole: bool,
     /// Indexes into [`Model::dimensions`].
     pub dims: Vec<usize>,
     pub span: Span,

@@ -6,12 +6,16 @@
 //! [`Rater`]. Memory is bounded by the number of distinct accounts and keys, not events. Bad lines
 //! are collected with their line numbers and reported at the end; every other line is rated.
 
+use super::load::load_table;
+use super::report::CliError;
+use super::{RateFormat, plural};
 use crate::rate::{Event, QUANTITY_SCALE, RateKey, Rater, Totals};
 use crate::table::{RatingTable, UnitId};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use std::sync::mpsc;
 
 /// FxHash: a fast non-cryptographic hash for short keys (names from one trusted export).
@@ -259,6 +263,8 @@ struct Target {
     /// The exact factor, when it is not an integer.
     factor_exact: Decimal,
     product: u32,
+    /// The plan the line names (resolved), for grouping by plan.
+    plan: Option<u32>,
 }
 
 /// One worker's state.
@@ -274,6 +280,8 @@ struct Worker<'t> {
     bad: Vec<(u64, String)>,
     rejected: Vec<(u64, String)>,
     rated: u64,
+    /// Usage lines seen (not blank): rated + bad + rejected.
+    lines: u64,
     key_buf: Vec<u8>,
 }
 
@@ -302,6 +310,7 @@ impl<'t> Worker<'t> {
             bad: Vec::new(),
             rejected: Vec::new(),
             rated: 0,
+            lines: 0,
             key_buf: Vec::with_capacity(128),
         }
     }
@@ -326,21 +335,16 @@ impl<'t> Worker<'t> {
                 _ => return Err("no plan given, and the book has several".into()),
             }
         } else {
-            Some(
-                t.plan_id(line.plan)
-                    .ok_or_else(|| format!("unknown plan `{}`", line.plan))?,
-            )
+            Some(t.find_plan(line.plan).map_err(|e| e.to_string())?)
         };
-        let product = t
-            .product_id(line.product)
-            .ok_or_else(|| format!("unknown product `{}`", line.product))?;
+        let product = t.find_product(line.product).map_err(|e| e.to_string())?;
         let args: Vec<(Option<&str>, &str)> = line
             .dims
             .iter()
             .filter(|(_, v)| !v.is_empty())
             .map(|(k, v)| (*k, *v))
             .collect();
-        let cell = t.resolve_cell(product, &args)?;
+        let cell = t.resolve_cell(product, &args).map_err(|d| d.to_string())?;
         let key = self
             .rater
             .key(plan, product, cell)
@@ -350,16 +354,15 @@ impl<'t> Worker<'t> {
             Some(u) if !u.is_empty() => u.to_string(),
             _ => t.base_unit(&p.measure).to_string(),
         };
-        let u = t
-            .units
-            .iter()
-            .find(|x| x.name == unit)
-            .ok_or_else(|| format!("unknown unit `{unit}`"))?;
+        let u = &t.units[t.find_unit(&unit).map_err(|e| e.to_string())? as usize];
         if u.dimension != p.measure {
-            return Err(format!(
-                "`{unit}` does not measure {}, which `{}` is measured in",
-                p.measure, p.slug
-            ));
+            return Err(crate::diagnostic::Diagnostic::unit_of_other_dimension(
+                &u.name,
+                &crate::table::describe_dimension(&u.dimension),
+                &p.slug,
+                &crate::table::describe_dimension(&p.measure),
+            )
+            .to_string());
         }
         let factor = (u.factor.fract().is_zero())
             .then(|| u64::try_from(u.factor.trunc().mantissa()).ok())
@@ -375,6 +378,7 @@ impl<'t> Worker<'t> {
             factor,
             factor_exact: u.factor,
             product,
+            plan,
         })
     }
 
@@ -427,6 +431,7 @@ impl<'t> Worker<'t> {
         if text.is_empty() || text.bytes().all(|b| b.is_ascii_whitespace()) {
             return;
         }
+        self.lines += 1;
         let json_holder;
         let parsed = match self.kind {
             InputKind::Csv => Self::parse(self.kind, columns, text),
@@ -515,37 +520,65 @@ impl<'t> Worker<'t> {
             (Some(n), Some(f)) => n.checked_mul(f as i64),
             _ => None,
         };
-        let nanos = match nanos {
-            Some(n) => n,
+        // Quantities the 16-byte event cannot hold (more than 9 decimals of the base unit, or
+        // 9.2e9 base units and more) take the exact path: the same answer `quote` gives.
+        let exact = match nanos {
+            Some(_) => None,
             None => match crate::base::money::parse_decimal(value) {
-                Some(d) if d < Decimal::ZERO => return self.bad.push((number, format!("quantity {value} is negative"))),
-                Some(d) => match d.checked_mul(target.factor_exact).and_then(|b| Event::new(0, target.key, b)) {
-                    Some(e) => e.quantity,
-                    None => return self.bad.push((number, format!("quantity {value} is out of range (at most 9 decimals of the base unit, below 9.2e9)"))),
+                Some(d) if d < Decimal::ZERO => {
+                    return self
+                        .bad
+                        .push((number, format!("quantity {value} is negative")));
+                }
+                Some(d) => match d.checked_mul(target.factor_exact) {
+                    Some(base) => Some(base),
+                    None => {
+                        return self.bad.push((
+                            number,
+                            format!("quantity {value} is too large for exact decimal arithmetic"),
+                        ));
+                    }
                 },
-                None => return self.bad.push((number, format!("`{value}` is not a decimal quantity"))),
+                None => {
+                    return self
+                        .bad
+                        .push((number, format!("`{value}` is not a decimal quantity")));
+                }
             },
         };
+        // Groups are the canonical names, however a line spells them (`Creator`, ` CREATOR `).
         let table = self.table;
         let group_name = match self.by {
             GroupBy::Account => line.account,
-            GroupBy::Plan => line.plan,
+            GroupBy::Plan => target
+                .plan
+                .map_or(line.plan, |p| table.plans[p as usize].slug.as_str()),
             GroupBy::Product => &table.products[target.product as usize].slug,
         };
         let group = self.group(group_name);
-        let event = Event {
-            account: group,
-            key: target.key,
-            quantity: nanos,
+        let outcome = match (nanos, exact) {
+            (Some(quantity), _) => {
+                let event = Event {
+                    account: group,
+                    key: target.key,
+                    quantity,
+                };
+                self.rater
+                    .rate_batch(std::slice::from_ref(&event), &mut self.totals)
+                    .map_err(|r| r.into_iter().map(|x| x.rejection.reason).collect())
+            }
+            (None, Some(base)) => self
+                .rater
+                .rate_decimal(group, target.key, base, &mut self.totals)
+                .map(|_| ())
+                .map_err(|r| vec![r.reason]),
+            (None, None) => Ok(()),
         };
-        match self
-            .rater
-            .rate_batch(std::slice::from_ref(&event), &mut self.totals)
-        {
+        match outcome {
             Ok(()) => self.rated += 1,
-            Err(r) => {
-                for x in r {
-                    self.rejected.push((number, x.rejection.reason));
+            Err(reasons) => {
+                for reason in reasons {
+                    self.rejected.push((number, reason));
                 }
             }
         }
@@ -651,6 +684,7 @@ pub struct RateReport {
     pub rated: u64,
     pub bad: Vec<(u64, String)>,
     pub rejected: Vec<(u64, String)>,
+    /// Usage lines read (the CSV header and blank lines aside): rated + bad + rejected.
     pub lines: u64,
 }
 
@@ -710,7 +744,10 @@ pub fn rate_input(
                             let number = first + i as u64;
                             match std::str::from_utf8(l) {
                                 Ok(text) => w.line(number, text, columns.as_ref()),
-                                Err(_) => w.bad.push((number, "not valid UTF-8".into())),
+                                Err(_) => {
+                                    w.lines += 1;
+                                    w.bad.push((number, "not valid UTF-8".into()));
+                                }
                             }
                         }
                     }
@@ -786,7 +823,7 @@ pub fn rate_input(
     let mut merged: std::collections::BTreeMap<(String, UnitId), (i128, Decimal)> =
         std::collections::BTreeMap::new();
     let mut events: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    let (mut bad, mut rejected, mut rated) = (Vec::new(), Vec::new(), 0u64);
+    let (mut bad, mut rejected, mut rated, mut usage_lines) = (Vec::new(), Vec::new(), 0u64, 0u64);
     for w in results {
         for (g, name) in w.group_names.iter().enumerate() {
             *events.entry(name.clone()).or_default() += w.totals.events(g as u32);
@@ -810,6 +847,7 @@ pub fn rate_input(
         bad.extend(w.bad);
         rejected.extend(w.rejected);
         rated += w.rated;
+        usage_lines += w.lines;
     }
     bad.sort_by_key(|b| b.0);
     rejected.sort_by_key(|b| b.0);
@@ -844,7 +882,7 @@ pub fn rate_input(
         rated,
         bad,
         rejected,
-        lines: lines_read,
+        lines: usage_lines,
     })
 }
 
@@ -891,6 +929,60 @@ pub fn write_json(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std:
         "{}",
         serde_json::to_string_pretty(&doc).unwrap_or_default()
     )
+}
+
+pub(super) fn run_rate(
+    source: &Path,
+    events: &Path,
+    by: GroupBy,
+    output: Option<&Path>,
+    format: RateFormat,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
+    let loaded = load_table(source, None)?;
+    let table = &loaded.table;
+    let mut input: Box<dyn std::io::BufRead> = if events == Path::new("-") {
+        Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(events).map_err(|e| CliError::unreadable(events, &e))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
+    let report = rate_input(table, &mut input, by, progress_wanted())
+        .map_err(|m| CliError::input(crate::diagnostic::Code::InvalidValue, m))?;
+    let stderr = std::io::stderr();
+    let mut err = std::io::BufWriter::new(stderr.lock());
+    let name = events.display();
+    for (line, reason) in &report.bad {
+        let _ = writeln!(err, "{name}:{line}: bad line: {reason}");
+    }
+    for (line, reason) in &report.rejected {
+        let _ = writeln!(err, "{name}:{line}: rejected: {reason}");
+    }
+    let _ = writeln!(
+        err,
+        "rated {} events from {} usage lines; {} bad line{}, {} rejected",
+        report.rated,
+        report.lines,
+        report.bad.len(),
+        plural(report.bad.len()),
+        report.rejected.len()
+    );
+    drop(err);
+    let write = |out: &mut dyn Write| match format {
+        RateFormat::Csv => write_csv(&report, by, out),
+        RateFormat::Json => write_json(&report, by, out),
+    };
+    match output {
+        Some(path) => {
+            let f = std::fs::File::create(path).map_err(|e| CliError::unwritable(path, &e))?;
+            let mut w = std::io::BufWriter::new(f);
+            write(&mut w)
+                .and_then(|_| w.flush())
+                .map_err(|e| CliError::unwritable(path, &e))?;
+        }
+        None => write(out)?,
+    }
+    Ok(i32::from(!report.bad.is_empty()))
 }
 
 /// Whether to draw progress on stderr.

@@ -2,7 +2,10 @@
 //! and `pricebook diff` (what changed between two versions, and what a usage costs before and
 //! after).
 
-use super::{CliError, Format, book_files, io_reason, plural, read_book, render_width};
+use super::check_cmd::{Checked, cross_file};
+use super::load::{book_files, read_book, versions};
+use super::report::CliError;
+use super::{Format, plural, render_width};
 use crate::check::model::RateDef;
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageLine, UsageTotal};
@@ -53,14 +56,6 @@ fn load(text: &str) -> Loaded {
         header,
         label,
     }
-}
-
-/// Writes a report to standard output; a closed pipe (`| head`) is not an error.
-fn emit(text: &str) {
-    use std::io::Write;
-    let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    let _ = lock.write_all(text.as_bytes()).and_then(|_| lock.flush());
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -163,13 +158,17 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
     )
 }
 
-pub(super) fn run_test(paths: &[PathBuf], format: Format) -> Result<i32, CliError> {
+pub(super) fn run_test(
+    paths: &[PathBuf],
+    format: Format,
+    sink: &mut dyn std::io::Write,
+) -> Result<i32, CliError> {
     let files = book_files(paths)?;
     let mut books = Vec::new();
     let mut headers = Vec::new();
     for f in &files {
         let (b, h) = test_book(f);
-        headers.push(super::Checked {
+        headers.push(Checked {
             file: SourceFile::new(b.file.name.clone(), b.file.text.clone()),
             diagnostics: Vec::new(),
             header: h,
@@ -177,7 +176,7 @@ pub(super) fn run_test(paths: &[PathBuf], format: Format) -> Result<i32, CliErro
         books.push(b);
     }
     // Versions of one vendor must not share an effective date: an error of both books.
-    super::cross_file(&mut headers);
+    cross_file(&mut headers);
     for (b, h) in books.iter_mut().zip(headers) {
         b.errors.extend(h.diagnostics);
     }
@@ -281,21 +280,25 @@ pub(super) fn run_test(paths: &[PathBuf], format: Format) -> Result<i32, CliErro
             out.push('\n');
         }
     }
-    emit(&out);
+    sink.write_all(out.as_bytes())?;
     Ok(i32::from(failed > 0 || book_errors))
 }
 
 // ------------------------------------------------------------------------------------------------
 // pricebook versions
 
-pub(super) fn run_versions(dir: &Path, format: Format) -> Result<i32, CliError> {
+pub(super) fn run_versions(
+    dir: &Path,
+    format: Format,
+    sink: &mut dyn std::io::Write,
+) -> Result<i32, CliError> {
     if !dir.is_dir() {
-        return Err(CliError::Usage(format!(
+        return Err(CliError::usage(format!(
             "`{}` is not a directory; point at one vendor's directory of books",
             dir.display()
         )));
     }
-    let all = super::versions(dir)?;
+    let all = versions(dir)?;
     let files = book_files(&[dir.to_path_buf()])?;
     let skipped: Vec<&PathBuf> = files
         .iter()
@@ -420,7 +423,7 @@ pub(super) fn run_versions(dir: &Path, format: Format) -> Result<i32, CliError> 
             );
         }
     }
-    emit(&out);
+    sink.write_all(out.as_bytes())?;
     Ok(status)
 }
 
@@ -438,22 +441,19 @@ struct DiffSource {
 
 fn load_side(path: &Path) -> Result<DiffSource, CliError> {
     if path.is_dir() {
-        return Err(CliError::Usage(format!(
+        return Err(CliError::usage(format!(
             "`{}` is a directory; `diff` compares two books (or compiled tables)",
             path.display()
         )));
     }
-    if !path.exists() {
-        return Err(CliError::Usage(format!(
-            "cannot read `{}`: no such file or directory",
-            path.display()
-        )));
+    if let Err(e) = std::fs::metadata(path) {
+        return Err(CliError::unreadable(path, &e));
     }
-    let text = read_book(path).map_err(CliError::Input)?;
+    let text = read_book(path).map_err(|m| CliError::input_code("io-error", m))?;
     let source = path.display().to_string();
     if text.trim_start().starts_with('{') {
         let table = RatingTable::from_json(&text)
-            .map_err(|e| CliError::Input(format!("`{source}`: {e}")))?;
+            .map_err(|e| CliError::input_code("table-invalid", format!("`{source}`: {e}")))?;
         return Ok(DiffSource {
             table,
             floor: None,
@@ -467,16 +467,10 @@ fn load_side(path: &Path) -> Result<DiffSource, CliError> {
             floor: Some(model.floor.clone()),
             source,
         }),
-        _ => {
-            let file = SourceFile::new(source.clone(), text.clone());
-            let width = render_width();
-            for d in loaded.checked.diagnostics.iter().filter(|d| d.is_error()) {
-                eprint!("{}", diagnostic::render_human(d, &file, width));
-            }
-            Err(CliError::Input(format!(
-                "`{source}` has errors; run `pricebook check` on it"
-            )))
-        }
+        _ => Err(CliError::book_errors(
+            &SourceFile::new(source.clone(), text.clone()),
+            &loaded.checked.diagnostics,
+        )),
     }
 }
 
@@ -668,6 +662,7 @@ pub(super) fn run_diff(
     new: &Path,
     usage: Option<&Path>,
     format: Format,
+    sink: &mut dyn std::io::Write,
 ) -> Result<i32, CliError> {
     let a = load_side(old)?;
     let b = load_side(new)?;
@@ -681,13 +676,7 @@ pub(super) fn run_diff(
     let mut d = diff::diff(&side(&a), &side(&b));
     let mut status = 0;
     if let Some(path) = usage {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CliError::Usage(format!(
-                "cannot read `{}`: {}",
-                path.display(),
-                io_reason(&e)
-            ))
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| CliError::unreadable(path, &e))?;
         let (lines, bad) = read_usage(&text);
         for (line, reason) in &bad {
             eprintln!("{}:{line}: bad line: {reason}", path.display());
@@ -703,8 +692,9 @@ pub(super) fn run_diff(
         d.usage = Some(u);
     }
     match format {
-        Format::Human => emit(&render_diff(&d)),
-        Format::Json => emit(&(serde_json::to_string_pretty(&d).unwrap_or_default() + "\n")),
+        Format::Human => sink.write_all(render_diff(&d).as_bytes())?,
+        Format::Json => sink
+            .write_all((serde_json::to_string_pretty(&d).unwrap_or_default() + "\n").as_bytes())?,
     }
     Ok(status)
 }

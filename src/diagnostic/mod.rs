@@ -4,6 +4,8 @@
 //! is attached only when a report is rendered ([`render_human`], [`to_json`], [`render_github`]),
 //! so diagnostics stay cheap to build and compare.
 
+mod asked;
+
 use crate::base::span::Span;
 use serde::Serialize;
 use std::fmt;
@@ -159,6 +161,16 @@ impl Diagnostic {
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// A diagnostic in one line: its message, then its help. What a usage file's bad line says.
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.help {
+            Some(h) => write!(f, "{}; {h}", self.message),
+            None => f.write_str(&self.message),
+        }
     }
 }
 
