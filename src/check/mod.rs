@@ -295,6 +295,8 @@ struct Cx<'b> {
     packs: Names,
     product_defs: Vec<Option<ProductDef>>,
     plan_defs: Vec<Option<PlanDef>>,
+    /// Which products each plan offers, by product index, for every plan (checked or not).
+    plan_available: Vec<Vec<bool>>,
     pack_defs: Vec<PackDef>,
     /// A book with a wallet: some plan or pack grants a non-money unit.
     wallet_units: HashSet<String>,
@@ -320,6 +322,7 @@ impl<'b> Cx<'b> {
             packs: Names::default(),
             product_defs: Vec::new(),
             plan_defs: Vec::new(),
+            plan_available: Vec::new(),
             pack_defs: Vec::new(),
             wallet_units: HashSet::new(),
             allows: Vec::new(),
@@ -771,7 +774,7 @@ impl<'b> Cx<'b> {
                                 self.push(
                                     Diagnostic::new(Code::InvalidValue, "a conversion must be positive")
                                         .label(q.value.span, "not positive")
-                                        .help("write how many of the other unit one of this unit is, e.g. `unit credit = 60 credit_second`"),
+                                        .help(format!("write how many of `{}` one `{}` is, e.g. `unit {} = 60 {}`", q.unit.node, u.name.node, u.name.node, q.unit.node)),
                                 );
                                 continue;
                             }
@@ -845,7 +848,10 @@ impl<'b> Cx<'b> {
                             d = d.label(decl.name.span, format!("defined through `{target}`"));
                         }
                     }
-                    self.push(d.help("define one unit as the base (`unit credit_second`) and the others in terms of it"));
+                    self.push(d.help(format!(
+                        "define one unit as the base (`unit {}`) and the others in terms of it",
+                        members[0]
+                    )));
                     break;
                 }
                 path.push(n);
@@ -876,6 +882,51 @@ impl<'b> Cx<'b> {
                 .and_then(|&i| self.units.units.get(i))
         };
         exact.or_else(|| self.units.resolve(name).ok())
+    }
+
+    /// The book's currency, for examples in help texts (`USD` when the header gives none).
+    fn currency_or_usd(&self) -> String {
+        self.currency.clone().unwrap_or_else(|| "USD".into())
+    }
+
+    /// The unit this book charges in, for examples: its wallet unit (`credit`), else a unit it
+    /// declares, else its currency.
+    fn wallet_or_currency(&self) -> String {
+        self.wallet_units
+            .iter()
+            .min()
+            .cloned()
+            .or_else(|| {
+                self.units
+                    .units
+                    .iter()
+                    .find(|u| u.declared)
+                    .map(|u| u.name.clone())
+            })
+            .unwrap_or_else(|| self.currency_or_usd())
+    }
+
+    /// The base unit of a dimension (`second` for time), for examples.
+    fn base_of(&self, d: &Dimension) -> String {
+        self.units
+            .units
+            .iter()
+            .find(|u| &u.dimension == d && u.factor == Decimal::ONE)
+            .map_or_else(|| d.describe(), |u| u.name.clone())
+    }
+
+    /// An example rate for a product measured in `d`: `1 credit / second`.
+    fn example_rate(&self, d: &Dimension) -> String {
+        format!("1 {} / {}", self.wallet_or_currency(), self.base_of(d))
+    }
+
+    /// An example cell key of a product priced by `dims`: the first value of each.
+    fn example_cell(&self, dims: &[usize]) -> String {
+        dims.iter()
+            .filter_map(|d| self.dimensions.get(*d).and_then(|d| d.values.first()))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Reports a unit name that names no unit, with help from this book's own units.
@@ -1112,10 +1163,14 @@ impl<'b> Cx<'b> {
         measure: Option<&Dimension>,
         what: &str,
         span: Span,
+        zero_ok: bool,
     ) -> Option<RateDef> {
         let amount_known = self.unit_known(&r.amount.unit);
         let per_known = self.unit_known(&r.per_unit);
+        // A tier may be free (`0 image .. 100 image : 0 credit / image`); elsewhere a zero rate
+        // is written `free`.
         let positive = r.amount.value.node > Decimal::ZERO
+            || (zero_ok && r.amount.value.node.is_zero())
             || self.positive(&r.amount.value, &format!("the {what}"));
         let per = r.per.as_ref().map(|n| n.node).unwrap_or(Decimal::ONE);
         if let Some(n) = &r.per {
@@ -1264,16 +1319,20 @@ impl<'b> Cx<'b> {
                         .help("add `measure time`, `measure text`, `measure area` or `measure <count unit>`"),
                 );
             }
+            // Without a measure the rates cannot be compared with it, but their units can still
+            // be checked, so their mistakes show in the same run.
+            self.rate_units_only(p);
             return None;
         };
 
-        // Dimensions the product is priced by.
-        let mut dims = Vec::new();
+        // Dimensions the product is priced by; an unknown one keeps its position (as `None`) so
+        // the values of the others are still checked in every cell.
+        let mut dim_slots: Vec<Option<usize>> = Vec::new();
         if let Some(names) = dims_stmt {
             for n in names {
                 match self.dim_names.resolve(&n.node) {
                     Some(i) if i < self.dimensions.len() => {
-                        if dims.contains(&i) {
+                        if dim_slots.contains(&Some(i)) {
                             self.push(
                                 Diagnostic::new(
                                     Code::Duplicate,
@@ -1283,7 +1342,7 @@ impl<'b> Cx<'b> {
                                 .help("list each dimension once"),
                             );
                         } else {
-                            dims.push(i);
+                            dim_slots.push(Some(i));
                         }
                     }
                     _ => {
@@ -1294,7 +1353,7 @@ impl<'b> Cx<'b> {
                             &list,
                             "declare it with `dimension <name> { value, ... }`",
                         );
-                        return None;
+                        dim_slots.push(None);
                     }
                 }
             }
@@ -1321,7 +1380,10 @@ impl<'b> Cx<'b> {
                                     "the rounding step must be positive",
                                 )
                                 .label(to.value.span, "not positive")
-                                .help("write e.g. `round up to 1 second`"),
+                                .help(format!(
+                                    "write e.g. `round up to 1 {}`",
+                                    self.base_of(&measure)
+                                )),
                             );
                             ok = false;
                         } else {
@@ -1382,7 +1444,11 @@ impl<'b> Cx<'b> {
             }
         }
 
-        let pricing = self.pricing(p, &measure, &dims, &mut pricing_stmts);
+        let pricing = self.pricing(p, &measure, &dim_slots, &mut pricing_stmts);
+        let dims: Vec<usize> = dim_slots.iter().flatten().copied().collect();
+        if dims.len() != dim_slots.len() {
+            return None;
+        }
         if pricing_stmts.len() > 1 {
             let (first, first_kind) = pricing_stmts[0];
             let (second, second_kind) = pricing_stmts[1];
@@ -1407,7 +1473,11 @@ impl<'b> Cx<'b> {
                         format!("product `{}` has no price", p.slug.node),
                     )
                     .label(p.slug.span, "no `rate`, `tiers`, `flat` or `free`")
-                    .help("add e.g. `rate 7 credit / second`, or `free` if it costs nothing"),
+                    .help(format!(
+                        "add e.g. `rate 1 {} / {}`, or `free` if it costs nothing",
+                        self.wallet_or_currency(),
+                        self.base_of(&measure)
+                    )),
                 );
                 return None;
             }
@@ -1484,12 +1554,43 @@ impl<'b> Cx<'b> {
         ok.then_some(def)
     }
 
+    /// Checks what can be checked of a product whose measure is unknown: the units of its rates
+    /// and quantities (their dimension cannot be compared with a measure it does not have).
+    fn rate_units_only(&mut self, p: &Product) {
+        for s in &p.body {
+            match &s.node {
+                ProductStmt::Rate { rate: Some(r), .. } => {
+                    self.rate(r, None, "rate", s.span, false);
+                }
+                ProductStmt::Tiers { tiers, .. } => {
+                    for t in tiers {
+                        self.rate(&t.rate, None, "tier rate", t.span, true);
+                        self.unit_known(&t.from.unit);
+                        if let Some(to) = &t.to {
+                            self.unit_known(&to.unit);
+                        }
+                    }
+                }
+                ProductStmt::Flat { amount, per } => {
+                    self.unit_known(&amount.unit);
+                    if let Some(per) = per {
+                        self.unit_known(per);
+                    }
+                }
+                ProductStmt::Round { to: q, .. } | ProductStmt::Min(q) | ProductStmt::Max(q) => {
+                    self.unit_known(&q.unit);
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The product's pricing: `None` if no pricing statement, `Some(None)` if one failed.
     fn pricing(
         &mut self,
         p: &Product,
         measure: &Dimension,
-        dims: &[usize],
+        dims: &[Option<usize>],
         stmts: &mut Vec<(Span, &'static str)>,
     ) -> Option<Option<Pricing>> {
         let mut result: Option<Option<Pricing>> = None;
@@ -1507,7 +1608,7 @@ impl<'b> Cx<'b> {
                     }
                     let def = match rate {
                         Some(r) => {
-                            let d = self.rate(r, Some(measure), "rate", s.span);
+                            let d = self.rate(r, Some(measure), "rate", s.span, false);
                             if let Some(d) = &d {
                                 match &unit_seen {
                                     Some((u, prev)) if u != &d.unit => {
@@ -1541,7 +1642,7 @@ impl<'b> Cx<'b> {
                             self.push(
                                 Diagnostic::new(Code::MatrixCellMissing, "this product is priced by dimensions, but this rate names no cell")
                                     .label(s.span, "no dimension values")
-                                    .help("write the cell before `=`, e.g. `rate 1080p, 30 fps = 0.10 USD / minute`"),
+                                    .help(format!("write the cell before `=`, e.g. `rate {} = {}`", self.example_cell(&dims.iter().flatten().copied().collect::<Vec<_>>()), self.example_rate(measure))),
                             );
                             failed = true;
                         } else if plain.is_some() {
@@ -1586,7 +1687,7 @@ impl<'b> Cx<'b> {
                     if key.len() != dims.len() {
                         let names: Vec<&str> = dims
                             .iter()
-                            .map(|d| self.dimensions[*d].name.as_str())
+                            .map(|d| d.map_or("?", |d| self.dimensions[d].name.as_str()))
                             .collect();
                         self.push(
                             Diagnostic::new(
@@ -1601,12 +1702,18 @@ impl<'b> Cx<'b> {
                     }
                     let mut idx = Vec::new();
                     for (d, v) in dims.iter().zip(key) {
+                        // A value of an unknown dimension cannot be checked; the others can.
+                        let Some(d) = d else {
+                            failed = true;
+                            continue;
+                        };
                         match self.dim_value(*d, v) {
                             Some(i) => idx.push(i),
                             None => failed = true,
                         }
                     }
                     if idx.len() != dims.len() {
+                        // The cell's rate is still checked (its units, its amount).
                         continue;
                     }
                     if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
@@ -1669,7 +1776,8 @@ impl<'b> Cx<'b> {
             }
             // Every combination of values must be rated (or marked `not offered`).
             let mut missing = Vec::new();
-            let sizes: Vec<usize> = dims
+            let known: Vec<usize> = dims.iter().flatten().copied().collect();
+            let sizes: Vec<usize> = known
                 .iter()
                 .map(|d| self.dimensions[*d].values.len())
                 .collect();
@@ -1685,7 +1793,7 @@ impl<'b> Cx<'b> {
                 if !cells.iter().any(|(c, _)| c.key == key) {
                     let names: Vec<&str> = key
                         .iter()
-                        .zip(dims)
+                        .zip(&known)
                         .map(|(v, d)| self.dimensions[*d].values[*v].as_str())
                         .collect();
                     missing.push(names.join(", "));
@@ -1737,33 +1845,39 @@ impl<'b> Cx<'b> {
         let mut out = Vec::new();
         let mut ok = true;
         let mut prev_to: Option<(Option<Decimal>, Span)> = None;
-        for t in tiers {
+        for (i, t) in tiers.iter().enumerate() {
             let from = self.quantity_in(&t.from, measure, "a tier bound");
             let to = match &t.to {
                 Some(q) => self.quantity_in(q, measure, "a tier bound").map(Some),
                 None => Some(None),
             };
-            let rate = self.rate(&t.rate, Some(measure), "tier rate", t.span);
-            let (Some(from), Some(to), Some(rate)) = (from, to, rate) else {
+            let rate = self.rate(&t.rate, Some(measure), "tier rate", t.span, true);
+            // Bounds are checked whether or not the tier's rate is; a tier whose bounds are
+            // unknown is not compared with the next one.
+            let (Some(from), Some(to)) = (from, to) else {
                 ok = false;
+                prev_to = None;
                 continue;
             };
+            if i == 0 && !from.is_zero() {
+                self.push(
+                    Diagnostic::new(Code::TierBounds, "the first tier must start at 0")
+                        .label(t.from.value.span, "leaves usage below it unpriced")
+                        .help(format!("start the first tier at `0 {}`", t.from.unit.node)),
+                );
+                ok = false;
+            }
             match &prev_to {
-                None if !from.is_zero() => {
-                    self.push(
-                        Diagnostic::new(Code::TierBounds, "the first tier must start at 0")
-                            .label(t.from.value.span, "leaves usage below it unpriced")
-                            .help("start the first tier at `0 <unit>`"),
-                    );
-                    ok = false;
-                }
                 Some((None, prev)) => {
                     let prev = *prev;
                     self.push(
                         Diagnostic::new(Code::TierBounds, "a tier follows an open-ended tier")
                             .label(t.span, "never reached")
                             .label(prev, "this tier has no upper bound")
-                            .help("only the last tier may be open-ended (`1000 second .. : ...`)"),
+                            .help(format!(
+                                "only the last tier may be open-ended (`1000 {} .. : ...`)",
+                                self.base_of(measure)
+                            )),
                     );
                     ok = false;
                 }
@@ -1800,6 +1914,11 @@ impl<'b> Cx<'b> {
                     ok = false;
                 }
             }
+            prev_to = Some((to, t.span));
+            let Some(rate) = rate else {
+                ok = false;
+                continue;
+            };
             if let Some(first) = out.first() {
                 let first: &TierDef = first;
                 if first.rate.unit != rate.unit {
@@ -1814,14 +1933,19 @@ impl<'b> Cx<'b> {
                     ok = false;
                 }
             }
-            prev_to = Some((to, t.span));
             out.push(TierDef { from, to, rate });
         }
         if tiers.is_empty() {
             self.push(
                 Diagnostic::new(Code::MissingStatement, "`tiers` lists no tier")
                     .label(span, "empty")
-                    .help("add tiers such as `0 second .. 1000 second : 0.01 USD / second`"),
+                    .help({
+                        let base = self.base_of(measure);
+                        format!(
+                            "add tiers such as `0 {base} .. 1000 {base} : {}`",
+                            self.example_rate(measure)
+                        )
+                    }),
             );
             ok = false;
         }
@@ -1914,7 +2038,10 @@ impl<'b> Cx<'b> {
                                     "a recurring price is per one period",
                                 )
                                 .label(unit.span, "write `/ month` or `/ year`")
-                                .help("e.g. `price 30 USD / month`"),
+                                .help(format!(
+                                    "e.g. `price 30 {} / month`",
+                                    self.currency_or_usd()
+                                )),
                             );
                             return None;
                         }
@@ -2074,6 +2201,8 @@ impl<'b> Cx<'b> {
         let mut overage: Option<RateDef> = None;
         let mut overrides = Vec::new();
         let n_products = self.product_defs.len();
+        // A misspelt name in `products` could mean any product: none is then called unused.
+        let mut unknown_listed = false;
 
         if let Some(base) = &p.based_on {
             if self.plans.resolve(&base.node).is_none() && !self.is_contract {
@@ -2148,7 +2277,10 @@ impl<'b> Cx<'b> {
                             for n in names {
                                 match self.product_ref(n) {
                                     Some(i) => v.push(i),
-                                    None => ok = false,
+                                    None => {
+                                        ok = false;
+                                        unknown_listed = true;
+                                    }
                                 }
                             }
                             Some(v)
@@ -2182,7 +2314,7 @@ impl<'b> Cx<'b> {
                         EmptyRule::AutoRecharge => Some(EmptyRuleDef::AutoRecharge),
                         EmptyRule::Overage(None) => Some(EmptyRuleDef::Overage(None)),
                         EmptyRule::Overage(Some(r)) => self
-                            .rate(r, None, "overage rate", s.span)
+                            .rate(r, None, "overage rate", s.span, false)
                             .map(|r| EmptyRuleDef::Overage(Some(r))),
                     });
                 }
@@ -2204,7 +2336,7 @@ impl<'b> Cx<'b> {
                     let unit = self.unit(&amount.unit);
                     let rate = at
                         .as_ref()
-                        .and_then(|r| self.rate(r, None, "contract rate", s.span));
+                        .and_then(|r| self.rate(r, None, "contract rate", s.span, false));
                     if let (Some(u), Some(r)) = (&unit, &rate) {
                         let rate_dim = self.units.get(&r.per_unit).map(|x| x.dimension.clone());
                         if rate_dim.as_ref() != Some(&u.dimension) {
@@ -2214,7 +2346,7 @@ impl<'b> Cx<'b> {
                                     format!("the included pool is in `{}` but its rate is per `{}`", u.name, r.per_unit),
                                 )
                                 .label(amount.unit.span, u.dimension.describe())
-                                .help("price the pool per unit of the pool, e.g. `includes 600000 credit_second at 0.0075 USD / credit_second`"),
+                                .help(format!("price the pool per unit of the pool, e.g. `includes {} {} at 0.01 {} / {}`", amount.value.node, u.name, self.currency_or_usd(), u.name)),
                             );
                             ok = false;
                         }
@@ -2226,7 +2358,7 @@ impl<'b> Cx<'b> {
                         _ => ok = false,
                     }
                 }
-                PlanStmt::Overage(r) => match self.rate(r, None, "overage rate", s.span) {
+                PlanStmt::Overage(r) => match self.rate(r, None, "overage rate", s.span, false) {
                     Some(r) => overage = Some(r),
                     None => ok = false,
                 },
@@ -2242,7 +2374,7 @@ impl<'b> Cx<'b> {
                             .get(i)
                             .and_then(|d| d.as_ref())
                             .and_then(|d| d.charge_unit().map(String::from));
-                        match self.rate(rate, measure.as_ref(), "rate", s.span) {
+                        match self.rate(rate, measure.as_ref(), "rate", s.span, false) {
                             Some(r) => {
                                 let dim = |u: &str| self.units.get(u).map(|x| x.dimension.clone());
                                 match own_unit.filter(|own| dim(own) != dim(&r.unit)) {
@@ -2279,10 +2411,14 @@ impl<'b> Cx<'b> {
                     self.push(
                         Diagnostic::new(Code::MissingStatement, format!("plan `{}` has no price", p.slug.node))
                             .label(p.slug.span, "no `price`")
-                            .help("add `price 30 USD / month`, `price custom` for a sales-led plan, `price unpublished`, or a `commit`"),
+                            .help(format!("add `price 30 {} / month`, `price custom` for a sales-led plan, `price unpublished`, or a `commit`", self.currency_or_usd())),
                     );
                 }
-                p.based_on.as_ref()?;
+                // Without a price of its own, a plan that derives from another is unpublished;
+                // the rest of the plan is still checked either way.
+                if p.based_on.is_none() {
+                    ok = false;
+                }
                 PlanPrice::Unpublished
             }
         };
@@ -2317,6 +2453,20 @@ impl<'b> Cx<'b> {
                 available[*i] = false;
             }
         }
+        // What the plan offers is known even when its other statements are wrong: the
+        // `unused-product` rule needs it in the same run. A product listed and denied (reported
+        // above) or a misspelt name does not make another warning.
+        let mut offered = if unknown_listed {
+            vec![true; n_products]
+        } else {
+            available.clone()
+        };
+        for (i, _) in &denied {
+            if products.as_ref().is_some_and(|l| l.contains(i)) && *i < n_products {
+                offered[*i] = true;
+            }
+        }
+        self.plan_available.push(offered);
 
         // Commitments: the contract rate and the overage rate.
         let commit_def = match commit {
@@ -2353,7 +2503,7 @@ impl<'b> Cx<'b> {
                         self.push(
                             Diagnostic::new(Code::MissingStatement, "`includes` needs a `commit`")
                                 .label(span, "included pool without commitment")
-                                .help("add `commit <amount> USD / month`, or express the pool as a `grant`"),
+                                .help(format!("add `commit <amount> {} / month`, or express the pool as a `grant`", self.currency_or_usd())),
                         );
                         ok = false;
                     }
@@ -2378,7 +2528,7 @@ impl<'b> Cx<'b> {
                     self.push(
                         Diagnostic::new(Code::MissingStatement, "`when empty overage` needs an overage rate")
                             .label(when_empty_span, "no rate")
-                            .help("write `when empty overage 0.50 USD / minute`, or add an `overage` statement"),
+                            .help(format!("write `when empty overage 0.01 {} / {}`, or add an `overage` statement", self.currency_or_usd(), self.wallet_or_currency())),
                     );
                     ok = false;
                 }
@@ -2566,7 +2716,7 @@ impl<'b> Cx<'b> {
                                 "a pack is bought once; its price has no period",
                             )
                             .label(pr.span, "recurring price")
-                            .help("write e.g. `price 100 USD`"),
+                            .help(format!("write e.g. `price 100 {}`", self.currency_or_usd())),
                         );
                         ok = false;
                     }
@@ -2595,7 +2745,10 @@ impl<'b> Cx<'b> {
                     format!("pack `{}` has no price", p.slug.node),
                 )
                 .label(p.slug.span, "no `price`")
-                .help("add `price 100 USD`, or `price unpublished`"),
+                .help(format!(
+                    "add `price 100 {}`, or `price unpublished`",
+                    self.currency_or_usd()
+                )),
             );
             ok = false;
         }
@@ -2606,7 +2759,10 @@ impl<'b> Cx<'b> {
                     format!("pack `{}` grants nothing", p.slug.node),
                 )
                 .label(p.slug.span, "no `grant`")
-                .help("add e.g. `grant 16000 credit, never expires, priority 2`"),
+                .help(format!(
+                    "add e.g. `grant 1000 {}, never expires, priority 2`",
+                    self.wallet_or_currency()
+                )),
             );
             ok = false;
         }
@@ -2664,7 +2820,7 @@ impl<'b> Cx<'b> {
                 continue;
             }
             prev = Some(item.span);
-            self.floor = self.rate(r, None, "floor", item.span);
+            self.floor = self.rate(r, None, "floor", item.span, false);
         }
     }
 
@@ -2776,7 +2932,11 @@ impl<'b> Cx<'b> {
                                         "a recharge price is money per wallet units",
                                     )
                                     .label(price.span, "no `/ <quantity>`")
-                                    .help("write e.g. `price 100 USD / 16000 credit`"),
+                                    .help(format!(
+                                        "write e.g. `price 100 {} / 16000 {}`",
+                                        self.currency_or_usd(),
+                                        self.wallet_or_currency()
+                                    )),
                                 ),
                                 _ => {}
                             }
@@ -2818,15 +2978,21 @@ impl<'b> Cx<'b> {
                 );
             }
         }
-        // Products on no plan (only when every plan and product checked, to avoid noise).
+        // Products on no plan: what each plan offers is known even when the plan has other
+        // mistakes; only a plan whose text could not be read leaves it unknown.
         let plans: Vec<&PlanDef> = plan_defs.iter().flatten().collect();
-        let all_products = product_defs.iter().all(Option::is_some);
-        if !plans.is_empty() && plans.len() == plan_defs.len() && all_products {
+        let unreadable_plan = self
+            .book
+            .items
+            .iter()
+            .any(|i| matches!(i.node, Item::Plan(_)) && stmt_errors(&i.node));
+        if !self.plan_available.is_empty() && !unreadable_plan {
             for (i, p) in product_defs.iter().enumerate() {
                 let Some(p) = p else { continue };
-                if !plans
+                if !self
+                    .plan_available
                     .iter()
-                    .any(|pl| pl.available.get(i).copied().unwrap_or(false))
+                    .any(|a| a.get(i).copied().unwrap_or(false))
                 {
                     self.push(
                         Diagnostic::new(
