@@ -1,9 +1,13 @@
-//! Plans `based on` another plan (contracts layered on a public book) inherit its statements.
+//! A plan `based on` another (in a public book, or a contract's plan based on a public plan)
+//! inherits every statement it does not restate.
 //!
 //! The plan's own statements come first; a base statement is kept unless the plan restates it:
 //! the single-valued statements (`price`, `billing`, `packs`, `products`, `when empty`,
 //! `commit`, `includes`, `overage`) by kind, grants as a whole (any own `grant` replaces the base
-//! grants), limits and features by name, plan rates by product. `deny` lists add up.
+//! grants), limits and features by name, plan rates by product. `deny` lists add up, unless the
+//! plan restates `products` (then its own list and denials decide). A base that
+//! is itself based on a plan passes on what it inherited, so chains resolve all the way down;
+//! a chain that loops is reported once and inherits nothing beyond the loop.
 
 use crate::syntax::ast::*;
 
@@ -22,48 +26,72 @@ fn kind(s: &PlanStmt) -> Option<&'static str> {
     })
 }
 
-/// The statements `plan` stands for: its own, then what it inherits.
-pub(super) fn plan_body(book: &Book, plan: &Plan) -> Vec<Spanned<PlanStmt>> {
-    let mut body = plan.body.clone();
-    let Some(base_name) = &plan.based_on else {
-        return body;
-    };
-    let Some(base) = book.items.iter().find_map(|i| match &i.node {
-        Item::Plan(b) if b.slug.node == base_name.node && b.slug.node != plan.slug.node => Some(b),
+/// What resolving a plan's inheritance found.
+pub(super) struct Inherited {
+    /// The statements the plan stands for: its own, then what it inherits.
+    pub body: Vec<Spanned<PlanStmt>>,
+    /// The plans of a `based on` chain that loops back on itself, when it does.
+    pub cycle: Option<Vec<String>>,
+}
+
+/// The plan of `name` in `book`, by slug.
+fn find<'b>(book: &'b Book, name: &str) -> Option<&'b Plan> {
+    book.items.iter().find_map(|i| match &i.node {
+        Item::Plan(p) if p.slug.node == name => Some(p),
         _ => None,
-    }) else {
-        return body;
-    };
-    let own_kinds: Vec<&str> = plan.body.iter().filter_map(|s| kind(&s.node)).collect();
+    })
+}
+
+/// The statements `plan` stands for, following its `based on` chain.
+pub(super) fn plan_body(book: &Book, plan: &Plan) -> Inherited {
+    let mut chain = vec![plan.slug.node.clone()];
+    let mut body = plan.body.clone();
+    let mut current = plan;
+    let mut cycle = None;
+    while let Some(base_name) = &current.based_on {
+        let Some(base) = find(book, &base_name.node) else {
+            break;
+        };
+        if chain.contains(&base.slug.node) {
+            let start = chain.iter().position(|c| *c == base.slug.node).unwrap_or(0);
+            cycle = Some(chain[start..].to_vec());
+            break;
+        }
+        chain.push(base.slug.node.clone());
+        merge(&mut body, &base.body);
+        current = base;
+    }
+    Inherited { body, cycle }
+}
+
+/// Adds to `body` the statements of `base` that `body` does not restate.
+fn merge(body: &mut Vec<Spanned<PlanStmt>>, base: &[Spanned<PlanStmt>]) {
+    let own_kinds: Vec<&str> = body.iter().filter_map(|s| kind(&s.node)).collect();
     let own_limit = |name: &str| {
-        plan.body
-            .iter()
+        body.iter()
             .any(|s| matches!(&s.node, PlanStmt::Limit(l) if l.display_name() == name))
     };
     let own_feature = |name: &str| {
-        plan.body
-            .iter()
+        body.iter()
             .any(|s| matches!(&s.node, PlanStmt::Feature { name: n, .. } if n.node == name))
     };
     let own_rate = |product: &str| {
-        plan.body.iter().any(
+        body.iter().any(
             |s| matches!(&s.node, PlanStmt::RateOverride { product: p, .. } if p.node == product),
         )
     };
-    // One level of inheritance: a base that is itself based on another plan contributes its own
-    // statements only (chains are flattened by writing them out).
-    for s in &base.body {
-        let keep = match &s.node {
+    let inherited: Vec<Spanned<PlanStmt>> = base
+        .iter()
+        .filter(|s| match &s.node {
             PlanStmt::Allow(_) | PlanStmt::Error(_) => false,
             PlanStmt::Limit(l) => !own_limit(&l.display_name()),
             PlanStmt::Feature { name, .. } => !own_feature(&name.node),
             PlanStmt::RateOverride { product, .. } => !own_rate(&product.node),
-            PlanStmt::Deny(_) => true,
+            // A plan that restates `products` decides its own list; otherwise denials add up.
+            PlanStmt::Deny(_) => !own_kinds.contains(&"products"),
             other => kind(other).is_none_or(|k| !own_kinds.contains(&k)),
-        };
-        if keep {
-            body.push(s.clone());
-        }
-    }
-    body
+        })
+        .cloned()
+        .collect();
+    body.extend(inherited);
 }

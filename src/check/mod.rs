@@ -2210,7 +2210,29 @@ impl<'b> Cx<'b> {
                 ok = false;
             }
         }
-        let body = inherit::plan_body(self.book, p);
+        let inherited = inherit::plan_body(self.book, p);
+        if let Some(cycle) = &inherited.cycle {
+            // Reported once, at the plan of the loop that comes first by slug.
+            if cycle.iter().min() == Some(&p.slug.node) {
+                let chain = cycle
+                    .iter()
+                    .chain(cycle.first())
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" -> ");
+                let at = p.based_on.as_ref().map_or(p.slug.span, |b| b.span);
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingStatement,
+                        format!("plans are based on each other in a loop: {chain}"),
+                    )
+                    .label(at, "based on")
+                    .help("base one of them on a plan that is not based on the others, or restate its terms"),
+                );
+            }
+            ok = false;
+        }
+        let body = inherited.body;
         for s in &body {
             let key = match &s.node {
                 PlanStmt::Price { .. } => Some("price"),
