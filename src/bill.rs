@@ -1250,6 +1250,7 @@ impl Bill {
     }
 
     /// A human invoice: per period an invoice table and the wallet ledger, then rejections.
+    /// Columns are as wide as their longest entry, so long grant names keep the table aligned.
     pub fn to_human(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
@@ -1258,6 +1259,34 @@ impl Bill {
                 format!("{a} {}", self.currency)
             })
         };
+        let kind_w = self
+            .lines
+            .iter()
+            .map(|l| l.kind.len())
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        let desc_w = self
+            .lines
+            .iter()
+            .map(|l| l.description.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(58);
+        let qty_w = self
+            .lines
+            .iter()
+            .map(|l| l.quantity.as_deref().map_or(0, |q| q.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(18);
+        let amount_w = self
+            .lines
+            .iter()
+            .map(|l| money(&l.amount).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(16);
         for p in &self.periods {
             let label = format!("{}-{:02}", p.year, p.month);
             let lines: Vec<&BillLine> = self.lines.iter().filter(|l| l.period == label).collect();
@@ -1268,7 +1297,7 @@ impl Bill {
             for l in lines {
                 let _ = writeln!(
                     out,
-                    "  {:<12} {:<58} {:>18} {:>16}",
+                    "  {:<kind_w$} {:<desc_w$} {:>qty_w$} {:>amount_w$}",
                     l.kind,
                     l.description,
                     l.quantity.as_deref().unwrap_or(""),
@@ -1278,16 +1307,35 @@ impl Bill {
         }
         let _ = writeln!(out, "total {} {}", self.total, self.currency);
         let _ = writeln!(out, "\nwallet");
+        let names: Vec<String> = self
+            .wallet
+            .iter()
+            .map(|g| format!("{} ({})", g.grant, g.unit))
+            .collect();
+        let name_w = names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(52);
+        let num_w = self
+            .wallet
+            .iter()
+            .flat_map(|g| [g.granted, g.consumed, g.expired, g.remaining])
+            .map(|v| v.to_string().len())
+            .max()
+            .unwrap_or(0)
+            .max(12);
         let _ = writeln!(
             out,
-            "  {:<52} {:>12} {:>12} {:>12} {:>12}  expires",
+            "  {:<name_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  expires",
             "grant", "granted", "consumed", "expired", "remaining"
         );
-        for g in &self.wallet {
+        for (g, name) in self.wallet.iter().zip(&names) {
             let _ = writeln!(
                 out,
-                "  {:<52} {:>12} {:>12} {:>12} {:>12}  {}",
-                format!("{} ({})", g.grant, g.unit),
+                "  {:<name_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}",
+                name,
                 g.granted,
                 g.consumed,
                 g.expired,

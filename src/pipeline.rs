@@ -4,9 +4,11 @@
 //! checking a book, compiling it and running its worked examples mean the same thing in the
 //! CLI, the tests and any service.
 
+use crate::base::span::Span;
 use crate::check::model::Model;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};
 use crate::examples::{ExampleOutcome, run_examples};
+use crate::syntax::ast::Item;
 use crate::table::RatingTable;
 
 /// A book, checked, compiled and with its worked examples run.
@@ -49,6 +51,21 @@ pub fn check_book(text: &str) -> BookCheck {
 /// [`check_book`] of a book read from `origin` (a file name), which the compiled table records.
 pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
     let parsed = crate::syntax::parse(text);
+    // A contract's terms name its book's units, products and plans: alone it cannot be checked,
+    // and reporting each of those names as unknown would bury the one thing to do.
+    if let Some(c) = parsed.book.items.iter().find_map(|i| match &i.node {
+        Item::Contract(c) => Some(c),
+        _ => None,
+    }) {
+        let mut diagnostics = parsed.diagnostics.clone();
+        diagnostics.push(contract_without_book(&c.slug.node, &c.vendor));
+        return BookCheck {
+            model: None,
+            table: None,
+            diagnostics,
+            examples: Vec::new(),
+        };
+    }
     let checked = crate::check::check_parsed(&parsed.book, &parsed.diagnostics);
     let mut diagnostics = parsed.diagnostics;
     diagnostics.extend(checked.diagnostics);
@@ -68,6 +85,22 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
     crate::check::sort_diagnostics(&mut diagnostics);
     out.diagnostics = diagnostics;
     out
+}
+
+/// A contract checked without the book it layers on.
+fn contract_without_book(slug: &str, vendor: &crate::syntax::ast::Name) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownReference,
+        format!(
+            "contract `{slug}` layers on a `{}` book, and none is given with it",
+            vendor.node
+        ),
+    )
+    .label(vendor.span, format!("no `{}` book here", vendor.node))
+    .help(format!(
+        "check it with its book: `pricebook check <the {} book or directory> <this contract>`; `pricebook bill BOOK --contract FILE` layers it too",
+        vendor.node
+    ))
 }
 
 /// A book that does not compile: its diagnostics (errors and warnings).
@@ -92,91 +125,117 @@ pub fn compile_file(text: &str, origin: &str) -> Result<RatingTable, CompileErro
     }
 }
 
-/// A contract that could not be layered on its book: diagnostics against `text`, the book with
-/// the contract's terms appended.
+/// A contract checked on the book it layers on.
 #[derive(Debug, Clone)]
-pub struct ContractError {
-    pub diagnostics: Vec<Diagnostic>,
-    pub text: String,
-    /// The diagnostics are about the contract file alone (it did not parse).
-    pub contract_only: bool,
+pub struct ContractCheck {
+    /// The book at position 0 and the contract after it: every span of `check` points into one
+    /// of them.
+    pub sources: SourceMap,
+    /// Where the contract starts in that position space.
+    pub contract_base: usize,
+    /// The layered book: its diagnostics (of both files), model, table and examples. The table's
+    /// line numbers count the contract's lines after the book's (see `contract_first_line`).
+    pub check: BookCheck,
+    /// The line number the table gives the contract's first line.
+    pub contract_first_line: u32,
 }
 
-impl ContractError {
-    /// The name to show for `text`.
-    pub fn file_name(&self, book: &std::path::Path, contract: &std::path::Path) -> String {
-        if self.contract_only {
-            contract.display().to_string()
-        } else {
-            format!("{} + {}", book.display(), contract.display())
-        }
+impl ContractCheck {
+    /// The diagnostics whose primary position is in the contract (the book's own are reported
+    /// when the book is checked).
+    pub fn contract_diagnostics(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.check
+            .diagnostics
+            .iter()
+            .filter(|d| d.span().is_some_and(|s| s.start >= self.contract_base))
     }
 }
 
-/// Layers a contract (`contract "Acme" as acme for <vendor> ... effective <date>` followed by
-/// plans `based on` public plans) on a public book and compiles the result. The contract's
-/// header is blanked out and its items are appended to the book, so its plans see the book's
-/// products, units and plans, and line numbers past the book's end point into the contract.
-pub fn compile_with_contract(book: &str, contract: &str) -> Result<RatingTable, ContractError> {
-    let parsed = crate::syntax::parse(contract);
-    let only = |diagnostics: Vec<Diagnostic>| ContractError {
-        diagnostics,
-        text: contract.to_string(),
-        contract_only: true,
+/// Layers a contract (`contract "Acme" as acme for <vendor> ... effective <date>` and its terms,
+/// usually plans `based on` public plans) on its public book and checks, compiles and runs the
+/// examples of the result. Both files are parsed once, the contract placed after the book in one
+/// position space, so every diagnostic points at a real file and line. The table records the
+/// book's name as its source.
+pub fn check_contract(
+    book_name: &str,
+    book: &str,
+    contract_name: &str,
+    contract: &str,
+) -> ContractCheck {
+    let mut sources = SourceMap::new();
+    sources.add(SourceFile::new(book_name, book));
+    let base = sources.add(SourceFile::new(contract_name, contract));
+    let merged_text = format!("{book}\n{contract}");
+    let contract_first_line = book.bytes().filter(|b| *b == b'\n').count() as u32 + 2;
+    let finish = |diagnostics: Vec<Diagnostic>| ContractCheck {
+        sources: sources.clone(),
+        contract_base: base,
+        check: BookCheck {
+            model: None,
+            table: None,
+            diagnostics,
+            examples: Vec::new(),
+        },
+        contract_first_line,
     };
+    let parsed_book = crate::syntax::parse(book);
+    let parsed = crate::syntax::parse_placed(contract, base);
     if !parsed.diagnostics.is_empty() {
-        return Err(only(parsed.diagnostics));
+        return finish(parsed.diagnostics);
     }
     let header = parsed.book.items.iter().find_map(|i| match &i.node {
-        crate::syntax::ast::Item::Contract(c) => Some((c, i.span)),
+        Item::Contract(c) => Some(c),
         _ => None,
     });
-    let Some((header, span)) = header else {
-        return Err(only(vec![
-            Diagnostic::new(
-                crate::diagnostic::Code::Header,
-                "a contract file starts with a `contract` header",
-            )
-            .label(crate::syntax::ast::Span::new(0, 0), "no `contract` header")
-            .help("start it with `contract \"Name\" as slug for <vendor> effective <YYYY-MM-DD>`"),
-        ]));
+    let Some(header) = header else {
+        return finish(vec![
+            Diagnostic::new(Code::Header, "a contract file starts with a `contract` header")
+                .label(Span::new(base, base), "no `contract` header")
+                .help("start it with `contract \"<customer>\" as <slug> for <vendor> effective <YYYY-MM-DD>`"),
+        ]);
     };
-    let book_vendor = crate::syntax::parse(book)
-        .book
-        .items
-        .iter()
-        .find_map(|i| match &i.node {
-            crate::syntax::ast::Item::Header(h) => Some(h.vendor.node.clone()),
-            _ => None,
-        });
-    if book_vendor
-        .as_deref()
-        .is_some_and(|v| v != header.vendor.node)
-    {
-        return Err(only(vec![
+    let book_vendor = parsed_book.book.items.iter().find_map(|i| match &i.node {
+        Item::Header(h) => Some(h.vendor.node.clone()),
+        _ => None,
+    });
+    if let Some(v) = book_vendor.filter(|v| *v != header.vendor.node) {
+        return finish(vec![
             Diagnostic::new(
-                crate::diagnostic::Code::UnknownReference,
+                Code::UnknownReference,
                 format!(
-                    "this contract is for `{}`, but the book is `{}`'s",
-                    header.vendor.node,
-                    book_vendor.unwrap_or_default()
+                    "this contract is for `{}`, but the book is `{v}`'s",
+                    header.vendor.node
                 ),
             )
             .label(header.vendor.span, "vendor")
             .help("layer a contract on a book of its own vendor"),
-        ]));
+        ]);
     }
-    let mut terms: Vec<u8> = contract.as_bytes().to_vec();
-    for b in &mut terms[span.start..span.end] {
-        if *b != b'\n' {
-            *b = b' ';
-        }
+    let mut merged = parsed_book.book;
+    merged.items.extend(
+        parsed
+            .book
+            .items
+            .into_iter()
+            .filter(|i| !matches!(i.node, Item::Contract(_))),
+    );
+    let checked = crate::check::check_parsed(&merged, &parsed_book.diagnostics);
+    let mut diagnostics = parsed_book.diagnostics;
+    diagnostics.extend(checked.diagnostics);
+    let mut out = finish(Vec::new());
+    if let Some(model) = checked.model {
+        let table = crate::compile::compile_from(&model, &merged_text, book_name);
+        out.check.examples = run_examples(&model, &table, &merged_text);
+        diagnostics.extend(
+            out.check
+                .examples
+                .iter()
+                .flat_map(|e| e.failures.iter().cloned()),
+        );
+        out.check.table = Some(table);
+        out.check.model = Some(model);
     }
-    let terms = String::from_utf8_lossy(&terms);
-    let merged = format!("{book}\n{terms}");
-    compile_source(&merged).map_err(|e| ContractError {
-        diagnostics: e.diagnostics,
-        text: merged,
-        contract_only: false,
-    })
+    crate::check::sort_diagnostics(&mut diagnostics);
+    out.check.diagnostics = diagnostics;
+    out
 }

@@ -49,7 +49,11 @@ fn based_on_plans_inherit_what_they_do_not_restate_through_the_whole_chain() {
     // `bulk` is denied by Pro and, through inheritance, by Team and Team Plus: no plan offers it.
     assert_eq!(codes, ["unused-product"], "{:#?}", checked.diagnostics);
     assert!(checked.diagnostics[0].message.contains("`bulk`"));
-    assert!(checked.examples.iter().all(|e| e.passed()), "{:#?}", checked.examples);
+    assert!(
+        checked.examples.iter().all(|e| e.passed()),
+        "{:#?}",
+        checked.examples
+    );
     let model = checked.model.expect("a model");
     let team = &model.plans[model.plan_index("team").expect("team")];
     assert_eq!(
@@ -66,7 +70,10 @@ fn a_product_offered_again_by_the_derived_plan_is_not_unused() {
             "  feature seats = 10\n}",
             "  feature seats = 10\n  products render, bulk, voice\n}",
         )
-        .replace("  allow identical-plans \"a seat-based plan priced like Pro\"\n", "")
+        .replace(
+            "  allow identical-plans \"a seat-based plan priced like Pro\"\n",
+            "",
+        )
         .replace(
             "quote plan team product bulk quantity 1 image rejects \"not available\"",
             "quote plan team product bulk quantity 1 image == 2 credit",

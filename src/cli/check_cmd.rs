@@ -4,14 +4,17 @@
 use super::load::{book_files, read_book};
 use super::report::{CliError, io_reason};
 use super::{CheckFormat, json_text, plural, render_width};
-use crate::diagnostic::{self, Code, Diagnostic, Severity, SourceFile};
+use crate::base::date::Date;
+use crate::diagnostic::{self, Code, Diagnostic, Severity, SourceFile, SourceMap};
 use crate::syntax::ast::{Item, Span};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-/// One checked file: its source and diagnostics, and its header for cross-file rules.
+/// One checked file: its diagnostics, the files their positions point into (a contract's may
+/// point into its book), and its header for cross-file rules.
 pub(super) struct Checked {
-    pub file: SourceFile,
+    pub name: String,
+    pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
     pub header: Option<(String, String, Span)>,
 }
@@ -28,22 +31,114 @@ pub(super) fn header_of(book: &crate::syntax::ast::Book) -> Option<(String, Stri
     })
 }
 
-fn check_file(path: &Path) -> Checked {
-    let name = path.display().to_string();
-    match read_book(path) {
+/// One file of a run, read, with what its header says.
+pub(super) struct RunFile {
+    pub path: PathBuf,
+    pub text: Result<String, String>,
+    /// vendor, effective date, whether it is a contract.
+    pub head: Option<(String, Date, bool)>,
+}
+
+/// Reads the files of a run and their headers.
+pub(super) fn read_run(files: &[PathBuf]) -> Vec<RunFile> {
+    files
+        .iter()
+        .map(|p| {
+            let text = read_book(p);
+            let head = text.as_ref().ok().and_then(|t| {
+                crate::syntax::parse(t)
+                    .book
+                    .items
+                    .iter()
+                    .find_map(|i| match &i.node {
+                        Item::Header(h) => Some((
+                            h.vendor.node.clone(),
+                            Date::parse(&h.effective.node)?,
+                            false,
+                        )),
+                        Item::Contract(c) => {
+                            Some((c.vendor.node.clone(), Date::parse(&c.effective.node)?, true))
+                        }
+                        _ => None,
+                    })
+            });
+            RunFile {
+                path: p.clone(),
+                text,
+                head,
+            }
+        })
+        .collect()
+}
+
+/// The book a contract of the run layers on: its vendor's version in force on the contract's
+/// effective date, among the run's books.
+fn book_for<'r>(contract: &RunFile, run: &'r [RunFile]) -> Option<&'r RunFile> {
+    let (vendor, effective, _) = contract.head.as_ref()?;
+    run.iter()
+        .filter(|f| {
+            f.head
+                .as_ref()
+                .is_some_and(|(v, e, is_contract)| v == vendor && e <= effective && !is_contract)
+        })
+        .max_by_key(|f| f.head.as_ref().map(|h| h.1))
+}
+
+/// Checks one file of a run: a book on its own, a contract layered on its book when the run has
+/// it. Returns the files the diagnostics point into, and the result.
+pub(super) fn check_in_run(
+    file: &RunFile,
+    text: &str,
+    run: &[RunFile],
+) -> (SourceMap, crate::pipeline::BookCheck) {
+    let name = file.path.display().to_string();
+    let is_contract = file.head.as_ref().is_some_and(|h| h.2);
+    if is_contract {
+        if let Some(book) = book_for(file, run) {
+            if let Ok(book_text) = &book.text {
+                let layered = crate::pipeline::check_contract(
+                    &book.path.display().to_string(),
+                    book_text,
+                    &name,
+                    text,
+                );
+                // The book's own findings and examples are reported when the book is checked.
+                let mut check = layered.check.clone();
+                let base = layered.contract_base;
+                check.diagnostics = layered.contract_diagnostics().cloned().collect();
+                if let Some(model) = &check.model {
+                    check
+                        .examples
+                        .retain(|e| model.examples[e.index].span.start >= base);
+                }
+                return (layered.sources, check);
+            }
+        }
+    }
+    (
+        SourceMap::from(SourceFile::new(name.clone(), text)),
+        crate::pipeline::check_book_from(text, &name),
+    )
+}
+
+fn check_file(file: &RunFile, run: &[RunFile]) -> Checked {
+    let name = file.path.display().to_string();
+    match &file.text {
         Ok(text) => {
-            let header = header_of(&crate::syntax::parse(&text).book);
-            let diagnostics = crate::pipeline::check_book_from(&text, &name).diagnostics;
+            let header = header_of(&crate::syntax::parse(text).book);
+            let (sources, checked) = check_in_run(file, text, run);
             Checked {
-                file: SourceFile::new(name, text),
-                diagnostics,
+                name,
+                sources,
+                diagnostics: checked.diagnostics,
                 header,
             }
         }
         Err(msg) => Checked {
-            file: SourceFile::new(name, String::new()),
+            sources: SourceMap::from(SourceFile::new(name.clone(), String::new())),
+            name,
             diagnostics: vec![
-                Diagnostic::new(Code::Syntax, msg).help("a pricebook is a UTF-8 text file"),
+                Diagnostic::new(Code::Syntax, msg.clone()).help("a pricebook is a UTF-8 text file"),
             ],
             header: None,
         },
@@ -60,8 +155,8 @@ pub(super) fn cross_file(files: &mut [Checked]) {
         };
         match seen.get(&(vendor.clone(), date.clone())) {
             Some(&j) => {
-                let other = files[j].file.name.clone();
-                let this = files[i].file.name.clone();
+                let other = files[j].name.clone();
+                let this = files[i].name.clone();
                 files[i].diagnostics.push(
                     Diagnostic::new(
                         Code::DuplicateEffectiveDate,
@@ -94,7 +189,8 @@ pub(super) fn run_check(
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
     let files = book_files(paths)?;
-    let mut checked: Vec<Checked> = files.iter().map(|p| check_file(p)).collect();
+    let run = read_run(&files);
+    let mut checked: Vec<Checked> = run.iter().map(|f| check_file(f, &run)).collect();
     cross_file(&mut checked);
     let (mut errors, mut warnings) = (0usize, 0usize);
     for c in &checked {
@@ -110,7 +206,7 @@ pub(super) fn run_check(
             let width = render_width();
             for c in &checked {
                 for d in &c.diagnostics {
-                    write!(out, "{}", diagnostic::render_human(d, &c.file, width))?;
+                    write!(out, "{}", diagnostic::render_human_in(d, &c.sources, width))?;
                     writeln!(out)?;
                 }
             }
@@ -131,7 +227,7 @@ pub(super) fn run_check(
                 .flat_map(|c| {
                     c.diagnostics
                         .iter()
-                        .map(|d| diagnostic::to_json(d, &c.file))
+                        .map(|d| diagnostic::to_json_in(d, &c.sources))
                 })
                 .collect();
             let doc = serde_json::json!({
@@ -145,7 +241,7 @@ pub(super) fn run_check(
         CheckFormat::Github => {
             for c in &checked {
                 for d in &c.diagnostics {
-                    writeln!(out, "{}", diagnostic::render_github(d, &c.file))?;
+                    writeln!(out, "{}", diagnostic::render_github_in(d, &c.sources))?;
                 }
             }
         }

@@ -140,6 +140,8 @@ pub(crate) struct Loaded {
     pub table: RatingTable,
     /// The file given, or the version picked from a directory.
     pub path: PathBuf,
+    /// A contract layered on the book: its file, and the table line its first line has.
+    pub contract: Option<(String, u32)>,
 }
 
 impl Loaded {
@@ -155,6 +157,11 @@ impl Loaded {
 
     /// `file:line` of a rule, or `line N` when the book's file is not known.
     pub fn cite(&self, line: u32) -> String {
+        if let Some((contract, first)) = &self.contract {
+            if line >= *first {
+                return format!("{contract}:{}", line - first + 1);
+            }
+        }
         match self.rules_file() {
             Some(f) => format!("{f}:{line}"),
             None => format!("line {line} of the book"),
@@ -216,12 +223,14 @@ pub(crate) fn load_file(path: &Path) -> Result<Loaded, CliError> {
         return Ok(Loaded {
             table,
             path: path.to_path_buf(),
+            contract: None,
         });
     }
     match crate::pipeline::compile_file(&text, &name) {
         Ok(table) => Ok(Loaded {
             table,
             path: path.to_path_buf(),
+            contract: None,
         }),
         Err(e) => Err(CliError::book_errors(
             &SourceFile::new(name, text),
@@ -246,20 +255,31 @@ pub(crate) fn load_with_contract(
     };
     let book = read_book(&book_path).map_err(|m| CliError::input_code("io-error", m))?;
     let terms = read_book(contract).map_err(CliError::usage)?;
-    match crate::pipeline::compile_with_contract(&book, &terms) {
-        Ok(table) => Ok(Loaded {
+    let (book_name, contract_name) = (
+        book_path.display().to_string(),
+        contract.display().to_string(),
+    );
+    let layered = crate::pipeline::check_contract(&book_name, &book, &contract_name, &terms);
+    let errors = layered.check.has_errors();
+    match layered.check.table {
+        Some(table) if !errors => Ok(Loaded {
             table,
             path: book_path,
+            contract: Some((contract_name, layered.contract_first_line)),
         }),
-        Err(e) => {
-            let file = SourceFile::new(e.file_name(&book_path, contract), e.text.clone());
-            let mut err = CliError::book_errors(&file, &e.diagnostics);
+        _ => {
+            let shown: Vec<Diagnostic> = layered
+                .check
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            let mut err = CliError::diagnostics_in(&layered.sources, &shown);
             err.message = format!(
-                "the contract `{}` does not apply to `{}`: {} error{}",
-                contract.display(),
-                book_path.display(),
-                err.diagnostics.len(),
-                if err.diagnostics.len() == 1 { "" } else { "s" }
+                "the contract `{contract_name}` does not apply to `{book_name}`: {} error{}",
+                shown.len(),
+                if shown.len() == 1 { "" } else { "s" }
             );
             Err(err.help("fix the errors above"))
         }

@@ -4,7 +4,7 @@
 
 use crate::base::names::NameError;
 use crate::base::quantity::QuantityError;
-use crate::diagnostic::{self, Code, Diagnostic, JsonDiagnostic, SourceFile};
+use crate::diagnostic::{self, Code, Diagnostic, JsonDiagnostic, SourceFile, SourceMap};
 use std::io::Write;
 
 /// Why a command stopped (boxed: it travels through every command's `Result`).
@@ -37,8 +37,10 @@ pub(crate) struct Failure {
     pub file: Option<String>,
     pub line: Option<usize>,
     pub column: Option<usize>,
-    /// The errors of a book that does not check (shown before the message for a person).
-    pub diagnostics: Vec<(Diagnostic, SourceFile)>,
+    /// The errors of a book that does not check (shown before the message for a person), and
+    /// the files their positions point into.
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
     /// Standard output was closed by its reader (`| head`): stop quietly.
     pub quiet: bool,
 }
@@ -54,6 +56,7 @@ impl CliError {
             line: None,
             column: None,
             diagnostics: Vec::new(),
+            sources: SourceMap::new(),
             quiet: false,
         }))
     }
@@ -117,27 +120,33 @@ impl CliError {
         e
     }
 
-    /// A book (or contract) that does not check: its errors, and where the first one is.
+    /// A book that does not check: its errors, and where the first one is.
     pub fn book_errors(file: &SourceFile, diagnostics: &[Diagnostic]) -> CliError {
-        let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
-        let mut e = CliError::input_code(
-            "book-has-errors",
-            format!(
-                "`{}` has {} error{}",
-                file.name,
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" }
-            ),
-        )
-        .help(format!("run `pricebook check {}` and fix them", file.name));
-        if let Some(first) = errors.first() {
-            let (line, col) = first.span().map_or((1, 1), |s| file.line_col(s.start));
-            e = e.at(file.name.clone(), Some(line), Some(col));
-        }
-        e.diagnostics = errors
-            .into_iter()
-            .map(|d| (d.clone(), file.clone()))
+        let mut e = CliError::diagnostics_in(&SourceMap::from(file.clone()), diagnostics);
+        e.message = format!(
+            "`{}` has {} error{}",
+            file.name,
+            e.diagnostics.len(),
+            if e.diagnostics.len() == 1 { "" } else { "s" }
+        );
+        e.help(format!("run `pricebook check {}` and fix them", file.name))
+    }
+
+    /// The errors among `diagnostics`, whose positions are in the files of `sources`; the error
+    /// is placed where the first one is.
+    pub fn diagnostics_in(sources: &SourceMap, diagnostics: &[Diagnostic]) -> CliError {
+        let errors: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
             .collect();
+        let mut e = CliError::input_code("book-has-errors", "the book has errors");
+        if let Some(first) = errors.first() {
+            let j = diagnostic::to_json_in(first, sources);
+            e = e.at(j.file, Some(j.line), Some(j.column));
+        }
+        e.diagnostics = errors;
+        e.sources = sources.clone();
         e
     }
 
@@ -152,8 +161,12 @@ impl CliError {
     pub fn print_human(&self, width: usize) {
         let stderr = std::io::stderr();
         let mut err = stderr.lock();
-        for (d, f) in &self.diagnostics {
-            let _ = write!(err, "{}", diagnostic::render_human(d, f, width));
+        for d in &self.diagnostics {
+            let _ = write!(
+                err,
+                "{}",
+                diagnostic::render_human_in(d, &self.sources, width)
+            );
         }
         let place = match (&self.file, self.line) {
             (Some(f), Some(l)) => format!(" ({f}:{l})"),
@@ -181,7 +194,7 @@ impl CliError {
             let all: Vec<JsonDiagnostic> = self
                 .diagnostics
                 .iter()
-                .map(|(d, f)| diagnostic::to_json(d, f))
+                .map(|d| diagnostic::to_json_in(d, &self.sources))
                 .collect();
             error["diagnostics"] = serde_json::to_value(all).unwrap_or_default();
         }

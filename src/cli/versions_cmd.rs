@@ -2,61 +2,18 @@
 //! and `pricebook diff` (what changed between two versions, and what a usage costs before and
 //! after).
 
-use super::check_cmd::{Checked, cross_file};
+use super::check_cmd::{Checked, RunFile, check_in_run, cross_file, header_of, read_run};
 use super::load::{book_files, read_book, versions};
 use super::report::CliError;
 use super::{Format, plural, render_width};
 use crate::check::model::RateDef;
-use crate::diagnostic::{self, Code, Diagnostic, SourceFile};
+use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageLine, UsageTotal};
 use crate::syntax::ast::{Item, Span};
 use crate::table::RatingTable;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-// ------------------------------------------------------------------------------------------------
-// Loading a book for evaluation, worked examples aside
-
-/// A book checked once through the pipeline: every diagnostic, and the model and table
-/// whenever the only errors are in its worked examples.
-struct Loaded {
-    book: crate::syntax::ast::Book,
-    checked: crate::pipeline::BookCheck,
-    header: Option<(String, String, Span)>,
-    label: Option<String>,
-}
-
-fn load(text: &str) -> Loaded {
-    let parsed = crate::syntax::parse(text);
-    let mut header = None;
-    let mut label = None;
-    for i in &parsed.book.items {
-        match &i.node {
-            Item::Header(h) if header.is_none() => {
-                header = Some((
-                    h.vendor.node.clone(),
-                    h.effective.node.clone(),
-                    h.effective.span,
-                ));
-                label = Some(format!("{}/{}", h.vendor.node, h.version.node));
-            }
-            Item::Contract(c) if label.is_none() => {
-                label = Some(match &c.version {
-                    Some(v) => format!("{}/{}", c.vendor.node, v.node),
-                    None => format!("{}/{}", c.vendor.node, c.slug.node),
-                });
-            }
-            _ => {}
-        }
-    }
-    Loaded {
-        book: parsed.book,
-        checked: crate::pipeline::check_book(text),
-        header,
-        label,
-    }
-}
 
 // ------------------------------------------------------------------------------------------------
 // pricebook test
@@ -76,21 +33,26 @@ impl TestResult {
 }
 
 struct BookTests {
-    file: SourceFile,
+    name: String,
+    /// The files the diagnostics point into (a contract's may point into its book).
+    sources: SourceMap,
     label: String,
     errors: Vec<Diagnostic>,
     tests: Vec<TestResult>,
 }
 
-/// The worked examples of one book: each `test` block's outcome, and the book's own errors.
-fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
-    let name = path.display().to_string();
-    let text = match read_book(path) {
+/// The worked examples of one file of the run: each `test` block's outcome, and the book's own
+/// errors. A contract runs on the book the run holds for it.
+fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<(String, String, Span)>) {
+    let name = file.path.display().to_string();
+    let text = match &file.text {
         Ok(t) => t,
         Err(msg) => {
-            let d = Diagnostic::new(Code::Syntax, msg).help("a pricebook is a UTF-8 text file");
+            let d =
+                Diagnostic::new(Code::Syntax, msg.clone()).help("a pricebook is a UTF-8 text file");
             let book = BookTests {
-                file: SourceFile::new(name.clone(), String::new()),
+                sources: SourceMap::from(SourceFile::new(name.clone(), String::new())),
+                name: name.clone(),
                 label: name,
                 errors: vec![d],
                 tests: Vec::new(),
@@ -98,24 +60,27 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
             return (book, None);
         }
     };
-    let loaded = load(&text);
-    let file = SourceFile::new(name.clone(), text);
-    let ran = loaded.checked.model.is_some();
+    let (label, header) = label_of(text);
+    let (sources, checked) = check_in_run(file, text, run);
+    // The file's own test blocks, in the position space of `sources`.
+    let base = sources.base_of(&name).unwrap_or(0);
+    let placed = crate::syntax::parse_placed(text, base);
+    let ran = checked.model.is_some();
     let mut tests = Vec::new();
     let mut spans = Vec::new();
-    for item in &loaded.book.items {
+    for item in &placed.book.items {
         let Item::Test(t) = &item.node else { continue };
-        let failures = loaded
-            .checked
-            .examples
-            .get(tests.len())
-            .map(|o| o.failures.clone())
-            .unwrap_or_default();
+        let outcome = checked.model.as_ref().and_then(|m| {
+            checked
+                .examples
+                .iter()
+                .find(|o| m.examples.get(o.index).is_some_and(|e| e.span == item.span))
+        });
         spans.push(item.span);
         tests.push(TestResult {
             name: t.name.node.clone(),
-            line: file.line_col(t.name.span.start).0,
-            failures,
+            line: sources.locate(t.name.span.start).map_or(0, |(_, l, _)| l),
+            failures: outcome.map(|o| o.failures.clone()).unwrap_or_default(),
             not_run: None,
         });
     }
@@ -124,7 +89,7 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
     // a date that does not exist) fail that test; the others are the book's.
     let mut errors = Vec::new();
     let mut inside_failures = Vec::new();
-    for d in loaded.checked.diagnostics.iter().filter(|d| d.is_error()) {
+    for d in checked.diagnostics.iter().filter(|d| d.is_error()) {
         if ran_failures.contains(&d) {
             continue;
         }
@@ -146,16 +111,37 @@ fn test_book(path: &Path) -> (BookTests, Option<(String, String, Span)>) {
             t.not_run = Some("the book could not be checked".into());
         }
     }
-    let label = loaded.label.unwrap_or(name);
     (
         BookTests {
-            file,
-            label,
+            label: label.unwrap_or_else(|| name.clone()),
+            name,
+            sources,
             errors,
             tests,
         },
-        loaded.header,
+        header,
     )
+}
+
+/// A book's label (`hedra/2026-06`) and its header for the rules across files.
+fn label_of(text: &str) -> (Option<String>, Option<(String, String, Span)>) {
+    let parsed = crate::syntax::parse(text);
+    let mut label = None;
+    for i in &parsed.book.items {
+        match &i.node {
+            Item::Header(h) if label.is_none() => {
+                label = Some(format!("{}/{}", h.vendor.node, h.version.node));
+            }
+            Item::Contract(c) if label.is_none() => {
+                label = Some(match &c.version {
+                    Some(v) => format!("{}/{}", c.vendor.node, v.node),
+                    None => format!("{}/{}", c.vendor.node, c.slug.node),
+                });
+            }
+            _ => {}
+        }
+    }
+    (label, header_of(&parsed.book))
 }
 
 pub(super) fn run_test(
@@ -164,12 +150,14 @@ pub(super) fn run_test(
     sink: &mut dyn std::io::Write,
 ) -> Result<i32, CliError> {
     let files = book_files(paths)?;
+    let run = read_run(&files);
     let mut books = Vec::new();
     let mut headers = Vec::new();
-    for f in &files {
-        let (b, h) = test_book(f);
+    for f in &run {
+        let (b, h) = test_book(f, &run);
         headers.push(Checked {
-            file: SourceFile::new(b.file.name.clone(), b.file.text.clone()),
+            name: b.name.clone(),
+            sources: b.sources.clone(),
             diagnostics: Vec::new(),
             header: h,
         });
@@ -206,13 +194,13 @@ pub(super) fn run_test(
             for b in &books {
                 if !b.errors.is_empty() {
                     for d in &b.errors {
-                        out.push_str(&diagnostic::render_human(d, &b.file, width));
+                        out.push_str(&diagnostic::render_human_in(d, &b.sources, width));
                         out.push('\n');
                     }
                     let _ = writeln!(
                         out,
                         "error: `{}` has {} error{}; {} count{} as failed",
-                        b.file.name,
+                        b.name,
                         b.errors.len(),
                         plural(b.errors.len()),
                         match b.tests.len() {
@@ -234,7 +222,7 @@ pub(super) fn run_test(
                     } else {
                         let _ = writeln!(out, "FAIL  {}: \"{}\"", b.label, t.name);
                         for d in &t.failures {
-                            out.push_str(&diagnostic::render_human(d, &b.file, width));
+                            out.push_str(&diagnostic::render_human_in(d, &b.sources, width));
                             out.push('\n');
                         }
                     }
@@ -248,12 +236,12 @@ pub(super) fn run_test(
                 .flat_map(|b| {
                     b.tests.iter().map(|t| {
                         serde_json::json!({
-                            "file": b.file.name,
+                            "file": b.name,
                             "book": b.label,
                             "name": t.name,
                             "line": t.line,
                             "passed": t.passed(),
-                            "failures": t.failures.iter().map(|d| diagnostic::to_json(d, &b.file)).collect::<Vec<_>>(),
+                            "failures": t.failures.iter().map(|d| diagnostic::to_json_in(d, &b.sources)).collect::<Vec<_>>(),
                             "not_run": t.not_run,
                         })
                     })
@@ -264,8 +252,8 @@ pub(super) fn run_test(
                 .filter(|b| !b.errors.is_empty())
                 .map(|b| {
                     serde_json::json!({
-                        "file": b.file.name,
-                        "diagnostics": b.errors.iter().map(|d| diagnostic::to_json(d, &b.file)).collect::<Vec<_>>(),
+                        "file": b.name,
+                        "diagnostics": b.errors.iter().map(|d| diagnostic::to_json_in(d, &b.sources)).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -460,8 +448,8 @@ fn load_side(path: &Path) -> Result<DiffSource, CliError> {
             source,
         });
     }
-    let loaded = load(&text);
-    match (loaded.checked.model, loaded.checked.table) {
+    let checked = crate::pipeline::check_book_from(&text, &source);
+    match (checked.model, checked.table) {
         (Some(model), Some(table)) => Ok(DiffSource {
             table,
             floor: Some(model.floor.clone()),
@@ -469,7 +457,7 @@ fn load_side(path: &Path) -> Result<DiffSource, CliError> {
         }),
         _ => Err(CliError::book_errors(
             &SourceFile::new(source.clone(), text.clone()),
-            &loaded.checked.diagnostics,
+            &checked.diagnostics,
         )),
     }
 }

@@ -5,6 +5,12 @@
 //! so diagnostics stay cheap to build and compare.
 
 mod asked;
+mod render;
+
+pub use render::{
+    JsonDiagnostic, JsonLabel, SourceMap, render_github, render_github_in, render_human,
+    render_human_in, to_json, to_json_in,
+};
 
 use crate::base::span::Span;
 use serde::Serialize;
@@ -214,7 +220,7 @@ impl SourceFile {
     }
 
     /// A span clamped inside the text: miette mishandles a span that starts at the very end.
-    fn clamp(&self, span: Span) -> Span {
+    pub(crate) fn clamp(&self, span: Span) -> Span {
         let len = self.text.len();
         if len == 0 {
             return Span::new(0, 0);
@@ -232,218 +238,6 @@ impl SourceFile {
         }
         Span::new(start, end)
     }
-}
-
-/// The diagnostics of one file, as reported by `check`.
-#[derive(Debug, Clone)]
-pub struct FileReport<'a> {
-    pub file: &'a SourceFile,
-    pub diagnostics: &'a [Diagnostic],
-}
-
-// ------------------------------------------------------------------------------------------------
-// Human rendering through miette
-
-/// Adapter giving a diagnostic and its source to miette's renderer.
-struct MietteView<'a> {
-    diag: &'a Diagnostic,
-    file: &'a SourceFile,
-    source: miette::NamedSource<String>,
-}
-
-impl fmt::Debug for MietteView<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
-    }
-}
-
-impl fmt::Display for MietteView<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
-    }
-}
-
-impl std::error::Error for MietteView<'_> {}
-
-impl miette::Diagnostic for MietteView<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("pricebook::{}", self.diag.code)))
-    }
-    fn severity(&self) -> Option<miette::Severity> {
-        Some(match self.diag.severity {
-            Severity::Error => miette::Severity::Error,
-            Severity::Warning => miette::Severity::Warning,
-        })
-    }
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diag
-            .help
-            .as_ref()
-            .map(|h| Box::new(h.as_str()) as Box<dyn fmt::Display>)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-        if self.file.text.is_empty() {
-            return None;
-        }
-        Some(Box::new(self.diag.labels.iter().enumerate().map(
-            |(i, l)| {
-                let span = self.file.clamp(l.span);
-                let text = (!l.message.is_empty()).then(|| l.message.clone());
-                if i == 0 {
-                    miette::LabeledSpan::new_primary_with_span(text, (span.start, span.len()))
-                } else {
-                    miette::LabeledSpan::new_with_span(text, (span.start, span.len()))
-                }
-            },
-        )))
-    }
-}
-
-/// Renders one diagnostic as a human report: no colour, `width` columns, unicode frame.
-pub fn render_human(diag: &Diagnostic, file: &SourceFile, width: usize) -> String {
-    let view = MietteView {
-        diag,
-        file,
-        source: miette::NamedSource::new(file.name.clone(), file.text.clone()),
-    };
-    let mut out = String::new();
-    render_with_miette(&view, width, &mut out);
-    out
-}
-
-#[cfg(feature = "cli")]
-fn render_with_miette(view: &MietteView<'_>, width: usize, out: &mut String) {
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-            .with_width(width)
-            .with_links(false);
-    if handler.render_report(out, view).is_err() {
-        render_plain(view, out);
-    }
-}
-
-#[cfg(not(feature = "cli"))]
-fn render_with_miette(view: &MietteView<'_>, _width: usize, out: &mut String) {
-    render_plain(view, out);
-}
-
-fn render_plain(view: &MietteView<'_>, out: &mut String) {
-    use std::fmt::Write;
-    let (line, col) = view
-        .diag
-        .span()
-        .map(|s| view.file.line_col(s.start))
-        .unwrap_or((1, 1));
-    let _ = writeln!(
-        out,
-        "{}[{}]: {}\n  --> {}:{}:{}",
-        match view.diag.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        },
-        view.diag.code,
-        view.diag.message,
-        view.file.name,
-        line,
-        col
-    );
-    if let Some(help) = &view.diag.help {
-        let _ = writeln!(out, "  help: {help}");
-    }
-}
-
-// ------------------------------------------------------------------------------------------------
-// Machine formats
-
-/// One diagnostic in the `check --format json` contract.
-#[derive(Debug, Clone, Serialize)]
-pub struct JsonDiagnostic {
-    pub code: String,
-    pub severity: Severity,
-    pub message: String,
-    pub file: String,
-    pub line: usize,
-    pub column: usize,
-    pub help: Option<String>,
-    pub end_line: usize,
-    pub end_column: usize,
-    pub labels: Vec<JsonLabel>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct JsonLabel {
-    pub line: usize,
-    pub column: usize,
-    pub text: String,
-    pub message: String,
-}
-
-/// Converts a diagnostic to its JSON form, with positions resolved against `file`.
-pub fn to_json(diag: &Diagnostic, file: &SourceFile) -> JsonDiagnostic {
-    let span = diag.span().unwrap_or_default();
-    let (line, column) = file.line_col(span.start);
-    let (end_line, end_column) = file.line_col(span.end);
-    JsonDiagnostic {
-        code: diag.code.name().to_string(),
-        severity: diag.severity,
-        message: diag.message.clone(),
-        file: file.name.clone(),
-        line,
-        column,
-        help: diag.help.clone(),
-        end_line,
-        end_column,
-        labels: diag
-            .labels
-            .iter()
-            .map(|l| {
-                let (line, column) = file.line_col(l.span.start);
-                JsonLabel {
-                    line,
-                    column,
-                    text: file.slice(l.span).to_string(),
-                    message: l.message.clone(),
-                }
-            })
-            .collect(),
-    }
-}
-
-/// A GitHub Actions workflow command (`::error file=..,line=..::message`).
-pub fn render_github(diag: &Diagnostic, file: &SourceFile) -> String {
-    let j = to_json(diag, file);
-    let level = match diag.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
-    let mut message = format!("{} [{}]", j.message, j.code);
-    if let Some(help) = &j.help {
-        message.push_str(" help: ");
-        message.push_str(help);
-    }
-    format!(
-        "::{level} file={},line={},col={},endLine={},endColumn={},title={}::{}",
-        escape_property(&j.file),
-        j.line,
-        j.column,
-        j.end_line,
-        j.end_column,
-        escape_property(&j.code),
-        escape_data(&message)
-    )
-}
-
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
 #[cfg(test)]
@@ -464,5 +258,26 @@ mod tests {
         for code in Code::ALL {
             assert_eq!(Code::from_name(code.name()), Some(*code));
         }
+    }
+
+    #[test]
+    fn labels_resolve_to_the_file_they_point_into() {
+        let mut map = SourceMap::new();
+        map.add(SourceFile::new("book.pricebook", "unit credit\n"));
+        let base = map.add(SourceFile::new("contract.pricebook", "x\nunit credit\n"));
+        let d = Diagnostic::new(Code::Duplicate, "unit `credit` is declared twice")
+            .label(Span::new(base + 7, base + 13), "declared again here")
+            .label(Span::new(5, 11), "first declared here");
+        let j = to_json_in(&d, &map);
+        assert_eq!(
+            (j.file.as_str(), j.line, j.column),
+            ("contract.pricebook", 2, 6)
+        );
+        assert_eq!(j.labels[1].file, "book.pricebook");
+        assert_eq!((j.labels[1].line, j.labels[1].column), (1, 6));
+        let human = render_human_in(&d, &map, 100);
+        assert!(human.contains("contract.pricebook:2:6"), "{human}");
+        assert!(human.contains("book.pricebook:1:6"), "{human}");
+        assert!(!human.contains(" + "), "{human}");
     }
 }

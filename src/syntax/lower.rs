@@ -7,6 +7,7 @@
 use super::ast::*;
 use super::explain::{explain_bad, from_pest_error};
 use super::{PricebookParser, Rule};
+use crate::base::money::parse_decimal;
 use crate::diagnostic::{Code, Diagnostic};
 use pest::Parser;
 use pest::iterators::Pair;
@@ -1150,12 +1151,6 @@ impl Lower<'_> {
     fn dim_single(&mut self, p: P<'_>) -> Spanned<String> {
         self.dim_value(p)
     }
-}
-
-/// Parses a decimal literal (underscores allowed as digit separators), exactly.
-pub fn parse_decimal(s: &str) -> Option<Decimal> {
-    let cleaned: String = s.chars().filter(|c| *c != '_').collect();
-    Decimal::from_str_exact(&cleaned).ok()
 }
 
 fn last_span<T>(body: &[Spanned<T>]) -> Option<Span> {

@@ -10,12 +10,13 @@
 pub mod ast;
 mod explain;
 mod lower;
+pub mod shift;
 
 use crate::diagnostic::Diagnostic;
 use ast::Book;
-pub use lower::parse_decimal;
 #[cfg(test)]
 use pest::Parser;
+pub use shift::Shift;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "grammar/pricebook.pest"]
@@ -41,6 +42,17 @@ pub fn parse(text: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let book = lower::parse_book(text, &mut diagnostics);
     Parsed { book, diagnostics }
+}
+
+/// Parses a file that is placed at `base` in a shared position space (a contract after its book):
+/// every span of the tree and of the diagnostics is `base` bytes later than in [`parse`].
+pub fn parse_placed(text: &str, base: usize) -> Parsed {
+    let mut parsed = parse(text);
+    if base > 0 {
+        parsed.book.shift(base);
+        parsed.diagnostics.shift(base);
+    }
+    parsed
 }
 
 /// The reference parse: the whole file through pest, then lowering. [`parse`] must give exactly
@@ -180,6 +192,23 @@ billing annual { front-load 12 month }
 auto recharge { below 10 credit refill to 50 credit cap 20 USD / month minimum below 5 credit }
 contract "C" as c for acme effective 2026-01-01
 "#;
+
+    /// A file placed later in a position space has the same tree and diagnostics as the same
+    /// text preceded by that many spaces: every span is shifted, none is missed.
+    #[test]
+    fn placed_files_shift_every_span() {
+        for text in corpus() {
+            for base in [1usize, 97] {
+                let placed = parse_placed(&text, base);
+                let padded = parse(&format!("{}{text}", " ".repeat(base)));
+                assert_eq!(format!("{:?}", placed.book), format!("{:?}", padded.book));
+                assert_eq!(
+                    format!("{:?}", placed.diagnostics),
+                    format!("{:?}", padded.diagnostics)
+                );
+            }
+        }
+    }
 
     #[test]
     fn fast_path_matches_pest_on_books_and_fixtures() {

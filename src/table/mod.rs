@@ -34,6 +34,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+mod explain;
+
 /// The schema this build reads and writes. Bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
 
@@ -302,6 +304,8 @@ pub struct ExplainStep {
 /// Receives explanation steps; the no-op recorder compiles away on the hot path.
 trait Recorder {
     fn record(&mut self, step: impl FnOnce() -> String, line: u32);
+    /// Several steps at once (the slices of graduated tiers).
+    fn record_many(&mut self, steps: impl FnOnce() -> Vec<(String, u32)>);
 }
 
 struct NoRecord;
@@ -309,6 +313,8 @@ struct NoRecord;
 impl Recorder for NoRecord {
     #[inline(always)]
     fn record(&mut self, _: impl FnOnce() -> String, _: u32) {}
+    #[inline(always)]
+    fn record_many(&mut self, _: impl FnOnce() -> Vec<(String, u32)>) {}
 }
 
 impl Recorder for Vec<ExplainStep> {
@@ -317,6 +323,11 @@ impl Recorder for Vec<ExplainStep> {
             step: step(),
             line: (line > 0).then_some(line),
         });
+    }
+    fn record_many(&mut self, steps: impl FnOnce() -> Vec<(String, u32)>) {
+        for (step, line) in steps() {
+            self.record(|| step, line);
+        }
     }
 }
 
@@ -946,10 +957,13 @@ impl RatingTable {
         let rate_override = plan_entry
             .and_then(|pl| pl.overrides.iter().find(|(i, _)| *i == product))
             .map(|(_, r)| r);
+        let base = self.base_unit(&p.measure);
         let (charge, unit) = match (rate_override, &p.pricing) {
             (Some(r), _) => {
                 rec.record(|| format!("plan rate {}", self.describe_rate(r)), r.line);
-                (self.apply(q, r)?, Some(r.unit))
+                let charge = self.apply(q, r)?;
+                rec.record(|| self.explain_product(q, base, r, charge), r.line);
+                (charge, Some(r.unit))
             }
             (None, PricingEntry::Cells { cells }) => {
                 let r = cells
@@ -962,16 +976,22 @@ impl RatingTable {
                             p.line,
                         )
                     })?;
-                rec.record(|| format!("rate {}", self.describe_rate(r)), r.line);
-                (self.apply(q, r)?, Some(r.unit))
+                rec.record(
+                    || match self.describe_cell(p, cell) {
+                        Some(c) => format!("rate {} for {c}", self.describe_rate(r)),
+                        None => format!("rate {}", self.describe_rate(r)),
+                    },
+                    r.line,
+                );
+                let charge = self.apply(q, r)?;
+                rec.record(|| self.explain_product(q, base, r, charge), r.line);
+                (charge, Some(r.unit))
             }
             (None, PricingEntry::Tiered { mode, tiers }) => {
                 let unit = tiers[0].rate.unit;
-                rec.record(
-                    || format!("{mode:?} tiers over {q}").to_lowercase(),
-                    tiers[0].rate.line,
-                );
-                (self.tiered(*mode, tiers, q)?, Some(unit))
+                let charge = self.tiered(*mode, tiers, q)?;
+                rec.record_many(|| self.explain_tiers(*mode, tiers, q, base, charge));
+                (charge, Some(unit))
             }
             (
                 None,
@@ -1008,19 +1028,7 @@ impl RatingTable {
                             )
                         })?;
                     let m = round_charge(m, &self.currency);
-                    rec.record(
-                        || {
-                            format!(
-                                "money: {charge} x {} {} / {} {} = {m} {}",
-                                w.price,
-                                self.currency,
-                                w.granted,
-                                self.unit_name(u),
-                                self.currency
-                            )
-                        },
-                        pl.price_line,
-                    );
+                    rec.record(|| self.explain_money(charge, w, u, m), pl.price_line);
                     Some(m)
                 }
                 None => None,
