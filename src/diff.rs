@@ -1529,6 +1529,8 @@ fn total(t: &RatingTable, plan: Option<PlanId>, lines: &[Resolved]) -> UsageTota
             Err(r) => rejected.push(reject(r.reason)),
         }
     }
+    // One order on both sides of a diff, whichever unit a usage file charges first.
+    charges.sort_by(|a, b| a.unit.cmp(&b.unit));
     UsageTotal {
         charges,
         money: (priced > 0 && without_money == 0).then(|| Amount {
