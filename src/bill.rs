@@ -1104,14 +1104,6 @@ pub fn bill_with(
         while next < order.len() && events[order[next]].time < p_end {
             let e = &events[order[next]];
             next += 1;
-            if e.time < start {
-                engine.reject(
-                    e,
-                    format!("before the bill's first period ({})", request.from),
-                    None,
-                );
-                continue;
-            }
             if e.time < in_force {
                 engine.reject(
                     e,
@@ -1119,6 +1111,14 @@ pub fn bill_with(
                         "before `{}` {} is in force (from {effective}): no price applies",
                         table.vendor, table.version
                     ),
+                    None,
+                );
+                continue;
+            }
+            if e.time < start {
+                engine.reject(
+                    e,
+                    format!("before the bill's first period ({})", request.from),
                     None,
                 );
                 continue;

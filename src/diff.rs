@@ -1529,8 +1529,10 @@ fn total(t: &RatingTable, plan: Option<PlanId>, lines: &[Resolved]) -> UsageTota
             Err(r) => rejected.push(reject(r.reason)),
         }
     }
-    // One order on both sides of a diff, whichever unit a usage file charges first.
-    charges.sort_by(|a, b| a.unit.cmp(&b.unit));
+    // One order on both sides of a diff, whichever unit a usage file charges first: wallet units
+    // by name, then money.
+    let is_money = |u: &str| t.unit_id(u).is_some_and(|i| t.units[i as usize].is_money);
+    charges.sort_by(|a, b| (is_money(&a.unit), &a.unit).cmp(&(is_money(&b.unit), &b.unit)));
     UsageTotal {
         charges,
         money: (priced > 0 && without_money == 0).then(|| Amount {

@@ -885,6 +885,8 @@ struct BookStats {
     money_overflow: u64,
     events: u64,
     accepted: u64,
+    /// Quantities beyond the 16-byte event, rated through the exact path.
+    exact: u64,
 }
 
 fn run_book(seed: u64, quotes: u64) -> BookStats {
@@ -927,6 +929,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         money_overflow: 0,
         events: 0,
         accepted: 0,
+        exact: 0,
     };
     for n in 0..quotes {
         let (plan, product, cell, dims) = &keys[rng.below(keys.len() as u64) as usize];
@@ -939,6 +942,25 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         };
         // The rater's 16-byte event, one at a time and in a batch.
         let Some(e) = Event::new((n % ACCOUNTS as u64) as u32, key, q) else {
+            // A quantity the event cannot hold (more than 9 decimals, 9.2e9 base units or more)
+            // is rated through the exact path, as `pricebook rate` does: the same answer as
+            // the table's quote, never a refusal.
+            let mut one = Totals::new(&table, 1);
+            let exact = rater
+                .rate_decimal(0, key, q, &mut one)
+                .map(|u| u.map(|u| (one.checked_amount(0, u), u)));
+            match (&got, &exact) {
+                (Ok((charge, Some(u))), Ok(Some((Some(c), v)))) if c == charge && u == v => {}
+                (Ok((_, None)), Ok(None)) => {}
+                (Ok((charge, Some(u))), Err(r))
+                    if r.reason == "charge does not fit the totals"
+                        && !fits_minor(*charge, table.units[*u as usize].charge_dp) => {}
+                (Err(a), Err(b)) if *a == b.reason => {}
+                _ => ctx.fail(format!(
+                    "Rater::rate_decimal of {q} on key {key}: {exact:?}, table {got:?}"
+                )),
+            }
+            stats.exact += 1;
             continue;
         };
         stats.events += 1;
@@ -1049,7 +1071,7 @@ fn reference_table_and_rater_agree_on_random_books() {
     let books = total.div_ceil(QUOTES_PER_BOOK);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     let next = AtomicU64::new(0);
-    let counters: [AtomicU64; 5] = Default::default();
+    let counters: [AtomicU64; 6] = Default::default();
     let started = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -1066,16 +1088,19 @@ fn reference_table_and_rater_agree_on_random_books() {
                     counters[2].fetch_add(stats.events, Ordering::Relaxed);
                     counters[3].fetch_add(stats.accepted, Ordering::Relaxed);
                     counters[4].fetch_add(stats.money_overflow, Ordering::Relaxed);
+                    counters[5].fetch_add(stats.exact, Ordering::Relaxed);
                 }
             });
         }
     });
-    let [books_done, quotes, events, accepted, money_overflow] = counters.map(|c| c.into_inner());
+    let [books_done, quotes, events, accepted, money_overflow, exact] =
+        counters.map(|c| c.into_inner());
     println!(
-        "differential: {quotes} quotes over {books_done} books ({events} rater events, {accepted} priced, {money_overflow} with a money overflow) in {:.1} s",
+        "differential: {quotes} quotes over {books_done} books ({events} rater events, {accepted} priced, {money_overflow} with a money overflow, {exact} beyond the event's range rated exactly) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(quotes, total);
+    assert!(exact > 0, "no quantity beyond the event's range was rated");
 }
 
 /// A single-seed run, handy for reproducing a failure: `PRICEBOOK_DIFF_SEED=<seed> cargo test

@@ -272,7 +272,7 @@ pub fn closest<'a>(
             let ck = name_key(c);
             let contains = !key.is_empty() && (ck.contains(&key) || key.contains(&ck));
             let d = edit_distance(&key, &ck);
-            let close = d <= (key.chars().count().max(3) / 3).max(1) + 1;
+            let close = d <= (key.chars().count().max(3) / 3).max(1);
             (contains || close).then_some((if contains { 0 } else { 1 + d }, i, *c))
         })
         .collect();
@@ -358,7 +358,7 @@ mod tests {
             ["kling-v3-standard", "kling-v3-pro"]
         );
         assert_eq!(closest("sora 2", products, 3), ["sora-2-pro"]);
-        assert_eq!(closest("flux-prp", products, 3), ["flux-pro", "flux-dev"]);
+        assert_eq!(closest("flux-prp", products, 3), ["flux-pro"]);
         assert!(closest("zzzzzzzz", products, 3).is_empty());
         assert!(closest("zzz", ["a", "b"], 3).is_empty());
     }

@@ -151,7 +151,8 @@ pub fn split_quantity_with_unit(text: &str) -> Result<(Decimal, &str), QuantityE
 /// Why a fractional quantity of a whole count is rejected (the same words on every path).
 pub fn fractional(quantity: Decimal, base_unit: &str) -> String {
     format!(
-        "quantity {quantity} {base_unit} is fractional, but `{base_unit}` is counted in whole units"
+        "quantity {} {base_unit} is fractional, but `{base_unit}` is counted in whole units",
+        quantity.normalize()
     )
 }
 
