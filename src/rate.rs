@@ -731,14 +731,7 @@ impl<'t> Rater<'t> {
                 }
             }
         }
-        let (plan, product, cell) = match rate {
-            FastRate::Exact {
-                plan,
-                product,
-                cell,
-            } => (*plan, *product, *cell),
-            FastRate::Linear(_) => self.locate(key),
-        };
+        let (plan, product, cell) = self.target(key, rate);
         self.table.quote(plan, product, cell, quantity)
     }
 
@@ -787,28 +780,43 @@ impl<'t> Rater<'t> {
         rate: &FastRate,
         totals: &mut Totals,
     ) -> Result<Option<UnitId>, Rejection> {
-        let (plan, product, cell) = match rate {
-            FastRate::Exact {
-                plan,
-                product,
-                cell,
-            } => (*plan, *product, *cell),
-            FastRate::Linear(_) => self.locate(e.key),
-        };
-        let q = self
-            .table
-            .quote(plan, product, cell, e.decimal_quantity())?;
+        self.exact_into(e.account, e.key, rate, e.decimal_quantity(), totals)
+    }
+
+    /// Prices one usage through the table's exact quote and adds it to `account`'s totals.
+    fn exact_into(
+        &self,
+        account: u32,
+        key: RateKey,
+        rate: &FastRate,
+        quantity: Decimal,
+        totals: &mut Totals,
+    ) -> Result<Option<UnitId>, Rejection> {
+        let (plan, product, cell) = self.target(key, rate);
+        let q = self.table.quote(plan, product, cell, quantity)?;
         match q.unit {
             Some(u) => {
-                if !totals.add_decimal(e.account, u, q.charge) {
+                if !totals.add_decimal(account, u, q.charge) {
                     return Err(Rejection::new("charge does not fit the totals", None));
                 }
                 Ok(Some(u))
             }
             None => {
-                totals.events[e.account as usize].count += 1;
+                totals.events[account as usize].count += 1;
                 Ok(None)
             }
+        }
+    }
+
+    /// The (plan, product, cell) a key rates.
+    fn target(&self, key: RateKey, rate: &FastRate) -> (Option<PlanId>, ProductId, CellId) {
+        match rate {
+            FastRate::Exact {
+                plan,
+                product,
+                cell,
+            } => (*plan, *product, *cell),
+            FastRate::Linear(_) => self.locate(key),
         }
     }
 
@@ -836,28 +844,8 @@ impl<'t> Rater<'t> {
         let Some(rate) = self.rates.get(key as usize) else {
             return Err(Rejection::new("unknown rate key", None));
         };
-        let (plan, product, cell) = match rate {
-            FastRate::Exact {
-                plan,
-                product,
-                cell,
-            } => (*plan, *product, *cell),
-            FastRate::Linear(_) => self.locate(key),
-        };
         totals.ensure_accounts(account as usize + 1);
-        let q = self.table.quote(plan, product, cell, quantity)?;
-        match q.unit {
-            Some(u) => {
-                if !totals.add_decimal(account, u, q.charge) {
-                    return Err(Rejection::new("charge does not fit the totals", None));
-                }
-                Ok(Some(u))
-            }
-            None => {
-                totals.events[account as usize].count += 1;
-                Ok(None)
-            }
-        }
+        self.exact_into(account, key, rate, quantity, totals)
     }
 
     /// Rates a batch into `totals` (which must cover every account in it). Allocation-free
