@@ -34,7 +34,7 @@
 
 use crate::base::date::{Date, Instant, format_instant};
 use crate::base::money::{div_round, round_charge};
-use crate::eval::Rejection;
+use crate::base::rejection::{Rejection, RejectionKind};
 use crate::rate::Rater;
 use crate::table::{
     CellId, EmptyEntry, GrantEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry,
@@ -148,6 +148,9 @@ pub struct RejectedEvent {
     pub reason: String,
     /// `rule` (a business outcome: a limit, an empty wallet) or `bad-line` (malformed input).
     pub kind: &'static str,
+    /// For a `rule`, the kind of rejection (`limit`, `wallet-empty`, ...; see
+    /// [`RejectionKind`]).
+    pub rejection: Option<&'static str>,
     /// The rule's source line in the book, when a rule rejected it.
     pub rule_line: Option<u32>,
 }
@@ -507,7 +510,7 @@ impl<'t> Engine<'t, '_> {
         });
     }
 
-    fn reject(&mut self, e: &UsageEvent, reason: String, rule_line: Option<u32>) {
+    fn reject(&mut self, e: &UsageEvent, r: Rejection) {
         let product = match &e.usage {
             Usage::Use { product, .. } => Some(self.table.products[*product as usize].slug.clone()),
             Usage::Buy { pack } => Some(self.table.packs[*pack as usize].slug.clone()),
@@ -516,9 +519,10 @@ impl<'t> Engine<'t, '_> {
             line: e.line,
             time: Some(format_instant(e.time)),
             product,
-            reason,
+            reason: r.reason,
             kind: "rule",
-            rule_line,
+            rejection: Some(r.kind.name()),
+            rule_line: r.line,
         });
     }
 
@@ -712,11 +716,11 @@ impl<'t> Engine<'t, '_> {
         let key = self.rater.key(Some(self.plan), product, cell);
         let quote = match key {
             Some(k) => self.rater.quote(k, quantity),
-            None => Err(Rejection::new("no such rate cell", None)),
+            None => Err(Rejection::new(RejectionKind::Unknown, "no such rate cell")),
         };
         let q = match quote {
             Ok(q) => q,
-            Err(r) => return self.reject(e, r.reason, r.line),
+            Err(r) => return self.reject(e, r),
         };
         // Windowed limits (items per day, ...): check them all, then count the event in each.
         let window_uses = || {
@@ -736,7 +740,10 @@ impl<'t> Engine<'t, '_> {
                     "limit {} <= {} per {} on plan `{}` (already {used})",
                     l.name, l.value, w.window, plan.slug
                 );
-                return self.reject(e, reason, Some(l.line));
+                return self.reject(
+                    e,
+                    Rejection::new(RejectionKind::Limit, reason).with_line(l.line),
+                );
             }
         }
         for (li, _, w) in window_uses() {
@@ -795,7 +802,10 @@ impl<'t> Engine<'t, '_> {
                     self.show(need, unit),
                     self.show(need - balance, unit)
                 );
-                self.reject(e, reason, Some(plan.line));
+                self.reject(
+                    e,
+                    Rejection::new(RejectionKind::WalletEmpty, reason).with_line(plan.line),
+                );
             }
         }
     }
@@ -878,13 +888,16 @@ impl<'t> Engine<'t, '_> {
         let table = self.table;
         let plan = &table.plans[self.plan as usize];
         let Some(p) = table.packs.get(pack as usize) else {
-            return self.reject(e, "unknown pack".into(), None);
+            return self.reject(e, Rejection::new(RejectionKind::Unknown, "unknown pack"));
         };
         if !plan.packs_allowed || !p.plans.contains(&self.plan) {
             return self.reject(
                 e,
-                format!("pack `{}` is not offered on plan `{}`", p.slug, plan.slug),
-                Some(p.line),
+                Rejection::new(
+                    RejectionKind::NotAvailable,
+                    format!("pack `{}` is not offered on plan `{}`", p.slug, plan.slug),
+                )
+                .with_line(p.line),
             );
         }
         let amount = match p.price {
@@ -1107,19 +1120,23 @@ pub fn bill_with(
             if e.time < in_force {
                 engine.reject(
                     e,
-                    format!(
-                        "before `{}` {} is in force (from {effective}): no price applies",
-                        table.vendor, table.version
+                    Rejection::new(
+                        RejectionKind::NotInForce,
+                        format!(
+                            "before `{}` {} is in force (from {effective}): no price applies",
+                            table.vendor, table.version
+                        ),
                     ),
-                    None,
                 );
                 continue;
             }
             if e.time < start {
                 engine.reject(
                     e,
-                    format!("before the bill's first period ({})", request.from),
-                    None,
+                    Rejection::new(
+                        RejectionKind::OutsidePeriod,
+                        format!("before the bill's first period ({})", request.from),
+                    ),
                 );
                 continue;
             }
@@ -1138,11 +1155,13 @@ pub fn bill_with(
     for e in order[next..].iter().map(|i| &events[*i]) {
         engine.reject(
             e,
-            format!(
-                "after the bill's last period (ends {})",
-                format_instant(end)
+            Rejection::new(
+                RejectionKind::OutsidePeriod,
+                format!(
+                    "after the bill's last period (ends {})",
+                    format_instant(end)
+                ),
             ),
-            None,
         );
     }
     engine.wallet.expire(end);

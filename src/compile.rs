@@ -6,8 +6,7 @@
 
 use crate::base::money::charge_dp;
 use crate::base::units::Dimension;
-use crate::check::model::*;
-use crate::eval::plan_unit_price;
+use crate::model::*;
 use crate::syntax::ast::RechargeField;
 use crate::table::*;
 
@@ -196,7 +195,7 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
                 if u.dimension.is_money() {
                     continue;
                 }
-                if let Some((price, granted, _)) = plan_unit_price(model, pl, &u.name) {
+                if let Some((price, granted, _)) = model.plan_unit_price(pl, &u.name) {
                     wallet_prices.push(WalletPrice {
                         unit: unit_id(&u.name),
                         price,

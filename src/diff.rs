@@ -31,7 +31,7 @@
 //! ```
 
 use crate::base::names::name_key;
-use crate::check::model::RateDef;
+use crate::model::RateDef;
 use crate::table::{
     CellId, GrantEntry, LimitKindEntry, PlanEntry, PlanId, PriceEntry, PricingEntry, ProductEntry,
     ProductId, RateCell, RatingTable, UnitEntry, UnitId,

@@ -7,13 +7,13 @@
 //! diagnostic at the expectation, labelled with the rule that rejected the usage when one did.
 
 use crate::base::date::Date;
+use crate::base::rejection::{Rejection, RejectionKind};
 use crate::bill::{
     Bill, BillLine, BillRequest, Billing, GrantReport, RechargeSettings, Usage, UsageEvent,
     bill_with,
 };
-use crate::check::model::*;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::eval::Rejection;
+use crate::model::*;
 use crate::rate::Rater;
 use crate::syntax::ast::Span;
 use crate::table::{RatingTable, TableQuote, UnitId};
@@ -133,7 +133,7 @@ impl Runner<'_> {
         let key = self
             .cell(target.product, &target.dims)
             .and_then(|c| self.rater.key(plan, target.product as u32, c))
-            .ok_or_else(|| Rejection::new("no such rate cell", None))?;
+            .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "no such rate cell"))?;
         self.rater.quote(key, quantity)
     }
 
@@ -215,21 +215,34 @@ impl Runner<'_> {
                 );
                 vec![self.rule_label(d, &r)]
             }
-            (QuoteExpectation::Rejects(text), Err(r)) => match text {
-                Some(t) if !r.reason.to_lowercase().contains(&t.to_lowercase()) => {
+            (QuoteExpectation::Rejects { kind, text }, Err(r)) => {
+                if let Some(k) = kind.filter(|k| *k != r.kind) {
                     let d = fail(
                         at,
                         format!(
-                            "test \"{test}\": rejected as expected, but because {}",
-                            r.reason
+                            "test \"{test}\": rejected as `{}`, not `{k}`: {}",
+                            r.kind, r.reason
                         ),
-                        format!("the reason does not mention \"{t}\""),
+                        format!("expect `rejects {}`, or fix the rule", r.kind),
                     );
-                    vec![self.rule_label(d, &r)]
+                    return vec![self.rule_label(d, &r)];
                 }
-                _ => vec![],
-            },
-            (QuoteExpectation::Rejects(_), Ok(got)) => vec![fail(
+                match text {
+                    Some(t) if !r.reason.to_lowercase().contains(&t.to_lowercase()) => {
+                        let d = fail(
+                            at,
+                            format!(
+                                "test \"{test}\": rejected as expected, but because {}",
+                                r.reason
+                            ),
+                            format!("the reason does not mention \"{t}\""),
+                        );
+                        vec![self.rule_label(d, &r)]
+                    }
+                    _ => vec![],
+                }
+            }
+            (QuoteExpectation::Rejects { .. }, Ok(got)) => vec![fail(
                 at,
                 format!(
                     "test \"{test}\": expected a rejection, but it was priced at {} {}",

@@ -481,8 +481,18 @@ impl Printer<'_> {
                         Some(m) => format!("== {}, money {}", qty(charge), qty(m)),
                         None => format!("== {}", qty(charge)),
                     },
-                    QuoteExpect::Rejects(None) => "rejects".into(),
-                    QuoteExpect::Rejects(Some(t)) => format!("rejects {}", quote(&t.node)),
+                    QuoteExpect::Rejects { kind, text } => {
+                        let mut s = String::from("rejects");
+                        if let Some(k) = kind {
+                            s.push(' ');
+                            s.push_str(&k.node);
+                        }
+                        if let Some(t) = text {
+                            s.push(' ');
+                            s.push_str(&quote(&t.node));
+                        }
+                        s
+                    }
                 };
                 format!(
                     "quote {}{} quantity {}{at} {expect}",

@@ -17,7 +17,7 @@
 //! }
 //! "#);
 //! let model = checked.model.expect("a clean book");
-//! let q = pricebook::eval::quote(&model, Some(0), 0, &[], 90.into()).expect("priced");
+//! let q = pricebook::reference::quote(&model, Some(0), 0, &[], 90.into()).expect("priced");
 //! assert_eq!(q.charge.to_string(), "180");
 //! assert_eq!(q.money.map(|(m, _)| m.to_string()).as_deref(), Some("3.60"));
 //! ```
@@ -30,10 +30,11 @@ pub mod cli;
 pub mod compile;
 pub mod diagnostic;
 pub mod diff;
-pub mod eval;
 pub mod examples;
 pub mod fmt;
+pub mod model;
 pub mod pipeline;
 pub mod rate;
+pub mod reference;
 pub mod syntax;
 pub mod table;

@@ -5,9 +5,9 @@
 //! CLI, the tests and any service.
 
 use crate::base::span::Span;
-use crate::check::model::Model;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};
 use crate::examples::{ExampleOutcome, run_examples};
+use crate::model::Model;
 use crate::syntax::ast::Item;
 use crate::table::RatingTable;
 

@@ -36,7 +36,7 @@
 //! assert_eq!(totals.amount(1, credit).to_string(), "70");
 //! ```
 
-use crate::eval::Rejection;
+use crate::base::rejection::{Rejection, RejectionKind};
 use crate::syntax::ast::RoundMode;
 use crate::table::{CellId, LimitKindEntry, PlanId, PricingEntry, ProductId, RatingTable, UnitId};
 use rust_decimal::Decimal;
@@ -704,7 +704,7 @@ impl<'t> Rater<'t> {
         let rate = self
             .rates
             .get(key as usize)
-            .ok_or_else(|| Rejection::new("unknown rate key", None))?;
+            .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown rate key"))?;
         if let (FastRate::Linear(l), Some(q)) = (rate, nanos(quantity)) {
             if q >= l.lo && q <= l.hi && (!l.whole || q % NANO == 0) {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
@@ -749,7 +749,7 @@ impl<'t> Rater<'t> {
                     None => Ok((Decimal::ZERO, None)),
                 }
             }
-            None => Err(Rejection::new("unknown rate key", None)),
+            None => Err(Rejection::new(RejectionKind::Unknown, "unknown rate key")),
         }
     }
 
@@ -757,7 +757,7 @@ impl<'t> Rater<'t> {
     #[inline(always)]
     fn rate_one(&self, e: &Event, totals: &mut Totals) -> Result<Option<UnitId>, Rejection> {
         let Some(rate) = self.rates.get(e.key as usize) else {
-            return Err(Rejection::new("unknown rate key", None));
+            return Err(Rejection::new(RejectionKind::Unknown, "unknown rate key"));
         };
         if let FastRate::Linear(l) = rate {
             // Bounds apply to the quantity as sent, before rounding; outside them (or when
@@ -797,7 +797,10 @@ impl<'t> Rater<'t> {
         match q.unit {
             Some(u) => {
                 if !totals.add_decimal(account, u, q.charge) {
-                    return Err(Rejection::new("charge does not fit the totals", None));
+                    return Err(Rejection::new(
+                        RejectionKind::Overflow,
+                        "charge does not fit the totals",
+                    ));
                 }
                 Ok(Some(u))
             }
@@ -842,7 +845,7 @@ impl<'t> Rater<'t> {
         totals: &mut Totals,
     ) -> Result<Option<UnitId>, Rejection> {
         let Some(rate) = self.rates.get(key as usize) else {
-            return Err(Rejection::new("unknown rate key", None));
+            return Err(Rejection::new(RejectionKind::Unknown, "unknown rate key"));
         };
         totals.ensure_accounts(account as usize + 1);
         self.exact_into(account, key, rate, quantity, totals)

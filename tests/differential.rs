@@ -13,7 +13,7 @@
 //! block multiples and one nano-unit (and one 10^-28) either side, half blocks (for `nearest`),
 //! tier bounds, `min`/`max`/limit bounds, the 64-bit nano-unit envelope of the rater, huge values
 //! up to `Decimal::MAX`, quantities with up to 28 decimals, zero, `-0` and negative quantities.
-//! For every quote, the reference evaluator `eval::quote` (over the checked model), the compiled
+//! For every quote, the reference evaluator `reference::quote` (over the checked model), the compiled
 //! table's `RatingTable::quote` and the rater's `Rater::quote` must give the same charge (same
 //! canonical text), unit and money, or the same rejection reason (and the same rule line when
 //! the reference names one). Events that fit the rater's 16-byte form are also rated one by one
@@ -29,11 +29,11 @@
 //! ```
 
 use pricebook::check::check_source;
-use pricebook::check::model::Model;
 use pricebook::compile::compile;
 use pricebook::diagnostic::SourceFile;
-use pricebook::eval;
+use pricebook::model::Model;
 use pricebook::rate::{Event, Rater, Totals};
+use pricebook::reference;
 use pricebook::table::{CellId, PlanId, PricingEntry, ProductId, RatingTable, UnitId};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -804,7 +804,7 @@ impl Ctx<'_> {
         q: Decimal,
     ) -> Result<(Decimal, Option<UnitId>), String> {
         let at = || format!("plan {plan:?} product {product} cell {cell} quantity {q}");
-        let reference = eval::quote(
+        let reference = reference::quote(
             self.model,
             plan.map(|p| p as usize),
             product as usize,
@@ -1031,7 +1031,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         let measure = &model.products[i].measure;
         for (u, _) in p.measure.units(true) {
             let v = random_decimal(&mut rng);
-            let a = eval::base_quantity(model, v, u, measure).ok();
+            let a = reference::base_quantity(model, v, u, measure).ok();
             let b = table.base_quantity(i as ProductId, v, u).ok();
             if a != b {
                 ctx.fail(format!(

@@ -649,7 +649,7 @@ fn overflow_through_the_library_is_a_rejection_on_every_path() {
     let max = Decimal::MAX;
     for product in 0..table.products.len() as u32 {
         for plan in [None, Some(0)] {
-            let reference = pricebook::eval::quote(
+            let reference = pricebook::reference::quote(
                 &model,
                 plan.map(|p| p as usize),
                 product as usize,

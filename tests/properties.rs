@@ -28,8 +28,8 @@
 
 use pricebook::check::check_source;
 use pricebook::compile::compile;
-use pricebook::eval;
 use pricebook::rate::{Divider, Rater};
+use pricebook::reference;
 use pricebook::table::{PricingEntry, RatingTable};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -436,10 +436,28 @@ fn test_stmt() -> BoxedStrategy<String> {
             Some(m) => format!("== {c}, money {m}"),
             None => format!("== {c}"),
         }),
-        prop::option::of(string()).prop_map(|s| match s {
-            Some(s) => format!("rejects {s}"),
-            None => "rejects".to_string(),
-        }),
+        (
+            prop::option::of(prop::sample::select(vec![
+                "limit",
+                "not-available",
+                "minimum",
+                "wallet-empty",
+                "not-in-force",
+            ])),
+            prop::option::of(string())
+        )
+            .prop_map(|(k, s)| {
+                let mut out = String::from("rejects");
+                if let Some(k) = k {
+                    out.push(' ');
+                    out.push_str(k);
+                }
+                if let Some(s) = s {
+                    out.push(' ');
+                    out.push_str(&s);
+                }
+                out
+            }),
     ];
     let at = prop::option::of(date().prop_map(|d| format!(" at {d}")))
         .prop_map(Option::unwrap_or_default);
@@ -684,7 +702,7 @@ fn rate_book() -> impl Strategy<Value = RateBook> {
 }
 
 /// A checked, compiled book (the generators only write valid ones).
-fn build(text: &str) -> (pricebook::check::model::Model, RatingTable) {
+fn build(text: &str) -> (pricebook::model::Model, RatingTable) {
     let checked = check_source(text);
     let model = checked.model.unwrap_or_else(|| {
         panic!(
@@ -711,12 +729,12 @@ fn usage() -> impl Strategy<Value = Decimal> {
 
 /// The charge of `q` through the reference, the table and the rater, which must agree.
 fn charge(
-    model: &pricebook::check::model::Model,
+    model: &pricebook::model::Model,
     table: &RatingTable,
     rater: &Rater<'_>,
     q: Decimal,
 ) -> Option<(Decimal, Option<Decimal>)> {
-    let r = eval::quote(model, Some(0), 0, &[], q);
+    let r = reference::quote(model, Some(0), 0, &[], q);
     let t = table.quote(Some(0), 0, 0, q);
     let f = rater.quote(rater.key(Some(0), 0, 0).expect("key"), q);
     match (&r, &t, &f) {
@@ -928,7 +946,7 @@ proptest! {
             let dims: Vec<usize> = if cells > 1 { vec![cell as usize] } else { vec![] };
             let mut prev: Option<(Decimal, Decimal, Option<Decimal>)> = None;
             for q in &qs {
-                let r = eval::quote(&model, Some(0), 0, &dims, *q);
+                let r = reference::quote(&model, Some(0), 0, &dims, *q);
                 let t = table.quote(Some(0), 0, cell, *q);
                 let f = rater.quote(key, *q);
                 let (Ok(r), Ok(t), Ok(f)) = (r, t, f) else { continue };
@@ -978,7 +996,7 @@ proptest! {
             for q in &qs {
                 let (Ok(a), Ok(b)) = (up.quote(Some(0), 0, cell, *q), pro.quote(Some(0), 0, cell, *q))
                 else { continue };
-                let r = eval::quote(&up_model, Some(0), 0, &dims, *q).expect("reference agrees");
+                let r = reference::quote(&up_model, Some(0), 0, &dims, *q).expect("reference agrees");
                 prop_assert_eq!(r.charge, a.charge);
                 prop_assert!(
                     a.charge >= b.charge,

@@ -2,8 +2,8 @@
 //! evaluator over every plan x product x cell, and a reviewed quote table per bundled book.
 
 use pricebook::check::check_source;
-use pricebook::eval;
 use pricebook::pipeline::compile_source;
+use pricebook::reference;
 use pricebook::table::{LoadError, PricingEntry, RatingTable};
 use rust_decimal::Decimal;
 use std::fmt::Write;
@@ -184,7 +184,7 @@ fn tables_agree_with_the_reference_evaluator_on_every_cell() {
                     let dims: Vec<usize> = key.iter().map(|k| *k as usize).collect();
                     for q in quantities {
                         let q: Decimal = q.parse().expect("decimal");
-                        let reference = eval::quote(&model, plan, product, &dims, q);
+                        let reference = reference::quote(&model, plan, product, &dims, q);
                         let compiled = table.quote(plan.map(|p| p as u32), product as u32, cell, q);
                         match (&reference, &compiled) {
                             (Ok(r), Ok(c)) => {

@@ -84,8 +84,13 @@ pub fn parse_check(data: &[u8]) {
         let dims = cell_values(&table, product, cell);
         let key = rater.key(plan, product, cell);
         for q in quantities() {
-            let reference =
-                pricebook::eval::quote(model, plan.map(|p| p as usize), product as usize, &dims, q);
+            let reference = pricebook::reference::quote(
+                model,
+                plan.map(|p| p as usize),
+                product as usize,
+                &dims,
+                q,
+            );
             let compiled = table.quote(plan, product, cell, q);
             match (&reference, &compiled) {
                 (Ok(r), Ok(c)) => {

@@ -6,5 +6,6 @@ pub mod date;
 pub mod money;
 pub mod names;
 pub mod quantity;
+pub mod rejection;
 pub mod span;
 pub mod units;

@@ -4,11 +4,12 @@
 //! compiled table.
 
 use super::Cx;
-use super::model::*;
 use crate::base::date::parse_instant;
 use crate::base::names::{NameError, did_you_mean, quoted_list, same_key};
+use crate::base::rejection::RejectionKind;
 use crate::base::units::Unit;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::model::*;
 use crate::syntax::ast::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -106,9 +107,12 @@ impl Cx<'_> {
                             _ => None,
                         }
                     }
-                    QuoteExpect::Rejects(text) => Some(QuoteExpectation::Rejects(
-                        text.as_ref().map(|t| t.node.clone()),
-                    )),
+                    QuoteExpect::Rejects { kind, text } => Some(QuoteExpectation::Rejects {
+                        kind: kind
+                            .as_ref()
+                            .and_then(|k| RejectionKind::from_name(&k.node)),
+                        text: text.as_ref().map(|t| t.node.clone()),
+                    }),
                 };
                 let target = target?;
                 let quantity = self.example_quantity(target.product, quantity)?;

@@ -7,14 +7,13 @@
 
 mod examples;
 mod inherit;
-pub mod model;
 
 use crate::base::date::Date;
 use crate::base::names::{did_you_mean, name_key, same_key};
 use crate::base::units::{self, Dimension, Unit, UnitTable, currency_digits};
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::model::*;
 use crate::syntax::ast::*;
-use model::*;
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 

@@ -85,6 +85,7 @@ fn bad_line(line: u64, reason: String) -> RejectedEvent {
         product: None,
         reason,
         kind: "bad-line",
+        rejection: None,
         rule_line: None,
     }
 }

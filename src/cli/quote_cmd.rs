@@ -5,8 +5,8 @@ use super::load::{Loaded, asked, load_table, parse_date_arg};
 use super::report::CliError;
 use super::{Format, Target, json_text};
 use crate::base::quantity::split_quantity_with_unit;
+use crate::base::rejection::Rejection;
 use crate::diagnostic::Code;
-use crate::eval::Rejection;
 use crate::table::{CellId, PlanId, PricingEntry, ProductId, RatingTable};
 use std::io::Write;
 use std::path::Path;
@@ -92,6 +92,7 @@ fn rejection_text(r: &Rejection, loaded: &Loaded) -> String {
 
 fn rejection_json(r: &Rejection, loaded: &Loaded) -> serde_json::Value {
     serde_json::json!({
+        "kind": r.kind.name(),
         "reason": r.reason,
         "line": r.line,
         "file": r.line.and(loaded.rules_file()),

@@ -6,9 +6,9 @@ use super::check_cmd::{Checked, RunFile, check_in_run, cross_file, header_of, re
 use super::load::{book_files, read_book, versions};
 use super::report::CliError;
 use super::{Format, plural, render_width};
-use crate::check::model::RateDef;
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageLine, UsageTotal};
+use crate::model::RateDef;
 use crate::syntax::ast::{Item, Span};
 use crate::table::RatingTable;
 use rust_decimal::Decimal;

@@ -369,7 +369,11 @@ pub enum QuoteExpect {
         charge: Quantity,
         money: Option<Quantity>,
     },
-    Rejects(Option<Spanned<String>>),
+    /// `rejects [<kind>] ["<text>"]`: rejected, of that kind, for a reason that mentions the text.
+    Rejects {
+        kind: Option<Name>,
+        text: Option<Spanned<String>>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -260,6 +260,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
         Rule::empty_rule => "`reject`, `overage` or `auto recharge`",
         Rule::expect_subject => "what to check, such as `total`",
         Rule::expect_value => "a number or a quantity",
+        Rule::rejection_kind => "a kind of rejection such as `limit` or `not-available`",
         _ => return statement_phrase(rule),
     };
     Some(phrase.to_string())

@@ -772,8 +772,15 @@ impl Lower<'_> {
                             money: qs.next(),
                         }
                     } else {
-                        let s = e.into_inner().find(|y| y.as_rule() == Rule::string);
-                        QuoteExpect::Rejects(s.map(|s| self.string(s)))
+                        let (mut kind, mut text) = (None, None);
+                        for y in e.into_inner() {
+                            match y.as_rule() {
+                                Rule::rejection_kind => kind = Some(self.name(y)),
+                                Rule::string => text = Some(self.string(y)),
+                                _ => {}
+                            }
+                        }
+                        QuoteExpect::Rejects { kind, text }
                     };
                     expect = Some(Spanned::new(q, sp));
                 }
@@ -785,7 +792,12 @@ impl Lower<'_> {
             dims,
             quantity: quantity.unwrap_or_else(missing_quantity),
             at,
-            expect: expect.unwrap_or_else(|| missing_of(QuoteExpect::Rejects(None))),
+            expect: expect.unwrap_or_else(|| {
+                missing_of(QuoteExpect::Rejects {
+                    kind: None,
+                    text: None,
+                })
+            }),
         }
     }
 
@@ -2353,10 +2365,15 @@ impl Reader<'_> {
             QuoteExpect::Charge { charge, money }
         } else {
             self.kw_(b"rejects")?;
-            QuoteExpect::Rejects(self.attempt(|r| {
+            let kind = self.attempt(|r| {
+                r.skip();
+                r.rejection_kind()
+            });
+            let text = self.attempt(|r| {
                 r.skip();
                 r.string()
-            }))
+            });
+            QuoteExpect::Rejects { kind, text }
         };
         Some(TestStmt::Quote {
             target,
@@ -2365,6 +2382,17 @@ impl Reader<'_> {
             at,
             expect: Spanned::new(expect, Span::new(start, self.last)),
         })
+    }
+
+    /// `rejection_kind`: one of the kinds' names, not followed by an identifier character.
+    fn rejection_kind(&mut self) -> Option<Name> {
+        let start = self.pos;
+        for k in crate::base::rejection::RejectionKind::ALL {
+            if self.kw(k.name().as_bytes()) {
+                return Some(self.text_at(Span::new(start, self.pos)));
+            }
+        }
+        None
     }
 
     /// `target`: `(plan ident)? product ident`.

@@ -276,7 +276,10 @@ impl Shift for QuoteExpect {
                 charge.shift(by);
                 money.shift(by);
             }
-            QuoteExpect::Rejects(text) => text.shift(by),
+            QuoteExpect::Rejects { kind, text } => {
+                kind.shift(by);
+                text.shift(by);
+            }
         }
     }
 }

@@ -26,9 +26,9 @@
 
 use crate::base::money::{charge_dp, div_round, round_charge};
 use crate::base::names::{NameError, find_named, same_key};
+use crate::base::rejection::{Rejection, RejectionKind};
 use crate::base::units::resolve_unit;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::eval::Rejection;
 use crate::syntax::ast::{RoundMode, TierMode};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -879,20 +879,25 @@ impl RatingTable {
         let p = self
             .products
             .get(product as usize)
-            .ok_or_else(|| reject("unknown product", 0))?;
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown product", 0))?;
         let plan_entry = match plan {
             Some(i) => Some(
                 self.plans
                     .get(i as usize)
-                    .ok_or_else(|| reject("unknown plan", 0))?,
+                    .ok_or_else(|| reject(RejectionKind::Unknown, "unknown plan", 0))?,
             ),
             None => None,
         };
         if quantity < Decimal::ZERO {
-            return Err(reject(format!("quantity {quantity} is negative"), 0));
+            return Err(reject(
+                RejectionKind::Negative,
+                format!("quantity {quantity} is negative"),
+                0,
+            ));
         }
         if p.whole && !quantity.fract().is_zero() {
             return Err(reject(
+                RejectionKind::Fractional,
                 crate::base::quantity::fractional(quantity, self.base_unit(&p.measure)),
                 0,
             ));
@@ -900,6 +905,7 @@ impl RatingTable {
         if let Some(pl) = plan_entry {
             if !pl.available[product as usize] {
                 return Err(reject(
+                    RejectionKind::NotAvailable,
                     format!("`{}` is not available on plan `{}`", p.slug, pl.slug),
                     pl.line,
                 ));
@@ -908,6 +914,7 @@ impl RatingTable {
         if let Some(min) = &p.min {
             if quantity < min.base {
                 return Err(reject(
+                    RejectionKind::Minimum,
                     format!("below the minimum of {}", min.text),
                     min.line,
                 ));
@@ -916,6 +923,7 @@ impl RatingTable {
         if let Some(max) = &p.max {
             if quantity > max.base {
                 return Err(reject(
+                    RejectionKind::Maximum,
                     format!("above the maximum of {}", max.text),
                     max.line,
                 ));
@@ -936,7 +944,11 @@ impl RatingTable {
         let q = match &p.rounding {
             Some(r) => {
                 let q = round_step(quantity, r).ok_or_else(|| {
-                    reject("arithmetic overflow while rounding the quantity", r.line)
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while rounding the quantity",
+                        r.line,
+                    )
                 })?;
                 let base = self.base_unit(&p.measure);
                 rec.record(
@@ -968,10 +980,11 @@ impl RatingTable {
             (None, PricingEntry::Cells { cells }) => {
                 let r = cells
                     .get(cell as usize)
-                    .ok_or_else(|| reject("no such rate cell", p.line))?
+                    .ok_or_else(|| reject(RejectionKind::Unknown, "no such rate cell", p.line))?
                     .as_ref()
                     .ok_or_else(|| {
                         reject(
+                            RejectionKind::NotOffered,
                             "this combination of dimension values is not offered",
                             p.line,
                         )
@@ -1023,6 +1036,7 @@ impl RatingTable {
                         .and_then(|v| div_round(v, w.granted, self.currency_dp()))
                         .ok_or_else(|| {
                             reject(
+                                RejectionKind::Overflow,
                                 "arithmetic overflow while converting to money",
                                 pl.price_line,
                             )
@@ -1062,7 +1076,13 @@ impl RatingTable {
         let v = q
             .checked_mul(r.amount)
             .and_then(|n| div_round(n, r.per_base, dp))
-            .ok_or_else(|| reject("arithmetic overflow while applying the rate", r.line))?;
+            .ok_or_else(|| {
+                reject(
+                    RejectionKind::Overflow,
+                    "arithmetic overflow while applying the rate",
+                    r.line,
+                )
+            })?;
         Ok(self.canonical(v, r.unit))
     }
 
@@ -1085,10 +1105,18 @@ impl RatingTable {
                         .checked_mul(t.rate.amount)
                         .and_then(|v| v.checked_div(t.rate.per_base))
                         .ok_or_else(|| {
-                            reject("arithmetic overflow while applying a tier", t.rate.line)
+                            reject(
+                                RejectionKind::Overflow,
+                                "arithmetic overflow while applying a tier",
+                                t.rate.line,
+                            )
                         })?;
                     total = total.checked_add(part).ok_or_else(|| {
-                        reject("arithmetic overflow while summing tiers", t.rate.line)
+                        reject(
+                            RejectionKind::Overflow,
+                            "arithmetic overflow while summing tiers",
+                            t.rate.line,
+                        )
                     })?;
                 }
                 Ok(self.canonical(total, unit))
@@ -1099,8 +1127,13 @@ impl RatingTable {
                     .find(|t| q >= t.from && t.to.is_none_or(|to| q < to))
                     .unwrap_or(&tiers[tiers.len() - 1]);
                 // The rate's only failure is overflow; name the tier, as the reference does.
-                self.apply(q, &t.rate)
-                    .map_err(|_| reject("arithmetic overflow while applying the tier", t.rate.line))
+                self.apply(q, &t.rate).map_err(|_| {
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while applying the tier",
+                        t.rate.line,
+                    )
+                })
             }
         }
     }
@@ -1122,6 +1155,7 @@ impl RatingTable {
                     if *dimension == p.measure && quantity > *max =>
                 {
                     return Err(reject(
+                        RejectionKind::Limit,
                         format!("limit {} <= {} on plan `{}`", l.name, l.value, plan.slug),
                         l.line,
                     ));
@@ -1132,6 +1166,7 @@ impl RatingTable {
                         let value = (cell / p.strides[pos]) % values.len() as u32;
                         if value > *max {
                             return Err(reject(
+                                RejectionKind::Limit,
                                 format!(
                                     "limit {} <= {} on plan `{}` ({} asked)",
                                     l.name, l.value, plan.slug, values[value as usize]
@@ -1158,20 +1193,25 @@ impl RatingTable {
         let pl = self
             .plans
             .get(plan as usize)
-            .ok_or_else(|| reject("unknown plan", 0))?;
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown plan", 0))?;
         let p = self
             .products
             .get(product as usize)
-            .ok_or_else(|| reject("unknown product", 0))?;
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown product", 0))?;
         if !pl.available[product as usize] {
             return Err(reject(
+                RejectionKind::NotAvailable,
                 format!("`{}` is not available on plan `{}`", p.slug, pl.slug),
                 pl.line,
             ));
         }
-        let charge_unit = p
-            .charge_unit
-            .ok_or_else(|| reject("a free product has no capacity limit", p.line))?;
+        let charge_unit = p.charge_unit.ok_or_else(|| {
+            reject(
+                RejectionKind::Free,
+                "a free product has no capacity limit",
+                p.line,
+            )
+        })?;
         let cu = &self.units[charge_unit as usize];
         // Grants per billing period of the price (a month without one), scaled by cadence.
         let period = match pl.price {
@@ -1194,10 +1234,17 @@ impl RatingTable {
                 .and_then(|v| v.checked_mul(Decimal::from(period)))
                 .and_then(|v| v.checked_div(Decimal::from(every)))
                 .and_then(|v| budget.checked_add(v))
-                .ok_or_else(|| reject("arithmetic overflow while sizing the grant", g.line))?;
+                .ok_or_else(|| {
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while sizing the grant",
+                        g.line,
+                    )
+                })?;
         }
         if budget.is_zero() {
             return Err(reject(
+                RejectionKind::NoGrant,
                 format!("plan `{}` has no recurring grant in `{}`", pl.slug, cu.name),
                 pl.line,
             ));
@@ -1208,11 +1255,12 @@ impl RatingTable {
                 let per_name = per.map_or("event", |u| self.unit_name(u));
                 if per_name != unit {
                     return Err(reject(
+                        RejectionKind::Unit,
                         format!(
                             "`{}` is priced per {per_name}: count its capacity in `{per_name}`",
                             p.slug
                         ),
-                        p.line,
+                        0,
                     ));
                 }
                 Decimal::ONE
@@ -1220,11 +1268,21 @@ impl RatingTable {
             (_, Some(u)) if u.dimension == p.measure => u.factor,
             (_, Some(_)) => {
                 return Err(reject(
-                    format!("`{unit}` does not measure {}", p.measure),
-                    p.line,
+                    RejectionKind::Unit,
+                    format!(
+                        "`{unit}` does not measure {}",
+                        describe_dimension(&p.measure)
+                    ),
+                    0,
                 ));
             }
-            (_, None) => return Err(reject(format!("unknown unit `{unit}`"), p.line)),
+            (_, None) => {
+                return Err(reject(
+                    RejectionKind::Unit,
+                    format!("unknown unit `{unit}`"),
+                    0,
+                ));
+            }
         };
         let cost = |n: Decimal| -> Result<Decimal, Rejection> {
             if is_flat {
@@ -1233,13 +1291,15 @@ impl RatingTable {
                 };
                 return amount
                     .checked_mul(n)
-                    .ok_or_else(|| reject("arithmetic overflow", p.line));
+                    .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line));
             }
             let q = n
                 .checked_mul(factor)
-                .ok_or_else(|| reject("arithmetic overflow", p.line))?;
+                .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line))?;
             let q = match &p.rounding {
-                Some(r) => round_step(q, r).ok_or_else(|| reject("arithmetic overflow", r.line))?,
+                Some(r) => round_step(q, r).ok_or_else(|| {
+                    reject(RejectionKind::Overflow, "arithmetic overflow", r.line)
+                })?,
                 None => q,
             };
             match (pl.overrides.iter().find(|(i, _)| *i == product), &p.pricing) {
@@ -1248,6 +1308,7 @@ impl RatingTable {
                     match cells.get(cell as usize).and_then(|c| c.as_ref()) {
                         Some(r) => self.apply(q, r),
                         None => Err(reject(
+                            RejectionKind::NotOffered,
                             "this combination of dimension values is not offered",
                             p.line,
                         )),
@@ -1263,7 +1324,11 @@ impl RatingTable {
             lo = hi;
             hi *= Decimal::TWO;
             if hi > limit {
-                return Err(reject("capacity is unbounded", p.line));
+                return Err(reject(
+                    RejectionKind::Unbounded,
+                    "capacity is unbounded",
+                    p.line,
+                ));
             }
         }
         while hi - lo > Decimal::ONE {
@@ -1287,8 +1352,8 @@ pub fn describe_dimension(d: &str) -> String {
     }
 }
 
-fn reject(reason: impl Into<String>, line: u32) -> Rejection {
-    Rejection::new(reason, None).with_line(line)
+fn reject(kind: RejectionKind, reason: impl Into<String>, line: u32) -> Rejection {
+    Rejection::new(kind, reason).with_line(line)
 }
 
 pub(crate) fn round_step(q: Decimal, r: &RoundingEntry) -> Option<Decimal> {

@@ -1,13 +1,14 @@
-//! Evaluation over the checked model: quotes, capacities, and the worked examples in books.
+//! The reference evaluator: quotes and capacities straight from the checked model.
 //!
-//! This evaluator is deliberately simple: it reads the [`Model`] directly with `rust_decimal` and
-//! checked arithmetic, no precomputation. It is what `check` runs worked examples with, and what
-//! the compiled rating table is compared against.
+//! Deliberately simple: it reads the [`Model`] directly with `rust_decimal` and checked
+//! arithmetic, no precomputation and no table. It is the oracle the compiled table, the rater and
+//! every other evaluator are compared against (tests/differential.rs).
 
 use crate::base::money::{charge_dp, div_round, round_charge};
 use crate::base::names::{NameError, find_named};
+use crate::base::rejection::{Rejection, RejectionKind};
 use crate::base::units::{Dimension, currency_digits};
-use crate::check::model::*;
+use crate::model::*;
 use crate::syntax::ast::{RoundMode, Span, TierMode};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -28,39 +29,8 @@ pub struct Step {
     pub span: Option<Span>,
 }
 
-/// Why a usage cannot be priced.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rejection {
-    pub reason: String,
-    /// The rule that rejected it (books).
-    pub span: Option<Span>,
-    /// The rule's source line (compiled tables, which carry no spans).
-    pub line: Option<u32>,
-}
-
-impl Rejection {
-    pub(crate) fn new(reason: impl Into<String>, span: Option<Span>) -> Self {
-        Rejection {
-            reason: reason.into(),
-            span,
-            line: None,
-        }
-    }
-
-    pub(crate) fn with_line(mut self, line: u32) -> Self {
-        self.line = (line > 0).then_some(line);
-        self
-    }
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
 fn overflow(op: &str) -> Rejection {
-    Rejection::new(format!("arithmetic overflow while {op}"), None)
+    Rejection::overflow(op)
 }
 
 fn round_qty(q: Decimal, r: &Rounding) -> Option<Decimal> {
@@ -91,18 +61,20 @@ fn cell_rate<'m>(product: &'m ProductDef, dims: &[usize]) -> Result<&'m RateDef,
         Pricing::Matrix(cells) => {
             let cell = cells.iter().find(|c| c.key == dims).ok_or_else(|| {
                 Rejection::new(
+                    RejectionKind::Unknown,
                     "no rate for this combination of dimension values",
-                    Some(product.span),
                 )
+                .at(product.span)
             })?;
             cell.rate.as_ref().ok_or_else(|| {
                 Rejection::new(
+                    RejectionKind::NotOffered,
                     "this combination of dimension values is not offered",
-                    Some(product.span),
                 )
+                .at(product.span)
             })
         }
-        _ => Err(Rejection::new("product has no matrix", Some(product.span))),
+        _ => Err(Rejection::new(RejectionKind::Unknown, "product has no matrix").at(product.span)),
     }
 }
 
@@ -194,7 +166,9 @@ fn price(
                         .iter()
                         .find(|t| q >= t.from && t.to.is_none_or(|to| q < to))
                         .or(tiers.last())
-                        .ok_or_else(|| Rejection::new("no tier", Some(product.span)))?;
+                        .ok_or_else(|| {
+                            Rejection::new(RejectionKind::Unknown, "no tier").at(product.span)
+                        })?;
                     explain.push(Step {
                         what: format!(
                             "volume tier from {}: all usage at {} {} / {} {}",
@@ -240,13 +214,13 @@ pub fn quote(
     let product = model
         .products
         .get(product_idx)
-        .ok_or_else(|| Rejection::new("unknown product", None))?;
+        .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown product"))?;
     let plan_def = plan.and_then(|i| model.plans.get(i));
     let mut explain = Vec::new();
     if quantity < Decimal::ZERO {
         return Err(Rejection::new(
+            RejectionKind::Negative,
             format!("quantity {quantity} is negative"),
-            None,
         ));
     }
     if product.whole && !quantity.fract().is_zero() {
@@ -257,43 +231,47 @@ pub fn quote(
             .find(|u| u.dimension == product.measure && u.factor == Decimal::ONE)
             .map_or("", |u| u.name.as_str());
         return Err(Rejection::new(
+            RejectionKind::Fractional,
             crate::base::quantity::fractional(quantity, base),
-            None,
         ));
     }
     if dims.len() != product.dims.len() {
         return Err(Rejection::new(
+            RejectionKind::Dimensions,
             format!(
                 "`{}` is priced by {} dimension(s); {} value(s) given",
                 product.slug,
                 product.dims.len(),
                 dims.len()
             ),
-            Some(product.span),
-        ));
+        )
+        .at(product.span));
     }
     if let Some(p) = plan_def {
         if !p.available.get(product_idx).copied().unwrap_or(false) {
             return Err(Rejection::new(
+                RejectionKind::NotAvailable,
                 format!("`{}` is not available on plan `{}`", product.slug, p.slug),
-                Some(p.span),
-            ));
+            )
+            .at(p.span));
         }
     }
     if let Some(min) = &product.min {
         if quantity < min.base {
             return Err(Rejection::new(
+                RejectionKind::Minimum,
                 format!("below the minimum of {}", min.text),
-                Some(min.span),
-            ));
+            )
+            .at(min.span));
         }
     }
     if let Some(max) = &product.max {
         if quantity > max.base {
             return Err(Rejection::new(
+                RejectionKind::Maximum,
                 format!("above the maximum of {}", max.text),
-                Some(max.span),
-            ));
+            )
+            .at(max.span));
         }
     }
     if let Some(p) = plan_def {
@@ -354,24 +332,26 @@ fn check_limits(
                 if dimension == &product.measure && quantity > *max =>
             {
                 return Err(Rejection::new(
+                    RejectionKind::Limit,
                     format!(
                         "limit {} <= {} on plan `{}`",
                         l.name, l.value_text, plan.slug
                     ),
-                    Some(l.span),
-                ));
+                )
+                .at(l.span));
             }
             LimitKind::DimensionMax { dimension, max } => {
                 if let Some(pos) = product.dims.iter().position(|d| d == dimension) {
                     if dims.get(pos).is_some_and(|v| v > max) {
                         let value = &model.dimensions[*dimension].values[dims[pos]];
                         return Err(Rejection::new(
+                            RejectionKind::Limit,
                             format!(
                                 "limit {} <= {} on plan `{}` ({value} asked)",
                                 l.name, l.value_text, plan.slug
                             ),
-                            Some(l.span),
-                        ));
+                        )
+                        .at(l.span));
                     }
                 }
             }
@@ -379,56 +359,6 @@ fn check_limits(
         }
     }
     Ok(())
-}
-
-/// What one unit of the plan's wallet costs: (money per period, wallet units per period).
-pub fn plan_unit_price(
-    model: &Model,
-    plan: &PlanDef,
-    unit: &str,
-) -> Option<(Decimal, Decimal, String)> {
-    // A commitment prices its included pool at the contract rate: money per `per` units.
-    if let Some(rate) = plan.commit.as_ref().and_then(|c| c.contract_rate.as_ref()) {
-        if model.dimension_of(&rate.per_unit) == model.dimension_of(unit) {
-            // `amount` money buys `per_base` base units: money per `unit` is amount x factor, per
-            // `per_base` units; kept as two exact numbers rather than one rounded quotient.
-            let price = rate.amount.checked_mul(model.factor(unit)?)?;
-            return Some((price, rate.per_base, rate.unit.clone()));
-        }
-    }
-    let PlanPrice::Amount {
-        amount,
-        currency,
-        months,
-    } = &plan.price
-    else {
-        return None;
-    };
-    if *months == 0 {
-        return None;
-    }
-    let dim = model.dimension_of(unit)?;
-    let factor = model.factor(unit)?;
-    // Wallet units granted per billing period of the price, in `unit`.
-    let mut granted = Decimal::ZERO;
-    for g in &plan.grants {
-        let GrantCadence::EveryMonths(every) = g.cadence else {
-            continue;
-        };
-        if model.dimension_of(&g.unit) != Some(dim) {
-            continue;
-        }
-        let in_unit = g
-            .amount
-            .checked_mul(model.factor(&g.unit)?)?
-            .checked_div(factor)?;
-        granted = granted.checked_add(
-            in_unit
-                .checked_mul(Decimal::from(*months))?
-                .checked_div(Decimal::from(every))?,
-        )?;
-    }
-    (!granted.is_zero()).then(|| (*amount, granted, currency.clone()))
 }
 
 fn money_equivalent(
@@ -441,7 +371,7 @@ fn money_equivalent(
     if currency_digits(unit).is_some() {
         return Ok(Some((charge, unit.to_string())));
     }
-    let Some((price, granted, currency)) = plan_unit_price(model, plan, unit) else {
+    let Some((price, granted, currency)) = model.plan_unit_price(plan, unit) else {
         return Ok(None);
     };
     let money = charge
@@ -458,35 +388,6 @@ fn money_equivalent(
     Ok(Some((rounded, currency)))
 }
 
-/// Wallet units (in `unit`) a plan's recurring grants give per billing period: the period of its
-/// price, or a month when it has none; grants on other cadences are scaled to that period.
-pub fn recurring_budget(model: &Model, plan: &PlanDef, unit: &str) -> Option<Decimal> {
-    let period = match plan.price {
-        PlanPrice::Amount { months, .. } if months > 0 => months,
-        _ => 1,
-    };
-    let dim = model.dimension_of(unit)?;
-    let mut total = Decimal::ZERO;
-    for g in &plan.grants {
-        let GrantCadence::EveryMonths(every) = g.cadence else {
-            continue;
-        };
-        if model.dimension_of(&g.unit) != Some(dim) {
-            continue;
-        }
-        let in_unit = g
-            .amount
-            .checked_mul(model.factor(&g.unit)?)?
-            .checked_div(model.factor(unit)?)?;
-        total = total.checked_add(
-            in_unit
-                .checked_mul(Decimal::from(period))?
-                .checked_div(Decimal::from(every))?,
-        )?;
-    }
-    Some(total)
-}
-
 /// How many whole `unit`s of a product a plan's recurring grant buys.
 pub fn capacity(
     model: &Model,
@@ -498,55 +399,61 @@ pub fn capacity(
     let plan = model
         .plans
         .get(plan_idx)
-        .ok_or_else(|| Rejection::new("unknown plan", None))?;
+        .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown plan"))?;
     let product = model
         .products
         .get(product_idx)
-        .ok_or_else(|| Rejection::new("unknown product", None))?;
+        .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown product"))?;
     if !plan.available.get(product_idx).copied().unwrap_or(false) {
         return Err(Rejection::new(
+            RejectionKind::NotAvailable,
             format!(
                 "`{}` is not available on plan `{}`",
                 product.slug, plan.slug
             ),
-            Some(plan.span),
-        ));
+        )
+        .at(plan.span));
     }
     let factor = model
         .factor(unit)
-        .ok_or_else(|| Rejection::new(format!("unknown unit `{unit}`"), None))?;
+        .ok_or_else(|| Rejection::new(RejectionKind::Unit, format!("unknown unit `{unit}`")))?;
     let is_flat = matches!(product.pricing, Pricing::Flat { .. });
     if let Pricing::Flat { per, .. } = &product.pricing {
         let per = per.as_deref().unwrap_or("event");
         if unit != per {
             return Err(Rejection::new(
+                RejectionKind::Unit,
                 format!(
                     "`{}` is priced per {per}: count its capacity in `{per}`",
                     product.slug
                 ),
-                None,
             ));
         }
     } else if model.dimension_of(unit) != Some(&product.measure) {
         return Err(Rejection::new(
+            RejectionKind::Unit,
             format!("`{unit}` does not measure {}", product.measure.describe()),
-            None,
         ));
     }
     let charge_unit = product
         .charge_unit()
-        .ok_or_else(|| Rejection::new("a free product has no capacity limit", Some(product.span)))?
+        .ok_or_else(|| {
+            Rejection::new(RejectionKind::Free, "a free product has no capacity limit")
+                .at(product.span)
+        })?
         .to_string();
-    let budget =
-        recurring_budget(model, plan, &charge_unit).ok_or_else(|| overflow("sizing the grant"))?;
+    let budget = model
+        .recurring_budget(plan, &charge_unit)
+        .ok_or_else(|| overflow("sizing the grant"))?;
     if budget.is_zero() {
         return Err(Rejection::new(
+            RejectionKind::NoGrant,
             format!(
                 "plan `{}` has no recurring grant in `{charge_unit}`",
                 plan.slug
             ),
-            Some(plan.span),
-        ));
+        )
+        .at(plan.span));
     }
     // Monotone in n, so a doubling search then a bisection finds the largest affordable n.
     let cost = |n: Decimal| -> Result<Decimal, Rejection> {
@@ -585,7 +492,10 @@ pub fn capacity(
             .checked_mul(Decimal::TWO)
             .ok_or_else(|| overflow("sizing capacity"))?;
         if hi > Decimal::from(1_000_000_000_000_000_000i64) {
-            return Err(Rejection::new("capacity is unbounded", None));
+            return Err(Rejection::new(
+                RejectionKind::Unbounded,
+                "capacity is unbounded",
+            ));
         }
     }
     while hi - lo > Decimal::ONE {

@@ -1,10 +1,14 @@
 //! The checked model: what a book means, with every name resolved to an index and every quantity
-//! converted to its dimension's base unit. Built by the checker, consumed by evaluation and (later)
-//! compilation; it still carries spans so rejections can cite the rule's source line.
+//! converted to its dimension's base unit, and the facts derived from it (what a plan's wallet
+//! unit costs, what its grants give per period). Built by the checker, read by the compiler, the
+//! reference evaluator and the worked examples; it still carries spans so that rejections can
+//! cite the rule's source line.
 
 use crate::base::date::Date;
+use crate::base::rejection::RejectionKind;
+use crate::base::span::Span;
 use crate::base::units::{Dimension, UnitTable};
-use crate::syntax::ast::{RoundMode, Span, TierMode};
+use crate::syntax::ast::{RoundMode, TierMode};
 use rust_decimal::Decimal;
 
 /// A resolved rate: `amount unit` per `per_base` base units of the product's measure.
@@ -275,8 +279,12 @@ pub enum QuoteExpectation {
         charge: ExpectedAmount,
         money: Option<ExpectedAmount>,
     },
-    /// The usage must be rejected, with a reason containing the text when one is given.
-    Rejects(Option<String>),
+    /// The usage must be rejected: of this kind, when one is given, and for a reason containing
+    /// the text, when one is given.
+    Rejects {
+        kind: Option<RejectionKind>,
+        text: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -434,5 +442,86 @@ impl Model {
     }
     pub fn dimension_of(&self, unit: &str) -> Option<&Dimension> {
         self.units.get(unit).map(|u| &u.dimension)
+    }
+
+    /// What one unit of the plan's wallet costs: (money per period, wallet units per period).
+    pub fn plan_unit_price(
+        &self,
+        plan: &PlanDef,
+        unit: &str,
+    ) -> Option<(Decimal, Decimal, String)> {
+        let model = self;
+        // A commitment prices its included pool at the contract rate: money per `per` units.
+        if let Some(rate) = plan.commit.as_ref().and_then(|c| c.contract_rate.as_ref()) {
+            if model.dimension_of(&rate.per_unit) == model.dimension_of(unit) {
+                // `amount` money buys `per_base` base units: money per `unit` is amount x factor, per
+                // `per_base` units; kept as two exact numbers rather than one rounded quotient.
+                let price = rate.amount.checked_mul(model.factor(unit)?)?;
+                return Some((price, rate.per_base, rate.unit.clone()));
+            }
+        }
+        let PlanPrice::Amount {
+            amount,
+            currency,
+            months,
+        } = &plan.price
+        else {
+            return None;
+        };
+        if *months == 0 {
+            return None;
+        }
+        let dim = model.dimension_of(unit)?;
+        let factor = model.factor(unit)?;
+        // Wallet units granted per billing period of the price, in `unit`.
+        let mut granted = Decimal::ZERO;
+        for g in &plan.grants {
+            let GrantCadence::EveryMonths(every) = g.cadence else {
+                continue;
+            };
+            if model.dimension_of(&g.unit) != Some(dim) {
+                continue;
+            }
+            let in_unit = g
+                .amount
+                .checked_mul(model.factor(&g.unit)?)?
+                .checked_div(factor)?;
+            granted = granted.checked_add(
+                in_unit
+                    .checked_mul(Decimal::from(*months))?
+                    .checked_div(Decimal::from(every))?,
+            )?;
+        }
+        (!granted.is_zero()).then(|| (*amount, granted, currency.clone()))
+    }
+
+    /// Wallet units (in `unit`) a plan's recurring grants give per billing period: the period of its
+    /// price, or a month when it has none; grants on other cadences are scaled to that period.
+    pub fn recurring_budget(&self, plan: &PlanDef, unit: &str) -> Option<Decimal> {
+        let model = self;
+        let period = match plan.price {
+            PlanPrice::Amount { months, .. } if months > 0 => months,
+            _ => 1,
+        };
+        let dim = model.dimension_of(unit)?;
+        let mut total = Decimal::ZERO;
+        for g in &plan.grants {
+            let GrantCadence::EveryMonths(every) = g.cadence else {
+                continue;
+            };
+            if model.dimension_of(&g.unit) != Some(dim) {
+                continue;
+            }
+            let in_unit = g
+                .amount
+                .checked_mul(model.factor(&g.unit)?)?
+                .checked_div(model.factor(unit)?)?;
+            total = total.checked_add(
+                in_unit
+                    .checked_mul(Decimal::from(period))?
+                    .checked_div(Decimal::from(every))?,
+            )?;
+        }
+        Some(total)
     }
 }
