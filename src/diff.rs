@@ -595,7 +595,7 @@ pub fn diff(old: &Side<'_>, new: &Side<'_>) -> Diff {
                     let dim =
                         |u: Option<&UnitEntry>| u.map_or(String::new(), |u| u.dimension.clone());
                     Val::num(
-                        crate::check::describe_rate(r),
+                        r.describe(),
                         base,
                         format!("{}/{}", dim(unit), dim(per)),
                         format!("{} / {}", r.unit, r.per_unit),

@@ -26,6 +26,20 @@ pub struct RateDef {
     pub span: Span,
 }
 
+impl RateDef {
+    /// The rate as written: `7 credit / second`, `15 credit / 1000 character`.
+    pub fn describe(&self) -> String {
+        if self.per == Decimal::ONE {
+            format!("{} {} / {}", self.amount, self.unit, self.per_unit)
+        } else {
+            format!(
+                "{} {} / {} {}",
+                self.amount, self.unit, self.per, self.per_unit
+            )
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct DimensionDef {
     pub name: String,

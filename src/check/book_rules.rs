@@ -1,0 +1,162 @@
+//! Book-level rules: the floor under contract rates, annual front-loading, and auto recharge.
+
+use super::prelude::*;
+
+impl Cx<'_> {
+    pub(super) fn floor(&mut self) {
+        let book = self.book;
+        let mut prev: Option<Span> = None;
+        for item in &book.items {
+            let Item::Floor(r) = &item.node else { continue };
+            if let Some(p) = prev {
+                self.push(
+                    Diagnostic::new(Code::Duplicate, "the floor is declared twice")
+                        .label(item.span, "declared again")
+                        .label(p, "first declared here")
+                        .help("a book has one floor"),
+                );
+                continue;
+            }
+            prev = Some(item.span);
+            self.floor = self.rate(r, None, "floor", item.span, false);
+        }
+    }
+
+    pub(super) fn billing_blocks(&mut self) -> Option<u32> {
+        let book = self.book;
+        let mut front_load = None;
+        for item in &book.items {
+            let Item::Billing(b) = &item.node else {
+                continue;
+            };
+            if b.period.node != "annual" {
+                self.unknown(
+                    "billing period",
+                    &b.period,
+                    &["annual".into()],
+                    "only `billing annual { ... }` has book-level rules",
+                );
+                continue;
+            }
+            for s in &b.body {
+                if let BillingStmt::FrontLoad(q) = &s.node {
+                    let Some((base, unit)) = self.quantity(q) else {
+                        continue;
+                    };
+                    match (unit.dimension, integer(base)) {
+                        (Dimension::Period, Some(n)) if n > 0 => {
+                            if front_load.is_some() {
+                                self.push(
+                                    Diagnostic::new(
+                                        Code::ConflictingStatement,
+                                        "`front-load` is given twice",
+                                    )
+                                    .label(s.span, "given again")
+                                    .help("keep one"),
+                                );
+                            }
+                            front_load = Some(n)
+                        }
+                        _ => self.push(
+                            Diagnostic::new(
+                                Code::InvalidValue,
+                                "front-loading is a whole number of months",
+                            )
+                            .label(s.span, "not whole months")
+                            .help("write `front-load 12 month`"),
+                        ),
+                    }
+                }
+            }
+        }
+        front_load
+    }
+
+    pub(super) fn recharge(&mut self) -> Option<RechargeDef> {
+        let book = self.book;
+        let mut out: Option<RechargeDef> = None;
+        for item in &book.items {
+            let Item::Recharge(r) = &item.node else {
+                continue;
+            };
+            if out.is_some() {
+                self.push(
+                    Diagnostic::new(Code::Duplicate, "auto recharge is declared twice")
+                        .label(item.span, "declared again")
+                        .help("a book has one `auto recharge` block"),
+                );
+                continue;
+            }
+            let mut def = RechargeDef {
+                below: None,
+                refill_to: None,
+                cap: None,
+                minimums: Vec::new(),
+                price: None,
+                span: item.span,
+            };
+            for s in &r.body {
+                match &s.node {
+                    RechargeStmt::Below(q) => {
+                        def.below = self.unit(&q.unit).map(|u| (q.value.node, u.name))
+                    }
+                    RechargeStmt::RefillTo(q) => {
+                        def.refill_to = self.unit(&q.unit).map(|u| (q.value.node, u.name))
+                    }
+                    RechargeStmt::Cap { amount, per } => {
+                        def.cap = self.money(amount, "the recharge cap");
+                        if let Some(p) = per {
+                            self.period_months(p);
+                        }
+                    }
+                    RechargeStmt::Minimum { field, amount } => {
+                        if let Some(u) = self.unit(&amount.unit) {
+                            def.minimums.push((*field, amount.value.node, u.name));
+                        }
+                    }
+                    RechargeStmt::Price { price, .. } => {
+                        if let Price::Amount(pe) = &price.node {
+                            let m = self.money(&pe.amount, "the recharge price");
+                            match (&pe.per, m) {
+                                (Some((n, u)), Some((a, c))) => {
+                                    if let Some(unit) = self.unit(u) {
+                                        let n = n.as_ref().map(|n| n.node).unwrap_or(Decimal::ONE);
+                                        def.price = Some((a, c, n, unit.name));
+                                    }
+                                }
+                                (None, Some(_)) => self.push(
+                                    Diagnostic::new(
+                                        Code::InvalidValue,
+                                        "a recharge price is money per wallet units",
+                                    )
+                                    .label(price.span, "no `/ <quantity>`")
+                                    .help(format!(
+                                        "write e.g. `price 100 {} / 16000 {}`",
+                                        self.currency_or_usd(),
+                                        self.wallet_or_currency()
+                                    )),
+                                ),
+                                _ => {}
+                            }
+                        }
+                    }
+                    RechargeStmt::Error(_) => {}
+                }
+            }
+            if let (Some((b, bu)), Some((t, tu))) = (&def.below, &def.refill_to) {
+                if bu == tu && t <= b {
+                    self.push(
+                        Diagnostic::new(
+                            Code::InvalidValue,
+                            "auto recharge refills to less than its threshold",
+                        )
+                        .label(item.span, "refill at or below threshold")
+                        .help("the ceiling (`refill to`) must be above the threshold (`below`)"),
+                    );
+                }
+            }
+            out = Some(def);
+        }
+        out
+    }
+}

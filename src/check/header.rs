@@ -1,0 +1,108 @@
+//! The header pass: the book's `pricebook` (or `contract`) line, its effective date and currency.
+
+use super::prelude::*;
+
+impl Cx<'_> {
+    pub(super) fn header(&mut self) -> Option<(String, String, Date, String)> {
+        let mut found: Option<(Span, (String, String, Date, String))> = None;
+        let mut first_span = None;
+        let book = self.book;
+        for item in &book.items {
+            let (vendor, version, effective, currency, span) = match &item.node {
+                Item::Header(h) => (
+                    h.vendor.node.clone(),
+                    h.version.node.clone(),
+                    &h.effective,
+                    Some(&h.currency),
+                    item.span,
+                ),
+                Item::Contract(c) => {
+                    self.is_contract = true;
+                    (
+                        c.vendor.node.clone(),
+                        c.version
+                            .as_ref()
+                            .map(|v| v.node.clone())
+                            .unwrap_or_default(),
+                        &c.effective,
+                        None,
+                        item.span,
+                    )
+                }
+                _ => continue,
+            };
+            if let Some((prev, _)) = &found {
+                let prev = *prev;
+                self.push(
+                    Diagnostic::new(
+                        Code::Header,
+                        "a file holds one book, but this is a second header",
+                    )
+                    .label(span, "second header")
+                    .label(prev, "first header")
+                    .help("split the versions into separate files, one header each"),
+                );
+                continue;
+            }
+            first_span.get_or_insert(span);
+            let date = self.date(effective);
+            self.effective = date;
+            let mut known_currency = true;
+            let currency = match currency {
+                Some(c) => {
+                    if currency_digits(&c.node).is_none() {
+                        known_currency = false;
+                        let suggestion =
+                            did_you_mean(&c.node, units::CURRENCIES.iter().map(|(c, _)| *c));
+                        self.push(
+                            Diagnostic::new(
+                                Code::UnknownReference,
+                                format!("unknown currency `{}`", c.node),
+                            )
+                            .label(c.span, "not an ISO 4217 currency")
+                            .help(match suggestion {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => "write an ISO 4217 code such as `USD` or `EUR`".into(),
+                            }),
+                        );
+                    }
+                    c.node.clone()
+                }
+                None => "USD".into(),
+            };
+            // An unknown currency is reported once; prices are then not compared against it.
+            self.currency = known_currency.then(|| currency.clone());
+            if let Some(date) = date {
+                found = Some((span, (vendor, version, date, currency)));
+            }
+        }
+        if first_span.is_none() {
+            let at = book
+                .items
+                .first()
+                .map(|i| Span::new(i.span.start, i.span.start))
+                .unwrap_or_default();
+            self.push(
+                Diagnostic::new(Code::Header, "the book has no `pricebook` header")
+                    .label(at, "expected a header before this")
+                    .help("start the file with `pricebook <vendor> version \"<label>\" effective <YYYY-MM-DD> currency <ISO code>`"),
+            );
+        }
+        found.map(|(_, h)| h)
+    }
+
+    pub(super) fn date(&mut self, d: &Spanned<String>) -> Option<Date> {
+        let parsed = Date::parse(&d.node);
+        if parsed.is_none() {
+            self.push(
+                Diagnostic::new(
+                    Code::InvalidDate,
+                    format!("`{}` is not a calendar date", d.node),
+                )
+                .label(d.span, "no such day")
+                .help("write a real date as YYYY-MM-DD"),
+            );
+        }
+        parsed
+    }
+}

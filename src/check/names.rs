@@ -1,0 +1,178 @@
+//! The names pass: every product, plan, pack and dimension, by slug and display name, and the lookups later passes resolve references with.
+
+use super::prelude::*;
+
+/// Statements seen in one block, by keyword, with where each was first given: a handful per
+/// block, so a list beats hashing.
+#[derive(Default)]
+pub(super) struct Seen(Vec<(&'static str, Span)>);
+
+impl Seen {
+    pub(super) fn get(&self, key: &str) -> Option<&Span> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, s)| s)
+    }
+    pub(super) fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+    /// Records `key`; callers only insert keys they have not seen.
+    pub(super) fn insert(&mut self, key: &'static str, span: Span) {
+        self.0.push((key, span));
+    }
+}
+
+/// Names that live in one namespace, with where each was defined.
+#[derive(Default)]
+pub(super) struct Names {
+    /// Slug -> the first definition's position.
+    pub(super) index: HashMap<String, usize>,
+    /// Key of a slug or display name -> the definition it names (see `base::names`).
+    pub(super) keys: HashMap<String, usize>,
+    pub(super) spans: Vec<Span>,
+    /// Slugs in definition order (empty for a duplicate).
+    pub(super) list: Vec<String>,
+    /// Display names in definition order.
+    pub(super) displays: Vec<String>,
+}
+
+impl Names {
+    /// The definition a slug names exactly.
+    pub(super) fn get(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// The definition a written name means: its slug, else its slug or display name as people
+    /// write them (`Sora 2 pro`).
+    pub(super) fn resolve(&self, written: &str) -> Option<usize> {
+        self.get(written)
+            .or_else(|| self.keys.get(&name_key(written)).copied())
+    }
+}
+
+impl Cx<'_> {
+    pub(super) fn names(&mut self) {
+        let book = self.book;
+        for item in &book.items {
+            let (ns, name, display, what) = match &item.node {
+                Item::Product(p) => (0, &p.slug, Some(&p.display), "product"),
+                Item::Plan(p) => (1, &p.slug, Some(&p.display), "plan"),
+                Item::Pack(p) => (2, &p.slug, Some(&p.display), "pack"),
+                Item::Dimension(d) => (3, &d.name, None, "dimension"),
+                _ => continue,
+            };
+            let names = match ns {
+                0 => &mut self.products,
+                1 => &mut self.plans,
+                2 => &mut self.packs,
+                _ => &mut self.dim_names,
+            };
+            if let Some(&prev) = names.index.get(&name.node) {
+                let prev_span = names.spans[prev];
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        format!("{what} `{}` is defined twice", name.node),
+                    )
+                    .label(name.span, "defined again here")
+                    .label(prev_span, "first defined here")
+                    .help(format!(
+                        "give each {what} its own slug, or merge the two definitions"
+                    )),
+                );
+                // Later passes resolve the name to the first definition.
+                names.spans.push(name.span);
+                names.list.push(String::new());
+                names.displays.push(String::new());
+                continue;
+            }
+            let at = names.list.len();
+            // Two names of one kind that people would write alike make every use ambiguous.
+            let written = std::iter::once((name.node.as_str(), name.span))
+                .chain(display.map(|d| (d.node.as_str(), d.span)));
+            let mut clash = None;
+            for (n, span) in written {
+                let key = name_key(n);
+                if key.is_empty() {
+                    continue;
+                }
+                match names.keys.get(&key) {
+                    Some(&other) if other != at => clash = clash.or(Some((n, span, other))),
+                    Some(_) => {}
+                    None => {
+                        names.keys.insert(key, at);
+                    }
+                }
+            }
+            if let Some((n, span, other)) = clash {
+                let other_slug = names.list[other].clone();
+                let other_span = names.spans[other];
+                self.diags.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        format!("{what} name `{n}` would also name {what} `{other_slug}`"),
+                    )
+                    .label(span, format!("written like `{other_slug}`"))
+                    .label(other_span, "the other name")
+                    .help(format!(
+                        "{what}s are named ignoring case, spaces and punctuation: give each a name of its own"
+                    )),
+                );
+            }
+            names.index.insert(name.node.clone(), at);
+            names.spans.push(name.span);
+            names.list.push(name.node.clone());
+            names
+                .displays
+                .push(display.map(|d| d.node.clone()).unwrap_or_default());
+        }
+    }
+
+    pub(super) fn unknown(&mut self, what: &str, name: &Name, candidates: &[String], help: &str) {
+        let suggestion = did_you_mean(
+            &name.node,
+            candidates
+                .iter()
+                .map(String::as_str)
+                .filter(|c| !c.is_empty()),
+        );
+        let help = match suggestion {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => help.to_string(),
+        };
+        self.push(
+            Diagnostic::new(
+                Code::UnknownReference,
+                format!("unknown {what} `{}`", name.node),
+            )
+            .label(name.span, format!("no {what} of this name"))
+            .help(help),
+        );
+    }
+
+    pub(super) fn product_ref(&mut self, name: &Name) -> Option<usize> {
+        let found = self.products.resolve(&name.node);
+        if found.is_none() {
+            let list = self.products.list.clone();
+            self.unknown(
+                "product",
+                name,
+                &list,
+                "products are declared with `product \"Name\" as slug { ... }`",
+            );
+        }
+        found
+    }
+
+    pub(super) fn plan_ref(&mut self, name: &Name) -> Option<usize> {
+        let found = self.plans.resolve(&name.node);
+        if found.is_none() {
+            let list = self.plans.list.clone();
+            self.unknown(
+                "plan",
+                name,
+                &list,
+                "plans are declared with `plan \"Name\" as slug { ... }`",
+            );
+        }
+        found
+    }
+}

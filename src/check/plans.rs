@@ -1,0 +1,499 @@
+//! The plans pass: each plan's price, grants, products, limits, wallet rule, commitment and plan rates, after inheriting from the plan it is `based on`.
+
+use super::prelude::*;
+
+impl Cx<'_> {
+    pub(super) fn plan(&mut self, p: &Plan, span: Span) -> Option<PlanDef> {
+        let mut ok = true;
+        let mut seen = Seen::default();
+        let mut price = None;
+        let mut price_span = p.slug.span;
+        let mut billing = Vec::new();
+        let mut grants = Vec::new();
+        let mut packs_allowed = false;
+        let mut products: Option<Vec<usize>> = None;
+        let mut products_span = None;
+        let mut denied: Vec<(usize, Span)> = Vec::new();
+        let mut limits = Vec::new();
+        let mut features = Vec::new();
+        let mut when_empty = None;
+        let mut when_empty_span = p.slug.span;
+        let mut commit: Option<(Decimal, String, u32)> = None;
+        let mut includes: Option<(Decimal, String, Option<RateDef>)> = None;
+        let mut overage: Option<RateDef> = None;
+        let mut overrides = Vec::new();
+        let n_products = self.product_defs.len();
+        // A misspelt name in `products` could mean any product: none is then called unused.
+        let mut unknown_listed = false;
+
+        if let Some(base) = &p.based_on {
+            if self.plans.resolve(&base.node).is_none() && !self.is_contract {
+                self.plan_ref(base);
+                ok = false;
+            }
+        }
+        let inherited = inherit::plan_body(self.book, p);
+        if let Some(cycle) = &inherited.cycle {
+            // Reported once, at the plan of the loop that comes first by slug.
+            if cycle.iter().min() == Some(&p.slug.node) {
+                let chain = cycle
+                    .iter()
+                    .chain(cycle.first())
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(" -> ");
+                let at = p.based_on.as_ref().map_or(p.slug.span, |b| b.span);
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingStatement,
+                        format!("plans are based on each other in a loop: {chain}"),
+                    )
+                    .label(at, "based on")
+                    .help("base one of them on a plan that is not based on the others, or restate its terms"),
+                );
+            }
+            ok = false;
+        }
+        let body = inherited.body;
+        for s in &body {
+            let key = match &s.node {
+                PlanStmt::Price { .. } => Some("price"),
+                PlanStmt::Billing(_) => Some("billing"),
+                PlanStmt::Packs(_) => Some("packs"),
+                PlanStmt::Products(_) => Some("products"),
+                PlanStmt::WhenEmpty(_) => Some("when empty"),
+                PlanStmt::Commit { .. } => Some("commit"),
+                PlanStmt::Includes { .. } => Some("includes"),
+                PlanStmt::Overage(_) => Some("overage"),
+                _ => None,
+            };
+            if let Some(key) = key {
+                if let Some(prev) = seen.get(key) {
+                    let prev = *prev;
+                    self.push(
+                        Diagnostic::new(
+                            Code::ConflictingStatement,
+                            format!("`{key}` is given twice"),
+                        )
+                        .label(s.span, "given again")
+                        .label(prev, "first given here")
+                        .help(format!("a plan has one `{key}`; remove one")),
+                    );
+                    ok = false;
+                    continue;
+                }
+                seen.insert(key, s.span);
+            }
+            match &s.node {
+                PlanStmt::Price { price: pr, minimum } => {
+                    price_span = s.span;
+                    price = self.price(pr, "a plan's price");
+                    if price.is_none() {
+                        ok = false;
+                    }
+                    if let Some(m) = minimum {
+                        if self.money(&m.amount, "a minimum price").is_none() {
+                            ok = false;
+                        }
+                    }
+                }
+                PlanStmt::Billing(list) => {
+                    for b in list {
+                        if b.node == "monthly" || b.node == "annual" {
+                            billing.push(b.node.clone());
+                        } else {
+                            self.unknown("billing period", b, &["monthly".into(), "annual".into()], "write `billing monthly`, `billing annual` or `billing monthly, annual`");
+                            ok = false;
+                        }
+                    }
+                }
+                PlanStmt::Grant(g) => match self.grant(g, s.span, false) {
+                    Some(g) => grants.push(g),
+                    None => ok = false,
+                },
+                PlanStmt::Packs(allowed) => packs_allowed = *allowed,
+                PlanStmt::Products(list) => {
+                    products_span = Some(s.span);
+                    products = match list {
+                        None => None,
+                        Some(names) => {
+                            let mut v = Vec::new();
+                            for n in names {
+                                match self.product_ref(n) {
+                                    Some(i) => v.push(i),
+                                    None => {
+                                        ok = false;
+                                        unknown_listed = true;
+                                    }
+                                }
+                            }
+                            Some(v)
+                        }
+                    };
+                }
+                PlanStmt::Deny(names) => {
+                    for n in names {
+                        match self.product_ref(n) {
+                            Some(i) => denied.push((i, n.span)),
+                            None => ok = false,
+                        }
+                    }
+                }
+                PlanStmt::Limit(l) => match self.limit(l, s.span) {
+                    Some(l) => limits.push(l),
+                    None => ok = false,
+                },
+                PlanStmt::Feature { name, value } => {
+                    let v = match &value.node {
+                        FeatureValue::Quantity(q) => format!("{} {}", q.value.node, q.unit.node),
+                        FeatureValue::Number(n) => n.node.to_string(),
+                        FeatureValue::Text(t) | FeatureValue::Word(t) => t.clone(),
+                    };
+                    features.push((name.node.clone(), v));
+                }
+                PlanStmt::WhenEmpty(rule) => {
+                    when_empty_span = s.span;
+                    when_empty = Some(match &rule.node {
+                        EmptyRule::Reject => Some(EmptyRuleDef::Reject),
+                        EmptyRule::AutoRecharge => Some(EmptyRuleDef::AutoRecharge),
+                        EmptyRule::Overage(None) => Some(EmptyRuleDef::Overage(None)),
+                        EmptyRule::Overage(Some(r)) => self
+                            .rate(r, None, "overage rate", s.span, false)
+                            .map(|r| EmptyRuleDef::Overage(Some(r))),
+                    });
+                }
+                PlanStmt::Commit { amount, per } => {
+                    let m = self.money(amount, "a commitment");
+                    let months = self.period_months(per);
+                    match (m, months) {
+                        (Some((a, c)), Some(months)) => {
+                            if self.positive(&amount.value, "the commitment") {
+                                commit = Some((a, c, months));
+                            } else {
+                                ok = false;
+                            }
+                        }
+                        _ => ok = false,
+                    }
+                }
+                PlanStmt::Includes { amount, at } => {
+                    let unit = self.unit(&amount.unit);
+                    let rate = at
+                        .as_ref()
+                        .and_then(|r| self.rate(r, None, "contract rate", s.span, false));
+                    if let (Some(u), Some(r)) = (&unit, &rate) {
+                        let rate_dim = self.units.get(&r.per_unit).map(|x| x.dimension.clone());
+                        if rate_dim.as_ref() != Some(&u.dimension) {
+                            self.push(
+                                Diagnostic::new(
+                                    Code::UnitMismatch,
+                                    format!("the included pool is in `{}` but its rate is per `{}`", u.name, r.per_unit),
+                                )
+                                .label(amount.unit.span, u.dimension.describe())
+                                .help(format!("price the pool per unit of the pool, e.g. `includes {} {} at 0.01 {} / {}`", amount.value.node, u.name, self.currency_or_usd(), u.name)),
+                            );
+                            ok = false;
+                        }
+                    }
+                    match unit {
+                        Some(u) if at.is_none() || rate.is_some() => {
+                            includes = Some((amount.value.node, u.name, rate))
+                        }
+                        _ => ok = false,
+                    }
+                }
+                PlanStmt::Overage(r) => match self.rate(r, None, "overage rate", s.span, false) {
+                    Some(r) => overage = Some(r),
+                    None => ok = false,
+                },
+                PlanStmt::RateOverride { product, rate } => {
+                    if let Some(i) = self.product_ref(product) {
+                        let measure = self
+                            .product_defs
+                            .get(i)
+                            .and_then(|d| d.as_ref())
+                            .map(|d| d.measure.clone());
+                        let own_unit = self
+                            .product_defs
+                            .get(i)
+                            .and_then(|d| d.as_ref())
+                            .and_then(|d| d.charge_unit().map(String::from));
+                        match self.rate(rate, measure.as_ref(), "rate", s.span, false) {
+                            Some(r) => {
+                                let dim = |u: &str| self.units.get(u).map(|x| x.dimension.clone());
+                                match own_unit.filter(|own| dim(own) != dim(&r.unit)) {
+                                    Some(own) => {
+                                        self.push(
+                                            Diagnostic::new(
+                                                Code::UnitMismatch,
+                                                format!("this plan rate charges `{}`, but `{}` is charged in `{own}`", r.unit, product.node),
+                                            )
+                                            .label(rate.amount.unit.span, "different charge unit")
+                                            .help(format!("a plan rate replaces the product's rate in the same unit: charge `{own}`")),
+                                        );
+                                        ok = false;
+                                    }
+                                    None => overrides.push((i, r)),
+                                }
+                            }
+                            None => ok = false,
+                        }
+                    } else {
+                        ok = false;
+                    }
+                }
+                PlanStmt::Allow(_) | PlanStmt::Error(_) => {}
+            }
+        }
+
+        let price = match price {
+            Some(p) => p,
+            // A commitment is the plan's fee: no separate price is needed.
+            None if commit.is_some() && !seen.contains_key("price") => PlanPrice::Unpublished,
+            None => {
+                if !seen.contains_key("price") && p.based_on.is_none() {
+                    self.push(
+                        Diagnostic::new(Code::MissingStatement, format!("plan `{}` has no price", p.slug.node))
+                            .label(p.slug.span, "no `price`")
+                            .help(format!("add `price 30 {} / month`, `price custom` for a sales-led plan, `price unpublished`, or a `commit`", self.currency_or_usd())),
+                    );
+                }
+                // Without a price of its own, a plan that derives from another is unpublished;
+                // the rest of the plan is still checked either way.
+                if p.based_on.is_none() {
+                    ok = false;
+                }
+                PlanPrice::Unpublished
+            }
+        };
+        if billing.is_empty() {
+            billing.push("monthly".into());
+        }
+        let mut available = vec![products.is_none(); n_products];
+        if let Some(list) = &products {
+            for &i in list {
+                if i < n_products {
+                    available[i] = true;
+                }
+            }
+        }
+        for (i, span) in &denied {
+            if products.as_ref().is_some_and(|l| l.contains(i)) {
+                self.push(
+                    Diagnostic::new(
+                        Code::ConflictingStatement,
+                        format!(
+                            "product `{}` is both listed and denied",
+                            self.products.list.get(*i).cloned().unwrap_or_default()
+                        ),
+                    )
+                    .label(*span, "denied")
+                    .label(products_span.unwrap_or(*span), "listed here")
+                    .help("list it or deny it, not both"),
+                );
+                ok = false;
+            }
+            if *i < n_products {
+                available[*i] = false;
+            }
+        }
+        // What the plan offers is known even when its other statements are wrong: the
+        // `unused-product` rule needs it in the same run. A product listed and denied (reported
+        // above) or a misspelt name does not make another warning.
+        let mut offered = if unknown_listed {
+            vec![true; n_products]
+        } else {
+            available.clone()
+        };
+        for (i, _) in &denied {
+            if products.as_ref().is_some_and(|l| l.contains(i)) && *i < n_products {
+                offered[*i] = true;
+            }
+        }
+        self.plan_available.push(offered);
+
+        // Commitments: the contract rate and the overage rate.
+        let commit_def = match commit {
+            Some((amount, currency, months)) => {
+                let (included, contract_rate) = match includes {
+                    Some((q, u, r)) => (Some((q, u)), r),
+                    None => (None, None),
+                };
+                if let (Some(c), Some(o)) = (&contract_rate, &overage) {
+                    if let (Some(cv), Some(ov)) = (self.per_base(c), self.per_base(o)) {
+                        if ov < cv {
+                            self.push(
+                                Diagnostic::new(Code::OverageCheaper, "overage is priced below the included rate")
+                                    .label(o.span, "overage")
+                                    .label(c.span, "included rate")
+                                    .help("overage usually costs more than committed usage; check the figures"),
+                            );
+                        }
+                    }
+                }
+                Some(CommitDef {
+                    amount,
+                    currency,
+                    months,
+                    included,
+                    contract_rate,
+                    overage: overage.clone(),
+                })
+            }
+            None => {
+                if let Some((_, _, _)) = &includes {
+                    if let Some(span) = seen.get("includes") {
+                        let span = *span;
+                        self.push(
+                            Diagnostic::new(Code::MissingStatement, "`includes` needs a `commit`")
+                                .label(span, "included pool without commitment")
+                                .help(format!("add `commit <amount> {} / month`, or express the pool as a `grant`", self.currency_or_usd())),
+                        );
+                        ok = false;
+                    }
+                }
+                None
+            }
+        };
+        for r in [
+            commit_def.as_ref().and_then(|c| c.contract_rate.as_ref()),
+            overage.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(overrides.iter().map(|(_, r)| r))
+        {
+            self.check_floor(r);
+        }
+
+        let when_empty = match when_empty {
+            Some(Some(EmptyRuleDef::Overage(None))) => {
+                if overage.is_none() {
+                    self.push(
+                        Diagnostic::new(Code::MissingStatement, "`when empty overage` needs an overage rate")
+                            .label(when_empty_span, "no rate")
+                            .help(format!("write `when empty overage 0.01 {} / {}`, or add an `overage` statement", self.currency_or_usd(), self.wallet_or_currency())),
+                    );
+                    ok = false;
+                }
+                EmptyRuleDef::Overage(overage.clone())
+            }
+            Some(Some(rule)) => rule,
+            Some(None) => {
+                ok = false;
+                EmptyRuleDef::Reject
+            }
+            None if commit_def.is_some() && overage.is_some() => {
+                EmptyRuleDef::Overage(overage.clone())
+            }
+            None => EmptyRuleDef::Reject,
+        };
+        ok.then(|| PlanDef {
+            slug: p.slug.node.clone(),
+            display: p.display.node.clone(),
+            based_on: p.based_on.as_ref().map(|b| b.node.clone()),
+            price,
+            price_span,
+            billing,
+            grants,
+            packs_allowed,
+            available,
+            limits,
+            features,
+            when_empty,
+            when_empty_span,
+            commit: commit_def,
+            overrides,
+            span,
+            slug_span: p.slug.span,
+        })
+    }
+
+    pub(super) fn limit(&mut self, l: &Limit, span: Span) -> Option<LimitDef> {
+        let name = l.display_name();
+        let mut scope = Vec::new();
+        for n in &l.scope {
+            scope.push(self.product_ref(n)?);
+        }
+        let value_text;
+        let kind = match &l.value.node {
+            LimitValue::DimValue(v) => {
+                value_text = v.node.clone();
+                // `limit resolution <= 1080p`: the last word of the name is the dimension.
+                let dim_name = l.name.last().map(|n| n.node.as_str()).unwrap_or("");
+                let Some(d) = self
+                    .dim_names
+                    .resolve(dim_name)
+                    .filter(|d| *d < self.dimensions.len())
+                else {
+                    let list = self.dim_names.list.clone();
+                    let last = l
+                        .name
+                        .last()
+                        .cloned()
+                        .unwrap_or_else(|| Spanned::new(String::new(), span));
+                    self.unknown("dimension", &last, &list, "a limit on a value names a declared dimension: `limit resolution <= 1080p`");
+                    return None;
+                };
+                let max = self.dim_value(d, v)?;
+                LimitKind::DimensionMax { dimension: d, max }
+            }
+            LimitValue::Quantity(q) => {
+                value_text = format!("{} {}", q.value.node, q.unit.node);
+                let (base, unit) = self.quantity(q)?;
+                if base <= Decimal::ZERO {
+                    self.push(
+                        Diagnostic::new(Code::InvalidValue, "a limit must be positive")
+                            .label(q.value.span, "not positive")
+                            .help("to deny a product, write `deny <product>`"),
+                    );
+                    return None;
+                }
+                match &l.window {
+                    Some(w) => LimitKind::Window {
+                        max: base,
+                        dimension: Some(unit.dimension),
+                        window: self.window(w)?,
+                    },
+                    None => LimitKind::PerEvent {
+                        dimension: unit.dimension,
+                        max: base,
+                    },
+                }
+            }
+            LimitValue::Number(n) => {
+                value_text = n.node.to_string();
+                match &l.window {
+                    Some(w) => LimitKind::Window {
+                        max: n.node,
+                        dimension: None,
+                        window: self.window(w)?,
+                    },
+                    None => LimitKind::Informational,
+                }
+            }
+        };
+        Some(LimitDef {
+            name,
+            value_text,
+            kind,
+            scope,
+            span,
+        })
+    }
+
+    pub(super) fn window(&mut self, w: &Name) -> Option<String> {
+        match w.node.as_str() {
+            "day" | "month" | "hour" => Some(w.node.clone()),
+            _ => {
+                self.unknown(
+                    "limit window",
+                    w,
+                    &["day".into(), "month".into(), "hour".into()],
+                    "write `per day`, `per hour` or `per month`",
+                );
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,358 @@
+//! The units pass: declared units and conversions, and how every later pass reads a quantity (its unit as people write it, its base-unit value, its dimension).
+
+use super::prelude::*;
+
+impl Cx<'_> {
+    pub(super) fn units(&mut self) {
+        let book = self.book;
+        let decls: Vec<&UnitDecl> = book
+            .items
+            .iter()
+            .filter_map(|i| match &i.node {
+                Item::Unit(u) => Some(u),
+                _ => None,
+            })
+            .collect();
+        let mut declared: HashMap<String, &UnitDecl> = HashMap::new();
+        for u in &decls {
+            if let Some(b) = self.units.get(&u.name.node) {
+                // `unit clip divisible`: a built-in count may be declared fractional.
+                if !b.declared && u.equals.is_none() && u.divisible.is_some() && !b.divisible {
+                    let dim = b.dimension.clone();
+                    for x in self.units.units.iter_mut().filter(|x| x.dimension == dim) {
+                        x.divisible = true;
+                    }
+                    continue;
+                }
+                if !b.declared {
+                    self.push(
+                        Diagnostic::new(
+                            Code::Duplicate,
+                            format!("`{}` is a built-in unit", u.name.node),
+                        )
+                        .label(u.name.span, "already defined")
+                        .help("use the built-in unit, or give your unit another name"),
+                    );
+                    continue;
+                }
+            }
+            if let Some(prev) = declared.get(&u.name.node) {
+                let prev = prev.name.span;
+                self.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        format!("unit `{}` is declared twice", u.name.node),
+                    )
+                    .label(u.name.span, "declared again here")
+                    .label(prev, "first declared here")
+                    .help("declare each unit once"),
+                );
+                continue;
+            }
+            let key = name_key(&u.name.node);
+            let clash = self
+                .units
+                .units
+                .iter()
+                .map(|x| (x.name.as_str(), None))
+                .chain(
+                    declared
+                        .values()
+                        .map(|d| (d.name.node.as_str(), Some(d.name.span))),
+                )
+                .find(|(n, _)| name_key(n) == key);
+            if let Some((other, at)) = clash {
+                let mut d = Diagnostic::new(
+                    Code::Duplicate,
+                    format!("unit `{}` would be read as `{other}`", u.name.node),
+                )
+                .label(u.name.span, format!("matches `{other}`"));
+                if let Some(at) = at {
+                    d = d.label(at, "declared here");
+                }
+                self.push(d.help(
+                    "units are matched ignoring case and punctuation: give this unit a name of its own",
+                ));
+                continue;
+            }
+            if let (Some(q), Some(div)) = (&u.equals, &u.divisible) {
+                self.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` is defined through `{}`, so it divides as that unit does",
+                            u.name.node, q.unit.node
+                        ),
+                    )
+                    .label(div.span, "divisible here")
+                    .help(format!(
+                        "declare the base unit divisible instead: `unit {} divisible`",
+                        q.unit.node
+                    )),
+                );
+            }
+            declared.insert(u.name.node.clone(), u);
+        }
+        // Resolve in dependency order; what is left unresolved after no progress is a cycle.
+        let mut pending: Vec<&UnitDecl> = decls
+            .iter()
+            .copied()
+            .filter(|u| {
+                declared
+                    .get(&u.name.node)
+                    .is_some_and(|d| std::ptr::eq(*d, *u))
+            })
+            .collect();
+        loop {
+            let before = pending.len();
+            let mut still = Vec::new();
+            for u in pending {
+                match &u.equals {
+                    None => self.units.units.push(Unit {
+                        name: u.name.node.clone(),
+                        dimension: Dimension::Count(u.name.node.clone()),
+                        factor: Decimal::ONE,
+                        declared: true,
+                        divisible: u.divisible.is_some(),
+                    }),
+                    Some(q) => {
+                        if let Some(target) = self.units.resolve(&q.unit.node).ok().cloned() {
+                            if q.value.node <= Decimal::ZERO {
+                                self.push(
+                                    Diagnostic::new(Code::InvalidValue, "a conversion must be positive")
+                                        .label(q.value.span, "not positive")
+                                        .help(format!("write how many of `{}` one `{}` is, e.g. `unit {} = 60 {}`", q.unit.node, u.name.node, u.name.node, q.unit.node)),
+                                );
+                                continue;
+                            }
+                            match q.value.node.checked_mul(target.factor) {
+                                Some(factor) => self.units.units.push(Unit {
+                                    name: u.name.node.clone(),
+                                    dimension: target.dimension.clone(),
+                                    factor,
+                                    declared: true,
+                                    divisible: target.divisible,
+                                }),
+                                None => self.overflow(q.value.span, "unit conversion"),
+                            }
+                        } else if declared.contains_key(&q.unit.node) {
+                            still.push(u);
+                        } else {
+                            let names: Vec<String> = self
+                                .units
+                                .names()
+                                .map(String::from)
+                                .chain(declared.keys().cloned())
+                                .collect();
+                            self.unknown("unit", &q.unit, &names, "declare it with `unit <name>`");
+                        }
+                    }
+                }
+            }
+            pending = still;
+            if pending.is_empty() || pending.len() == before {
+                break;
+            }
+        }
+        // What is left depends on a cycle. Report each cycle once, labelling its members; units
+        // that merely depend on a cycle resolve once it is fixed.
+        let next: HashMap<&str, &str> = pending
+            .iter()
+            .filter_map(|u| {
+                u.equals
+                    .as_ref()
+                    .map(|q| (u.name.node.as_str(), q.unit.node.as_str()))
+            })
+            .collect();
+        let mut reported: HashSet<&str> = HashSet::new();
+        for u in &pending {
+            let mut path: Vec<&str> = vec![u.name.node.as_str()];
+            let mut at = u.name.node.as_str();
+            while let Some(n) = next.get(at) {
+                if let Some(pos) = path.iter().position(|p| p == n) {
+                    let members: Vec<&str> = path[pos..].to_vec();
+                    if members.iter().any(|m| reported.contains(m)) {
+                        break;
+                    }
+                    reported.extend(members.iter().copied());
+                    let chain = members
+                        .iter()
+                        .chain(std::iter::once(&members[0]))
+                        .map(|m| format!("`{m}`"))
+                        .collect::<Vec<_>>()
+                        .join(" -> ");
+                    let mut d = Diagnostic::new(
+                        Code::ConversionCycle,
+                        format!("unit conversions go round in a circle: {chain}"),
+                    );
+                    for m in &members {
+                        if let Some(decl) = declared.get(*m) {
+                            let target = decl
+                                .equals
+                                .as_ref()
+                                .map(|q| q.unit.node.as_str())
+                                .unwrap_or("");
+                            d = d.label(decl.name.span, format!("defined through `{target}`"));
+                        }
+                    }
+                    self.push(d.help(format!(
+                        "define one unit as the base (`unit {}`) and the others in terms of it",
+                        members[0]
+                    )));
+                    break;
+                }
+                path.push(n);
+                at = n;
+            }
+        }
+    }
+
+    pub(super) fn overflow(&mut self, span: Span, what: &str) {
+        self.push(
+            Diagnostic::new(
+                Code::NumberRange,
+                format!("{what} overflows exact decimal arithmetic"),
+            )
+            .label(span, "too large")
+            .help("use smaller numbers or a larger unit"),
+        );
+    }
+
+    /// `self.units.get(name)`, through the index once it is built.
+    /// The unit a written name means: exactly, else as people write units (`minutes`, `min`).
+    pub(super) fn unit_get(&self, name: &str) -> Option<&Unit> {
+        let exact = if self.unit_index.is_empty() {
+            self.units.get(name)
+        } else {
+            self.unit_index
+                .get(name)
+                .and_then(|&i| self.units.units.get(i))
+        };
+        exact.or_else(|| self.units.resolve(name).ok())
+    }
+
+    /// Reports a unit name that names no unit, with help from this book's own units.
+    pub(super) fn unknown_unit(&mut self, name: &Name) {
+        let mut d = Diagnostic::new(
+            Code::UnknownReference,
+            format!("unknown unit `{}`", name.node),
+        )
+        .label(name.span, "no unit of this name");
+        let help = match did_you_mean(&name.node, self.units.names()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => {
+                let own: Vec<String> = self
+                    .units
+                    .units
+                    .iter()
+                    .filter(|u| u.declared || Some(&u.name) == self.currency.as_ref())
+                    .map(|u| format!("`{}`", u.name))
+                    .collect();
+                let known = if own.is_empty() {
+                    String::new()
+                } else {
+                    format!(", or one of this book's units ({})", own.join(", "))
+                };
+                format!(
+                    "declare it with `unit {}`{known}, or a built-in unit such as `second`, `character` or `image`",
+                    name.node
+                )
+            }
+        };
+        d = d.help(help);
+        self.push(d);
+    }
+
+    /// Whether `name` is a known unit; reports it if not.
+    pub(super) fn unit_known(&mut self, name: &Name) -> bool {
+        let found = self.unit_get(&name.node).is_some();
+        if !found && !name.node.is_empty() {
+            self.unknown_unit(name);
+        }
+        found
+    }
+
+    pub(super) fn unit(&mut self, name: &Name) -> Option<Unit> {
+        let found = self.unit_get(&name.node).cloned();
+        if found.is_none() && !name.node.is_empty() {
+            self.unknown_unit(name);
+        }
+        found
+    }
+
+    /// A quantity in base units of its dimension.
+    pub(super) fn quantity(&mut self, q: &Quantity) -> Option<(Decimal, Unit)> {
+        let unit = self.unit(&q.unit)?;
+        match q.value.node.checked_mul(unit.factor) {
+            Some(v) => Some((v, unit)),
+            None => {
+                self.overflow(q.value.span, "this quantity");
+                None
+            }
+        }
+    }
+
+    /// A quantity that must be in `dim`.
+    pub(super) fn quantity_in(
+        &mut self,
+        q: &Quantity,
+        dim: &Dimension,
+        role: &str,
+    ) -> Option<Decimal> {
+        // As `self.quantity(q)`, without cloning the unit.
+        if !self.unit_known(&q.unit) {
+            return None;
+        }
+        let unit = self.unit_get(&q.unit.node)?;
+        let Some(v) = q.value.node.checked_mul(unit.factor) else {
+            self.overflow(q.value.span, "this quantity");
+            return None;
+        };
+        if &unit.dimension != dim {
+            let d = Diagnostic::new(
+                Code::UnitMismatch,
+                format!(
+                    "{role} is in {}, but it must be in {}",
+                    unit.dimension.describe(),
+                    dim.describe()
+                ),
+            )
+            .label(
+                q.unit.span,
+                format!("`{}` measures {}", unit.name, unit.dimension.describe()),
+            )
+            .help(format!("write it in a unit of {}", dim.describe()));
+            self.push(d);
+            return None;
+        }
+        Some(v)
+    }
+
+    pub(super) fn positive(&mut self, n: &Number, what: &str) -> bool {
+        if n.node <= Decimal::ZERO {
+            let zero = n.node.is_zero();
+            self.push(
+                Diagnostic::new(
+                    Code::NonPositivePrice,
+                    format!("{what} is {}", if zero { "zero" } else { "negative" }),
+                )
+                .label(n.span, if zero { "zero" } else { "negative" })
+                .help(if zero {
+                    "a product that costs nothing is written `free`"
+                } else {
+                    "prices and rates must be positive"
+                }),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// `self.units.measure(name)`, through the index.
+    pub(super) fn measure(&self, name: &str) -> Option<Dimension> {
+        match name {
+            "time" | "text" | "area" => self.units.measure(name),
+            _ => self.unit_get(name).map(|u| u.dimension.clone()),
+        }
+    }
+}
