@@ -61,11 +61,24 @@ fn keys(table: &RatingTable, limit: usize) -> Vec<(Option<PlanId>, ProductId, Ce
     out
 }
 
-/// Arbitrary bytes (as lossy UTF-8) through parse and check: diagnostics, never a panic. A book
+/// Arbitrary bytes (as lossy UTF-8) through parse and check: diagnostics, never a panic. The
+/// fast reader and the whole-file pest parse give the same tree, spans and diagnostics. A book
 /// that checks clean also compiles, its table loads back equal, and every key of it quotes the
 /// same through the reference evaluator, the table and the rater.
 pub fn parse_check(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
+    let fast = pricebook::syntax::parse(&text);
+    let reference = pricebook::syntax::parse_reference(&text);
+    assert_eq!(
+        format!("{:?}", fast.book),
+        format!("{:?}", reference.book),
+        "the reader and pest read different trees"
+    );
+    assert_eq!(
+        format!("{:?}", fast.diagnostics),
+        format!("{:?}", reference.diagnostics),
+        "the reader and pest report different diagnostics"
+    );
     let checked = pricebook::check::check_source(&text);
     let Some(model) = &checked.model else {
         assert!(

@@ -4,17 +4,17 @@
 //! could not be read) and the diagnostics explaining each unreadable piece.
 //!
 //! Well-formed items are read by a hand-written reader that mirrors the grammar rule for rule
-//! (see `lower.rs`); pest parses only the items the reader gives up on, so recovery and syntax
+//! (see `reader/`); pest parses only the items the reader gives up on, so recovery and syntax
 //! errors are exactly the grammar's. The tests below check the two against each other.
 
 pub mod ast;
 mod explain;
 mod lower;
+mod reader;
 pub mod shift;
 
 use crate::diagnostic::Diagnostic;
 use ast::Book;
-#[cfg(test)]
 use pest::Parser;
 pub use shift::Shift;
 
@@ -40,7 +40,7 @@ pub struct Parsed {
 /// ```
 pub fn parse(text: &str) -> Parsed {
     let mut diagnostics = Vec::new();
-    let book = lower::parse_book(text, &mut diagnostics);
+    let book = reader::parse_book(text, &mut diagnostics);
     Parsed { book, diagnostics }
 }
 
@@ -56,9 +56,10 @@ pub fn parse_placed(text: &str, base: usize) -> Parsed {
 }
 
 /// The reference parse: the whole file through pest, then lowering. [`parse`] must give exactly
-/// the same tree, spans and diagnostics.
-#[cfg(test)]
-fn parse_with_pest(text: &str) -> Parsed {
+/// the same tree, spans and diagnostics; the tests below and the `parse_check` fuzz target hold
+/// the two to that. Slower than [`parse`], and not meant for anything else.
+#[doc(hidden)]
+pub fn parse_reference(text: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let book = match PricebookParser::parse(Rule::file, text) {
         Ok(mut pairs) => match pairs.next() {
@@ -84,7 +85,7 @@ mod tests {
     /// them, equality does not) and on the diagnostics.
     fn assert_same(text: &str) {
         let fast = parse(text);
-        let reference = parse_with_pest(text);
+        let reference = parse_reference(text);
         let (a, b) = (format!("{:?}", fast.book), format!("{:?}", reference.book));
         if a != b {
             // Show both trees around where they start to differ.

@@ -1,0 +1,406 @@
+//! Lowering of the pricing items: products and their tiers, plans, packs, grants and limits.
+
+use super::*;
+
+impl Lower<'_> {
+    pub(super) fn product(&mut self, p: P<'_>) -> Item {
+        let mut display = None;
+        let mut slug = None;
+        let mut body = Vec::new();
+        for c in children(p) {
+            let sp = self.span(&c);
+            let stmt = match c.as_rule() {
+                Rule::string => {
+                    display = Some(self.string(c));
+                    continue;
+                }
+                Rule::ident => {
+                    slug = Some(self.name(c));
+                    continue;
+                }
+                Rule::measure_stmt => ProductStmt::Measure(self.first_name(c)),
+                Rule::rate_stmt => {
+                    let mut key = Vec::new();
+                    let mut rate = None;
+                    for x in children(c) {
+                        match x.as_rule() {
+                            Rule::cell_key => {
+                                for v in children(x) {
+                                    if v.as_rule() == Rule::dim_value {
+                                        key.push(self.dim_value(v));
+                                    }
+                                }
+                            }
+                            Rule::rate_expr => rate = Some(self.rate(x)),
+                            _ => {}
+                        }
+                    }
+                    ProductStmt::Rate { key, rate }
+                }
+                Rule::tiers_stmt => {
+                    let mut mode = TierMode::Graduated;
+                    let mut tiers = Vec::new();
+                    for x in children(c) {
+                        let xs = self.span(&x);
+                        match x.as_rule() {
+                            Rule::tier_mode
+                                if x.clone().into_inner().next().map(|k| k.as_rule())
+                                    == Some(Rule::kw_volume) =>
+                            {
+                                mode = TierMode::Volume;
+                            }
+                            Rule::tier => tiers.push(Spanned::new(self.tier(x), xs)),
+                            Rule::bad_stmt => {
+                                self.bad(
+                                    x,
+                                    Rule::tier_entry,
+                                    "in a tiers block",
+                                    last_span(&tiers),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                    ProductStmt::Tiers { mode, tiers }
+                }
+                Rule::flat_stmt => {
+                    let (amount, per) = self.amount_per(c);
+                    ProductStmt::Flat { amount, per }
+                }
+                Rule::free_stmt => ProductStmt::Free,
+                Rule::round_stmt => {
+                    let mut mode = RoundMode::Up;
+                    let mut to = None;
+                    for x in children(c) {
+                        match x.as_rule() {
+                            Rule::round_dir => {
+                                mode = match x.into_inner().next().map(|k| k.as_rule()) {
+                                    Some(Rule::kw_down) => RoundMode::Down,
+                                    Some(Rule::kw_nearest) => RoundMode::Nearest,
+                                    _ => RoundMode::Up,
+                                }
+                            }
+                            Rule::quantity => to = Some(self.quantity(x)),
+                            _ => {}
+                        }
+                    }
+                    ProductStmt::Round {
+                        mode,
+                        to: to.unwrap_or_else(missing_quantity),
+                    }
+                }
+                Rule::prorate_stmt => ProductStmt::Prorate,
+                Rule::min_stmt => ProductStmt::Min(self.first_quantity(c)),
+                Rule::max_stmt => ProductStmt::Max(self.first_quantity(c)),
+                Rule::outside_stmt => ProductStmt::OutsideWallet,
+                Rule::dims_stmt => ProductStmt::Dims(self.ident_list_in(c)),
+                Rule::allow_decl => ProductStmt::Allow(self.allow(c)),
+                Rule::bad_stmt => ProductStmt::Error(self.bad(
+                    c,
+                    Rule::product_stmt_entry,
+                    "in a product",
+                    last_span(&body),
+                )),
+                _ => continue,
+            };
+            body.push(Spanned::new(stmt, sp));
+        }
+        Item::Product(Product {
+            display: display.unwrap_or_else(missing),
+            slug: slug.unwrap_or_else(missing),
+            body,
+        })
+    }
+
+    pub(super) fn tier(&mut self, p: P<'_>) -> Tier {
+        let mut qs = Vec::new();
+        let mut rate = None;
+        for c in children(p) {
+            match c.as_rule() {
+                Rule::quantity => qs.push(self.quantity(c)),
+                Rule::rate_expr => rate = Some(self.rate(c)),
+                _ => {}
+            }
+        }
+        let mut qs = qs.into_iter();
+        Tier {
+            from: qs.next().unwrap_or_else(missing_quantity),
+            to: qs.next(),
+            rate: rate.unwrap_or_else(missing_rate),
+        }
+    }
+
+    pub(super) fn plan(&mut self, p: P<'_>) -> Item {
+        let mut display = None;
+        let mut slug = None;
+        let mut based_on = None;
+        let mut body = Vec::new();
+        for c in children(p) {
+            let sp = self.span(&c);
+            let stmt = match c.as_rule() {
+                Rule::string => {
+                    display = Some(self.string(c));
+                    continue;
+                }
+                Rule::ident => {
+                    slug = Some(self.name(c));
+                    continue;
+                }
+                Rule::based_on => {
+                    based_on = Some(self.first_name(c));
+                    continue;
+                }
+                Rule::price_stmt => {
+                    let (price, minimum) = self.price_stmt(c);
+                    PlanStmt::Price { price, minimum }
+                }
+                Rule::billing_stmt => PlanStmt::Billing(self.ident_list_in(c)),
+                Rule::grant_stmt => PlanStmt::Grant(self.grant(c)),
+                Rule::packs_stmt => {
+                    PlanStmt::Packs(c.into_inner().any(|x| x.as_rule() == Rule::packs_allowed))
+                }
+                Rule::products_stmt => {
+                    if c.clone()
+                        .into_inner()
+                        .any(|x| x.as_rule() == Rule::products_all)
+                    {
+                        PlanStmt::Products(None)
+                    } else {
+                        PlanStmt::Products(Some(self.ident_list_in(c)))
+                    }
+                }
+                Rule::deny_stmt => PlanStmt::Deny(self.ident_list_in(c)),
+                Rule::limit_stmt => PlanStmt::Limit(self.limit(c)),
+                Rule::feature_stmt => {
+                    let mut name = None;
+                    let mut value = None;
+                    for x in children(c) {
+                        match x.as_rule() {
+                            Rule::ident => name = Some(self.name(x)),
+                            Rule::feature_value => {
+                                let xs = self.span(&x);
+                                let v = match x.into_inner().next() {
+                                    Some(v) if v.as_rule() == Rule::quantity => {
+                                        FeatureValue::Quantity(self.quantity(v))
+                                    }
+                                    Some(v) if v.as_rule() == Rule::number => {
+                                        FeatureValue::Number(self.number(v))
+                                    }
+                                    Some(v) if v.as_rule() == Rule::string => {
+                                        FeatureValue::Text(self.string(v).node)
+                                    }
+                                    Some(v) => FeatureValue::Word(v.as_str().to_string()),
+                                    None => FeatureValue::Word(String::new()),
+                                };
+                                value = Some(Spanned::new(v, xs));
+                            }
+                            _ => {}
+                        }
+                    }
+                    PlanStmt::Feature {
+                        name: name.unwrap_or_else(missing),
+                        value: value
+                            .unwrap_or_else(|| missing_of(FeatureValue::Word(String::new()))),
+                    }
+                }
+                Rule::when_empty_stmt => {
+                    let rule = c.into_inner().find(|x| x.as_rule() == Rule::empty_rule);
+                    let Some(rule) = rule else { continue };
+                    let rs = self.span(&rule);
+                    let inner = rule.into_inner().next();
+                    let r = match inner {
+                        Some(x) if x.as_rule() == Rule::empty_overage => {
+                            let rate = x.into_inner().find(|r| r.as_rule() == Rule::rate_expr);
+                            EmptyRule::Overage(rate.map(|r| self.rate(r)))
+                        }
+                        Some(x) if x.as_rule() == Rule::empty_recharge => EmptyRule::AutoRecharge,
+                        _ => EmptyRule::Reject,
+                    };
+                    PlanStmt::WhenEmpty(Spanned::new(r, rs))
+                }
+                Rule::commit_stmt => {
+                    let (amount, per) = self.amount_per(c);
+                    PlanStmt::Commit {
+                        amount,
+                        per: per.unwrap_or_else(missing),
+                    }
+                }
+                Rule::includes_stmt => {
+                    let mut amount = None;
+                    let mut at = None;
+                    for x in children(c) {
+                        match x.as_rule() {
+                            Rule::quantity => amount = Some(self.quantity(x)),
+                            Rule::rate_expr => at = Some(self.rate(x)),
+                            _ => {}
+                        }
+                    }
+                    PlanStmt::Includes {
+                        amount: amount.unwrap_or_else(missing_quantity),
+                        at,
+                    }
+                }
+                Rule::overage_stmt => {
+                    let r = c.into_inner().find(|x| x.as_rule() == Rule::rate_expr);
+                    PlanStmt::Overage(r.map(|r| self.rate(r)).unwrap_or_else(missing_rate))
+                }
+                Rule::plan_rate_stmt => {
+                    let mut product = None;
+                    let mut rate = None;
+                    for x in children(c) {
+                        match x.as_rule() {
+                            Rule::ident => product = Some(self.name(x)),
+                            Rule::rate_expr => rate = Some(self.rate(x)),
+                            _ => {}
+                        }
+                    }
+                    PlanStmt::RateOverride {
+                        product: product.unwrap_or_else(missing),
+                        rate: rate.unwrap_or_else(missing_rate),
+                    }
+                }
+                Rule::allow_decl => PlanStmt::Allow(self.allow(c)),
+                Rule::bad_stmt => PlanStmt::Error(self.bad(
+                    c,
+                    Rule::plan_stmt_entry,
+                    "in a plan",
+                    last_span(&body),
+                )),
+                _ => continue,
+            };
+            body.push(Spanned::new(stmt, sp));
+        }
+        Item::Plan(Plan {
+            display: display.unwrap_or_else(missing),
+            slug: slug.unwrap_or_else(missing),
+            based_on,
+            body,
+        })
+    }
+
+    pub(super) fn pack(&mut self, p: P<'_>) -> Item {
+        let mut display = None;
+        let mut slug = None;
+        let mut body = Vec::new();
+        for c in children(p) {
+            let sp = self.span(&c);
+            let stmt = match c.as_rule() {
+                Rule::string => {
+                    display = Some(self.string(c));
+                    continue;
+                }
+                Rule::ident => {
+                    slug = Some(self.name(c));
+                    continue;
+                }
+                Rule::price_stmt => {
+                    let (price, minimum) = self.price_stmt(c);
+                    PackStmt::Price { price, minimum }
+                }
+                Rule::grant_stmt => PackStmt::Grant(self.grant(c)),
+                Rule::pack_for_stmt => PackStmt::For(self.ident_list_in(c)),
+                Rule::allow_decl => PackStmt::Allow(self.allow(c)),
+                Rule::bad_stmt => PackStmt::Error(self.bad(
+                    c,
+                    Rule::pack_stmt_entry,
+                    "in a pack",
+                    last_span(&body),
+                )),
+                _ => continue,
+            };
+            body.push(Spanned::new(stmt, sp));
+        }
+        Item::Pack(Pack {
+            display: display.unwrap_or_else(missing),
+            slug: slug.unwrap_or_else(missing),
+            body,
+        })
+    }
+
+    pub(super) fn grant(&mut self, p: P<'_>) -> Grant {
+        let mut amount = None;
+        let mut cadence = None;
+        let mut expiry = Vec::new();
+        let mut priority = Vec::new();
+        for c in children(p) {
+            let sp = self.span(&c);
+            match c.as_rule() {
+                Rule::quantity => amount = Some(self.quantity(c)),
+                Rule::cadence => {
+                    let every = c.clone().into_inner().find(|x| x.as_rule() == Rule::ident);
+                    let cad = match every {
+                        Some(period) => Cadence::Every(self.name(period)),
+                        None => Cadence::Once,
+                    };
+                    cadence = Some(Spanned::new(cad, sp));
+                }
+                Rule::expiry => {
+                    let Some(x) = c.into_inner().next() else {
+                        continue;
+                    };
+                    let e = match x.as_rule() {
+                        Rule::never_expires => Expiry::Never,
+                        Rule::expires_cycle_end => Expiry::CycleEnd,
+                        Rule::expires_contract_end => Expiry::ContractEnd,
+                        _ => Expiry::After(self.first_quantity(x)),
+                    };
+                    expiry.push(Spanned::new(e, sp));
+                }
+                Rule::priority => {
+                    if let Some(n) = c.into_inner().find(|x| x.as_rule() == Rule::number) {
+                        priority.push(self.number(n));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Grant {
+            amount: amount.unwrap_or_else(missing_quantity),
+            cadence,
+            expiry,
+            priority,
+        }
+    }
+
+    pub(super) fn limit(&mut self, p: P<'_>) -> Limit {
+        let mut name = Vec::new();
+        let mut value = None;
+        let mut window = None;
+        let mut scope = Vec::new();
+        for c in children(p) {
+            match c.as_rule() {
+                Rule::limit_name => {
+                    for x in children(c) {
+                        if x.as_rule() == Rule::ident {
+                            name.push(self.name(x));
+                        }
+                    }
+                }
+                Rule::limit_value => {
+                    let sp = self.span(&c);
+                    let v = match c.into_inner().next() {
+                        Some(x) if x.as_rule() == Rule::quantity => {
+                            LimitValue::Quantity(self.quantity(x))
+                        }
+                        Some(x) if x.as_rule() == Rule::number => {
+                            LimitValue::Number(self.number(x))
+                        }
+                        Some(x) => LimitValue::DimValue(self.dim_single(x)),
+                        None => LimitValue::Number(missing_of(Decimal::ZERO)),
+                    };
+                    value = Some(Spanned::new(v, sp));
+                }
+                Rule::limit_window => window = Some(self.first_name(c)),
+                Rule::limit_scope => scope = self.ident_list_in(c),
+                _ => {}
+            }
+        }
+        Limit {
+            name,
+            value: value
+                .unwrap_or_else(|| missing_of(LimitValue::Number(missing_of(Decimal::ZERO)))),
+            window,
+            scope,
+        }
+    }
+}

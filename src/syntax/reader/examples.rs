@@ -1,0 +1,137 @@
+//! Reading worked examples: `test` blocks and their quote statements (bill tests go to pest).
+
+use super::*;
+
+impl Reader<'_> {
+    /// `test_block`, after `test`. `bill` examples are left to pest.
+    pub(super) fn test_block(&mut self) -> Option<Item> {
+        self.skip();
+        let name = self.string()?;
+        let body = self.block(|r| match r.peek()? {
+            b'q' if r.kw(b"quote") => r.quote_test(),
+            b'c' if r.kw(b"capacity") => {
+                r.skip();
+                let target = r.target()?;
+                let dims = r.dim_args();
+                let at = r.at_date();
+                r.skip();
+                r.lit(b"==")?;
+                r.skip();
+                let expect = r.quantity()?;
+                Some(TestStmt::Capacity {
+                    target,
+                    dims,
+                    at,
+                    expect,
+                })
+            }
+            _ => None,
+        })?;
+        Some(Item::Test(TestBlock { name, body }))
+    }
+
+    pub(super) fn quote_test(&mut self) -> Option<TestStmt> {
+        self.skip();
+        let target = self.target()?;
+        let dims = self.dim_args();
+        self.skip();
+        self.kw_(b"quantity")?;
+        self.skip();
+        let quantity = self.quantity()?;
+        let at = self.at_date();
+        self.skip();
+        let start = self.pos;
+        let expect = if self.lit(b"==").is_some() {
+            self.skip();
+            let charge = self.quantity()?;
+            let money = self.attempt(|r| {
+                r.skip();
+                r.lit(b",")?;
+                r.skip();
+                r.kw_(b"money")?;
+                r.skip();
+                r.quantity()
+            });
+            QuoteExpect::Charge { charge, money }
+        } else {
+            self.kw_(b"rejects")?;
+            let kind = self.attempt(|r| {
+                r.skip();
+                r.rejection_kind()
+            });
+            let text = self.attempt(|r| {
+                r.skip();
+                r.string()
+            });
+            QuoteExpect::Rejects { kind, text }
+        };
+        Some(TestStmt::Quote {
+            target,
+            dims,
+            quantity,
+            at,
+            expect: Spanned::new(expect, Span::new(start, self.last)),
+        })
+    }
+
+    /// `rejection_kind`: one of the kinds' names, not followed by an identifier character.
+    pub(super) fn rejection_kind(&mut self) -> Option<Name> {
+        let start = self.pos;
+        for k in crate::base::rejection::RejectionKind::ALL {
+            if self.kw(k.name().as_bytes()) {
+                return Some(self.text_at(Span::new(start, self.pos)));
+            }
+        }
+        None
+    }
+
+    /// `target`: `(plan ident)? product ident`.
+    pub(super) fn target(&mut self) -> Option<Target> {
+        let plan = self.attempt(|r| {
+            r.kw_(b"plan")?;
+            r.skip();
+            r.name()
+        });
+        self.skip();
+        self.kw_(b"product")?;
+        self.skip();
+        let product = self.name()?;
+        Some(Target { plan, product })
+    }
+
+    /// `dim_arg*`
+    pub(super) fn dim_args(&mut self) -> Vec<Spanned<DimArg>> {
+        let mut out = Vec::new();
+        while let Some(d) = self.attempt(|r| {
+            r.skip();
+            let start = r.pos;
+            r.kw_(b"dim")?;
+            r.skip();
+            let dimension = r.attempt(|r| {
+                let n = r.name()?;
+                r.skip();
+                r.eq()?;
+                Some(n)
+            });
+            r.skip();
+            let value = r.dim_single()?;
+            Some(Spanned::new(
+                DimArg { dimension, value },
+                Span::new(start, r.last),
+            ))
+        }) {
+            out.push(d);
+        }
+        out
+    }
+
+    /// `at_date?`
+    pub(super) fn at_date(&mut self) -> Option<Spanned<String>> {
+        self.attempt(|r| {
+            r.skip();
+            r.kw_(b"at")?;
+            r.skip();
+            r.date()
+        })
+    }
+}
