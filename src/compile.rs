@@ -7,7 +7,7 @@
 use crate::base::money::charge_dp;
 use crate::base::units::Dimension;
 use crate::model::*;
-use crate::syntax::ast::RechargeField;
+use crate::syntax::ast::{self, RechargeField};
 use crate::table::*;
 
 pub(crate) fn dimension_name(d: &Dimension) -> String {
@@ -132,7 +132,7 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
                     PricingEntry::Cells { cells: out }
                 }
                 Pricing::Tiered { mode, tiers } => PricingEntry::Tiered {
-                    mode: *mode,
+                    mode: tier_mode(*mode),
                     tiers: tiers
                         .iter()
                         .map(|t| TierEntry {
@@ -164,7 +164,7 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
                 pricing,
                 charge_unit: p.charge_unit().map(unit_id),
                 rounding: p.rounding.as_ref().map(|r| RoundingEntry {
-                    mode: r.mode,
+                    mode: round_mode(r.mode),
                     step: r.step,
                     line: line(r.span),
                 }),
@@ -321,4 +321,21 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
     };
     table.checksum = table.compute_checksum();
     table
+}
+
+/// The book's tier mode in the table's own type.
+fn tier_mode(mode: ast::TierMode) -> TierMode {
+    match mode {
+        ast::TierMode::Graduated => TierMode::Graduated,
+        ast::TierMode::Volume => TierMode::Volume,
+    }
+}
+
+/// The book's rounding mode in the table's own type.
+fn round_mode(mode: ast::RoundMode) -> RoundMode {
+    match mode {
+        ast::RoundMode::Up => RoundMode::Up,
+        ast::RoundMode::Down => RoundMode::Down,
+        ast::RoundMode::Nearest => RoundMode::Nearest,
+    }
 }

@@ -37,8 +37,9 @@
 //! ```
 
 use crate::base::rejection::{Rejection, RejectionKind};
-use crate::syntax::ast::RoundMode;
-use crate::table::{CellId, LimitKindEntry, PlanId, PricingEntry, ProductId, RatingTable, UnitId};
+use crate::table::{
+    CellId, LimitKindEntry, PlanId, PricingEntry, ProductId, RatingTable, RoundMode, UnitId,
+};
 use rust_decimal::Decimal;
 
 /// Quantities on the fast path are integers in nano-units of the product's base unit.

@@ -930,9 +930,9 @@ proptest! {
             Some(r) => {
                 let blocks = q / r.step;
                 let whole = match r.mode {
-                    pricebook::syntax::ast::RoundMode::Up => blocks.ceil(),
-                    pricebook::syntax::ast::RoundMode::Down => blocks.floor(),
-                    pricebook::syntax::ast::RoundMode::Nearest => blocks.round_dp_with_strategy(
+                    pricebook::table::RoundMode::Up => blocks.ceil(),
+                    pricebook::table::RoundMode::Down => blocks.floor(),
+                    pricebook::table::RoundMode::Nearest => blocks.round_dp_with_strategy(
                         0,
                         rust_decimal::RoundingStrategy::MidpointAwayFromZero,
                     ),

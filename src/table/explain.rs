@@ -3,8 +3,8 @@
 //! rounded to 2.00 USD`), the matrix cell used, and every slice of graduated tiers. Only built when
 //! an explanation is asked for; the quoting path itself never formats anything.
 
+use super::TierMode;
 use super::{ProductEntry, RateCell, RatingTable, TierEntry, UnitId, WalletPrice};
-use crate::syntax::ast::TierMode;
 use rust_decimal::Decimal;
 
 /// A decimal for a person: exact when it has few digits, else cut at 6 decimals with `…`.

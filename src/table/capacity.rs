@@ -1,0 +1,165 @@
+//! Capacity: how many whole units of a product a plan's recurring grant buys.
+
+use super::*;
+
+impl RatingTable {
+    /// How many whole `unit`s of a product a plan's recurring grant buys.
+    pub fn capacity(
+        &self,
+        plan: PlanId,
+        product: ProductId,
+        cell: CellId,
+        unit: &str,
+    ) -> Result<Decimal, Rejection> {
+        let pl = self
+            .plans
+            .get(plan as usize)
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown plan", 0))?;
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown product", 0))?;
+        if !pl.available[product as usize] {
+            return Err(reject(
+                RejectionKind::NotAvailable,
+                format!("`{}` is not available on plan `{}`", p.slug, pl.slug),
+                pl.line,
+            ));
+        }
+        let charge_unit = p.charge_unit.ok_or_else(|| {
+            reject(
+                RejectionKind::Free,
+                "a free product has no capacity limit",
+                p.line,
+            )
+        })?;
+        let cu = &self.units[charge_unit as usize];
+        // Grants per billing period of the price (a month without one), scaled by cadence.
+        let period = match pl.price {
+            PriceEntry::Amount { months, .. } if months > 0 => months,
+            _ => 1,
+        };
+        let mut budget = Decimal::ZERO;
+        for g in &pl.grants {
+            let gu = &self.units[g.unit as usize];
+            let Some(every) = g.every_months else {
+                continue;
+            };
+            if gu.dimension != cu.dimension {
+                continue;
+            }
+            budget = g
+                .amount
+                .checked_mul(gu.factor)
+                .and_then(|v| v.checked_div(cu.factor))
+                .and_then(|v| v.checked_mul(Decimal::from(period)))
+                .and_then(|v| v.checked_div(Decimal::from(every)))
+                .and_then(|v| budget.checked_add(v))
+                .ok_or_else(|| {
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while sizing the grant",
+                        g.line,
+                    )
+                })?;
+        }
+        if budget.is_zero() {
+            return Err(reject(
+                RejectionKind::NoGrant,
+                format!("plan `{}` has no recurring grant in `{}`", pl.slug, cu.name),
+                pl.line,
+            ));
+        }
+        let is_flat = matches!(p.pricing, PricingEntry::Flat { .. });
+        let factor = match (&p.pricing, self.units.iter().find(|u| u.name == unit)) {
+            (PricingEntry::Flat { per, .. }, _) => {
+                let per_name = per.map_or("event", |u| self.unit_name(u));
+                if per_name != unit {
+                    return Err(reject(
+                        RejectionKind::Unit,
+                        format!(
+                            "`{}` is priced per {per_name}: count its capacity in `{per_name}`",
+                            p.slug
+                        ),
+                        0,
+                    ));
+                }
+                Decimal::ONE
+            }
+            (_, Some(u)) if u.dimension == p.measure => u.factor,
+            (_, Some(_)) => {
+                return Err(reject(
+                    RejectionKind::Unit,
+                    format!(
+                        "`{unit}` does not measure {}",
+                        describe_dimension(&p.measure)
+                    ),
+                    0,
+                ));
+            }
+            (_, None) => {
+                return Err(reject(
+                    RejectionKind::Unit,
+                    format!("unknown unit `{unit}`"),
+                    0,
+                ));
+            }
+        };
+        let cost = |n: Decimal| -> Result<Decimal, Rejection> {
+            if is_flat {
+                let PricingEntry::Flat { amount, .. } = &p.pricing else {
+                    unreachable!("checked above")
+                };
+                return amount
+                    .checked_mul(n)
+                    .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line));
+            }
+            let q = n
+                .checked_mul(factor)
+                .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line))?;
+            let q = match &p.rounding {
+                Some(r) => round_step(q, r).ok_or_else(|| {
+                    reject(RejectionKind::Overflow, "arithmetic overflow", r.line)
+                })?,
+                None => q,
+            };
+            match (pl.overrides.iter().find(|(i, _)| *i == product), &p.pricing) {
+                (Some((_, r)), _) => self.apply(q, r),
+                (None, PricingEntry::Cells { cells }) => {
+                    match cells.get(cell as usize).and_then(|c| c.as_ref()) {
+                        Some(r) => self.apply(q, r),
+                        None => Err(reject(
+                            RejectionKind::NotOffered,
+                            "this combination of dimension values is not offered",
+                            p.line,
+                        )),
+                    }
+                }
+                (None, PricingEntry::Tiered { mode, tiers }) => self.tiered(*mode, tiers, q),
+                _ => Ok(Decimal::ZERO),
+            }
+        };
+        let limit = Decimal::from(1_000_000_000_000_000_000i64);
+        let (mut lo, mut hi) = (Decimal::ZERO, Decimal::ONE);
+        while cost(hi)? <= budget {
+            lo = hi;
+            hi *= Decimal::TWO;
+            if hi > limit {
+                return Err(reject(
+                    RejectionKind::Unbounded,
+                    "capacity is unbounded",
+                    p.line,
+                ));
+            }
+        }
+        while hi - lo > Decimal::ONE {
+            let mid = ((lo + hi) / Decimal::TWO).floor();
+            if cost(mid)? <= budget {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        Ok(lo)
+    }
+}

@@ -1,0 +1,305 @@
+//! Loading a table: JSON in and out, the checksum, and the validation that makes every id in it safe to index.
+
+use super::json::TableFormatter;
+use super::*;
+
+/// Why a table could not be loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    Io(String),
+    Json(String),
+    Schema { found: u32, expected: u32 },
+    Checksum { stored: String, computed: String },
+    Invalid(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(e) => write!(f, "cannot read the table: {e}"),
+            LoadError::Json(e) => write!(f, "the table is not valid rating-table JSON: {e}"),
+            LoadError::Schema { found, expected } => write!(
+                f,
+                "the table has schema version {found}, but this pricebook reads version {expected}; recompile it with `pricebook compile`"
+            ),
+            LoadError::Checksum { stored, computed } => write!(
+                f,
+                "the table's checksum does not match its content (stored {stored}, computed {computed}); it was truncated or edited by hand: recompile it with `pricebook compile`"
+            ),
+            LoadError::Invalid(e) => write!(
+                f,
+                "the table is inconsistent: {e}; recompile it with `pricebook compile`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The table's fields in declaration order with a given checksum: the same JSON as the table
+/// itself, serialized without copying the table.
+#[derive(Serialize)]
+struct View<'a> {
+    schema_version: u32,
+    vendor: &'a str,
+    version: &'a str,
+    effective: &'a str,
+    currency: &'a str,
+    source_hash: &'a str,
+    source: &'a str,
+    checksum: &'a str,
+    units: &'a [UnitEntry],
+    dimensions: &'a [DimensionEntry],
+    products: &'a [ProductEntry],
+    plans: &'a [PlanEntry],
+    packs: &'a [PackEntry],
+    annual_front_load: Option<u32>,
+    recharge: &'a Option<RechargeEntry>,
+}
+
+impl RatingTable {
+    fn view<'a>(&'a self, checksum: &'a str) -> View<'a> {
+        View {
+            schema_version: self.schema_version,
+            vendor: &self.vendor,
+            version: &self.version,
+            effective: &self.effective,
+            currency: &self.currency,
+            source_hash: &self.source_hash,
+            source: &self.source,
+            checksum,
+            units: &self.units,
+            dimensions: &self.dimensions,
+            products: &self.products,
+            plans: &self.plans,
+            packs: &self.packs,
+            annual_front_load: self.annual_front_load,
+            recharge: &self.recharge,
+        }
+    }
+
+    /// The checksum of the table's content (its compact JSON with an empty `checksum`).
+    pub fn compute_checksum(&self) -> String {
+        use sha2::Digest;
+        struct Hashing(sha2::Sha256);
+        impl std::io::Write for Hashing {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let view = self.view("");
+        // serde_json writes a few bytes at a time; buffering them halves the cost of hashing.
+        let mut h = std::io::BufWriter::with_capacity(1 << 16, Hashing(sha2::Sha256::new()));
+        // Writing plain data into a hash cannot fail.
+        let _ = serde_json::to_writer(&mut h, &view);
+        let digest = match h.into_inner() {
+            Ok(h) => h.0.finalize(),
+            Err(_) => return String::new(), // unreachable: flushing into a hash cannot fail
+        };
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Pretty JSON, with the checksum filled in. Objects are indented one field per line; arrays
+    /// of plain values (a plan's availability list, a dimension's values) stay on one line, which
+    /// keeps a large table's file less than half the size and quicker to load.
+    pub fn to_json(&self) -> String {
+        let checksum = self.compute_checksum();
+        let mut out = Vec::with_capacity(1 << 16);
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, TableFormatter::default());
+        // Serializing plain data into memory cannot fail.
+        if self.view(&checksum).serialize(&mut ser).is_err() {
+            return String::new();
+        }
+        // serde_json writes only valid UTF-8.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Loads a table from JSON, refusing another schema version, a checksum that does not match
+    /// and ids that point nowhere.
+    pub fn from_json(json: &str) -> Result<RatingTable, LoadError> {
+        let schema = |found: u32| LoadError::Schema {
+            found,
+            expected: SCHEMA_VERSION,
+        };
+        // One pass straight into the table (a generic JSON tree first would take as long again).
+        // Only when that fails is the text read as plain JSON, so a table of another schema
+        // version gets the schema message rather than a parse error.
+        let table: RatingTable = match serde_json::from_str(json) {
+            Ok(t) => t,
+            Err(e) => {
+                let probe: serde_json::Value =
+                    serde_json::from_str(json).map_err(|e| LoadError::Json(e.to_string()))?;
+                let found = probe
+                    .get("schema_version")
+                    .and_then(|v| v.as_u64())
+                    .unwrap_or(0) as u32;
+                return Err(if found != SCHEMA_VERSION {
+                    schema(found)
+                } else {
+                    LoadError::Json(e.to_string())
+                });
+            }
+        };
+        if table.schema_version != SCHEMA_VERSION {
+            return Err(schema(table.schema_version));
+        }
+        let computed = table.compute_checksum();
+        if computed != table.checksum {
+            return Err(LoadError::Checksum {
+                stored: table.checksum.clone(),
+                computed,
+            });
+        }
+        table.validate()?;
+        Ok(table)
+    }
+
+    pub fn from_path(path: impl AsRef<Path>) -> Result<RatingTable, LoadError> {
+        let text = std::fs::read_to_string(path.as_ref())
+            .map_err(|e| LoadError::Io(format!("{}: {e}", path.as_ref().display())))?;
+        Self::from_json(&text)
+    }
+
+    /// Every id in range, every cell table the right size: a table that passes can be quoted
+    /// without bounds failures.
+    fn validate(&self) -> Result<(), LoadError> {
+        let bad = |m: String| Err(LoadError::Invalid(m));
+        let nu = self.units.len() as u32;
+        let unit_ok = |u: UnitId| u < nu;
+        let cell_ok =
+            |c: &RateCell| unit_ok(c.unit) && unit_ok(c.per_unit) && !c.per_base.is_zero();
+        // Tiers as the checker leaves them: from 0, each starting where the previous one ends,
+        // increasing, only the last open (quoting subtracts bounds, which must not overflow).
+        let tiers_ok = |tiers: &[TierEntry]| {
+            tiers.first().is_some_and(|t| t.from.is_zero())
+                && tiers.windows(2).all(|w| w[0].to == Some(w[1].from))
+                && tiers.iter().all(|t| t.to.is_none_or(|to| to > t.from))
+        };
+        for p in &self.products {
+            if p.dims.len() != p.strides.len()
+                || p.dims.iter().any(|d| {
+                    self.dimensions
+                        .get(*d as usize)
+                        .is_none_or(|d| d.values.is_empty())
+                })
+            {
+                return bad(format!("product `{}` has bad dimensions", p.slug));
+            }
+            // Row-major strides, as compiled; the number of cells fits a cell id.
+            let mut cells = 1u32;
+            for (d, stride) in p.dims.iter().zip(&p.strides).rev() {
+                let size = u32::try_from(self.dimensions[*d as usize].values.len()).ok();
+                match size.and_then(|n| cells.checked_mul(n)) {
+                    Some(n) if *stride == cells => cells = n,
+                    _ => return bad(format!("product `{}` has bad dimensions", p.slug)),
+                }
+            }
+            let cells = cells as usize;
+            match &p.pricing {
+                PricingEntry::Cells { cells: c }
+                    if c.len() != cells || c.iter().flatten().any(|c| !cell_ok(c)) =>
+                {
+                    return bad(format!("product `{}` has a bad rate table", p.slug));
+                }
+                PricingEntry::Tiered { tiers, .. }
+                    if !tiers_ok(tiers) || tiers.iter().any(|t| !cell_ok(&t.rate)) =>
+                {
+                    return bad(format!("product `{}` has bad tiers", p.slug));
+                }
+                PricingEntry::Flat { unit, .. } if !unit_ok(*unit) => {
+                    return bad(format!("product `{}` has a bad unit", p.slug));
+                }
+                _ => {}
+            }
+            if p.charge_unit.is_some_and(|u| !unit_ok(u)) {
+                return bad(format!("product `{}` has a bad charge unit", p.slug));
+            }
+            if p.rounding.as_ref().is_some_and(|r| r.step <= Decimal::ZERO) {
+                return bad(format!("product `{}` has a bad rounding step", p.slug));
+            }
+        }
+        let grants_ok = |g: &[GrantEntry]| g.iter().all(|g| unit_ok(g.unit));
+        for p in &self.plans {
+            let commit_ok = p.commit.as_ref().is_none_or(|c| {
+                c.included.is_none_or(|(_, u)| unit_ok(u))
+                    && c.contract_rate.as_ref().is_none_or(cell_ok)
+                    && c.overage.as_ref().is_none_or(cell_ok)
+            });
+            let empty_ok = match &p.when_empty {
+                EmptyEntry::Overage { rate: Some(r) } => cell_ok(r),
+                _ => true,
+            };
+            if !grants_ok(&p.grants) || !commit_ok || !empty_ok {
+                return bad(format!(
+                    "plan `{}` refers to things that do not exist",
+                    p.slug
+                ));
+            }
+            if p.available.len() != self.products.len()
+                || p.overrides
+                    .iter()
+                    .any(|(i, c)| *i as usize >= self.products.len() || !cell_ok(c))
+                || p.wallet_prices
+                    .iter()
+                    .any(|w| !unit_ok(w.unit) || w.granted.is_zero())
+                || p.limits
+                    .iter()
+                    .any(|l| l.scope.iter().any(|i| *i as usize >= self.products.len()))
+            {
+                return bad(format!(
+                    "plan `{}` refers to things that do not exist",
+                    p.slug
+                ));
+            }
+            for l in &p.limits {
+                if let LimitKindEntry::DimensionMax { dimension, .. } = l.kind {
+                    if dimension as usize >= self.dimensions.len() {
+                        return bad(format!("plan `{}` has a bad limit", p.slug));
+                    }
+                }
+            }
+        }
+        for p in &self.packs {
+            if !grants_ok(&p.grants) || p.plans.iter().any(|i| *i as usize >= self.plans.len()) {
+                return bad(format!(
+                    "pack `{}` refers to things that do not exist",
+                    p.slug
+                ));
+            }
+        }
+        if let Some(r) = &self.recharge {
+            let units = [
+                r.price.map(|p| p.2),
+                r.below.map(|b| b.1),
+                r.refill_to.map(|b| b.1),
+                r.min_below.map(|b| b.1),
+                r.min_refill.map(|b| b.1),
+            ];
+            if units.iter().flatten().any(|u| !unit_ok(*u)) {
+                return bad("the auto recharge refers to units that do not exist".into());
+            }
+        }
+        if self.units.iter().any(|u| u.factor <= Decimal::ZERO) {
+            return bad("a unit has a non-positive factor".into());
+        }
+        // A charge keeps at most the 28 decimals an exact decimal has.
+        if self.units.iter().any(|u| u.charge_dp > 28) {
+            return bad("a unit has more than 28 charge decimals".into());
+        }
+        // Money is rounded to the currency's minor unit, which must be known.
+        if crate::base::units::currency_digits(&self.currency).is_none() {
+            return bad(format!("unknown currency `{}`", self.currency));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,383 @@
+//! The exact quote: a quantity of a product on a plan, through rounding, minimums, tiers, limits and the plan's money price, with an optional explanation.
+
+use super::*;
+
+/// Receives explanation steps; the no-op recorder compiles away on the hot path.
+trait Recorder {
+    fn record(&mut self, step: impl FnOnce() -> String, line: u32);
+    /// Several steps at once (the slices of graduated tiers).
+    fn record_many(&mut self, steps: impl FnOnce() -> Vec<(String, u32)>);
+}
+
+struct NoRecord;
+
+impl Recorder for NoRecord {
+    #[inline(always)]
+    fn record(&mut self, _: impl FnOnce() -> String, _: u32) {}
+    #[inline(always)]
+    fn record_many(&mut self, _: impl FnOnce() -> Vec<(String, u32)>) {}
+}
+
+impl Recorder for Vec<ExplainStep> {
+    fn record(&mut self, step: impl FnOnce() -> String, line: u32) {
+        self.push(ExplainStep {
+            step: step(),
+            line: (line > 0).then_some(line),
+        });
+    }
+    fn record_many(&mut self, steps: impl FnOnce() -> Vec<(String, u32)>) {
+        for (step, line) in steps() {
+            self.record(|| step, line);
+        }
+    }
+}
+
+impl RatingTable {
+    /// Quotes `quantity` base units of `product` on `plan` in `cell`. Allocation-free.
+    pub fn quote(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+    ) -> Result<TableQuote, Rejection> {
+        self.quote_with(plan, product, cell, quantity, &mut NoRecord)
+    }
+
+    /// Like [`quote`](Self::quote), with the chain of rules that produced the result.
+    pub fn quote_explained(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+    ) -> (Result<TableQuote, Rejection>, Vec<ExplainStep>) {
+        let mut steps = Vec::new();
+        let r = self.quote_with(plan, product, cell, quantity, &mut steps);
+        (r, steps)
+    }
+
+    pub(super) fn describe_rate(&self, r: &RateCell) -> String {
+        let (amount, unit, per_unit) =
+            (r.amount, self.unit_name(r.unit), self.unit_name(r.per_unit));
+        if r.per == Decimal::ONE {
+            format!("{amount} {unit} / {per_unit}")
+        } else {
+            format!("{amount} {unit} / {} {per_unit}", r.per)
+        }
+    }
+
+    fn quote_with(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+        rec: &mut impl Recorder,
+    ) -> Result<TableQuote, Rejection> {
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown product", 0))?;
+        let plan_entry = match plan {
+            Some(i) => Some(
+                self.plans
+                    .get(i as usize)
+                    .ok_or_else(|| reject(RejectionKind::Unknown, "unknown plan", 0))?,
+            ),
+            None => None,
+        };
+        if quantity < Decimal::ZERO {
+            return Err(reject(
+                RejectionKind::Negative,
+                format!("quantity {quantity} is negative"),
+                0,
+            ));
+        }
+        if p.whole && !quantity.fract().is_zero() {
+            return Err(reject(
+                RejectionKind::Fractional,
+                crate::base::quantity::fractional(quantity, self.base_unit(&p.measure)),
+                0,
+            ));
+        }
+        if let Some(pl) = plan_entry {
+            if !pl.available[product as usize] {
+                return Err(reject(
+                    RejectionKind::NotAvailable,
+                    format!("`{}` is not available on plan `{}`", p.slug, pl.slug),
+                    pl.line,
+                ));
+            }
+        }
+        if let Some(min) = &p.min {
+            if quantity < min.base {
+                return Err(reject(
+                    RejectionKind::Minimum,
+                    format!("below the minimum of {}", min.text),
+                    min.line,
+                ));
+            }
+        }
+        if let Some(max) = &p.max {
+            if quantity > max.base {
+                return Err(reject(
+                    RejectionKind::Maximum,
+                    format!("above the maximum of {}", max.text),
+                    max.line,
+                ));
+            }
+        }
+        if let Some(pl) = plan_entry {
+            self.check_limits(pl, product, p, cell, quantity)?;
+            rec.record(
+                || {
+                    format!(
+                        "`{}` is available on plan `{}`; limits hold",
+                        p.slug, pl.slug
+                    )
+                },
+                pl.line,
+            );
+        }
+        let q = match &p.rounding {
+            Some(r) => {
+                let q = round_step(quantity, r).ok_or_else(|| {
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while rounding the quantity",
+                        r.line,
+                    )
+                })?;
+                let base = self.base_unit(&p.measure);
+                rec.record(
+                    || {
+                        let mode = format!("{:?}", r.mode).to_lowercase();
+                        if q == quantity {
+                            format!("{quantity} {base} is already a whole multiple of {} {base} (round {mode})", r.step)
+                        } else {
+                            format!("{quantity} {base} rounded {mode} to {q} {base} (multiples of {} {base})", r.step)
+                        }
+                    },
+                    r.line,
+                );
+                q
+            }
+            None => quantity,
+        };
+        let rate_override = plan_entry
+            .and_then(|pl| pl.overrides.iter().find(|(i, _)| *i == product))
+            .map(|(_, r)| r);
+        let base = self.base_unit(&p.measure);
+        let (charge, unit) = match (rate_override, &p.pricing) {
+            (Some(r), _) => {
+                rec.record(|| format!("plan rate {}", self.describe_rate(r)), r.line);
+                let charge = self.apply(q, r)?;
+                rec.record(|| self.explain_product(q, base, r, charge), r.line);
+                (charge, Some(r.unit))
+            }
+            (None, PricingEntry::Cells { cells }) => {
+                let r = cells
+                    .get(cell as usize)
+                    .ok_or_else(|| reject(RejectionKind::Unknown, "no such rate cell", p.line))?
+                    .as_ref()
+                    .ok_or_else(|| {
+                        reject(
+                            RejectionKind::NotOffered,
+                            "this combination of dimension values is not offered",
+                            p.line,
+                        )
+                    })?;
+                rec.record(
+                    || match self.describe_cell(p, cell) {
+                        Some(c) => format!("rate {} for {c}", self.describe_rate(r)),
+                        None => format!("rate {}", self.describe_rate(r)),
+                    },
+                    r.line,
+                );
+                let charge = self.apply(q, r)?;
+                rec.record(|| self.explain_product(q, base, r, charge), r.line);
+                (charge, Some(r.unit))
+            }
+            (None, PricingEntry::Tiered { mode, tiers }) => {
+                let unit = tiers[0].rate.unit;
+                let charge = self.tiered(*mode, tiers, q)?;
+                rec.record_many(|| self.explain_tiers(*mode, tiers, q, base, charge));
+                (charge, Some(unit))
+            }
+            (
+                None,
+                PricingEntry::Flat {
+                    amount, unit, line, ..
+                },
+            ) => {
+                rec.record(
+                    || format!("flat {amount} {} per event", self.unit_name(*unit)),
+                    *line,
+                );
+                (self.canonical(*amount, *unit), Some(*unit))
+            }
+            (None, PricingEntry::Free { line }) => {
+                rec.record(|| "free".to_string(), *line);
+                (Decimal::ZERO, None)
+            }
+        };
+        rec.record(
+            || format!("charge {charge} {}", unit.map_or("", |u| self.unit_name(u))),
+            0,
+        );
+        let money = match (unit, plan_entry) {
+            (Some(u), _) if self.units[u as usize].is_money => Some(charge),
+            (Some(u), Some(pl)) => match pl.wallet_prices.iter().find(|w| w.unit == u) {
+                Some(w) => {
+                    let m = charge
+                        .checked_mul(w.price)
+                        .and_then(|v| div_round(v, w.granted, self.currency_dp()))
+                        .ok_or_else(|| {
+                            reject(
+                                RejectionKind::Overflow,
+                                "arithmetic overflow while converting to money",
+                                pl.price_line,
+                            )
+                        })?;
+                    let m = round_charge(m, &self.currency);
+                    rec.record(|| self.explain_money(charge, w, u, m), pl.price_line);
+                    Some(m)
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        Ok(TableQuote {
+            charge,
+            unit,
+            money,
+        })
+    }
+
+    fn currency_dp(&self) -> u32 {
+        charge_dp(&self.currency)
+    }
+
+    fn canonical(&self, v: Decimal, unit: UnitId) -> Decimal {
+        let u = &self.units[unit as usize];
+        let mut v = v.round_dp_with_strategy(u.charge_dp, RoundingStrategy::MidpointAwayFromZero);
+        if u.is_money {
+            v.rescale(u.charge_dp);
+            v
+        } else {
+            v.normalize()
+        }
+    }
+
+    pub(super) fn apply(&self, q: Decimal, r: &RateCell) -> Result<Decimal, Rejection> {
+        let dp = self.units[r.unit as usize].charge_dp;
+        let v = q
+            .checked_mul(r.amount)
+            .and_then(|n| div_round(n, r.per_base, dp))
+            .ok_or_else(|| {
+                reject(
+                    RejectionKind::Overflow,
+                    "arithmetic overflow while applying the rate",
+                    r.line,
+                )
+            })?;
+        Ok(self.canonical(v, r.unit))
+    }
+
+    pub(super) fn tiered(
+        &self,
+        mode: TierMode,
+        tiers: &[TierEntry],
+        q: Decimal,
+    ) -> Result<Decimal, Rejection> {
+        let unit = tiers[0].rate.unit;
+        match mode {
+            TierMode::Graduated => {
+                let mut total = Decimal::ZERO;
+                for t in tiers {
+                    if q <= t.from {
+                        break;
+                    }
+                    let top = t.to.map_or(q, |to| to.min(q));
+                    let part = (top - t.from)
+                        .checked_mul(t.rate.amount)
+                        .and_then(|v| v.checked_div(t.rate.per_base))
+                        .ok_or_else(|| {
+                            reject(
+                                RejectionKind::Overflow,
+                                "arithmetic overflow while applying a tier",
+                                t.rate.line,
+                            )
+                        })?;
+                    total = total.checked_add(part).ok_or_else(|| {
+                        reject(
+                            RejectionKind::Overflow,
+                            "arithmetic overflow while summing tiers",
+                            t.rate.line,
+                        )
+                    })?;
+                }
+                Ok(self.canonical(total, unit))
+            }
+            TierMode::Volume => {
+                let t = tiers
+                    .iter()
+                    .find(|t| q >= t.from && t.to.is_none_or(|to| q < to))
+                    .unwrap_or(&tiers[tiers.len() - 1]);
+                // The rate's only failure is overflow; name the tier, as the reference does.
+                self.apply(q, &t.rate).map_err(|_| {
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while applying the tier",
+                        t.rate.line,
+                    )
+                })
+            }
+        }
+    }
+
+    fn check_limits(
+        &self,
+        plan: &PlanEntry,
+        product: ProductId,
+        p: &ProductEntry,
+        cell: CellId,
+        quantity: Decimal,
+    ) -> Result<(), Rejection> {
+        for l in &plan.limits {
+            if !l.scope.is_empty() && !l.scope.contains(&product) {
+                continue;
+            }
+            match &l.kind {
+                LimitKindEntry::PerEvent { dimension, max }
+                    if *dimension == p.measure && quantity > *max =>
+                {
+                    return Err(reject(
+                        RejectionKind::Limit,
+                        format!("limit {} <= {} on plan `{}`", l.name, l.value, plan.slug),
+                        l.line,
+                    ));
+                }
+                LimitKindEntry::DimensionMax { dimension, max } => {
+                    if let Some(pos) = p.dims.iter().position(|d| d == dimension) {
+                        let values = &self.dimensions[*dimension as usize].values;
+                        let value = (cell / p.strides[pos]) % values.len() as u32;
+                        if value > *max {
+                            return Err(reject(
+                                RejectionKind::Limit,
+                                format!(
+                                    "limit {} <= {} on plan `{}` ({} asked)",
+                                    l.name, l.value, plan.slug, values[value as usize]
+                                ),
+                                l.line,
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
