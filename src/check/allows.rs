@@ -42,19 +42,12 @@ pub(super) fn apply_allows(diags: &mut Vec<Diagnostic>, allows: &[AllowScope]) {
     });
     for a in allows {
         match a.code {
-            Some(code) if code.severity() == Severity::Error => diags.push(
-                Diagnostic::new(
-                    Code::UselessAllow,
-                    format!("`{code}` is an error and cannot be allowed"),
-                )
-                .label(a.name.span, "errors must be fixed")
-                .help("only warnings can be allowed; fix what the error reports"),
-            ),
-            Some(code) if !a.used => diags.push(
-                Diagnostic::new(Code::UselessAllow, format!("nothing here raises `{code}`"))
-                    .label(a.name.span, "this allow silences nothing")
-                    .help("remove the `allow`, or move it into the item that raises the warning"),
-            ),
+            Some(code) if code.severity() == Severity::Error => {
+                diags.push(diagnostics::error_allowed(code, a.name.span))
+            }
+            Some(code) if !a.used => {
+                diags.push(diagnostics::allow_silences_nothing(code, a.name.span))
+            }
             _ => {}
         }
     }
@@ -71,24 +64,14 @@ impl Cx<'_> {
                 let code = Code::from_name(&a.code.node);
                 if code.is_none() {
                     let suggestion = did_you_mean(&a.code.node, Code::ALL.iter().map(|c| c.name()));
-                    diags.push(
-                        Diagnostic::new(
-                            Code::UnknownReference,
-                            format!("unknown diagnostic code `{}`", a.code.node),
-                        )
-                        .label(a.code.span, "no such code")
-                        .help(match suggestion {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "the README's diagnostics catalogue lists every code".into(),
-                        }),
-                    );
+                    diags.push(diagnostics::unknown_code(
+                        &a.code.node,
+                        a.code.span,
+                        suggestion,
+                    ));
                 }
                 if a.reason.node.trim().is_empty() {
-                    diags.push(
-                        Diagnostic::new(Code::InvalidValue, "an `allow` needs a reason")
-                            .label(a.reason.span, "empty reason")
-                            .help("say why the warning does not apply, for the next reader"),
-                    );
+                    diags.push(diagnostics::allow_without_reason(a.reason.span));
                 }
                 allows.push(AllowScope {
                     code,

@@ -9,12 +9,7 @@ impl Cx<'_> {
         for item in &book.items {
             let Item::Floor(r) = &item.node else { continue };
             if let Some(p) = prev {
-                self.push(
-                    Diagnostic::new(Code::Duplicate, "the floor is declared twice")
-                        .label(item.span, "declared again")
-                        .label(p, "first declared here")
-                        .help("a book has one floor"),
-                );
+                self.push(diagnostics::floor_twice(item.span, p));
                 continue;
             }
             prev = Some(item.span);
@@ -46,25 +41,11 @@ impl Cx<'_> {
                     match (unit.dimension, integer(base)) {
                         (Dimension::Period, Some(n)) if n > 0 => {
                             if front_load.is_some() {
-                                self.push(
-                                    Diagnostic::new(
-                                        Code::ConflictingStatement,
-                                        "`front-load` is given twice",
-                                    )
-                                    .label(s.span, "given again")
-                                    .help("keep one"),
-                                );
+                                self.push(diagnostics::front_load_twice(s.span));
                             }
                             front_load = Some(n)
                         }
-                        _ => self.push(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                "front-loading is a whole number of months",
-                            )
-                            .label(s.span, "not whole months")
-                            .help("write `front-load 12 month`"),
-                        ),
+                        _ => self.push(diagnostics::front_load_not_whole(s.span)),
                     }
                 }
             }
@@ -80,11 +61,7 @@ impl Cx<'_> {
                 continue;
             };
             if out.is_some() {
-                self.push(
-                    Diagnostic::new(Code::Duplicate, "auto recharge is declared twice")
-                        .label(item.span, "declared again")
-                        .help("a book has one `auto recharge` block"),
-                );
+                self.push(diagnostics::recharge_twice(item.span));
                 continue;
             }
             let mut def = RechargeDef {
@@ -124,18 +101,13 @@ impl Cx<'_> {
                                         def.price = Some((a, c, n, unit.name));
                                     }
                                 }
-                                (None, Some(_)) => self.push(
-                                    Diagnostic::new(
-                                        Code::InvalidValue,
-                                        "a recharge price is money per wallet units",
-                                    )
-                                    .label(price.span, "no `/ <quantity>`")
-                                    .help(format!(
-                                        "write e.g. `price 100 {} / 16000 {}`",
-                                        self.currency_or_usd(),
-                                        self.wallet_or_currency()
-                                    )),
-                                ),
+                                (None, Some(_)) => {
+                                    let (currency, unit) =
+                                        (self.currency_or_usd(), self.wallet_or_currency());
+                                    self.push(diagnostics::recharge_price_without_quantity(
+                                        price.span, &currency, &unit,
+                                    ));
+                                }
                                 _ => {}
                             }
                         }
@@ -145,14 +117,7 @@ impl Cx<'_> {
             }
             if let (Some((b, bu)), Some((t, tu))) = (&def.below, &def.refill_to) {
                 if bu == tu && t <= b {
-                    self.push(
-                        Diagnostic::new(
-                            Code::InvalidValue,
-                            "auto recharge refills to less than its threshold",
-                        )
-                        .label(item.span, "refill at or below threshold")
-                        .help("the ceiling (`refill to`) must be above the threshold (`below`)"),
-                    );
+                    self.push(diagnostics::refill_below_threshold(item.span));
                 }
             }
             out = Some(def);

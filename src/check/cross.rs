@@ -9,11 +9,10 @@ impl Cx<'_> {
         let product_defs = std::mem::take(&mut self.product_defs);
         for plan in plan_defs.iter().flatten() {
             if plan.when_empty == EmptyRuleDef::AutoRecharge && !has_recharge {
-                self.push(
-                    Diagnostic::new(Code::MissingStatement, format!("plan `{}` recharges when empty, but the book declares no `auto recharge`", plan.slug))
-                        .label(plan.when_empty_span, "auto recharge")
-                        .help("add `auto recharge { ... }` to the book"),
-                );
+                self.push(diagnostics::recharge_without_block(
+                    &plan.slug,
+                    plan.when_empty_span,
+                ));
             }
         }
         // Products on no plan: what each plan offers is known even when the plan has other
@@ -32,14 +31,7 @@ impl Cx<'_> {
                     .iter()
                     .any(|a| a.get(i).copied().unwrap_or(false))
                 {
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnusedProduct,
-                            format!("product `{}` is on no plan", p.slug),
-                        )
-                        .label(p.slug_span, "offered nowhere")
-                        .help("add it to a plan's `products`, or remove it"),
-                    );
+                    self.push(diagnostics::unused_product(&p.slug, p.slug_span));
                 }
             }
         }
@@ -47,12 +39,12 @@ impl Cx<'_> {
         for (i, a) in plans.iter().enumerate() {
             for b in plans.iter().skip(i + 1) {
                 if same_terms(a, b) {
-                    self.push(
-                        Diagnostic::new(Code::IdenticalPlans, format!("plans `{}` and `{}` have the same price, grants and limits", a.slug, b.slug))
-                            .label(b.slug_span, format!("same terms as `{}`", a.slug))
-                            .label(a.slug_span, "first plan")
-                            .help("buyers cannot tell them apart: differentiate them, or `allow identical-plans \"reason\"` in one of them"),
-                    );
+                    self.push(diagnostics::identical_plans(
+                        &a.slug,
+                        a.slug_span,
+                        &b.slug,
+                        b.slug_span,
+                    ));
                 }
             }
         }

@@ -25,15 +25,7 @@ impl Cx<'_> {
                 let key = name_key(&v.node);
                 if let Some(prev) = seen.get(&key) {
                     let prev = *prev;
-                    self.push(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            format!("dimension value `{}` is listed twice", v.node),
-                        )
-                        .label(v.span, "listed again")
-                        .label(prev, "first listed here")
-                        .help("list each value once, lowest first"),
-                    );
+                    self.push(diagnostics::dimension_value_twice(&v.node, v.span, prev));
                     continue;
                 }
                 seen.insert(key, v.span);
@@ -53,19 +45,9 @@ impl Cx<'_> {
             return Some(i);
         }
         let suggestion = did_you_mean(&v.node, def.values.iter().map(String::as_str));
-        let name = def.name.clone();
-        let listed = def.values.join(", ");
-        self.push(
-            Diagnostic::new(
-                Code::UnknownDimensionValue,
-                format!("`{}` is not a value of dimension `{name}`", v.node),
-            )
-            .label(v.span, format!("not in `{name}`"))
-            .help(match suggestion {
-                Some(s) => format!("did you mean `{s}`? `{name}` has: {listed}"),
-                None => format!("`{name}` has: {listed}"),
-            }),
-        );
+        let d =
+            diagnostics::not_a_dimension_value(&v.node, v.span, &def.name, &def.values, suggestion);
+        self.push(d);
         None
     }
 }

@@ -3,12 +3,11 @@
 //! run as every other mistake. Running the examples is a later stage (`crate::examples`), on the
 //! compiled table.
 
-use super::Cx;
+use super::{Cx, diagnostics};
 use crate::base::date::parse_instant;
-use crate::base::names::{NameError, did_you_mean, quoted_list, same_key};
+use crate::base::names::{NameError, did_you_mean, same_key};
 use crate::base::rejection::RejectionKind;
 use crate::base::units::Unit;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::model::*;
 use crate::syntax::ast::*;
 use rust_decimal::Decimal;
@@ -53,15 +52,7 @@ impl Cx<'_> {
             let Item::Test(t) = &item.node else { continue };
             if let Some(prev) = names.get(t.name.node.as_str()) {
                 let prev = *prev;
-                self.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        format!("test \"{}\" is defined twice", t.name.node),
-                    )
-                    .label(t.name.span, "defined again")
-                    .label(prev, "first defined here")
-                    .help("give each worked example its own name"),
-                );
+                self.push(diagnostics::test_twice(&t.name.node, t.name.span, prev));
             }
             names.insert(t.name.node.as_str(), t.name.span);
             let mut stmts = Vec::new();
@@ -136,11 +127,7 @@ impl Cx<'_> {
                 let expected = self.expected(expect, false);
                 let t = t?;
                 let Some(plan) = t.plan else {
-                    self.push(
-                        Diagnostic::new(Code::MissingStatement, "a capacity needs a plan")
-                            .label(span, "no plan")
-                            .help("name the plan whose grant is sized: `capacity plan <slug> ...`"),
-                    );
+                    self.push(diagnostics::capacity_without_plan(span));
                     return None;
                 };
                 at_ok?;
@@ -168,16 +155,7 @@ impl Cx<'_> {
         let day = self.date(at)?;
         match self.effective {
             Some(effective) if day < effective => {
-                self.push(
-                    Diagnostic::new(
-                        Code::NotInForce,
-                        format!("this book is not in force on {day}: it takes effect on {effective}"),
-                    )
-                    .label(at.span, "before the book's effective date")
-                    .help(format!(
-                        "use a date on or after {effective}, or move the example to the version in force on {day}"
-                    )),
-                );
+                self.push(diagnostics::not_in_force(day, effective, at.span));
                 None
             }
             _ => Some(()),
@@ -200,7 +178,7 @@ impl Cx<'_> {
             .map(String::as_str)
             .filter(|s| !s.is_empty());
         let e = NameError::unknown(kind.word(), &name.node, known);
-        self.push(name_diagnostic(&e, name.span));
+        self.push(diagnostics::unresolved_name(&e, name.span));
         None
     }
 
@@ -211,11 +189,7 @@ impl Cx<'_> {
             .collect();
         match plans.as_slice() {
             [] if needs_plan => {
-                self.push(
-                    Diagnostic::new(Code::MissingStatement, "the book has no plan to use here")
-                        .label(span, "needs a plan")
-                        .help("declare a plan: `plan \"Name\" as slug { ... }`"),
-                );
+                self.push(diagnostics::no_plan_in_book(span));
                 Err(())
             }
             [] => Ok(None),
@@ -225,20 +199,7 @@ impl Cx<'_> {
                     .iter()
                     .map(|i| self.plans.list[*i].clone())
                     .collect();
-                self.push(
-                    Diagnostic::new(
-                        Code::MissingStatement,
-                        format!(
-                            "the book has {} plans, and this example names none",
-                            slugs.len()
-                        ),
-                    )
-                    .label(span, "which plan?")
-                    .help(format!(
-                        "name one with `plan <slug>`: {}",
-                        quoted_list(&slugs, "or")
-                    )),
-                );
+                self.push(diagnostics::which_plan(&slugs, span));
                 Err(())
             }
         }
@@ -278,14 +239,7 @@ impl Cx<'_> {
         let mut ok = true;
         for a in args {
             if product_dims.is_empty() {
-                self.push(
-                    Diagnostic::new(
-                        Code::UnknownDimensionValue,
-                        format!("`{slug}` is not priced by any dimension"),
-                    )
-                    .label(a.span, "no dimension to give")
-                    .help("remove the `dim`"),
-                );
+                self.push(diagnostics::not_priced_by_dimensions(&slug, a.span));
                 return None;
             }
             let candidates: Vec<usize> = match &a.dimension {
@@ -300,17 +254,9 @@ impl Cx<'_> {
                                 .iter()
                                 .map(|i| self.dimensions[*i].name.clone())
                                 .collect();
-                            self.push(
-                                Diagnostic::new(
-                                    Code::UnknownReference,
-                                    format!("`{slug}` is not priced by dimension `{}`", d.node),
-                                )
-                                .label(d.span, "not a dimension of this product")
-                                .help(format!(
-                                    "`{slug}` is priced by {}",
-                                    quoted_list(&names, "and")
-                                )),
-                            );
+                            self.push(diagnostics::not_priced_by_dimension(
+                                &slug, &d.node, d.span, &names,
+                            ));
                             ok = false;
                             continue;
                         }
@@ -332,14 +278,7 @@ impl Cx<'_> {
                 [(p, v)] if out[*p].is_none() => out[*p] = Some(*v),
                 [(p, _)] => {
                     let name = self.dimensions[product_dims[*p]].name.clone();
-                    self.push(
-                        Diagnostic::new(
-                            Code::ConflictingStatement,
-                            format!("dimension `{name}` is given twice"),
-                        )
-                        .label(a.span, "given again")
-                        .help("give one value per dimension"),
-                    );
+                    self.push(diagnostics::dimension_given_twice(&name, a.span));
                     ok = false;
                 }
                 [] => {
@@ -348,26 +287,21 @@ impl Cx<'_> {
                         .flat_map(|p| self.dimensions[product_dims[*p]].values.iter())
                         .map(String::as_str)
                         .collect();
-                    let listed = candidates
+                    let dims: Vec<(&str, &[String])> = candidates
                         .iter()
                         .map(|p| {
                             let d = &self.dimensions[product_dims[*p]];
-                            format!("`{}` has {}", d.name, d.values.join(", "))
+                            (d.name.as_str(), d.values.as_slice())
                         })
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    let help = match did_you_mean(&a.value.node, values) {
-                        Some(s) => format!("did you mean `{s}`? {listed}"),
-                        None => listed,
-                    };
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnknownDimensionValue,
-                            format!("`{}` is not a value `{slug}` is priced by", a.value.node),
-                        )
-                        .label(a.value.span, "no such value")
-                        .help(help),
+                        .collect();
+                    let d = diagnostics::not_a_priced_value(
+                        &a.value.node,
+                        &slug,
+                        a.value.span,
+                        did_you_mean(&a.value.node, values),
+                        &dims,
                     );
+                    self.push(d);
                     ok = false;
                 }
                 several => {
@@ -375,18 +309,11 @@ impl Cx<'_> {
                         .iter()
                         .map(|(p, _)| self.dimensions[product_dims[*p]].name.clone())
                         .collect();
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnknownDimensionValue,
-                            format!(
-                                "`{}` is a value of {}",
-                                a.value.node,
-                                quoted_list(&dims, "and")
-                            ),
-                        )
-                        .label(a.value.span, "which dimension?")
-                        .help(format!("write `dim {} = {}`", dims[0], a.value.node)),
-                    );
+                    self.push(diagnostics::value_of_several_dimensions(
+                        &a.value.node,
+                        &dims,
+                        a.value.span,
+                    ));
                     ok = false;
                 }
             }
@@ -399,19 +326,14 @@ impl Cx<'_> {
             match v {
                 Some(v) => values.push(*v),
                 None => {
-                    let d = &self.dimensions[product_dims[i]];
-                    let (name, listed) = (d.name.clone(), d.values.join(", "));
-                    self.push(
-                        Diagnostic::new(
-                            Code::MissingStatement,
-                            format!("`{slug}` is priced by `{name}`, and no value is given"),
-                        )
-                        .label(
-                            args.last().map_or(at, |a| a.span),
-                            "no value of this dimension",
-                        )
-                        .help(format!("add `dim {name} = <value>`; `{name}` has {listed}")),
+                    let dim = &self.dimensions[product_dims[i]];
+                    let d = diagnostics::dimension_value_not_given(
+                        &slug,
+                        &dim.name,
+                        &dim.values,
+                        args.last().map_or(at, |a| a.span),
                     );
+                    self.push(d);
                     return None;
                 }
             }
@@ -426,22 +348,13 @@ impl Cx<'_> {
         let slug = def.slug.clone();
         let unit = self.unit(&q.unit)?;
         if unit.dimension != measure {
-            self.push(
-                Diagnostic::new(
-                    Code::UnitMismatch,
-                    format!(
-                        "`{}` measures {}, but `{slug}` is measured in {}",
-                        unit.name,
-                        unit.dimension.describe(),
-                        measure.describe()
-                    ),
-                )
-                .label(q.unit.span, format!("{} unit", unit.dimension.describe()))
-                .help(format!(
-                    "give the quantity in a unit of {}",
-                    measure.describe()
-                )),
-            );
+            self.push(diagnostics::quantity_not_of_measure(
+                &unit.name,
+                &unit.dimension.describe(),
+                &slug,
+                &measure.describe(),
+                q.unit.span,
+            ));
             return None;
         }
         match q.value.node.checked_mul(unit.factor) {
@@ -457,18 +370,13 @@ impl Cx<'_> {
     fn expected(&mut self, q: &Quantity, money: bool) -> Option<ExpectedAmount> {
         let unit: Unit = self.unit(&q.unit)?;
         if money && !unit.dimension.is_money() {
-            let currency = self.currency.clone().unwrap_or_else(|| "USD".into());
-            self.push(
-                Diagnostic::new(
-                    Code::UnitMismatch,
-                    format!("a money equivalent is in money, not `{}`", unit.name),
-                )
-                .label(q.unit.span, "not a currency")
-                .help(format!(
-                    "write it in {currency}, e.g. `money {} {currency}`",
-                    q.value.node
-                )),
-            );
+            let currency = self.currency_or_usd();
+            self.push(diagnostics::money_equivalent_not_money(
+                &unit.name,
+                q.unit.span,
+                &q.value.node.to_string(),
+                &currency,
+            ));
             return None;
         }
         Some(ExpectedAmount {
@@ -498,7 +406,7 @@ impl Cx<'_> {
                     "monthly" => annual = false,
                     _ => {
                         let e = NameError::unknown("billing", &b.node, ["monthly", "annual"]);
-                        self.push(name_diagnostic(&e, b.span));
+                        self.push(diagnostics::unresolved_name(&e, b.span));
                         ok = false;
                     }
                 },
@@ -513,14 +421,7 @@ impl Cx<'_> {
                     {
                         Some(p) => periods = Some(p),
                         None => {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::InvalidValue,
-                                    "a bill covers a whole number of periods, 1 or more",
-                                )
-                                .label(n.span, "not a whole number of periods")
-                                .help("write e.g. `periods 3`"),
-                            );
+                            self.push(diagnostics::periods_not_whole(n.span));
                             ok = false;
                         }
                     }
@@ -555,17 +456,11 @@ impl Cx<'_> {
                             }
                         }
                         (Some(b), Some(t)) if b.dimension != t.dimension => {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::UnitMismatch,
-                                    format!(
-                                        "the recharge threshold is in `{}` but it refills in `{}`",
-                                        b.name, t.name
-                                    ),
-                                )
-                                .label(to.unit.span, "another dimension")
-                                .help("recharge in the wallet's unit on both sides"),
-                            );
+                            self.push(diagnostics::recharge_in_two_dimensions(
+                                &b.name,
+                                &t.name,
+                                to.unit.span,
+                            ));
                             ok = false;
                         }
                         _ => ok = false,
@@ -641,14 +536,7 @@ impl Cx<'_> {
     fn event_time(&mut self, t: &Spanned<String>) -> Option<i64> {
         let time = parse_instant(&t.node);
         if time.is_none() {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidDate,
-                    format!("`{}` is not an RFC 3339 time", t.node),
-                )
-                .label(t.span, "not a time")
-                .help("write e.g. 2026-06-02T10:00:00Z, or a date (midnight UTC)"),
-            );
+            self.push(diagnostics::invalid_time(&t.node, t.span));
         }
         time
     }
@@ -665,15 +553,9 @@ impl Cx<'_> {
             .first()
             .map(|f| f.span.to(subject[subject.len() - 1].span))
             .unwrap_or(span);
-        let unknown = |cx: &mut Self, help: String| {
-            cx.push(
-                Diagnostic::new(
-                    Code::UnknownReference,
-                    format!("unknown expectation `{subject_text}`"),
-                )
-                .label(at, "not something a bill has")
-                .help(help),
-            );
+        // `grant` is the grant a wallet measure names, when that is what is unknown.
+        let unknown = |cx: &mut Self, grant: Option<&str>| {
+            cx.push(diagnostics::unknown_expectation(&subject_text, at, grant));
         };
         let parsed = match words.as_slice() {
             ["total"] => Some(BillSubject::Total),
@@ -702,7 +584,7 @@ impl Cx<'_> {
                 };
                 match m {
                     None => {
-                        unknown(self, "expect `total`, `rejected`, `line <kind or product>`, or `granted`, `consumed`, `expired` or `remaining` of grants".into());
+                        unknown(self, None);
                         return None;
                     }
                     Some(measure) => {
@@ -719,12 +601,7 @@ impl Cx<'_> {
                                 } else if let Some(u) = self.unit_get(w).cloned() {
                                     Some(GrantSelector::Unit(u.name))
                                 } else {
-                                    unknown(
-                                        self,
-                                        format!(
-                                            "`{w}` is no grant of this book: name `plan credits`, `pack`, `recharge`, `contract`, a pack's slug or a unit"
-                                        ),
-                                    );
+                                    unknown(self, Some(w));
                                     return None;
                                 }
                             }
@@ -747,13 +624,11 @@ impl Cx<'_> {
             ExpectValue::Number(n) => (n.node, None),
         };
         if matches!(subject, BillSubject::Wallet { .. }) && unit.is_none() {
-            self.push(
-                Diagnostic::new(Code::MissingStatement, "a wallet amount needs its unit")
-                    .label(span, "no unit")
-                    .help(format!(
-                        "write e.g. `expect {subject_text} == {value} credit`"
-                    )),
-            );
+            self.push(diagnostics::wallet_amount_without_unit(
+                &subject_text,
+                &value.to_string(),
+                span,
+            ));
             return None;
         }
         Some(BillExpectDef {
@@ -764,16 +639,4 @@ impl Cx<'_> {
             span,
         })
     }
-}
-
-/// An unknown (or ambiguous) name as a diagnostic at its span.
-pub(super) fn name_diagnostic(e: &NameError, span: Span) -> Diagnostic {
-    let label = if e.ambiguous {
-        format!("names several {}s", e.kind)
-    } else {
-        format!("no {} of this name", e.kind)
-    };
-    Diagnostic::new(Code::UnknownReference, e.message())
-        .label(span, label)
-        .help(e.help())
 }

@@ -33,15 +33,7 @@ impl Cx<'_> {
             };
             if let Some((prev, _)) = &found {
                 let prev = *prev;
-                self.push(
-                    Diagnostic::new(
-                        Code::Header,
-                        "a file holds one book, but this is a second header",
-                    )
-                    .label(span, "second header")
-                    .label(prev, "first header")
-                    .help("split the versions into separate files, one header each"),
-                );
+                self.push(diagnostics::second_header(span, prev));
                 continue;
             }
             first_span.get_or_insert(span);
@@ -54,17 +46,7 @@ impl Cx<'_> {
                         known_currency = false;
                         let suggestion =
                             did_you_mean(&c.node, units::CURRENCIES.iter().map(|(c, _)| *c));
-                        self.push(
-                            Diagnostic::new(
-                                Code::UnknownReference,
-                                format!("unknown currency `{}`", c.node),
-                            )
-                            .label(c.span, "not an ISO 4217 currency")
-                            .help(match suggestion {
-                                Some(s) => format!("did you mean `{s}`?"),
-                                None => "write an ISO 4217 code such as `USD` or `EUR`".into(),
-                            }),
-                        );
+                        self.push(diagnostics::unknown_currency(&c.node, c.span, suggestion));
                     }
                     c.node.clone()
                 }
@@ -82,11 +64,7 @@ impl Cx<'_> {
                 .first()
                 .map(|i| Span::new(i.span.start, i.span.start))
                 .unwrap_or_default();
-            self.push(
-                Diagnostic::new(Code::Header, "the book has no `pricebook` header")
-                    .label(at, "expected a header before this")
-                    .help("start the file with `pricebook <vendor> version \"<label>\" effective <YYYY-MM-DD> currency <ISO code>`"),
-            );
+            self.push(diagnostics::no_header(at));
         }
         found.map(|(_, h)| h)
     }
@@ -94,14 +72,7 @@ impl Cx<'_> {
     pub(super) fn date(&mut self, d: &Spanned<String>) -> Option<Date> {
         let parsed = Date::parse(&d.node);
         if parsed.is_none() {
-            self.push(
-                Diagnostic::new(
-                    Code::InvalidDate,
-                    format!("`{}` is not a calendar date", d.node),
-                )
-                .label(d.span, "no such day")
-                .help("write a real date as YYYY-MM-DD"),
-            );
+            self.push(diagnostics::invalid_date(&d.node, d.span));
         }
         parsed
     }

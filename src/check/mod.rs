@@ -24,12 +24,14 @@ mod products;
 mod rates;
 mod units;
 // Shared by the passes.
+mod diagnostics;
 mod help;
 
 /// What every pass file imports.
 mod prelude {
     pub(super) use super::Cx;
     pub(super) use super::allows::AllowScope;
+    pub(super) use super::diagnostics;
     pub(super) use super::follow_ons::stmt_errors;
     pub(super) use super::inherit;
     pub(super) use super::names::{Names, Seen};

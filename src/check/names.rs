@@ -67,17 +67,9 @@ impl Cx<'_> {
             };
             if let Some(&prev) = names.index.get(&name.node) {
                 let prev_span = names.spans[prev];
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        format!("{what} `{}` is defined twice", name.node),
-                    )
-                    .label(name.span, "defined again here")
-                    .label(prev_span, "first defined here")
-                    .help(format!(
-                        "give each {what} its own slug, or merge the two definitions"
-                    )),
-                );
+                self.diags.push(diagnostics::defined_twice(
+                    what, &name.node, name.span, prev_span,
+                ));
                 // Later passes resolve the name to the first definition.
                 names.spans.push(name.span);
                 names.list.push(String::new());
@@ -105,17 +97,13 @@ impl Cx<'_> {
             if let Some((n, span, other)) = clash {
                 let other_slug = names.list[other].clone();
                 let other_span = names.spans[other];
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        format!("{what} name `{n}` would also name {what} `{other_slug}`"),
-                    )
-                    .label(span, format!("written like `{other_slug}`"))
-                    .label(other_span, "the other name")
-                    .help(format!(
-                        "{what}s are named ignoring case, spaces and punctuation: give each a name of its own"
-                    )),
-                );
+                self.diags.push(diagnostics::name_like_another(
+                    what,
+                    n,
+                    span,
+                    &other_slug,
+                    other_span,
+                ));
             }
             names.index.insert(name.node.clone(), at);
             names.spans.push(name.span);
@@ -134,18 +122,8 @@ impl Cx<'_> {
                 .map(String::as_str)
                 .filter(|c| !c.is_empty()),
         );
-        let help = match suggestion {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => help.to_string(),
-        };
-        self.push(
-            Diagnostic::new(
-                Code::UnknownReference,
-                format!("unknown {what} `{}`", name.node),
-            )
-            .label(name.span, format!("no {what} of this name"))
-            .help(help),
-        );
+        let d = diagnostics::unknown(what, &name.node, name.span, suggestion, help);
+        self.push(d);
     }
 
     pub(super) fn product_ref(&mut self, name: &Name) -> Option<usize> {

@@ -12,23 +12,13 @@ impl Cx<'_> {
             match &s.node {
                 PackStmt::Price { price: pr, .. } => {
                     if price.is_some() {
-                        self.push(
-                            Diagnostic::new(Code::ConflictingStatement, "`price` is given twice")
-                                .label(s.span, "given again")
-                                .help("a pack has one price"),
-                        );
+                        self.push(diagnostics::pack_price_twice(s.span));
                         ok = false;
                     }
                     price = self.price(pr, "a pack's price");
                     if matches!(price, Some(PlanPrice::Amount { months, .. }) if months > 0) {
-                        self.push(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                "a pack is bought once; its price has no period",
-                            )
-                            .label(pr.span, "recurring price")
-                            .help(format!("write e.g. `price 100 {}`", self.currency_or_usd())),
-                        );
+                        let currency = self.currency_or_usd();
+                        self.push(diagnostics::pack_price_recurs(pr.span, &currency));
                         ok = false;
                     }
                 }
@@ -50,31 +40,21 @@ impl Cx<'_> {
             }
         }
         if price.is_none() {
-            self.push(
-                Diagnostic::new(
-                    Code::MissingStatement,
-                    format!("pack `{}` has no price", p.slug.node),
-                )
-                .label(p.slug.span, "no `price`")
-                .help(format!(
-                    "add `price 100 {}`, or `price unpublished`",
-                    self.currency_or_usd()
-                )),
-            );
+            let currency = self.currency_or_usd();
+            self.push(diagnostics::pack_without_price(
+                &p.slug.node,
+                p.slug.span,
+                &currency,
+            ));
             ok = false;
         }
         if grants.is_empty() && ok {
-            self.push(
-                Diagnostic::new(
-                    Code::MissingStatement,
-                    format!("pack `{}` grants nothing", p.slug.node),
-                )
-                .label(p.slug.span, "no `grant`")
-                .help(format!(
-                    "add e.g. `grant 1000 {}, never expires, priority 2`",
-                    self.wallet_or_currency()
-                )),
-            );
+            let unit = self.wallet_or_currency();
+            self.push(diagnostics::pack_grants_nothing(
+                &p.slug.node,
+                p.slug.span,
+                &unit,
+            ));
             ok = false;
         }
         let plan_list: Vec<usize> = match &plans {
@@ -82,13 +62,13 @@ impl Cx<'_> {
                 for (i, at) in list {
                     if let Some(Some(plan)) = self.plan_defs.get(*i) {
                         if !plan.packs_allowed {
-                            let slug = plan.slug.clone();
-                            self.push(
-                                Diagnostic::new(Code::PackNotAllowed, format!("pack `{}` is offered to plan `{slug}`, which does not allow packs", p.slug.node))
-                                    .label(*at, "offered here")
-                                    .label(plan.slug_span, "plan without `packs allowed`")
-                                    .help(format!("add `packs allowed` to plan `{slug}`, or remove it from the pack's `for` list")),
+                            let d = diagnostics::pack_not_allowed(
+                                &p.slug.node,
+                                &plan.slug,
+                                *at,
+                                plan.slug_span,
                             );
+                            self.push(d);
                             ok = false;
                         }
                     }

@@ -36,21 +36,8 @@ impl Cx<'_> {
         if let Some(cycle) = &inherited.cycle {
             // Reported once, at the plan of the loop that comes first by slug.
             if cycle.iter().min() == Some(&p.slug.node) {
-                let chain = cycle
-                    .iter()
-                    .chain(cycle.first())
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(" -> ");
                 let at = p.based_on.as_ref().map_or(p.slug.span, |b| b.span);
-                self.push(
-                    Diagnostic::new(
-                        Code::ConflictingStatement,
-                        format!("plans are based on each other in a loop: {chain}"),
-                    )
-                    .label(at, "based on")
-                    .help("base one of them on a plan that is not based on the others, or restate its terms"),
-                );
+                self.push(diagnostics::based_on_loop(cycle, at));
             }
             ok = false;
         }
@@ -70,15 +57,7 @@ impl Cx<'_> {
             if let Some(key) = key {
                 if let Some(prev) = seen.get(key) {
                     let prev = *prev;
-                    self.push(
-                        Diagnostic::new(
-                            Code::ConflictingStatement,
-                            format!("`{key}` is given twice"),
-                        )
-                        .label(s.span, "given again")
-                        .label(prev, "first given here")
-                        .help(format!("a plan has one `{key}`; remove one")),
-                    );
+                    self.push(diagnostics::statement_twice("plan", key, s.span, prev));
                     ok = false;
                     continue;
                 }
@@ -184,14 +163,15 @@ impl Cx<'_> {
                     if let (Some(u), Some(r)) = (&unit, &rate) {
                         let rate_dim = self.units.get(&r.per_unit).map(|x| x.dimension.clone());
                         if rate_dim.as_ref() != Some(&u.dimension) {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::UnitMismatch,
-                                    format!("the included pool is in `{}` but its rate is per `{}`", u.name, r.per_unit),
-                                )
-                                .label(amount.unit.span, u.dimension.describe())
-                                .help(format!("price the pool per unit of the pool, e.g. `includes {} {} at 0.01 {} / {}`", amount.value.node, u.name, self.currency_or_usd(), u.name)),
-                            );
+                            let currency = self.currency_or_usd();
+                            self.push(diagnostics::pool_rate_other_unit(
+                                &u.name,
+                                &r.per_unit,
+                                &u.dimension.describe(),
+                                amount.unit.span,
+                                &amount.value.node.to_string(),
+                                &currency,
+                            ));
                             ok = false;
                         }
                     }
@@ -223,14 +203,12 @@ impl Cx<'_> {
                                 let dim = |u: &str| self.units.get(u).map(|x| x.dimension.clone());
                                 match own_unit.filter(|own| dim(own) != dim(&r.unit)) {
                                     Some(own) => {
-                                        self.push(
-                                            Diagnostic::new(
-                                                Code::UnitMismatch,
-                                                format!("this plan rate charges `{}`, but `{}` is charged in `{own}`", r.unit, product.node),
-                                            )
-                                            .label(rate.amount.unit.span, "different charge unit")
-                                            .help(format!("a plan rate replaces the product's rate in the same unit: charge `{own}`")),
-                                        );
+                                        self.push(diagnostics::plan_rate_other_unit(
+                                            &r.unit,
+                                            &product.node,
+                                            &own,
+                                            rate.amount.unit.span,
+                                        ));
                                         ok = false;
                                     }
                                     None => overrides.push((i, r)),
@@ -252,11 +230,12 @@ impl Cx<'_> {
             None if commit.is_some() && !seen.contains_key("price") => PlanPrice::Unpublished,
             None => {
                 if !seen.contains_key("price") && p.based_on.is_none() {
-                    self.push(
-                        Diagnostic::new(Code::MissingStatement, format!("plan `{}` has no price", p.slug.node))
-                            .label(p.slug.span, "no `price`")
-                            .help(format!("add `price 30 {} / month`, `price custom` for a sales-led plan, `price unpublished`, or a `commit`", self.currency_or_usd())),
-                    );
+                    let currency = self.currency_or_usd();
+                    self.push(diagnostics::plan_without_price(
+                        &p.slug.node,
+                        p.slug.span,
+                        &currency,
+                    ));
                 }
                 // Without a price of its own, a plan that derives from another is unpublished;
                 // the rest of the plan is still checked either way.
@@ -279,18 +258,12 @@ impl Cx<'_> {
         }
         for (i, span) in &denied {
             if products.as_ref().is_some_and(|l| l.contains(i)) {
-                self.push(
-                    Diagnostic::new(
-                        Code::ConflictingStatement,
-                        format!(
-                            "product `{}` is both listed and denied",
-                            self.products.list.get(*i).cloned().unwrap_or_default()
-                        ),
-                    )
-                    .label(*span, "denied")
-                    .label(products_span.unwrap_or(*span), "listed here")
-                    .help("list it or deny it, not both"),
-                );
+                let product = self.products.list.get(*i).cloned().unwrap_or_default();
+                self.push(diagnostics::listed_and_denied(
+                    &product,
+                    *span,
+                    products_span.unwrap_or(*span),
+                ));
                 ok = false;
             }
             if *i < n_products {
@@ -322,12 +295,7 @@ impl Cx<'_> {
                 if let (Some(c), Some(o)) = (&contract_rate, &overage) {
                     if let (Some(cv), Some(ov)) = (self.per_base(c), self.per_base(o)) {
                         if ov < cv {
-                            self.push(
-                                Diagnostic::new(Code::OverageCheaper, "overage is priced below the included rate")
-                                    .label(o.span, "overage")
-                                    .label(c.span, "included rate")
-                                    .help("overage usually costs more than committed usage; check the figures"),
-                            );
+                            self.push(diagnostics::overage_cheaper(o.span, c.span));
                         }
                     }
                 }
@@ -344,11 +312,8 @@ impl Cx<'_> {
                 if let Some((_, _, _)) = &includes {
                     if let Some(span) = seen.get("includes") {
                         let span = *span;
-                        self.push(
-                            Diagnostic::new(Code::MissingStatement, "`includes` needs a `commit`")
-                                .label(span, "included pool without commitment")
-                                .help(format!("add `commit <amount> {} / month`, or express the pool as a `grant`", self.currency_or_usd())),
-                        );
+                        let currency = self.currency_or_usd();
+                        self.push(diagnostics::includes_without_commit(span, &currency));
                         ok = false;
                     }
                 }
@@ -369,11 +334,12 @@ impl Cx<'_> {
         let when_empty = match when_empty {
             Some(Some(EmptyRuleDef::Overage(None))) => {
                 if overage.is_none() {
-                    self.push(
-                        Diagnostic::new(Code::MissingStatement, "`when empty overage` needs an overage rate")
-                            .label(when_empty_span, "no rate")
-                            .help(format!("write `when empty overage 0.01 {} / {}`, or add an `overage` statement", self.currency_or_usd(), self.wallet_or_currency())),
-                    );
+                    let (currency, unit) = (self.currency_or_usd(), self.wallet_or_currency());
+                    self.push(diagnostics::overage_without_rate(
+                        when_empty_span,
+                        &currency,
+                        &unit,
+                    ));
                     ok = false;
                 }
                 EmptyRuleDef::Overage(overage.clone())
@@ -442,11 +408,7 @@ impl Cx<'_> {
                 value_text = format!("{} {}", q.value.node, q.unit.node);
                 let (base, unit) = self.quantity(q)?;
                 if base <= Decimal::ZERO {
-                    self.push(
-                        Diagnostic::new(Code::InvalidValue, "a limit must be positive")
-                            .label(q.value.span, "not positive")
-                            .help("to deny a product, write `deny <product>`"),
-                    );
+                    self.push(diagnostics::limit_not_positive(q.value.span));
                     return None;
                 }
                 match &l.window {

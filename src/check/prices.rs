@@ -6,39 +6,30 @@ impl Cx<'_> {
     pub(super) fn money(&mut self, q: &Quantity, what: &str) -> Option<(Decimal, String)> {
         let unit = self.unit(&q.unit)?;
         if !unit.dimension.is_money() {
-            self.push(
-                Diagnostic::new(
-                    Code::UnitMismatch,
-                    format!(
-                        "{what} must be money, but `{}` {}",
-                        unit.name,
-                        match &unit.dimension {
-                            Dimension::Count(base) if unit.declared && base == &unit.name =>
-                                "is a pricing unit".to_string(),
-                            d => format!("measures {}", d.describe()),
-                        }
-                    ),
-                )
-                .label(q.unit.span, "not a currency")
-                .help(format!(
-                    "write it in the book's currency, e.g. `{} {}`",
-                    q.value.node,
-                    self.currency.clone().unwrap_or_else(|| "USD".into())
-                )),
-            );
+            // A unit the book declares to price in is named as such; others by what they measure.
+            let measures = match &unit.dimension {
+                Dimension::Count(base) if unit.declared && base == &unit.name => None,
+                d => Some(d.describe()),
+            };
+            self.push(diagnostics::not_money(
+                what,
+                &unit.name,
+                measures.as_deref(),
+                q.unit.span,
+                &q.value.node.to_string(),
+                &self.currency_or_usd(),
+            ));
             return None;
         }
         if let Some(cur) = &self.currency {
             if cur != &unit.name {
                 let cur = cur.clone();
-                self.push(
-                    Diagnostic::new(
-                        Code::UnitMismatch,
-                        format!("{what} is in {}, but the book bills in {cur}", unit.name),
-                    )
-                    .label(q.unit.span, "other currency")
-                    .help(format!("write it in {cur}")),
-                );
+                self.push(diagnostics::money_in_other_currency(
+                    what,
+                    &unit.name,
+                    &cur,
+                    q.unit.span,
+                ));
                 return None;
             }
         }
@@ -69,28 +60,15 @@ impl Cx<'_> {
             Price::Amount(pe) => {
                 let (amount, currency) = self.money(&pe.amount, what)?;
                 if amount < Decimal::ZERO {
-                    self.push(
-                        Diagnostic::new(Code::NonPositivePrice, format!("{what} is negative"))
-                            .label(pe.amount.value.span, "negative")
-                            .help("a price is zero or more"),
-                    );
+                    self.push(diagnostics::negative_price(what, pe.amount.value.span));
                     return None;
                 }
                 let months = match &pe.per {
                     None => 0,
                     Some((n, unit)) => {
                         if n.is_some() {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::InvalidValue,
-                                    "a recurring price is per one period",
-                                )
-                                .label(unit.span, "write `/ month` or `/ year`")
-                                .help(format!(
-                                    "e.g. `price 30 {} / month`",
-                                    self.currency_or_usd()
-                                )),
-                            );
+                            let currency = self.currency_or_usd();
+                            self.push(diagnostics::price_per_several_periods(unit.span, &currency));
                             return None;
                         }
                         self.period_months(unit)?

@@ -31,18 +31,12 @@ impl Cx<'_> {
                                 match &unit_seen {
                                     Some((u, prev)) if u != &d.unit => {
                                         let prev = *prev;
-                                        self.push(
-                                            Diagnostic::new(
-                                                Code::UnitMismatch,
-                                                format!(
-                                                    "this rate charges `{}`, an earlier one `{u}`",
-                                                    d.unit
-                                                ),
-                                            )
-                                            .label(r.amount.unit.span, "different charge unit")
-                                            .label(prev, "earlier rate")
-                                            .help("all rates of one product charge the same unit"),
-                                        );
+                                        self.push(diagnostics::rate_charges_other_unit(
+                                            &d.unit,
+                                            u,
+                                            r.amount.unit.span,
+                                            prev,
+                                        ));
                                         failed = true;
                                     }
                                     None => unit_seen = Some((d.unit.clone(), s.span)),
@@ -57,33 +51,17 @@ impl Cx<'_> {
                     };
                     if key.is_empty() {
                         if !dims.is_empty() {
-                            self.push(
-                                Diagnostic::new(Code::MatrixCellMissing, "this product is priced by dimensions, but this rate names no cell")
-                                    .label(s.span, "no dimension values")
-                                    .help(format!("write the cell before `=`, e.g. `rate {} = {}`", self.example_cell(&dims.iter().flatten().copied().collect::<Vec<_>>()), self.example_rate(measure))),
-                            );
+                            let cell = self
+                                .example_cell(&dims.iter().flatten().copied().collect::<Vec<_>>());
+                            let rate = self.example_rate(measure);
+                            self.push(diagnostics::rate_without_cell(s.span, &cell, &rate));
                             failed = true;
                         } else if plain.is_some() {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::ConflictingStatement,
-                                    "`rate` is given twice",
-                                )
-                                .label(s.span, "given again")
-                                .label(rate_span.unwrap_or(s.span), "first given here")
-                                .help("a product without `dims` has one rate"),
-                            );
+                            self.push(diagnostics::rate_twice(s.span, rate_span.unwrap_or(s.span)));
                             failed = true;
                         } else {
                             if rate.is_none() {
-                                self.push(
-                                    Diagnostic::new(
-                                        Code::InvalidValue,
-                                        "`not offered` only applies to a cell of a matrix",
-                                    )
-                                    .label(s.span, "no cell")
-                                    .help("leave the product off the plans instead"),
-                                );
+                                self.push(diagnostics::not_offered_without_cell(s.span));
                                 failed = true;
                             }
                             plain = Some(def);
@@ -91,14 +69,9 @@ impl Cx<'_> {
                         continue;
                     }
                     if dims.is_empty() {
-                        self.push(
-                            Diagnostic::new(
-                                Code::UnknownReference,
-                                "this rate names a cell, but the product declares no `dims`",
-                            )
-                            .label(key[0].span.to(key[key.len() - 1].span), "cell key")
-                            .help("add `dims <dimension>, ...` to the product"),
-                        );
+                        self.push(diagnostics::cell_without_dims(
+                            key[0].span.to(key[key.len() - 1].span),
+                        ));
                         failed = true;
                         continue;
                     }
@@ -107,14 +80,11 @@ impl Cx<'_> {
                             .iter()
                             .map(|d| d.map_or("?", |d| self.dimensions[d].name.as_str()))
                             .collect();
-                        self.push(
-                            Diagnostic::new(
-                                Code::MatrixCellMissing,
-                                format!("a cell names {} value(s), but the product has {} dimension(s): {}", key.len(), dims.len(), names.join(", ")),
-                            )
-                            .label(key[0].span.to(key[key.len() - 1].span), "cell key")
-                            .help("give one value per dimension, in the order of `dims`"),
-                        );
+                        self.push(diagnostics::cell_arity(
+                            key.len(),
+                            &names,
+                            key[0].span.to(key[key.len() - 1].span),
+                        ));
                         failed = true;
                         continue;
                     }
@@ -136,15 +106,7 @@ impl Cx<'_> {
                     }
                     if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
                         let prev = *prev;
-                        self.push(
-                            Diagnostic::new(
-                                Code::MatrixCellDuplicate,
-                                format!("cell `{}` is rated twice", join_key(key)),
-                            )
-                            .label(s.span, "rated again")
-                            .label(prev, "first rated here")
-                            .help("rate each combination of values once"),
-                        );
+                        self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
                         failed = true;
                         continue;
                     }
@@ -218,32 +180,11 @@ impl Cx<'_> {
                 }
             }
             if !missing.is_empty() {
-                let shown: Vec<String> = missing
-                    .iter()
-                    .take(5)
-                    .map(|m| format!("`rate {m} = ...`"))
-                    .collect();
-                self.push(
-                    Diagnostic::new(
-                        Code::MatrixCellMissing,
-                        format!(
-                            "product `{}` has no rate for {} cell(s): {}",
-                            p.slug.node,
-                            missing.len(),
-                            missing
-                                .iter()
-                                .take(5)
-                                .cloned()
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        ),
-                    )
-                    .label(p.slug.span, "incomplete matrix")
-                    .help(format!(
-                        "add {}, or mark a cell `= not offered`",
-                        shown.join(", ")
-                    )),
-                );
+                self.push(diagnostics::cells_missing(
+                    &p.slug.node,
+                    &missing,
+                    p.slug.span,
+                ));
                 return Some(None);
             }
             return Some(Some(Pricing::Matrix(
@@ -278,57 +219,35 @@ impl Cx<'_> {
                 continue;
             };
             if i == 0 && !from.is_zero() {
-                self.push(
-                    Diagnostic::new(Code::TierBounds, "the first tier must start at 0")
-                        .label(t.from.value.span, "leaves usage below it unpriced")
-                        .help(format!("start the first tier at `0 {}`", t.from.unit.node)),
-                );
+                self.push(diagnostics::first_tier_not_at_zero(
+                    t.from.value.span,
+                    &t.from.unit.node,
+                ));
                 ok = false;
             }
             match &prev_to {
                 Some((None, prev)) => {
                     let prev = *prev;
-                    self.push(
-                        Diagnostic::new(Code::TierBounds, "a tier follows an open-ended tier")
-                            .label(t.span, "never reached")
-                            .label(prev, "this tier has no upper bound")
-                            .help(format!(
-                                "only the last tier may be open-ended (`1000 {} .. : ...`)",
-                                self.base_of(measure)
-                            )),
-                    );
+                    let base = self.base_of(measure);
+                    self.push(diagnostics::tier_after_open_ended(t.span, prev, &base));
                     ok = false;
                 }
                 Some((Some(pt), prev)) if from != *pt => {
                     let prev = *prev;
-                    let (what, label) = if from < *pt {
-                        ("overlap", "starts inside the previous tier")
-                    } else {
-                        ("leave a gap", "starts after the previous tier ends")
-                    };
-                    self.push(
-                        Diagnostic::new(
-                            Code::TierBounds,
-                            format!(
-                                "tiers {what}: this tier starts at {} {}",
-                                t.from.value.node, t.from.unit.node
-                            ),
-                        )
-                        .label(t.from.value.span, label)
-                        .label(prev, "previous tier")
-                        .help("each tier starts where the previous one ends"),
-                    );
+                    self.push(diagnostics::tiers_do_not_meet(
+                        from < *pt,
+                        &t.from.value.node.to_string(),
+                        &t.from.unit.node,
+                        t.from.value.span,
+                        prev,
+                    ));
                     ok = false;
                 }
                 _ => {}
             }
             if let Some(to) = to {
                 if to <= from {
-                    self.push(
-                        Diagnostic::new(Code::TierBounds, "a tier's bounds do not increase")
-                            .label(t.span, "upper bound not above lower bound")
-                            .help("write tiers as `lower .. upper` with upper > lower"),
-                    );
+                    self.push(diagnostics::tier_bounds_not_increasing(t.span));
                     ok = false;
                 }
             }
@@ -340,31 +259,17 @@ impl Cx<'_> {
             if let Some(first) = out.first() {
                 let first: &TierDef = first;
                 if first.rate.unit != rate.unit {
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnitMismatch,
-                            "tiers of one product charge different units",
-                        )
-                        .label(t.rate.amount.unit.span, "different charge unit")
-                        .help("all tiers charge the same unit"),
-                    );
+                    self.push(diagnostics::tiers_charge_different_units(
+                        t.rate.amount.unit.span,
+                    ));
                     ok = false;
                 }
             }
             out.push(TierDef { from, to, rate });
         }
         if tiers.is_empty() {
-            self.push(
-                Diagnostic::new(Code::MissingStatement, "`tiers` lists no tier")
-                    .label(span, "empty")
-                    .help({
-                        let base = self.base_of(measure);
-                        format!(
-                            "add tiers such as `0 {base} .. 1000 {base} : {}`",
-                            self.example_rate(measure)
-                        )
-                    }),
-            );
+            let (base, rate) = (self.base_of(measure), self.example_rate(measure));
+            self.push(diagnostics::no_tiers(span, &base, &rate));
             ok = false;
         }
         ok.then_some(Pricing::Tiered { mode, tiers: out })

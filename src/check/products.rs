@@ -32,15 +32,7 @@ impl Cx<'_> {
             };
             if let Some(prev) = seen.get(key) {
                 let prev = *prev;
-                self.push(
-                    Diagnostic::new(
-                        Code::ConflictingStatement,
-                        format!("`{key}` is given twice"),
-                    )
-                    .label(s.span, "given again")
-                    .label(prev, "first given here")
-                    .help(format!("a product has one `{key}`; remove one")),
-                );
+                self.push(diagnostics::statement_twice("product", key, s.span, prev));
                 continue;
             }
             seen.insert(key, s.span);
@@ -63,11 +55,7 @@ impl Cx<'_> {
         }
         let Some((measure, _)) = measure else {
             if !measure_failed {
-                self.push(
-                    Diagnostic::new(Code::MissingStatement, format!("product `{}` does not say what it measures", p.slug.node))
-                        .label(p.slug.span, "no `measure`")
-                        .help("add `measure time`, `measure text`, `measure area` or `measure <count unit>`"),
-                );
+                self.push(diagnostics::no_measure(&p.slug.node, p.slug.span));
             }
             // Without a measure the rates cannot be compared with it, but their units can still
             // be checked, so their mistakes show in the same run.
@@ -83,14 +71,7 @@ impl Cx<'_> {
                 match self.dim_names.resolve(&n.node) {
                     Some(i) if i < self.dimensions.len() => {
                         if dim_slots.contains(&Some(i)) {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::Duplicate,
-                                    format!("dimension `{}` is listed twice", n.node),
-                                )
-                                .label(n.span, "listed again")
-                                .help("list each dimension once"),
-                            );
+                            self.push(diagnostics::dimension_listed_twice(&n.node, n.span));
                         } else {
                             dim_slots.push(Some(i));
                         }
@@ -114,27 +95,16 @@ impl Cx<'_> {
             match &s.node {
                 ProductStmt::Round { mode, to } => {
                     if let Some(prev) = prorate {
-                        self.push(
-                            Diagnostic::new(Code::ConflictingStatement, "`round` and `prorate` contradict each other")
-                                .label(s.span, "rounds the quantity")
-                                .label(prev, "charges the exact quantity")
-                                .help("keep `round up to <block>` for block rounding, or `prorate` for exact charging"),
-                        );
+                        self.push(diagnostics::round_and_prorate(s.span, prev));
                         ok = false;
                     }
                     if let Some(step) = self.quantity_in(to, &measure, "the rounding step") {
                         if step <= Decimal::ZERO {
-                            self.push(
-                                Diagnostic::new(
-                                    Code::InvalidValue,
-                                    "the rounding step must be positive",
-                                )
-                                .label(to.value.span, "not positive")
-                                .help(format!(
-                                    "write e.g. `round up to 1 {}`",
-                                    self.base_of(&measure)
-                                )),
-                            );
+                            let base = self.base_of(&measure);
+                            self.push(diagnostics::rounding_step_not_positive(
+                                to.value.span,
+                                &base,
+                            ));
                             ok = false;
                         } else {
                             rounding = Some(Rounding {
@@ -156,14 +126,7 @@ impl Cx<'_> {
                     ) {
                         Some(base) => {
                             if base < Decimal::ZERO {
-                                self.push(
-                                    Diagnostic::new(
-                                        Code::InvalidValue,
-                                        "a quantity bound cannot be negative",
-                                    )
-                                    .label(q.value.span, "negative")
-                                    .help("bounds are usage quantities, zero or more"),
-                                );
+                                self.push(diagnostics::negative_bound(q.value.span));
                                 ok = false;
                             }
                             let b = Bound {
@@ -181,15 +144,9 @@ impl Cx<'_> {
         }
         if let (Some(lo), Some(hi)) = (&min, &max) {
             if lo.base > hi.base {
-                self.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        format!("the minimum {} is above the maximum {}", lo.text, hi.text),
-                    )
-                    .label(lo.span, "minimum")
-                    .label(hi.span, "maximum")
-                    .help("swap the bounds, or fix one of them"),
-                );
+                self.push(diagnostics::min_above_max(
+                    &lo.text, &hi.text, lo.span, hi.span,
+                ));
                 ok = false;
             }
         }
@@ -202,33 +159,26 @@ impl Cx<'_> {
         if pricing_stmts.len() > 1 {
             let (first, first_kind) = pricing_stmts[0];
             let (second, second_kind) = pricing_stmts[1];
-            self.push(
-                Diagnostic::new(
-                    Code::ConflictingStatement,
-                    format!("product `{}` is priced twice: by `{first_kind}` and by `{second_kind}`", p.slug.node),
-                )
-                .label(second, "second pricing")
-                .label(first, "first pricing")
-                .help("a product has one pricing: a `rate` (or a matrix of rates), `tiers`, `flat` or `free`"),
-            );
+            self.push(diagnostics::priced_twice(
+                &p.slug.node,
+                first_kind,
+                first,
+                second_kind,
+                second,
+            ));
             return None;
         }
         let pricing = match pricing {
             Some(Some(p)) => p,
             Some(None) => return None,
             None => {
-                self.push(
-                    Diagnostic::new(
-                        Code::MissingStatement,
-                        format!("product `{}` has no price", p.slug.node),
-                    )
-                    .label(p.slug.span, "no `rate`, `tiers`, `flat` or `free`")
-                    .help(format!(
-                        "add e.g. `rate 1 {} / {}`, or `free` if it costs nothing",
-                        self.wallet_or_currency(),
-                        self.base_of(&measure)
-                    )),
-                );
+                let (unit, base) = (self.wallet_or_currency(), self.base_of(&measure));
+                self.push(diagnostics::product_without_price(
+                    &p.slug.node,
+                    p.slug.span,
+                    &unit,
+                    &base,
+                ));
                 return None;
             }
         };
@@ -260,43 +210,30 @@ impl Cx<'_> {
             let is_money = self.unit_get(&unit).is_some_and(|u| u.dimension.is_money());
             if is_money && !self.wallet_units.is_empty() && !outside {
                 let wallet = self.wallet_units.iter().min().cloned().unwrap_or_default();
-                self.push(
-                    Diagnostic::new(
-                        Code::MoneyInWallet,
-                        format!("`{}` is priced in {unit}, but this book's plans pay from a `{wallet}` wallet", p.slug.node),
-                    )
-                    .label(p.slug.span, format!("priced in {unit}"))
-                    .help("if it is billed separately from the wallet, say so with `outside wallet`; otherwise price it in the wallet unit"),
-                );
+                self.push(diagnostics::money_in_wallet(
+                    &p.slug.node,
+                    &unit,
+                    &wallet,
+                    p.slug.span,
+                ));
                 ok = false;
             }
             if outside && !is_money {
-                self.push(
-                    Diagnostic::new(
-                        Code::UnitMismatch,
-                        format!(
-                            "`{}` is outside the wallet but priced in `{unit}`",
-                            p.slug.node
-                        ),
-                    )
-                    .label(p.slug.span, "outside wallet")
-                    .help("a carve-out is billed in money: price it in the book's currency"),
-                );
+                self.push(diagnostics::outside_wallet_not_money(
+                    &p.slug.node,
+                    &unit,
+                    p.slug.span,
+                ));
                 ok = false;
             }
             if is_money && Some(&unit) != self.currency.as_ref() {
                 if let Some(cur) = self.currency.clone() {
-                    self.push(
-                        Diagnostic::new(
-                            Code::UnitMismatch,
-                            format!(
-                                "`{}` is priced in {unit}, but the book bills in {cur}",
-                                p.slug.node
-                            ),
-                        )
-                        .label(p.slug.span, format!("priced in {unit}"))
-                        .help(format!("price it in {cur}, the currency in the header")),
-                    );
+                    self.push(diagnostics::product_in_other_currency(
+                        &p.slug.node,
+                        &unit,
+                        &cur,
+                        p.slug.span,
+                    ));
                     ok = false;
                 }
             }

@@ -54,11 +54,7 @@ impl Cx<'_> {
         let per = r.per.as_ref().map(|n| n.node).unwrap_or(Decimal::ONE);
         if let Some(n) = &r.per {
             if n.node <= Decimal::ZERO {
-                self.push(
-                    Diagnostic::new(Code::InvalidValue, "a rate's block size must be positive")
-                        .label(n.span, "not positive")
-                        .help("write `/ 1000 character`, or leave the number out for 1"),
-                );
+                self.push(diagnostics::block_size_not_positive(n.span));
                 return None;
             }
         }
@@ -74,38 +70,23 @@ impl Cx<'_> {
         let mut problem = None;
         if let (Dimension::Money(code), Some(cur)) = (&amount_unit.dimension, &self.currency) {
             if code != cur {
-                problem = Some(
-                    Diagnostic::new(
-                        Code::UnitMismatch,
-                        format!("the {what} is in {code}, but the book bills in {cur}"),
-                    )
-                    .label(r.amount.unit.span, "other currency")
-                    .help(format!("write it in {cur}, the currency in the header")),
-                );
+                problem = Some(diagnostics::rate_in_other_currency(
+                    what,
+                    code,
+                    cur,
+                    r.amount.unit.span,
+                ));
             }
         }
         if let Some(measure) = measure.filter(|m| problem.is_none() && &per_unit.dimension != *m) {
-            problem = Some(
-                Diagnostic::new(
-                    Code::UnitMismatch,
-                    format!(
-                        "`{} {} / {}` rates {}, but this product is measured in {}",
-                        r.amount.value.node,
-                        amount_unit.name,
-                        per_unit.name,
-                        per_unit.dimension.describe(),
-                        measure.describe()
-                    ),
-                )
-                .label(
-                    r.per_unit.span,
-                    format!("{} unit", per_unit.dimension.describe()),
-                )
-                .help(format!(
-                    "rate the product per unit of {} (or change its `measure`)",
-                    measure.describe()
-                )),
-            );
+            problem = Some(diagnostics::rate_on_wrong_dimension(
+                &r.amount.value.node.to_string(),
+                &amount_unit.name,
+                &per_unit.name,
+                &per_unit.dimension.describe(),
+                &measure.describe(),
+                r.per_unit.span,
+            ));
         }
         // `5 image / image` (same dimension, not declared, not money, not time) is fine only
         // for wallets in the same unit; it is left alone.
@@ -148,19 +129,12 @@ impl Cx<'_> {
         }
         if let (Some(v), Some(f)) = (self.per_base(r), self.per_base(&floor)) {
             if v < f {
-                self.push(
-                    Diagnostic::new(
-                        Code::RateUnderFloor,
-                        format!(
-                            "{} is below the floor of {}",
-                            r.describe(),
-                            floor.describe()
-                        ),
-                    )
-                    .label(r.span, "under the floor")
-                    .label(floor.span, "floor declared here")
-                    .help("no contract rate may go below the declared floor; raise the rate"),
-                );
+                self.push(diagnostics::rate_under_floor(
+                    &r.describe(),
+                    &floor.describe(),
+                    r.span,
+                    floor.span,
+                ));
             }
         }
     }

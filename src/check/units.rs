@@ -25,28 +25,20 @@ impl Cx<'_> {
                     continue;
                 }
                 if !b.declared {
-                    self.push(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            format!("`{}` is a built-in unit", u.name.node),
-                        )
-                        .label(u.name.span, "already defined")
-                        .help("use the built-in unit, or give your unit another name"),
-                    );
+                    self.push(diagnostics::builtin_unit_declared(
+                        &u.name.node,
+                        u.name.span,
+                    ));
                     continue;
                 }
             }
             if let Some(prev) = declared.get(&u.name.node) {
                 let prev = prev.name.span;
-                self.push(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        format!("unit `{}` is declared twice", u.name.node),
-                    )
-                    .label(u.name.span, "declared again here")
-                    .label(prev, "first declared here")
-                    .help("declare each unit once"),
-                );
+                self.push(diagnostics::unit_declared_twice(
+                    &u.name.node,
+                    u.name.span,
+                    prev,
+                ));
                 continue;
             }
             let key = name_key(&u.name.node);
@@ -62,34 +54,16 @@ impl Cx<'_> {
                 )
                 .find(|(n, _)| name_key(n) == key);
             if let Some((other, at)) = clash {
-                let mut d = Diagnostic::new(
-                    Code::Duplicate,
-                    format!("unit `{}` would be read as `{other}`", u.name.node),
-                )
-                .label(u.name.span, format!("matches `{other}`"));
-                if let Some(at) = at {
-                    d = d.label(at, "declared here");
-                }
-                self.push(d.help(
-                    "units are matched ignoring case and punctuation: give this unit a name of its own",
-                ));
+                let d = diagnostics::unit_read_as_another(&u.name.node, u.name.span, other, at);
+                self.push(d);
                 continue;
             }
             if let (Some(q), Some(div)) = (&u.equals, &u.divisible) {
-                self.push(
-                    Diagnostic::new(
-                        Code::InvalidValue,
-                        format!(
-                            "`{}` is defined through `{}`, so it divides as that unit does",
-                            u.name.node, q.unit.node
-                        ),
-                    )
-                    .label(div.span, "divisible here")
-                    .help(format!(
-                        "declare the base unit divisible instead: `unit {} divisible`",
-                        q.unit.node
-                    )),
-                );
+                self.push(diagnostics::derived_unit_divisible(
+                    &u.name.node,
+                    &q.unit.node,
+                    div.span,
+                ));
             }
             declared.insert(u.name.node.clone(), u);
         }
@@ -118,11 +92,11 @@ impl Cx<'_> {
                     Some(q) => {
                         if let Some(target) = self.units.resolve(&q.unit.node).ok().cloned() {
                             if q.value.node <= Decimal::ZERO {
-                                self.push(
-                                    Diagnostic::new(Code::InvalidValue, "a conversion must be positive")
-                                        .label(q.value.span, "not positive")
-                                        .help(format!("write how many of `{}` one `{}` is, e.g. `unit {} = 60 {}`", q.unit.node, u.name.node, u.name.node, q.unit.node)),
-                                );
+                                self.push(diagnostics::conversion_not_positive(
+                                    &u.name.node,
+                                    &q.unit.node,
+                                    q.value.span,
+                                ));
                                 continue;
                             }
                             match q.value.node.checked_mul(target.factor) {
@@ -175,30 +149,19 @@ impl Cx<'_> {
                         break;
                     }
                     reported.extend(members.iter().copied());
-                    let chain = members
+                    let through: Vec<(Span, &str)> = members
                         .iter()
-                        .chain(std::iter::once(&members[0]))
-                        .map(|m| format!("`{m}`"))
-                        .collect::<Vec<_>>()
-                        .join(" -> ");
-                    let mut d = Diagnostic::new(
-                        Code::ConversionCycle,
-                        format!("unit conversions go round in a circle: {chain}"),
-                    );
-                    for m in &members {
-                        if let Some(decl) = declared.get(*m) {
+                        .filter_map(|m| declared.get(*m))
+                        .map(|decl| {
                             let target = decl
                                 .equals
                                 .as_ref()
                                 .map(|q| q.unit.node.as_str())
                                 .unwrap_or("");
-                            d = d.label(decl.name.span, format!("defined through `{target}`"));
-                        }
-                    }
-                    self.push(d.help(format!(
-                        "define one unit as the base (`unit {}`) and the others in terms of it",
-                        members[0]
-                    )));
+                            (decl.name.span, target)
+                        })
+                        .collect();
+                    self.push(diagnostics::conversion_cycle(&members, &through));
                     break;
                 }
                 path.push(n);
@@ -208,14 +171,7 @@ impl Cx<'_> {
     }
 
     pub(super) fn overflow(&mut self, span: Span, what: &str) {
-        self.push(
-            Diagnostic::new(
-                Code::NumberRange,
-                format!("{what} overflows exact decimal arithmetic"),
-            )
-            .label(span, "too large")
-            .help("use smaller numbers or a larger unit"),
-        );
+        self.push(diagnostics::overflow(what, span));
     }
 
     /// `self.units.get(name)`, through the index once it is built.
@@ -233,33 +189,15 @@ impl Cx<'_> {
 
     /// Reports a unit name that names no unit, with help from this book's own units.
     pub(super) fn unknown_unit(&mut self, name: &Name) {
-        let mut d = Diagnostic::new(
-            Code::UnknownReference,
-            format!("unknown unit `{}`", name.node),
-        )
-        .label(name.span, "no unit of this name");
-        let help = match did_you_mean(&name.node, self.units.names()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => {
-                let own: Vec<String> = self
-                    .units
-                    .units
-                    .iter()
-                    .filter(|u| u.declared || Some(&u.name) == self.currency.as_ref())
-                    .map(|u| format!("`{}`", u.name))
-                    .collect();
-                let known = if own.is_empty() {
-                    String::new()
-                } else {
-                    format!(", or one of this book's units ({})", own.join(", "))
-                };
-                format!(
-                    "declare it with `unit {}`{known}, or a built-in unit such as `second`, `character` or `image`",
-                    name.node
-                )
-            }
-        };
-        d = d.help(help);
+        let suggestion = did_you_mean(&name.node, self.units.names());
+        let own: Vec<&str> = self
+            .units
+            .units
+            .iter()
+            .filter(|u| u.declared || Some(&u.name) == self.currency.as_ref())
+            .map(|u| u.name.as_str())
+            .collect();
+        let d = diagnostics::unknown_unit(&name.node, name.span, suggestion, &own);
         self.push(d);
     }
 
@@ -309,19 +247,13 @@ impl Cx<'_> {
             return None;
         };
         if &unit.dimension != dim {
-            let d = Diagnostic::new(
-                Code::UnitMismatch,
-                format!(
-                    "{role} is in {}, but it must be in {}",
-                    unit.dimension.describe(),
-                    dim.describe()
-                ),
-            )
-            .label(
+            let d = diagnostics::quantity_in_wrong_dimension(
+                role,
+                &unit.name,
+                &unit.dimension.describe(),
+                &dim.describe(),
                 q.unit.span,
-                format!("`{}` measures {}", unit.name, unit.dimension.describe()),
-            )
-            .help(format!("write it in a unit of {}", dim.describe()));
+            );
             self.push(d);
             return None;
         }
@@ -330,19 +262,7 @@ impl Cx<'_> {
 
     pub(super) fn positive(&mut self, n: &Number, what: &str) -> bool {
         if n.node <= Decimal::ZERO {
-            let zero = n.node.is_zero();
-            self.push(
-                Diagnostic::new(
-                    Code::NonPositivePrice,
-                    format!("{what} is {}", if zero { "zero" } else { "negative" }),
-                )
-                .label(n.span, if zero { "zero" } else { "negative" })
-                .help(if zero {
-                    "a product that costs nothing is written `free`"
-                } else {
-                    "prices and rates must be positive"
-                }),
-            );
+            self.push(diagnostics::not_positive(what, n.node.is_zero(), n.span));
             return false;
         }
         true
