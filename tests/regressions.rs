@@ -640,3 +640,65 @@ fn diff_usage_lists_units_in_one_order() {
     let out = stdout(&o);
     assert!(out.contains("after   8400 credit + 0.50 USD"), "{out}");
 }
+
+/// Arithmetic beyond decimal range in a bill is an error value or a rejected event, never a
+/// panic: an event whose charge fits but not once converted to base units of the wallet, and
+/// an opening wallet too large to hold.
+#[test]
+fn a_bill_beyond_decimal_range_rejects_instead_of_panicking() {
+    use pricebook::base::date::{Date, parse_instant};
+    use pricebook::bill::{BillError, BillRequest, Usage, UsageEvent, WalletGrant, bill};
+    let table = pricebook::pipeline::compile_source(
+        r#"pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit
+unit kilocredit = 1000 credit
+product "Render" as render { measure time  rate 1 kilocredit / second }
+plan "Pro" as pro {
+  price 20 USD / month
+  grant 1000 credit every month, expires at cycle end
+  when empty reject
+}
+"#,
+    )
+    .expect("the book checks");
+    let huge: rust_decimal::Decimal = "10000000000000000000000000000".parse().expect("a decimal");
+    let events = vec![
+        UsageEvent {
+            line: 1,
+            time: parse_instant("2026-01-05T10:00:00Z").expect("an instant"),
+            usage: Usage::Use {
+                product: 0,
+                cell: 0,
+                quantity: huge,
+            },
+        },
+        UsageEvent {
+            line: 2,
+            time: parse_instant("2026-01-06T10:00:00Z").expect("an instant"),
+            usage: Usage::Use {
+                product: 0,
+                cell: 0,
+                quantity: 1.into(),
+            },
+        },
+    ];
+    let from = Date::parse("2026-01-01").expect("a date");
+    let b = bill(&table, &BillRequest::new(0, from, 1), &events).expect("a bill");
+    assert_eq!(b.rejected.len(), 1, "{:?}", b.rejected);
+    assert_eq!(b.rejected[0].line, 1);
+    assert_eq!(b.rejected[0].rejection, Some("overflow"));
+    // The second event was paid from the wallet as usual.
+    assert_eq!(b.wallet[0].consumed.to_string(), "1000");
+
+    let mut request = BillRequest::new(0, from, 1);
+    request.opening = vec![WalletGrant {
+        grant: "carried".into(),
+        unit: "kilocredit".into(),
+        remaining: huge,
+        expires: None,
+        priority: 1,
+    }];
+    let err = bill(&table, &request, &[]).expect_err("too large to hold");
+    assert!(matches!(err, BillError::Overflow { .. }), "{err:?}");
+    assert!(err.to_string().contains("too large"), "{err}");
+}

@@ -463,7 +463,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
             .grants;
     }
     let mut bill = crate::bill::bill(table, &request, &events)
-        .map_err(|e| CliError::input(Code::InvalidValue, e.0))?;
+        .map_err(|e| CliError::input(e.code(), e.to_string()))?;
     let bad_lines = bad.len();
     bill.rejected.extend(bad);
     bill.rejected.sort_by_key(|r| r.line);

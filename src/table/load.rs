@@ -228,7 +228,10 @@ impl RatingTable {
                 return bad(format!("product `{}` has a bad rounding step", p.slug));
             }
         }
-        let grants_ok = |g: &[GrantEntry]| g.iter().all(|g| unit_ok(g.unit));
+        let grants_ok = |g: &[GrantEntry]| {
+            g.iter()
+                .all(|g| unit_ok(g.unit) && g.expiry_rule().is_some())
+        };
         for p in &self.plans {
             let commit_ok = p.commit.as_ref().is_none_or(|c| {
                 c.included.is_none_or(|(_, u)| unit_ok(u))
@@ -241,7 +244,7 @@ impl RatingTable {
             };
             if !grants_ok(&p.grants) || !commit_ok || !empty_ok {
                 return bad(format!(
-                    "plan `{}` refers to things that do not exist",
+                    "plan `{}` refers to things that do not exist or has a grant expiry it cannot read",
                     p.slug
                 ));
             }
@@ -257,7 +260,7 @@ impl RatingTable {
                     .any(|l| l.scope.iter().any(|i| *i as usize >= self.products.len()))
             {
                 return bad(format!(
-                    "plan `{}` refers to things that do not exist",
+                    "plan `{}` refers to things that do not exist or has a grant expiry it cannot read",
                     p.slug
                 ));
             }

@@ -211,6 +211,40 @@ pub struct GrantEntry {
     pub line: u32,
 }
 
+impl GrantEntry {
+    /// The grant's expiry rule; `None` when the table spells it some other way (a loaded table
+    /// is validated, so only a table built by hand can get there).
+    pub fn expiry_rule(&self) -> Option<ExpiryRule> {
+        ExpiryRule::parse(&self.expiry)
+    }
+}
+
+/// When a grant expires: [`GrantEntry::expiry`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryRule {
+    Never,
+    CycleEnd,
+    ContractEnd,
+    AfterMonths(u32),
+    AfterDays(u32),
+}
+
+impl ExpiryRule {
+    /// Reads `never`, `cycle-end`, `contract-end`, `months:N` or `days:N`.
+    pub fn parse(s: &str) -> Option<ExpiryRule> {
+        Some(match s {
+            "never" => ExpiryRule::Never,
+            "cycle-end" => ExpiryRule::CycleEnd,
+            "contract-end" => ExpiryRule::ContractEnd,
+            _ => match s.split_once(':')? {
+                ("months", n) => ExpiryRule::AfterMonths(n.parse().ok()?),
+                ("days", n) => ExpiryRule::AfterDays(n.parse().ok()?),
+                _ => return None,
+            },
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LimitKindEntry {

@@ -57,7 +57,8 @@ impl RatingTable {
         (r, steps)
     }
 
-    pub(super) fn describe_rate(&self, r: &RateCell) -> String {
+    /// A rate as the book writes it: `2 credit / second`, `3 credit / 5 minute`.
+    pub(crate) fn describe_rate(&self, r: &RateCell) -> String {
         let (amount, unit, per_unit) =
             (r.amount, self.unit_name(r.unit), self.unit_name(r.per_unit));
         if r.per == Decimal::ONE {

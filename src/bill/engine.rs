@@ -1,0 +1,703 @@
+//! The engine: one bill's periods, events, grants, overage and recharges.
+
+use super::*;
+use crate::table::{ExpiryRule, GrantEntry};
+
+// ------------------------------------------------------------------------------------------------
+// Money lines of one period, accumulated exactly
+
+#[derive(Debug, Default)]
+pub(super) struct PeriodLines {
+    /// (kind, description, quantity text, exact amount or None), in order of first appearance.
+    pub(super) fixed: Vec<BillLine>,
+    /// Overage: shortfall in base units per (rate key), priced once at the close.
+    pub(super) overage: Vec<(OverageKey, Decimal)>,
+    /// Carve-outs: exact charges per product (money), rounded once at the close.
+    pub(super) carve_outs: Vec<(ProductId, Decimal, Decimal)>,
+    /// Recharges: credits bought and exact money.
+    pub(super) recharge: Option<(Decimal, Option<Decimal>, u32)>,
+    /// Money spent on recharges this period (for the cap).
+    pub(super) recharge_spent: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct OverageKey {
+    pub(super) amount: Decimal,
+    pub(super) per_base: Decimal,
+    pub(super) per_unit: UnitId,
+    pub(super) text: String,
+}
+
+/// Parameters of one bill, resolved.
+pub(super) struct Engine<'t, 'r> {
+    pub(super) table: &'t RatingTable,
+    pub(super) rater: &'r Rater<'t>,
+    pub(super) plan: PlanId,
+    pub(super) request: &'t BillRequest,
+    pub(super) wallet: Wallet,
+    pub(super) lines: Vec<BillLine>,
+    pub(super) rejected: Vec<RejectedEvent>,
+    /// Window limits: (limit index, window start) -> used so far.
+    pub(super) windows: HashMap<(usize, i64), Decimal>,
+    /// The account's auto-recharge threshold and ceiling in base units of the wallet.
+    pub(super) recharge_base: Option<(Decimal, Decimal)>,
+}
+
+fn overflow(what: &'static str) -> BillError {
+    BillError::Overflow { what }
+}
+
+pub(super) fn dimension_of(table: &RatingTable, unit: UnitId) -> &str {
+    &table.units[unit as usize].dimension
+}
+
+pub(super) fn factor_of(table: &RatingTable, unit: UnitId) -> Decimal {
+    table.units[unit as usize].factor
+}
+
+/// Expiry instant of a grant issued at `at` for a cycle that ends at `cycle_end`; `None` for a
+/// grant that never expires.
+pub(super) fn expiry(
+    g: &GrantEntry,
+    at: Instant,
+    cycle_end: Instant,
+    contract_end: Instant,
+) -> Result<Option<Instant>, BillError> {
+    let date = Date::from_days(at.div_euclid(86_400));
+    let secs = at.rem_euclid(86_400);
+    let Some(rule) = g.expiry_rule() else {
+        return Err(BillError::TableInvalid {
+            reason: format!("a grant expiry reads `{}`", g.expiry),
+        });
+    };
+    Ok(match rule {
+        ExpiryRule::Never => None,
+        ExpiryRule::CycleEnd => Some(cycle_end),
+        ExpiryRule::ContractEnd => Some(contract_end),
+        ExpiryRule::AfterMonths(n) => Some(
+            date.add_months(i64::from(n))
+                .instant()
+                .checked_add(secs)
+                .ok_or_else(|| overflow("a grant's expiry"))?,
+        ),
+        ExpiryRule::AfterDays(n) => Some(
+            i64::from(n)
+                .checked_mul(86_400)
+                .and_then(|d| at.checked_add(d))
+                .ok_or_else(|| overflow("a grant's expiry"))?,
+        ),
+    })
+}
+
+impl<'t> Engine<'t, '_> {
+    pub(super) fn unit_name(&self, u: UnitId) -> &str {
+        self.table.unit_name(u)
+    }
+
+    /// A quantity in base units, shown in `unit`.
+    pub(super) fn show(&self, base: Decimal, unit: UnitId) -> String {
+        match base.checked_div(factor_of(self.table, unit)) {
+            Some(v) => format!("{} {}", v.normalize(), self.unit_name(unit)),
+            // Too large to show in `unit`: show it in base units, which is still exact.
+            None => {
+                let base_unit = self.table.base_unit(dimension_of(self.table, unit));
+                format!("{} {base_unit}", base.normalize())
+            }
+        }
+    }
+
+    pub(super) fn issue_grant(
+        &mut self,
+        name: String,
+        g: &GrantEntry,
+        times: u32,
+        at: Instant,
+        cycle_end: Instant,
+        contract_end: Instant,
+    ) -> Result<(), BillError> {
+        let amount = g
+            .amount
+            .checked_mul(Decimal::from(times))
+            .and_then(|a| a.checked_mul(factor_of(self.table, g.unit)))
+            .ok_or_else(|| overflow("a grant"))?;
+        self.wallet.issue(Grant {
+            name,
+            unit: g.unit,
+            dimension: dimension_of(self.table, g.unit).to_string(),
+            granted: amount,
+            consumed: Decimal::ZERO,
+            expired: Decimal::ZERO,
+            expires: expiry(g, at, cycle_end, contract_end)?,
+            priority: g.priority,
+            seq: 0,
+        })
+    }
+
+    pub(super) fn reject(&mut self, e: &UsageEvent, r: Rejection) {
+        let product = match &e.usage {
+            Usage::Use { product, .. } => Some(self.table.products[*product as usize].slug.clone()),
+            Usage::Buy { pack } => Some(self.table.packs[*pack as usize].slug.clone()),
+        };
+        self.rejected.push(RejectedEvent {
+            line: e.line,
+            time: Some(format_instant(e.time)),
+            product,
+            reason: r.reason,
+            kind: "rule",
+            rejection: Some(r.kind.name()),
+            rule_line: r.line,
+        });
+    }
+
+    /// Starts period `k`: plan charges and recurring grants.
+    pub(super) fn open_period(
+        &mut self,
+        k: u32,
+        start: Instant,
+        lines: &mut PeriodLines,
+    ) -> Result<(), BillError> {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let period = self.request.from.add_months(i64::from(k));
+        let contract_end = self
+            .request
+            .from
+            .add_months(i64::from(self.request.periods))
+            .instant();
+        let annual = self.request.billing == Billing::Annual;
+        let billing_months: u32 = if annual { 12 } else { 1 };
+        let starts_cycle = k % billing_months == 0;
+        let cycle_end = period.add_months(i64::from(billing_months)).instant();
+
+        // The plan's price (or its commitment) for the billing cycle.
+        if starts_cycle {
+            if let Some(c) = &plan.commit {
+                let times = billing_months / c.months.max(1);
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "commitment",
+                    description: format!("{} minimum commitment", plan.display),
+                    quantity: None,
+                    amount: Some(round_charge(
+                        c.amount
+                            .checked_mul(Decimal::from(times.max(1)))
+                            .ok_or_else(|| overflow("a commitment"))?,
+                        &table.currency,
+                    )),
+                });
+            }
+            let sub = match (&plan.price, annual) {
+                (PriceEntry::Amount { amount, months }, false) if *months <= 1 => Some((
+                    format!("{} monthly subscription", plan.display),
+                    Some(*amount),
+                )),
+                (PriceEntry::Amount { amount, months: 12 }, true) => Some((
+                    format!("{} annual subscription", plan.display),
+                    Some(*amount),
+                )),
+                (PriceEntry::Amount { amount, months: 12 }, false) => Some((
+                    format!(
+                        "{} subscription (yearly price, billed monthly)",
+                        plan.display
+                    ),
+                    Some(*amount / Decimal::from(12)),
+                )),
+                (PriceEntry::Amount { .. }, true) => Some((
+                    format!(
+                        "{} annual subscription: the annual price is not published",
+                        plan.display
+                    ),
+                    None,
+                )),
+                // With a commitment, the commitment is the fee.
+                (PriceEntry::Custom | PriceEntry::Unpublished, _) if plan.commit.is_some() => None,
+                (PriceEntry::Custom, _) => Some((
+                    format!("{} subscription: custom price (sales-led)", plan.display),
+                    None,
+                )),
+                (PriceEntry::Unpublished, _) if plan.commit.is_none() => Some((
+                    format!("{} subscription: price not published", plan.display),
+                    None,
+                )),
+                _ => None,
+            };
+            if let Some((description, amount)) = sub {
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "subscription",
+                    description,
+                    quantity: None,
+                    amount: amount.map(|a| round_charge(a, &table.currency)),
+                });
+            }
+        }
+
+        // Recurring grants: monthly billing issues each on its cadence; annual billing
+        // front-loads the year's grants at the start of the cycle.
+        let front = table.annual_front_load.unwrap_or(12);
+        for (i, g) in plan.grants.iter().enumerate() {
+            let Some(every) = g.every_months else {
+                if k == 0 {
+                    let name = format!("plan {} grant {}", plan.slug, i + 1);
+                    self.issue_grant(name, g, 1, start, cycle_end, contract_end)?;
+                }
+                continue;
+            };
+            let label = format!("{}-{:02}", period.year, period.month);
+            if annual {
+                if starts_cycle {
+                    let times = (front / every.max(1)).max(1);
+                    let name = format!(
+                        "plan {} {label} (annual, {times} x front-loaded)",
+                        plan.slug
+                    );
+                    self.issue_grant(name, g, times, start, cycle_end, contract_end)?;
+                }
+            } else if k % every == 0 {
+                let grant_end = period.add_months(i64::from(every)).instant();
+                let name = format!("plan {} {label}", plan.slug);
+                self.issue_grant(name, g, 1, start, grant_end, contract_end)?;
+            }
+        }
+        if let Some(c) = &plan.commit {
+            if let Some((q, u)) = c.included {
+                let label = format!("{}-{:02}", period.year, period.month);
+                let entry = GrantEntry {
+                    amount: q,
+                    unit: u,
+                    every_months: Some(c.months),
+                    expiry: "cycle-end".into(),
+                    priority: 1,
+                    line: 0,
+                };
+                let end = period.add_months(i64::from(c.months.max(1))).instant();
+                self.issue_grant(
+                    format!("contract {} included {label}", plan.slug),
+                    &entry,
+                    1,
+                    start,
+                    end,
+                    contract_end,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes a period: prices accumulated lines once and appends them.
+    pub(super) fn close_period(
+        &mut self,
+        period: Date,
+        mut lines: PeriodLines,
+    ) -> Result<(), BillError> {
+        let table = self.table;
+        let label = format!("{}-{:02}", period.year, period.month);
+        for mut l in lines.fixed.drain(..) {
+            l.period = label.clone();
+            self.lines.push(l);
+        }
+        if let Some((bought, money, unit)) = lines.recharge {
+            self.lines.push(BillLine {
+                period: label.clone(),
+                kind: "recharge",
+                description: "auto recharge".into(),
+                quantity: Some(self.show(bought, unit)),
+                amount: money.map(|m| round_charge(m, &table.currency)),
+            });
+        }
+        for (key, shortfall) in &lines.overage {
+            let amount = shortfall
+                .checked_mul(key.amount)
+                .and_then(|v| {
+                    div_round(
+                        v,
+                        key.per_base,
+                        crate::base::money::charge_dp(&table.currency),
+                    )
+                })
+                .map(|v| round_charge(v, &table.currency))
+                .ok_or_else(|| overflow("an overage charge"))?;
+            self.lines.push(BillLine {
+                period: label.clone(),
+                kind: "overage",
+                description: format!("overage at {}", key.text),
+                quantity: Some(self.show(*shortfall, key.per_unit)),
+                amount: Some(amount),
+            });
+        }
+        for (product, quantity, money) in &lines.carve_outs {
+            let p = &table.products[*product as usize];
+            let base = table.base_unit(&p.measure).to_string();
+            self.lines.push(BillLine {
+                period: label.clone(),
+                kind: "carve-out",
+                description: format!("{} (billed outside the wallet)", p.display),
+                quantity: Some(format!("{} {base}", quantity.normalize())),
+                amount: Some(round_charge(*money, &table.currency)),
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn use_event(
+        &mut self,
+        e: &UsageEvent,
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+        lines: &mut PeriodLines,
+    ) -> Result<(), BillError> {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let p = &table.products[product as usize];
+        let key = self.rater.key(Some(self.plan), product, cell);
+        let quote = match key {
+            Some(k) => self.rater.quote(k, quantity),
+            None => Err(Rejection::new(RejectionKind::Unknown, "no such rate cell")),
+        };
+        let q = match quote {
+            Ok(q) => q,
+            Err(r) => {
+                self.reject(e, r);
+                return Ok(());
+            }
+        };
+        // Windowed limits (items per day, ...): check them all, then count the event in each.
+        let window_uses = || {
+            plan.limits.iter().enumerate().filter_map(move |(li, l)| {
+                window_use(l, product, &p.measure, quantity, e.time).map(|u| (li, l, u))
+            })
+        };
+        for (li, l, w) in window_uses() {
+            let used = self
+                .windows
+                .get(&(li, w.start))
+                .copied()
+                .unwrap_or(Decimal::ZERO);
+            // A sum beyond decimal range is beyond any limit.
+            if used.checked_add(w.add).is_none_or(|total| total > w.max) {
+                let reason = format!(
+                    "limit {} <= {} per {} on plan `{}` (already {used})",
+                    l.name, l.value, w.window, plan.slug
+                );
+                self.reject(
+                    e,
+                    Rejection::new(RejectionKind::Limit, reason).with_line(l.line),
+                );
+                return Ok(());
+            }
+        }
+        for (li, _, w) in window_uses() {
+            // Within its limit, so the sum fits.
+            let used = self.windows.entry((li, w.start)).or_insert(Decimal::ZERO);
+            *used = used.saturating_add(w.add);
+        }
+        let Some(unit) = q.unit else { return Ok(()) };
+        let u = &table.units[unit as usize];
+        let too_large = |what: &str| {
+            Rejection::new(
+                RejectionKind::Overflow,
+                format!("{what} is too large to compute exactly"),
+            )
+        };
+        // Carve-outs are money lines outside the wallet.
+        if p.outside_wallet {
+            // Not a matrix cell (a tiered carve-out): its rounded charge is exact.
+            let exact = exact_charge(p, cell, quantity).unwrap_or(q.charge);
+            match lines.carve_outs.iter_mut().find(|c| c.0 == product) {
+                Some(c) => match (c.1.checked_add(quantity), c.2.checked_add(exact)) {
+                    (Some(total_quantity), Some(total_money)) => {
+                        (c.1, c.2) = (total_quantity, total_money);
+                    }
+                    _ => self.reject(e, too_large("the period's carve-out total")),
+                },
+                None => lines.carve_outs.push((product, quantity, exact)),
+            }
+            return Ok(());
+        }
+        // Pay from the wallet.
+        let Some(need) = q.charge.checked_mul(u.factor) else {
+            self.reject(e, too_large("the event's charge in base units"));
+            return Ok(());
+        };
+        let dim: &'t str = &table.units[unit as usize].dimension;
+        let mut balance = self.wallet.balance(dim);
+        if balance < need {
+            self.recharge(e.time, dim, need, lines)?;
+            balance = self.wallet.balance(dim);
+        }
+        if balance >= need {
+            self.wallet.draw(dim, need);
+            return self.after_draw(e.time, dim, lines);
+        }
+        match &plan.when_empty {
+            EmptyEntry::Overage { rate: Some(rate) }
+                if dimension_of(table, rate.per_unit) == dim =>
+            {
+                // Both are non-negative and need > balance: the difference fits.
+                let shortfall = need - balance;
+                let key = OverageKey {
+                    amount: rate.amount,
+                    per_base: rate.per_base,
+                    per_unit: rate.per_unit,
+                    text: table.describe_rate(rate),
+                };
+                match lines.overage.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, s)) => match s.checked_add(shortfall) {
+                        Some(total) => *s = total,
+                        None => {
+                            self.reject(e, too_large("the period's overage"));
+                            return Ok(());
+                        }
+                    },
+                    None => lines.overage.push((key, shortfall)),
+                }
+                self.wallet.draw(dim, balance);
+            }
+            _ => {
+                let reason = format!(
+                    "the wallet holds {} but the event needs {}: short by {} (the plan rejects usage when the wallet cannot pay)",
+                    self.show(balance, unit),
+                    self.show(need, unit),
+                    self.show(need - balance, unit)
+                );
+                self.reject(
+                    e,
+                    Rejection::new(RejectionKind::WalletEmpty, reason).with_line(plan.line),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// After a drawdown, a balance below the threshold triggers a recharge.
+    pub(super) fn after_draw(
+        &mut self,
+        at: Instant,
+        dim: &str,
+        lines: &mut PeriodLines,
+    ) -> Result<(), BillError> {
+        if let (Some(r), Some((below, _))) = (&self.request.recharge, self.recharge_base) {
+            if dimension_of(self.table, r.unit) == dim && self.wallet.balance(dim) < below {
+                self.recharge(at, dim, Decimal::ZERO, lines)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Buys credits up to the ceiling (at least `need`), within the period's money cap.
+    pub(super) fn recharge(
+        &mut self,
+        at: Instant,
+        dim: &str,
+        need: Decimal,
+        lines: &mut PeriodLines,
+    ) -> Result<(), BillError> {
+        let table = self.table;
+        // The account's settings apply where the book offers auto recharge (a book-level
+        // `auto recharge` block, or a plan that recharges when empty).
+        let plan = &table.plans[self.plan as usize];
+        if table.recharge.is_none() && plan.when_empty != EmptyEntry::AutoRecharge {
+            return Ok(());
+        }
+        let (Some(r), Some((_, to))) = (self.request.recharge.clone(), self.recharge_base) else {
+            return Ok(());
+        };
+        if dimension_of(table, r.unit) != dim {
+            return Ok(());
+        }
+        let f = factor_of(table, r.unit);
+        let balance = self.wallet.balance(dim);
+        // All non-negative: the differences fit.
+        let mut buy = (to - balance).max(need - balance);
+        if buy <= Decimal::ZERO {
+            return Ok(());
+        }
+        // Price per base unit of the wallet, from the book's recharge price.
+        let price = match table.recharge.as_ref().and_then(|rc| rc.price) {
+            Some((amount, per, unit)) => Some((
+                amount,
+                per.checked_mul(factor_of(table, unit))
+                    .ok_or_else(|| overflow("the recharge price"))?,
+            )),
+            None => None,
+        };
+        if let (Some(cap), Some((amount, per_base))) = (r.cap, price) {
+            let left = cap - lines.recharge_spent;
+            // Whole wallet units only, never above the cap.
+            let affordable = left
+                .checked_mul(per_base)
+                .and_then(|v| v.checked_div(amount))
+                .and_then(|v| v.checked_div(f))
+                .and_then(|v| v.floor().checked_mul(f))
+                .ok_or_else(|| overflow("the recharge cap"))?;
+            if affordable < buy {
+                buy = affordable;
+            }
+            if buy < need - balance || buy <= Decimal::ZERO {
+                return Ok(());
+            }
+        }
+        let money = match price {
+            Some((amount, per_base)) => Some(
+                buy.checked_mul(amount)
+                    .and_then(|v| v.checked_div(per_base))
+                    .ok_or_else(|| overflow("a recharge's price"))?,
+            ),
+            None => None,
+        };
+        if let Some(m) = money {
+            lines.recharge_spent = lines
+                .recharge_spent
+                .checked_add(m)
+                .ok_or_else(|| overflow("the period's recharges"))?;
+        }
+        let entry = GrantEntry {
+            amount: buy.checked_div(f).ok_or_else(|| overflow("a recharge"))?,
+            unit: r.unit,
+            every_months: None,
+            expiry: "never".into(),
+            priority: 2,
+            line: 0,
+        };
+        let name = format!("recharge {}", format_instant(at));
+        self.issue_grant(name, &entry, 1, at, at, at)?;
+        let slot = lines
+            .recharge
+            .get_or_insert((Decimal::ZERO, Some(Decimal::ZERO), r.unit));
+        slot.0 = slot
+            .0
+            .checked_add(buy)
+            .ok_or_else(|| overflow("the period's recharges"))?;
+        slot.1 = match (slot.1, money) {
+            (Some(a), Some(b)) => Some(
+                a.checked_add(b)
+                    .ok_or_else(|| overflow("the period's recharges"))?,
+            ),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    pub(super) fn buy(
+        &mut self,
+        e: &UsageEvent,
+        pack: PackId,
+        lines: &mut PeriodLines,
+    ) -> Result<(), BillError> {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let Some(p) = table.packs.get(pack as usize) else {
+            self.reject(e, Rejection::new(RejectionKind::Unknown, "unknown pack"));
+            return Ok(());
+        };
+        if !plan.packs_allowed || !p.plans.contains(&self.plan) {
+            self.reject(
+                e,
+                Rejection::new(
+                    RejectionKind::NotAvailable,
+                    format!("pack `{}` is not offered on plan `{}`", p.slug, plan.slug),
+                )
+                .with_line(p.line),
+            );
+            return Ok(());
+        }
+        let amount = match p.price {
+            PriceEntry::Amount { amount, .. } => Some(amount),
+            _ => None,
+        };
+        lines.fixed.push(BillLine {
+            period: String::new(),
+            kind: "pack",
+            description: match amount {
+                Some(_) => format!("{} bought {}", p.display, format_instant(e.time)),
+                None => format!(
+                    "{} bought {} (price not published)",
+                    p.display,
+                    format_instant(e.time)
+                ),
+            },
+            quantity: None,
+            amount: amount.map(|a| round_charge(a, &table.currency)),
+        });
+        let contract_end = self
+            .request
+            .from
+            .add_months(i64::from(self.request.periods))
+            .instant();
+        for g in &p.grants {
+            let name = format!("pack {} {}", p.slug, format_instant(e.time));
+            self.issue_grant(name, g, 1, e.time, contract_end, contract_end)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a usage adds to a windowed limit of the plan.
+pub(super) struct WindowUse<'t> {
+    /// The window it falls in: hour, day or month number.
+    pub(super) start: i64,
+    pub(super) add: Decimal,
+    pub(super) max: Decimal,
+    /// `hour`, `day` or `month`.
+    pub(super) window: &'t str,
+}
+
+/// `None` when the limit is not windowed, not for this product, or counts another dimension.
+pub(super) fn window_use<'t>(
+    limit: &'t crate::table::LimitEntry,
+    product: ProductId,
+    measure: &str,
+    quantity: Decimal,
+    time: i64,
+) -> Option<WindowUse<'t>> {
+    let LimitKindEntry::Window {
+        max,
+        dimension,
+        window,
+    } = &limit.kind
+    else {
+        return None;
+    };
+    if !limit.scope.is_empty() && !limit.scope.contains(&product) {
+        return None;
+    }
+    let add = match dimension {
+        Some(d) if d == measure => quantity,
+        Some(_) => return None,
+        None => Decimal::ONE,
+    };
+    let start = match window.as_str() {
+        "hour" => time.div_euclid(3600),
+        "month" => {
+            let d = Date::from_days(time.div_euclid(86_400));
+            i64::from(d.year) * 12 + i64::from(d.month)
+        }
+        _ => time.div_euclid(86_400),
+    };
+    Some(WindowUse {
+        start,
+        add,
+        max: *max,
+        window,
+    })
+}
+
+/// The unrounded charge of a carve-out event (rounded once per line at the period's close).
+pub(super) fn exact_charge(
+    p: &crate::table::ProductEntry,
+    cell: CellId,
+    quantity: Decimal,
+) -> Option<Decimal> {
+    let q = match &p.rounding {
+        Some(r) => crate::table::round_step(quantity, r)?,
+        None => quantity,
+    };
+    match &p.pricing {
+        PricingEntry::Cells { cells } => {
+            let r = cells.get(cell as usize)?.as_ref()?;
+            q.checked_mul(r.amount)?.checked_div(r.per_base)
+        }
+        _ => None,
+    }
+}

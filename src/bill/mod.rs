@@ -1,0 +1,572 @@
+//! The billing engine: one account's usage over whole billing periods.
+//!
+//! A bill runs on a compiled [`RatingTable`]: every usage event is priced by the [`Rater`] (the
+//! same answer as a quote), then paid from the wallet. The wallet is a list of grants kept in
+//! drawdown order (priority, then soonest expiry, then issue order), with amounts in base units
+//! of their dimension. Period boundaries issue recurring grants and expire what is due; what
+//! cannot be paid follows the plan's rule (reject, overage, auto-recharge). Every money line is
+//! accumulated exactly and rounded once, when its period closes.
+//!
+//! ```
+//! use pricebook::bill::{bill, BillRequest, Billing, UsageEvent, Usage};
+//! use pricebook::base::date::{Date, parse_instant};
+//! let table = pricebook::pipeline::compile_source(r#"
+//! pricebook acme version "1" effective 2026-01-01 currency USD
+//! unit credit
+//! product "Render" as render { measure time  rate 2 credit / second }
+//! plan "Pro" as pro {
+//!   price 20 USD / month
+//!   grant 1000 credit every month, expires at cycle end
+//!   when empty reject
+//! }
+//! "#).unwrap();
+//! let events = vec![UsageEvent {
+//!     line: 1,
+//!     time: parse_instant("2026-01-05T10:00:00Z").unwrap(),
+//!     usage: Usage::Use { product: 0, cell: 0, quantity: 300.into() },
+//! }];
+//! let request = BillRequest::new(0, Date::parse("2026-01-01").unwrap(), 1);
+//! let b = bill(&table, &request, &events).unwrap();
+//! assert_eq!(b.total.to_string(), "20.00");
+//! assert_eq!(b.wallet[0].consumed.to_string(), "600");
+//! assert_eq!(b.wallet[0].expired.to_string(), "400");
+//! ```
+
+mod engine;
+mod report;
+mod wallet;
+
+use crate::base::date::{Date, Instant, format_instant};
+use crate::base::money::{div_round, round_charge};
+use crate::base::rejection::{Rejection, RejectionKind};
+use crate::rate::Rater;
+use crate::table::{
+    CellId, EmptyEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry, ProductId,
+    RatingTable, UnitId,
+};
+use engine::{Engine, PeriodLines, dimension_of, factor_of};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use wallet::{Grant, Wallet};
+
+/// Monthly or annual billing of the plan's price and grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Billing {
+    Monthly,
+    Annual,
+}
+
+/// An account's auto-recharge settings: when the balance falls below `below`, buy up to `to`,
+/// spending at most `cap` money per period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RechargeSettings {
+    pub below: Decimal,
+    pub to: Decimal,
+    pub unit: UnitId,
+    pub cap: Option<Decimal>,
+}
+
+/// What to bill.
+#[derive(Debug, Clone)]
+pub struct BillRequest {
+    pub plan: PlanId,
+    pub billing: Billing,
+    pub from: Date,
+    pub periods: u32,
+    pub recharge: Option<RechargeSettings>,
+    /// Grants carried over from an earlier bill's closing wallet.
+    pub opening: Vec<WalletGrant>,
+}
+
+impl BillRequest {
+    pub fn new(plan: PlanId, from: Date, periods: u32) -> Self {
+        BillRequest {
+            plan,
+            billing: Billing::Monthly,
+            from,
+            periods,
+            recharge: None,
+            opening: Vec::new(),
+        }
+    }
+}
+
+/// One usage file event, with names resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsageEvent {
+    /// Line in the usage file (for reports).
+    pub line: u64,
+    pub time: Instant,
+    pub usage: Usage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Usage {
+    /// `quantity` in base units of the product's measure.
+    Use {
+        product: ProductId,
+        cell: CellId,
+        quantity: Decimal,
+    },
+    Buy {
+        pack: PackId,
+    },
+}
+
+/// A money line of the invoice.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BillLine {
+    /// `2026-06` (the period's first day, as a month).
+    pub period: String,
+    /// subscription, commitment, pack, recharge, overage or carve-out.
+    pub kind: &'static str,
+    pub description: String,
+    pub quantity: Option<String>,
+    /// `None` when the price is not published.
+    #[serde(with = "opt_decimal_str")]
+    pub amount: Option<Decimal>,
+}
+
+/// A grant's account over the bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrantReport {
+    pub grant: String,
+    pub unit: String,
+    #[serde(with = "decimal_str")]
+    pub granted: Decimal,
+    #[serde(with = "decimal_str")]
+    pub consumed: Decimal,
+    #[serde(with = "decimal_str")]
+    pub expired: Decimal,
+    #[serde(with = "decimal_str")]
+    pub remaining: Decimal,
+    pub expires: Option<String>,
+}
+
+/// An event that was not billed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedEvent {
+    pub line: u64,
+    pub time: Option<String>,
+    pub product: Option<String>,
+    pub reason: String,
+    /// `rule` (a business outcome: a limit, an empty wallet) or `bad-line` (malformed input).
+    pub kind: &'static str,
+    /// For a `rule`, the kind of rejection (`limit`, `wallet-empty`, ...; see
+    /// [`RejectionKind`]).
+    pub rejection: Option<&'static str>,
+    /// The rule's source line in the book, when a rule rejected it.
+    pub rule_line: Option<u32>,
+}
+
+/// A grant carried between bills (the closing wallet of one is the opening of the next).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletGrant {
+    pub grant: String,
+    pub unit: String,
+    #[serde(with = "decimal_str")]
+    pub remaining: Decimal,
+    pub expires: Option<String>,
+    pub priority: u32,
+}
+
+/// The closing wallet: what carries over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WalletState {
+    pub as_of: String,
+    pub grants: Vec<WalletGrant>,
+}
+
+/// A computed bill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bill {
+    pub total: Decimal,
+    pub currency: String,
+    pub lines: Vec<BillLine>,
+    pub wallet: Vec<GrantReport>,
+    pub rejected: Vec<RejectedEvent>,
+    pub closing: WalletState,
+    /// Period start dates.
+    pub periods: Vec<Date>,
+    /// The book versions that priced the bill.
+    pub versions: Vec<VersionRef>,
+}
+
+/// A book version, as a bill names the one that priced it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionRef {
+    pub vendor: String,
+    pub version: String,
+    pub effective: String,
+    /// The book's file, when the table records it.
+    pub source: Option<String>,
+}
+
+impl VersionRef {
+    pub fn of(table: &RatingTable) -> VersionRef {
+        VersionRef {
+            vendor: table.vendor.clone(),
+            version: table.version.clone(),
+            effective: table.effective.clone(),
+            source: (!table.source.is_empty()).then(|| table.source.clone()),
+        }
+    }
+}
+
+/// Whether an account on `plan` may auto-recharge: the book offers it (an `auto recharge`
+/// block) and the plan sells top-ups (`packs allowed`, or `when empty auto recharge`). A plan
+/// that sells no top-ups never buys credits, whatever the account asks.
+pub fn may_auto_recharge(table: &RatingTable, plan: PlanId) -> Result<(), BillError> {
+    let Some(p) = table.plans.get(plan as usize) else {
+        return Err(BillError::UnknownPlan { plan });
+    };
+    if table.recharge.is_none() {
+        return Err(BillError::NoAutoRecharge {
+            vendor: table.vendor.clone(),
+            version: table.version.clone(),
+        });
+    }
+    if !p.packs_allowed && p.when_empty != EmptyEntry::AutoRecharge {
+        return Err(BillError::NoTopUps {
+            plan: p.slug.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// Why a bill could not be computed at all (as opposed to events it rejected, which are part of
+/// the bill). Each says what to change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BillError {
+    #[error("unknown plan (id {plan} is not in the table)")]
+    UnknownPlan { plan: PlanId },
+    #[error("a bill covers at least one period")]
+    NoPeriods,
+    #[error("the table's effective date `{effective}` is not a date; recompile the table")]
+    BadEffectiveDate { effective: String },
+    #[error(
+        "the bill starts {from} but `{vendor}` {version} is in force from {effective}; bill from a period that includes that day or later, or bill the vendor's directory so each period gets its version"
+    )]
+    BeforeEffective {
+        from: Date,
+        vendor: String,
+        version: String,
+        effective: Date,
+    },
+    #[error("`{vendor}` {version} offers no auto recharge (the book has no `auto recharge` block)")]
+    NoAutoRecharge { vendor: String, version: String },
+    #[error(
+        "plan `{plan}` sells no top-ups (`packs not allowed`, and its wallet does not recharge when empty), so it cannot auto-recharge"
+    )]
+    NoTopUps { plan: String },
+    #[error("auto-recharge {setting}= is below the book's minimum of {minimum}")]
+    RechargeBelowMinimum {
+        /// `below`, `to` or `cap`.
+        setting: &'static str,
+        /// The minimum with its unit: `5 credit`, `10 USD`.
+        minimum: String,
+    },
+    #[error("the opening wallet has a grant in unknown unit `{unit}`")]
+    OpeningUnit { unit: String },
+    #[error("the opening wallet has a bad expiry time `{time}`; write it as 2026-01-31T00:00:00Z")]
+    OpeningExpiry { time: String },
+    #[error("{what} is too large to compute exactly; bill fewer periods or smaller quantities")]
+    Overflow { what: &'static str },
+    /// A table built by hand (not loaded, not compiled) that breaks the table's invariants.
+    #[error("the rating table is inconsistent: {reason}; recompile it with `pricebook compile`")]
+    TableInvalid { reason: String },
+}
+
+impl BillError {
+    /// The error's code, as the CLI and the JSON errors name it.
+    pub fn code(&self) -> crate::diagnostic::Code {
+        use crate::diagnostic::Code;
+        match self {
+            BillError::BeforeEffective { .. } => Code::NotInForce,
+            BillError::OpeningUnit { .. } => Code::UnknownReference,
+            BillError::OpeningExpiry { .. } | BillError::BadEffectiveDate { .. } => {
+                Code::InvalidDate
+            }
+            BillError::Overflow { .. } => Code::NumberRange,
+            _ => Code::InvalidValue,
+        }
+    }
+}
+
+mod decimal_str {
+    use rust_decimal::Decimal;
+    pub fn serialize<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&d.to_string())
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        crate::base::money::parse_decimal(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a decimal")))
+    }
+}
+
+mod opt_decimal_str {
+    use rust_decimal::Decimal;
+    pub fn serialize<S: serde::Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.to_string()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Bills `events` (in any order; ties keep their order) for one account.
+pub fn bill(
+    table: &RatingTable,
+    request: &BillRequest,
+    events: &[UsageEvent],
+) -> Result<Bill, BillError> {
+    bill_with(&Rater::new(table), request, events)
+}
+
+/// [`bill`] with a rater built once for the table, for callers that bill many times (worked
+/// examples, invoice runs).
+pub fn bill_with(
+    rater: &Rater<'_>,
+    request: &BillRequest,
+    events: &[UsageEvent],
+) -> Result<Bill, BillError> {
+    let table = rater.table();
+    if table.plans.get(request.plan as usize).is_none() {
+        return Err(BillError::UnknownPlan { plan: request.plan });
+    }
+    if request.periods == 0 {
+        return Err(BillError::NoPeriods);
+    }
+    let effective = Date::parse(&table.effective).ok_or_else(|| BillError::BadEffectiveDate {
+        effective: table.effective.clone(),
+    })?;
+    let first_end = request.from.add_months(1);
+    if first_end <= effective {
+        return Err(BillError::BeforeEffective {
+            from: request.from,
+            vendor: table.vendor.clone(),
+            version: table.version.clone(),
+            effective,
+        });
+    }
+    let recharge_base = match &request.recharge {
+        Some(r) => {
+            may_auto_recharge(table, request.plan)?;
+            check_recharge_minimums(table, r)?;
+            let f = factor_of(table, r.unit);
+            let base = |v: Decimal| {
+                v.checked_mul(f).ok_or(BillError::Overflow {
+                    what: "an auto-recharge setting",
+                })
+            };
+            Some((base(r.below)?, base(r.to)?))
+        }
+        None => None,
+    };
+    let mut engine = Engine {
+        table,
+        rater,
+        plan: request.plan,
+        request,
+        wallet: Wallet::default(),
+        lines: Vec::new(),
+        rejected: Vec::new(),
+        windows: HashMap::new(),
+        recharge_base,
+    };
+    let start = request.from.instant();
+    for g in &request.opening {
+        let unit = table
+            .unit_id(&g.unit)
+            .ok_or_else(|| BillError::OpeningUnit {
+                unit: g.unit.clone(),
+            })?;
+        let expires = match &g.expires {
+            Some(t) => Some(
+                crate::base::date::parse_instant(t)
+                    .ok_or_else(|| BillError::OpeningExpiry { time: t.clone() })?,
+            ),
+            None => None,
+        };
+        engine.wallet.issue(Grant {
+            name: format!("{} (carried over)", g.grant),
+            unit,
+            dimension: dimension_of(table, unit).to_string(),
+            granted: g.remaining.checked_mul(factor_of(table, unit)).ok_or(
+                BillError::Overflow {
+                    what: "an opening grant",
+                },
+            )?,
+            consumed: Decimal::ZERO,
+            expired: Decimal::ZERO,
+            expires,
+            priority: g.priority,
+            seq: 0,
+        })?;
+    }
+    // Events in time order; ties keep file order.
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|i| (events[*i].time, *i));
+    let end = request
+        .from
+        .add_months(i64::from(request.periods))
+        .instant();
+    let mut next = 0;
+    let mut periods = Vec::new();
+    for k in 0..request.periods {
+        let period = request.from.add_months(i64::from(k));
+        let (p_start, p_end) = (
+            period.instant(),
+            request.from.add_months(i64::from(k) + 1).instant(),
+        );
+        let in_force = effective.instant();
+        periods.push(period);
+        engine.wallet.expire(p_start);
+        let mut lines = PeriodLines::default();
+        engine.open_period(k, p_start, &mut lines)?;
+        while next < order.len() && events[order[next]].time < p_end {
+            let e = &events[order[next]];
+            next += 1;
+            if e.time < in_force {
+                engine.reject(
+                    e,
+                    Rejection::new(
+                        RejectionKind::NotInForce,
+                        format!(
+                            "before `{}` {} is in force (from {effective}): no price applies",
+                            table.vendor, table.version
+                        ),
+                    ),
+                );
+                continue;
+            }
+            if e.time < start {
+                engine.reject(
+                    e,
+                    Rejection::new(
+                        RejectionKind::OutsidePeriod,
+                        format!("before the bill's first period ({})", request.from),
+                    ),
+                );
+                continue;
+            }
+            engine.wallet.expire(e.time);
+            match &e.usage {
+                Usage::Use {
+                    product,
+                    cell,
+                    quantity,
+                } => engine.use_event(e, *product, *cell, *quantity, &mut lines)?,
+                Usage::Buy { pack } => engine.buy(e, *pack, &mut lines)?,
+            }
+        }
+        engine.close_period(period, lines)?;
+    }
+    for e in order[next..].iter().map(|i| &events[*i]) {
+        engine.reject(
+            e,
+            Rejection::new(
+                RejectionKind::OutsidePeriod,
+                format!(
+                    "after the bill's last period (ends {})",
+                    format_instant(end)
+                ),
+            ),
+        );
+    }
+    engine.wallet.expire(end);
+
+    let overflow = |what| BillError::Overflow { what };
+    let mut total = Decimal::ZERO;
+    for amount in engine.lines.iter().filter_map(|l| l.amount) {
+        total = total
+            .checked_add(amount)
+            .ok_or_else(|| overflow("the bill's total"))?;
+    }
+    total.rescale(crate::base::money::charge_dp(&table.currency));
+    // Wallet amounts are kept in base units; reports show them in the unit granted.
+    let in_unit = |v: Decimal, unit: UnitId| {
+        v.checked_div(factor_of(table, unit))
+            .map(|v| v.normalize())
+            .ok_or_else(|| overflow("a wallet amount"))
+    };
+    let mut wallet = Vec::with_capacity(engine.wallet.grants.len());
+    let mut closing = Vec::new();
+    for g in &engine.wallet.grants {
+        let remaining = in_unit(g.remaining(), g.unit)?;
+        wallet.push(GrantReport {
+            grant: g.name.clone(),
+            unit: table.unit_name(g.unit).to_string(),
+            granted: in_unit(g.granted, g.unit)?,
+            consumed: in_unit(g.consumed, g.unit)?,
+            expired: in_unit(g.expired, g.unit)?,
+            remaining,
+            expires: g.expires.map(format_instant),
+        });
+        if g.remaining() > Decimal::ZERO {
+            closing.push(WalletGrant {
+                grant: g.name.trim_end_matches(" (carried over)").to_string(),
+                unit: table.unit_name(g.unit).to_string(),
+                remaining,
+                expires: g.expires.map(format_instant),
+                priority: g.priority,
+            });
+        }
+    }
+    let closing = WalletState {
+        as_of: format_instant(end),
+        grants: closing,
+    };
+    let mut rejected = engine.rejected;
+    rejected.sort_by_key(|r| r.line);
+    Ok(Bill {
+        total,
+        currency: table.currency.clone(),
+        lines: engine.lines,
+        wallet,
+        rejected,
+        closing,
+        periods,
+        versions: vec![VersionRef::of(table)],
+    })
+}
+
+/// The account's recharge settings may not go under the minimums the book declares.
+fn check_recharge_minimums(table: &RatingTable, r: &RechargeSettings) -> Result<(), BillError> {
+    let Some(book) = &table.recharge else {
+        return Ok(());
+    };
+    let overflow = BillError::Overflow {
+        what: "an auto-recharge setting",
+    };
+    let in_base = |q: Decimal, u: UnitId| q.checked_mul(factor_of(table, u));
+    let checks = [
+        ("below", book.min_below, r.below),
+        ("to", book.min_refill, r.to),
+    ];
+    for (setting, min, given) in checks {
+        if let Some((min, min_unit)) = min {
+            let given = in_base(given, r.unit).ok_or_else(|| overflow.clone())?;
+            let floor = in_base(min, min_unit).ok_or_else(|| overflow.clone())?;
+            if given < floor {
+                return Err(BillError::RechargeBelowMinimum {
+                    setting,
+                    minimum: format!("{} {}", min.normalize(), table.unit_name(min_unit)),
+                });
+            }
+        }
+    }
+    if let (Some(min), Some(cap)) = (book.min_cap, r.cap) {
+        if cap < min {
+            return Err(BillError::RechargeBelowMinimum {
+                setting: "cap",
+                minimum: format!("{} {}", min.normalize(), table.currency),
+            });
+        }
+    }
+    Ok(())
+}

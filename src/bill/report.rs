@@ -1,0 +1,120 @@
+//! A bill as JSON (the contract) and as a table for people.
+
+use super::*;
+
+impl Bill {
+    /// The bill as the JSON contract: `{"total", "lines", "wallet", "rejected", "closing_wallet"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "versions": self.versions,
+            "total": {"amount": self.total.to_string(), "currency": self.currency},
+            "lines": self.lines,
+            "wallet": self.wallet,
+            "rejected": self.rejected,
+            "closing_wallet": self.closing,
+        })
+    }
+
+    /// A human invoice: per period an invoice table and the wallet ledger, then rejections.
+    /// Columns are as wide as their longest entry, so long grant names keep the table aligned.
+    pub fn to_human(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let money = |a: &Option<Decimal>| {
+            a.map_or("not published".to_string(), |a| {
+                format!("{a} {}", self.currency)
+            })
+        };
+        let kind_w = self
+            .lines
+            .iter()
+            .map(|l| l.kind.len())
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        let desc_w = self
+            .lines
+            .iter()
+            .map(|l| l.description.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(58);
+        let qty_w = self
+            .lines
+            .iter()
+            .map(|l| l.quantity.as_deref().map_or(0, |q| q.chars().count()))
+            .max()
+            .unwrap_or(0)
+            .max(18);
+        let amount_w = self
+            .lines
+            .iter()
+            .map(|l| money(&l.amount).chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(16);
+        for p in &self.periods {
+            let label = format!("{}-{:02}", p.year, p.month);
+            let lines: Vec<&BillLine> = self.lines.iter().filter(|l| l.period == label).collect();
+            let _ = writeln!(out, "period {label}");
+            if lines.is_empty() {
+                let _ = writeln!(out, "  (no charges)");
+            }
+            for l in lines {
+                let _ = writeln!(
+                    out,
+                    "  {:<kind_w$} {:<desc_w$} {:>qty_w$} {:>amount_w$}",
+                    l.kind,
+                    l.description,
+                    l.quantity.as_deref().unwrap_or(""),
+                    money(&l.amount)
+                );
+            }
+        }
+        let _ = writeln!(out, "total {} {}", self.total, self.currency);
+        let _ = writeln!(out, "\nwallet");
+        let names: Vec<String> = self
+            .wallet
+            .iter()
+            .map(|g| format!("{} ({})", g.grant, g.unit))
+            .collect();
+        let name_w = names
+            .iter()
+            .map(|n| n.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(52);
+        let num_w = self
+            .wallet
+            .iter()
+            .flat_map(|g| [g.granted, g.consumed, g.expired, g.remaining])
+            .map(|v| v.to_string().len())
+            .max()
+            .unwrap_or(0)
+            .max(12);
+        let _ = writeln!(
+            out,
+            "  {:<name_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  expires",
+            "grant", "granted", "consumed", "expired", "remaining"
+        );
+        for (g, name) in self.wallet.iter().zip(&names) {
+            let _ = writeln!(
+                out,
+                "  {:<name_w$} {:>num_w$} {:>num_w$} {:>num_w$} {:>num_w$}  {}",
+                name,
+                g.granted,
+                g.consumed,
+                g.expired,
+                g.remaining,
+                g.expires.as_deref().unwrap_or("never")
+            );
+        }
+        if !self.rejected.is_empty() {
+            let _ = writeln!(out, "\nrejected");
+            for r in &self.rejected {
+                let _ = writeln!(out, "  line {}: {} ({})", r.line, r.reason, r.kind);
+            }
+        }
+        out
+    }
+}
