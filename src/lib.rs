@@ -38,3 +38,4 @@ pub mod rate;
 pub mod reference;
 pub mod syntax;
 pub mod table;
+pub mod usage;

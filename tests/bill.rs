@@ -479,7 +479,7 @@ proptest! {
         let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
         let mut req = BillRequest::new(0, Date::parse("2026-01-01").expect("date"), 3);
         if annual { req.billing = Billing::Annual; }
-        req.recharge = pricebook::cli::bill_cmd::parse_recharge(&table, 0, "below=100,to=2000,cap=30").ok();
+        req.recharge = pricebook::bill::RechargeSettings::parse(&table, 0, "below=100,to=2000,cap=30").ok();
         let b = bill(&table, &req, &to_events(&raw)).expect("bills");
         for g in &b.wallet {
             prop_assert_eq!(g.granted, g.consumed + g.expired + g.remaining, "{:?}", g);

@@ -83,6 +83,12 @@ impl Date {
     pub fn instant(self) -> Instant {
         self.days() * 86_400
     }
+
+    /// The first day of the month `t` falls in (UTC).
+    pub fn month_of(t: Instant) -> Date {
+        let d = Date::from_days(t.div_euclid(86_400));
+        Date { day: 1, ..d }
+    }
 }
 
 /// A point in time: seconds since 1970-01-01T00:00:00Z.

@@ -1,7 +1,9 @@
 //! The shared vocabulary every stage speaks, depending on nothing else in the crate: source
 //! spans, names (how a written name is matched, and what to suggest when it is not), units and
-//! currencies, exact money, written quantities and calendar dates.
+//! currencies, exact money, written quantities and calendar dates, and the fields of usage-file
+//! lines (CSV and JSON Lines).
 
+pub mod csv;
 pub mod date;
 pub mod money;
 pub mod names;
@@ -9,3 +11,4 @@ pub mod quantity;
 pub mod rejection;
 pub mod span;
 pub mod units;
+pub mod usage_json;

@@ -34,6 +34,7 @@
 
 mod engine;
 mod report;
+mod request;
 mod wallet;
 
 use crate::base::date::{Date, Instant, format_instant};

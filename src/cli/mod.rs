@@ -87,8 +87,8 @@ enum Command {
         /// or JSON Lines; `-` reads standard input.
         #[arg(long)]
         events: PathBuf,
-        #[arg(long, value_enum, default_value_t = rate_cmd::GroupBy::Account)]
-        by: rate_cmd::GroupBy,
+        #[arg(long, value_enum, default_value_t = crate::rate::batch::GroupBy::Account)]
+        by: crate::rate::batch::GroupBy,
         /// Where to write the totals; standard output when left out.
         #[arg(short, long)]
         output: Option<PathBuf>,

@@ -7,7 +7,7 @@ use super::load::{book_files, read_book, versions};
 use super::report::CliError;
 use super::{Format, plural, render_width};
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
-use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageLine, UsageTotal};
+use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageTotal};
 use crate::model::RateDef;
 use crate::syntax::ast::{Item, Span};
 use crate::table::RatingTable;
@@ -462,189 +462,6 @@ fn load_side(path: &Path) -> Result<DiffSource, CliError> {
     }
 }
 
-/// Splits one CSV line, with `"..."` quoting (`""` inside quotes is a quote).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    out.push(field);
-    out.into_iter().map(|f| f.trim().to_string()).collect()
-}
-
-/// `"90 second"` or `"90"` (base units of the product's measure).
-fn quantity(text: &str) -> Result<(Decimal, Option<String>), String> {
-    let mut parts = text.split_whitespace();
-    let value = parts.next().ok_or("the quantity is empty")?;
-    let unit = parts.next().map(str::to_string);
-    if parts.next().is_some() {
-        return Err(format!(
-            "`{text}` is not a quantity; write a number and a unit, such as \"90 second\""
-        ));
-    }
-    let v = crate::base::money::parse_decimal(value)
-        .ok_or_else(|| format!("`{value}` is not a decimal number"))?;
-    Ok((v, unit))
-}
-
-/// Reads a usage file: CSV with a header `product,quantity[,unit][,<dimension>...]`, or JSON
-/// Lines `{"product", "quantity", "unit"?, "dims"?}`. Returns the lines and the bad ones.
-fn read_usage(text: &str) -> (Vec<UsageLine>, Vec<(u64, String)>) {
-    let (mut lines, mut bad) = (Vec::new(), Vec::new());
-    let mut rows = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
-    let Some((first_no, first)) = rows.next() else {
-        return (lines, bad);
-    };
-    if first.starts_with('{') {
-        for (no, l) in std::iter::once((first_no, first)).chain(rows) {
-            match json_line(no, l) {
-                Ok(u) => lines.push(u),
-                Err(e) => bad.push((no, e)),
-            }
-        }
-        return (lines, bad);
-    }
-    let header: Vec<String> = split_csv(first)
-        .into_iter()
-        .map(|h| h.to_lowercase())
-        .collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(pc), Some(qc)) = (col("product"), col("quantity")) else {
-        bad.push((
-            first_no,
-            "the header must name `product` and `quantity` columns (then `unit` and dimensions)"
-                .into(),
-        ));
-        return (lines, bad);
-    };
-    let uc = col("unit");
-    for (no, l) in rows {
-        let fields = split_csv(l);
-        if fields.len() != header.len() {
-            bad.push((
-                no,
-                format!(
-                    "{} fields, but the header has {}",
-                    fields.len(),
-                    header.len()
-                ),
-            ));
-            continue;
-        }
-        let product = fields[pc].clone();
-        if product.is_empty() {
-            bad.push((no, "the product is empty".into()));
-            continue;
-        }
-        let (value, mut unit) = match quantity(&fields[qc]) {
-            Ok(q) => q,
-            Err(e) => {
-                bad.push((no, e));
-                continue;
-            }
-        };
-        if let Some(u) = uc.map(|i| &fields[i]).filter(|u| !u.is_empty()) {
-            if unit.as_ref().is_some_and(|x| x != u) {
-                bad.push((
-                    no,
-                    format!(
-                        "the quantity says `{}` but the unit column `{u}`",
-                        fields[qc]
-                    ),
-                ));
-                continue;
-            }
-            unit = Some(u.clone());
-        }
-        let dims = header
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != pc && *i != qc && Some(*i) != uc)
-            .filter(|(i, _)| !fields[*i].is_empty())
-            .map(|(i, h)| (Some(h.clone()), fields[i].clone()))
-            .collect();
-        lines.push(UsageLine {
-            line: no,
-            product,
-            value,
-            unit,
-            dims,
-        });
-    }
-    (lines, bad)
-}
-
-fn json_line(no: u64, l: &str) -> Result<UsageLine, String> {
-    let v: serde_json::Value =
-        serde_json::from_str(l).map_err(|e| format!("not a JSON object: {e}"))?;
-    let obj = v.as_object().ok_or("not a JSON object")?;
-    let product = obj
-        .get("product")
-        .and_then(|p| p.as_str())
-        .ok_or("`product` is missing or not a string")?
-        .to_string();
-    let q = match obj.get("quantity") {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => return Err("`quantity` is missing; write e.g. \"90 second\"".into()),
-    };
-    let (value, mut unit) = quantity(&q)?;
-    if let Some(u) = obj.get("unit") {
-        let u = u.as_str().ok_or("`unit` is not a string")?;
-        if unit.as_deref().is_some_and(|x| x != u) {
-            return Err(format!("the quantity says `{q}` but `unit` is `{u}`"));
-        }
-        unit = Some(u.to_string());
-    }
-    let dims = match obj.get("dims") {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::Array(a)) => a
-            .iter()
-            .map(|x| {
-                let s = x
-                    .as_str()
-                    .ok_or("`dims` holds a value that is not a string")?;
-                Ok(match s.split_once('=') {
-                    Some((k, v)) => (Some(k.trim().to_string()), v.trim().to_string()),
-                    None => (None, s.trim().to_string()),
-                })
-            })
-            .collect::<Result<_, String>>()?,
-        Some(serde_json::Value::Object(m)) => m
-            .iter()
-            .map(|(k, x)| {
-                let s = x
-                    .as_str()
-                    .ok_or("`dims` holds a value that is not a string")?;
-                Ok((Some(k.clone()), s.to_string()))
-            })
-            .collect::<Result<_, String>>()?,
-        Some(_) => return Err("`dims` is neither a list nor an object".into()),
-    };
-    Ok(UsageLine {
-        line: no,
-        product,
-        value,
-        unit,
-        dims,
-    })
-}
-
 pub(super) fn run_diff(
     old: &Path,
     new: &Path,
@@ -665,18 +482,15 @@ pub(super) fn run_diff(
     let mut status = 0;
     if let Some(path) = usage {
         let text = std::fs::read_to_string(path).map_err(|e| CliError::unreadable(path, &e))?;
-        let (lines, bad) = read_usage(&text);
-        for (line, reason) in &bad {
-            eprintln!("{}:{line}: bad line: {reason}", path.display());
+        let (lines, bad) = crate::usage::read_lines(&text);
+        for b in &bad {
+            eprintln!("{}:{}: bad line: {}", path.display(), b.line, b.reason);
         }
         if !bad.is_empty() {
             status = 1;
         }
         let mut u = diff::price_usage(&a.table, &b.table, &lines);
-        u.bad_lines = bad
-            .into_iter()
-            .map(|(line, reason)| diff::BadLine { line, reason })
-            .collect();
+        u.bad_lines = bad;
         d.usage = Some(u);
     }
     match format {

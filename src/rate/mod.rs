@@ -36,6 +36,8 @@
 //! assert_eq!(totals.amount(1, credit).to_string(), "70");
 //! ```
 
+pub mod batch;
+
 use crate::base::rejection::{Rejection, RejectionKind};
 use crate::table::{
     CellId, LimitKindEntry, PlanId, PricingEntry, ProductId, RatingTable, RoundMode, UnitId,
