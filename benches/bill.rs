@@ -20,7 +20,7 @@ fn bench(c: &mut Criterion) {
         .map(|p| table.product_id(p).expect("product"))
         .collect();
     let pack = table
-        .packs
+        .packs()
         .iter()
         .position(|p| p.slug == "credit-pack")
         .expect("pack") as u32;

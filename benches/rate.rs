@@ -77,8 +77,8 @@ fn bench(c: &mut Criterion) {
 
     // Naive: a string-keyed map of rate per base unit (amount / per_base) and rounding step.
     let mut naive_map: HashMap<(String, String), (Decimal, Decimal, Decimal)> = HashMap::new();
-    for plan in &table.plans {
-        for p in &table.products {
+    for plan in table.plans() {
+        for p in table.products() {
             let pricebook::table::PricingEntry::Cells { cells } = &p.pricing else {
                 continue;
             };

@@ -21,14 +21,29 @@ pub(crate) fn dimension_name(d: &Dimension) -> String {
     }
 }
 
+/// Why a model could not be compiled. A model from the checker always compiles; these are
+/// models built or changed by hand that break what the checker guarantees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    #[error("the model names unit `{unit}`, which it does not declare")]
+    UnknownUnit { unit: String },
+    #[error("the table compiled from the model is inconsistent: {0}")]
+    Invalid(String),
+}
+
 /// Compiles a checked model; `source` is the book's text (hashed, and used for line numbers).
-pub fn compile(model: &Model, source: &str) -> RatingTable {
+pub fn compile(model: &Model, source: &str) -> Result<RatingTable, CompileError> {
     compile_from(model, source, "")
 }
 
 /// [`compile`], recording the book's file name (`origin`) in the table, so that explanations
 /// from the table cite the book's `file:line`.
-pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
+pub fn compile_from(
+    model: &Model,
+    source: &str,
+    origin: &str,
+) -> Result<RatingTable, CompileError> {
     // Line numbers only: a line index over the source, without copying it or counting columns.
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(
@@ -42,13 +57,17 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
     let line = |span: crate::syntax::ast::Span| {
         line_starts.partition_point(|start| *start <= span.start) as u32
     };
-    let unit_id = |name: &str| {
-        model
-            .units
-            .units
-            .iter()
-            .position(|u| u.name == name)
-            .unwrap_or(0) as UnitId
+    // Every unit the model names is declared (the checker resolved them); the first that is
+    // not is remembered and makes compiling fail, rather than pointing at another unit.
+    let unknown_unit: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
+    let unit_id = |name: &str| match model.units.units.iter().position(|u| u.name == name) {
+        Some(i) => i as UnitId,
+        None => {
+            unknown_unit
+                .borrow_mut()
+                .get_or_insert_with(|| name.to_string());
+            0
+        }
     };
     let cell = |r: &RateDef| RateCell {
         amount: r.amount,
@@ -319,8 +338,15 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> RatingTable {
         annual_front_load: model.annual_front_load,
         recharge,
     };
+    if let Some(unit) = unknown_unit.take() {
+        return Err(CompileError::UnknownUnit { unit });
+    }
     table.checksum = table.compute_checksum();
+    // What every loaded table guarantees holds for a compiled one too.
     table
+        .validate()
+        .map_err(|e| CompileError::Invalid(e.to_string()))?;
+    Ok(table)
 }
 
 /// The book's tier mode in the table's own type.

@@ -22,6 +22,20 @@
 //! assert_eq!(q.money.map(|(m, _)| m.to_string()).as_deref(), Some("3.60"));
 //! ```
 
+// Library code reports failures as values; an invariant that makes failure impossible is
+// stated with `#[expect(..., reason = "...")]` where it is relied on.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 pub mod base;
 pub mod bill;
 pub mod check;

@@ -76,10 +76,14 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
         diagnostics: Vec::new(),
     };
     if let Some(model) = checked.model {
-        let table = crate::compile::compile_from(&model, text, origin);
-        out.examples = run_examples(&model, &table, text);
-        diagnostics.extend(out.examples.iter().flat_map(|e| e.failures.iter().cloned()));
-        out.table = Some(table);
+        match crate::compile::compile_from(&model, text, origin) {
+            Ok(table) => {
+                out.examples = run_examples(&model, &table, text);
+                diagnostics.extend(out.examples.iter().flat_map(|e| e.failures.iter().cloned()));
+                out.table = Some(table);
+            }
+            Err(e) => diagnostics.push(Diagnostic::compile_failed(e)),
+        }
         out.model = Some(model);
     }
     crate::check::sort_diagnostics(&mut diagnostics);
@@ -224,15 +228,19 @@ pub fn check_contract(
     diagnostics.extend(checked.diagnostics);
     let mut out = finish(Vec::new());
     if let Some(model) = checked.model {
-        let table = crate::compile::compile_from(&model, &merged_text, book_name);
-        out.check.examples = run_examples(&model, &table, &merged_text);
-        diagnostics.extend(
-            out.check
-                .examples
-                .iter()
-                .flat_map(|e| e.failures.iter().cloned()),
-        );
-        out.check.table = Some(table);
+        match crate::compile::compile_from(&model, &merged_text, book_name) {
+            Ok(table) => {
+                out.check.examples = run_examples(&model, &table, &merged_text);
+                diagnostics.extend(
+                    out.check
+                        .examples
+                        .iter()
+                        .flat_map(|e| e.failures.iter().cloned()),
+                );
+                out.check.table = Some(table);
+            }
+            Err(e) => diagnostics.push(Diagnostic::compile_failed(e)),
+        }
         out.check.model = Some(model);
     }
     crate::check::sort_diagnostics(&mut diagnostics);

@@ -748,13 +748,13 @@ fn quantity(rng: &mut Rng, p: &GenProduct, limit_edges: &[Decimal]) -> Decimal {
 /// One book's keys: (plan slot, product index, cell, dimension value indexes).
 fn keys(table: &RatingTable) -> Vec<(Option<PlanId>, ProductId, CellId, Vec<usize>)> {
     let mut out = Vec::new();
-    let slots = std::iter::once(None).chain((0..table.plans.len() as u32).map(Some));
+    let slots = std::iter::once(None).chain((0..table.plans().len() as u32).map(Some));
     for plan in slots {
-        for (i, p) in table.products.iter().enumerate() {
+        for (i, p) in table.products().iter().enumerate() {
             let sizes: Vec<usize> = p
                 .dims
                 .iter()
-                .map(|d| table.dimensions[*d as usize].values.len())
+                .map(|d| table.dimensions()[*d as usize].values.len())
                 .collect();
             let cells: usize = sizes.iter().product();
             for cell in 0..cells.max(1) {
@@ -822,7 +822,7 @@ impl Ctx<'_> {
                 let t_unit = t.unit.map_or("", |u| self.table.unit_name(u));
                 let t_money = t
                     .money
-                    .map(|m| (m.to_string(), self.table.currency.clone()));
+                    .map(|m| (m.to_string(), self.table.currency().to_string()));
                 let r_money = r.money.as_ref().map(|(m, c)| (m.to_string(), c.clone()));
                 if (r.charge.to_string(), r.unit.as_str(), &r_money)
                     != (t.charge.to_string(), t_unit, &t_money)
@@ -905,7 +905,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             book.text
         );
     };
-    let table = compile(model, &book.text);
+    let table = compile(model, &book.text).expect("a checked model compiles");
     let table = RatingTable::from_json(&table.to_json())
         .unwrap_or_else(|e| panic!("seed {seed}: compiled table does not load: {e}"));
     let rater = Rater::new(&table);
@@ -954,7 +954,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
                 (Ok((_, None)), Ok(None)) => {}
                 (Ok((charge, Some(u))), Err(r))
                     if r.reason == "charge does not fit the totals"
-                        && !fits_minor(*charge, table.units[*u as usize].charge_dp) => {}
+                        && !fits_minor(*charge, table.units()[*u as usize].charge_dp) => {}
                 (Err(a), Err(b)) if *a == b.reason => {}
                 _ => ctx.fail(format!(
                     "Rater::rate_decimal of {q} on key {key}: {exact:?}, table {got:?}"
@@ -984,7 +984,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             }
             (Ok((charge, Some(u))), Err(r))
                 if r.reason == "charge does not fit the totals"
-                    && !fits_minor(*charge, table.units[*u as usize].charge_dp) => {}
+                    && !fits_minor(*charge, table.units()[*u as usize].charge_dp) => {}
             (Err(a), Err(b)) if *a == b.reason => {}
             // Known and left (see the README's Guarantees): batch rating never computes money,
             // so on the integer path it counts a charge whose money equivalent overflows, which
@@ -1007,7 +1007,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
     for ((account, unit), sum) in &expected {
         let got = totals.amount(*account, *unit);
         match sum {
-            Some(sum) if fits_minor(*sum, table.units[*unit as usize].charge_dp) => {
+            Some(sum) if fits_minor(*sum, table.units()[*unit as usize].charge_dp) => {
                 if got != *sum {
                     ctx.fail(format!(
                         "batch total of account {account} in {}: {got}, sum of quotes {sum}",
@@ -1043,7 +1043,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
     }
     // Every generated pricing shape reaches the table.
     for (i, p) in book.products.iter().enumerate() {
-        let entry = &table.products[i].pricing;
+        let entry = &table.products()[i].pricing;
         let ok = match p.shape {
             Shape::Graduated | Shape::Volume => matches!(entry, PricingEntry::Tiered { .. }),
             Shape::Flat => matches!(entry, PricingEntry::Flat { .. }),
@@ -1051,7 +1051,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             _ => matches!(entry, PricingEntry::Cells { .. }),
         };
         assert!(ok, "seed {seed}: product {} compiled to {entry:?}", p.slug);
-        assert_eq!(table.products[i].dims.len(), p.dims.len());
+        assert_eq!(table.products()[i].dims.len(), p.dims.len());
     }
     stats
 }

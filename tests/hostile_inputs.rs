@@ -446,7 +446,7 @@ fn tampered_tables_are_refused_through_the_cli() {
 
     // The checksum itself edited.
     let table: RatingTable = serde_json::from_str(&json).expect("table");
-    let forged = json.replacen(&table.checksum, &"0".repeat(64), 1);
+    let forged = json.replacen(table.checksum(), &"0".repeat(64), 1);
     let t = write(&dir, "forged.json", forged.as_bytes());
     assert_refused(&quote(&t), "checksum does not match", "edited checksum");
 
@@ -458,14 +458,15 @@ fn tampered_tables_are_refused_through_the_cli() {
 
     // Edited by hand with the checksum recomputed, pointing at a unit that does not exist: the
     // validation refuses it.
-    let mut bad = table.clone();
-    if let pricebook::table::PricingEntry::Cells { cells } = &mut bad.products[0].pricing {
-        if let Some(c) = cells[0].as_mut() {
-            c.unit = 99;
-        }
-    }
-    bad.checksum = bad.compute_checksum();
-    let t = write(&dir, "inconsistent.json", bad.to_json().as_bytes());
+    let mut bad: serde_json::Value = serde_json::from_str(&table.to_json()).expect("JSON");
+    let cell = &mut bad["products"][0]["pricing"]["cells"][0];
+    assert!(
+        cell.is_object(),
+        "the first product has a rate cell: {cell}"
+    );
+    cell["unit"] = 99.into();
+    let bad = pricebook::table::reseal(&bad.to_string()).expect("resealed");
+    let t = write(&dir, "inconsistent.json", bad.as_bytes());
     assert_refused(&quote(&t), "the table is inconsistent", "bad unit id");
 
     // Not UTF-8 at all.
@@ -647,7 +648,7 @@ fn overflow_through_the_library_is_a_rejection_on_every_path() {
         .expect("checks");
     let rater = Rater::new(&table);
     let max = Decimal::MAX;
-    for product in 0..table.products.len() as u32 {
+    for product in 0..table.products().len() as u32 {
         for plan in [None, Some(0)] {
             let reference = pricebook::reference::quote(
                 &model,

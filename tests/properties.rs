@@ -714,7 +714,7 @@ fn build(text: &str) -> (pricebook::model::Model, RatingTable) {
                 .collect::<Vec<_>>()
         )
     });
-    let table = compile(&model, text);
+    let table = compile(&model, text).expect("a checked model compiles");
     (model, table)
 }
 
@@ -764,7 +764,7 @@ proptest! {
         let text = book.text(if prorate { "prorate" } else { "" });
         let (model, table) = build(&text);
         let rater = Rater::new(&table);
-        let PricingEntry::Cells { cells } = &table.products[0].pricing else { unreachable!() };
+        let PricingEntry::Cells { cells } = &table.products()[0].pricing else { unreachable!() };
         let cell = cells[0].as_ref().expect("priced");
         let dp = dp_of(book.charge);
         for (a, b) in pairs {
@@ -919,13 +919,13 @@ proptest! {
         let text = book.text(&round, plan_rate.as_deref());
         let (model, table) = build(&text);
         let rater = Rater::new(&table);
-        let cells = match &table.products[0].pricing {
+        let cells = match &table.products()[0].pricing {
             PricingEntry::Cells { cells } => cells.len(),
             _ => 1,
         } as u32;
         qs.sort();
         // A rounding step moves the quantity before the tiers: compare tiers of the rounded one.
-        let step = table.products[0].rounding.clone();
+        let step = table.products()[0].rounding.clone();
         let rounded = |q: Decimal| match &step {
             Some(r) => {
                 let blocks = q / r.step;
@@ -981,14 +981,14 @@ proptest! {
         let pro_text = book.text("prorate", plan_rate.as_deref());
         let (up_model, up) = build(&up_text);
         let (_, pro) = build(&pro_text);
-        let cells = match &up.products[0].pricing {
+        let cells = match &up.products()[0].pricing {
             PricingEntry::Cells { cells } => cells.len(),
             _ => 1,
         } as u32;
         for cell in 0..cells {
             let dims: Vec<usize> = if cells > 1 { vec![cell as usize] } else { vec![] };
             // The single rate that prices this cell, if it is one.
-            let rate = match (&up.plans[0].overrides.first(), &up.products[0].pricing) {
+            let rate = match (&up.plans()[0].overrides.first(), &up.products()[0].pricing) {
                 (Some((_, r)), _) => Some(r.clone()),
                 (None, PricingEntry::Cells { cells }) => cells[cell as usize].clone(),
                 _ => None,
@@ -1003,7 +1003,7 @@ proptest! {
                     "{q} rounded up costs {}, prorated {}\n{up_text}", a.charge, b.charge
                 );
                 let Some(rate) = &rate else { continue };
-                let dp = up.units[rate.unit as usize].charge_dp;
+                let dp = up.units()[rate.unit as usize].charge_dp;
                 let c = minor(a.charge, dp);
                 // At least the exact charge less half a minor unit (the final rounding)...
                 if let Some((num, den)) = exact_minor(*q, rate.amount, rate.per_base, dp) {
@@ -1013,7 +1013,7 @@ proptest! {
                 }
                 // ...and at most the exact charge of one more step, rounded once.
                 let factor = up
-                    .units
+                    .units()
                     .iter()
                     .find(|u| u.name == book.base)
                     .map_or(Decimal::ONE, |u| u.factor);

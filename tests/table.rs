@@ -41,10 +41,10 @@ fn name(p: &Path) -> String {
 
 /// Every cell of a product as (label, value indexes).
 fn cells(table: &RatingTable, product: usize) -> Vec<(String, Vec<u32>)> {
-    let p = &table.products[product];
+    let p = &table.products()[product];
     let mut out = vec![(String::new(), Vec::new())];
     for d in &p.dims {
-        let dim = &table.dimensions[*d as usize];
+        let dim = &table.dimensions()[*d as usize];
         let mut next = Vec::new();
         for (label, key) in &out {
             for (i, v) in dim.values.iter().enumerate() {
@@ -65,7 +65,7 @@ fn cells(table: &RatingTable, product: usize) -> Vec<(String, Vec<u32>)> {
 
 /// A standard quantity per measured dimension: a minute, 1,000 characters, a megapixel, one item.
 fn standard(table: &RatingTable, product: usize) -> (Decimal, String) {
-    let p = &table.products[product];
+    let p = &table.products()[product];
     match p.measure.as_str() {
         "time" => (Decimal::from(60), "second".into()),
         "text" => (Decimal::from(1000), "character".into()),
@@ -83,9 +83,9 @@ fn every_book_compiles_and_round_trips() {
         let back =
             RatingTable::from_json(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(back, table, "{}", path.display());
-        assert_eq!(back.schema_version, pricebook::table::SCHEMA_VERSION);
+        assert_eq!(back.schema_version(), pricebook::table::SCHEMA_VERSION);
         assert_eq!(
-            back.source_hash,
+            back.source_hash(),
             pricebook::table::sha256_hex(text.as_bytes())
         );
     }
@@ -172,7 +172,7 @@ fn tables_agree_with_the_reference_evaluator_on_every_cell() {
         let text = std::fs::read_to_string(&path).expect("read");
         let model = check_source(&text).model.expect("clean book");
         let table = compile_source(&text).expect("compiles");
-        for product in 0..table.products.len() {
+        for product in 0..table.products().len() {
             let plans: Vec<Option<usize>> = if model.plans.is_empty() {
                 vec![None]
             } else {
@@ -219,24 +219,24 @@ fn quote_tables_of_every_book() {
         let text = std::fs::read_to_string(&path).expect("read");
         let table = compile_source(&text).expect("compiles");
         let mut out = String::new();
-        let plans: Vec<Option<u32>> = if table.plans.is_empty() {
+        let plans: Vec<Option<u32>> = if table.plans().is_empty() {
             vec![None]
         } else {
-            (0..table.plans.len() as u32).map(Some).collect()
+            (0..table.plans().len() as u32).map(Some).collect()
         };
         for plan in plans {
             let plan_name = plan.map_or("(no plan)".to_string(), |p| {
-                table.plans[p as usize].slug.clone()
+                table.plans()[p as usize].slug.clone()
             });
             let _ = writeln!(out, "## {plan_name}");
-            for product in 0..table.products.len() {
+            for product in 0..table.products().len() {
                 let (q, unit) = standard(&table, product);
                 let base = table
                     .base_quantity(product as u32, q, &unit)
                     .expect("standard quantity");
                 for (label, key) in cells(&table, product) {
                     let cell = table.cell_id(product as u32, &key).expect("cell");
-                    let slug = &table.products[product].slug;
+                    let slug = &table.products()[product].slug;
                     let what = if label.is_empty() {
                         slug.clone()
                     } else {
@@ -247,7 +247,7 @@ fn quote_tables_of_every_book() {
                             let unit_name = r.unit.map_or("", |u| table.unit_name(u));
                             let money = r
                                 .money
-                                .map_or("-".to_string(), |m| format!("{m} {}", table.currency));
+                                .map_or("-".to_string(), |m| format!("{m} {}", table.currency()));
                             format!("{} {unit_name} | {money}", r.charge)
                         }
                         Err(r) => format!("rejected: {}", r.reason),
@@ -274,7 +274,7 @@ fn compiled_table_snapshot() {
     });
     // Matrix cells are laid out row-major with the declared value order.
     let video = table.product_id("video").expect("video");
-    let PricingEntry::Cells { cells } = &table.products[video as usize].pricing else {
+    let PricingEntry::Cells { cells } = &table.products()[video as usize].pricing else {
         panic!("cells")
     };
     let rates: Vec<String> = cells
@@ -307,10 +307,10 @@ fn batch_rater_agrees_with_table_quotes() {
         let rater = Rater::new(&table);
         fast += rater.fast_keys();
         let slots: Vec<Option<u32>> = std::iter::once(None)
-            .chain((0..table.plans.len() as u32).map(Some))
+            .chain((0..table.plans().len() as u32).map(Some))
             .collect();
         for plan in slots {
-            for product in 0..table.products.len() as u32 {
+            for product in 0..table.products().len() as u32 {
                 for (_, key) in cells(&table, product as usize) {
                     let cell = table.cell_id(product, &key).expect("cell");
                     let k = rater.key(plan, product, cell).expect("key");

@@ -115,4 +115,13 @@ impl Diagnostic {
         )
         .help("give a smaller quantity, or split it")
     }
+
+    /// A book that checked clean but did not compile: pricebook's bug, not the book's.
+    pub fn compile_failed(reason: impl std::fmt::Display) -> Diagnostic {
+        Diagnostic::new(
+            Code::Internal,
+            format!("the book checked clean but did not compile: {reason}"),
+        )
+        .help("this is a bug in pricebook; please report it with the book")
+    }
 }

@@ -108,6 +108,9 @@ codes! {
     NotInForce = "not-in-force", Error;
     /// An `allow` for a warning that never fired, or for an error.
     UselessAllow = "useless-allow", Warning;
+    /// pricebook broke one of its own guarantees (a checked book that does not compile): a bug
+    /// to report, not a mistake in the book.
+    Internal = "internal-error", Error;
 }
 
 impl fmt::Display for Code {

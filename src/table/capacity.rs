@@ -70,7 +70,6 @@ impl RatingTable {
                 pl.line,
             ));
         }
-        let is_flat = matches!(p.pricing, PricingEntry::Flat { .. });
         let factor = match (&p.pricing, self.units.iter().find(|u| u.name == unit)) {
             (PricingEntry::Flat { per, .. }, _) => {
                 let per_name = per.map_or("event", |u| self.unit_name(u));
@@ -106,10 +105,7 @@ impl RatingTable {
             }
         };
         let cost = |n: Decimal| -> Result<Decimal, Rejection> {
-            if is_flat {
-                let PricingEntry::Flat { amount, .. } = &p.pricing else {
-                    unreachable!("checked above")
-                };
+            if let PricingEntry::Flat { amount, .. } = &p.pricing {
                 return amount
                     .checked_mul(n)
                     .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line));

@@ -85,6 +85,10 @@ impl RatingTable {
     }
 
     /// The checksum of the table's content (its compact JSON with an empty `checksum`).
+    #[expect(
+        clippy::expect_used,
+        reason = "serializing plain data into a hash cannot fail: no maps with non-string keys, no I/O"
+    )]
     pub fn compute_checksum(&self) -> String {
         use sha2::Digest;
         struct Hashing(sha2::Sha256);
@@ -100,28 +104,31 @@ impl RatingTable {
         let view = self.view("");
         // serde_json writes a few bytes at a time; buffering them halves the cost of hashing.
         let mut h = std::io::BufWriter::with_capacity(1 << 16, Hashing(sha2::Sha256::new()));
-        // Writing plain data into a hash cannot fail.
-        let _ = serde_json::to_writer(&mut h, &view);
-        let digest = match h.into_inner() {
-            Ok(h) => h.0.finalize(),
-            Err(_) => return String::new(), // unreachable: flushing into a hash cannot fail
-        };
+        serde_json::to_writer(&mut h, &view).expect("a table serializes");
+        let digest = h
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .expect("flushing into a hash")
+            .0
+            .finalize();
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// Pretty JSON, with the checksum filled in. Objects are indented one field per line; arrays
     /// of plain values (a plan's availability list, a dimension's values) stay on one line, which
     /// keeps a large table's file less than half the size and quicker to load.
+    #[expect(
+        clippy::expect_used,
+        reason = "serializing plain data into memory cannot fail, and serde_json writes only UTF-8"
+    )]
     pub fn to_json(&self) -> String {
         let checksum = self.compute_checksum();
         let mut out = Vec::with_capacity(1 << 16);
         let mut ser = serde_json::Serializer::with_formatter(&mut out, TableFormatter::default());
-        // Serializing plain data into memory cannot fail.
-        if self.view(&checksum).serialize(&mut ser).is_err() {
-            return String::new();
-        }
-        // serde_json writes only valid UTF-8.
-        String::from_utf8(out).unwrap_or_default()
+        self.view(&checksum)
+            .serialize(&mut ser)
+            .expect("a table serializes");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
     /// Loads a table from JSON, refusing another schema version, a checksum that does not match
@@ -134,7 +141,7 @@ impl RatingTable {
         // One pass straight into the table (a generic JSON tree first would take as long again).
         // Only when that fails is the text read as plain JSON, so a table of another schema
         // version gets the schema message rather than a parse error.
-        let table: RatingTable = match serde_json::from_str(json) {
+        let data: TableData = match serde_json::from_str(json) {
             Ok(t) => t,
             Err(e) => {
                 let probe: serde_json::Value =
@@ -150,6 +157,7 @@ impl RatingTable {
                 });
             }
         };
+        let table = RatingTable::unchecked(data);
         if table.schema_version != SCHEMA_VERSION {
             return Err(schema(table.schema_version));
         }
@@ -172,7 +180,7 @@ impl RatingTable {
 
     /// Every id in range, every cell table the right size: a table that passes can be quoted
     /// without bounds failures.
-    fn validate(&self) -> Result<(), LoadError> {
+    pub(crate) fn validate(&self) -> Result<(), LoadError> {
         let bad = |m: String| Err(LoadError::Invalid(m));
         let nu = self.units.len() as u32;
         let unit_ok = |u: UnitId| u < nu;
@@ -304,5 +312,54 @@ impl RatingTable {
             return bad(format!("unknown currency `{}`", self.currency));
         }
         Ok(())
+    }
+}
+
+/// Writes table JSON back with its checksum recomputed and nothing else checked: for tests of
+/// the loader that need a table whose checksum holds and whose content does not.
+#[doc(hidden)]
+pub fn reseal(json: &str) -> Result<String, LoadError> {
+    let data: TableData = serde_json::from_str(json).map_err(|e| LoadError::Json(e.to_string()))?;
+    Ok(RatingTable::unchecked(data).to_json())
+}
+
+impl RatingTable {
+    /// The table as read, before any check: only for checking it.
+    fn unchecked(d: TableData) -> RatingTable {
+        RatingTable {
+            schema_version: d.schema_version,
+            vendor: d.vendor,
+            version: d.version,
+            effective: d.effective,
+            currency: d.currency,
+            source_hash: d.source_hash,
+            source: d.source,
+            checksum: d.checksum,
+            units: d.units,
+            dimensions: d.dimensions,
+            products: d.products,
+            plans: d.plans,
+            packs: d.packs,
+            annual_front_load: d.annual_front_load,
+            recharge: d.recharge,
+        }
+    }
+}
+
+/// Deserializing checks the schema version and the ids (not the checksum: see
+/// [`RatingTable::from_json`]).
+impl TryFrom<TableData> for RatingTable {
+    type Error = LoadError;
+
+    fn try_from(d: TableData) -> Result<RatingTable, LoadError> {
+        let table = RatingTable::unchecked(d);
+        if table.schema_version != SCHEMA_VERSION {
+            return Err(LoadError::Schema {
+                found: table.schema_version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        table.validate()?;
+        Ok(table)
     }
 }

@@ -40,7 +40,7 @@ mod load;
 mod names;
 mod quote;
 
-pub use load::{LoadError, sha256_hex};
+pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -73,27 +73,123 @@ pub type UnitId = u32;
 /// A rate cell within one product (row-major over its dimensions; 0 for an undimensioned one).
 pub type CellId = u32;
 
+/// A compiled price list. Every table that exists is valid: it comes from [`compile`](crate::compile)
+/// or is loaded ([`RatingTable::from_json`], or any serde deserializer), and both check that
+/// every id in it points somewhere and every cell array has its size, so quoting from it never
+/// indexes out of bounds. Its content is read through the accessors below; it is changed only by
+/// compiling a book again.
+///
+/// Deserializing with serde checks the schema version and the ids; [`from_json`](Self::from_json)
+/// and [`from_path`](Self::from_path) also check the checksum, so use them for files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "TableData")]
 pub struct RatingTable {
-    pub schema_version: u32,
-    pub vendor: String,
-    pub version: String,
-    pub effective: String,
-    pub currency: String,
+    pub(crate) schema_version: u32,
+    pub(crate) vendor: String,
+    pub(crate) version: String,
+    pub(crate) effective: String,
+    pub(crate) currency: String,
     /// SHA-256 of the source book, hex.
-    pub source_hash: String,
+    pub(crate) source_hash: String,
     /// The book this table was compiled from, as named to the compiler: what explanations and
     /// rejections cite with a rule's line. Empty when the book had no name (standard input).
-    pub source: String,
+    pub(crate) source: String,
     /// SHA-256 of this table's JSON with `checksum` empty, hex.
-    pub checksum: String,
-    pub units: Vec<UnitEntry>,
-    pub dimensions: Vec<DimensionEntry>,
-    pub products: Vec<ProductEntry>,
-    pub plans: Vec<PlanEntry>,
-    pub packs: Vec<PackEntry>,
-    pub annual_front_load: Option<u32>,
-    pub recharge: Option<RechargeEntry>,
+    pub(crate) checksum: String,
+    pub(crate) units: Vec<UnitEntry>,
+    pub(crate) dimensions: Vec<DimensionEntry>,
+    pub(crate) products: Vec<ProductEntry>,
+    pub(crate) plans: Vec<PlanEntry>,
+    pub(crate) packs: Vec<PackEntry>,
+    pub(crate) annual_front_load: Option<u32>,
+    pub(crate) recharge: Option<RechargeEntry>,
+}
+
+/// A table as read, before it is checked: what [`RatingTable`] deserializes through.
+#[derive(Deserialize)]
+pub(crate) struct TableData {
+    pub(crate) schema_version: u32,
+    pub(crate) vendor: String,
+    pub(crate) version: String,
+    pub(crate) effective: String,
+    pub(crate) currency: String,
+    /// SHA-256 of the source book, hex.
+    pub(crate) source_hash: String,
+    /// The book this table was compiled from, as named to the compiler: what explanations and
+    /// rejections cite with a rule's line. Empty when the book had no name (standard input).
+    pub(crate) source: String,
+    /// SHA-256 of this table's JSON with `checksum` empty, hex.
+    pub(crate) checksum: String,
+    pub(crate) units: Vec<UnitEntry>,
+    pub(crate) dimensions: Vec<DimensionEntry>,
+    pub(crate) products: Vec<ProductEntry>,
+    pub(crate) plans: Vec<PlanEntry>,
+    pub(crate) packs: Vec<PackEntry>,
+    pub(crate) annual_front_load: Option<u32>,
+    pub(crate) recharge: Option<RechargeEntry>,
+}
+
+impl RatingTable {
+    /// The schema version it was written with ([`SCHEMA_VERSION`]).
+    pub fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+    /// The vendor's slug, from the book's header.
+    pub fn vendor(&self) -> &str {
+        &self.vendor
+    }
+    /// The book's version label.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+    /// The day the book is in force from, `YYYY-MM-DD`.
+    pub fn effective(&self) -> &str {
+        &self.effective
+    }
+    /// The ISO 4217 currency the book bills in.
+    pub fn currency(&self) -> &str {
+        &self.currency
+    }
+    /// SHA-256 of the source book, hex.
+    pub fn source_hash(&self) -> &str {
+        &self.source_hash
+    }
+    /// The book's file as named to the compiler; empty for standard input.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+    /// SHA-256 of the table's JSON with an empty checksum, hex, as stored.
+    pub fn checksum(&self) -> &str {
+        &self.checksum
+    }
+    /// Units, by [`UnitId`].
+    pub fn units(&self) -> &[UnitEntry] {
+        &self.units
+    }
+    /// Dimensions of rate matrices.
+    pub fn dimensions(&self) -> &[DimensionEntry] {
+        &self.dimensions
+    }
+    /// Products, by [`ProductId`].
+    pub fn products(&self) -> &[ProductEntry] {
+        &self.products
+    }
+    /// Plans, by [`PlanId`].
+    pub fn plans(&self) -> &[PlanEntry] {
+        &self.plans
+    }
+    /// Packs, by [`PackId`].
+    pub fn packs(&self) -> &[PackEntry] {
+        &self.packs
+    }
+    /// Months of grants an annual plan issues up front, when the book says.
+    pub fn annual_front_load(&self) -> Option<u32> {
+        self.annual_front_load
+    }
+    /// The book's auto-recharge rules, if it offers auto recharge.
+    pub fn recharge(&self) -> Option<&RechargeEntry> {
+        self.recharge.as_ref()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

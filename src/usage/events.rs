@@ -238,14 +238,18 @@ mod tests {
         assert!(bad.is_empty(), "{bad:?}");
         assert_eq!(
             events[0].fields.dims,
-            [(Some("avatar".to_string()), "Digital Twin, \"v2\"".to_string())]
+            [(
+                Some("avatar".to_string()),
+                "Digital Twin, \"v2\"".to_string()
+            )]
         );
     }
 
     /// CSV and JSON Lines read to the same fields.
     #[test]
     fn csv_and_json_lines_read_alike() {
-        let csv = "time,product,quantity,unit,resolution\n2026-01-05T10:00:00Z,render,90,second,720p\n";
+        let csv =
+            "time,product,quantity,unit,resolution\n2026-01-05T10:00:00Z,render,90,second,720p\n";
         let json = r#"{"time": "2026-01-05T10:00:00Z", "product": "render", "quantity": 90, "unit": "second", "dims": {"resolution": "720p"}}"#;
         let (a, _) = read_events(csv);
         let (b, _) = read_events(json);
