@@ -986,7 +986,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
                 if r.reason == "charge does not fit the totals"
                     && !fits_minor(*charge, table.units()[*u as usize].charge_dp) => {}
             (Err(a), Err(b)) if *a == b.reason => {}
-            // Known and left (see the README's Guarantees): batch rating never computes money,
+            // Known and left (see docs/guarantees.md): batch rating never computes money,
             // so on the integer path it counts a charge whose money equivalent overflows, which
             // `quote` rejects. The charge itself is checked by the batch totals below.
             (Err(a), Ok(_)) if a == MONEY_OVERFLOW => stats.money_overflow += 1,

@@ -1,4 +1,4 @@
-//! Plans `based on` another inherit what they do not restate (the README's rule), and the
+//! Plans `based on` another inherit what they do not restate (docs/language.md's rule), and the
 //! checker and the evaluators agree about it.
 
 use pricebook::pipeline::check_book;

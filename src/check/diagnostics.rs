@@ -1305,7 +1305,7 @@ pub(super) fn unknown_code(code: &str, span: Span, suggestion: Option<&str>) -> 
     .label(span, "no such code")
     .help(did_you_mean_or(
         suggestion,
-        "the README's diagnostics catalogue lists every code",
+        "the diagnostics catalogue in docs/language.md lists every code",
     ))
 }
 

@@ -82,7 +82,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
     let (raw, mut bad) = read_events(&text);
     let first_month = raw.iter().map(|e| e.time).min().map(Date::month_of);
     // The version in force on the bill's first day: --at, else --from, else the first event's
-    // month (the README's rule until bills follow each event's own version).
+    // month (docs/billing.md's rule until bills follow each event's own version).
     let day = at.or(from).or(first_month);
     let loaded = load_for_bill(&a, day, at)?;
     let table = &loaded.table;

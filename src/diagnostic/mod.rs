@@ -27,7 +27,7 @@ pub enum Severity {
 macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $severity:ident; )*) => {
         /// A stable diagnostic code. The kebab-case name is the contract: it appears in JSON
-        /// output, in `allow` declarations and in the README's catalogue.
+        /// output, in `allow` declarations and in the catalogue of docs/language.md.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code { $( $(#[$doc])* $variant, )* }
 

@@ -42,7 +42,7 @@ pub(super) fn explain_bad(text: &str, offset: usize, entry: Rule, context: &str)
             let first = text.split_whitespace().next().unwrap_or(text);
             Diagnostic::new(Code::Syntax, format!("`{first}` is not allowed {context}"))
                 .label(Span::new(offset, offset + first.len()), "not allowed here")
-                .help("move this statement to where it belongs; the README's language reference lists what each block may hold")
+                .help("move this statement to where it belongs; the language reference (docs/language.md) lists what each block may hold")
         }
     }
 }
@@ -187,7 +187,7 @@ fn help_for(expected: &[String], before: &str) -> String {
     if expected.iter().any(|e| e.contains("`/`")) {
         return "a rate is `amount unit / [N] unit`, for example `7 credit / second` or `15 credit / 1000 character`".into();
     }
-    "see the language reference in README.md for the form of each statement".into()
+    "see the language reference in docs/language.md for the form of each statement".into()
 }
 
 /// A phrase for what a rule expects, or `None` for rules users need not hear about.
