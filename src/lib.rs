@@ -46,6 +46,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod examples;
 pub mod fmt;
+pub mod load;
 pub mod model;
 pub mod pipeline;
 pub mod rate;

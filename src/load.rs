@@ -1,0 +1,816 @@
+//! Opening what prices: a book (checked and compiled in memory), a compiled rating table
+//! (JSON), a vendor's directory of versions (the one in force on a day), and a contract layered
+//! on its book.
+//!
+//! This is what `pricebook quote`, `rate` and `bill` load, for services that load the same
+//! files without the command line. Every failure is an [`OpenError`]: it says what is wrong,
+//! where and what to do, and carries the code the command line reports it with.
+//!
+//! ```
+//! use pricebook::base::date::Date;
+//! use pricebook::load;
+//!
+//! // A vendor's directory: the version in force on the day.
+//! let day = Date::parse("2025-06-01").expect("a date");
+//! let opened = load::open("pricebooks/hedra".as_ref(), Some(day)).expect("a version in force");
+//! assert_eq!(opened.table.version(), "2025-05");
+//! assert!(opened.path.ends_with("2025-05.pricebook"));
+//!
+//! // A book given directly must be in force on the day.
+//! let book = "pricebooks/hedra/2026-06.pricebook";
+//! let err = load::open(book.as_ref(), Some(day)).expect_err("not in force yet");
+//! assert_eq!(err.code(), "not-in-force");
+//! assert!(err.to_string().contains("is in force from 2026-06-04, not on 2025-06-01"));
+//! ```
+
+use crate::base::date::Date;
+use crate::diagnostic::{Code, Diagnostic, SourceMap};
+use crate::syntax::ast::Item;
+use crate::table::{LoadError, RatingTable};
+use std::path::{Path, PathBuf};
+
+/// Why a book, table, directory of versions or contract could not be opened.
+///
+/// Its text ([`Display`](std::fmt::Display)) says what is wrong, where and what to do: the
+/// [`message`](Self::message) (what and where), then `; ` and the [`help`](Self::help) (what to
+/// do) when that is not already in the message. [`code`](Self::code) is the stable code the
+/// command line reports it with (`--format json`).
+///
+/// The `io` errors and the table's [`LoadError`] are kept for inspection; their text is already
+/// in the message, so [`source`](std::error::Error::source) does not repeat them.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// A path given to open cannot be reached at all (it does not exist, or a directory on the
+    /// way cannot be read).
+    #[error("cannot read `{}`: {}; check the path", .path.display(), io_reason(.io))]
+    PathUnreadable { path: PathBuf, io: std::io::Error },
+    /// A directory that cannot be listed while looking for books in it.
+    #[error(
+        "cannot read directory `{}`: {}; check that it exists and that you may list it",
+        .dir.display(),
+        io_reason(.io)
+    )]
+    DirUnreadable { dir: PathBuf, io: std::io::Error },
+    /// A directory that holds no `*.pricebook` file.
+    #[error(
+        "no `*.pricebook` files under `{}`; point at a book, or a directory that holds some",
+        .dir.display()
+    )]
+    NoBooks { dir: PathBuf },
+    /// A directory of versions that holds the books of more than one vendor.
+    #[error(
+        "`{}` holds books of several vendors ({}); point at one vendor's directory",
+        .dir.display(),
+        .vendors.join(", ")
+    )]
+    SeveralVendors {
+        dir: PathBuf,
+        /// The vendors, sorted.
+        vendors: Vec<String>,
+    },
+    /// A directory whose books all lack a readable `pricebook` header, so none is a version.
+    #[error(
+        "no books under `{}`; start each book with its header: `pricebook <vendor> version \"<label>\" effective <YYYY-MM-DD> currency <CODE>`",
+        .dir.display()
+    )]
+    NoVersions { dir: PathBuf },
+    /// A day before every version of a directory.
+    #[error(
+        "no version in `{}` is in force on {day}; {}",
+        .dir.display(),
+        earliest_help(.earliest)
+    )]
+    NoVersionInForce {
+        dir: PathBuf,
+        day: Date,
+        /// The effective date of the directory's earliest version (none when no book in it has
+        /// a readable header).
+        earliest: Option<Date>,
+    },
+    /// A book or table given directly, asked for a day before its effective date.
+    #[error(
+        "`{}` ({vendor} {version}) is in force from {effective}, not on {day}; use a date on or after {effective}, or give the vendor's directory to pick the version in force on {day}",
+        .path.display()
+    )]
+    NotInForce {
+        path: PathBuf,
+        vendor: String,
+        /// The version label (`"2026-06"`).
+        version: String,
+        effective: Date,
+        day: Date,
+    },
+    /// A file whose content cannot be read.
+    #[error(
+        "cannot read `{}`: {}; check that it is a file and that you may read it",
+        .path.display(),
+        io_reason(.io)
+    )]
+    FileUnreadable { path: PathBuf, io: std::io::Error },
+    /// A file that is not UTF-8 text.
+    #[error(
+        "`{}` is not valid UTF-8 (invalid byte at offset {offset}); save it as UTF-8",
+        .path.display()
+    )]
+    NotUtf8 {
+        path: PathBuf,
+        /// The byte offset of the first byte that is not UTF-8.
+        offset: usize,
+    },
+    /// A compiled table (a JSON file) that does not load: not a table, another schema version,
+    /// a checksum that does not match, or inconsistent content.
+    #[error("`{}`: {error}; recompile the table with `pricebook compile`", .path.display())]
+    TableInvalid { path: PathBuf, error: LoadError },
+    /// A book that does not compile: it has errors, failed worked examples included.
+    #[error(
+        "`{file}` has {} error{}; run `pricebook check {file}` and fix them",
+        errors_in(.diagnostics),
+        plural(errors_in(.diagnostics))
+    )]
+    BookHasErrors {
+        /// The book's file name, as the diagnostics' positions are rendered with.
+        file: String,
+        /// The book's text, which the diagnostics' spans point into.
+        text: String,
+        /// Its diagnostics, errors and warnings ([`Diagnostic::is_error`] tells which).
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// A contract that does not apply to its book: the layered book has errors.
+    #[error(
+        "the contract `{contract}` does not apply to `{book}`: {} error{}; fix the errors its diagnostics point at",
+        errors_in(.diagnostics),
+        plural(errors_in(.diagnostics))
+    )]
+    ContractDoesNotApply {
+        /// The contract's file name.
+        contract: String,
+        /// The book's file name.
+        book: String,
+        /// The book and the contract, in the one position space the diagnostics' spans use.
+        sources: SourceMap,
+        /// The layered book's diagnostics, errors and warnings, as
+        /// [`check_contract`](crate::pipeline::check_contract) gives them.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// The contract file could not be read: the error inside says why
+    /// ([`FileUnreadable`](Self::FileUnreadable) or [`NotUtf8`](Self::NotUtf8)).
+    #[error(transparent)]
+    ContractUnreadable(Box<OpenError>),
+}
+
+impl OpenError {
+    /// The code the command line reports this error with: `command-line` when a path given to
+    /// open does not lead to a book (the caller's mistake; an unreadable contract is one too),
+    /// `io-error` when a book or table cannot be read as text, `not-in-force`, `table-invalid`
+    /// and `book-has-errors`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            OpenError::PathUnreadable { .. }
+            | OpenError::DirUnreadable { .. }
+            | OpenError::NoBooks { .. }
+            | OpenError::SeveralVendors { .. }
+            | OpenError::NoVersions { .. }
+            | OpenError::ContractUnreadable(_) => "command-line",
+            OpenError::NoVersionInForce { .. } | OpenError::NotInForce { .. } => {
+                Code::NotInForce.name()
+            }
+            OpenError::FileUnreadable { .. } | OpenError::NotUtf8 { .. } => "io-error",
+            OpenError::TableInvalid { .. } => "table-invalid",
+            OpenError::BookHasErrors { .. } | OpenError::ContractDoesNotApply { .. } => {
+                "book-has-errors"
+            }
+        }
+    }
+
+    /// What is wrong and where: the error's text without its [`help`](Self::help).
+    pub fn message(&self) -> String {
+        let mut text = self.to_string();
+        if let Some(help) = self.help() {
+            let suffix = format!("; {help}");
+            if text.ends_with(&suffix) {
+                text.truncate(text.len() - suffix.len());
+            }
+        }
+        text
+    }
+
+    /// What to do, when the [`message`](Self::message) does not already say it.
+    pub fn help(&self) -> Option<String> {
+        match self {
+            OpenError::PathUnreadable { .. } => Some("check the path".into()),
+            OpenError::DirUnreadable { .. } => {
+                Some("check that it exists and that you may list it".into())
+            }
+            OpenError::NoBooks { .. } => {
+                Some("point at a book, or a directory that holds some".into())
+            }
+            OpenError::SeveralVendors { .. } | OpenError::NotUtf8 { .. } => None,
+            OpenError::NoVersions { .. } => Some(
+                "start each book with its header: `pricebook <vendor> version \"<label>\" effective <YYYY-MM-DD> currency <CODE>`"
+                    .into(),
+            ),
+            OpenError::NoVersionInForce { earliest, .. } => Some(earliest_help(earliest)),
+            OpenError::NotInForce {
+                effective, day, ..
+            } => Some(format!(
+                "use a date on or after {effective}, or give the vendor's directory to pick the version in force on {day}"
+            )),
+            OpenError::FileUnreadable { .. } => {
+                Some("check that it is a file and that you may read it".into())
+            }
+            OpenError::TableInvalid { .. } => {
+                Some("recompile the table with `pricebook compile`".into())
+            }
+            OpenError::BookHasErrors { file, .. } => {
+                Some(format!("run `pricebook check {file}` and fix them"))
+            }
+            OpenError::ContractDoesNotApply { .. } => {
+                Some("fix the errors its diagnostics point at".into())
+            }
+            OpenError::ContractUnreadable(inner) => inner.help(),
+        }
+    }
+}
+
+fn earliest_help(earliest: &Option<Date>) -> String {
+    match earliest {
+        Some(e) => format!("the earliest version takes effect on {e}"),
+        None => "none of its books has a readable `pricebook` header".into(),
+    }
+}
+
+fn errors_in(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| d.is_error()).count()
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// An io error's reason in words, without the OS's error number.
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Expands files and directories into the `*.pricebook` files they hold: a file is kept as
+/// given, a directory gives the books under it (subdirectories included), sorted by path.
+///
+/// Fails on a path that cannot be reached, a directory that cannot be listed, or a directory
+/// without books.
+pub fn book_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, OpenError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|io| OpenError::PathUnreadable {
+            path: p.clone(),
+            io,
+        })?;
+        if meta.is_dir() {
+            let before = out.len();
+            walk(p, &mut out).map_err(|io| OpenError::DirUnreadable { dir: p.clone(), io })?;
+            if out.len() == before {
+                return Err(OpenError::NoBooks { dir: p.clone() });
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        if e.is_dir() {
+            walk(&e, out)?;
+        } else if e.extension().is_some_and(|x| x == "pricebook") {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+/// Reads a book (or any text file) as UTF-8: a file that cannot be read is
+/// [`OpenError::FileUnreadable`], one that is not UTF-8 is [`OpenError::NotUtf8`] with the
+/// offset of its first bad byte.
+pub fn read_book(path: &Path) -> Result<String, OpenError> {
+    let bytes = std::fs::read(path).map_err(|io| OpenError::FileUnreadable {
+        path: path.to_path_buf(),
+        io,
+    })?;
+    String::from_utf8(bytes).map_err(|e| OpenError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })
+}
+
+/// One version of a vendor's book: its file and its header, read without checking the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub path: PathBuf,
+    pub vendor: String,
+    /// The version label (`"2026-06"`).
+    pub label: String,
+    /// The day the version takes effect.
+    pub effective: Date,
+}
+
+/// The version a book file is: its header's vendor, label and effective date. `None` when the
+/// file cannot be read or has no readable `pricebook` header (a contract has none).
+pub fn version_of(path: &Path) -> Option<Version> {
+    let text = read_book(path).ok()?;
+    let parsed = crate::syntax::parse(&text);
+    parsed.book.items.iter().find_map(|i| match &i.node {
+        Item::Header(h) => Some(Version {
+            path: path.to_path_buf(),
+            vendor: h.vendor.node.clone(),
+            label: h.version.node.clone(),
+            effective: Date::parse(&h.effective.node)?,
+        }),
+        _ => None,
+    })
+}
+
+/// The versions of one vendor in a directory, oldest first. Books without a readable header
+/// are left out; books of several vendors are [`OpenError::SeveralVendors`].
+pub fn versions(dir: &Path) -> Result<Vec<Version>, OpenError> {
+    let files = book_files(&[dir.to_path_buf()])?;
+    let mut out: Vec<Version> = files.iter().filter_map(|f| version_of(f)).collect();
+    out.sort_by_key(|v| v.effective);
+    let vendors: std::collections::BTreeSet<&str> = out.iter().map(|v| v.vendor.as_str()).collect();
+    if vendors.len() > 1 {
+        return Err(OpenError::SeveralVendors {
+            dir: dir.to_path_buf(),
+            vendors: vendors.into_iter().map(str::to_string).collect(),
+        });
+    }
+    Ok(out)
+}
+
+/// The version of `dir` in force on `day`: the latest that takes effect on or before it (the
+/// latest of all when no day is given).
+pub fn pick_version(dir: &Path, day: Option<Date>) -> Result<Version, OpenError> {
+    let all = versions(dir)?;
+    match day {
+        Some(day) => all
+            .iter()
+            .rev()
+            .find(|v| v.effective <= day)
+            .cloned()
+            .ok_or_else(|| OpenError::NoVersionInForce {
+                dir: dir.to_path_buf(),
+                day,
+                earliest: all.first().map(|v| v.effective),
+            }),
+        None => all.last().cloned().ok_or_else(|| OpenError::NoVersions {
+            dir: dir.to_path_buf(),
+        }),
+    }
+}
+
+/// A rating table ready to price with, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub table: RatingTable,
+    /// The file given, or the version picked from a directory.
+    pub path: PathBuf,
+    /// A contract layered on the book: its file, and the table line its first line has.
+    pub contract: Option<(String, u32)>,
+}
+
+impl Opened {
+    /// The book a rule's line number points into: the book itself, or the book a compiled
+    /// table names as its source (`None` for a table that names none).
+    pub fn rules_file(&self) -> Option<String> {
+        if !self.table.source.is_empty() {
+            return Some(self.table.source.clone());
+        }
+        let is_table = self.path.extension().is_some_and(|e| e == "json");
+        (!is_table).then(|| self.path.display().to_string())
+    }
+
+    /// `file:line` of a rule (in the contract when the line is one of its), or `line N of the
+    /// book` when the book's file is not known.
+    pub fn cite(&self, line: u32) -> String {
+        if let Some((contract, first)) = &self.contract {
+            if line >= *first {
+                return format!("{contract}:{}", line - first + 1);
+            }
+        }
+        match self.rules_file() {
+            Some(f) => format!("{f}:{line}"),
+            None => format!("line {line} of the book"),
+        }
+    }
+
+    /// The day the table takes effect.
+    pub fn effective(&self) -> Option<Date> {
+        Date::parse(&self.table.effective)
+    }
+
+    /// Refuses a day before the table's effective date ([`OpenError::NotInForce`]): the book
+    /// is not in force then.
+    pub fn in_force_on(&self, day: Date) -> Result<(), OpenError> {
+        match self.effective() {
+            Some(effective) if day < effective => Err(OpenError::NotInForce {
+                path: self.path.clone(),
+                vendor: self.table.vendor.clone(),
+                version: self.table.version.clone(),
+                effective,
+                day,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Opens a rating table from a compiled table, a book (checked and compiled in memory), or a
+/// directory of one vendor's versions (the one in force on `at`, the latest without it). A
+/// book or table given directly must be in force on `at`.
+pub fn open(source: &Path, at: Option<Date>) -> Result<Opened, OpenError> {
+    let path = if source.is_dir() {
+        pick_version(source, at)?.path
+    } else {
+        if let Err(io) = std::fs::metadata(source) {
+            return Err(OpenError::PathUnreadable {
+                path: source.to_path_buf(),
+                io,
+            });
+        }
+        source.to_path_buf()
+    };
+    let opened = open_file(&path)?;
+    if let Some(day) = at {
+        opened.in_force_on(day)?;
+    }
+    Ok(opened)
+}
+
+/// Opens one file: a compiled table (JSON, told by its first character `{`) or a book, whatever
+/// day it takes effect.
+pub fn open_file(path: &Path) -> Result<Opened, OpenError> {
+    let text = read_book(path)?;
+    let name = path.display().to_string();
+    if text.trim_start().starts_with('{') {
+        let table = RatingTable::from_json(&text).map_err(|error| OpenError::TableInvalid {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        return Ok(Opened {
+            table,
+            path: path.to_path_buf(),
+            contract: None,
+        });
+    }
+    match crate::pipeline::compile_file(&text, &name) {
+        Ok(table) => Ok(Opened {
+            table,
+            path: path.to_path_buf(),
+            contract: None,
+        }),
+        Err(e) => Err(OpenError::BookHasErrors {
+            file: name,
+            text,
+            diagnostics: e.diagnostics,
+        }),
+    }
+}
+
+/// [`open`], with a contract's terms layered on the book when `contract` is given. The book is
+/// then `source` itself, or the version of the directory `source` in force on `at` (the latest
+/// without it); a book given directly is not checked against `at`.
+///
+/// ```
+/// let opened = pricebook::load::open_with_contract(
+///     "pricebooks/heygen/enterprise.pricebook".as_ref(),
+///     None,
+///     Some("tests/bills/acme-contract.pricebook".as_ref()),
+/// )
+/// .expect("the contract applies");
+/// let (contract, _first_line) = opened.contract.as_ref().expect("a contract");
+/// assert_eq!(contract, "tests/bills/acme-contract.pricebook");
+/// assert!(opened.table.plan_id("acme").is_some());
+/// ```
+pub fn open_with_contract(
+    source: &Path,
+    at: Option<Date>,
+    contract: Option<&Path>,
+) -> Result<Opened, OpenError> {
+    let Some(contract) = contract else {
+        return open(source, at);
+    };
+    let book_path = if source.is_dir() {
+        pick_version(source, at)?.path
+    } else {
+        source.to_path_buf()
+    };
+    let book = read_book(&book_path)?;
+    let terms = read_book(contract).map_err(|e| OpenError::ContractUnreadable(Box::new(e)))?;
+    let (book_name, contract_name) = (
+        book_path.display().to_string(),
+        contract.display().to_string(),
+    );
+    let layered = crate::pipeline::check_contract(&book_name, &book, &contract_name, &terms);
+    let errors = layered.check.has_errors();
+    match layered.check.table {
+        Some(table) if !errors => Ok(Opened {
+            table,
+            path: book_path,
+            contract: Some((contract_name, layered.contract_first_line)),
+        }),
+        _ => Err(OpenError::ContractDoesNotApply {
+            contract: contract_name,
+            book: book_name,
+            sources: layered.sources,
+            diagnostics: layered.check.diagnostics,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fresh directory under the system's temporary directory, removed when dropped.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Scratch {
+            use std::sync::atomic::{AtomicUsize, Ordering};
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let dir = std::env::temp_dir().join(format!(
+                "pricebook-load-{name}-{}-{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("a scratch directory");
+            Scratch(dir)
+        }
+
+        fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+            let p = self.0.join(name);
+            std::fs::write(&p, content).expect("a scratch file");
+            p
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn date(s: &str) -> Date {
+        Date::parse(s).expect("a date")
+    }
+
+    const BOOK: &str = "pricebook acme version \"1\" effective 2026-01-01 currency USD\nunit credit\nproduct \"Render\" as render { measure time  rate 2 credit / second }\nplan \"Pro\" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }\n";
+
+    #[test]
+    fn a_directory_with_two_vendors_is_refused() {
+        let dir = Scratch::new("vendors");
+        dir.write("a.pricebook", BOOK);
+        dir.write("b.pricebook", BOOK.replace("acme", "zeta"));
+        let err = versions(&dir.0).expect_err("an error");
+        assert!(
+            matches!(&err, OpenError::SeveralVendors { vendors, .. } if vendors == &["acme", "zeta"])
+        );
+        assert_eq!(err.code(), "command-line");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` holds books of several vendors (acme, zeta); point at one vendor's directory",
+                dir.0.display()
+            )
+        );
+        assert!(open(&dir.0, None).is_err());
+    }
+
+    #[test]
+    fn a_day_before_every_version_names_the_earliest() {
+        let dir = Path::new("pricebooks/hedra");
+        let err = pick_version(dir, Some(date("2020-01-01"))).expect_err("an error");
+        assert!(matches!(
+            &err,
+            OpenError::NoVersionInForce { earliest: Some(e), .. } if *e == date("2024-11-17")
+        ));
+        assert_eq!(err.code(), "not-in-force");
+        assert_eq!(
+            err.message(),
+            "no version in `pricebooks/hedra` is in force on 2020-01-01"
+        );
+        assert_eq!(
+            err.help().as_deref(),
+            Some("the earliest version takes effect on 2024-11-17")
+        );
+        // The day the earliest takes effect, the day before the next, and no day: the latest.
+        let pick = |d: Option<Date>| pick_version(dir, d).expect("a version").label;
+        assert_eq!(pick(Some(date("2024-11-17"))), "2024-11");
+        assert_eq!(pick(Some(date("2025-07-21"))), "2025-05");
+        assert_eq!(pick(None), "2026-06");
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_names_the_offset() {
+        let dir = Scratch::new("utf8");
+        let p = dir.write("latin1.pricebook", b"pricebook caf\xe9");
+        let err = read_book(&p).expect_err("an error");
+        assert!(matches!(err, OpenError::NotUtf8 { offset: 13, .. }));
+        assert_eq!(err.code(), "io-error");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` is not valid UTF-8 (invalid byte at offset 13); save it as UTF-8",
+                p.display()
+            )
+        );
+        assert!(matches!(open_file(&p), Err(OpenError::NotUtf8 { .. })));
+        assert_eq!(version_of(&p), None);
+    }
+
+    #[test]
+    fn a_missing_path_and_an_empty_directory() {
+        let dir = Scratch::new("missing");
+        let missing = dir.0.join("nothing.pricebook");
+        let err = open(&missing, None).expect_err("an error");
+        assert!(matches!(err, OpenError::PathUnreadable { .. }));
+        assert_eq!(err.code(), "command-line");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot read `{}`: no such file or directory; check the path",
+                missing.display()
+            )
+        );
+        let err = read_book(&missing).expect_err("an error");
+        assert!(matches!(err, OpenError::FileUnreadable { .. }));
+        assert_eq!(err.code(), "io-error");
+        let err = open(&dir.0, None).expect_err("an error");
+        assert!(matches!(err, OpenError::NoBooks { .. }));
+        assert_eq!(
+            err.message(),
+            format!("no `*.pricebook` files under `{}`", dir.0.display())
+        );
+        // Books without a header are no versions.
+        dir.write("notes.pricebook", "# nothing here\n");
+        assert!(matches!(
+            pick_version(&dir.0, None),
+            Err(OpenError::NoVersions { .. })
+        ));
+        let err = pick_version(&dir.0, Some(date("2026-01-01"))).expect_err("an error");
+        assert!(matches!(
+            err,
+            OpenError::NoVersionInForce { earliest: None, .. }
+        ));
+    }
+
+    #[test]
+    fn a_book_a_table_and_their_errors() {
+        let dir = Scratch::new("files");
+        let book = dir.write("acme.pricebook", BOOK);
+        let opened = open(&book, Some(date("2026-03-01"))).expect("the book opens");
+        assert_eq!(opened.effective(), Some(date("2026-01-01")));
+        assert_eq!(opened.rules_file(), Some(book.display().to_string()));
+        assert_eq!(opened.cite(3), format!("{}:3", book.display()));
+
+        let err = open(&book, Some(date("2025-12-31"))).expect_err("an error");
+        assert!(matches!(err, OpenError::NotInForce { ref version, .. } if version == "1"));
+        assert_eq!(err.code(), "not-in-force");
+
+        let json = opened.table.to_json();
+        let table = dir.write("acme.json", &json);
+        let from_table = open_file(&table).expect("the table opens");
+        assert_eq!(from_table.table, opened.table);
+        let tampered = dir.write("tampered.json", json.replacen("\"acme\"", "\"acne\"", 1));
+        let err = open_file(&tampered).expect_err("an error");
+        assert!(matches!(err, OpenError::TableInvalid { .. }));
+        assert_eq!(err.code(), "table-invalid");
+
+        let broken = dir.write(
+            "broken.pricebook",
+            BOOK.replace("rate 2 credit", "rate 2 gold"),
+        );
+        let err = open_file(&broken).expect_err("an error");
+        let OpenError::BookHasErrors {
+            file, diagnostics, ..
+        } = &err
+        else {
+            panic!("{err}");
+        };
+        assert_eq!(file, &broken.display().to_string());
+        assert!(diagnostics.iter().any(Diagnostic::is_error));
+        assert_eq!(err.code(), "book-has-errors");
+        assert!(err.message().starts_with(&format!("`{file}` has 1 error")));
+    }
+
+    #[test]
+    fn a_contract_that_does_not_apply_or_cannot_be_read() {
+        let dir = Scratch::new("contract");
+        let book = Path::new("pricebooks/heygen/enterprise.pricebook");
+        let cheap = dir.write(
+            "cheap.pricebook",
+            "contract \"Cheap\" as cheap for heygen effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n",
+        );
+        let err = open_with_contract(book, None, Some(&cheap)).expect_err("an error");
+        let OpenError::ContractDoesNotApply { diagnostics, .. } = &err else {
+            panic!("{err}");
+        };
+        assert!(!diagnostics.is_empty());
+        assert_eq!(err.code(), "book-has-errors");
+        assert!(err.message().starts_with(&format!(
+            "the contract `{}` does not apply to `{}`: ",
+            cheap.display(),
+            book.display()
+        )));
+
+        let missing = dir.0.join("missing.pricebook");
+        let err = open_with_contract(book, None, Some(&missing)).expect_err("an error");
+        assert!(
+            matches!(&err, OpenError::ContractUnreadable(inner) if matches!(**inner, OpenError::FileUnreadable { .. }))
+        );
+        assert_eq!(err.code(), "command-line");
+        assert_eq!(
+            err.message(),
+            format!(
+                "cannot read `{}`: no such file or directory",
+                missing.display()
+            )
+        );
+    }
+
+    #[test]
+    fn the_text_is_the_message_then_the_help() {
+        let dir = PathBuf::from("d");
+        let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let all = [
+            OpenError::PathUnreadable {
+                path: dir.clone(),
+                io: io(),
+            },
+            OpenError::DirUnreadable {
+                dir: dir.clone(),
+                io: io(),
+            },
+            OpenError::NoBooks { dir: dir.clone() },
+            OpenError::SeveralVendors {
+                dir: dir.clone(),
+                vendors: vec!["a".into(), "b".into()],
+            },
+            OpenError::NoVersions { dir: dir.clone() },
+            OpenError::NoVersionInForce {
+                dir: dir.clone(),
+                day: date("2026-01-01"),
+                earliest: None,
+            },
+            OpenError::NotInForce {
+                path: dir.clone(),
+                vendor: "acme".into(),
+                version: "1".into(),
+                effective: date("2026-01-01"),
+                day: date("2025-01-01"),
+            },
+            OpenError::FileUnreadable {
+                path: dir.clone(),
+                io: io(),
+            },
+            OpenError::NotUtf8 {
+                path: dir.clone(),
+                offset: 3,
+            },
+            OpenError::TableInvalid {
+                path: dir.clone(),
+                error: LoadError::Json("eof".into()),
+            },
+            OpenError::BookHasErrors {
+                file: "b".into(),
+                text: String::new(),
+                diagnostics: Vec::new(),
+            },
+            OpenError::ContractDoesNotApply {
+                contract: "c".into(),
+                book: "b".into(),
+                sources: SourceMap::new(),
+                diagnostics: Vec::new(),
+            },
+            OpenError::ContractUnreadable(Box::new(OpenError::NotUtf8 {
+                path: dir.clone(),
+                offset: 0,
+            })),
+        ];
+        for e in &all {
+            let expected = match e.help() {
+                Some(help) => format!("{}; {help}", e.message()),
+                None => e.message(),
+            };
+            assert_eq!(e.to_string(), expected);
+        }
+    }
+}
