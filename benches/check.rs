@@ -1,17 +1,20 @@
-//! Benchmarks `check_source` (parse + check) on generated books of 1,000 / 10,000 / 100,000
-//! products (with products / 100 plans), and parsing alone at 10,000 products as a baseline.
+//! Benchmarks checking and compiling generated books of 1,000 / 10,000 / 100,000 products (with
+//! products / 100 plans): `check_source` (parse + check), `check_book` (what `pricebook check`
+//! does: check, compile, run the worked examples) with quote examples only and with bill
+//! examples too, `compile`, and parsing alone at 10,000 products as a baseline.
 //!
-//! The generated books are valid: every size is checked once, before timing, to give no
+//! The generated books are valid: every book is checked once, before timing, to give no
 //! diagnostic at all (no error, no warning), so the worked examples in them ran and passed.
 //!
 //! ```sh
 //! cargo bench --bench check
+//! # the same books as files, to time the command end to end (or an older build):
+//! PRICEBOOK_WRITE_BOOKS=/tmp/books cargo bench --bench check
 //! ```
 
 use criterion::measurement::WallTime;
 use criterion::{
     BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group,
-    criterion_main,
 };
 use pricebook::check::check_source;
 use std::fmt::{self, Write};
@@ -120,6 +123,32 @@ fn generated_book(products: usize, plans: usize) -> String {
     let mut out = String::with_capacity(products * 120 + plans * 250 + 4096);
     write_book(&mut out, products, plans).expect("writing to a String cannot fail");
     out
+}
+
+/// [`generated_book`] with `bills` bill examples as well: each bills two months on a plan, with
+/// a pack bought and video used from the wallet.
+fn generated_book_with_bills(products: usize, plans: usize, bills: usize) -> String {
+    let mut out = generated_book(products, plans);
+    write_bill_tests(&mut out, products, plans, bills).expect("writing to a String cannot fail");
+    out
+}
+
+fn write_bill_tests(out: &mut String, products: usize, plans: usize, bills: usize) -> fmt::Result {
+    let video = last_of(products, Shape::Video);
+    for k in 0..bills {
+        let plan = (plans - 1).saturating_sub(k % plans);
+        let (price, _, _) = plan_terms(plan);
+        writeln!(out)?;
+        writeln!(out, "test \"two months on plan {plan} ({k})\" {{")?;
+        writeln!(out, "  bill plan pl{plan} from 2026-01-01 periods 2 {{")?;
+        writeln!(out, "    2026-01-02T09:00:00Z buy credit-pack")?;
+        writeln!(out, "    2026-01-10T09:00:00Z use p{video} 30 second")?;
+        writeln!(out, "    2026-02-10T09:00:00Z use p0 1 minute")?;
+        writeln!(out, "    expect total == {} USD", 2 * price + 100)?;
+        writeln!(out, "  }}")?;
+        writeln!(out, "}}")?;
+    }
+    Ok(())
 }
 
 fn write_book(out: &mut String, products: usize, plans: usize) -> fmt::Result {
@@ -319,9 +348,10 @@ fn write_tests(out: &mut String, products: usize, plans: usize) -> fmt::Result {
     writeln!(out, "}}")
 }
 
-/// Checks a generated book once, before it is timed: it must be clean (no error, no warning).
+/// Checks a generated book once, before it is timed, as `pricebook check` does (worked examples
+/// included): it must be clean (no error, no warning).
 fn assert_clean(text: &str, products: usize, plans: usize) {
-    let checked = check_source(text);
+    let checked = pricebook::pipeline::check_book(text);
     assert!(
         checked.diagnostics.is_empty(),
         "generated book ({products} products, {plans} plans) is not clean: {:#?}",
@@ -369,6 +399,30 @@ fn bench_check(c: &mut Criterion) {
     group.finish();
 }
 
+/// What `pricebook check` does with a book: check, compile, and run its worked examples on the
+/// table, with the generated quote and capacity examples only, and with 10 bill examples too
+/// (each bill example once rebuilt the model and the rater: seconds on a large book).
+fn bench_check_book(c: &mut Criterion) {
+    let mut group = slow_group(c, "check_book");
+    for products in [1_000usize, 10_000, 100_000] {
+        let plans = products / 100;
+        for (name, text) in [
+            ("quote_examples", generated_book(products, plans)),
+            (
+                "with_10_bill_examples",
+                generated_book_with_bills(products, plans, 10),
+            ),
+        ] {
+            assert_clean(&text, products, plans);
+            group.throughput(Throughput::Elements(products as u64));
+            group.bench_with_input(BenchmarkId::new(name, products), &text, |b, text| {
+                b.iter(|| pricebook::pipeline::check_book(black_box(text)))
+            });
+        }
+    }
+    group.finish();
+}
+
 fn bench_parse(c: &mut Criterion) {
     let mut group = slow_group(c, "parse");
     let (products, plans, text) = book_10k();
@@ -381,18 +435,22 @@ fn bench_parse(c: &mut Criterion) {
     group.finish();
 }
 
-/// Book text -> rating table (parse, check, worked examples, compile), as `pricebook compile`.
+/// Book text -> rating table (parse, check, compile, worked examples), as `pricebook compile`.
 fn bench_compile(c: &mut Criterion) {
     let mut group = slow_group(c, "compile");
-    let (products, plans, text) = book_10k();
-    group.throughput(Throughput::Elements(products as u64));
-    group.bench_with_input(
-        BenchmarkId::new(format!("{plans}_plans"), products),
-        &text,
-        |b, text| {
-            b.iter(|| pricebook::pipeline::compile_source(black_box(text)).expect("compiles"))
-        },
-    );
+    for products in [1_000usize, 10_000, 100_000] {
+        let plans = products / 100;
+        let text = generated_book(products, plans);
+        assert_clean(&text, products, plans);
+        group.throughput(Throughput::Elements(products as u64));
+        group.bench_with_input(
+            BenchmarkId::new(format!("{plans}_plans"), products),
+            &text,
+            |b, text| {
+                b.iter(|| pricebook::pipeline::compile_source(black_box(text)).expect("compiles"))
+            },
+        );
+    }
     group.finish();
 }
 
@@ -436,8 +494,39 @@ fn bench_compile_stages(c: &mut Criterion) {
 criterion_group!(
     benches,
     bench_check,
+    bench_check_book,
     bench_parse,
     bench_compile,
     bench_compile_stages
 );
-criterion_main!(benches);
+
+/// Writes the benchmark's books to `dir` (`book-<products>.pricebook` and
+/// `book-<products>-bills.pricebook`), to time commands on them end to end.
+fn write_books(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for products in [1_000usize, 10_000, 100_000] {
+        let plans = products / 100;
+        std::fs::write(
+            dir.join(format!("book-{products}.pricebook")),
+            generated_book(products, plans),
+        )?;
+        std::fs::write(
+            dir.join(format!("book-{products}-bills.pricebook")),
+            generated_book_with_bills(products, plans, 10),
+        )?;
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Some(dir) = std::env::var_os("PRICEBOOK_WRITE_BOOKS") {
+        let dir = std::path::PathBuf::from(dir);
+        write_books(&dir).unwrap_or_else(|e| panic!("cannot write to {}: {e}", dir.display()));
+        println!("wrote the benchmark books to {}", dir.display());
+        return;
+    }
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+}
