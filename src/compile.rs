@@ -25,7 +25,7 @@ pub(crate) fn dimension_name(d: &Dimension) -> String {
 /// models built or changed by hand that break what the checker guarantees.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum CompileError {
+pub enum ModelError {
     #[error("the model names unit `{unit}`, which it does not declare")]
     UnknownUnit { unit: String },
     #[error("the table compiled from the model is inconsistent: {0}")]
@@ -33,17 +33,14 @@ pub enum CompileError {
 }
 
 /// Compiles a checked model; `source` is the book's text (hashed, and used for line numbers).
-pub fn compile(model: &Model, source: &str) -> Result<RatingTable, CompileError> {
+#[cfg(any(test, feature = "internals"))]
+pub fn compile(model: &Model, source: &str) -> Result<RatingTable, ModelError> {
     compile_from(model, source, "")
 }
 
 /// [`compile`], recording the book's file name (`origin`) in the table, so that explanations
 /// from the table cite the book's `file:line`.
-pub fn compile_from(
-    model: &Model,
-    source: &str,
-    origin: &str,
-) -> Result<RatingTable, CompileError> {
+pub fn compile_from(model: &Model, source: &str, origin: &str) -> Result<RatingTable, ModelError> {
     // Line numbers only: a line index over the source, without copying it or counting columns.
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(
@@ -339,13 +336,13 @@ pub fn compile_from(
         recharge,
     };
     if let Some(unit) = unknown_unit.take() {
-        return Err(CompileError::UnknownUnit { unit });
+        return Err(ModelError::UnknownUnit { unit });
     }
     table.checksum = table.compute_checksum();
     // What every loaded table guarantees holds for a compiled one too.
     table
         .validate()
-        .map_err(|e| CompileError::Invalid(e.to_string()))?;
+        .map_err(|e| ModelError::Invalid(e.to_string()))?;
     Ok(table)
 }
 

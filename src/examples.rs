@@ -40,10 +40,21 @@ pub fn run_examples(model: &Model, table: &RatingTable, source: &str) -> Vec<Exa
     if model.examples.is_empty() {
         return Vec::new();
     }
+    // Keys for the plans the examples price on only: a full rater of a large book is plans x
+    // products keys, most of which no example asks for.
+    let plans = model
+        .examples
+        .iter()
+        .flat_map(|e| &e.stmts)
+        .filter_map(|s| match s {
+            ExampleStmt::Quote { target, .. } => Some(target.plan.map(|p| p as u32)),
+            ExampleStmt::Bill(b) => Some(Some(b.plan as u32)),
+            ExampleStmt::Capacity { .. } => None,
+        });
     let runner = Runner {
         model,
         table,
-        rater: Rater::new(table),
+        rater: Rater::for_plans(table, plans),
         lines: LineIndex::new(source),
     };
     model

@@ -38,19 +38,38 @@
 
 pub mod base;
 pub mod bill;
+#[cfg(feature = "internals")]
 pub mod check;
+#[cfg(not(feature = "internals"))]
+mod check;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "internals")]
 pub mod compile;
+#[cfg(not(feature = "internals"))]
+mod compile;
 pub mod diagnostic;
 pub mod diff;
+#[cfg(feature = "internals")]
 pub mod examples;
+#[cfg(not(feature = "internals"))]
+mod examples;
+#[cfg(feature = "internals")]
 pub mod fmt;
+#[cfg(not(feature = "internals"))]
+mod fmt;
 pub mod load;
+#[cfg(feature = "internals")]
 pub mod model;
+#[cfg(not(feature = "internals"))]
+mod model;
 pub mod pipeline;
 pub mod rate;
+#[cfg(any(test, feature = "internals"))]
 pub mod reference;
+#[cfg(feature = "internals")]
 pub mod syntax;
+#[cfg(not(feature = "internals"))]
+mod syntax;
 pub mod table;
 pub mod usage;

@@ -394,3 +394,64 @@ fn batch_rater_agrees_with_table_quotes() {
     assert!(fast > 100, "only {fast} keys on the fast path");
     assert!(checked > 10_000);
 }
+
+/// A rater built for some plans only has exactly their keys, and each quotes as the full
+/// rater's does (the exact path included), on every bundled book.
+#[test]
+fn a_rater_for_some_plans_agrees_with_the_full_one() {
+    use pricebook::rate::{Rater, Totals};
+    let quantities: Vec<rust_decimal::Decimal> = ["0", "1", "59.5", "3600", "0.0000000001", "1e20"]
+        .iter()
+        .map(|q| {
+            q.parse()
+                .or_else(|_| rust_decimal::Decimal::from_scientific(q))
+                .expect("a decimal")
+        })
+        .collect();
+    let mut compared = 0;
+    for path in books() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let table = compile_source(&text).expect("compiles");
+        let full = Rater::new(&table);
+        let plans = table.plans().len() as u32;
+        // No plan and the last plan; every other plan is left out.
+        let some = Rater::for_plans(&table, [None, plans.checked_sub(1)]);
+        let slots = std::iter::once(None).chain((0..plans).map(Some));
+        for plan in slots {
+            let compiled = plan.is_none() || plan == plans.checked_sub(1);
+            assert_eq!(
+                some.has_plan(plan),
+                compiled,
+                "{}: {plan:?}",
+                path.display()
+            );
+            for product in 0..table.products().len() as u32 {
+                for (_, key) in cells(&table, product as usize) {
+                    let cell = table.cell_id(product, &key).expect("cell");
+                    let (Some(a), b) =
+                        (full.key(plan, product, cell), some.key(plan, product, cell))
+                    else {
+                        panic!("the full rater has every key");
+                    };
+                    let Some(b) = b else {
+                        assert!(!compiled, "{}: {plan:?} {product} {cell}", path.display());
+                        continue;
+                    };
+                    for q in &quantities {
+                        assert_eq!(full.quote(a, *q), some.quote(b, *q), "{}", path.display());
+                        // The exact path finds the key's plan, product and cell again.
+                        let (mut ta, mut tb) = (Totals::new(&table, 1), Totals::new(&table, 1));
+                        let ra = full.rate_decimal(0, a, *q, &mut ta);
+                        let rb = some.rate_decimal(0, b, *q, &mut tb);
+                        assert_eq!(ra, rb, "{}", path.display());
+                        for u in 0..table.units().len() as u32 {
+                            assert_eq!(ta.checked_amount(0, u), tb.checked_amount(0, u));
+                        }
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 1000, "compared {compared} quotes");
+}

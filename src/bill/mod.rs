@@ -276,7 +276,13 @@ pub enum BillError {
     OpeningExpiry { time: String },
     #[error("{what} is too large to compute exactly; bill fewer periods or smaller quantities")]
     Overflow { what: &'static str },
-    /// A table built by hand (not loaded, not compiled) that breaks the table's invariants.
+    /// The rater given to [`bill_with`] was built without the request's plan.
+    #[error(
+        "the rater has no keys for plan id {plan}; build it with `Rater::new` or `Rater::for_plans` with that plan"
+    )]
+    PlanNotCompiled { plan: PlanId },
+    /// A table that breaks the invariants every loaded or compiled table keeps (cannot happen
+    /// through this crate's constructors).
     #[error("the rating table is inconsistent: {reason}; recompile it with `pricebook compile`")]
     TableInvalid { reason: String },
 }
@@ -325,11 +331,16 @@ pub fn bill(
     request: &BillRequest,
     events: &[UsageEvent],
 ) -> Result<Bill, BillError> {
-    bill_with(&Rater::new(table), request, events)
+    bill_with(
+        &Rater::for_plans(table, [Some(request.plan)]),
+        request,
+        events,
+    )
 }
 
 /// [`bill`] with a rater built once for the table, for callers that bill many times (worked
-/// examples, invoice runs).
+/// examples, invoice runs). The rater must have the request's plan compiled
+/// ([`Rater::new`] has every plan, [`Rater::for_plans`] the ones it is given).
 pub fn bill_with(
     rater: &Rater<'_>,
     request: &BillRequest,
@@ -338,6 +349,9 @@ pub fn bill_with(
     let table = rater.table();
     if table.plans.get(request.plan as usize).is_none() {
         return Err(BillError::UnknownPlan { plan: request.plan });
+    }
+    if !rater.has_plan(Some(request.plan)) {
+        return Err(BillError::PlanNotCompiled { plan: request.plan });
     }
     if request.periods == 0 {
         return Err(BillError::NoPeriods);

@@ -59,6 +59,7 @@ pub struct Checked {
 }
 
 impl Checked {
+    #[cfg(any(test, feature = "internals"))]
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
@@ -74,6 +75,7 @@ impl Checked {
 /// );
 /// assert!(checked.has_errors()); // `when empty overage` needs an overage rate
 /// ```
+#[cfg(any(test, feature = "internals"))]
 pub fn check_source(text: &str) -> Checked {
     let parsed = crate::syntax::parse(text);
     let mut checked = check_parsed(&parsed.book, &parsed.diagnostics);
@@ -86,6 +88,7 @@ pub fn check_source(text: &str) -> Checked {
 }
 
 /// Checks a parsed book.
+#[cfg(any(test, feature = "internals"))]
 pub fn check(book: &Book) -> Checked {
     check_parsed(book, &[])
 }

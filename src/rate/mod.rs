@@ -356,9 +356,17 @@ pub struct Rejected {
 pub struct Rater<'t> {
     table: &'t RatingTable,
     rates: Vec<FastRate>,
-    /// First key of each (plan slot, product); plan slot 0 is "no plan".
+    /// First key of each (compiled plan slot, product).
     offsets: Vec<u32>,
+    /// Each plan slot's place among the compiled ones (slot 0 is "no plan", slot p + 1 plan p),
+    /// or [`NOT_COMPILED`].
+    slots: Vec<u32>,
+    /// The plan slot of each compiled one: the inverse of `slots`.
+    compiled: Vec<u32>,
 }
+
+/// A plan slot whose keys a [`Rater::for_plans`] did not compile.
+const NOT_COMPILED: u32 = u32::MAX;
 
 /// A non-negative quantity as nano-units, when it has at most 9 decimals and fits.
 #[inline(always)]
@@ -412,8 +420,47 @@ fn scaled_u64(v: Decimal, scale: u32) -> Option<u64> {
 }
 
 impl<'t> Rater<'t> {
-    /// Precompiles every key of `table`.
+    /// Precompiles every key of `table`: every plan (and no plan) x product x cell, which is what
+    /// rating a whole usage export needs. One account's bill or a book's worked examples need
+    /// only a few plans: [`Rater::for_plans`] compiles those alone.
     pub fn new(table: &'t RatingTable) -> Rater<'t> {
+        Self::compile_slots(table, (0..=table.plans.len() as u32).collect())
+    }
+
+    /// Precompiles the keys of the given plans (`None`: no plan) only; [`key`](Self::key) is
+    /// `None` for any other plan. Building it costs products x cells per plan, not per plan of
+    /// the table.
+    ///
+    /// ```
+    /// use pricebook::rate::Rater;
+    /// let table = pricebook::pipeline::compile_source(r#"
+    /// pricebook acme version "1" effective 2026-01-01 currency USD
+    /// unit credit
+    /// product "Render" as render { measure time  rate 2 credit / second }
+    /// plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
+    /// plan "Max" as max { price 90 USD / month  grant 9000 credit every month, expires at cycle end }
+    /// "#).expect("a clean book");
+    /// let rater = Rater::for_plans(&table, [Some(1)]);
+    /// assert!(rater.key(Some(1), 0, 0).is_some());
+    /// assert!(rater.key(Some(0), 0, 0).is_none()); // not compiled
+    /// assert!(rater.key(None, 0, 0).is_none());
+    /// ```
+    pub fn for_plans(
+        table: &'t RatingTable,
+        plans: impl IntoIterator<Item = Option<PlanId>>,
+    ) -> Rater<'t> {
+        let mut wanted: Vec<u32> = plans
+            .into_iter()
+            .map(|p| p.map_or(0, |p| p.saturating_add(1)))
+            .filter(|s| *s as usize <= table.plans.len())
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        Self::compile_slots(table, wanted)
+    }
+
+    /// Compiles the keys of the plan slots `wanted` (sorted, distinct, in range).
+    fn compile_slots(table: &'t RatingTable, wanted: Vec<u32>) -> Rater<'t> {
         let products = table.products.len();
         let cells: Vec<u32> = table
             .products
@@ -426,15 +473,17 @@ impl<'t> Rater<'t> {
                     .max(1)
             })
             .collect();
-        let mut offsets = Vec::with_capacity((table.plans.len() + 1) * products + 1);
+        let mut offsets = Vec::with_capacity(wanted.len() * products + 1);
+        let mut slots = vec![NOT_COMPILED; table.plans.len() + 1];
         let mut rates = Vec::new();
         // Each charge unit's column in `Totals`, found once rather than per key.
         let mut columns = vec![usize::MAX; table.units.len()];
         for (i, u) in charge_units(table).iter().enumerate() {
             columns[*u as usize] = i;
         }
-        for slot in 0..=table.plans.len() {
-            let plan = slot.checked_sub(1).map(|p| p as PlanId);
+        for (compiled, &slot) in wanted.iter().enumerate() {
+            slots[slot as usize] = compiled as u32;
+            let plan = slot.checked_sub(1);
             for (product, n) in cells.iter().enumerate() {
                 offsets.push(rates.len() as u32);
                 for cell in 0..*n {
@@ -453,18 +502,27 @@ impl<'t> Rater<'t> {
             table,
             rates,
             offsets,
+            slots,
+            compiled: wanted,
         }
     }
 
     /// The key for a plan (or none), product and cell.
     pub fn key(&self, plan: Option<PlanId>, product: ProductId, cell: CellId) -> Option<RateKey> {
         let slot = plan.map_or(0, |p| p as usize + 1);
-        if slot > self.table.plans.len() || product as usize >= self.table.products.len() {
+        let compiled = *self.slots.get(slot)?;
+        if compiled == NOT_COMPILED || product as usize >= self.table.products.len() {
             return None;
         }
-        let i = slot * self.table.products.len() + product as usize;
+        let i = compiled as usize * self.table.products.len() + product as usize;
         let (start, end) = (self.offsets[i], self.offsets[i + 1]);
         (start + cell < end).then_some(start + cell)
+    }
+
+    /// Whether the keys of `plan` (`None`: no plan) are compiled.
+    pub fn has_plan(&self, plan: Option<PlanId>) -> bool {
+        let slot = plan.map_or(0, |p| p as usize + 1);
+        self.slots.get(slot).is_some_and(|c| *c != NOT_COMPILED)
     }
 
     /// Number of keys.
@@ -830,9 +888,11 @@ impl<'t> Rater<'t> {
     fn locate(&self, key: RateKey) -> (Option<PlanId>, ProductId, CellId) {
         let i = self.offsets.partition_point(|o| *o <= key) - 1;
         let products = self.table.products.len().max(1);
-        let (slot, product) = (i / products, i % products);
+        let (compiled, product) = (i / products, i % products);
+        // A key of this rater always lies in one of its compiled slots.
+        let slot = self.compiled.get(compiled).copied().unwrap_or(0);
         (
-            slot.checked_sub(1).map(|p| p as PlanId),
+            slot.checked_sub(1),
             product as ProductId,
             key - self.offsets[i],
         )

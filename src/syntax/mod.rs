@@ -15,6 +15,7 @@ pub mod shift;
 
 use crate::diagnostic::Diagnostic;
 use ast::Book;
+#[cfg(any(test, feature = "internals"))]
 use pest::Parser;
 pub use shift::Shift;
 
@@ -59,6 +60,7 @@ pub fn parse_placed(text: &str, base: usize) -> Parsed {
 /// the same tree, spans and diagnostics; the tests below and the `parse_check` fuzz target hold
 /// the two to that. Slower than [`parse`], and not meant for anything else.
 #[doc(hidden)]
+#[cfg(any(test, feature = "internals"))]
 pub fn parse_reference(text: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let book = match PricebookParser::parse(Rule::file, text) {

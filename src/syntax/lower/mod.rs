@@ -23,6 +23,7 @@ use rust_decimal::Decimal;
 type P<'i> = Pair<'i, Rule>;
 
 /// Lowers a whole-file parse (the `file` rule); the reference path, kept to check the fast one.
+#[cfg(any(test, feature = "internals"))]
 pub(super) fn lower_file(file: P<'_>, text: &str, diags: &mut Vec<Diagnostic>) -> Book {
     let mut lw = Lower {
         text,
