@@ -326,16 +326,16 @@ pub struct Version {
 /// file cannot be read or has no readable `pricebook` header (a contract has none).
 pub fn version_of(path: &Path) -> Option<Version> {
     let text = read_book(path).ok()?;
-    let parsed = crate::syntax::parse(&text);
-    parsed.book.items.iter().find_map(|i| match &i.node {
+    // The header alone: a directory of large books is listed without parsing them.
+    match crate::syntax::header(&text)?.node {
         Item::Header(h) => Some(Version {
             path: path.to_path_buf(),
-            vendor: h.vendor.node.clone(),
-            label: h.version.node.clone(),
+            vendor: h.vendor.node,
+            label: h.version.node,
             effective: Date::parse(&h.effective.node)?,
         }),
         _ => None,
-    })
+    }
 }
 
 /// The versions of one vendor in a directory, oldest first. Books without a readable header

@@ -21,14 +21,19 @@ pub(super) struct Checked {
 
 /// A book's vendor and effective date as written, for the rules across files.
 pub(super) fn header_of(book: &crate::syntax::ast::Book) -> Option<(String, String, Span)> {
-    book.items.iter().find_map(|i| match &i.node {
+    book.items.iter().find_map(|i| header_fields(&i.node))
+}
+
+/// A header's vendor and effective date as written; `None` for any other item.
+fn header_fields(item: &Item) -> Option<(String, String, Span)> {
+    match item {
         Item::Header(h) => Some((
             h.vendor.node.clone(),
             h.effective.node.clone(),
             h.effective.span,
         )),
         _ => None,
-    })
+    }
 }
 
 /// One file of a run, read, with what its header says.
@@ -45,23 +50,18 @@ pub(super) fn read_run(files: &[PathBuf]) -> Vec<RunFile> {
         .iter()
         .map(|p| {
             let text = read_book(p);
-            let head = text.as_ref().ok().and_then(|t| {
-                crate::syntax::parse(t)
-                    .book
-                    .items
-                    .iter()
-                    .find_map(|i| match &i.node {
-                        Item::Header(h) => Some((
-                            h.vendor.node.clone(),
-                            Date::parse(&h.effective.node)?,
-                            false,
-                        )),
-                        Item::Contract(c) => {
-                            Some((c.vendor.node.clone(), Date::parse(&c.effective.node)?, true))
-                        }
-                        _ => None,
-                    })
-            });
+            let head = text
+                .as_ref()
+                .ok()
+                .and_then(|t| match crate::syntax::header(t)?.node {
+                    Item::Header(h) => {
+                        Some((h.vendor.node, Date::parse(&h.effective.node)?, false))
+                    }
+                    Item::Contract(c) => {
+                        Some((c.vendor.node, Date::parse(&c.effective.node)?, true))
+                    }
+                    _ => None,
+                });
             RunFile {
                 path: p.clone(),
                 text,
@@ -125,8 +125,8 @@ fn check_file(file: &RunFile, run: &[RunFile]) -> Checked {
     let name = file.path.display().to_string();
     match &file.text {
         Ok(text) => {
-            let header = header_of(&crate::syntax::parse(text).book);
             let (sources, checked) = check_in_run(file, text, run);
+            let header = crate::syntax::header(text).and_then(|i| header_fields(&i.node));
             Checked {
                 name,
                 sources,

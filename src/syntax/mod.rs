@@ -45,6 +45,30 @@ pub fn parse(text: &str) -> Parsed {
     Parsed { book, diagnostics }
 }
 
+/// The header of a file (`pricebook ...` or `contract ...`): the first item that is one. A
+/// well-formed book starts with it, and then nothing after it is read; otherwise the whole file
+/// is parsed to find it. For listing a directory's versions without parsing every book.
+///
+/// ```
+/// use pricebook::syntax::{ast::Item, header};
+/// let h = header("pricebook acme version \"1\" effective 2026-01-01 currency USD\nunit credit\n");
+/// assert!(matches!(h.map(|h| h.node), Some(Item::Header(h)) if h.vendor.node == "acme"));
+/// assert!(header("unit credit\n").is_none());
+/// ```
+pub fn header(text: &str) -> Option<ast::Spanned<ast::Item>> {
+    let is_header = |i: &ast::Item| matches!(i, ast::Item::Header(_) | ast::Item::Contract(_));
+    if let Some(first) = reader::first_item(text) {
+        if is_header(&first.node) {
+            return Some(first);
+        }
+    }
+    parse(text)
+        .book
+        .items
+        .into_iter()
+        .find(|i| is_header(&i.node))
+}
+
 /// Parses a file that is placed at `base` in a shared position space (a contract after its book):
 /// every span of the tree and of the diagnostics is `base` bytes later than in [`parse`].
 pub fn parse_placed(text: &str, base: usize) -> Parsed {

@@ -61,6 +61,22 @@ pub(super) fn parse_book(text: &str, diags: &mut Vec<Diagnostic>) -> Book {
     Book { items }
 }
 
+/// The file's first item when the reader reads it cleanly (`None` leaves the file to a full
+/// parse): what a header-only look at a book needs.
+pub(super) fn first_item(text: &str) -> Option<Spanned<Item>> {
+    let mut r = Reader {
+        text,
+        s: text.as_bytes(),
+        pos: 0,
+        last: 0,
+        overflow: false,
+    };
+    r.skip();
+    let start = r.pos;
+    let item = r.item()?;
+    Some(Spanned::new(item, Span::new(start, r.last)))
+}
+
 /// Parses and lowers the item (or unreadable text) at `start` with pest. Returns it with the
 /// byte offset where it ends.
 fn fallback_item(
