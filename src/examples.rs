@@ -40,21 +40,25 @@ pub fn run_examples(model: &Model, table: &RatingTable, source: &str) -> Vec<Exa
     if model.examples.is_empty() {
         return Vec::new();
     }
-    // Keys for the plans the examples price on only: a full rater of a large book is plans x
-    // products keys, most of which no example asks for.
-    let plans = model
-        .examples
-        .iter()
-        .flat_map(|e| &e.stmts)
-        .filter_map(|s| match s {
-            ExampleStmt::Quote { target, .. } => Some(target.plan.map(|p| p as u32)),
-            ExampleStmt::Bill(b) => Some(Some(b.plan as u32)),
-            ExampleStmt::Capacity { .. } => None,
-        });
+    // Keys for what the examples price only: a full rater of a large book is plans x products
+    // keys, and compiling a key is not free.
+    let mut pairs: Vec<(Option<u32>, u32)> = Vec::new();
+    for s in model.examples.iter().flat_map(|e| &e.stmts) {
+        match s {
+            ExampleStmt::Quote { target, .. } => {
+                pairs.push((target.plan.map(|p| p as u32), target.product as u32));
+            }
+            ExampleStmt::Bill(b) => pairs.extend(b.events.iter().filter_map(|e| match &e.usage {
+                BillUsageDef::Use { product, .. } => Some((Some(b.plan as u32), *product as u32)),
+                _ => None,
+            })),
+            ExampleStmt::Capacity { .. } => {}
+        }
+    }
     let runner = Runner {
         model,
         table,
-        rater: Rater::for_plans(table, plans),
+        rater: Rater::for_usage(table, pairs),
         lines: LineIndex::new(source),
     };
     model

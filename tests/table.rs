@@ -455,3 +455,46 @@ fn a_rater_for_some_plans_agrees_with_the_full_one() {
     }
     assert!(compared > 1000, "compared {compared} quotes");
 }
+
+/// A rater for some (plan, product) pairs has the keys of those pairs alone, every cell of
+/// each, and they quote as the full rater's do.
+#[test]
+fn a_rater_for_some_usage_has_exactly_its_keys() {
+    use pricebook::rate::Rater;
+    let mut compared = 0;
+    for path in books() {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let table = compile_source(&text).expect("compiles");
+        let full = Rater::new(&table);
+        let products = table.products().len() as u32;
+        let plan = table.plans().len().checked_sub(1).map(|p| p as u32);
+        // The last plan with every other product, and no plan with the first product.
+        let pairs: Vec<(Option<u32>, u32)> = (0..products)
+            .step_by(2)
+            .map(|p| (plan, p))
+            .chain([(None, 0)])
+            .collect();
+        let some = Rater::for_usage(&table, pairs.iter().copied());
+        for slot in std::iter::once(None).chain((0..table.plans().len() as u32).map(Some)) {
+            for product in 0..products {
+                let wanted = pairs.contains(&(slot, product));
+                for (_, key) in cells(&table, product as usize) {
+                    let cell = table.cell_id(product, &key).expect("cell");
+                    let (a, b) = (full.key(slot, product, cell), some.key(slot, product, cell));
+                    assert_eq!(
+                        b.is_some(),
+                        wanted,
+                        "{}: {slot:?} {product}",
+                        path.display()
+                    );
+                    if let (Some(a), Some(b)) = (a, b) {
+                        let q = rust_decimal::Decimal::from(90);
+                        assert_eq!(full.quote(a, q), some.quote(b, q), "{}", path.display());
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(compared > 50, "compared {compared} quotes");
+}

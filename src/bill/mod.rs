@@ -276,11 +276,11 @@ pub enum BillError {
     OpeningExpiry { time: String },
     #[error("{what} is too large to compute exactly; bill fewer periods or smaller quantities")]
     Overflow { what: &'static str },
-    /// The rater given to [`bill_with`] was built without the request's plan.
+    /// The rater given to [`bill_with`] was built without keys the events need.
     #[error(
-        "the rater has no keys for plan id {plan}; build it with `Rater::new` or `Rater::for_plans` with that plan"
+        "the rater has no keys for plan id {plan} and product id {product}; build it with `Rater::new`, or `Rater::for_usage` with that pair"
     )]
-    PlanNotCompiled { plan: PlanId },
+    RaterWithoutKeys { plan: PlanId, product: ProductId },
     /// A table that breaks the invariants every loaded or compiled table keeps (cannot happen
     /// through this crate's constructors).
     #[error("the rating table is inconsistent: {reason}; recompile it with `pricebook compile`")]
@@ -331,16 +331,18 @@ pub fn bill(
     request: &BillRequest,
     events: &[UsageEvent],
 ) -> Result<Bill, BillError> {
-    bill_with(
-        &Rater::for_plans(table, [Some(request.plan)]),
-        request,
-        events,
-    )
+    // Keys for this account's plan and products only.
+    let used = events.iter().filter_map(|e| match e.usage {
+        Usage::Use { product, .. } => Some((Some(request.plan), product)),
+        Usage::Buy { .. } => None,
+    });
+    bill_with(&Rater::for_usage(table, used), request, events)
 }
 
 /// [`bill`] with a rater built once for the table, for callers that bill many times (worked
-/// examples, invoice runs). The rater must have the request's plan compiled
-/// ([`Rater::new`] has every plan, [`Rater::for_plans`] the ones it is given).
+/// examples, invoice runs). The rater must have the keys of the request's plan for every
+/// product the events use ([`Rater::new`] has every key; [`Rater::for_plans`] and
+/// [`Rater::for_usage`] the ones they are given).
 pub fn bill_with(
     rater: &Rater<'_>,
     request: &BillRequest,
@@ -350,8 +352,16 @@ pub fn bill_with(
     if table.plans.get(request.plan as usize).is_none() {
         return Err(BillError::UnknownPlan { plan: request.plan });
     }
-    if !rater.has_plan(Some(request.plan)) {
-        return Err(BillError::PlanNotCompiled { plan: request.plan });
+    for e in events {
+        if let Usage::Use { product, .. } = e.usage {
+            let exists = (product as usize) < table.products.len();
+            if exists && rater.key(Some(request.plan), product, 0).is_none() {
+                return Err(BillError::RaterWithoutKeys {
+                    plan: request.plan,
+                    product,
+                });
+            }
+        }
     }
     if request.periods == 0 {
         return Err(BillError::NoPeriods);

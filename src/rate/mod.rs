@@ -424,7 +424,7 @@ impl<'t> Rater<'t> {
     /// rating a whole usage export needs. One account's bill or a book's worked examples need
     /// only a few plans: [`Rater::for_plans`] compiles those alone.
     pub fn new(table: &'t RatingTable) -> Rater<'t> {
-        Self::compile_slots(table, (0..=table.plans.len() as u32).collect())
+        Self::compile_slots(table, (0..=table.plans.len() as u32).collect(), |_, _| true)
     }
 
     /// Precompiles the keys of the given plans (`None`: no plan) only; [`key`](Self::key) is
@@ -456,11 +456,52 @@ impl<'t> Rater<'t> {
             .collect();
         wanted.sort_unstable();
         wanted.dedup();
-        Self::compile_slots(table, wanted)
+        Self::compile_slots(table, wanted, |_, _| true)
     }
 
-    /// Compiles the keys of the plan slots `wanted` (sorted, distinct, in range).
-    fn compile_slots(table: &'t RatingTable, wanted: Vec<u32>) -> Rater<'t> {
+    /// Precompiles the keys of the given (plan, product) pairs only, every cell of each: what a
+    /// known set of usages needs (one account's bill, a book's worked examples). A key of any
+    /// other pair is `None`.
+    ///
+    /// ```
+    /// use pricebook::rate::Rater;
+    /// let table = pricebook::pipeline::compile_source(r#"
+    /// pricebook acme version "1" effective 2026-01-01 currency USD
+    /// unit credit
+    /// product "Render" as render { measure time  rate 2 credit / second }
+    /// product "Paint" as paint { measure image  rate 5 credit / image }
+    /// plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
+    /// "#).expect("a clean book");
+    /// let rater = Rater::for_usage(&table, [(Some(0), 1)]);
+    /// assert!(rater.key(Some(0), 1, 0).is_some());
+    /// assert!(rater.key(Some(0), 0, 0).is_none()); // not compiled
+    /// assert_eq!(rater.len(), 1);
+    /// ```
+    pub fn for_usage(
+        table: &'t RatingTable,
+        pairs: impl IntoIterator<Item = (Option<PlanId>, ProductId)>,
+    ) -> Rater<'t> {
+        let mut pairs: Vec<(u32, ProductId)> = pairs
+            .into_iter()
+            .map(|(p, product)| (p.map_or(0, |p| p.saturating_add(1)), product))
+            .filter(|(s, _)| *s as usize <= table.plans.len())
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut wanted: Vec<u32> = pairs.iter().map(|(s, _)| *s).collect();
+        wanted.dedup();
+        Self::compile_slots(table, wanted, |slot, product| {
+            pairs.binary_search(&(slot, product)).is_ok()
+        })
+    }
+
+    /// Compiles the keys of the plan slots `wanted` (sorted, distinct, in range), of the
+    /// products `include` says yes to.
+    fn compile_slots(
+        table: &'t RatingTable,
+        wanted: Vec<u32>,
+        include: impl Fn(u32, ProductId) -> bool,
+    ) -> Rater<'t> {
         let products = table.products.len();
         let cells: Vec<u32> = table
             .products
@@ -486,6 +527,9 @@ impl<'t> Rater<'t> {
             let plan = slot.checked_sub(1);
             for (product, n) in cells.iter().enumerate() {
                 offsets.push(rates.len() as u32);
+                if !include(slot, product as ProductId) {
+                    continue;
+                }
                 for cell in 0..*n {
                     rates.push(Self::compile_key(
                         table,
