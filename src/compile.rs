@@ -40,7 +40,21 @@ pub fn compile(model: &Model, source: &str) -> Result<RatingTable, ModelError> {
 
 /// [`compile`], recording the book's file name (`origin`) in the table, so that explanations
 /// from the table cite the book's `file:line`.
+#[cfg(any(test, feature = "internals"))]
 pub fn compile_from(model: &Model, source: &str, origin: &str) -> Result<RatingTable, ModelError> {
+    let mut table = compile_unsealed(model, source, origin)?;
+    table.seal();
+    Ok(table)
+}
+
+/// [`compile_from`] without the checksum, for a table that is only priced from in memory (the
+/// worked examples of `pricebook check`): the checksum is a hash of the whole table's JSON, and
+/// [`RatingTable::to_json`] computes it afresh anyway.
+pub(crate) fn compile_unsealed(
+    model: &Model,
+    source: &str,
+    origin: &str,
+) -> Result<RatingTable, ModelError> {
     // Line numbers only: a line index over the source, without copying it or counting columns.
     let line_starts: Vec<usize> = std::iter::once(0)
         .chain(
@@ -318,7 +332,7 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> Result<RatingT
         }
     });
 
-    let mut table = RatingTable {
+    let table = RatingTable {
         schema_version: SCHEMA_VERSION,
         vendor: model.vendor.clone(),
         version: model.version.clone(),
@@ -338,7 +352,6 @@ pub fn compile_from(model: &Model, source: &str, origin: &str) -> Result<RatingT
     if let Some(unit) = unknown_unit.take() {
         return Err(ModelError::UnknownUnit { unit });
     }
-    table.checksum = table.compute_checksum();
     // What every loaded table guarantees holds for a compiled one too.
     table
         .validate()

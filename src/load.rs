@@ -520,8 +520,11 @@ pub fn open_with_contract(
     let layered = crate::pipeline::check_contract(&book_name, &book, &contract_name, &terms);
     let errors = layered.check.has_errors();
     match layered.check.table {
-        Some(table) if !errors => Ok(Opened {
-            table,
+        Some(mut table) if !errors => Ok(Opened {
+            table: {
+                table.seal();
+                table
+            },
             path: book_path,
             contract: Some((contract_name, layered.contract_first_line)),
         }),

@@ -16,7 +16,8 @@ use crate::table::RatingTable;
 pub struct BookCheck {
     /// The checked model, when the book has no error outside its worked examples.
     pub model: Option<Model>,
-    /// The compiled table, whenever there is a model.
+    /// The compiled table, whenever there is a model. Its checksum is left empty (it is for
+    /// pricing from in memory; [`RatingTable::to_json`] computes the checksum when it writes).
     pub table: Option<RatingTable>,
     /// Every diagnostic: syntax, checker and failed worked examples, in source order.
     pub diagnostics: Vec<Diagnostic>,
@@ -76,7 +77,7 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
         diagnostics: Vec::new(),
     };
     if let Some(model) = checked.model {
-        match crate::compile::compile_from(&model, text, origin) {
+        match crate::compile::compile_unsealed(&model, text, origin) {
             Ok(table) => {
                 out.examples = run_examples(&model, &table, text);
                 diagnostics.extend(out.examples.iter().flat_map(|e| e.failures.iter().cloned()));
@@ -122,7 +123,10 @@ pub fn compile_source(text: &str) -> Result<RatingTable, CompileError> {
 pub fn compile_file(text: &str, origin: &str) -> Result<RatingTable, CompileError> {
     let checked = check_book_from(text, origin);
     match checked.table {
-        Some(table) if !checked.has_errors() => Ok(table),
+        Some(mut table) if !checked.has_errors() => {
+            table.seal();
+            Ok(table)
+        }
         _ => Err(CompileError {
             diagnostics: checked.diagnostics,
         }),
@@ -228,7 +232,7 @@ pub fn check_contract(
     diagnostics.extend(checked.diagnostics);
     let mut out = finish(Vec::new());
     if let Some(model) = checked.model {
-        match crate::compile::compile_from(&model, &merged_text, book_name) {
+        match crate::compile::compile_unsealed(&model, &merged_text, book_name) {
             Ok(table) => {
                 out.check.examples = run_examples(&model, &table, &merged_text);
                 diagnostics.extend(

@@ -84,6 +84,11 @@ impl RatingTable {
         }
     }
 
+    /// Stores the checksum of the table's content, as a loaded table has it.
+    pub(crate) fn seal(&mut self) {
+        self.checksum = self.compute_checksum();
+    }
+
     /// The checksum of the table's content (its compact JSON with an empty `checksum`).
     #[expect(
         clippy::expect_used,

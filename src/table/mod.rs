@@ -158,7 +158,8 @@ impl RatingTable {
     pub fn source(&self) -> &str {
         &self.source
     }
-    /// SHA-256 of the table's JSON with an empty checksum, hex, as stored.
+    /// SHA-256 of the table's JSON with an empty checksum, hex, as stored (empty in the table of
+    /// a [`BookCheck`](crate::pipeline::BookCheck), which is only priced from in memory).
     pub fn checksum(&self) -> &str {
         &self.checksum
     }
