@@ -13,6 +13,7 @@ use crate::table::RatingTable;
 
 /// A book, checked, compiled and with its worked examples run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BookCheck {
     /// The checked model, when the book has no error outside its worked examples.
     pub model: Option<Model>,

@@ -74,6 +74,7 @@ impl fmt::Display for RejectionKind {
 
 /// Why a usage cannot be priced.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Rejection {
     pub kind: RejectionKind,
     /// The reason in words, naming the rule (``limit video length <= 5 minute on plan `basic` ``).

@@ -71,6 +71,7 @@ pub struct RechargeSettings {
 
 /// What to bill.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BillRequest {
     pub plan: PlanId,
     pub billing: Billing,
@@ -118,6 +119,7 @@ pub enum Usage {
 
 /// A money line of the invoice.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct BillLine {
     /// `2026-06` (the period's first day, as a month).
     pub period: String,
@@ -132,6 +134,7 @@ pub struct BillLine {
 
 /// A grant's account over the bill.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct GrantReport {
     pub grant: String,
     pub unit: String,
@@ -148,6 +151,7 @@ pub struct GrantReport {
 
 /// An event that was not billed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct RejectedEvent {
     pub line: u64,
     pub time: Option<String>,
@@ -182,6 +186,7 @@ pub struct WalletState {
 
 /// A computed bill.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Bill {
     pub total: Decimal,
     pub currency: String,
@@ -197,6 +202,7 @@ pub struct Bill {
 
 /// A book version, as a bill names the one that priced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct VersionRef {
     pub vendor: String,
     pub version: String,

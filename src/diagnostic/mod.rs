@@ -29,6 +29,7 @@ macro_rules! codes {
         /// A stable diagnostic code. The kebab-case name is the contract: it appears in JSON
         /// output, in `allow` declarations and in the catalogue of docs/language.md.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
         pub enum Code { $( $(#[$doc])* $variant, )* }
 
         impl Code {

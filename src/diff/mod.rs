@@ -87,6 +87,7 @@ pub struct VersionInfo {
 
 /// The comparison of two versions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Diff {
     pub old: VersionInfo,
     pub new: VersionInfo,
@@ -141,6 +142,7 @@ pub struct ItemChanges {
 
 /// One field that differs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct Change {
     /// The field: `rate`, `rate 720p`, `price`, `grant amount`, `limit video length`, ...
     pub what: String,

@@ -73,8 +73,9 @@ pub type UnitId = u32;
 /// A rate cell within one product (row-major over its dimensions; 0 for an undimensioned one).
 pub type CellId = u32;
 
-/// A compiled price list. Every table that exists is valid: it comes from [`compile`](crate::compile)
-/// or is loaded ([`RatingTable::from_json`], or any serde deserializer), and both check that
+/// A compiled price list. Every table that exists is valid: it is compiled from a book
+/// ([`compile_source`](crate::compile_source), [`open`](crate::open)) or loaded
+/// ([`RatingTable::from_json`], or any serde deserializer), and each way checks that
 /// every id in it points somewhere and every cell array has its size, so quoting from it never
 /// indexes out of bounds. Its content is read through the accessors below; it is changed only by
 /// compiling a book again.
@@ -444,6 +445,7 @@ pub struct RechargeEntry {
 
 /// A priced usage, by ids.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct TableQuote {
     pub charge: Decimal,
     /// The charge unit; `None` for a free product.
