@@ -54,8 +54,13 @@ fn workload(table: &RatingTable, rater: &Rater<'_>) -> Workload {
             table.product_id(product).expect("product"),
         );
         let key = rater.key(Some(p), pr, 0).expect("key");
-        // Up to 10 minutes with tenths of a unit.
-        let quantity = Decimal::new((next() % 6000) as i64, 1);
+        // Up to 10 minutes with tenths of a unit; counts (images, characters) are whole.
+        let tenths = (next() % 6000) as i64;
+        let quantity = if table.products()[pr as usize].whole {
+            Decimal::new(tenths / 10, 0)
+        } else {
+            Decimal::new(tenths, 1)
+        };
         let account = (next() % u64::from(ACCOUNTS)) as u32;
         events.push(Event::new(account, key, quantity).expect("representable"));
         named.push((account, plan.to_string(), product.to_string(), quantity));
