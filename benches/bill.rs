@@ -24,7 +24,7 @@ fn bench(c: &mut Criterion) {
         .iter()
         .position(|p| p.slug == "credit-pack")
         .expect("pack") as u32;
-    let start = Date::parse("2026-01-01").expect("date").instant();
+    let start = Date::parse("2026-07-01").expect("date").instant();
     let span = 365 * 86_400i64;
     let mut seed = 0x9E37_79B9_7F4A_7C15u64;
     let mut events = Vec::with_capacity(EVENTS + 365);
@@ -34,8 +34,12 @@ fn bench(c: &mut Criterion) {
         seed ^= seed << 17;
         let time = start + (i as i64 * span) / EVENTS as i64;
         let product = products[(seed % 4) as usize];
-        // Small usages: about a second of avatar, a few hundred characters, one image.
-        let quantity = Decimal::new((seed % 20) as i64 + 1, 1);
+        // Small usages: about a second of avatar, one character or image (counts are whole).
+        let quantity = if table.products()[product as usize].whole {
+            Decimal::ONE
+        } else {
+            Decimal::new((seed % 20) as i64 + 1, 1)
+        };
         events.push(UsageEvent {
             line: i as u64 + 1,
             time,
@@ -56,7 +60,7 @@ fn bench(c: &mut Criterion) {
         });
     }
     events.sort_by_key(|e| e.time);
-    let request = BillRequest::new(plan, Date::parse("2026-01-01").expect("date"), 12);
+    let request = BillRequest::new(plan, Date::parse("2026-07-01").expect("date"), 12);
     let b = bill(&table, &request, &events).expect("bills");
     assert!(b.rejected.is_empty(), "{:?}", b.rejected.first());
 
