@@ -247,26 +247,42 @@ pub(crate) fn compile_unsealed(
                     .iter()
                     .map(|l| LimitEntry {
                         name: l.name.clone(),
+                        op: l.op.clone(),
                         value: l.value_text.clone(),
+                        upper: l.upper_text.clone(),
                         kind: match &l.kind {
-                            LimitKind::PerEvent { dimension, max } => LimitKindEntry::PerEvent {
+                            LimitKind::PerEvent { dimension, bound } => LimitKindEntry::PerEvent {
                                 dimension: dimension_name(dimension),
-                                max: *max,
+                                bound: *bound,
                             },
-                            LimitKind::DimensionMax { dimension, max } => {
-                                LimitKindEntry::DimensionMax {
+                            LimitKind::DimensionRange { dimension, lo, hi } => {
+                                LimitKindEntry::DimensionRange {
                                     dimension: *dimension as u32,
-                                    max: *max as u32,
+                                    lo: *lo as u32,
+                                    hi: *hi as u32,
                                 }
                             }
                             LimitKind::Window {
                                 max,
+                                strict,
                                 dimension,
                                 window,
                             } => LimitKindEntry::Window {
                                 max: *max,
+                                strict: *strict,
                                 dimension: dimension.as_ref().map(dimension_name),
                                 window: window.clone(),
+                            },
+                            LimitKind::Attribute {
+                                attribute,
+                                dimension,
+                                factor,
+                                bound,
+                            } => LimitKindEntry::Attribute {
+                                attribute: *attribute as u32,
+                                dimension: dimension.as_ref().map(dimension_name),
+                                factor: *factor,
+                                bound: *bound,
                             },
                             LimitKind::Informational => LimitKindEntry::Informational,
                         },
@@ -342,6 +358,7 @@ pub(crate) fn compile_unsealed(
         source: origin.to_string(),
         checksum: String::new(),
         units,
+        attributes: model.attributes.clone(),
         dimensions,
         products,
         plans,

@@ -16,7 +16,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::*;
 use crate::rate::Rater;
 use crate::syntax::ast::Span;
-use crate::table::{RatingTable, TableQuote, UnitId};
+use crate::table::{EventAttr, RatingTable, TableQuote, UnitId};
 use rust_decimal::Decimal;
 
 /// The result of one worked example (one `test` block).
@@ -122,10 +122,11 @@ impl Runner<'_> {
             ExampleStmt::Quote {
                 target,
                 quantity,
+                attrs,
                 expect,
                 expect_span,
                 ..
-            } => self.quote(target, *quantity, expect, *expect_span, test),
+            } => self.quote(target, *quantity, attrs, expect, *expect_span, test),
             ExampleStmt::Capacity {
                 plan,
                 product,
@@ -143,13 +144,29 @@ impl Runner<'_> {
         self.table.cell_id(product as u32, &values)
     }
 
-    fn price(&self, target: &ExampleTarget, quantity: Decimal) -> Result<TableQuote, Rejection> {
+    fn price(
+        &self,
+        target: &ExampleTarget,
+        quantity: Decimal,
+        attrs: &[AttrDef],
+    ) -> Result<TableQuote, Rejection> {
         let plan = target.plan.map(|p| p as u32);
         let key = self
             .cell(target.product, &target.dims)
             .and_then(|c| self.rater.key(plan, target.product as u32, c))
             .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "no such rate cell"))?;
-        self.rater.quote(key, quantity)
+        let q = self.rater.quote(key, quantity)?;
+        let attrs: Vec<EventAttr> = attrs
+            .iter()
+            .map(|a| EventAttr {
+                attribute: a.attribute as u32,
+                value: a.value,
+                unit: a.unit.as_deref().and_then(|u| self.table.unit_id(u)),
+            })
+            .collect();
+        self.table
+            .check_attributes(plan, target.product as u32, &attrs)?;
+        Ok(q)
     }
 
     /// The rule that rejected a usage, as a label.
@@ -164,11 +181,12 @@ impl Runner<'_> {
         &self,
         target: &ExampleTarget,
         quantity: Decimal,
+        attrs: &[AttrDef],
         expect: &QuoteExpectation,
         at: Span,
         test: &str,
     ) -> Vec<Diagnostic> {
-        match (expect, self.price(target, quantity)) {
+        match (expect, self.price(target, quantity, attrs)) {
             (QuoteExpectation::Charge { charge, money }, Ok(got)) => {
                 let mut out = Vec::new();
                 let unit = got.unit.map_or("", |u| self.table.unit_name(u));

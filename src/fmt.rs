@@ -105,6 +105,7 @@ fn is_one_line(item: &Item) -> bool {
             | Item::Contract(_)
             | Item::Unit(_)
             | Item::Dimension(_)
+            | Item::Attribute(_)
             | Item::Floor(_)
             | Item::Allow(_)
     )
@@ -274,6 +275,7 @@ impl Printer<'_> {
                     values.join(", ")
                 ))
             }
+            Item::Attribute(a) => self.line(&format!("attribute {}", a.display_name())),
             Item::Product(p) => {
                 let head = format!("product {} as {}", quote(&p.display.node), p.slug.node);
                 self.block(&head, item.span, &p.body, |pr, s| pr.product_stmt(s));
@@ -416,10 +418,18 @@ impl Printer<'_> {
             PlanStmt::Products(Some(list)) => format!("products {}", names(list)),
             PlanStmt::Deny(list) => format!("deny {}", names(list)),
             PlanStmt::Limit(l) => {
-                let value = match &l.value.node {
+                let value = |v: &LimitValue| match v {
                     LimitValue::Quantity(q) => qty(q),
                     LimitValue::Number(n) => n.node.to_string(),
                     LimitValue::DimValue(v) => dim_single(&v.node),
+                };
+                let bound = match &l.upper {
+                    Some(upper) => format!(
+                        "between {} and {}",
+                        value(&l.value.node),
+                        value(&upper.node)
+                    ),
+                    None => format!("{} {}", l.op.as_str(), value(&l.value.node)),
                 };
                 let window = l
                     .window
@@ -431,7 +441,15 @@ impl Printer<'_> {
                 } else {
                     format!(" on {}", names(&l.scope))
                 };
-                format!("limit {} <= {value}{window}{scope}", l.display_name())
+                let informational = if l.informational {
+                    " informational"
+                } else {
+                    ""
+                };
+                format!(
+                    "limit {} {bound}{window}{scope}{informational}",
+                    l.display_name()
+                )
             }
             PlanStmt::Feature { name, value } => {
                 let v = match &value.node {
@@ -468,6 +486,7 @@ impl Printer<'_> {
             TestStmt::Quote {
                 target,
                 dims,
+                attrs,
                 quantity,
                 at,
                 expect,
@@ -495,9 +514,10 @@ impl Printer<'_> {
                     }
                 };
                 format!(
-                    "quote {}{} quantity {}{at} {expect}",
+                    "quote {}{}{} quantity {}{at} {expect}",
                     target_text(target),
                     dim_args(dims),
+                    attr_args(attrs),
                     qty(quantity)
                 )
             }
@@ -668,45 +688,22 @@ fn dim_args(dims: &[Spanned<DimArg>]) -> String {
         .collect()
 }
 
+fn attr_args(attrs: &[Spanned<AttrArg>]) -> String {
+    attrs
+        .iter()
+        .map(|a| {
+            let value = match &a.node.value {
+                AttrValue::Quantity(q) => qty(q),
+                AttrValue::Number(n) => n.node.to_string(),
+            };
+            format!(" attr {} = {value}", dim_single(&a.node.name.node))
+        })
+        .collect()
+}
+
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
-
-const RESERVED: &[&str] = &[
-    "measure",
-    "rate",
-    "round",
-    "prorate",
-    "outside",
-    "dims",
-    "tiers",
-    "price",
-    "grant",
-    "packs",
-    "products",
-    "deny",
-    "limit",
-    "when",
-    "commit",
-    "includes",
-    "overage",
-    "billing",
-    "feature",
-    "expect",
-    "use",
-    "buy",
-    "quote",
-    "capacity",
-    "bill",
-    "allow",
-    "product",
-    "plan",
-    "pack",
-    "unit",
-    "dimension",
-    "test",
-    "per",
-];
 
 fn is_word(w: &str) -> bool {
     let mut chars = w.chars();
@@ -718,14 +715,14 @@ fn is_ident(w: &str) -> bool {
     w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !RESERVED.contains(&w)
+        && !crate::syntax::is_reserved(w)
 }
 
 /// A dimension value bare when it reads back as the same words, quoted otherwise.
 fn dim_value(v: &str) -> String {
     let words: Vec<&str> = v.split(' ').collect();
     let bare = words.iter().all(|w| is_word(w))
-        && words.iter().skip(1).all(|w| !RESERVED.contains(w))
+        && words.iter().skip(1).all(|w| !crate::syntax::is_reserved(w))
         && !v.contains("  ");
     if bare { v.to_string() } else { quote(v) }
 }

@@ -5,6 +5,7 @@
 //! cite the rule's source line.
 
 use crate::base::date::Date;
+pub use crate::base::interval::Interval;
 use crate::base::rejection::RejectionKind;
 use crate::base::span::Span;
 use crate::base::units::{Dimension, UnitTable};
@@ -172,29 +173,63 @@ pub struct GrantDef {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum LimitKind {
-    /// At most this many base units of the measured dimension per usage event.
-    PerEvent { dimension: Dimension, max: Decimal },
-    /// At most this value of an ordered dimension.
-    DimensionMax { dimension: usize, max: usize },
+    /// Base units of the measured dimension one usage event may have.
+    PerEvent {
+        dimension: Dimension,
+        bound: Interval<Decimal>,
+    },
+    /// The values of an ordered dimension allowed, as an inclusive range of value indexes.
+    DimensionRange {
+        dimension: usize,
+        lo: usize,
+        hi: usize,
+    },
     /// At most this many events (or base units, for a quantity) per window.
     Window {
         max: Decimal,
+        /// `<`: the window's total must stay below `max`.
+        strict: bool,
         dimension: Option<Dimension>,
         window: String,
     },
-    /// Declared but not enforced by rating (concurrency, input sizes): shown, carried along.
+    /// A declared attribute of the event (`attribute scenes`), compared in base units of
+    /// `dimension` (a bare number when `None`); a value given without a unit is in the unit the
+    /// limit is written in, `factor` base units each.
+    Attribute {
+        attribute: usize,
+        dimension: Option<Dimension>,
+        factor: Decimal,
+        bound: Interval<Decimal>,
+    },
+    /// Stated, not enforced by rating (concurrency, guarantees): shown, carried along.
     Informational,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LimitDef {
     pub name: String,
-    /// The value as written, for messages.
+    /// `<`, `<=`, `>`, `>=`, `==` or `between`.
+    pub op: String,
+    /// The value as written (the lower end of a `between`), for messages.
     pub value_text: String,
+    /// The upper end of a `between`, as written.
+    pub upper_text: Option<String>,
     pub kind: LimitKind,
     /// Products the limit applies to; empty means all.
     pub scope: Vec<usize>,
     pub span: Span,
+}
+
+impl LimitDef {
+    /// `video length <= 3 minute`, `speed between 0.5 and 2.0`: how messages name the limit.
+    pub fn describe(&self) -> String {
+        crate::base::interval::describe_limit(
+            &self.name,
+            &self.op,
+            &self.value_text,
+            self.upper_text.as_deref(),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -270,6 +305,16 @@ pub struct ExampleDef {
     pub stmts: Vec<ExampleStmt>,
 }
 
+/// An attribute value a worked example's usage carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrDef {
+    /// Index into [`Model::attributes`].
+    pub attribute: usize,
+    pub value: Decimal,
+    /// The unit written after the value, if any (resolved by the checker).
+    pub unit: Option<String>,
+}
+
 /// What a worked example prices: a plan (or none), a product and one value per dimension.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExampleTarget {
@@ -307,6 +352,8 @@ pub enum ExampleStmt {
         target: ExampleTarget,
         /// In base units of the product's measure.
         quantity: Decimal,
+        /// `attr scenes = 51`: the event's attributes.
+        attrs: Vec<AttrDef>,
         expect: QuoteExpectation,
         span: Span,
         expect_span: Span,
@@ -423,6 +470,8 @@ pub struct Model {
     pub is_contract: bool,
     pub units: UnitTable,
     pub dimensions: Vec<DimensionDef>,
+    /// Declared event attributes (`attribute scenes`), by name as written.
+    pub attributes: Vec<String>,
     pub products: Vec<ProductDef>,
     pub plans: Vec<PlanDef>,
     pub packs: Vec<PackDef>,

@@ -328,27 +328,25 @@ fn check_limits(
             continue;
         }
         match &l.kind {
-            LimitKind::PerEvent { dimension, max }
-                if dimension == &product.measure && quantity > *max =>
+            LimitKind::PerEvent { dimension, bound }
+                if dimension == &product.measure && !bound.contains(quantity) =>
             {
                 return Err(Rejection::new(
                     RejectionKind::Limit,
-                    format!(
-                        "limit {} <= {} on plan `{}`",
-                        l.name, l.value_text, plan.slug
-                    ),
+                    format!("limit {} on plan `{}`", l.describe(), plan.slug),
                 )
                 .at(l.span));
             }
-            LimitKind::DimensionMax { dimension, max } => {
+            LimitKind::DimensionRange { dimension, lo, hi } => {
                 if let Some(pos) = product.dims.iter().position(|d| d == dimension) {
-                    if dims.get(pos).is_some_and(|v| v > max) {
+                    if dims.get(pos).is_some_and(|v| v < lo || v > hi) {
                         let value = &model.dimensions[*dimension].values[dims[pos]];
                         return Err(Rejection::new(
                             RejectionKind::Limit,
                             format!(
-                                "limit {} <= {} on plan `{}` ({value} asked)",
-                                l.name, l.value_text, plan.slug
+                                "limit {} on plan `{}` ({value} asked)",
+                                l.describe(),
+                                plan.slug
                             ),
                         )
                         .at(l.span));
@@ -666,4 +664,67 @@ pub fn base_quantity(
     value
         .checked_mul(u.factor)
         .ok_or_else(|| format!("{value} {unit} is too large"))
+}
+
+/// Checks a usage's attributes against the plan's limits on them, as
+/// [`crate::table::RatingTable::check_attributes`] does: each value in base units of its limit
+/// (a bare value is in the unit the limit is written in).
+pub fn check_attributes(
+    model: &Model,
+    plan: Option<usize>,
+    product_idx: usize,
+    attrs: &[AttrDef],
+) -> Result<(), Rejection> {
+    let Some(plan) = plan.and_then(|i| model.plans.get(i)) else {
+        return Ok(());
+    };
+    for l in &plan.limits {
+        let LimitKind::Attribute {
+            attribute,
+            dimension,
+            factor,
+            bound,
+        } = &l.kind
+        else {
+            continue;
+        };
+        if !l.scope.is_empty() && !l.scope.contains(&product_idx) {
+            continue;
+        }
+        for a in attrs.iter().filter(|a| a.attribute == *attribute) {
+            let unit = a
+                .unit
+                .as_deref()
+                .and_then(|u| model.units.units.iter().find(|x| x.name == u));
+            let base = match (unit, dimension) {
+                (None, None) => Some(a.value),
+                (None, Some(_)) => a.value.checked_mul(*factor),
+                (Some(u), Some(d)) if &u.dimension == d => a.value.checked_mul(u.factor),
+                (Some(_), _) => {
+                    return Err(Rejection::new(
+                        RejectionKind::Limit,
+                        format!(
+                            "attribute given in another dimension than limit {}",
+                            l.describe()
+                        ),
+                    )
+                    .at(l.span));
+                }
+            };
+            let Some(base) = base else {
+                return Err(Rejection::new(
+                    RejectionKind::Overflow,
+                    "attribute too large",
+                ));
+            };
+            if !bound.contains(base) {
+                return Err(Rejection::new(
+                    RejectionKind::Limit,
+                    format!("limit {} on plan `{}`", l.describe(), plan.slug),
+                )
+                .at(l.span));
+            }
+        }
+    }
+    Ok(())
 }

@@ -4,7 +4,8 @@
 //! down`/`round nearest` steps, prorated per-1000-character, per-image, matrices with `dims` and
 //! `not offered` cells, graduated and volume tiers, flat with min/max, free, money carve-outs),
 //! plans with prices, recurring and one-off grants (in two units of one dimension),
-//! `products`/`deny`, limits on quantity and on dimension values (scoped and not), windowed and
+//! `products`/`deny`, limits on quantity (every comparison and `between`) and on dimension values
+//! (scoped and not), windowed and
 //! informational limits, plan rate overrides, and commit plans with `includes ... at` and
 //! `overage`, in currencies with 2 and 0 minor digits. Every generated book must check without
 //! errors.
@@ -596,7 +597,22 @@ fn generate_book(seed: u64) -> GenBook {
                     let m = *rng.pick(&[Measure::Time, Measure::Text, Measure::Image]);
                     let (q, base) = quantity_in(&mut rng, m, has_block, 1, 2000);
                     limit_edges.push(base);
-                    body.push(format!("limit usage size <= {q}{scope}"));
+                    // Every comparison and a range: exclusive and inclusive ends both.
+                    let bound = match rng.below(7) {
+                        0 => format!("< {q}"),
+                        1 => format!("> {q}"),
+                        2 => format!(">= {q}"),
+                        3 => format!("== {q}"),
+                        4 => {
+                            // The upper end in the same unit, above the lower one.
+                            let (v, u) = q.split_once(' ').expect("value and unit");
+                            let v2 = dec(v) * Decimal::TWO + Decimal::ONE;
+                            limit_edges.push(base / dec(v) * v2);
+                            format!("between {q} and {v2} {u}")
+                        }
+                        _ => format!("<= {q}"),
+                    };
+                    body.push(format!("limit usage size {bound}{scope}"));
                 }
                 2 | 3 => {
                     let d = rng.below(3) as usize;
@@ -607,13 +623,17 @@ fn generate_book(seed: u64) -> GenBook {
                     } else {
                         v.to_string()
                     };
-                    body.push(format!("limit max {name} <= {v}{scope}"));
+                    let op = *rng.pick(&["<=", ">=", "=="]);
+                    body.push(format!("limit max {name} {op} {v}{scope}"));
                 }
                 4 => body.push(format!(
                     "limit renders <= {} per day{scope}",
                     rng.range(1, 9)
                 )),
-                _ => body.push(format!("limit concurrency <= {}", rng.range(1, 9))),
+                _ => body.push(format!(
+                    "limit concurrency >= {} informational",
+                    rng.range(1, 9)
+                )),
             }
         }
         // Plan rates: same charge dimension as the product's own rate, any unit of its measure.
@@ -1137,4 +1157,78 @@ fn generator_covers_every_shape() {
         }
     }
     assert_eq!(seen.len(), SHAPES.len(), "{seen:?}");
+}
+
+/// Attribute limits: the reference and the table decide every value alike, over the HeyGen books'
+/// attribute limits, at each limit's edges and beside them, bare and with units.
+#[test]
+fn reference_and_table_agree_on_attribute_limits() {
+    for file in [
+        "pricebooks/heygen/enterprise.pricebook",
+        "pricebooks/heygen/api-plans-legacy.pricebook",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let text = std::fs::read_to_string(&path).expect("the book reads");
+        let checked = check_source(&text);
+        let model = checked.model.as_ref().expect("the book checks");
+        let table = compile(model, &text).expect("a checked model compiles");
+        let mut compared = 0;
+        for (pi, plan) in model.plans.iter().enumerate() {
+            for l in &plan.limits {
+                let pricebook::model::LimitKind::Attribute {
+                    attribute, bound, ..
+                } = &l.kind
+                else {
+                    continue;
+                };
+                let edges = [bound.lo, bound.hi].into_iter().flatten().map(|e| e.value);
+                let mut values = Vec::new();
+                for e in edges {
+                    for d in [
+                        Decimal::ZERO,
+                        Decimal::ONE,
+                        -Decimal::ONE,
+                        Decimal::new(5, 1),
+                    ] {
+                        values.push(e + d);
+                    }
+                }
+                let units: [Option<&str>; 3] = [None, Some("character"), Some("second")];
+                for product in 0..model.products.len() {
+                    for v in &values {
+                        for u in units {
+                            let r = reference::check_attributes(
+                                model,
+                                Some(pi),
+                                product,
+                                &[pricebook::model::AttrDef {
+                                    attribute: *attribute,
+                                    value: *v,
+                                    unit: u.map(String::from),
+                                }],
+                            );
+                            let t = table.check_attributes(
+                                Some(pi as PlanId),
+                                product as ProductId,
+                                &[pricebook::table::EventAttr {
+                                    attribute: *attribute as u32,
+                                    value: *v,
+                                    unit: u.and_then(|u| table.unit_id(u)),
+                                }],
+                            );
+                            assert_eq!(
+                                r.as_ref().map_err(|e| e.kind),
+                                t.as_ref().map_err(|e| e.kind),
+                                "{file}: plan {} limit `{}` value {v} {u:?}: reference {r:?}, table {t:?}",
+                                plan.slug,
+                                l.describe()
+                            );
+                            compared += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 1000, "{file}: only {compared} comparisons");
+    }
 }

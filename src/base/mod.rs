@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod date;
+pub mod interval;
 pub mod money;
 pub mod names;
 pub mod quantity;

@@ -375,10 +375,15 @@ impl<'t> Engine<'t, '_> {
                 .copied()
                 .unwrap_or(Decimal::ZERO);
             // A sum beyond decimal range is beyond any limit.
-            if used.checked_add(w.add).is_none_or(|total| total > w.max) {
+            if used
+                .checked_add(w.add)
+                .is_none_or(|total| total > w.max || (w.strict && total == w.max))
+            {
                 let reason = format!(
-                    "limit {} <= {} per {} on plan `{}` (already {used})",
-                    l.name, l.value, w.window, plan.slug
+                    "limit {} per {} on plan `{}` (already {used})",
+                    l.describe(),
+                    w.window,
+                    plan.slug
                 );
                 self.reject(
                     e,
@@ -639,6 +644,8 @@ pub(super) struct WindowUse<'t> {
     pub(super) start: i64,
     pub(super) add: Decimal,
     pub(super) max: Decimal,
+    /// The total must stay below `max`, not only reach it.
+    pub(super) strict: bool,
     /// `hour`, `day` or `month`.
     pub(super) window: &'t str,
 }
@@ -653,6 +660,7 @@ pub(super) fn window_use<'t>(
 ) -> Option<WindowUse<'t>> {
     let LimitKindEntry::Window {
         max,
+        strict,
         dimension,
         window,
     } = &limit.kind
@@ -679,6 +687,7 @@ pub(super) fn window_use<'t>(
         start,
         add,
         max: *max,
+        strict: *strict,
         window,
     })
 }

@@ -893,6 +893,47 @@ pub(super) fn limit_not_positive(span: Span) -> Diagnostic {
         .help("to deny a product, write `deny <product>`")
 }
 
+// The limits pass.
+
+/// `between 5 second and 10 character`: the two ends compare different things.
+pub(super) fn limit_ends_differ(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        "the two ends of this range are not of one kind",
+    )
+    .label(span, "different kinds")
+    .help("write both ends in one dimension: `between 1 character and 10000 character`, `between 0.5 and 2`")
+}
+
+/// `>= 5 per day`: a window counts usage up to a cap.
+pub(super) fn window_limit_not_a_cap(op: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("a limit per window caps usage; `{op}` does not"),
+    )
+    .label(span, "not a cap")
+    .help("write `<= 5 per day` or `< 6 per day`; a guarantee such as `>= 20` is `informational`")
+}
+
+/// `between 10 and 5`, `< 540p` on the lowest value: no event could pass.
+pub(super) fn limit_allows_nothing(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::InvalidValue, "no value satisfies this limit")
+        .label(span, "allows nothing")
+        .help("write the lower end first (`between 5 and 10`); to refuse a product, write `deny <product>`")
+}
+
+/// A limit nothing a usage event carries can be compared with: kept as informational.
+pub(super) fn limit_not_enforced(name: &str, span: Span, why: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::LimitNotEnforced,
+        format!("limit `{name}` cannot be enforced: {why}"),
+    )
+    .label(span, "shown, never checked")
+    .help(format!(
+        "declare `attribute {name}` so usage can carry it (`attr` in a test, `--attr` on `quote`), or end the line with `informational`"
+    ))
+}
+
 // The packs pass.
 
 /// A second `price` in a pack.

@@ -76,11 +76,13 @@ impl Cx<'_> {
             TestStmt::Quote {
                 target,
                 dims,
+                attrs,
                 quantity,
                 at,
                 expect,
             } => {
                 let at_ok = self.example_date(at.as_ref());
+                let attrs = self.example_attrs(attrs);
                 let target = self.example_target(target, dims, false);
                 let expected = match &expect.node {
                     QuoteExpect::Charge { charge, money } => {
@@ -111,6 +113,7 @@ impl Cx<'_> {
                 Some(ExampleStmt::Quote {
                     target,
                     quantity,
+                    attrs: attrs?,
                     expect: expected?,
                     span,
                     expect_span: expect.span,
@@ -342,6 +345,41 @@ impl Cx<'_> {
     }
 
     /// A usage quantity of `product`, in base units of its measure.
+    /// `attr NAME = VALUE` arguments: each a declared attribute, with a known unit if any.
+    fn example_attrs(&mut self, attrs: &[Spanned<AttrArg>]) -> Option<Vec<AttrDef>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for a in attrs {
+            let Some(attribute) = self.attr_names.resolve(&a.node.name.node) else {
+                let list = self.attr_names.list.clone();
+                self.unknown(
+                    "attribute",
+                    &a.node.name,
+                    &list,
+                    "an `attr` names an attribute the book declares: `attribute scenes`",
+                );
+                ok = false;
+                continue;
+            };
+            let (value, unit) = match &a.node.value {
+                AttrValue::Number(n) => (n.node, None),
+                AttrValue::Quantity(q) => match self.unit(&q.unit) {
+                    Some(u) => (q.value.node, Some(u.name)),
+                    None => {
+                        ok = false;
+                        continue;
+                    }
+                },
+            };
+            out.push(AttrDef {
+                attribute,
+                value,
+                unit,
+            });
+        }
+        ok.then_some(out)
+    }
+
     fn example_quantity(&mut self, product: usize, q: &Quantity) -> Option<Decimal> {
         let def = self.product_defs.get(product)?.as_ref()?;
         let measure = def.measure.clone();

@@ -15,6 +15,7 @@ mod follow_ons;
 mod grants;
 mod header;
 mod inherit;
+mod limits;
 mod names;
 mod packs;
 mod plans;
@@ -146,6 +147,9 @@ struct Cx<'b> {
     effective: Option<Date>,
     dimensions: Vec<DimensionDef>,
     dim_names: Names,
+    attr_names: Names,
+    /// Declared event attributes, by name as written.
+    attributes: Vec<String>,
     products: Names,
     plans: Names,
     packs: Names,
@@ -173,6 +177,8 @@ impl<'b> Cx<'b> {
             effective: None,
             dimensions: Vec::new(),
             dim_names: Names::default(),
+            attr_names: Names::default(),
+            attributes: Vec::new(),
             products: Names::default(),
             plans: Names::default(),
             packs: Names::default(),
@@ -200,6 +206,7 @@ impl<'b> Cx<'b> {
             self.unit_index.entry(u.name.clone()).or_insert(i);
         }
         self.dimensions();
+        self.attributes();
         self.wallet_units();
         self.floor();
         let book = self.book;
@@ -255,6 +262,7 @@ impl<'b> Cx<'b> {
             is_contract: self.is_contract,
             units: self.units.clone(),
             dimensions: self.dimensions.clone(),
+            attributes: self.attributes.clone(),
             // Nothing reads the definitions after this point: move them into the model.
             products: std::mem::take(&mut self.product_defs)
                 .into_iter()

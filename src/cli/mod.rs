@@ -64,6 +64,10 @@ enum Command {
         /// Show the chain of rules that produced the price.
         #[arg(long)]
         explain: bool,
+        /// An attribute the usage carries, for the plan's limits on it: `scenes=51`,
+        /// `"script length=4500 character"` (repeatable).
+        #[arg(long = "attr", value_name = "NAME=VALUE")]
+        attrs: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
@@ -270,8 +274,9 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             target,
             quantity,
             explain,
+            attrs,
             format,
-        } => quote_cmd::run_quote(&target, &quantity, explain, format, out),
+        } => quote_cmd::run_quote(&target, &quantity, &attrs, explain, format, out),
         Command::Capacity {
             target,
             unit,

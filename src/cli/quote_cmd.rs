@@ -7,7 +7,7 @@ use super::{Format, Target, json_text};
 use crate::base::quantity::split_quantity_with_unit;
 use crate::base::rejection::Rejection;
 use crate::diagnostic::Code;
-use crate::table::{CellId, PlanId, PricingEntry, ProductId, RatingTable};
+use crate::table::{CellId, EventAttr, PlanId, PricingEntry, ProductId, RatingTable};
 use std::io::Write;
 use std::path::Path;
 
@@ -106,9 +106,27 @@ fn load_target(t: &Target) -> Result<(Loaded, Resolved), CliError> {
     Ok((loaded, ids))
 }
 
+/// `--attr NAME=VALUE`: a declared attribute and its value, with its unit if one is written.
+fn parse_attr(table: &RatingTable, text: &str) -> Result<EventAttr, CliError> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(CliError::usage(format!(
+            "--attr `{text}` is not NAME=VALUE; write --attr \"script length=4500 character\""
+        )));
+    };
+    let attribute = table.find_attribute(name.trim())?;
+    let (value, unit) = crate::base::quantity::split_quantity(value)?;
+    let unit = unit.map(|u| table.find_unit(u)).transpose()?;
+    Ok(EventAttr {
+        attribute,
+        value,
+        unit,
+    })
+}
+
 pub(super) fn run_quote(
     t: &Target,
     quantity: &str,
+    attrs: &[String],
     explain: bool,
     format: Format,
     out: &mut dyn Write,
@@ -123,7 +141,16 @@ pub(super) fn run_quote(
     let unit = table
         .find_unit(written_unit)
         .map_or(written_unit, |u| table.unit_name(u));
-    let (result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
+    let attrs = attrs
+        .iter()
+        .map(|a| parse_attr(table, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (mut result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
+    if result.is_ok() {
+        if let Err(r) = table.check_attributes(ids.plan, ids.product, &attrs) {
+            result = Err(r);
+        }
+    }
     let plan_slug = ids.plan.map(|p| table.plans[p as usize].slug.clone());
     let product = &table.products[ids.product as usize];
     let steps_json: Vec<serde_json::Value> = steps

@@ -97,6 +97,8 @@ codes! {
     PackNotAllowed = "pack-not-allowed", Error;
     /// A product priced in money in a wallet book, without `outside wallet`.
     MoneyInWallet = "money-in-wallet", Error;
+    /// A limit that compares nothing a usage event carries, not marked `informational`.
+    LimitNotEnforced = "limit-not-enforced", Warning;
     /// A product no plan offers.
     UnusedProduct = "unused-product", Warning;
     /// Two plans with the same price, grants and limits.

@@ -74,11 +74,16 @@ pub(super) fn limit_val(t: &T<'_>, l: &crate::table::LimitEntry) -> Val {
     } else {
         format!(" on {}", scope.join(", "))
     };
-    let text = format!("<= {}{window}{on}", l.value);
+    let bound = match &l.upper {
+        Some(upper) => format!("between {} and {upper}", l.value),
+        None => format!("{} {}", l.op, l.value),
+    };
+    let text = format!("{bound}{window}{on}");
     match &l.kind {
-        LimitKindEntry::PerEvent { dimension, max } => Val::num(
+        // A cap compares as a number (a raised cap is a percent change); a range as text.
+        LimitKindEntry::PerEvent { dimension, bound } if bound.lo.is_none() => Val::num(
             text,
-            Some(*max),
+            bound.hi.map(|h| h.value),
             format!("per-event:{dimension}"),
             measure_name(dimension),
         ),
@@ -86,6 +91,7 @@ pub(super) fn limit_val(t: &T<'_>, l: &crate::table::LimitEntry) -> Val {
             max,
             dimension,
             window,
+            ..
         } => Val::num(
             text,
             Some(*max),
@@ -99,7 +105,9 @@ pub(super) fn limit_val(t: &T<'_>, l: &crate::table::LimitEntry) -> Val {
             let n = crate::base::money::parse_decimal(l.value.trim());
             Val::num(text, n, "informational".into(), String::new())
         }
-        LimitKindEntry::DimensionMax { .. } => Val::text(text),
+        LimitKindEntry::PerEvent { .. }
+        | LimitKindEntry::DimensionRange { .. }
+        | LimitKindEntry::Attribute { .. } => Val::text(text),
     }
 }
 

@@ -500,16 +500,34 @@ impl<'t> Rater<'t> {
                     continue;
                 }
                 match &l.kind {
-                    LimitKindEntry::PerEvent { dimension, max } if *dimension == p.measure => {
-                        match scaled_u64(*max, QUANTITY_SCALE) {
-                            Some(v) => hi = hi.min(v),
-                            None => return exact,
+                    LimitKindEntry::PerEvent { dimension, bound } if *dimension == p.measure => {
+                        // In whole nano-units an exclusive end is the inclusive one next to it;
+                        // a bound finer than a nano-unit is left to the exact path.
+                        if let Some(e) = bound.lo {
+                            match scaled_u64(e.value, QUANTITY_SCALE) {
+                                Some(v) if e.inclusive => lo = lo.max(v),
+                                Some(v) => lo = lo.max(v.saturating_add(1)),
+                                None => return exact,
+                            }
+                        }
+                        if let Some(e) = bound.hi {
+                            match scaled_u64(e.value, QUANTITY_SCALE) {
+                                Some(v) if e.inclusive => hi = hi.min(v),
+                                Some(0) => return exact,
+                                Some(v) => hi = hi.min(v - 1),
+                                None => return exact,
+                            }
                         }
                     }
-                    LimitKindEntry::DimensionMax { dimension, max } => {
+                    LimitKindEntry::DimensionRange {
+                        dimension,
+                        lo: min,
+                        hi: max,
+                    } => {
                         if let Some(pos) = p.dims.iter().position(|d| d == dimension) {
                             let n = table.dimensions[*dimension as usize].values.len() as u32;
-                            if (cell / p.strides[pos]) % n > *max {
+                            let v = (cell / p.strides[pos]) % n;
+                            if v < *min || v > *max {
                                 return exact;
                             }
                         }

@@ -50,6 +50,7 @@ pub enum Item {
     Contract(ContractHeader),
     Unit(UnitDecl),
     Dimension(DimensionDecl),
+    Attribute(AttributeDecl),
     Product(Product),
     Plan(Plan),
     Pack(Pack),
@@ -95,6 +96,27 @@ pub struct UnitDecl {
 pub struct DimensionDecl {
     pub name: Name,
     pub values: Vec<Spanned<String>>,
+}
+
+/// `attribute script length`: a value a usage event may carry besides its quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeDecl {
+    pub name: Vec<Name>,
+}
+
+impl AttributeDecl {
+    /// The name as written, words joined by spaces.
+    pub fn display_name(&self) -> String {
+        join_words(&self.name)
+    }
+}
+
+fn join_words(words: &[Name]) -> String {
+    words
+        .iter()
+        .map(|n| n.node.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `allow unused-product "reason"`
@@ -207,23 +229,62 @@ pub enum LimitValue {
     DimValue(Spanned<String>),
 }
 
-/// `limit video length <= 5 minute on video-generate`
+/// How a limit compares: `<`, `<=`, `>`, `>=`, `==`, or `between A and B` (both inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Between,
+}
+
+impl LimitOp {
+    /// The operator as written (`between` for a range).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitOp::Lt => "<",
+            LimitOp::Le => "<=",
+            LimitOp::Gt => ">",
+            LimitOp::Ge => ">=",
+            LimitOp::Eq => "==",
+            LimitOp::Between => "between",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LimitOp> {
+        Some(match s {
+            "<" => LimitOp::Lt,
+            "<=" => LimitOp::Le,
+            ">" => LimitOp::Gt,
+            ">=" => LimitOp::Ge,
+            "==" => LimitOp::Eq,
+            _ => return None,
+        })
+    }
+}
+
+/// `limit video length <= 5 minute on video-generate`, `limit speed between 0.5 and 2.0`,
+/// `limit concurrent jobs >= 20 informational`
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limit {
     pub name: Vec<Name>,
+    pub op: LimitOp,
+    /// The bound, or the lower end of a `between`.
     pub value: Spanned<LimitValue>,
+    /// The upper end of a `between`.
+    pub upper: Option<Spanned<LimitValue>>,
     pub window: Option<Name>,
     pub scope: Vec<Name>,
+    /// Stated for the reader, never enforced (what no usage event carries: concurrency).
+    pub informational: bool,
 }
 
 impl Limit {
     /// The limit's name as written, words joined by spaces.
     pub fn display_name(&self) -> String {
-        self.name
-            .iter()
-            .map(|n| n.node.as_str())
-            .collect::<Vec<_>>()
-            .join(" ")
+        join_words(&self.name)
     }
 }
 
@@ -361,6 +422,19 @@ pub struct DimArg {
     pub value: Spanned<String>,
 }
 
+/// `attr scenes = 51`, `attr "script length" = 4500 character` in a test's usage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttrArg {
+    pub name: Spanned<String>,
+    pub value: AttrValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    Quantity(Quantity),
+    Number(Number),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum QuoteExpect {
     Charge {
@@ -416,6 +490,7 @@ pub enum TestStmt {
     Quote {
         target: Target,
         dims: Vec<Spanned<DimArg>>,
+        attrs: Vec<Spanned<AttrArg>>,
         quantity: Quantity,
         at: Option<Spanned<String>>,
         expect: Spanned<QuoteExpect>,

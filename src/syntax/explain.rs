@@ -216,7 +216,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
             "a dimension value such as `720p`"
         }
         Rule::per => "`/` or `per`",
-        Rule::quantity => "a quantity with its unit, such as `20 minute`",
+        Rule::quantity | Rule::attr_quantity => "a quantity with its unit, such as `20 minute`",
         Rule::rate_expr => "a rate such as `7 credit / second`",
         Rule::price_expr => "a price such as `30 USD / month`",
         Rule::block_open => "`{`",
@@ -229,7 +229,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
         Rule::le => "`<=`",
         Rule::EOI => "the end of the statement",
         Rule::item | Rule::top_start | Rule::item_entry => {
-            "a declaration (`pricebook`, `unit`, `dimension`, `product`, `plan`, `pack`, `billing`, `auto recharge`, `floor`, `allow` or `test`)"
+            "a declaration (`pricebook`, `unit`, `dimension`, `attribute`, `product`, `plan`, `pack`, `billing`, `auto recharge`, `floor`, `allow` or `test`)"
         }
         Rule::product_stmt_entry => {
             "a product statement (`measure`, `rate`, `tiers`, `flat`, `free`, `round`, `prorate`, `min`, `max`, `dims`, `outside wallet` or `allow`)"
@@ -254,6 +254,10 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
         Rule::cadence => "a cadence such as `every month` or `once`",
         Rule::dim_arg => "`dim`",
         Rule::limit_value => "a limit such as `5 minute` or `1080p`",
+        Rule::limit_bound | Rule::limit_op => {
+            "a comparison (`<`, `<=`, `>`, `>=`, `==`) or `between ... and ...`"
+        }
+        Rule::attr_arg => "`attr`",
         Rule::feature_value => "a value such as `yes` or `no`",
         Rule::tier_mode => "`graduated` or `volume`",
         Rule::round_dir => "`up`, `down` or `nearest`",

@@ -39,6 +39,12 @@ pub struct Parsed {
 /// assert!(parsed.diagnostics.is_empty());
 /// assert_eq!(parsed.book.items.len(), 2);
 /// ```
+/// Whether `word` is one of the grammar's reserved words, which cannot be a name (a slug, a
+/// unit, a word of a limit's name) and ends a multi-word dimension value.
+pub fn is_reserved(word: &str) -> bool {
+    reader::is_reserved(word.as_bytes())
+}
+
 pub fn parse(text: &str) -> Parsed {
     let mut diagnostics = Vec::new();
     let book = reader::parse_book(text, &mut diagnostics);
@@ -348,6 +354,13 @@ contract "C" as c for acme effective 2026-01-01
         "never",
         "expires",
         "priority",
+        "between",
+        "and",
+        "informational",
+        "attribute",
+        "attr",
+        "<",
+        ">=",
         "minimum",
         "custom",
         "unpublished",

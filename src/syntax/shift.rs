@@ -58,6 +58,7 @@ no_spans!(
     bool,
     (),
     TierMode,
+    LimitOp,
     RoundMode,
     RechargeField
 );
@@ -87,7 +88,9 @@ fields! {
     Tier { from, to, rate }
     Plan { display, slug, based_on, body }
     Grant { amount, cadence, expiry, priority }
-    Limit { name, value, window, scope }
+    Limit { name, op, value, upper, window, scope, informational }
+    AttributeDecl { name }
+    AttrArg { name, value }
     Pack { display, slug, body }
     BillingBlock { period, body }
     RechargeBlock { body }
@@ -103,6 +106,7 @@ impl Shift for Item {
             Item::Contract(x) => x.shift(by),
             Item::Unit(x) => x.shift(by),
             Item::Dimension(x) => x.shift(by),
+            Item::Attribute(x) => x.shift(by),
             Item::Product(x) => x.shift(by),
             Item::Plan(x) => x.shift(by),
             Item::Pack(x) => x.shift(by),
@@ -161,6 +165,15 @@ impl Shift for Expiry {
     fn shift(&mut self, by: usize) {
         if let Expiry::After(q) = self {
             q.shift(by);
+        }
+    }
+}
+
+impl Shift for AttrValue {
+    fn shift(&mut self, by: usize) {
+        match self {
+            AttrValue::Quantity(q) => q.shift(by),
+            AttrValue::Number(n) => n.shift(by),
         }
     }
 }
@@ -341,12 +354,14 @@ impl Shift for TestStmt {
             TestStmt::Quote {
                 target,
                 dims,
+                attrs,
                 quantity,
                 at,
                 expect,
             } => {
                 target.shift(by);
                 dims.shift(by);
+                attrs.shift(by);
                 quantity.shift(by);
                 at.shift(by);
                 expect.shift(by);

@@ -56,6 +56,7 @@ struct View<'a> {
     checksum: &'a str,
     units: &'a [UnitEntry],
     dimensions: &'a [DimensionEntry],
+    attributes: &'a [String],
     products: &'a [ProductEntry],
     plans: &'a [PlanEntry],
     packs: &'a [PackEntry],
@@ -76,6 +77,7 @@ impl RatingTable {
             checksum,
             units: &self.units,
             dimensions: &self.dimensions,
+            attributes: &self.attributes,
             products: &self.products,
             plans: &self.plans,
             packs: &self.packs,
@@ -278,10 +280,18 @@ impl RatingTable {
                 ));
             }
             for l in &p.limits {
-                if let LimitKindEntry::DimensionMax { dimension, .. } = l.kind {
-                    if dimension as usize >= self.dimensions.len() {
-                        return bad(format!("plan `{}` has a bad limit", p.slug));
+                let ok = match &l.kind {
+                    LimitKindEntry::DimensionRange { dimension, lo, hi } => self
+                        .dimensions
+                        .get(*dimension as usize)
+                        .is_some_and(|d| lo <= hi && (*hi as usize) < d.values.len()),
+                    LimitKindEntry::Attribute { attribute, .. } => {
+                        (*attribute as usize) < self.attributes.len()
                     }
+                    _ => true,
+                };
+                if !ok {
+                    return bad(format!("plan `{}` has a bad limit", p.slug));
                 }
             }
         }
@@ -342,6 +352,7 @@ impl RatingTable {
             checksum: d.checksum,
             units: d.units,
             dimensions: d.dimensions,
+            attributes: d.attributes,
             products: d.products,
             plans: d.plans,
             packs: d.packs,

@@ -24,6 +24,7 @@
 //! assert_eq!(q.money.unwrap().to_string(), "3.64");
 //! ```
 
+use crate::base::interval::Interval;
 use crate::base::money::{charge_dp, div_round, round_charge};
 use crate::base::names::{NameError, find_named, same_key};
 use crate::base::rejection::{Rejection, RejectionKind};
@@ -43,7 +44,7 @@ mod quote;
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -70,6 +71,8 @@ pub type ProductId = u32;
 pub type PackId = u32;
 pub type PlanId = u32;
 pub type UnitId = u32;
+/// An event attribute declared by the book (`attribute scenes`).
+pub type AttributeId = u32;
 /// A rate cell within one product (row-major over its dimensions; 0 for an undimensioned one).
 pub type CellId = u32;
 
@@ -99,6 +102,8 @@ pub struct RatingTable {
     pub(crate) checksum: String,
     pub(crate) units: Vec<UnitEntry>,
     pub(crate) dimensions: Vec<DimensionEntry>,
+    /// Declared event attributes, by name as written.
+    pub(crate) attributes: Vec<String>,
     pub(crate) products: Vec<ProductEntry>,
     pub(crate) plans: Vec<PlanEntry>,
     pub(crate) packs: Vec<PackEntry>,
@@ -123,6 +128,8 @@ pub(crate) struct TableData {
     pub(crate) checksum: String,
     pub(crate) units: Vec<UnitEntry>,
     pub(crate) dimensions: Vec<DimensionEntry>,
+    /// Declared event attributes, by name as written.
+    pub(crate) attributes: Vec<String>,
     pub(crate) products: Vec<ProductEntry>,
     pub(crate) plans: Vec<PlanEntry>,
     pub(crate) packs: Vec<PackEntry>,
@@ -346,18 +353,31 @@ impl ExpiryRule {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum LimitKindEntry {
+    /// Base units of the measured dimension one event may have.
     PerEvent {
         dimension: String,
-        max: Decimal,
+        bound: Interval<Decimal>,
     },
-    DimensionMax {
+    /// The values of an ordered dimension allowed: value indexes `lo..=hi`.
+    DimensionRange {
         dimension: u32,
-        max: u32,
+        lo: u32,
+        hi: u32,
     },
     Window {
         max: Decimal,
+        /// The window's total must stay below `max` (`<`), not reach past it (`<=`).
+        strict: bool,
         dimension: Option<String>,
         window: String,
+    },
+    /// An event attribute, in base units of `dimension` (a bare number when `None`); a value
+    /// given without a unit is in the unit the limit is written in, `factor` base units each.
+    Attribute {
+        attribute: AttributeId,
+        dimension: Option<String>,
+        factor: Decimal,
+        bound: Interval<Decimal>,
     },
     Informational,
 }
@@ -365,11 +385,38 @@ pub enum LimitKindEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitEntry {
     pub name: String,
+    /// `<`, `<=`, `>`, `>=`, `==` or `between`.
+    pub op: String,
+    /// The value as written (the lower end of a `between`).
     pub value: String,
+    /// The upper end of a `between`, as written.
+    pub upper: Option<String>,
     pub kind: LimitKindEntry,
     /// Product ids the limit applies to; empty for all.
     pub scope: Vec<ProductId>,
     pub line: u32,
+}
+
+impl LimitEntry {
+    /// `video length <= 3 minute`: the limit as the book states it.
+    pub fn describe(&self) -> String {
+        crate::base::interval::describe_limit(
+            &self.name,
+            &self.op,
+            &self.value,
+            self.upper.as_deref(),
+        )
+    }
+}
+
+/// A value a usage event carries besides its quantity (`scenes = 51`, `script length = 4500
+/// character`), for the limits of that attribute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventAttr {
+    pub attribute: AttributeId,
+    pub value: Decimal,
+    /// The unit it is given in; `None` for a bare number (in the unit each limit is written in).
+    pub unit: Option<UnitId>,
 }
 
 /// What one wallet unit costs on a plan: `price` money buys `granted` units per period.

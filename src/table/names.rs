@@ -36,6 +36,12 @@ impl RatingTable {
         resolve_unit(name, self.units.iter().map(|u| u.name.as_str())).map(|i| i as UnitId)
     }
 
+    /// The declared attribute a written name means (any case, spacing or punctuation).
+    pub fn find_attribute(&self, name: &str) -> Result<AttributeId, NameError> {
+        let items = self.attributes.iter().map(|a| (a.as_str(), a.as_str()));
+        find_named("attribute", name, items).map(|i| i as AttributeId)
+    }
+
     /// A product by name, as [`find_product`](Self::find_product) finds it.
     pub fn product_id(&self, name: &str) -> Option<ProductId> {
         self.find_product(name).ok()

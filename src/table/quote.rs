@@ -351,25 +351,27 @@ impl RatingTable {
                 continue;
             }
             match &l.kind {
-                LimitKindEntry::PerEvent { dimension, max }
-                    if *dimension == p.measure && quantity > *max =>
+                LimitKindEntry::PerEvent { dimension, bound }
+                    if *dimension == p.measure && !bound.contains(quantity) =>
                 {
                     return Err(reject(
                         RejectionKind::Limit,
-                        format!("limit {} <= {} on plan `{}`", l.name, l.value, plan.slug),
+                        format!("limit {} on plan `{}`", l.describe(), plan.slug),
                         l.line,
                     ));
                 }
-                LimitKindEntry::DimensionMax { dimension, max } => {
+                LimitKindEntry::DimensionRange { dimension, lo, hi } => {
                     if let Some(pos) = p.dims.iter().position(|d| d == dimension) {
                         let values = &self.dimensions[*dimension as usize].values;
                         let value = (cell / p.strides[pos]) % values.len() as u32;
-                        if value > *max {
+                        if value < *lo || value > *hi {
                             return Err(reject(
                                 RejectionKind::Limit,
                                 format!(
-                                    "limit {} <= {} on plan `{}` ({} asked)",
-                                    l.name, l.value, plan.slug, values[value as usize]
+                                    "limit {} on plan `{}` ({} asked)",
+                                    l.describe(),
+                                    plan.slug,
+                                    values[value as usize]
                                 ),
                                 l.line,
                             ));
@@ -377,6 +379,78 @@ impl RatingTable {
                     }
                 }
                 _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks an event's attributes against the plan's limits on them: `Ok` when every
+    /// attribute given is within its limits (an attribute not given is not limited).
+    pub fn check_attributes(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        attrs: &[EventAttr],
+    ) -> Result<(), Rejection> {
+        let Some(plan) = plan.and_then(|i| self.plans.get(i as usize)) else {
+            return Ok(());
+        };
+        for l in &plan.limits {
+            let LimitKindEntry::Attribute {
+                attribute,
+                dimension,
+                factor,
+                bound,
+            } = &l.kind
+            else {
+                continue;
+            };
+            if !l.scope.is_empty() && !l.scope.contains(&product) {
+                continue;
+            }
+            for a in attrs.iter().filter(|a| a.attribute == *attribute) {
+                let name = self
+                    .attributes
+                    .get(*attribute as usize)
+                    .map_or("", String::as_str);
+                let base = match (a.unit.and_then(|u| self.units.get(u as usize)), dimension) {
+                    (None, None) => Some(a.value),
+                    (None, Some(_)) => a.value.checked_mul(*factor),
+                    (Some(u), Some(d)) if u.dimension == *d => a.value.checked_mul(u.factor),
+                    (Some(u), _) => {
+                        return Err(reject(
+                            RejectionKind::Limit,
+                            format!(
+                                "attribute `{name}` is given in {}, but limit {} is not in that dimension",
+                                u.name,
+                                l.describe()
+                            ),
+                            l.line,
+                        ));
+                    }
+                };
+                let Some(base) = base else {
+                    return Err(reject(
+                        RejectionKind::Overflow,
+                        format!("attribute `{name}` is too large"),
+                        l.line,
+                    ));
+                };
+                if !bound.contains(base) {
+                    return Err(reject(
+                        RejectionKind::Limit,
+                        format!(
+                            "limit {} on plan `{}` ({} given)",
+                            l.describe(),
+                            plan.slug,
+                            match a.unit {
+                                Some(u) => format!("{} {}", a.value, self.unit_name(u)),
+                                None => a.value.to_string(),
+                            }
+                        ),
+                        l.line,
+                    ));
+                }
             }
         }
         Ok(())

@@ -55,6 +55,7 @@ impl Lower<'_> {
     pub(super) fn quote_test(&mut self, p: P<'_>) -> TestStmt {
         let mut target = None;
         let mut dims = Vec::new();
+        let mut attrs = Vec::new();
         let mut quantity = None;
         let mut at = None;
         let mut expect = None;
@@ -62,6 +63,7 @@ impl Lower<'_> {
             match x.as_rule() {
                 Rule::target => target = Some(self.target(x)),
                 Rule::dim_arg => dims.push(self.dim_arg(x)),
+                Rule::attr_arg => attrs.push(self.attr_arg(x)),
                 Rule::quantity => quantity = Some(self.quantity(x)),
                 Rule::at_date => at = self.at_date(x),
                 Rule::quote_expect => {
@@ -100,6 +102,7 @@ impl Lower<'_> {
         TestStmt::Quote {
             target: target.unwrap_or_else(missing_target),
             dims,
+            attrs,
             quantity: quantity.unwrap_or_else(missing_quantity),
             at,
             expect: expect.unwrap_or_else(|| {

@@ -364,9 +364,11 @@ impl Lower<'_> {
 
     pub(super) fn limit(&mut self, p: P<'_>) -> Limit {
         let mut name = Vec::new();
-        let mut value = None;
+        let mut op = LimitOp::Le;
+        let mut values = Vec::new();
         let mut window = None;
         let mut scope = Vec::new();
+        let mut informational = false;
         for c in children(p) {
             match c.as_rule() {
                 Rule::limit_name => {
@@ -376,31 +378,51 @@ impl Lower<'_> {
                         }
                     }
                 }
-                Rule::limit_value => {
-                    let sp = self.span(&c);
-                    let v = match c.into_inner().next() {
-                        Some(x) if x.as_rule() == Rule::quantity => {
-                            LimitValue::Quantity(self.quantity(x))
+                Rule::limit_bound => {
+                    for b in children(c) {
+                        match b.as_rule() {
+                            Rule::limit_op => op = LimitOp::parse(b.as_str()).unwrap_or(op),
+                            Rule::limit_value => values.push(self.limit_value(b)),
+                            Rule::limit_between => {
+                                op = LimitOp::Between;
+                                for v in children(b) {
+                                    if v.as_rule() == Rule::limit_value {
+                                        values.push(self.limit_value(v));
+                                    }
+                                }
+                            }
+                            _ => {}
                         }
-                        Some(x) if x.as_rule() == Rule::number => {
-                            LimitValue::Number(self.number(x))
-                        }
-                        Some(x) => LimitValue::DimValue(self.dim_single(x)),
-                        None => LimitValue::Number(missing_of(Decimal::ZERO)),
-                    };
-                    value = Some(Spanned::new(v, sp));
+                    }
                 }
                 Rule::limit_window => window = Some(self.first_name(c)),
                 Rule::limit_scope => scope = self.ident_list_in(c),
+                Rule::limit_informational => informational = true,
                 _ => {}
             }
         }
+        let mut values = values.into_iter();
         Limit {
             name,
-            value: value
+            op,
+            value: values
+                .next()
                 .unwrap_or_else(|| missing_of(LimitValue::Number(missing_of(Decimal::ZERO)))),
+            upper: values.next(),
             window,
             scope,
+            informational,
         }
+    }
+
+    fn limit_value(&mut self, c: P<'_>) -> Spanned<LimitValue> {
+        let sp = self.span(&c);
+        let v = match c.into_inner().next() {
+            Some(x) if x.as_rule() == Rule::quantity => LimitValue::Quantity(self.quantity(x)),
+            Some(x) if x.as_rule() == Rule::number => LimitValue::Number(self.number(x)),
+            Some(x) => LimitValue::DimValue(self.dim_single(x)),
+            None => LimitValue::Number(missing_of(Decimal::ZERO)),
+        };
+        Spanned::new(v, sp)
     }
 }

@@ -132,6 +132,12 @@ impl Lower<'_> {
                     values,
                 })
             }
+            Rule::attribute_decl => Item::Attribute(AttributeDecl {
+                name: children(p)
+                    .filter(|c| c.as_rule() == Rule::ident)
+                    .map(|c| self.name(c))
+                    .collect(),
+            }),
             Rule::product => self.product(p),
             Rule::plan => self.plan(p),
             Rule::pack => self.pack(p),
@@ -333,6 +339,27 @@ impl Lower<'_> {
             DimArg {
                 dimension,
                 value: value.unwrap_or_else(missing),
+            },
+            sp,
+        )
+    }
+
+    fn attr_arg(&mut self, p: P<'_>) -> Spanned<AttrArg> {
+        let sp = self.span(&p);
+        let mut name = None;
+        let mut value = None;
+        for c in children(p) {
+            match c.as_rule() {
+                Rule::dim_single => name = Some(self.dim_single(c)),
+                Rule::attr_quantity => value = Some(AttrValue::Quantity(self.quantity(c))),
+                Rule::number => value = Some(AttrValue::Number(self.number(c))),
+                _ => {}
+            }
+        }
+        Spanned::new(
+            AttrArg {
+                name: name.unwrap_or_else(missing),
+                value: value.unwrap_or_else(|| AttrValue::Number(missing_of(Decimal::ZERO))),
             },
             sp,
         )

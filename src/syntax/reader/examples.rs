@@ -34,6 +34,7 @@ impl Reader<'_> {
         self.skip();
         let target = self.target()?;
         let dims = self.dim_args();
+        let attrs = self.attr_args();
         self.skip();
         self.kw_(b"quantity")?;
         self.skip();
@@ -68,6 +69,7 @@ impl Reader<'_> {
         Some(TestStmt::Quote {
             target,
             dims,
+            attrs,
             quantity,
             at,
             expect: Spanned::new(expect, Span::new(start, self.last)),
@@ -121,6 +123,37 @@ impl Reader<'_> {
             ))
         }) {
             out.push(d);
+        }
+        out
+    }
+
+    /// `attr_arg*`: `attr scenes = 51`.
+    pub(super) fn attr_args(&mut self) -> Vec<Spanned<AttrArg>> {
+        let mut out = Vec::new();
+        while let Some(a) = self.attempt(|r| {
+            r.skip();
+            let start = r.pos;
+            r.kw_(b"attr")?;
+            r.skip();
+            let name = r.dim_single()?;
+            r.skip();
+            r.eq()?;
+            r.skip();
+            let quantity = r.attempt(|r| {
+                let q = r.quantity()?;
+                (q.unit.node != "quantity").then_some(q)
+            });
+            let value = if let Some(q) = quantity {
+                AttrValue::Quantity(q)
+            } else {
+                AttrValue::Number(r.number()?)
+            };
+            Some(Spanned::new(
+                AttrArg { name, value },
+                Span::new(start, r.last),
+            ))
+        }) {
+            out.push(a);
         }
         out
     }

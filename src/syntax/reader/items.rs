@@ -13,6 +13,11 @@ impl Reader<'_> {
             b'p' if self.kw(b"pack") => self.pack(),
             b'u' if self.kw(b"unit") => self.unit_decl(),
             b'd' if self.kw(b"dimension") => self.dimension_decl(),
+            b'a' if self.kw(b"attribute") => {
+                self.skip();
+                self.words()
+                    .map(|name| Item::Attribute(AttributeDecl { name }))
+            }
             b'f' if self.kw(b"floor") => {
                 self.skip();
                 self.rate_expr().map(Item::Floor)
@@ -500,9 +505,8 @@ impl Reader<'_> {
         })
     }
 
-    /// `limit_stmt`, after `limit`.
-    pub(super) fn limit(&mut self) -> Option<Limit> {
-        self.skip();
+    /// `ident+`: the words of a limit's or an attribute's name.
+    pub(super) fn words(&mut self) -> Option<Vec<Name>> {
         let mut name = vec![self.name()?];
         while let Some(n) = self.attempt(|r| {
             r.skip();
@@ -510,9 +514,11 @@ impl Reader<'_> {
         }) {
             name.push(n);
         }
-        self.skip();
-        self.lit(b"<=")?;
-        self.skip();
+        Some(name)
+    }
+
+    /// `limit_value`
+    fn limit_value(&mut self) -> Option<Spanned<LimitValue>> {
         let start = self.pos;
         let value = if let Some(q) = self.quantity() {
             LimitValue::Quantity(q)
@@ -521,7 +527,31 @@ impl Reader<'_> {
         } else {
             LimitValue::DimValue(self.dim_single()?)
         };
-        let value = Spanned::new(value, Span::new(start, self.last));
+        Some(Spanned::new(value, Span::new(start, self.last)))
+    }
+
+    /// `limit_stmt`, after `limit`.
+    pub(super) fn limit(&mut self) -> Option<Limit> {
+        self.skip();
+        let name = self.words()?;
+        self.skip();
+        let (op, value, upper) = if self.kw(b"between") {
+            self.skip();
+            let low = self.limit_value()?;
+            self.skip();
+            self.kw_(b"and")?;
+            self.skip();
+            (LimitOp::Between, low, Some(self.limit_value()?))
+        } else {
+            // Longest operator first, as the grammar's ordered choice does.
+            let op = [b"<=".as_slice(), b">=", b"==", b"<", b">"]
+                .into_iter()
+                .find(|o| self.s[self.pos..].starts_with(o))?;
+            self.lit(op)?;
+            let op = LimitOp::parse(std::str::from_utf8(op).ok()?)?;
+            self.skip();
+            (op, self.limit_value()?, None)
+        };
         let window = self.attempt(|r| {
             r.skip();
             r.kw_(b"per")?;
@@ -536,11 +566,20 @@ impl Reader<'_> {
                 r.ident_list()
             })
             .unwrap_or_default();
+        let informational = self
+            .attempt(|r| {
+                r.skip();
+                r.kw_(b"informational")
+            })
+            .is_some();
         Some(Limit {
             name,
+            op,
             value,
+            upper,
             window,
             scope,
+            informational,
         })
     }
 

@@ -116,7 +116,7 @@ fn is_word_char(c: u8) -> bool {
 /// Whether a whole run of identifier characters is one of the grammar's `reserved` words. No
 /// reserved word has an earlier one in the grammar's list as a prefix, so the grammar's ordered
 /// choice followed by `!ident_char` comes to exactly this.
-fn is_reserved(w: &[u8]) -> bool {
+pub(super) fn is_reserved(w: &[u8]) -> bool {
     matches!(
         w,
         b"measure"
@@ -158,6 +158,11 @@ fn is_reserved(w: &[u8]) -> bool {
             | b"expires"
             | b"priority"
             | b"on"
+            | b"between"
+            | b"and"
+            | b"informational"
+            | b"attribute"
+            | b"attr"
     )
 }
 
