@@ -145,12 +145,13 @@ pub(super) fn run_quote(
         .iter()
         .map(|a| parse_attr(table, a))
         .collect::<Result<Vec<_>, _>>()?;
-    let (mut result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
-    if result.is_ok() {
-        if let Err(r) = table.check_attributes(ids.plan, ids.product, &attrs) {
-            result = Err(r);
-        }
-    }
+    let (result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
+    // Attribute limits apply to a usage its price accepts.
+    let result = result.and_then(|q| {
+        table
+            .check_attributes(ids.plan, ids.product, &attrs)
+            .map(|()| q)
+    });
     let plan_slug = ids.plan.map(|p| table.plans[p as usize].slug.clone());
     let product = &table.products[ids.product as usize];
     let steps_json: Vec<serde_json::Value> = steps

@@ -544,11 +544,16 @@ impl Reader<'_> {
             (LimitOp::Between, low, Some(self.limit_value()?))
         } else {
             // Longest operator first, as the grammar's ordered choice does.
-            let op = [b"<=".as_slice(), b">=", b"==", b"<", b">"]
-                .into_iter()
-                .find(|o| self.s[self.pos..].starts_with(o))?;
-            self.lit(op)?;
-            let op = LimitOp::parse(std::str::from_utf8(op).ok()?)?;
+            let (text, op) = [
+                (b"<=".as_slice(), LimitOp::Le),
+                (b">=", LimitOp::Ge),
+                (b"==", LimitOp::Eq),
+                (b"<", LimitOp::Lt),
+                (b">", LimitOp::Gt),
+            ]
+            .into_iter()
+            .find(|(o, _)| self.s[self.pos..].starts_with(o))?;
+            self.lit(text)?;
             self.skip();
             (op, self.limit_value()?, None)
         };
