@@ -90,6 +90,7 @@ pub(crate) fn compile_unsealed(
     };
     let grant = |g: &GrantDef| GrantEntry {
         amount: g.amount,
+        contract_set: g.contract_set,
         unit: unit_id(&g.unit),
         every_months: match g.cadence {
             GrantCadence::Once => None,

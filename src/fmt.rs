@@ -640,7 +640,10 @@ fn price_expr(pe: &PriceExpr) -> String {
 }
 
 fn grant(g: &Grant) -> String {
-    let mut s = format!("grant {}", qty(&g.amount));
+    let mut s = match g.contract_set {
+        Some(_) => format!("grant custom {}", g.amount.unit.node),
+        None => format!("grant {}", qty(&g.amount)),
+    };
     if let Some(c) = &g.cadence {
         match &c.node {
             Cadence::Once => s.push_str(" once"),

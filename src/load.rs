@@ -153,6 +153,17 @@ pub enum OpenError {
         /// [`check_contract`](crate::pipeline::check_contract) gives them.
         diagnostics: Vec<Diagnostic>,
     },
+    /// A contract whose book (its vendor's version in force on the contract's effective date)
+    /// is neither in the contract's directory nor in the directories above it.
+    #[error(
+        "no `{vendor}` book in force on {effective} next to `{}` or in the directories above it; put the contract beside its book, or give the book: `pricebook check BOOK CONTRACT`, `--contract CONTRACT`",
+        .contract.display()
+    )]
+    ContractBookNotFound {
+        contract: PathBuf,
+        vendor: String,
+        effective: Date,
+    },
     /// The contract file could not be read: the error inside says why
     /// ([`FileUnreadable`](Self::FileUnreadable) or [`NotUtf8`](Self::NotUtf8)).
     #[error(transparent)]
@@ -175,6 +186,7 @@ impl OpenError {
             OpenError::NoVersionInForce { .. } | OpenError::NotInForce { .. } => {
                 Code::NotInForce.name()
             }
+            OpenError::ContractBookNotFound { .. } => Code::UnknownReference.name(),
             OpenError::FileUnreadable { .. } | OpenError::NotUtf8 { .. } => "io-error",
             OpenError::TableInvalid { .. } => "table-invalid",
             OpenError::BookHasErrors { .. } | OpenError::ContractDoesNotApply { .. } => {
@@ -229,6 +241,10 @@ impl OpenError {
                 Some("fix the errors its diagnostics point at".into())
             }
             OpenError::ContractUnreadable(inner) => inner.help(),
+            OpenError::ContractBookNotFound { .. } => Some(
+                "put the contract beside its book, or give the book: `pricebook check BOOK CONTRACT`, `--contract CONTRACT`"
+                    .into(),
+            ),
         }
     }
 }
@@ -336,6 +352,81 @@ pub fn version_of(path: &Path) -> Option<Version> {
         }),
         _ => None,
     }
+}
+
+/// A contract file kept among a vendor's books: its file, customer slug, version label and
+/// effective date. `None` for anything that is not a readable contract.
+pub fn contract_of(path: &Path) -> Option<Version> {
+    let text = read_book(path).ok()?;
+    match crate::syntax::header(&text)?.node {
+        Item::Contract(c) => Some(Version {
+            path: path.to_path_buf(),
+            vendor: c.vendor.node,
+            label: c.version.map_or(c.slug.node, |v| v.node),
+            effective: Date::parse(&c.effective.node)?,
+        }),
+        _ => None,
+    }
+}
+
+/// How many directories above a contract [`contract_book`] looks in: a vendor's directory, its
+/// parent (a directory of vendors, where `<vendor>/` is looked in too) and one more.
+const CONTRACT_SEARCH_DEPTH: usize = 3;
+
+/// The book a contract file layers on: its vendor's version in force on the contract's
+/// effective date, found in the contract's own directory or, failing that, in the directories
+/// above it (each directory's own books and those of its `<vendor>/` subdirectory, never a whole
+/// tree), nearest first.
+///
+/// ```
+/// let book = pricebook::load::contract_book("pricebooks/heygen/contract-globex.pricebook".as_ref())
+///     .expect("its book is beside it");
+/// assert!(book.ends_with("enterprise.pricebook"));
+/// ```
+pub fn contract_book(contract: &Path) -> Result<PathBuf, OpenError> {
+    let Some(c) = contract_of(contract) else {
+        // Not a contract: say why it cannot be read, or that its header is not one.
+        read_book(contract).map_err(|e| OpenError::ContractUnreadable(Box::new(e)))?;
+        return Err(OpenError::NoVersions {
+            dir: contract.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        });
+    };
+    let start = contract
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut dir = Some(start.to_path_buf());
+    for _ in 0..CONTRACT_SEARCH_DEPTH {
+        let Some(d) = dir else { break };
+        let mut candidates = Vec::new();
+        for place in [d.clone(), d.join(&c.vendor)] {
+            let Ok(entries) = std::fs::read_dir(&place) else {
+                continue;
+            };
+            candidates.extend(
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "pricebook"))
+                    .filter_map(|p| version_of(&p))
+                    .filter(|v| v.vendor == c.vendor && v.effective <= c.effective),
+            );
+        }
+        if let Some(v) = candidates.into_iter().max_by_key(|v| v.effective) {
+            return Ok(v.path);
+        }
+        // `..` past a relative start, so `contract.pricebook` given alone still looks up.
+        dir = match d.parent() {
+            Some(p) if !p.as_os_str().is_empty() => Some(p.to_path_buf()),
+            _ => std::fs::canonicalize(&d)
+                .ok()
+                .and_then(|abs| abs.parent().map(Path::to_path_buf)),
+        };
+    }
+    Err(OpenError::ContractBookNotFound {
+        contract: contract.to_path_buf(),
+        vendor: c.vendor,
+        effective: c.effective,
+    })
 }
 
 /// The versions of one vendor in a directory, oldest first. Books without a readable header
@@ -453,11 +544,14 @@ pub fn open(source: &Path, at: Option<Date>) -> Result<Opened, OpenError> {
     Ok(opened)
 }
 
-/// Opens one file: a compiled table (JSON, told by its first character `{`) or a book, whatever
-/// day it takes effect.
+/// Opens one file: a compiled table (JSON, told by its first character `{`), a book, or a
+/// contract (layered on the book [`contract_book`] finds for it), whatever day it takes effect.
 pub fn open_file(path: &Path) -> Result<Opened, OpenError> {
     let text = read_book(path)?;
     let name = path.display().to_string();
+    if contract_of(path).is_some() {
+        return open_with_contract(&contract_book(path)?, None, Some(path));
+    }
     if text.trim_start().starts_with('{') {
         let table = RatingTable::from_json(&text).map_err(|error| OpenError::TableInvalid {
             path: path.to_path_buf(),

@@ -163,7 +163,11 @@ pub enum GrantExpiry {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantDef {
+    /// Zero when `contract_set`.
     pub amount: Decimal,
+    /// `grant custom <unit>`: each contract states the amount; until one does, the plan's
+    /// grant is unknown (no money equivalent, no capacity, no bill).
+    pub contract_set: bool,
     pub unit: String,
     pub cadence: GrantCadence,
     pub expiry: GrantExpiry,
@@ -558,8 +562,9 @@ impl Model {
         (!granted.is_zero()).then(|| (*amount, granted, currency.clone()))
     }
 
-    /// Wallet units (in `unit`) a plan's recurring grants give per billing period: the period of its
-    /// price, or a month when it has none; grants on other cadences are scaled to that period.
+    /// Wallet units (in `unit`) a plan's recurring grants and included commitment pool give per
+    /// billing period: the period of its price, or a month when it has none; grants on other
+    /// cadences are scaled to that period.
     pub fn recurring_budget(&self, plan: &PlanDef, unit: &str) -> Option<Decimal> {
         let model = self;
         let period = match plan.price {
@@ -584,6 +589,25 @@ impl Model {
                     .checked_mul(Decimal::from(period))?
                     .checked_div(Decimal::from(every))?,
             )?;
+        }
+        // A commitment's included pool (`includes 600000 credit_second`) is spent like a grant
+        // renewed every commitment period (seed 002: "a pool of API credit-seconds per month").
+        if let Some(CommitDef {
+            months,
+            included: Some((amount, pool_unit)),
+            ..
+        }) = &plan.commit
+        {
+            if *months > 0 && model.dimension_of(pool_unit) == Some(dim) {
+                let in_unit = amount
+                    .checked_mul(model.factor(pool_unit)?)?
+                    .checked_div(model.factor(unit)?)?;
+                total = total.checked_add(
+                    in_unit
+                        .checked_mul(Decimal::from(period))?
+                        .checked_div(Decimal::from(*months))?,
+                )?;
+            }
         }
         Some(total)
     }

@@ -232,7 +232,14 @@ pub fn check_contract(
     let mut diagnostics = parsed_book.diagnostics;
     diagnostics.extend(checked.diagnostics);
     let mut out = finish(Vec::new());
-    if let Some(model) = checked.model {
+    // A contract that leaves a term unset has no table: its bills would price an unknown grant.
+    let terms = checked
+        .model
+        .as_ref()
+        .map_or_else(Vec::new, |m| crate::check::contract_terms(m, base));
+    let terms_set = terms.is_empty();
+    diagnostics.extend(terms);
+    if let Some(model) = checked.model.filter(|_| terms_set) {
         match crate::compile::compile_unsealed(&model, &merged_text, book_name) {
             Ok(table) => {
                 out.check.examples = run_examples(&model, &table, &merged_text);

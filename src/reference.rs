@@ -443,6 +443,16 @@ pub fn capacity(
     let budget = model
         .recurring_budget(plan, &charge_unit)
         .ok_or_else(|| overflow("sizing the grant"))?;
+    let contract_set = plan.grants.iter().find(|g| {
+        g.contract_set && model.dimension_of(&g.unit) == model.dimension_of(&charge_unit)
+    });
+    if let (true, Some(g)) = (budget.is_zero(), contract_set) {
+        return Err(Rejection::new(
+            RejectionKind::NoGrant,
+            crate::base::rejection::contract_set_reason(&plan.slug, &charge_unit),
+        )
+        .at(g.span));
+    }
     if budget.is_zero() {
         return Err(Rejection::new(
             RejectionKind::NoGrant,

@@ -610,3 +610,61 @@ fn windowed_limits_reject_the_event_that_goes_over() {
     assert_eq!(r[5].0, 6);
     assert!(r[5].1.contains("limit videos <= 5 per day"), "{r:?}");
 }
+
+/// A public plan that leaves its grant to each contract (`grant custom credit`) cannot be billed
+/// or sized alone, and a contract's plan based on it must state the grant.
+#[test]
+fn contract_set_grants_need_their_contract() {
+    let (code, out, err) = run(&[
+        "bill",
+        "pricebooks/heygen/enterprise.pricebook",
+        "--plan",
+        "credit-packages",
+        "--usage",
+        "tests/bills/mmc-5000.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["error"]["code"], "contract-term-unset");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("leaves its grant to each contract")),
+        "{v}"
+    );
+    let dir = std::env::temp_dir().join(format!("pricebook-unset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let c = dir.join("unset.pricebook");
+    std::fs::write(
+        &c,
+        "contract \"Unset\" as unset for heygen effective 2026-06-05\nplan \"Unset\" as unset based on credit-packages {\n  price 1000 USD / year\n}\n",
+    )
+    .expect("write");
+    let (code, out, err) = run(&[
+        "check",
+        "pricebooks/heygen/enterprise.pricebook",
+        c.to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["code"], "contract-term-unset", "{v}");
+    assert_eq!(
+        d["message"],
+        "contract plan `unset` inherits a grant from `credit-packages` that each contract sets, and does not set it"
+    );
+    assert_eq!(
+        (d["line"].as_u64(), d["column"].as_u64()),
+        (Some(2), Some(17))
+    );
+    // Given alone, the contract finds its book beside it only when it is there.
+    let (code, out, err) = run(&["check", c.to_str().expect("utf8"), "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["diagnostics"][0]["code"], "unknown-reference", "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

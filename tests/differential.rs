@@ -1061,6 +1061,28 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             }
         }
     }
+    // Capacity (what a plan's grants and included pool buy) agrees on a sample of keys.
+    for (plan, product, cell, dims) in keys.iter().filter(|k| k.0.is_some()).take(40) {
+        let Some(plan) = plan else { continue };
+        let p = &book.products[*product as usize];
+        let unit = match p.measure.units(true).first() {
+            Some((u, _)) => *u,
+            None => continue,
+        };
+        let a = reference::capacity(model, *plan as usize, *product as usize, dims, unit);
+        let b = table.capacity(*plan, *product, *cell, unit);
+        let same = match (&a, &b) {
+            (Ok(x), Ok(y)) => x == y,
+            (Err(x), Err(y)) => x.reason == y.reason,
+            _ => false,
+        };
+        if !same {
+            ctx.fail(format!(
+                "capacity of {} in {unit} on plan {plan}: reference {a:?}, table {b:?}",
+                p.slug
+            ));
+        }
+    }
     // Every generated pricing shape reaches the table.
     for (i, p) in book.products.iter().enumerate() {
         let entry = &table.products()[i].pricing;

@@ -15,7 +15,10 @@ fn books() -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "pricebook") {
+            } else if p.extension().is_some_and(|x| x == "pricebook")
+                // A contract is priced layered on its book (`bundled_contracts_layer_on_their_books`).
+                && pricebook::load::contract_of(&p).is_none()
+            {
                 out.push(p);
             }
         }
@@ -27,6 +30,60 @@ fn books() -> Vec<PathBuf> {
     );
     out.sort();
     out
+}
+
+/// Every bundled book and contract as the evaluators see it: its label, checked model and
+/// compiled table. A contract is layered on the book it names (found beside it).
+fn priced_books() -> Vec<(String, pricebook::model::Model, RatingTable)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("pricebooks");
+    let mut out = Vec::new();
+    for path in pricebook::load::book_files(&[root]).expect("the bundled books") {
+        let text = std::fs::read_to_string(&path).expect("read");
+        let label = path.display().to_string();
+        if pricebook::load::contract_of(&path).is_some() {
+            let book = pricebook::load::contract_book(&path).expect("its book is beside it");
+            let book_text = std::fs::read_to_string(&book).expect("read");
+            let layered = pricebook::pipeline::check_contract(
+                &book.display().to_string(),
+                &book_text,
+                &label,
+                &text,
+            );
+            assert!(
+                !layered.check.has_errors(),
+                "{label}: {:?}",
+                layered.check.diagnostics
+            );
+            let model = layered.check.model.expect("a model");
+            let table = layered.check.table.expect("a table");
+            out.push((label, model, table));
+        } else {
+            let model = check_source(&text).model.expect("clean book");
+            let table = compile_source(&text).expect("compiles");
+            out.push((label, model, table));
+        }
+    }
+    out
+}
+
+#[test]
+fn bundled_contracts_layer_on_their_books() {
+    let contracts: Vec<_> = priced_books()
+        .into_iter()
+        .filter(|(label, ..)| label.contains("contract-"))
+        .collect();
+    assert!(
+        !contracts.is_empty(),
+        "pricebooks/ holds an example contract"
+    );
+    for (label, _, table) in contracts {
+        // Opened as a file, a contract finds its book and prices with the contract's plans.
+        let opened = pricebook::open_file(Path::new(&label)).expect("the contract opens");
+        assert_eq!(opened.table.plans().len(), table.plans().len(), "{label}");
+        let json = table.to_json();
+        let back = RatingTable::from_json(&json).expect("round trip");
+        assert_eq!(back.to_json(), json, "{label}");
+    }
 }
 
 fn name(p: &Path) -> String {
@@ -168,10 +225,7 @@ fn tables_agree_with_the_reference_evaluator_on_every_cell() {
         "1000000000",
     ];
     let mut compared = 0;
-    for path in books() {
-        let text = std::fs::read_to_string(&path).expect("read");
-        let model = check_source(&text).model.expect("clean book");
-        let table = compile_source(&text).expect("compiles");
+    for (path, model, table) in priced_books() {
         for product in 0..table.products().len() {
             let plans: Vec<Option<usize>> = if model.plans.is_empty() {
                 vec![None]
@@ -188,21 +242,18 @@ fn tables_agree_with_the_reference_evaluator_on_every_cell() {
                         let compiled = table.quote(plan.map(|p| p as u32), product as u32, cell, q);
                         match (&reference, &compiled) {
                             (Ok(r), Ok(c)) => {
-                                assert_eq!(r.charge, c.charge, "{} {product} {q}", path.display());
+                                assert_eq!(r.charge, c.charge, "{} {product} {q}", path);
                                 assert_eq!(
                                     r.money.as_ref().map(|m| m.0),
                                     c.money,
                                     "{} {product} {q}",
-                                    path.display()
+                                    path
                                 );
                             }
                             (Err(r), Err(c)) => {
-                                assert_eq!(r.reason, c.reason, "{}", path.display())
+                                assert_eq!(r.reason, c.reason, "{}", path)
                             }
-                            _ => panic!(
-                                "{}: reference {reference:?} vs table {compiled:?}",
-                                path.display()
-                            ),
+                            _ => panic!("{}: reference {reference:?} vs table {compiled:?}", path),
                         }
                         compared += 1;
                     }

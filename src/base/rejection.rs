@@ -124,6 +124,14 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
+/// Why a plan whose grant each contract sets (`grant custom credit`) has no capacity or money
+/// equivalent of its own: one wording for every evaluator.
+pub fn contract_set_reason(plan: &str, unit: &str) -> String {
+    format!(
+        "plan `{plan}` leaves its grant of `{unit}` to each contract (`grant custom`): layer the contract to size it"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -264,6 +264,7 @@ impl<'t> Engine<'t, '_> {
                 let label = format!("{}-{:02}", period.year, period.month);
                 let entry = GrantEntry {
                     amount: q,
+                    contract_set: false,
                     unit: u,
                     every_months: Some(c.months),
                     expiry: "cycle-end".into(),
@@ -559,6 +560,7 @@ impl<'t> Engine<'t, '_> {
         }
         let entry = GrantEntry {
             amount: buy.checked_div(f).ok_or_else(|| overflow("a recharge"))?,
+            contract_set: false,
             unit: r.unit,
             every_months: None,
             expiry: "never".into(),

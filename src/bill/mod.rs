@@ -250,6 +250,10 @@ pub fn may_auto_recharge(table: &RatingTable, plan: PlanId) -> Result<(), BillEr
 pub enum BillError {
     #[error("unknown plan (id {plan} is not in the table)")]
     UnknownPlan { plan: PlanId },
+    #[error(
+        "plan `{plan}` leaves its grant to each contract (`grant custom`): bill it with its contract layered, `pricebook bill BOOK --contract FILE`"
+    )]
+    ContractSetGrant { plan: String },
     #[error("a bill covers at least one period")]
     NoPeriods,
     #[error("the table's effective date `{effective}` is not a date; recompile the table")]
@@ -304,6 +308,7 @@ impl BillError {
                 Code::InvalidDate
             }
             BillError::Overflow { .. } => Code::NumberRange,
+            BillError::ContractSetGrant { .. } => Code::ContractTermUnset,
             _ => Code::InvalidValue,
         }
     }
@@ -355,8 +360,13 @@ pub fn bill_with(
     events: &[UsageEvent],
 ) -> Result<Bill, BillError> {
     let table = rater.table();
-    if table.plans.get(request.plan as usize).is_none() {
+    let Some(plan) = table.plans.get(request.plan as usize) else {
         return Err(BillError::UnknownPlan { plan: request.plan });
+    };
+    if plan.grants.iter().any(|g| g.contract_set) {
+        return Err(BillError::ContractSetGrant {
+            plan: plan.slug.clone(),
+        });
     }
     for e in events {
         if let Usage::Use { product, .. } = e.usage {

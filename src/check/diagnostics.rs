@@ -739,6 +739,38 @@ pub(super) fn grant_not_positive(span: Span) -> Diagnostic {
         .help("remove the grant, or give an amount above zero")
 }
 
+/// `grant custom ...` in a pack: a pack is a fixed offer.
+pub(super) fn pack_grant_contract_set(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        "a pack sells a fixed grant; its amount cannot be left to a contract",
+    )
+    .label(span, "set by contract")
+    .help("give the pack's amount (`grant 5000 credit`), or move the term to a plan a contract is based on")
+}
+
+/// A contract's plan that inherits a term its public plan leaves to each contract.
+pub(super) fn contract_grant_unset(
+    plan: &str,
+    base: Option<&str>,
+    unit: &str,
+    span: Span,
+    grant_span: Span,
+) -> Diagnostic {
+    let whose = base.map_or(String::new(), |b| format!(" from `{b}`"));
+    Diagnostic::new(
+        Code::ContractTermUnset,
+        format!(
+            "contract plan `{plan}` inherits a grant{whose} that each contract sets, and does not set it"
+        ),
+    )
+    .label(span, "this contract's plan")
+    .label(grant_span, "`grant custom`: left to the contract")
+    .help(format!(
+        "state the grant the contract agrees in the plan: `grant <amount> {unit} ...`, with the cadence and expiry of the base plan's"
+    ))
+}
+
 /// A pack's grant with a cadence.
 pub(super) fn pack_grant_recurs(span: Span) -> Diagnostic {
     Diagnostic::new(

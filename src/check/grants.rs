@@ -1,11 +1,16 @@
-//! Grants of plans and packs: amount, cadence, the one expiry rule, and priority.
+//! Grants of plans and packs: amount (or `custom`, left to each contract), cadence, the one expiry
+//! rule, and priority.
 
 use super::prelude::*;
 
 impl Cx<'_> {
     pub(super) fn grant(&mut self, g: &Grant, span: Span, in_pack: bool) -> Option<GrantDef> {
         let unit = self.unit(&g.amount.unit)?;
-        if g.amount.value.node <= Decimal::ZERO {
+        if let (Some(at), true) = (&g.contract_set, in_pack) {
+            self.push(diagnostics::pack_grant_contract_set(at.span));
+            return None;
+        }
+        if g.contract_set.is_none() && g.amount.value.node <= Decimal::ZERO {
             self.push(diagnostics::grant_not_positive(g.amount.value.span));
             return None;
         }
@@ -84,6 +89,7 @@ impl Cx<'_> {
         };
         Some(GrantDef {
             amount: g.amount.value.node,
+            contract_set: g.contract_set.is_some(),
             unit: unit.name,
             cadence,
             expiry,

@@ -24,6 +24,9 @@ mod pricing;
 mod products;
 mod rates;
 mod units;
+// Run by the caller on a contract layered on its book.
+mod contract_terms;
+pub use contract_terms::contract_terms;
 // Shared by the passes.
 mod diagnostics;
 mod help;

@@ -84,8 +84,8 @@ fn book_for<'r>(contract: &RunFile, run: &'r [RunFile]) -> Option<&'r RunFile> {
         .max_by_key(|f| f.head.as_ref().map(|h| h.1))
 }
 
-/// Checks one file of a run: a book on its own, a contract layered on its book when the run has
-/// it. Returns the files the diagnostics point into, and the result.
+/// Checks one file of a run: a book on its own, a contract layered on its book (one of the run's,
+/// else the one [`crate::load::contract_book`] finds beside it). Returns the files the diagnostics point into, and the result.
 pub(super) fn check_in_run(
     file: &RunFile,
     text: &str,
@@ -93,27 +93,33 @@ pub(super) fn check_in_run(
 ) -> (SourceMap, crate::pipeline::BookCheck) {
     let name = file.path.display().to_string();
     let is_contract = file.head.as_ref().is_some_and(|h| h.2);
-    if is_contract {
-        if let Some(book) = book_for(file, run) {
-            if let Ok(book_text) = &book.text {
-                let layered = crate::pipeline::check_contract(
-                    &book.path.display().to_string(),
-                    book_text,
-                    &name,
-                    text,
-                );
-                // The book's own findings and examples are reported when the book is checked.
-                let mut check = layered.check.clone();
-                let base = layered.contract_base;
-                check.diagnostics = layered.contract_diagnostics().cloned().collect();
-                if let Some(model) = &check.model {
-                    check
-                        .examples
-                        .retain(|e| model.examples[e.index].span.start >= base);
-                }
-                return (layered.sources, check);
+    // The contract's book: among the files checked with it, else beside it in its directory tree.
+    let book = is_contract
+        .then(|| match book_for(file, run) {
+            Some(b) => b.text.clone().ok().map(|t| (b.path.clone(), t)),
+            None => {
+                let path = crate::load::contract_book(&file.path).ok()?;
+                read_book(&path).ok().map(|t| (path, t))
             }
+        })
+        .flatten();
+    if let Some((book_path, book_text)) = book {
+        let layered = crate::pipeline::check_contract(
+            &book_path.display().to_string(),
+            &book_text,
+            &name,
+            text,
+        );
+        // The book's own findings and examples are reported when the book is checked.
+        let mut check = layered.check.clone();
+        let base = layered.contract_base;
+        check.diagnostics = layered.contract_diagnostics().cloned().collect();
+        if let Some(model) = &check.model {
+            check
+                .examples
+                .retain(|e| model.examples[e.index].span.start >= base);
         }
+        return (layered.sources, check);
     }
     (
         SourceMap::from(SourceFile::new(name.clone(), text)),

@@ -42,7 +42,8 @@ impl From<OpenError> for CliError {
             | OpenError::NoBooks { .. }
             | OpenError::NoVersionInForce { .. }
             | OpenError::NotInForce { .. }
-            | OpenError::TableInvalid { .. } => e.help(),
+            | OpenError::TableInvalid { .. }
+            | OpenError::ContractBookNotFound { .. } => e.help(),
             // What to do is in the message, or plain from it on a command line.
             OpenError::DirUnreadable { .. }
             | OpenError::SeveralVendors { .. }

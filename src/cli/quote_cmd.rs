@@ -168,6 +168,10 @@ pub(super) fn run_quote(
                 "quantity": asked_quantity,
                 "charge": {"amount": q.charge.to_string(), "unit": unit_name},
                 "money": q.money.map(|m| serde_json::json!({"amount": m.to_string(), "currency": table.currency})),
+                "money_note": match (q.money, q.unit) {
+                    (None, Some(u)) => Some(table.why_no_money(ids.plan, u)),
+                    _ => None,
+                },
                 "explain": if explain { steps_json } else { Vec::new() },
                 "source": loaded.path.display().to_string(),
                 "rules": loaded.rules_file(),
@@ -184,12 +188,12 @@ pub(super) fn run_quote(
             writeln!(out, "product   {} ({})", product.display, product.slug)?;
             writeln!(out, "quantity  {value} {unit}")?;
             writeln!(out, "charge    {} {unit_name}", q.charge)?;
-            match q.money {
-                Some(m) => writeln!(out, "money     {m} {}", table.currency)?,
-                None => writeln!(
-                    out,
-                    "money     - (the plan has no published price per {unit_name})"
-                )?,
+            match (q.money, q.unit) {
+                (Some(m), _) => writeln!(out, "money     {m} {}", table.currency)?,
+                (None, Some(u)) => {
+                    writeln!(out, "money     - ({})", table.why_no_money(ids.plan, u))?
+                }
+                (None, None) => writeln!(out, "money     - (free)")?,
             }
             if explain {
                 writeln!(out, "explain")?;

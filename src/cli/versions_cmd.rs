@@ -292,6 +292,14 @@ pub(super) fn run_versions(
         .iter()
         .filter(|f| !all.iter().any(|v| &v.path == *f))
         .collect();
+    // Contracts kept beside the books are layered on them, not versions of the list.
+    let (contracts, skipped): (Vec<_>, Vec<_>) = skipped
+        .into_iter()
+        .partition(|f| crate::load::contract_of(f).is_some());
+    let contracts: Vec<crate::load::Version> = contracts
+        .iter()
+        .filter_map(|f| crate::load::contract_of(f))
+        .collect();
     let mut status = 0;
     for f in &skipped {
         eprintln!(
@@ -382,6 +390,15 @@ pub(super) fn run_versions(
                     r.effective, r.version, span, r.products, r.plans, r.packs, r.file
                 );
             }
+            for c in &contracts {
+                let _ = writeln!(
+                    out,
+                    "contract `{}` from {}, layered on the version in force then: {}",
+                    c.label,
+                    c.effective,
+                    c.path.display()
+                );
+            }
         }
         Format::Json => {
             let versions: Vec<serde_json::Value> = rows
@@ -403,6 +420,11 @@ pub(super) fn run_versions(
                 "vendor": vendor,
                 "directory": dir.display().to_string(),
                 "versions": versions,
+                "contracts": contracts.iter().map(|c| serde_json::json!({
+                    "contract": c.label,
+                    "effective": c.effective.to_string(),
+                    "file": c.path.display().to_string(),
+                })).collect::<Vec<_>>(),
             });
             let _ = writeln!(
                 out,

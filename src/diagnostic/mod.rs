@@ -99,6 +99,8 @@ codes! {
     MoneyInWallet = "money-in-wallet", Error;
     /// A limit that compares nothing a usage event carries, not marked `informational`.
     LimitNotEnforced = "limit-not-enforced", Warning;
+    /// A contract's plan that leaves unset a grant or price its public plan leaves to contracts.
+    ContractTermUnset = "contract-term-unset", Error;
     /// A product no plan offers.
     UnusedProduct = "unused-product", Warning;
     /// Two plans with the same price, grants and limits.

@@ -226,9 +226,14 @@ impl<'a> T<'a> {
     }
 
     pub(super) fn grant_text(&self, g: &GrantEntry) -> String {
+        let amount = if g.contract_set {
+            "custom".to_string()
+        } else {
+            dec(g.amount)
+        };
         format!(
             "{} {} {}, {}, priority {}",
-            dec(g.amount),
+            amount,
             self.unit_name(g.unit),
             cadence(g.every_months),
             expiry(&g.expiry),

@@ -216,7 +216,10 @@ pub enum Expiry {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
+    /// For `grant custom credit`, a zero at the `custom` keyword, in the unit written.
     pub amount: Quantity,
+    /// `grant custom <unit>`: the amount is left to each contract (at the span of `custom`).
+    pub contract_set: Option<Spanned<()>>,
     pub cadence: Option<Spanned<Cadence>>,
     pub expiry: Vec<Spanned<Expiry>>,
     pub priority: Vec<Number>,

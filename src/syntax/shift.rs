@@ -87,7 +87,7 @@ fields! {
     Product { display, slug, body }
     Tier { from, to, rate }
     Plan { display, slug, based_on, body }
-    Grant { amount, cadence, expiry, priority }
+    Grant { amount, contract_set, cadence, expiry, priority }
     Limit { name, op, value, upper, window, scope, informational }
     AttributeDecl { name }
     AttrArg { name, value }

@@ -1,4 +1,5 @@
-//! Capacity: how many whole units of a product a plan's recurring grant buys.
+//! Capacity: how many whole units of a product a plan's recurring grant (or included commitment
+//! pool) buys.
 
 use super::*;
 
@@ -34,42 +35,7 @@ impl RatingTable {
             )
         })?;
         let cu = &self.units[charge_unit as usize];
-        // Grants per billing period of the price (a month without one), scaled by cadence.
-        let period = match pl.price {
-            PriceEntry::Amount { months, .. } if months > 0 => months,
-            _ => 1,
-        };
-        let mut budget = Decimal::ZERO;
-        for g in &pl.grants {
-            let gu = &self.units[g.unit as usize];
-            let Some(every) = g.every_months else {
-                continue;
-            };
-            if gu.dimension != cu.dimension {
-                continue;
-            }
-            budget = g
-                .amount
-                .checked_mul(gu.factor)
-                .and_then(|v| v.checked_div(cu.factor))
-                .and_then(|v| v.checked_mul(Decimal::from(period)))
-                .and_then(|v| v.checked_div(Decimal::from(every)))
-                .and_then(|v| budget.checked_add(v))
-                .ok_or_else(|| {
-                    reject(
-                        RejectionKind::Overflow,
-                        "arithmetic overflow while sizing the grant",
-                        g.line,
-                    )
-                })?;
-        }
-        if budget.is_zero() {
-            return Err(reject(
-                RejectionKind::NoGrant,
-                format!("plan `{}` has no recurring grant in `{}`", pl.slug, cu.name),
-                pl.line,
-            ));
-        }
+        // The unit asked for is checked before the plan's budget, as the reference does.
         let factor = match (&p.pricing, self.units.iter().find(|u| u.name == unit)) {
             (PricingEntry::Flat { per, .. }, _) => {
                 let per_name = per.map_or("event", |u| self.unit_name(u));
@@ -104,9 +70,85 @@ impl RatingTable {
                 ));
             }
         };
+        // Grants per billing period of the price (a month without one), scaled by cadence.
+        let period = match pl.price {
+            PriceEntry::Amount { months, .. } if months > 0 => months,
+            _ => 1,
+        };
+        let mut budget = Decimal::ZERO;
+        for g in &pl.grants {
+            let gu = &self.units[g.unit as usize];
+            let Some(every) = g.every_months else {
+                continue;
+            };
+            if gu.dimension != cu.dimension {
+                continue;
+            }
+            budget = g
+                .amount
+                .checked_mul(gu.factor)
+                .and_then(|v| v.checked_div(cu.factor))
+                .and_then(|v| v.checked_mul(Decimal::from(period)))
+                .and_then(|v| v.checked_div(Decimal::from(every)))
+                .and_then(|v| budget.checked_add(v))
+                .ok_or_else(|| {
+                    reject(
+                        RejectionKind::Overflow,
+                        "arithmetic overflow while sizing the grant",
+                        g.line,
+                    )
+                })?;
+        }
+        // A commitment's included pool is spent like a grant renewed every commitment period.
+        if let Some(CommitEntry {
+            months,
+            included: Some((amount, pool_unit)),
+            ..
+        }) = &pl.commit
+        {
+            let pu = &self.units[*pool_unit as usize];
+            if *months > 0 && pu.dimension == cu.dimension {
+                budget = amount
+                    .checked_mul(pu.factor)
+                    .and_then(|v| v.checked_div(cu.factor))
+                    .and_then(|v| v.checked_mul(Decimal::from(period)))
+                    .and_then(|v| v.checked_div(Decimal::from(*months)))
+                    .and_then(|v| budget.checked_add(v))
+                    .ok_or_else(|| {
+                        reject(
+                            RejectionKind::Overflow,
+                            "arithmetic overflow while sizing the grant",
+                            pl.line,
+                        )
+                    })?;
+            }
+        }
+        let contract_set = pl
+            .grants
+            .iter()
+            .find(|g| g.contract_set && self.units[g.unit as usize].dimension == cu.dimension);
+        if let (true, Some(g)) = (budget.is_zero(), contract_set) {
+            return Err(reject(
+                RejectionKind::NoGrant,
+                contract_set_reason(&pl.slug, &cu.name),
+                g.line,
+            ));
+        }
+        if budget.is_zero() {
+            return Err(reject(
+                RejectionKind::NoGrant,
+                format!("plan `{}` has no recurring grant in `{}`", pl.slug, cu.name),
+                pl.line,
+            ));
+        }
         let cost = |n: Decimal| -> Result<Decimal, Rejection> {
-            if let PricingEntry::Flat { amount, .. } = &p.pricing {
-                return amount
+            if let PricingEntry::Flat { amount, unit, .. } = &p.pricing {
+                // A plan rate replaces the flat charge of one event, as in a quote.
+                let each = match pl.overrides.iter().find(|(i, _)| *i == product) {
+                    Some((_, r)) => self.apply(Decimal::ONE, r)?,
+                    None => self.canonical(*amount, *unit),
+                };
+                return each
                     .checked_mul(n)
                     .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line));
             }

@@ -27,7 +27,7 @@
 use crate::base::interval::Interval;
 use crate::base::money::{charge_dp, div_round, round_charge};
 use crate::base::names::{NameError, find_named, same_key};
-use crate::base::rejection::{Rejection, RejectionKind};
+use crate::base::rejection::{Rejection, RejectionKind, contract_set_reason};
 use crate::base::units::resolve_unit;
 use crate::diagnostic::{Code, Diagnostic};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -44,7 +44,7 @@ mod quote;
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -306,7 +306,12 @@ pub enum PriceEntry {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrantEntry {
+    /// Zero when `contract_set`.
     pub amount: Decimal,
+    /// `grant custom <unit>`: each contract sets the amount; a table without the contract
+    /// cannot bill or size this grant.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub contract_set: bool,
     pub unit: UnitId,
     /// `None` for a one-off grant.
     pub every_months: Option<u32>,

@@ -57,6 +57,35 @@ impl RatingTable {
         (r, steps)
     }
 
+    /// Why a charge in `unit` has no money equivalent on `plan` (for a quote whose `money` is
+    /// `None`): a contract-set grant or price, an unpublished price, or no plan at all.
+    pub fn why_no_money(&self, plan: Option<PlanId>, unit: UnitId) -> String {
+        let unit_name = self.unit_name(unit);
+        let Some(pl) = plan.and_then(|p| self.plans.get(p as usize)) else {
+            return format!("no plan is named, and a `{unit_name}` is valued by a plan's price");
+        };
+        let dimension = &self.units[unit as usize].dimension;
+        let contract_set = pl
+            .grants
+            .iter()
+            .any(|g| g.contract_set && self.units[g.unit as usize].dimension == *dimension);
+        match pl.price {
+            _ if contract_set => format!(
+                "plan `{}` leaves its grant of `{unit_name}` to each contract (`grant custom`)",
+                pl.slug
+            ),
+            PriceEntry::Custom => format!(
+                "plan `{}` leaves its price to each contract (`price custom`)",
+                pl.slug
+            ),
+            PriceEntry::Unpublished => format!("plan `{}` does not publish its price", pl.slug),
+            PriceEntry::Amount { .. } => format!(
+                "plan `{}` has no published price per `{unit_name}`",
+                pl.slug
+            ),
+        }
+    }
+
     /// A rate as the book writes it: `2 credit / second`, `3 credit / 5 minute`.
     pub(crate) fn describe_rate(&self, r: &RateCell) -> String {
         let (amount, unit, per_unit) =
@@ -260,7 +289,7 @@ impl RatingTable {
         charge_dp(&self.currency)
     }
 
-    fn canonical(&self, v: Decimal, unit: UnitId) -> Decimal {
+    pub(super) fn canonical(&self, v: Decimal, unit: UnitId) -> Decimal {
         let u = &self.units[unit as usize];
         let mut v = v.round_dp_with_strategy(u.charge_dp, RoundingStrategy::MidpointAwayFromZero);
         if u.is_money {

@@ -319,6 +319,7 @@ impl Lower<'_> {
 
     pub(super) fn grant(&mut self, p: P<'_>) -> Grant {
         let mut amount = None;
+        let mut contract_set = None;
         let mut cadence = None;
         let mut expiry = Vec::new();
         let mut priority = Vec::new();
@@ -326,6 +327,21 @@ impl Lower<'_> {
             let sp = self.span(&c);
             match c.as_rule() {
                 Rule::quantity => amount = Some(self.quantity(c)),
+                Rule::grant_custom => {
+                    let at = c
+                        .clone()
+                        .into_inner()
+                        .find(|x| x.as_rule() == Rule::kw_custom)
+                        .map_or(sp, |k| self.span(&k));
+                    let unit = c.into_inner().find(|x| x.as_rule() == Rule::ident);
+                    if let Some(unit) = unit {
+                        amount = Some(Quantity {
+                            value: Spanned::new(Decimal::ZERO, at),
+                            unit: self.name(unit),
+                        });
+                    }
+                    contract_set = Some(Spanned::new((), at));
+                }
                 Rule::cadence => {
                     let every = c.clone().into_inner().find(|x| x.as_rule() == Rule::ident);
                     let cad = match every {
@@ -356,6 +372,7 @@ impl Lower<'_> {
         }
         Grant {
             amount: amount.unwrap_or_else(missing_quantity),
+            contract_set,
             cadence,
             expiry,
             priority,

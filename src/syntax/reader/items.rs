@@ -418,7 +418,24 @@ impl Reader<'_> {
     /// `grant_stmt`, after `grant`.
     pub(super) fn grant(&mut self) -> Option<Grant> {
         self.skip();
-        let amount = self.quantity()?;
+        let custom_at = self.pos;
+        let custom = self.attempt(|r| {
+            r.kw_(b"custom")?;
+            let end = r.last;
+            r.hs()?;
+            let unit = r.name()?;
+            Some((Span::new(custom_at, end), unit))
+        });
+        let (amount, contract_set) = match custom {
+            Some((at, unit)) => (
+                Quantity {
+                    value: Spanned::new(Decimal::ZERO, at),
+                    unit,
+                },
+                Some(Spanned::new((), at)),
+            ),
+            None => (self.quantity()?, None),
+        };
         let cadence = self.attempt(|r| {
             r.skip();
             let start = r.pos;
@@ -461,6 +478,7 @@ impl Reader<'_> {
         }
         Some(Grant {
             amount,
+            contract_set,
             cadence,
             expiry,
             priority,
