@@ -162,8 +162,17 @@ pub(crate) fn compile_unsealed(
                     }
                     PricingEntry::Cells { cells: out }
                 }
-                Pricing::Tiered { mode, tiers } => PricingEntry::Tiered {
+                Pricing::Tiered {
+                    mode,
+                    tiers,
+                    per_event,
+                } => PricingEntry::Tiered {
                     mode: tier_mode(*mode),
+                    scope: if *per_event {
+                        TierScope::Event
+                    } else {
+                        TierScope::Period
+                    },
                     tiers: tiers
                         .iter()
                         .map(|t| TierEntry {

@@ -122,11 +122,12 @@ impl Runner<'_> {
             ExampleStmt::Quote {
                 target,
                 quantity,
+                used,
                 attrs,
                 expect,
                 expect_span,
                 ..
-            } => self.quote(target, *quantity, attrs, expect, *expect_span, test),
+            } => self.quote(target, *used, *quantity, attrs, expect, *expect_span, test),
             ExampleStmt::Capacity {
                 plan,
                 product,
@@ -147,6 +148,7 @@ impl Runner<'_> {
     fn price(
         &self,
         target: &ExampleTarget,
+        used: Decimal,
         quantity: Decimal,
         attrs: &[AttrDef],
     ) -> Result<TableQuote, Rejection> {
@@ -155,7 +157,7 @@ impl Runner<'_> {
             .cell(target.product, &target.dims)
             .and_then(|c| self.rater.key(plan, target.product as u32, c))
             .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "no such rate cell"))?;
-        let q = self.rater.quote(key, quantity)?;
+        let q = self.rater.quote_in_period(key, used, quantity)?;
         let attrs: Vec<EventAttr> = attrs
             .iter()
             .map(|a| EventAttr {
@@ -177,16 +179,18 @@ impl Runner<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn quote(
         &self,
         target: &ExampleTarget,
+        used: Decimal,
         quantity: Decimal,
         attrs: &[AttrDef],
         expect: &QuoteExpectation,
         at: Span,
         test: &str,
     ) -> Vec<Diagnostic> {
-        match (expect, self.price(target, quantity, attrs)) {
+        match (expect, self.price(target, used, quantity, attrs)) {
             (QuoteExpectation::Charge { charge, money }, Ok(got)) => {
                 let mut out = Vec::new();
                 let unit = got.unit.map_or("", |u| self.table.unit_name(u));

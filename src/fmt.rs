@@ -362,10 +362,15 @@ impl Printer<'_> {
                     None => format!("rate {key}not offered"),
                 }
             }
-            ProductStmt::Tiers { mode, tiers } => {
+            ProductStmt::Tiers { mode, scope, tiers } => {
                 let m = match mode {
                     TierMode::Graduated => "graduated",
                     TierMode::Volume => "volume",
+                };
+                let m = match scope {
+                    Some(TierScope::Event) => format!("{m} per event"),
+                    Some(TierScope::Period) => format!("{m} per period"),
+                    None => m.to_string(),
                 };
                 self.block(&format!("tiers {m}"), s.span, tiers, |pr, t| {
                     let to = t
@@ -487,10 +492,15 @@ impl Printer<'_> {
                 target,
                 dims,
                 attrs,
+                used,
                 quantity,
                 at,
                 expect,
             } => {
+                let used = used
+                    .as_ref()
+                    .map(|u| format!(" used {}", qty(u)))
+                    .unwrap_or_default();
                 let at = at
                     .as_ref()
                     .map(|d| format!(" at {}", d.node))
@@ -514,7 +524,7 @@ impl Printer<'_> {
                     }
                 };
                 format!(
-                    "quote {}{}{} quantity {}{at} {expect}",
+                    "quote {}{}{}{used} quantity {}{at} {expect}",
                     target_text(target),
                     dim_args(dims),
                     attr_args(attrs),

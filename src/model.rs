@@ -71,6 +71,9 @@ pub enum Pricing {
     Tiered {
         mode: TierMode,
         tiers: Vec<TierDef>,
+        /// `per event`: each event on its own; otherwise the account's usage over the billing
+        /// period, each event priced as the slice it adds.
+        per_event: bool,
     },
     /// A fixed charge per usage event.
     Flat {
@@ -358,6 +361,8 @@ pub enum ExampleStmt {
         quantity: Decimal,
         /// `attr scenes = 51`: the event's attributes.
         attrs: Vec<AttrDef>,
+        /// `used 1000 item`: the account's usage earlier in the period, in base units.
+        used: Decimal,
         expect: QuoteExpectation,
         span: Span,
         expect_span: Span,

@@ -128,7 +128,7 @@ fn price(
                 r.unit.clone(),
             ))
         }
-        Pricing::Tiered { mode, tiers } => {
+        Pricing::Tiered { mode, tiers, .. } => {
             let unit = tiers
                 .first()
                 .map(|t| t.rate.unit.clone())
@@ -209,6 +209,20 @@ pub fn quote(
     plan: Option<usize>,
     product_idx: usize,
     dims: &[usize],
+    quantity: Decimal,
+) -> Result<Quote, Rejection> {
+    quote_in_period(model, plan, product_idx, dims, Decimal::ZERO, quantity)
+}
+
+/// [`quote`] as the next usage of an account that used `used` base units of the product
+/// earlier in the billing period: tiers over the period charge the price of the new running
+/// total less the price of the old one (each rounded by the charge unit's rule).
+pub fn quote_in_period(
+    model: &Model,
+    plan: Option<usize>,
+    product_idx: usize,
+    dims: &[usize],
+    used: Decimal,
     quantity: Decimal,
 ) -> Result<Quote, Rejection> {
     let product = model
@@ -294,7 +308,43 @@ pub fn quote(
         }
         None => quantity,
     };
-    let (raw, unit) = price(product, plan_def, product_idx, dims, rounded, &mut explain)?;
+    let by_period = matches!(
+        product.pricing,
+        Pricing::Tiered {
+            per_event: false,
+            ..
+        }
+    ) && !plan_def
+        .is_some_and(|p| p.overrides.iter().any(|(i, _)| *i == product_idx));
+    let (raw, unit) = if by_period && !used.is_zero() {
+        if used < Decimal::ZERO {
+            let base = model
+                .units
+                .units
+                .iter()
+                .find(|u| u.dimension == product.measure && u.factor == Decimal::ONE)
+                .map_or("", |u| u.name.as_str());
+            return Err(Rejection::new(
+                RejectionKind::Negative,
+                format!("the usage already counted this period ({used} {base}) is negative"),
+            ));
+        }
+        let total = used
+            .checked_add(rounded)
+            .ok_or_else(|| overflow("adding the usage to the period's total"))?;
+        let (after, unit) = price(product, plan_def, product_idx, dims, total, &mut explain)?;
+        let (before, _) = price(product, plan_def, product_idx, dims, used, &mut Vec::new())?;
+        let slice = round_charge(after, &unit)
+            .checked_sub(round_charge(before, &unit))
+            .ok_or_else(|| overflow("taking the period's slice"))?;
+        explain.push(Step {
+            what: format!("the slice from {used} to {total} of the period's usage"),
+            span: None,
+        });
+        (slice, unit)
+    } else {
+        price(product, plan_def, product_idx, dims, rounded, &mut explain)?
+    };
     let charge = round_charge(raw, &unit);
     if charge != raw {
         explain.push(Step {

@@ -668,3 +668,101 @@ fn contract_set_grants_need_their_contract() {
     assert_eq!(v["diagnostics"][0]["code"], "unknown-reference", "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A book whose two products have tiers over the billing period (graduated, and volume with a
+/// cheaper tier past 100) and a grant no test exhausts.
+const PERIOD_TIERS: &str = r#"
+pricebook prop version "1" effective 2026-01-01 currency USD
+unit credit
+product "Export" as export {
+  measure item
+  tiers graduated { 0 item .. 100 item : 0 credit / item  100 item .. 1000 item : 2 credit / item  1000 item .. : 1 credit / item }
+}
+product "Storage" as storage {
+  measure time
+  round up to 1 minute
+  tiers volume { 0 second .. 6000 second : 3 credit / minute  6000 second .. : 2 credit / minute }
+}
+plan "P" as p { price 20 USD / month  grant 100000000 credit every month, expires at cycle end  when empty reject }
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// Tiers over the period: however a month's usage is split into events, and in whatever order
+    /// they come, the month's charges add up to the tiers' price of its total, which is also what
+    /// `rate` charges the account; each month starts again from nothing.
+    #[test]
+    fn period_tiers_charge_the_price_of_the_month_total(
+        raw in prop::collection::vec((0u32..(59 * 24 * 60), any::<bool>(), 1u32..400), 1..40),
+    ) {
+        let table = pricebook::pipeline::compile_source(PERIOD_TIERS).expect("valid book");
+        let start = Date::parse("2026-01-01").map(Date::instant).expect("date");
+        let events: Vec<UsageEvent> = raw.iter().enumerate().map(|(i, (minute, export, q))| UsageEvent {
+            line: i as u64 + 1,
+            time: start + i64::from(*minute) * 60,
+            usage: Usage::Use { product: u32::from(!*export), cell: 0, quantity: Decimal::from(*q) },
+        }).collect();
+        let b = bill(&table, &BillRequest::new(0, Date::parse("2026-01-01").expect("date"), 2), &events).expect("bills");
+        prop_assert!(b.rejected.is_empty(), "{:?}", b.rejected);
+        // The tiers' price of each month's total of each product, events rounded one by one.
+        let mut expected = Decimal::ZERO;
+        for month in [0u32, 31] {
+            for product in [0u32, 1] {
+                let total: Decimal = raw.iter()
+                    .filter(|(m, e, _)| (*m / (24 * 60) >= month) && (*m / (24 * 60) < month + if month == 0 { 31 } else { 28 }) && u32::from(!*e) == product)
+                    .map(|(_, _, q)| if product == 1 { Decimal::from(q.div_ceil(60) * 60) } else { Decimal::from(*q) })
+                    .sum();
+                let (price, _) = table.period_price(Some(0), product, total).expect("tiered").expect("priced");
+                expected += price;
+            }
+        }
+        let consumed: Decimal = b.wallet.iter().map(|g| g.consumed).sum();
+        prop_assert_eq!(consumed, expected);
+        // `rate` over the same events (with their times) charges the account the same.
+        let mut csv = String::from("account,plan,product,quantity,time\n");
+        for e in &events {
+            if let Usage::Use { product, quantity, .. } = &e.usage {
+                let name = if *product == 0 { "export" } else { "storage" };
+                csv.push_str(&format!("acme,p,{name},{quantity},{}\n", pricebook::base::date::format_instant(e.time)));
+            }
+        }
+        let report = pricebook::rate::batch::rate_input(&table, &mut csv.as_bytes(), pricebook::rate::batch::GroupBy::Account, false).expect("rated");
+        let rated: Decimal = report.totals.iter().map(|t| t.2).sum();
+        prop_assert_eq!(rated, expected);
+    }
+}
+
+/// The issue's example: twelve events of 100 exports against "first 100 free, then 1 credit"
+/// cost 1,100 credits in a month, not 0; the same events one at a time (`per event`) cost 0.
+#[test]
+fn twelve_exports_of_100_cost_1100_credits_a_month() {
+    let book = |scope: &str| {
+        format!(
+            "pricebook acme version \"1\" effective 2026-01-01 currency USD\nunit credit\n\
+             product \"Export\" as export {{ measure item  tiers graduated{scope} {{ 0 item .. 100 item : 0 credit / item  100 item .. : 1 credit / item }} }}\n\
+             plan \"P\" as p {{ price 20 USD / month  grant 5000 credit every month, expires at cycle end }}\n"
+        )
+    };
+    let start = Date::parse("2026-03-01").map(Date::instant).expect("date");
+    let events: Vec<UsageEvent> = (0..12)
+        .map(|i| UsageEvent {
+            line: i + 1,
+            time: start + i as i64 * 86_400,
+            usage: Usage::Use {
+                product: 0,
+                cell: 0,
+                quantity: 100.into(),
+            },
+        })
+        .collect();
+    let consumed = |scope: &str| {
+        let table = pricebook::pipeline::compile_source(&book(scope)).expect("valid book");
+        let req = BillRequest::new(0, Date::parse("2026-03-01").expect("date"), 1);
+        let b = bill(&table, &req, &events).expect("bills");
+        b.wallet[0].consumed
+    };
+    assert_eq!(consumed(""), Decimal::from(1100));
+    assert_eq!(consumed(" per period"), Decimal::from(1100));
+    assert_eq!(consumed(" per event"), Decimal::ZERO);
+}

@@ -445,8 +445,10 @@ fn generate_book(seed: u64) -> GenBook {
                     ));
                     from = to;
                 }
+                // Tiers count the billing period unless `per event` (sometimes said outright).
+                let scope = *rng.pick(&["", "", " per period", " per event"]);
                 body.push(format!(
-                    "tiers {mode} {{\n    {}\n  }}",
+                    "tiers {mode}{scope} {{\n    {}\n  }}",
                     tiers.join("\n    ")
                 ));
                 if rng.chance(40) {
@@ -814,6 +816,52 @@ impl Ctx<'_> {
         )
     }
 
+    /// Compares the three implementations on a quote that follows `used` base units of the
+    /// period's usage (tiers over the period price the slice it adds).
+    fn compare_in_period(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        dims: &[usize],
+        used: Decimal,
+        q: Decimal,
+    ) {
+        let at = || format!("plan {plan:?} product {product} cell {cell} used {used} quantity {q}");
+        let reference = reference::quote_in_period(
+            self.model,
+            plan.map(|p| p as usize),
+            product as usize,
+            dims,
+            used,
+            q,
+        );
+        let table = self.table.quote_in_period(plan, product, cell, used, q);
+        let key = self
+            .rater
+            .key(plan, product, cell)
+            .unwrap_or_else(|| self.fail(format!("no rater key for {}", at())));
+        let fast = self.rater.quote_in_period(key, used, q);
+        let show = |r: &Result<pricebook::TableQuote, pricebook::Rejection>| match r {
+            Ok(t) => Ok((t.charge.to_string(), t.unit, t.money.map(|m| m.to_string()))),
+            Err(r) => Err(r.reason.clone()),
+        };
+        let r = match &reference {
+            Ok(r) => Ok((
+                r.charge.to_string(),
+                self.table.unit_id(&r.unit),
+                r.money.as_ref().map(|m| m.0.to_string()),
+            )),
+            Err(r) => Err(r.reason.clone()),
+        };
+        if r != show(&table) || show(&table) != show(&fast) {
+            self.fail(format!(
+                "{}: reference {reference:?}, table {table:?}, rater {fast:?}",
+                at()
+            ));
+        }
+    }
+
     /// Compares the three implementations on one quote; returns the table's answer.
     fn compare(
         &self,
@@ -907,6 +955,8 @@ struct BookStats {
     accepted: u64,
     /// Quantities beyond the 16-byte event, rated through the exact path.
     exact: u64,
+    /// Quotes after earlier usage in the period, of products whose tiers count the period.
+    period_quotes: u64,
 }
 
 fn run_book(seed: u64, quotes: u64) -> BookStats {
@@ -950,6 +1000,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         events: 0,
         accepted: 0,
         exact: 0,
+        period_quotes: 0,
     };
     for n in 0..quotes {
         let (plan, product, cell, dims) = &keys[rng.below(keys.len() as u64) as usize];
@@ -957,6 +1008,12 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         let q = quantity(&mut rng, p, &book.limit_edges);
         let got = ctx.compare(*plan, *product, *cell, dims, q);
         stats.quotes += 1;
+        if table.prices_by_period(*plan, *product) {
+            // The same usage after some earlier usage this period, often at a tier's edge.
+            let used = quantity(&mut rng, p, &book.limit_edges).round_dp(3);
+            ctx.compare_in_period(*plan, *product, *cell, dims, used, q);
+            stats.period_quotes += 1;
+        }
         let Some(key) = rater.key(*plan, *product, *cell) else {
             continue;
         };
@@ -1113,7 +1170,7 @@ fn reference_table_and_rater_agree_on_random_books() {
     let books = total.div_ceil(QUOTES_PER_BOOK);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
     let next = AtomicU64::new(0);
-    let counters: [AtomicU64; 6] = Default::default();
+    let counters: [AtomicU64; 7] = Default::default();
     let started = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -1131,18 +1188,30 @@ fn reference_table_and_rater_agree_on_random_books() {
                     counters[3].fetch_add(stats.accepted, Ordering::Relaxed);
                     counters[4].fetch_add(stats.money_overflow, Ordering::Relaxed);
                     counters[5].fetch_add(stats.exact, Ordering::Relaxed);
+                    counters[6].fetch_add(stats.period_quotes, Ordering::Relaxed);
                 }
             });
         }
     });
-    let [books_done, quotes, events, accepted, money_overflow, exact] =
-        counters.map(|c| c.into_inner());
+    let [
+        books_done,
+        quotes,
+        events,
+        accepted,
+        money_overflow,
+        exact,
+        period_quotes,
+    ] = counters.map(|c| c.into_inner());
     println!(
-        "differential: {quotes} quotes over {books_done} books ({events} rater events, {accepted} priced, {money_overflow} with a money overflow, {exact} beyond the event's range rated exactly) in {:.1} s",
+        "differential: {quotes} quotes over {books_done} books ({events} rater events, {accepted} priced, {money_overflow} with a money overflow, {exact} beyond the event's range rated exactly, {period_quotes} after earlier usage in the period) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(quotes, total);
     assert!(exact > 0, "no quantity beyond the event's range was rated");
+    assert!(
+        period_quotes > 0,
+        "no quote followed earlier usage in a period"
+    );
 }
 
 /// A single-seed run, handy for reproducing a failure: `PRICEBOOK_DIFF_SEED=<seed> cargo test

@@ -260,12 +260,13 @@ fn product_stmt() -> BoxedStrategy<String> {
         list(dim_value(), 2).prop_map(|k| format!("rate {k} = not offered")),
         (
             prop_oneof![Just("graduated"), Just("volume")],
+            prop_oneof![Just(""), Just(" per event"), Just(" per period")],
             prop::collection::vec(tier, 0..4),
             sep()
         )
-            .prop_map(|(m, tiers, s)| {
+            .prop_map(|(m, scope, tiers, s)| {
                 let body: Vec<String> = tiers.iter().map(|t| format!("{s}{t}")).collect();
-                format!("tiers {m} {{{}{s}}}", body.concat())
+                format!("tiers {m}{scope} {{{}{s}}}", body.concat())
             }),
         (number(), unit(), prop::option::of((per(), unit()))).prop_map(|(n, u, p)| match p {
             Some((p, pu)) => format!("flat {n} {u}{p}{pu}"),
@@ -491,8 +492,18 @@ fn test_stmt() -> BoxedStrategy<String> {
             .prop_map(|(w, v)| format!("expect {} == {v}", w.join(" "))),
     ];
     prop_oneof![
-        (target(), dim_args(), quantity(), at.clone(), expect)
-            .prop_map(|(t, d, q, at, e)| format!("quote {t}{d} quantity {q}{at} {e}")),
+        (
+            target(),
+            dim_args(),
+            prop::option::of(quantity()),
+            quantity(),
+            at.clone(),
+            expect
+        )
+            .prop_map(|(t, d, used, q, at, e)| {
+                let used = used.map(|u| format!(" used {u}")).unwrap_or_default();
+                format!("quote {t}{d}{used} quantity {q}{at} {e}")
+            }),
         (target(), dim_args(), at, quantity())
             .prop_map(|(t, d, at, q)| format!("capacity {t}{d}{at} == {q}")),
         (

@@ -39,6 +39,9 @@ pub(super) struct Engine<'t, 'r> {
     pub(super) rejected: Vec<RejectedEvent>,
     /// Window limits: (limit index, window start) -> used so far.
     pub(super) windows: HashMap<(usize, i64), Decimal>,
+    /// Usage this period of products whose tiers count the period: (product, cell) -> base
+    /// units billed so far. Cleared when a period opens.
+    pub(super) period_usage: HashMap<(ProductId, CellId), Decimal>,
     /// The account's auto-recharge threshold and ceiling in base units of the wallet.
     pub(super) recharge_base: Option<(Decimal, Decimal)>,
 }
@@ -159,6 +162,8 @@ impl<'t> Engine<'t, '_> {
         let table = self.table;
         let plan = &table.plans[self.plan as usize];
         let period = self.request.from.add_months(i64::from(k));
+        // Tiers over the period start again from nothing.
+        self.period_usage.clear();
         let contract_end = self
             .request
             .from
@@ -352,8 +357,17 @@ impl<'t> Engine<'t, '_> {
         let plan = &table.plans[self.plan as usize];
         let p = &table.products[product as usize];
         let key = self.rater.key(Some(self.plan), product, cell);
+        let by_period = key.is_some_and(|k| self.rater.prices_by_period(k));
+        let used = match by_period {
+            true => self
+                .period_usage
+                .get(&(product, cell))
+                .copied()
+                .unwrap_or(Decimal::ZERO),
+            false => Decimal::ZERO,
+        };
         let quote = match key {
-            Some(k) => self.rater.quote(k, quantity),
+            Some(k) => self.rater.quote_in_period(k, used, quantity),
             None => Err(Rejection::new(RejectionKind::Unknown, "no such rate cell")),
         };
         let q = match quote {
@@ -398,6 +412,21 @@ impl<'t> Engine<'t, '_> {
             let used = self.windows.entry((li, w.start)).or_insert(Decimal::ZERO);
             *used = used.saturating_add(w.add);
         }
+        // The event's slice of the period's tiers is now its to pay; a later event is the next
+        // slice. (If the wallet then refuses it, the slice is taken back below.)
+        if by_period {
+            let Some(total) = used.checked_add(q.quantity) else {
+                self.reject(
+                    e,
+                    Rejection::new(
+                        RejectionKind::Overflow,
+                        "the period's usage is too large to compute exactly",
+                    ),
+                );
+                return Ok(());
+            };
+            self.period_usage.insert((product, cell), total);
+        }
         let Some(unit) = q.unit else { return Ok(()) };
         let u = &table.units[unit as usize];
         let too_large = |what: &str| {
@@ -415,7 +444,10 @@ impl<'t> Engine<'t, '_> {
                     (Some(total_quantity), Some(total_money)) => {
                         (c.1, c.2) = (total_quantity, total_money);
                     }
-                    _ => self.reject(e, too_large("the period's carve-out total")),
+                    _ => {
+                        self.undo_period_usage(by_period, product, cell, used);
+                        self.reject(e, too_large("the period's carve-out total"));
+                    }
                 },
                 None => lines.carve_outs.push((product, quantity, exact)),
             }
@@ -423,10 +455,18 @@ impl<'t> Engine<'t, '_> {
         }
         // Pay from the wallet.
         let Some(need) = q.charge.checked_mul(u.factor) else {
+            self.undo_period_usage(by_period, product, cell, used);
             self.reject(e, too_large("the event's charge in base units"));
             return Ok(());
         };
         let dim: &'t str = &table.units[unit as usize].dimension;
+        // A negative slice (volume tiers: reaching a cheaper tier lowers the price of the whole
+        // period) is credited back: first the period's overage in that unit, then the grants it
+        // was drawn from.
+        if need < Decimal::ZERO {
+            self.credit(dim, -need, e.time, lines);
+            return Ok(());
+        }
         let mut balance = self.wallet.balance(dim);
         if balance < need {
             self.recharge(e.time, dim, need, lines)?;
@@ -461,6 +501,7 @@ impl<'t> Engine<'t, '_> {
                 self.wallet.draw(dim, balance);
             }
             _ => {
+                self.undo_period_usage(by_period, product, cell, used);
                 let reason = format!(
                     "the wallet holds {} but the event needs {}: short by {} (the plan rejects usage when the wallet cannot pay)",
                     self.show(balance, unit),
@@ -474,6 +515,38 @@ impl<'t> Engine<'t, '_> {
             }
         }
         Ok(())
+    }
+
+    /// An event refused after its slice of the period's tiers was counted: the period's usage
+    /// goes back to what it was before it.
+    fn undo_period_usage(
+        &mut self,
+        by_period: bool,
+        product: ProductId,
+        cell: CellId,
+        used: Decimal,
+    ) {
+        if by_period {
+            self.period_usage.insert((product, cell), used);
+        }
+    }
+
+    /// Credits `amount` base units of `dim` back: the period's overage in that dimension first
+    /// (the last units were paid there), then the wallet's grants it was drawn from, latest
+    /// first. What was drawn from a grant that has since expired cannot be returned.
+    fn credit(&mut self, dim: &str, amount: Decimal, now: Instant, lines: &mut PeriodLines) {
+        let table = self.table;
+        let mut left = amount;
+        for (key, shortfall) in lines.overage.iter_mut().rev() {
+            if dimension_of(table, key.per_unit) == dim && left > Decimal::ZERO {
+                let back = (*shortfall).min(left);
+                *shortfall -= back;
+                left -= back;
+            }
+        }
+        if left > Decimal::ZERO {
+            self.wallet.refund(dim, left, now);
+        }
     }
 
     /// After a drawdown, a balance below the threshold triggers a recharge.

@@ -417,6 +417,7 @@ pub fn bill_with(
         lines: Vec::new(),
         rejected: Vec::new(),
         windows: HashMap::new(),
+        period_usage: HashMap::new(),
         recharge_base,
     };
     let start = request.from.instant();

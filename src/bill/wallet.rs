@@ -119,6 +119,39 @@ impl Wallet {
             .map_or(Decimal::ZERO, |(_, b)| *b)
     }
 
+    /// Returns up to `amount` base units of `dimension` to the grants they were drawn from, in
+    /// reverse drawdown order, skipping grants expired by `now`; returns what was returned.
+    pub(super) fn refund(&mut self, dimension: &str, amount: Decimal, now: Instant) -> Decimal {
+        let key = |g: &Grant| (g.priority, g.expires.unwrap_or(Instant::MAX), g.seq);
+        let mut drawn: Vec<usize> = (0..self.grants.len())
+            .filter(|i| {
+                let g = &self.grants[*i];
+                g.dimension == dimension
+                    && g.consumed > Decimal::ZERO
+                    && g.expires.is_none_or(|e| e > now)
+            })
+            .collect();
+        drawn.sort_by_key(|i| std::cmp::Reverse(key(&self.grants[*i])));
+        let mut left = amount;
+        for i in drawn {
+            if left.is_zero() {
+                break;
+            }
+            let g = &mut self.grants[i];
+            let back = g.consumed.min(left);
+            g.consumed -= back;
+            left -= back;
+            if !self.order.contains(&i) {
+                let k = key(&self.grants[i]);
+                let pos = self.order.partition_point(|j| key(&self.grants[*j]) <= k);
+                self.order.insert(pos, i);
+            }
+        }
+        let returned = amount - left;
+        *self.balance_mut(dimension) += returned;
+        returned
+    }
+
     /// Draws `amount` base units in drawdown order; the caller checked the balance.
     pub(super) fn draw(&mut self, dimension: &str, amount: Decimal) {
         *self.balance_mut(dimension) -= amount;

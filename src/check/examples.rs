@@ -77,6 +77,7 @@ impl Cx<'_> {
                 target,
                 dims,
                 attrs,
+                used,
                 quantity,
                 at,
                 expect,
@@ -108,11 +109,16 @@ impl Cx<'_> {
                     }),
                 };
                 let target = target?;
+                let used = match used {
+                    Some(u) => self.example_quantity(target.product, u),
+                    None => Some(Decimal::ZERO),
+                };
                 let quantity = self.example_quantity(target.product, quantity)?;
                 at_ok?;
                 Some(ExampleStmt::Quote {
                     target,
                     quantity,
+                    used: used?,
                     attrs: attrs?,
                     expect: expected?,
                     span,

@@ -121,9 +121,10 @@ impl Cx<'_> {
                         s.span,
                     ));
                 }
-                ProductStmt::Tiers { mode, tiers } => {
+                ProductStmt::Tiers { mode, scope, tiers } => {
                     stmts.push((s.span, "tiers"));
-                    result = Some(self.tiers(*mode, tiers, measure, s.span));
+                    let per_event = *scope == Some(TierScope::Event);
+                    result = Some(self.tiers(*mode, per_event, tiers, measure, s.span));
                 }
                 ProductStmt::Flat { amount, per } => {
                     stmts.push((s.span, "flat"));
@@ -197,6 +198,7 @@ impl Cx<'_> {
     pub(super) fn tiers(
         &mut self,
         mode: TierMode,
+        per_event: bool,
         tiers: &[Spanned<Tier>],
         measure: &Dimension,
         span: Span,
@@ -272,7 +274,11 @@ impl Cx<'_> {
             self.push(diagnostics::no_tiers(span, &base, &rate));
             ok = false;
         }
-        ok.then_some(Pricing::Tiered { mode, tiers: out })
+        ok.then_some(Pricing::Tiered {
+            mode,
+            tiers: out,
+            per_event,
+        })
     }
 }
 

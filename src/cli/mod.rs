@@ -61,6 +61,10 @@ enum Command {
         // A negative quantity ("-5 second") is a value to reject with its reason, not an option.
         #[arg(long, allow_hyphen_values = true)]
         quantity: String,
+        /// What the account has already used of the product this billing period ("1000 item"):
+        /// tiers over the period then price the quantity as the next slice.
+        #[arg(long, allow_hyphen_values = true)]
+        used: Option<String>,
         /// Show the chain of rules that produced the price.
         #[arg(long)]
         explain: bool,
@@ -273,10 +277,19 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
         Command::Quote {
             target,
             quantity,
+            used,
             explain,
             attrs,
             format,
-        } => quote_cmd::run_quote(&target, &quantity, &attrs, explain, format, out),
+        } => quote_cmd::run_quote(
+            &target,
+            &quantity,
+            used.as_deref(),
+            &attrs,
+            explain,
+            format,
+            out,
+        ),
         Command::Capacity {
             target,
             unit,

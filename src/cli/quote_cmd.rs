@@ -126,6 +126,7 @@ fn parse_attr(table: &RatingTable, text: &str) -> Result<EventAttr, CliError> {
 pub(super) fn run_quote(
     t: &Target,
     quantity: &str,
+    used: Option<&str>,
     attrs: &[String],
     explain: bool,
     format: Format,
@@ -145,7 +146,26 @@ pub(super) fn run_quote(
         .iter()
         .map(|a| parse_attr(table, a))
         .collect::<Result<Vec<_>, _>>()?;
-    let (result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
+    // What the account used earlier this period, in the product's base units.
+    let used = match used {
+        Some(text) => {
+            let (v, u) = split_quantity_with_unit(text)?;
+            let base = table.base_quantity(ids.product, v, u).map_err(asked)?;
+            let unit = table.find_unit(u).map_or(u, |id| table.unit_name(id));
+            Some((
+                base,
+                serde_json::json!({"value": v.to_string(), "unit": unit}),
+            ))
+        }
+        None => None,
+    };
+    let (result, steps) = table.quote_explained_in_period(
+        ids.plan,
+        ids.product,
+        ids.cell,
+        used.as_ref().map_or(rust_decimal::Decimal::ZERO, |u| u.0),
+        base,
+    );
     // Attribute limits apply to a usage its price accepts.
     let result = result.and_then(|q| {
         table
@@ -162,7 +182,7 @@ pub(super) fn run_quote(
     match (result, format) {
         (Ok(q), Format::Json) => {
             let unit_name = q.unit.map_or("", |u| table.unit_name(u));
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "plan": plan_slug,
                 "product": product.slug,
                 "quantity": asked_quantity,
@@ -176,6 +196,9 @@ pub(super) fn run_quote(
                 "source": loaded.path.display().to_string(),
                 "rules": loaded.rules_file(),
             });
+            if let Some((_, u)) = &used {
+                doc["used"] = u.clone();
+            }
             out.write_all(json_text(&doc).as_bytes())?;
             Ok(0)
         }
@@ -207,7 +230,7 @@ pub(super) fn run_quote(
             Ok(0)
         }
         (Err(r), Format::Json) => {
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "plan": plan_slug,
                 "product": product.slug,
                 "quantity": asked_quantity,
@@ -216,6 +239,9 @@ pub(super) fn run_quote(
                 "source": loaded.path.display().to_string(),
                 "rules": loaded.rules_file(),
             });
+            if let Some((_, u)) = &used {
+                doc["used"] = u.clone();
+            }
             out.write_all(json_text(&doc).as_bytes())?;
             Ok(1)
         }

@@ -136,6 +136,8 @@ struct Columns {
     product: usize,
     quantity: usize,
     unit: Option<usize>,
+    /// The event's time: tiers over the billing period count each calendar month apart.
+    time: Option<usize>,
     /// (column, dimension name) for dimension columns.
     dims: Vec<(usize, String)>,
 }
@@ -166,7 +168,7 @@ impl Columns {
                 other if known_dims.iter().any(|d| d == other) => dims.push((i, other.to_string())),
                 other => {
                     return Err(format!(
-                        "unknown CSV column `{other}`; columns are account, plan, product, quantity, unit and the book's dimensions ({})",
+                        "unknown CSV column `{other}`; columns are account, plan, product, quantity, unit, time and the book's dimensions ({})",
                         known_dims.join(", ")
                     ));
                 }
@@ -178,6 +180,7 @@ impl Columns {
             product: need("product")?,
             quantity: need("quantity")?,
             unit: find("unit"),
+            time: find("time"),
             dims,
         })
     }
@@ -241,7 +244,14 @@ struct Worker<'t> {
     /// Usage lines seen (not blank): rated + bad + rejected.
     lines: u64,
     key_buf: Vec<u8>,
+    /// Usage of products whose tiers count the billing period, priced once its total is known:
+    /// (account, group, key, month) -> (base units, events).
+    period_usage: HashMap<PeriodKey, (Decimal, u64)>,
 }
+
+/// One account's usage of one rate key in one period (a calendar month of the events' times;
+/// `i64::MIN` when the file has no times, so the whole file is one period).
+type PeriodKey = (String, String, RateKey, i64);
 
 /// Fields of one usage line.
 struct Line<'a> {
@@ -250,6 +260,7 @@ struct Line<'a> {
     product: &'a str,
     quantity: &'a str,
     unit: Option<&'a str>,
+    time: Option<&'a str>,
     dims: Vec<(Option<&'a str>, &'a str)>,
 }
 
@@ -270,6 +281,7 @@ impl<'t> Worker<'t> {
             rated: 0,
             lines: 0,
             key_buf: Vec::with_capacity(128),
+            period_usage: HashMap::new(),
         }
     }
 
@@ -358,6 +370,10 @@ impl<'t> Worker<'t> {
             product: get(cols.product)?,
             quantity: get(cols.quantity)?,
             unit: match cols.unit {
+                Some(i) => Some(get(i)?),
+                None => None,
+            },
+            time: match cols.time {
                 Some(i) => Some(get(i)?),
                 None => None,
             },
@@ -512,6 +528,15 @@ impl<'t> Worker<'t> {
                 .map_or(line.plan, |p| table.plans[p as usize].slug.as_str()),
             GroupBy::Product => &table.products[target.product as usize].slug,
         };
+        if self.rater.prices_by_period(target.key) {
+            let quantity = match (nanos, exact) {
+                (Some(n), _) => Decimal::new(n, QUANTITY_SCALE),
+                (None, Some(d)) => d,
+                (None, None) => return,
+            };
+            let group_name = group_name.to_string();
+            return self.add_period_usage(number, line, group_name, target.key, quantity);
+        }
         let group = self.group(group_name);
         let outcome = match (nanos, exact) {
             (Some(quantity), _) => {
@@ -542,6 +567,55 @@ impl<'t> Worker<'t> {
     }
 }
 
+impl Worker<'_> {
+    /// An event of a key whose tiers count the billing period: admitted and rounded as a quote
+    /// would (limits, minimums, rounding), then added to its account's period total, which is
+    /// priced when every line is read.
+    fn add_period_usage(
+        &mut self,
+        number: u64,
+        line: &Line<'_>,
+        group: String,
+        key: RateKey,
+        quantity: Decimal,
+    ) {
+        let period = match line.time.map(str::trim).filter(|t| !t.is_empty()) {
+            None => i64::MIN,
+            Some(t) => match crate::base::date::parse_instant(t) {
+                Some(instant) => {
+                    let m = crate::base::date::Date::month_of(instant);
+                    i64::from(m.year) * 12 + i64::from(m.month)
+                }
+                None => {
+                    return self
+                        .bad
+                        .push((number, format!("`{t}` is not an RFC 3339 time")));
+                }
+            },
+        };
+        match self.rater.quote(key, quantity) {
+            Ok(q) => {
+                let entry = self
+                    .period_usage
+                    .entry((line.account.to_string(), group, key, period))
+                    .or_insert((Decimal::ZERO, 0));
+                match entry.0.checked_add(q.quantity) {
+                    Some(total) => {
+                        *entry = (total, entry.1 + 1);
+                        self.rated += 1;
+                    }
+                    None => self.rejected.push((
+                        number,
+                        "the account's usage this period is too large for exact decimal arithmetic"
+                            .into(),
+                    )),
+                }
+            }
+            Err(r) => self.rejected.push((number, r.reason)),
+        }
+    }
+}
+
 fn cols_len(c: &Columns) -> usize {
     [
         Some(c.account),
@@ -549,6 +623,7 @@ fn cols_len(c: &Columns) -> usize {
         Some(c.product),
         Some(c.quantity),
         c.unit,
+        c.time,
     ]
     .iter()
     .flatten()
@@ -563,6 +638,7 @@ struct JsonLine {
     product: String,
     quantity: String,
     unit: Option<String>,
+    time: Option<String>,
     dims: Vec<(Option<String>, String)>,
 }
 
@@ -574,6 +650,7 @@ impl JsonLine {
             product: &self.product,
             quantity: &self.quantity,
             unit: self.unit.as_deref(),
+            time: self.time.as_deref(),
             dims: self
                 .dims
                 .iter()
@@ -597,12 +674,14 @@ fn parse_json(text: &str) -> Result<JsonLine, String> {
     }
     let dims = json::dims(&v)?;
     let unit = s("unit")?;
+    let time = s("time")?;
     Ok(JsonLine {
         account: s("account")?,
         plan: s("plan")?,
         product,
         quantity,
         unit: (!unit.is_empty()).then_some(unit),
+        time: (!time.is_empty()).then_some(time),
         dims,
     })
 }
@@ -754,7 +833,19 @@ pub fn rate_input(
         std::collections::BTreeMap::new();
     let mut events: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let (mut bad, mut rejected, mut rated, mut usage_lines) = (Vec::new(), Vec::new(), 0u64, 0u64);
+    let mut period_usage: std::collections::BTreeMap<PeriodKey, (Decimal, u64)> =
+        std::collections::BTreeMap::new();
     for w in results {
+        for (k, (q, n)) in &w.period_usage {
+            let e = period_usage.entry(k.clone()).or_insert((Decimal::ZERO, 0));
+            e.0 = e.0.checked_add(*q).ok_or_else(|| {
+                format!(
+                    "arithmetic overflow while summing the usage of `{}` this period",
+                    k.0
+                )
+            })?;
+            e.1 += n;
+        }
         for (g, name) in w.group_names.iter().enumerate() {
             *events.entry(name.clone()).or_default() += w.totals.events(g as u32);
             for u in w.totals.units_of(g as u32) {
@@ -778,6 +869,32 @@ pub fn rate_input(
         rejected.extend(w.rejected);
         rated += w.rated;
         usage_lines += w.lines;
+    }
+    // Each account's period total of a product with tiers over the period, priced once: the
+    // sum of its events' slices, whatever order they came in.
+    for ((account, group, key, _), (total, n)) in period_usage {
+        let Some((plan, product, _)) = rater.key_target(key) else {
+            continue;
+        };
+        let Some(priced) = table.period_price(plan, product, total) else {
+            continue;
+        };
+        let (charge, unit) = priced.map_err(|r| {
+            format!(
+                "the usage of `{account}` this period cannot be priced: {}",
+                r.reason
+            )
+        })?;
+        let e = merged
+            .entry((group.clone(), unit))
+            .or_insert((0, Decimal::ZERO));
+        e.1 = e.1.checked_add(charge).ok_or_else(|| {
+            format!(
+                "arithmetic overflow while summing the total of `{group}` in `{}`",
+                table.unit_name(unit)
+            )
+        })?;
+        *events.entry(group).or_default() += n;
     }
     bad.sort_by_key(|b| b.0);
     rejected.sort_by_key(|b| b.0);

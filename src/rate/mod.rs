@@ -664,6 +664,7 @@ impl<'t> Rater<'t> {
                 if let Some(money) = money {
                     return Ok(crate::table::TableQuote {
                         charge: minor_to_decimal(charge, l.dp, l.is_money),
+                        quantity: minor_to_decimal(rounded, QUANTITY_SCALE, false),
                         unit: Some(l.unit),
                         money,
                     });
@@ -672,6 +673,46 @@ impl<'t> Rater<'t> {
         }
         let (plan, product, cell) = self.target(key, rate);
         self.table.quote(plan, product, cell, quantity)
+    }
+
+    /// Quotes one usage by key as the next of an account that has used `used` base units of
+    /// the product earlier in the billing period: the same result as
+    /// [`RatingTable::quote_in_period`] (and as [`quote`](Self::quote) when nothing was used, or
+    /// when the product's price does not depend on the period's usage).
+    pub fn quote_in_period(
+        &self,
+        key: RateKey,
+        used: Decimal,
+        quantity: Decimal,
+    ) -> Result<crate::table::TableQuote, Rejection> {
+        if used.is_zero() {
+            return self.quote(key, quantity);
+        }
+        let rate = self
+            .rates
+            .get(key as usize)
+            .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown rate key"))?;
+        let (plan, product, cell) = self.target(key, rate);
+        self.table
+            .quote_in_period(plan, product, cell, used, quantity)
+    }
+
+    /// Whether a key's charge depends on what the account used earlier in the billing period
+    /// (tiers over the period): its events are priced as slices of a running total.
+    pub fn prices_by_period(&self, key: RateKey) -> bool {
+        match self.rates.get(key as usize) {
+            Some(rate @ FastRate::Exact { .. }) => {
+                let (plan, product, _) = self.target(key, rate);
+                self.table.prices_by_period(plan, product)
+            }
+            _ => false,
+        }
+    }
+
+    /// The (plan, product, cell) a key rates.
+    pub fn key_target(&self, key: RateKey) -> Option<(Option<PlanId>, ProductId, CellId)> {
+        let rate = self.rates.get(key as usize)?;
+        Some(self.target(key, rate))
     }
 
     /// The exact charge of one event (any path), as the table would quote it.

@@ -143,6 +143,8 @@ pub enum ProductStmt {
     },
     Tiers {
         mode: TierMode,
+        /// `per event` or `per period` as written; `None` is the default, the billing period.
+        scope: Option<TierScope>,
         tiers: Vec<Spanned<Tier>>,
     },
     /// `flat 7 USD per video`: a fixed charge per usage event.
@@ -168,6 +170,14 @@ pub enum ProductStmt {
 pub enum TierMode {
     Graduated,
     Volume,
+}
+
+/// What a product's tiers count: each event on its own, or the account's usage over the billing
+/// period (each event priced as the slice it adds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TierScope {
+    Event,
+    Period,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -489,11 +499,17 @@ pub enum ExpectValue {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a book holds a few hundred worked examples at most, built once per parse"
+)]
 pub enum TestStmt {
     Quote {
         target: Target,
         dims: Vec<Spanned<DimArg>>,
         attrs: Vec<Spanned<AttrArg>>,
+        /// `used 1000 item`: the account's usage of the product earlier in the billing period.
+        used: Option<Quantity>,
         quantity: Quantity,
         at: Option<Spanned<String>>,
         expect: Spanned<QuoteExpect>,

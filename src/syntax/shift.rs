@@ -58,6 +58,7 @@ no_spans!(
     bool,
     (),
     TierMode,
+    TierScope,
     LimitOp,
     RoundMode,
     RechargeField
@@ -355,6 +356,7 @@ impl Shift for TestStmt {
                 target,
                 dims,
                 attrs,
+                used,
                 quantity,
                 at,
                 expect,
@@ -362,6 +364,7 @@ impl Shift for TestStmt {
                 target.shift(by);
                 dims.shift(by);
                 attrs.shift(by);
+                used.shift(by);
                 quantity.shift(by);
                 at.shift(by);
                 expect.shift(by);

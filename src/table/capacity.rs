@@ -173,7 +173,7 @@ impl RatingTable {
                         )),
                     }
                 }
-                (None, PricingEntry::Tiered { mode, tiers }) => self.tiered(*mode, tiers, q),
+                (None, PricingEntry::Tiered { mode, tiers, .. }) => self.tiered(*mode, tiers, q),
                 _ => Ok(Decimal::ZERO),
             }
         };

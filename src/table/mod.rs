@@ -44,7 +44,7 @@ mod quote;
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -55,6 +55,17 @@ pub enum TierMode {
     Graduated,
     /// The tier the whole quantity falls in prices all of it.
     Volume,
+}
+
+/// What a product's tiers count. The table's own type, spelled `period` or `event` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TierScope {
+    /// The account's usage of the product over the billing period: each event is priced as
+    /// the slice of the running total it adds (the price after it less the price before it).
+    Period,
+    /// Each event on its own.
+    Event,
 }
 
 /// Which way a quantity rounds to its step.
@@ -247,6 +258,7 @@ pub enum PricingEntry {
     },
     Tiered {
         mode: TierMode,
+        scope: TierScope,
         tiers: Vec<TierEntry>,
     },
     /// A fixed charge per event; `per` is what an event is counted in (`video`), if declared.
@@ -500,6 +512,9 @@ pub struct RechargeEntry {
 #[non_exhaustive]
 pub struct TableQuote {
     pub charge: Decimal,
+    /// The quantity priced, in base units of the product's measure, after rounding (what a
+    /// running total over the billing period counts).
+    pub quantity: Decimal,
     /// The charge unit; `None` for a free product.
     pub unit: Option<UnitId>,
     /// Money equivalent on the plan, in the table's currency.

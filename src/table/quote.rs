@@ -41,7 +41,7 @@ impl RatingTable {
         cell: CellId,
         quantity: Decimal,
     ) -> Result<TableQuote, Rejection> {
-        self.quote_with(plan, product, cell, quantity, &mut NoRecord)
+        self.quote_with(plan, product, cell, Decimal::ZERO, quantity, &mut NoRecord)
     }
 
     /// Like [`quote`](Self::quote), with the chain of rules that produced the result.
@@ -52,9 +52,91 @@ impl RatingTable {
         cell: CellId,
         quantity: Decimal,
     ) -> (Result<TableQuote, Rejection>, Vec<ExplainStep>) {
+        self.quote_explained_in_period(plan, product, cell, Decimal::ZERO, quantity)
+    }
+
+    /// Quotes `quantity` as the next usage of an account that has already used `used` base
+    /// units of the product this billing period: tiers over the period price it as the slice
+    /// it adds (the price of `used + quantity` less the price of `used`); every other pricing
+    /// ignores `used`. [`quote`](Self::quote) is this with nothing used.
+    ///
+    /// ```
+    /// let table = pricebook::compile_source(r#"
+    /// pricebook acme version "1" effective 2026-01-01 currency USD
+    /// unit credit
+    /// product "Export" as export {
+    ///   measure item
+    ///   tiers graduated { 0 item .. 100 item : 0 credit / item  100 item .. : 1 credit / item }
+    /// }
+    /// plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
+    /// "#).unwrap();
+    /// let first = table.quote_in_period(Some(0), 0, 0, 0.into(), 100.into()).unwrap();
+    /// assert_eq!(first.charge.to_string(), "0"); // the first 100 are free
+    /// let next = table.quote_in_period(Some(0), 0, 0, 100.into(), 100.into()).unwrap();
+    /// assert_eq!(next.charge.to_string(), "100"); // the next 100 are not
+    /// ```
+    pub fn quote_in_period(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        used: Decimal,
+        quantity: Decimal,
+    ) -> Result<TableQuote, Rejection> {
+        self.quote_with(plan, product, cell, used, quantity, &mut NoRecord)
+    }
+
+    /// [`quote_in_period`](Self::quote_in_period) with the chain of rules that produced it.
+    pub fn quote_explained_in_period(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        used: Decimal,
+        quantity: Decimal,
+    ) -> (Result<TableQuote, Rejection>, Vec<ExplainStep>) {
         let mut steps = Vec::new();
-        let r = self.quote_with(plan, product, cell, quantity, &mut steps);
+        let r = self.quote_with(plan, product, cell, used, quantity, &mut steps);
         (r, steps)
+    }
+
+    /// The price of a whole billing period's usage `total` (base units, each event already
+    /// rounded) of a product whose tiers count the period: the sum of its events' slices.
+    /// `None` when the product's tiers do not count the period on this plan.
+    pub fn period_price(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        total: Decimal,
+    ) -> Option<Result<(Decimal, UnitId), Rejection>> {
+        if !self.prices_by_period(plan, product) {
+            return None;
+        }
+        match &self.products.get(product as usize)?.pricing {
+            PricingEntry::Tiered { mode, tiers, .. } => Some(
+                self.tiered(*mode, tiers, total)
+                    .map(|charge| (charge, tiers[0].rate.unit)),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether a usage of `product` on `plan` is priced by what the account used earlier in the
+    /// billing period (tiers over the period), so callers must keep its running total.
+    pub fn prices_by_period(&self, plan: Option<PlanId>, product: ProductId) -> bool {
+        let overridden = plan
+            .and_then(|p| self.plans.get(p as usize))
+            .is_some_and(|pl| pl.overrides.iter().any(|(i, _)| *i == product));
+        !overridden
+            && self.products.get(product as usize).is_some_and(|p| {
+                matches!(
+                    p.pricing,
+                    PricingEntry::Tiered {
+                        scope: TierScope::Period,
+                        ..
+                    }
+                )
+            })
     }
 
     /// Why a charge in `unit` has no money equivalent on `plan` (for a quote whose `money` is
@@ -102,6 +184,7 @@ impl RatingTable {
         plan: Option<PlanId>,
         product: ProductId,
         cell: CellId,
+        used: Decimal,
         quantity: Decimal,
         rec: &mut impl Recorder,
     ) -> Result<TableQuote, Rejection> {
@@ -229,10 +312,16 @@ impl RatingTable {
                 rec.record(|| self.explain_product(q, base, r, charge), r.line);
                 (charge, Some(r.unit))
             }
-            (None, PricingEntry::Tiered { mode, tiers }) => {
+            (None, PricingEntry::Tiered { mode, scope, tiers }) => {
                 let unit = tiers[0].rate.unit;
-                let charge = self.tiered(*mode, tiers, q)?;
-                rec.record_many(|| self.explain_tiers(*mode, tiers, q, base, charge));
+                let charge = match scope {
+                    TierScope::Event => {
+                        let charge = self.tiered(*mode, tiers, q)?;
+                        rec.record_many(|| self.explain_tiers(*mode, tiers, q, base, charge));
+                        charge
+                    }
+                    TierScope::Period => self.period_slice(*mode, tiers, used, q, base, rec)?,
+                };
                 (charge, Some(unit))
             }
             (
@@ -280,9 +369,73 @@ impl RatingTable {
         };
         Ok(TableQuote {
             charge,
+            quantity: q,
             unit,
             money,
         })
+    }
+
+    /// The charge of a slice `q` added to `used` under tiers over the period: the tiers' price
+    /// of the new running total less their price of the old one, each rounded by the charge
+    /// unit's rule, so the slices of a period add up to exactly the price of its total.
+    fn period_slice(
+        &self,
+        mode: TierMode,
+        tiers: &[TierEntry],
+        used: Decimal,
+        q: Decimal,
+        base: &str,
+        rec: &mut impl Recorder,
+    ) -> Result<Decimal, Rejection> {
+        let line = tiers.first().map_or(0, |t| t.rate.line);
+        let overflow = || {
+            reject(
+                RejectionKind::Overflow,
+                "arithmetic overflow while adding the usage to the period's total",
+                line,
+            )
+        };
+        if used < Decimal::ZERO {
+            return Err(reject(
+                RejectionKind::Negative,
+                format!("the usage already counted this period ({used} {base}) is negative"),
+                0,
+            ));
+        }
+        let total = used.checked_add(q).ok_or_else(overflow)?;
+        let after = self.tiered(mode, tiers, total)?;
+        if used.is_zero() {
+            rec.record_many(|| self.explain_tiers(mode, tiers, q, base, after));
+            return Ok(after);
+        }
+        let before = self.tiered(mode, tiers, used)?;
+        let charge = self.canonical(
+            after.checked_sub(before).ok_or_else(overflow)?,
+            tiers[0].rate.unit,
+        );
+        let unit = self.unit_name(tiers[0].rate.unit);
+        rec.record(
+            || {
+                format!(
+                    "tiers over the billing period: {} {base} used before this usage, {} {base} after",
+                    used.normalize(),
+                    total.normalize()
+                )
+            },
+            line,
+        );
+        rec.record_many(|| self.explain_tiers(mode, tiers, total, base, after));
+        rec.record(
+            || {
+                format!(
+                    "this usage's slice: {after} {unit} for {} {base} less {before} {unit} for {} {base} = {charge} {unit}",
+                    total.normalize(),
+                    used.normalize()
+                )
+            },
+            line,
+        );
+        Ok(charge)
     }
 
     fn currency_dp(&self) -> u32 {

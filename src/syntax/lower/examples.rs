@@ -56,12 +56,18 @@ impl Lower<'_> {
         let mut target = None;
         let mut dims = Vec::new();
         let mut attrs = Vec::new();
+        let mut used = None;
         let mut quantity = None;
         let mut at = None;
         let mut expect = None;
         for x in children(p) {
             match x.as_rule() {
                 Rule::target => target = Some(self.target(x)),
+                Rule::used_arg => {
+                    used = children(x)
+                        .find(|q| q.as_rule() == Rule::quantity)
+                        .map(|q| self.quantity(q));
+                }
                 Rule::dim_arg => dims.push(self.dim_arg(x)),
                 Rule::attr_arg => attrs.push(self.attr_arg(x)),
                 Rule::quantity => quantity = Some(self.quantity(x)),
@@ -103,6 +109,7 @@ impl Lower<'_> {
             target: target.unwrap_or_else(missing_target),
             dims,
             attrs,
+            used,
             quantity: quantity.unwrap_or_else(missing_quantity),
             at,
             expect: expect.unwrap_or_else(|| {

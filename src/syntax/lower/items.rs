@@ -39,6 +39,7 @@ impl Lower<'_> {
                 }
                 Rule::tiers_stmt => {
                     let mut mode = TierMode::Graduated;
+                    let mut scope = None;
                     let mut tiers = Vec::new();
                     for x in children(c) {
                         let xs = self.span(&x);
@@ -48,6 +49,13 @@ impl Lower<'_> {
                                     == Some(Rule::kw_volume) =>
                             {
                                 mode = TierMode::Volume;
+                            }
+                            Rule::tier_scope => {
+                                scope = match x.into_inner().nth(1).map(|k| k.as_rule()) {
+                                    Some(Rule::kw_event) => Some(TierScope::Event),
+                                    Some(Rule::kw_period) => Some(TierScope::Period),
+                                    _ => None,
+                                };
                             }
                             Rule::tier => tiers.push(Spanned::new(self.tier(x), xs)),
                             Rule::bad_stmt => {
@@ -61,7 +69,7 @@ impl Lower<'_> {
                             _ => {}
                         }
                     }
-                    ProductStmt::Tiers { mode, tiers }
+                    ProductStmt::Tiers { mode, scope, tiers }
                 }
                 Rule::flat_stmt => {
                     let (amount, per) = self.amount_per(c);

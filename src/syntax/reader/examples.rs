@@ -35,6 +35,12 @@ impl Reader<'_> {
         let target = self.target()?;
         let dims = self.dim_args();
         let attrs = self.attr_args();
+        let used = self.attempt(|r| {
+            r.skip();
+            r.kw_(b"used")?;
+            r.skip();
+            r.quantity()
+        });
         self.skip();
         self.kw_(b"quantity")?;
         self.skip();
@@ -70,6 +76,7 @@ impl Reader<'_> {
             target,
             dims,
             attrs,
+            used,
             quantity,
             at,
             expect: Spanned::new(expect, Span::new(start, self.last)),
@@ -141,7 +148,7 @@ impl Reader<'_> {
             r.skip();
             let quantity = r.attempt(|r| {
                 let q = r.quantity()?;
-                (q.unit.node != "quantity").then_some(q)
+                (q.unit.node != "quantity" && q.unit.node != "used").then_some(q)
             });
             let value = if let Some(q) = quantity {
                 AttrValue::Quantity(q)

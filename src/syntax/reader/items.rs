@@ -231,6 +231,18 @@ impl Reader<'_> {
         } else {
             return None;
         };
+        let scope = self.attempt(|r| {
+            r.skip();
+            r.kw_(b"per")?;
+            r.skip();
+            if r.kw(b"event") {
+                Some(TierScope::Event)
+            } else if r.kw(b"period") {
+                Some(TierScope::Period)
+            } else {
+                None
+            }
+        });
         let tiers = self.block(|r| {
             let from = r.quantity()?;
             r.skip();
@@ -243,7 +255,7 @@ impl Reader<'_> {
             let rate = r.rate_expr()?;
             Some(Tier { from, to, rate })
         })?;
-        Some(ProductStmt::Tiers { mode, tiers })
+        Some(ProductStmt::Tiers { mode, scope, tiers })
     }
 
     /// `number ~ ident ~ (per ~ ident)?` (`flat`, `cap`), or with the `per` part required
