@@ -93,8 +93,12 @@ pub(crate) fn compile_unsealed(
         contract_set: g.contract_set,
         unit: unit_id(&g.unit),
         every_months: match g.cadence {
-            GrantCadence::Once => None,
             GrantCadence::EveryMonths(n) => Some(n),
+            GrantCadence::Once | GrantCadence::EveryDays(_) => None,
+        },
+        every_days: match g.cadence {
+            GrantCadence::EveryDays(n) => Some(n),
+            _ => None,
         },
         expiry: match &g.expiry {
             GrantExpiry::Never => "never".into(),
@@ -252,6 +256,24 @@ pub(crate) fn compile_unsealed(
                 grants: pl.grants.iter().map(grant).collect(),
                 packs_allowed: pl.packs_allowed,
                 available: pl.available.clone(),
+                allowances: pl
+                    .allowances
+                    .iter()
+                    .map(|a| AllowanceEntry {
+                        amount: a.amount,
+                        unit: unit_id(&a.unit),
+                        counts_events: a.counts_events,
+                        window: a.window.clone(),
+                        scope: a.scope.iter().map(|i| *i as ProductId).collect(),
+                        beyond: match &a.beyond {
+                            BeyondDef::Reject => BeyondEntry::Reject,
+                            BeyondDef::Wallet => BeyondEntry::Wallet,
+                            BeyondDef::Overage(r) => BeyondEntry::Overage { rate: cell(r) },
+                        },
+                        text: a.text.clone(),
+                        line: line(a.span),
+                    })
+                    .collect(),
                 limits: pl
                     .limits
                     .iter()

@@ -453,7 +453,7 @@ impl Runner<'_> {
                 Err(e) => out.push(fail(
                     x.span,
                     format!("test \"{test}\": {e}"),
-                    "subjects: total, line <kind|product>, granted|consumed|expired|remaining <grant or unit>, rejected",
+                    "subjects: total, line <kind|product>, granted|consumed|expired|remaining <grant or unit>, allowance, rejected",
                 )),
             }
         }
@@ -473,6 +473,20 @@ impl Runner<'_> {
         match &x.subject {
             BillSubject::Total => money(bill.total),
             BillSubject::Rejected => Ok(Decimal::from(bill.rejected.len())),
+            BillSubject::Allowance => {
+                let used: Vec<&crate::bill::AllowanceReport> = bill
+                    .allowances
+                    .iter()
+                    .filter(|a| x.unit.as_ref().is_none_or(|u| *u == a.unit))
+                    .collect();
+                if used.is_empty() {
+                    return Err(format!(
+                        "no allowance in `{}` was used",
+                        x.unit.as_deref().unwrap_or("events")
+                    ));
+                }
+                Ok(used.iter().map(|a| a.used).sum::<Decimal>().normalize())
+            }
             BillSubject::Line { kind, product } => {
                 let display = product.map(|p| self.table.products[p].display.as_str());
                 let lines: Vec<&BillLine> = bill

@@ -422,6 +422,24 @@ impl Printer<'_> {
             PlanStmt::Products(None) => "products all".into(),
             PlanStmt::Products(Some(list)) => format!("products {}", names(list)),
             PlanStmt::Deny(list) => format!("deny {}", names(list)),
+            PlanStmt::Allowance(a) => {
+                let scope = if a.scope.is_empty() {
+                    String::new()
+                } else {
+                    format!(" on {}", names(&a.scope))
+                };
+                let beyond = match a.beyond.as_ref().map(|b| &b.node) {
+                    None => String::new(),
+                    Some(Beyond::Reject) => ", then reject".into(),
+                    Some(Beyond::Wallet) => ", then wallet".into(),
+                    Some(Beyond::Overage(r)) => format!(", then overage {}", rate(r)),
+                };
+                format!(
+                    "allowance {} per {}{scope}{beyond}",
+                    qty(&a.amount),
+                    a.window.node
+                )
+            }
             PlanStmt::Limit(l) => {
                 let value = |v: &LimitValue| match v {
                     LimitValue::Quantity(q) => qty(q),
@@ -593,7 +611,9 @@ impl Printer<'_> {
                             let subject: Vec<String> = subject
                                 .iter()
                                 .map(|w| {
-                                    if is_ident(&w.node) {
+                                    // Any word reads back here, keywords included
+                                    // (`expect line overage`).
+                                    if is_expect_word(&w.node) {
                                         w.node.clone()
                                     } else {
                                         quote(&w.node)
@@ -724,11 +744,11 @@ fn is_word(w: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || "_-.+".contains(c))
 }
 
-fn is_ident(w: &str) -> bool {
+/// A word of an `expect` subject that reads back bare: the grammar's `expect_word`.
+fn is_expect_word(w: &str) -> bool {
     w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && w.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !crate::syntax::is_reserved(w)
 }
 
 /// A dimension value bare when it reads back as the same words, quoted otherwise.

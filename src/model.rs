@@ -153,6 +153,24 @@ pub enum GrantCadence {
     Once,
     /// Every `n` months.
     EveryMonths(u32),
+    /// Every `n` days (`every day`, `every week`).
+    EveryDays(u32),
+}
+
+impl GrantCadence {
+    /// Issues per billing period of `period_months` months (a month counts 30 days); `None` for
+    /// a one-off grant.
+    pub fn issues_per_period(&self, period_months: u32) -> Option<Decimal> {
+        match *self {
+            GrantCadence::Once => None,
+            GrantCadence::EveryMonths(m) => {
+                crate::base::date::issues_per_period(period_months, Some(m), None)
+            }
+            GrantCadence::EveryDays(d) => {
+                crate::base::date::issues_per_period(period_months, None, Some(d))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -269,6 +287,8 @@ pub struct PlanDef {
     /// Whether each product (by index) is available on this plan.
     pub available: Vec<bool>,
     pub limits: Vec<LimitDef>,
+    /// What the plan includes of some products per window, before the wallet.
+    pub allowances: Vec<AllowanceDef>,
     pub features: Vec<(String, String)>,
     pub when_empty: EmptyRuleDef,
     pub when_empty_span: Span,
@@ -277,6 +297,33 @@ pub struct PlanDef {
     pub overrides: Vec<(usize, RateDef)>,
     pub span: Span,
     pub slug_span: Span,
+}
+
+/// `allowance 5 video per day on video, then reject`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllowanceDef {
+    /// In base units of the unit's dimension, or a number of events when `counts_events`.
+    pub amount: Decimal,
+    /// The unit written (`video`, `minute`).
+    pub unit: String,
+    /// The unit is a count the products are not measured in: the allowance counts events.
+    pub counts_events: bool,
+    /// `hour`, `day`, `week`, `month` or `year`.
+    pub window: String,
+    /// Product indexes it covers; empty for every product it can measure.
+    pub scope: Vec<usize>,
+    pub beyond: BeyondDef,
+    /// The statement as written, for reports: `5 video per day on video`.
+    pub text: String,
+    pub span: Span,
+}
+
+/// What happens to usage beyond an allowance.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BeyondDef {
+    Reject,
+    Wallet,
+    Overage(RateDef),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -445,6 +492,9 @@ pub enum WalletMeasure {
 pub enum BillSubject {
     Total,
     Rejected,
+    /// What the plan's allowances covered over the bill, in the expectation's unit (events when
+    /// it has none).
+    Allowance,
     /// The lines of a kind (`overage`), or a product's carve-out lines (by its display name).
     Line {
         kind: Option<String>,
@@ -548,7 +598,7 @@ impl Model {
         // Wallet units granted per billing period of the price, in `unit`.
         let mut granted = Decimal::ZERO;
         for g in &plan.grants {
-            let GrantCadence::EveryMonths(every) = g.cadence else {
+            let Some(times) = g.cadence.issues_per_period(*months) else {
                 continue;
             };
             if model.dimension_of(&g.unit) != Some(dim) {
@@ -558,11 +608,7 @@ impl Model {
                 .amount
                 .checked_mul(model.factor(&g.unit)?)?
                 .checked_div(factor)?;
-            granted = granted.checked_add(
-                in_unit
-                    .checked_mul(Decimal::from(*months))?
-                    .checked_div(Decimal::from(every))?,
-            )?;
+            granted = granted.checked_add(in_unit.checked_mul(times)?)?;
         }
         (!granted.is_zero()).then(|| (*amount, granted, currency.clone()))
     }
@@ -579,7 +625,7 @@ impl Model {
         let dim = model.dimension_of(unit)?;
         let mut total = Decimal::ZERO;
         for g in &plan.grants {
-            let GrantCadence::EveryMonths(every) = g.cadence else {
+            let Some(times) = g.cadence.issues_per_period(period) else {
                 continue;
             };
             if model.dimension_of(&g.unit) != Some(dim) {
@@ -589,11 +635,7 @@ impl Model {
                 .amount
                 .checked_mul(model.factor(&g.unit)?)?
                 .checked_div(model.factor(unit)?)?;
-            total = total.checked_add(
-                in_unit
-                    .checked_mul(Decimal::from(period))?
-                    .checked_div(Decimal::from(every))?,
-            )?;
+            total = total.checked_add(in_unit.checked_mul(times)?)?;
         }
         // A commitment's included pool (`includes 600000 credit_second`) is spent like a grant
         // renewed every commitment period (seed 002: "a pool of API credit-seconds per month").

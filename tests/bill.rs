@@ -595,7 +595,8 @@ fn windowed_limits_reject_the_event_that_goes_over() {
         "{r:?}"
     );
 
-    // The Hedra Free plan's five videos a day (the sixth is over, whatever the wallet says).
+    // The Hedra Free plan's allowance of five videos a day: five are free (Free has no wallet
+    // to pay from), the sixth is over.
     let r = rejected(&[
         "bill",
         "pricebooks/hedra/2024-11.pricebook",
@@ -606,9 +607,13 @@ fn windowed_limits_reject_the_event_that_goes_over() {
         "--format",
         "json",
     ]);
-    assert_eq!(r.len(), 6, "{r:?}");
-    assert_eq!(r[5].0, 6);
-    assert!(r[5].1.contains("limit videos <= 5 per day"), "{r:?}");
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, 6);
+    assert!(
+        r[0].1
+            .contains("beyond the allowance 5 video per day on video"),
+        "{r:?}"
+    );
 }
 
 /// A public plan that leaves its grant to each contract (`grant custom credit`) cannot be billed
@@ -765,4 +770,117 @@ fn twelve_exports_of_100_cost_1100_credits_a_month() {
     assert_eq!(consumed(""), Decimal::from(1100));
     assert_eq!(consumed(" per period"), Decimal::from(1100));
     assert_eq!(consumed(" per event"), Decimal::ZERO);
+}
+
+/// Grants renewed every day are spendable from their day on, expire at its end, and are issued
+/// for every day of the bill; allowances cover their window before the wallet, and beyond them
+/// the plan's rule applies (wallet, reject, overage).
+#[test]
+fn daily_grants_and_allowances() {
+    let book = r#"
+pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit
+product "Render" as render { measure time  rate 1 credit / second }
+product "Export" as export { measure item  rate 2 credit / item }
+plan "Daily" as daily {
+  price 10 USD / month
+  grant 100 credit every day, expires at cycle end
+  allowance 3 item per day on export
+  when empty reject
+}
+plan "Capped" as capped {
+  price 10 USD / month
+  grant 1000 credit every month, expires at cycle end
+  allowance 60 second per week on render, then overage 0.01 USD / second
+  allowance 2 item per month on export, then reject
+}
+"#;
+    let table = pricebook::pipeline::compile_source(book).expect("valid book");
+    let day = |d: u32, h: i64| {
+        Date::parse(&format!("2026-03-{d:02}"))
+            .expect("date")
+            .instant()
+            + h * 3600
+    };
+    let ev = |line: u64, time: i64, product: u32, q: i64| UsageEvent {
+        line,
+        time,
+        usage: Usage::Use {
+            product,
+            cell: 0,
+            quantity: q.into(),
+        },
+    };
+    // Daily: 100 credits a day; 150 seconds on the 2nd is refused (only that day's 100 count),
+    // 4 exports on the 3rd: 3 free, the 4th pays 2 credits from the wallet.
+    let events = vec![
+        ev(1, day(1, 10), 0, 80),
+        ev(2, day(2, 10), 0, 150),
+        ev(3, day(3, 10), 1, 1),
+        ev(4, day(3, 11), 1, 1),
+        ev(5, day(3, 12), 1, 1),
+        ev(6, day(3, 13), 1, 1),
+    ];
+    let b = bill(
+        &table,
+        &BillRequest::new(0, Date::parse("2026-03-01").expect("date"), 1),
+        &events,
+    )
+    .expect("bills");
+    assert_eq!(b.rejected.len(), 1, "{:?}", b.rejected);
+    assert_eq!(b.rejected[0].line, 2);
+    let granted: Decimal = b.wallet.iter().map(|g| g.granted).sum();
+    let consumed: Decimal = b.wallet.iter().map(|g| g.consumed).sum();
+    assert_eq!(b.wallet.len(), 31, "a grant for every day of March");
+    assert_eq!(granted, Decimal::from(3100));
+    assert_eq!(consumed, Decimal::from(82));
+    assert_eq!(b.allowances.len(), 1);
+    assert_eq!(
+        (b.allowances[0].used, b.allowances[0].beyond_events),
+        (Decimal::from(3), 1)
+    );
+    // A day grant buys 30 x 100 credits a month of render time.
+    let second = table.unit_id("second").expect("unit");
+    assert_eq!(
+        table
+            .capacity(0, 0, 0, table.unit_name(second))
+            .expect("capacity"),
+        Decimal::from(3000)
+    );
+
+    // Capped: 100 seconds in one week: 60 covered, 40 at 0.01 USD = 0.40 USD of overage; exports
+    // beyond two a month are refused.
+    let events = vec![
+        ev(1, day(2, 10), 0, 100),
+        ev(2, day(3, 10), 1, 1),
+        ev(3, day(4, 10), 1, 1),
+        ev(4, day(5, 10), 1, 1),
+    ];
+    let b = bill(
+        &table,
+        &BillRequest::new(1, Date::parse("2026-03-01").expect("date"), 1),
+        &events,
+    )
+    .expect("bills");
+    let overage: Decimal = b
+        .lines
+        .iter()
+        .filter(|l| l.kind == "overage")
+        .filter_map(|l| l.amount)
+        .sum();
+    assert_eq!(overage, Decimal::new(40, 2));
+    assert_eq!(b.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [4]);
+    assert!(
+        b.rejected[0]
+            .reason
+            .contains("beyond the allowance 2 item per month on export"),
+        "{:?}",
+        b.rejected
+    );
+    let consumed: Decimal = b.wallet.iter().map(|g| g.consumed).sum();
+    assert_eq!(
+        consumed,
+        Decimal::ZERO,
+        "the allowances paid for everything else"
+    );
 }

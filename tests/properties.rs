@@ -359,6 +359,21 @@ fn plan_stmt() -> BoxedStrategy<String> {
                 format!("limit {} <= {v}{w}{on}", name.join(" "))
             }),
         (
+            quantity(),
+            unit(),
+            prop::option::of(list(ident(), 2)),
+            prop_oneof![
+                Just(String::new()),
+                Just(", then reject".to_string()),
+                Just(", then wallet".to_string()),
+                rate().prop_map(|r| format!(", then overage {r}")),
+            ]
+        )
+            .prop_map(|(q, w, on, then)| {
+                let on = on.map_or(String::new(), |o| format!(" on {o}"));
+                format!("allowance {q} per {w}{on}{then}")
+            }),
+        (
             ident(),
             prop_oneof![quantity(), number(), string(), ident()]
         )

@@ -94,6 +94,24 @@ impl Date {
 /// A point in time: seconds since 1970-01-01T00:00:00Z.
 pub type Instant = i64;
 
+/// How many times a grant renewed every `every_months` months or every `every_days` days is
+/// issued in a billing period of `period_months` months, for sizing what a plan's grants buy and
+/// what one wallet unit is worth: a month counts as 30 days. `None` for a one-off grant.
+pub fn issues_per_period(
+    period_months: u32,
+    every_months: Option<u32>,
+    every_days: Option<u32>,
+) -> Option<rust_decimal::Decimal> {
+    use rust_decimal::Decimal;
+    match (every_months, every_days) {
+        (Some(m), _) if m > 0 => Decimal::from(period_months).checked_div(Decimal::from(m)),
+        (_, Some(d)) if d > 0 => {
+            Decimal::from(period_months.checked_mul(30)?).checked_div(Decimal::from(d))
+        }
+        _ => None,
+    }
+}
+
 /// Parses an RFC 3339 time (`2026-06-02T10:00:00Z`, `...+02:00`, fractions of a second are
 /// dropped) or a plain date (midnight UTC).
 ///

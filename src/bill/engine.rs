@@ -1,7 +1,7 @@
 //! The engine: one bill's periods, events, grants, overage and recharges.
 
 use super::*;
-use crate::table::{ExpiryRule, GrantEntry};
+use crate::table::{BeyondEntry, ExpiryRule, GrantEntry};
 
 // ------------------------------------------------------------------------------------------------
 // Money lines of one period, accumulated exactly
@@ -28,6 +28,34 @@ pub(super) struct OverageKey {
     pub(super) text: String,
 }
 
+/// What an allowance made of an event.
+pub(super) enum Allowed {
+    /// No allowance covers the product.
+    NotCovered,
+    /// The allowance paid for all of it.
+    Covered,
+    /// Handled: refused, or billed as overage beyond the allowance.
+    Done,
+    /// Partly or not at all covered: the wallet pays `charge`.
+    Beyond { charge: Decimal },
+}
+
+/// The start of the calendar window holding `time`: an hour, day, week (from Monday), month or
+/// year, numbered from the epoch.
+pub(super) fn window_start(window: &str, time: i64) -> i64 {
+    let days = time.div_euclid(86_400);
+    match window {
+        "hour" => time.div_euclid(3600),
+        "week" => (days + 3).div_euclid(7),
+        "month" => {
+            let d = Date::from_days(days);
+            i64::from(d.year) * 12 + i64::from(d.month)
+        }
+        "year" => i64::from(Date::from_days(days).year),
+        _ => days,
+    }
+}
+
 /// Parameters of one bill, resolved.
 pub(super) struct Engine<'t, 'r> {
     pub(super) table: &'t RatingTable,
@@ -42,6 +70,12 @@ pub(super) struct Engine<'t, 'r> {
     /// Usage this period of products whose tiers count the period: (product, cell) -> base
     /// units billed so far. Cleared when a period opens.
     pub(super) period_usage: HashMap<(ProductId, CellId), Decimal>,
+    /// Grants renewed every day or week: (plan grant index, start of its next issue).
+    pub(super) day_grants: Vec<(usize, Instant)>,
+    /// Allowances: (allowance index, window start) -> used so far (base units or events).
+    pub(super) allowance_use: HashMap<(usize, i64), Decimal>,
+    /// What each allowance covered, per period, in order of first use.
+    pub(super) allowances: Vec<AllowanceReport>,
     /// The account's auto-recharge threshold and ceiling in base units of the wallet.
     pub(super) recharge_base: Option<(Decimal, Decimal)>,
 }
@@ -134,6 +168,37 @@ impl<'t> Engine<'t, '_> {
             priority: g.priority,
             seq: 0,
         })
+    }
+
+    /// Issues every grant renewed by days whose day (or week) has begun by `now`, within the
+    /// bill: a day's grant is spendable from its start, never before. Days count from the
+    /// bill's first day.
+    pub(super) fn issue_due(&mut self, now: Instant) -> Result<(), BillError> {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let end = self
+            .request
+            .from
+            .add_months(i64::from(self.request.periods))
+            .instant();
+        for k in 0..self.day_grants.len() {
+            let (gi, mut next) = self.day_grants[k];
+            let Some(g) = plan.grants.get(gi) else {
+                continue;
+            };
+            let len = i64::from(g.every_days.unwrap_or(1).max(1)) * 86_400;
+            while next <= now && next < end {
+                let day = Date::from_days(next.div_euclid(86_400));
+                let name = match g.every_days {
+                    Some(1) => format!("plan {} {day}", plan.slug),
+                    _ => format!("plan {} week of {day}", plan.slug),
+                };
+                self.issue_grant(name, g, 1, next, next + len, end)?;
+                next += len;
+            }
+            self.day_grants[k].1 = next;
+        }
+        Ok(())
     }
 
     pub(super) fn reject(&mut self, e: &UsageEvent, r: Rejection) {
@@ -241,6 +306,10 @@ impl<'t> Engine<'t, '_> {
         // front-loads the year's grants at the start of the cycle.
         let front = table.annual_front_load.unwrap_or(12);
         for (i, g) in plan.grants.iter().enumerate() {
+            // Grants renewed by days are issued as their days come (`issue_due`).
+            if g.every_days.is_some() {
+                continue;
+            }
             let Some(every) = g.every_months else {
                 if k == 0 {
                     let name = format!("plan {} grant {}", plan.slug, i + 1);
@@ -272,6 +341,7 @@ impl<'t> Engine<'t, '_> {
                     contract_set: false,
                     unit: u,
                     every_months: Some(c.months),
+                    every_days: None,
                     expiry: "cycle-end".into(),
                     priority: 1,
                     line: 0,
@@ -326,7 +396,7 @@ impl<'t> Engine<'t, '_> {
             self.lines.push(BillLine {
                 period: label.clone(),
                 kind: "overage",
-                description: format!("overage at {}", key.text),
+                description: key.text.clone(),
                 quantity: Some(self.show(*shortfall, key.per_unit)),
                 amount: Some(amount),
             });
@@ -412,6 +482,13 @@ impl<'t> Engine<'t, '_> {
             let used = self.windows.entry((li, w.start)).or_insert(Decimal::ZERO);
             *used = used.saturating_add(w.add);
         }
+        // Allowances: what the plan includes per window is used before the wallet.
+        let mut q = q;
+        match self.allowance(e, product, &q, lines)? {
+            Allowed::Covered | Allowed::Done => return Ok(()),
+            Allowed::Beyond { charge } => q.charge = charge,
+            Allowed::NotCovered => {}
+        }
         // The event's slice of the period's tiers is now its to pay; a later event is the next
         // slice. (If the wallet then refuses it, the slice is taken back below.)
         if by_period {
@@ -486,7 +563,7 @@ impl<'t> Engine<'t, '_> {
                     amount: rate.amount,
                     per_base: rate.per_base,
                     per_unit: rate.per_unit,
-                    text: table.describe_rate(rate),
+                    text: format!("overage at {}", table.describe_rate(rate)),
                 };
                 match lines.overage.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, s)) => match s.checked_add(shortfall) {
@@ -515,6 +592,142 @@ impl<'t> Engine<'t, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Applies the plan's first allowance that covers `product` to a priced event: what the
+    /// allowance has left this window is free; beyond it, the allowance's rule.
+    fn allowance(
+        &mut self,
+        e: &UsageEvent,
+        product: ProductId,
+        q: &crate::table::TableQuote,
+        lines: &mut PeriodLines,
+    ) -> Result<Allowed, BillError> {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let measure = &table.products[product as usize].measure;
+        let Some((ai, a)) = plan
+            .allowances
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.covers(product, measure, dimension_of(table, a.unit)))
+        else {
+            return Ok(Allowed::NotCovered);
+        };
+        let window = window_start(&a.window, e.time);
+        let used = self
+            .allowance_use
+            .get(&(ai, window))
+            .copied()
+            .unwrap_or(Decimal::ZERO);
+        let left = (a.amount - used).max(Decimal::ZERO);
+        // How much of the event the allowance covers, and how much is beyond it.
+        let (covered, beyond) = if a.counts_events {
+            if left >= Decimal::ONE {
+                (Decimal::ONE, Decimal::ZERO)
+            } else {
+                (Decimal::ZERO, Decimal::ONE)
+            }
+        } else {
+            let covered = left.min(q.quantity);
+            (covered, q.quantity - covered)
+        };
+        let period = Date::month_of(e.time);
+        let label = format!("{}-{:02}", period.year, period.month);
+        let report_at = match self
+            .allowances
+            .iter()
+            .position(|r| r.allowance == a.text && r.period == label)
+        {
+            Some(i) => i,
+            None => {
+                self.allowances.push(AllowanceReport {
+                    allowance: a.text.clone(),
+                    period: label,
+                    unit: table.unit_name(a.unit).to_string(),
+                    used: Decimal::ZERO,
+                    beyond_events: 0,
+                });
+                self.allowances.len() - 1
+            }
+        };
+        let in_unit = |v: Decimal| {
+            if a.counts_events {
+                v
+            } else {
+                (v / factor_of(table, a.unit)).normalize()
+            }
+        };
+        if beyond.is_zero() {
+            self.allowance_use.insert((ai, window), used + covered);
+            self.allowances[report_at].used += in_unit(covered);
+            return Ok(Allowed::Covered);
+        }
+        match &a.beyond {
+            BeyondEntry::Reject => {
+                let reason = format!(
+                    "beyond the allowance {} on plan `{}` ({} {} used this {})",
+                    a.text,
+                    plan.slug,
+                    in_unit(used).normalize(),
+                    table.unit_name(a.unit),
+                    a.window
+                );
+                self.allowances[report_at].beyond_events += 1;
+                self.reject(
+                    e,
+                    Rejection::new(RejectionKind::Limit, reason).with_line(a.line),
+                );
+                Ok(Allowed::Done)
+            }
+            BeyondEntry::Wallet => {
+                self.allowance_use.insert((ai, window), used + covered);
+                self.allowances[report_at].used += in_unit(covered);
+                self.allowances[report_at].beyond_events += 1;
+                // The part beyond the allowance pays its share of the event's charge.
+                let charge = if covered.is_zero() || q.quantity.is_zero() {
+                    q.charge
+                } else {
+                    let dp = q.unit.map_or(2, |u| table.units[u as usize].charge_dp);
+                    q.charge
+                        .checked_mul(beyond)
+                        .and_then(|v| div_round(v, q.quantity, dp))
+                        .ok_or_else(|| overflow("a charge beyond an allowance"))?
+                        .normalize()
+                };
+                Ok(Allowed::Beyond { charge })
+            }
+            BeyondEntry::Overage { rate } => {
+                self.allowance_use.insert((ai, window), used + covered);
+                self.allowances[report_at].used += in_unit(covered);
+                self.allowances[report_at].beyond_events += 1;
+                // Counted in the rate's unit: a count allowance bills one unit per event.
+                let amount = if a.counts_events {
+                    factor_of(table, rate.per_unit)
+                } else {
+                    beyond
+                };
+                let key = OverageKey {
+                    amount: rate.amount,
+                    per_base: rate.per_base,
+                    per_unit: rate.per_unit,
+                    text: format!(
+                        "beyond the allowance {} at {}",
+                        a.text,
+                        table.describe_rate(rate)
+                    ),
+                };
+                match lines.overage.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, s)) => {
+                        *s = s
+                            .checked_add(amount)
+                            .ok_or_else(|| overflow("the period's overage"))?;
+                    }
+                    None => lines.overage.push((key, amount)),
+                }
+                Ok(Allowed::Done)
+            }
+        }
     }
 
     /// An event refused after its slice of the period's tiers was counted: the period's usage
@@ -636,6 +849,7 @@ impl<'t> Engine<'t, '_> {
             contract_set: false,
             unit: r.unit,
             every_months: None,
+            every_days: None,
             expiry: "never".into(),
             priority: 2,
             line: 0,
@@ -750,14 +964,7 @@ pub(super) fn window_use<'t>(
         Some(_) => return None,
         None => Decimal::ONE,
     };
-    let start = match window.as_str() {
-        "hour" => time.div_euclid(3600),
-        "month" => {
-            let d = Date::from_days(time.div_euclid(86_400));
-            i64::from(d.year) * 12 + i64::from(d.month)
-        }
-        _ => time.div_euclid(86_400),
-    };
+    let start = window_start(window, time);
     Some(WindowUse {
         start,
         add,

@@ -166,6 +166,23 @@ pub struct RejectedEvent {
     pub rule_line: Option<u32>,
 }
 
+/// What an allowance covered in one period of the bill.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct AllowanceReport {
+    /// As the book writes it: `5 video per day on video`.
+    pub allowance: String,
+    /// `2026-06`.
+    pub period: String,
+    /// The allowance's unit (events of the products for a count they are not measured in).
+    pub unit: String,
+    /// How much of it usage took this period, in `unit`.
+    #[serde(with = "decimal_str")]
+    pub used: Decimal,
+    /// Events (or parts of events) beyond it this period.
+    pub beyond_events: u64,
+}
+
 /// A grant carried between bills (the closing wallet of one is the opening of the next).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WalletGrant {
@@ -192,6 +209,8 @@ pub struct Bill {
     pub currency: String,
     pub lines: Vec<BillLine>,
     pub wallet: Vec<GrantReport>,
+    /// What the plan's allowances covered, per allowance and period.
+    pub allowances: Vec<AllowanceReport>,
     pub rejected: Vec<RejectedEvent>,
     pub closing: WalletState,
     /// Period start dates.
@@ -418,6 +437,15 @@ pub fn bill_with(
         rejected: Vec::new(),
         windows: HashMap::new(),
         period_usage: HashMap::new(),
+        day_grants: plan
+            .grants
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.every_days.is_some())
+            .map(|(i, _)| (i, request.from.instant()))
+            .collect(),
+        allowance_use: HashMap::new(),
+        allowances: Vec::new(),
         recharge_base,
     };
     let start = request.from.instant();
@@ -497,6 +525,7 @@ pub fn bill_with(
                 continue;
             }
             engine.wallet.expire(e.time);
+            engine.issue_due(e.time)?;
             match &e.usage {
                 Usage::Use {
                     product,
@@ -506,6 +535,8 @@ pub fn bill_with(
                 Usage::Buy { pack } => engine.buy(e, *pack, &mut lines)?,
             }
         }
+        // The period's remaining days still issue their grants (and expire them unused).
+        engine.issue_due(p_end - 1)?;
         engine.close_period(period, lines)?;
     }
     for e in order[next..].iter().map(|i| &events[*i]) {
@@ -570,6 +601,7 @@ pub fn bill_with(
         currency: table.currency.clone(),
         lines: engine.lines,
         wallet,
+        allowances: engine.allowances,
         rejected,
         closing,
         periods,

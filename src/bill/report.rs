@@ -10,6 +10,7 @@ impl Bill {
             "total": {"amount": self.total.to_string(), "currency": self.currency},
             "lines": self.lines,
             "wallet": self.wallet,
+            "allowances": self.allowances,
             "rejected": self.rejected,
             "closing_wallet": self.closing,
         })
@@ -108,6 +109,21 @@ impl Bill {
                 g.remaining,
                 g.expires.as_deref().unwrap_or("never")
             );
+        }
+        if !self.allowances.is_empty() {
+            let _ = writeln!(out, "\nallowances");
+            for a in &self.allowances {
+                let _ = writeln!(
+                    out,
+                    "  {} {}: {} {} used, {} event{} beyond",
+                    a.period,
+                    a.allowance,
+                    a.used,
+                    a.unit,
+                    a.beyond_events,
+                    if a.beyond_events == 1 { "" } else { "s" }
+                );
+            }
         }
         if !self.rejected.is_empty() {
             let _ = writeln!(out, "\nrejected");

@@ -925,6 +925,47 @@ pub(super) fn limit_not_positive(span: Span) -> Diagnostic {
         .help("to deny a product, write `deny <product>`")
 }
 
+// The allowances pass.
+
+/// An allowance of zero or less.
+pub(super) fn allowance_not_positive(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::InvalidValue, "an allowance must be positive")
+        .label(span, "not positive")
+        .help("to include nothing, leave the allowance out; to refuse a product, write `deny <product>`")
+}
+
+/// An allowance's window that is not a calendar window.
+pub(super) fn allowance_window(window: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnknownReference,
+        format!("unknown allowance window `{window}`"),
+    )
+    .label(span, "not a window")
+    .help("write `per hour`, `per day`, `per week`, `per month` or `per year`")
+}
+
+/// An allowance in a unit of another dimension than a product it covers.
+pub(super) fn allowance_unit(unit: &str, slug: &str, measure: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        format!("an allowance in `{unit}` cannot measure `{slug}`, which is measured in {measure}"),
+    )
+    .label(span, format!("`{unit}`"))
+    .help(format!(
+        "write the allowance in a unit of {measure}, or in a count (`5 video per day`) to count its events"
+    ))
+}
+
+/// An overage beyond an allowance that is not priced in money.
+pub(super) fn allowance_overage_not_money(unit: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        format!("usage beyond an allowance is billed in money, not `{unit}`"),
+    )
+    .label(span, "not money")
+    .help("price it in the book's currency (`then overage 0.50 USD / minute`), or write `then wallet` to pay from the wallet")
+}
+
 // The limits pass.
 
 /// `between 5 second and 10 character`: the two ends compare different things.
@@ -1336,7 +1377,7 @@ pub(super) fn unknown_expectation(subject: &str, span: Span, grant: Option<&str>
     )
     .label(span, "not something a bill has")
     .help(match grant {
-        None => "expect `total`, `rejected`, `line <kind or product>`, or `granted`, `consumed`, `expired` or `remaining` of grants".to_string(),
+        None => "expect `total`, `rejected`, `allowance`, `line <kind or product>`, or `granted`, `consumed`, `expired` or `remaining` of grants".to_string(),
         Some(w) => format!(
             "`{w}` is no grant of this book: name `plan credits`, `pack`, `recharge`, `contract`, a pack's slug or a unit"
         ),

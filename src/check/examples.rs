@@ -604,6 +604,7 @@ impl Cx<'_> {
         let parsed = match words.as_slice() {
             ["total"] => Some(BillSubject::Total),
             ["rejected"] => Some(BillSubject::Rejected),
+            ["allowance"] | ["allowance", "used"] => Some(BillSubject::Allowance),
             ["line" | "lines", what] => {
                 if LINE_KINDS.contains(what) {
                     Some(BillSubject::Line {

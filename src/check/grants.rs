@@ -23,7 +23,11 @@ impl Cx<'_> {
                         self.push(diagnostics::pack_grant_recurs(c.span));
                         return None;
                     }
-                    GrantCadence::EveryMonths(self.period_months(p)?)
+                    match p.node.as_str() {
+                        "day" | "daily" => GrantCadence::EveryDays(1),
+                        "week" | "weekly" => GrantCadence::EveryDays(7),
+                        _ => GrantCadence::EveryMonths(self.period_months(p)?),
+                    }
                 }
             },
         };

@@ -3,8 +3,8 @@
 //!
 //! The plan's own statements come first; a base statement is kept unless the plan restates it:
 //! the single-valued statements (`price`, `billing`, `packs`, `products`, `when empty`,
-//! `commit`, `includes`, `overage`) by kind, grants as a whole (any own `grant` replaces the base
-//! grants), limits and features by name, plan rates by product. `deny` lists add up, unless the
+//! `commit`, `includes`, `overage`) by kind, grants and allowances as a whole (any own `grant`
+//! replaces the base grants, any own `allowance` the base allowances), limits and features by name, plan rates by product. `deny` lists add up, unless the
 //! plan restates `products` (then its own list and denials decide). A base that
 //! is itself based on a plan passes on what it inherited, so chains resolve all the way down;
 //! a chain that loops is reported once and inherits nothing beyond the loop.
@@ -22,6 +22,7 @@ fn kind(s: &PlanStmt) -> Option<&'static str> {
         PlanStmt::Includes { .. } => "includes",
         PlanStmt::Overage(_) => "overage",
         PlanStmt::Grant(_) => "grant",
+        PlanStmt::Allowance(_) => "allowance",
         _ => return None,
     })
 }

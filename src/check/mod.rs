@@ -6,6 +6,7 @@
 //! resolve is simply skipped by later passes instead of producing follow-on errors.
 
 // The passes, in the order `Cx::run` runs them.
+mod allowances;
 mod allows;
 mod book_rules;
 mod cross;

@@ -15,6 +15,7 @@ impl Cx<'_> {
         let mut products_span = None;
         let mut denied: Vec<(usize, Span)> = Vec::new();
         let mut limits = Vec::new();
+        let mut allowances = Vec::new();
         let mut features = Vec::new();
         let mut when_empty = None;
         let mut when_empty_span = p.slug.span;
@@ -120,6 +121,10 @@ impl Cx<'_> {
                 }
                 PlanStmt::Limit(l) => match self.limit(l, s.span) {
                     Some(l) => limits.push(l),
+                    None => ok = false,
+                },
+                PlanStmt::Allowance(a) => match self.allowance(a, s.span) {
+                    Some(a) => allowances.push(a),
                     None => ok = false,
                 },
                 PlanStmt::Feature { name, value } => {
@@ -365,6 +370,7 @@ impl Cx<'_> {
             packs_allowed,
             available,
             limits,
+            allowances,
             features,
             when_empty,
             when_empty_span,

@@ -30,8 +30,8 @@ pub(super) fn grant_changes(
                     out,
                     change(
                         format!("{what} cadence"),
-                        Some(Val::text(cadence(x.every_months))),
-                        Some(Val::text(cadence(y.every_months))),
+                        Some(Val::text(cadence(x.every_months, x.every_days))),
+                        Some(Val::text(cadence(y.every_months, y.every_days))),
                     ),
                 );
                 push(

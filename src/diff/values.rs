@@ -235,7 +235,7 @@ impl<'a> T<'a> {
             "{} {} {}, {}, priority {}",
             amount,
             self.unit_name(g.unit),
-            cadence(g.every_months),
+            cadence(g.every_months, g.every_days),
             expiry(&g.expiry),
             g.priority
         )
@@ -251,9 +251,14 @@ pub(super) fn period(months: u32) -> Option<String> {
     }
 }
 
-pub(super) fn cadence(every: Option<u32>) -> String {
+pub(super) fn cadence(every: Option<u32>, every_days: Option<u32>) -> String {
     match every {
-        None => "once".into(),
+        None => match every_days {
+            Some(1) => "every day".into(),
+            Some(7) => "every week".into(),
+            Some(n) => format!("every {n} days"),
+            None => "once".into(),
+        },
         Some(1) => "every month".into(),
         Some(12) => "every year".into(),
         Some(n) => format!("every {n} months"),

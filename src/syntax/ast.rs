@@ -309,6 +309,30 @@ pub enum FeatureValue {
     Word(String),
 }
 
+/// `allowance 5 video per day on video, then reject`: what a plan includes of some products per
+/// window, before the wallet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Allowance {
+    pub amount: Quantity,
+    /// `day`, `week`, `month`, `year` (or `hour`).
+    pub window: Name,
+    /// The products it covers; empty for every product it can measure.
+    pub scope: Vec<Name>,
+    /// What happens beyond it; `None` is `wallet`.
+    pub beyond: Option<Spanned<Beyond>>,
+}
+
+/// What happens to usage beyond an allowance.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Beyond {
+    /// The event is refused.
+    Reject,
+    /// Priced as usual and paid from the wallet (by the plan's `when empty` rule).
+    Wallet,
+    /// Billed at this rate as a money line.
+    Overage(Rate),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EmptyRule {
     Reject,
@@ -328,6 +352,7 @@ pub enum PlanStmt {
     Products(Option<Vec<Name>>),
     Deny(Vec<Name>),
     Limit(Limit),
+    Allowance(Allowance),
     Feature {
         name: Name,
         value: Spanned<FeatureValue>,

@@ -235,7 +235,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
             "a product statement (`measure`, `rate`, `tiers`, `flat`, `free`, `round`, `prorate`, `min`, `max`, `dims`, `outside wallet` or `allow`)"
         }
         Rule::plan_stmt_entry => {
-            "a plan statement (`price`, `billing`, `grant`, `packs`, `products`, `deny`, `limit`, `feature`, `when empty`, `commit`, `includes`, `overage`, `rate` or `allow`)"
+            "a plan statement (`price`, `billing`, `grant`, `packs`, `products`, `deny`, `limit`, `allowance`, `feature`, `when empty`, `commit`, `includes`, `overage`, `rate` or `allow`)"
         }
         Rule::pack_stmt_entry => "a pack statement (`price`, `grant`, `for` or `allow`)",
         Rule::tier_entry => "a tier such as `0 second .. 1000 second : 0.01 USD / second`",
@@ -262,6 +262,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
         Rule::tier_mode => "`graduated` or `volume`",
         Rule::round_dir => "`up`, `down` or `nearest`",
         Rule::empty_rule => "`reject`, `overage` or `auto recharge`",
+        Rule::beyond_rule => "`reject`, `wallet` or `overage <rate>`",
         Rule::expect_subject => "what to check, such as `total`",
         Rule::expect_value => "a number or a quantity",
         Rule::rejection_kind => "a kind of rejection such as `limit` or `not-available`",
@@ -291,6 +292,7 @@ fn statement_phrase(rule: Rule) -> Option<String> {
         Rule::products_stmt => "products",
         Rule::deny_stmt => "deny",
         Rule::limit_stmt => "limit",
+        Rule::allowance_stmt => "allowance",
         Rule::feature_stmt => "feature",
         Rule::when_empty_stmt => "when",
         Rule::commit_stmt => "commit",

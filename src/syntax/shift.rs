@@ -90,6 +90,7 @@ fields! {
     Plan { display, slug, based_on, body }
     Grant { amount, contract_set, cadence, expiry, priority }
     Limit { name, op, value, upper, window, scope, informational }
+    Allowance { amount, window, scope, beyond }
     AttributeDecl { name }
     AttrArg { name, value }
     Pack { display, slug, body }
@@ -207,6 +208,14 @@ impl Shift for EmptyRule {
     }
 }
 
+impl Shift for Beyond {
+    fn shift(&mut self, by: usize) {
+        if let Beyond::Overage(r) = self {
+            r.shift(by);
+        }
+    }
+}
+
 impl Shift for PlanStmt {
     fn shift(&mut self, by: usize) {
         match self {
@@ -218,6 +227,7 @@ impl Shift for PlanStmt {
             PlanStmt::Grant(g) => g.shift(by),
             PlanStmt::Products(list) => list.shift(by),
             PlanStmt::Limit(l) => l.shift(by),
+            PlanStmt::Allowance(a) => a.shift(by),
             PlanStmt::Feature { name, value } => {
                 name.shift(by);
                 value.shift(by);

@@ -78,7 +78,9 @@ impl RatingTable {
         let mut budget = Decimal::ZERO;
         for g in &pl.grants {
             let gu = &self.units[g.unit as usize];
-            let Some(every) = g.every_months else {
+            let Some(times) =
+                crate::base::date::issues_per_period(period, g.every_months, g.every_days)
+            else {
                 continue;
             };
             if gu.dimension != cu.dimension {
@@ -88,8 +90,7 @@ impl RatingTable {
                 .amount
                 .checked_mul(gu.factor)
                 .and_then(|v| v.checked_div(cu.factor))
-                .and_then(|v| v.checked_mul(Decimal::from(period)))
-                .and_then(|v| v.checked_div(Decimal::from(every)))
+                .and_then(|v| v.checked_mul(times))
                 .and_then(|v| budget.checked_add(v))
                 .ok_or_else(|| {
                     reject(

@@ -273,6 +273,11 @@ impl RatingTable {
                 || p.limits
                     .iter()
                     .any(|l| l.scope.iter().any(|i| *i as usize >= self.products.len()))
+                || p.allowances.iter().any(|a| {
+                    !unit_ok(a.unit)
+                        || a.scope.iter().any(|i| *i as usize >= self.products.len())
+                        || matches!(&a.beyond, BeyondEntry::Overage { rate } if !cell_ok(rate))
+                })
             {
                 return bad(format!(
                     "plan `{}` refers to things that do not exist or has a grant expiry it cannot read",

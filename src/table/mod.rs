@@ -44,7 +44,7 @@ mod quote;
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -325,8 +325,11 @@ pub struct GrantEntry {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub contract_set: bool,
     pub unit: UnitId,
-    /// `None` for a one-off grant.
+    /// `None` for a one-off grant (or one renewed by days).
     pub every_months: Option<u32>,
+    /// `every day` (1), `every week` (7): renewed at each calendar day or week (from Monday).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_days: Option<u32>,
     /// `never`, `cycle-end`, `contract-end`, `months:N`, `days:N`.
     pub expiry: String,
     pub priority: u32,
@@ -426,6 +429,43 @@ impl LimitEntry {
     }
 }
 
+/// `allowance 5 video per day on video, then reject`: what a plan includes per window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllowanceEntry {
+    /// In base units of the unit's dimension, or a number of events when `counts_events`.
+    pub amount: Decimal,
+    pub unit: UnitId,
+    pub counts_events: bool,
+    /// `hour`, `day`, `week`, `month` or `year`.
+    pub window: String,
+    /// Products it covers; empty for every product it can measure.
+    pub scope: Vec<ProductId>,
+    pub beyond: BeyondEntry,
+    /// As written: `5 video per day on video`.
+    pub text: String,
+    pub line: u32,
+}
+
+impl AllowanceEntry {
+    /// Whether it covers usage of `product` (measured in `measure`), given the unit's dimension.
+    pub fn covers(&self, product: ProductId, measure: &str, unit_dimension: &str) -> bool {
+        if self.scope.is_empty() {
+            self.counts_events || measure == unit_dimension
+        } else {
+            self.scope.contains(&product)
+        }
+    }
+}
+
+/// What happens to usage beyond an allowance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum BeyondEntry {
+    Reject,
+    Wallet,
+    Overage { rate: RateCell },
+}
+
 /// A value a usage event carries besides its quantity (`scenes = 51`, `script length = 4500
 /// character`), for the limits of that attribute.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -473,6 +513,7 @@ pub struct PlanEntry {
     /// Availability per product id.
     pub available: Vec<bool>,
     pub limits: Vec<LimitEntry>,
+    pub allowances: Vec<AllowanceEntry>,
     pub features: Vec<(String, String)>,
     pub when_empty: EmptyEntry,
     pub commit: Option<CommitEntry>,

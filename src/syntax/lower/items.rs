@@ -179,6 +179,7 @@ impl Lower<'_> {
                 }
                 Rule::deny_stmt => PlanStmt::Deny(self.ident_list_in(c)),
                 Rule::limit_stmt => PlanStmt::Limit(self.limit(c)),
+                Rule::allowance_stmt => PlanStmt::Allowance(self.allowance(c)),
                 Rule::feature_stmt => {
                     let mut name = None;
                     let mut value = None;
@@ -384,6 +385,39 @@ impl Lower<'_> {
             cadence,
             expiry,
             priority,
+        }
+    }
+
+    pub(super) fn allowance(&mut self, p: P<'_>) -> Allowance {
+        let mut amount = None;
+        let mut window = None;
+        let mut scope = Vec::new();
+        let mut beyond = None;
+        for c in children(p) {
+            match c.as_rule() {
+                Rule::quantity => amount = Some(self.quantity(c)),
+                Rule::ident => window = Some(self.name(c)),
+                Rule::limit_scope => scope = self.ident_list_in(c),
+                Rule::beyond_rule => {
+                    let sp = self.span(&c);
+                    let rule = match c.into_inner().next() {
+                        Some(r) if r.as_rule() == Rule::beyond_reject => Some(Beyond::Reject),
+                        Some(r) if r.as_rule() == Rule::beyond_wallet => Some(Beyond::Wallet),
+                        Some(r) => children(r)
+                            .find(|x| x.as_rule() == Rule::rate_expr)
+                            .map(|x| Beyond::Overage(self.rate(x))),
+                        None => None,
+                    };
+                    beyond = rule.map(|r| Spanned::new(r, sp));
+                }
+                _ => {}
+            }
+        }
+        Allowance {
+            amount: amount.unwrap_or_else(missing_quantity),
+            window: window.unwrap_or_else(missing),
+            scope,
+            beyond,
         }
     }
 

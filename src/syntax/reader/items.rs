@@ -329,6 +329,7 @@ impl Reader<'_> {
                 self.ident_list().map(PlanStmt::Deny)
             }
             b'l' if self.kw(b"limit") => self.limit().map(PlanStmt::Limit),
+            b'a' if self.kw(b"allowance") => self.allowance().map(PlanStmt::Allowance),
             b'f' if self.kw(b"feature") => {
                 self.skip();
                 let name = self.name()?;
@@ -615,6 +616,48 @@ impl Reader<'_> {
             window,
             scope,
             informational,
+        })
+    }
+
+    /// `allowance_stmt`, after `allowance`.
+    pub(super) fn allowance(&mut self) -> Option<Allowance> {
+        self.skip();
+        let amount = self.quantity()?;
+        self.skip();
+        self.kw_(b"per")?;
+        self.skip();
+        let window = self.name()?;
+        let scope = self
+            .attempt(|r| {
+                r.skip();
+                r.kw_(b"on")?;
+                r.skip();
+                r.ident_list()
+            })
+            .unwrap_or_default();
+        let beyond = self.attempt(|r| {
+            r.skip();
+            r.lit(b",")?;
+            r.skip();
+            r.kw_(b"then")?;
+            r.skip();
+            let start = r.pos;
+            let rule = if r.kw(b"reject") {
+                Beyond::Reject
+            } else if r.kw(b"wallet") {
+                Beyond::Wallet
+            } else {
+                r.kw_(b"overage")?;
+                r.skip();
+                Beyond::Overage(r.rate_expr()?)
+            };
+            Some(Spanned::new(rule, Span::new(start, r.last)))
+        });
+        Some(Allowance {
+            amount,
+            window,
+            scope,
+            beyond,
         })
     }
 

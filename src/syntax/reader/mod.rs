@@ -119,7 +119,9 @@ fn is_word_char(c: u8) -> bool {
 pub(super) fn is_reserved(w: &[u8]) -> bool {
     matches!(
         w,
-        b"measure"
+        b"allowance"
+            | b"then"
+            | b"measure"
             | b"rate"
             | b"round"
             | b"prorate"
