@@ -129,6 +129,8 @@ pub mod pipeline;
 pub mod rate;
 #[cfg(any(test, feature = "internals"))]
 pub mod reference;
+#[cfg(feature = "serve")]
+pub mod serve;
 #[cfg(feature = "internals")]
 pub mod syntax;
 #[cfg(not(feature = "internals"))]

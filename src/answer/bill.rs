@@ -45,6 +45,7 @@ pub type WalletInput = serde_json::Value;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct BillQuestion {
     /// The served book to bill with (see [`QuoteQuestion::book`](super::QuoteQuestion::book)).
     #[serde(default)]
@@ -56,6 +57,7 @@ pub struct BillQuestion {
     #[serde(default)]
     pub plan: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "serve", schema(schema_with = super::question::usage_schema))]
     pub usage: UsageInput,
     /// First day of the first period (default: the first event's month).
     #[serde(default)]
@@ -67,6 +69,7 @@ pub struct BillQuestion {
     #[serde(default)]
     pub billing: Option<Billing>,
     #[serde(default)]
+    #[cfg_attr(feature = "serve", schema(value_type = Option<Object>))]
     pub wallet: Option<WalletInput>,
     /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings.
     #[serde(default)]
@@ -80,6 +83,7 @@ pub struct BillQuestion {
 
 /// A bill's total: `{"amount": "25.00", "currency": "USD"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct BillTotal {
     pub amount: String,
     pub currency: String,
@@ -90,6 +94,7 @@ pub struct BillTotal {
 /// json`'s.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct BillAnswer {
     pub closing_wallet: WalletState,
     pub lines: Vec<BillLine>,

@@ -311,6 +311,7 @@ pub struct Reload {
 
 /// What `/v1/books` lists for one served file.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct BookStatus {
     /// `None` only for a file that never loaded and has no readable header.
     pub vendor: Option<String>,

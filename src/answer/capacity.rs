@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct CapacityQuestion {
     /// The served book to ask (see [`QuoteQuestion::book`](super::QuoteQuestion::book)).
     #[serde(default)]
@@ -28,6 +29,7 @@ pub struct CapacityQuestion {
     pub product: String,
     /// Dimension values, as in a quote.
     #[serde(default, deserialize_with = "dims")]
+    #[cfg_attr(feature = "serve", schema(schema_with = super::question::dims_schema))]
     pub dims: Vec<Dim>,
     /// The unit to count in (default: the unit the product is rated per).
     #[serde(default)]
@@ -46,6 +48,7 @@ impl CapacityQuestion {
 
 /// A count of whole units: `{"unit": "second", "value": "571"}` (`value` is `null` when refused).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct CapacityQuantity {
     pub unit: String,
     pub value: Option<String>,
@@ -58,6 +61,7 @@ pub struct CapacityQuantity {
 /// service answers 422).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct CapacityAnswer {
     pub plan: String,
     pub product: String,

@@ -164,12 +164,14 @@ impl AnswerError {
 
 /// `{"error": {...}}`, the JSON of an [`AnswerError`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 /// The inside of an [`ErrorBody`].
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -178,6 +180,7 @@ pub struct ErrorDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serve", schema(value_type = Vec<Object>))]
     pub diagnostics: Vec<JsonDiagnostic>,
 }
 

@@ -116,6 +116,52 @@ pub(crate) fn attrs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Attr>, D::Err
     d.deserialize_any(V)
 }
 
+/// `dims` in the OpenAPI document: a list of values or a map of names to values.
+#[cfg(feature = "serve")]
+pub(crate) fn dims_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let one_of = OneOfBuilder::new()
+        .item(ArrayBuilder::new().items(text()))
+        .item(ObjectBuilder::new().additional_properties(Some(text())))
+        .description(Some(
+            "Dimension values: `[\"4K\"]`, `[\"resolution=4K\"]` or `{\"resolution\": \"4K\"}`.",
+        ))
+        .build();
+    Schema::OneOf(one_of)
+}
+
+/// `attrs` in the OpenAPI document: a map of attribute names to values (strings or numbers).
+#[cfg(feature = "serve")]
+pub(crate) fn attrs_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let value = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .build();
+    ObjectBuilder::new()
+        .additional_properties(Some(RefOr::T(Schema::OneOf(value))))
+        .description(Some(
+            "Attributes the usage carries: `{\"script length\": \"4500 character\", \"scenes\": 51}`.",
+        ))
+        .build()
+}
+
+/// `usage` of a bill in the OpenAPI document: a usage file's text, or a list of events.
+#[cfg(feature = "serve")]
+pub(crate) fn usage_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::Object)))
+        .description(Some(
+            "A usage file's text (JSON Lines or CSV), or a list of events `{\"time\", \"product\" | \"buy\", \"quantity\", \"unit\"?, \"dims\"?}`.",
+        ))
+        .build();
+    Schema::OneOf(one_of)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct QuoteQuestion {
     /// The served book to ask ([`Books`](super::Books)): `hedra`, or `hedra/<list>`; may be left
     /// out when one is served. Not read by [`quote`].
@@ -40,10 +41,12 @@ pub struct QuoteQuestion {
     pub product: String,
     /// Dimension values: `["4K"]`, `["resolution=4K"]` or `{"resolution": "4K"}`.
     #[serde(default, deserialize_with = "dims")]
+    #[cfg_attr(feature = "serve", schema(schema_with = super::question::dims_schema))]
     pub dims: Vec<Dim>,
     /// Attributes the usage carries, for the plan's limits on them:
     /// `{"script length": "4500 character", "scenes": 51}`.
     #[serde(default, deserialize_with = "attrs")]
+    #[cfg_attr(feature = "serve", schema(schema_with = super::question::attrs_schema))]
     pub attrs: Vec<Attr>,
     /// The usage with its unit: `"90 second"`, `"20 minutes"`, `"1500 character"`.
     pub quantity: String,
@@ -69,6 +72,7 @@ impl QuoteQuestion {
 
 /// An amount in a unit of the book: `{"amount": "630", "unit": "credit"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct Charge {
     /// An exact decimal, as text.
     pub amount: String,
@@ -77,6 +81,7 @@ pub struct Charge {
 
 /// An amount of money: `{"amount": "3.50", "currency": "USD"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct Money {
     /// An exact decimal, as text, rounded once to the currency's minor unit.
     pub amount: String,
@@ -86,6 +91,7 @@ pub struct Money {
 /// The quantity as asked, in the unit's own name (`20 minutes` is `{"unit": "minute", "value":
 /// "20"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct QuantityAsked {
     pub unit: String,
     pub value: String,
@@ -93,6 +99,7 @@ pub struct QuantityAsked {
 
 /// One step of the chain of rules that produced a price, with the book's line it comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct ExplainLine {
     pub line: Option<u32>,
     pub step: String,
@@ -100,6 +107,7 @@ pub struct ExplainLine {
 
 /// Why the book refuses a usage: `{"file", "kind", "line", "reason"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct QuoteRejection {
     /// The book the rule's line is in, when known.
     pub file: Option<String>,
@@ -130,6 +138,7 @@ impl QuoteRejection {
 /// that order, so the JSON is the command's, byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct QuoteAnswer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charge: Option<Charge>,
@@ -138,6 +147,7 @@ pub struct QuoteAnswer {
     /// Present when priced: the money, or `null` when the plan has no published price for the
     /// charge's unit.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serve", schema(value_type = Option<Money>))]
     pub money: Option<Option<Money>>,
     /// The plan's slug (none when the book has no plans).
     pub plan: Option<String>,

@@ -11,6 +11,7 @@ use std::io::BufRead;
 /// One group's total in one unit: `{"account": "acme-1", "amount": "200", "unit": "credit",
 /// "events": 2}`, with `plan` or `product` in place of `account` when grouped by them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct RateTotal {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
@@ -27,6 +28,7 @@ pub struct RateTotal {
 
 /// A line of the export and why it was not rated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct LineReason {
     /// The line number, from 1 (the CSV header is line 1).
     pub line: u64,
@@ -37,6 +39,7 @@ pub struct LineReason {
 /// naming what the book does not have) and `rejected` (lines a rule refused).
 #[derive(Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct RateAnswer {
     pub bad_lines: Vec<LineReason>,
     /// Usage lines read (the CSV header and blank lines aside): rated + bad + rejected.
