@@ -38,16 +38,15 @@ impl Default for UsageInput {
 /// `closing_wallet`, as a JSON value or as the text of one.
 pub type WalletInput = serde_json::Value;
 
-/// One account's usage over whole billing periods.
-///
-/// As JSON (`POST /v1/bill`): `{"book"?, "at"?, "plan"?, "usage", "from"?, "periods"?,
-/// "billing"?, "wallet"?, "auto_recharge"?, "contract"?}`.
+/// One account's usage over whole billing periods: `{"book"?, "at"?, "plan"?, "usage",
+/// "from"?, "periods"?, "billing"?, "wallet"?, "auto_recharge"?, "contract"?}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct BillQuestion {
-    /// The served book to bill with (see [`QuoteQuestion::book`](super::QuoteQuestion::book)).
+    /// The served book to bill with: `hedra`, or `hedra/<list>`; may be left out when one is
+    /// served.
     #[serde(default)]
     pub book: Option<String>,
     /// With several versions: the one in force on this day (default: the bill's first day).
@@ -74,9 +73,8 @@ pub struct BillQuestion {
     /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings.
     #[serde(default)]
     pub auto_recharge: Option<String>,
-    /// Enterprise terms (a `contract ...` book's text) layered on the public book. Not read by
-    /// [`bill`]: the function that opens the book layers them ([`Books::bill`](super::Books::bill)
-    /// does).
+    /// Enterprise terms (the text of a `contract ...` book) layered on the public book for this
+    /// bill only. Confidential: send them over TLS, to a service behind a token.
     #[serde(default)]
     pub contract: Option<String>,
 }
@@ -90,8 +88,7 @@ pub struct BillTotal {
 }
 
 /// A bill: its invoice lines, each grant's account, the events not billed and the wallet that
-/// carries over. Its JSON (through [`to_json`](Self::to_json)) is `pricebook bill --format
-/// json`'s.
+/// carries over; the JSON of `pricebook bill --format json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
@@ -176,7 +173,9 @@ fn usage_text(usage: &UsageInput) -> Result<std::borrow::Cow<'_, str>, AnswerErr
 
 /// Bills `question`'s usage with the book `open` gives: `open(day, at)` is asked for the book
 /// in force on `day` (the question's `at`, else its `from`, else its first event's month), and
-/// `at` is the question's own date, on which a single book given must be in force.
+/// `at` is the question's own date, on which a single book given must be in force. The
+/// question's `book` and `contract` are for `open` to read ([`Books::bill`](super::Books::bill)
+/// picks the book and layers the contract); they are not read here.
 ///
 /// ```
 /// use pricebook::answer::{BillQuestion, bill};

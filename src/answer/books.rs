@@ -568,7 +568,12 @@ impl Books {
             .filter(|k| k.vendor == key.vendor)
             .map(|k| k.to_string())
             .collect();
-        let help = if !same_vendor.is_empty() {
+        let help = if same_vendor.len() == 1 {
+            format!(
+                "`{}` publishes one price list: ask for `{}`",
+                key.vendor, same_vendor[0]
+            )
+        } else if !same_vendor.is_empty() {
             format!(
                 "`{}` publishes {}",
                 key.vendor,
@@ -840,7 +845,10 @@ mod tests {
             .pick(Some("hedra/api"), None)
             .expect_err("no such list");
         assert_eq!(e.code(), "unknown-book");
-        assert_eq!(e.help(), Some("`hedra` publishes `hedra`"));
+        assert_eq!(
+            e.help(),
+            Some("`hedra` publishes one price list: ask for `hedra`")
+        );
         let e = books
             .pick(None, Date::parse("2020-01-01"))
             .expect_err("too early");

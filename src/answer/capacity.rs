@@ -9,18 +9,17 @@ use crate::load::Opened;
 use crate::table::PricingEntry;
 use serde::{Deserialize, Serialize};
 
-/// How many whole units of a product a plan's recurring grant buys.
-///
-/// As JSON (`POST /v1/capacity`): `{"book"?, "at"?, "plan"?, "product", "dims"?, "unit"?}`.
+/// How many whole units of a product a plan's recurring grant buys: `{"book"?, "at"?, "plan"?,
+/// "product", "dims"?, "unit"?}`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct CapacityQuestion {
-    /// The served book to ask (see [`QuoteQuestion::book`](super::QuoteQuestion::book)).
+    /// The served book to ask: `hedra`, or `hedra/<list>`; may be left out when one is served.
     #[serde(default)]
     pub book: Option<String>,
-    /// The day the grant is asked about (see [`QuoteQuestion::at`](super::QuoteQuestion::at)).
+    /// The day (`YYYY-MM-DD`) whose version is asked (the latest version when left out).
     #[serde(default)]
     pub at: Option<String>,
     /// Plan slug or display name; may be left out when the book has one plan.

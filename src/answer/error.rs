@@ -162,14 +162,16 @@ impl AnswerError {
     }
 }
 
-/// `{"error": {...}}`, the JSON of an [`AnswerError`].
+/// An error: `{"error": {"code", "message", "help"?, "field"?, "diagnostics"?}}`.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-/// The inside of an [`ErrorBody`].
+/// What went wrong: a stable `code`, a `message` that says what and where, the `help` that
+/// says what to do, the question's `field` it is about, and the book's `diagnostics` (each with
+/// its file, line and column) when a book or contract does not check.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {

@@ -9,29 +9,18 @@ use crate::load::Opened;
 use crate::table::{CellId, EventAttr, PlanId, ProductId, RatingTable};
 use serde::{Deserialize, Serialize};
 
-/// What a usage costs on a plan.
-///
-/// As JSON (`POST /v1/quote`): `{"book"?, "at"?, "plan"?, "product", "dims"?, "attrs"?,
-/// "quantity", "used"?, "explain"?}`; unknown fields are refused.
-///
-/// ```
-/// let q: pricebook::answer::QuoteQuestion = serde_json::from_str(
-///     r#"{"plan": "creator", "product": "veo-3", "dims": {"audio": "with audio"}, "quantity": "8 second", "explain": true}"#,
-/// ).expect("a question");
-/// assert_eq!(q.dims[0].name.as_deref(), Some("audio"));
-/// assert!(q.explain);
-/// ```
+/// What a usage costs on a plan: `{"book"?, "at"?, "plan"?, "product", "dims"?, "attrs"?,
+/// "quantity", "used"?, "explain"?}`. Unknown fields are refused.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct QuoteQuestion {
-    /// The served book to ask ([`Books`](super::Books)): `hedra`, or `hedra/<list>`; may be left
-    /// out when one is served. Not read by [`quote`].
+    /// The served book to ask: `hedra`, or `hedra/<list>`; may be left out when one is served.
     #[serde(default)]
     pub book: Option<String>,
-    /// The day (`YYYY-MM-DD`) the price is asked for: picks the version in force that day. Not
-    /// read by [`quote`], which answers with the book it is given.
+    /// The day (`YYYY-MM-DD`) the price is asked for: picks the version in force that day (the
+    /// latest version when left out).
     #[serde(default)]
     pub at: Option<String>,
     /// Plan slug or display name; may be left out when the book has one plan or none.
@@ -111,7 +100,7 @@ pub struct ExplainLine {
 pub struct QuoteRejection {
     /// The book the rule's line is in, when known.
     pub file: Option<String>,
-    /// `limit`, `not-allowed`, `wallet-empty`, ... (see [`RejectionKind`](crate::RejectionKind)).
+    /// `limit`, `not-offered`, `wallet-empty`, `negative`, `overflow`, ...
     pub kind: String,
     /// The rule's line in the book.
     pub line: Option<u32>,
@@ -208,8 +197,16 @@ fn event_attr(table: &RatingTable, a: &Attr) -> Result<EventAttr, AnswerError> {
     })
 }
 
-/// Answers `question` with `book` (its `book` and `at` are for picking the book, and are not
-/// read here).
+/// Answers `question` with `book` (the question's `book` and `at` pick the book from a set,
+/// [`Books::quote`](super::Books::quote); they are not read here).
+///
+/// ```
+/// let q: pricebook::answer::QuoteQuestion = serde_json::from_str(
+///     r#"{"plan": "creator", "product": "veo-3", "dims": {"audio": "with audio"}, "quantity": "8 second", "explain": true}"#,
+/// ).expect("a question");
+/// assert_eq!(q.dims[0].name.as_deref(), Some("audio"));
+/// assert!(q.explain);
+/// ```
 ///
 /// ```
 /// use pricebook::answer::{Attr, Dim, QuoteQuestion, quote};

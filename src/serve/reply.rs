@@ -21,6 +21,9 @@ pub(crate) struct Reply {
     pub code: Option<&'static str>,
     /// Ask for a bearer token (`401`).
     pub challenge: bool,
+    /// End the connection after this answer: the request's body was not read to its end, so
+    /// the connection cannot carry another request.
+    pub close: bool,
 }
 
 /// Pretty JSON with a final newline, as `pricebook ... --format json` prints it.
@@ -39,6 +42,7 @@ impl Reply {
             book: None,
             code: None,
             challenge: false,
+            close: false,
         }
     }
 
@@ -50,7 +54,14 @@ impl Reply {
             book: None,
             code: None,
             challenge: false,
+            close: false,
         }
+    }
+
+    /// The answer ends the connection (its body was left unread).
+    pub(crate) fn closing(mut self) -> Reply {
+        self.close = true;
+        self
     }
 
     pub(crate) fn with_book(mut self, book: String) -> Reply {
@@ -110,6 +121,9 @@ impl IntoResponse for Reply {
         if let Some(b) = self.book.and_then(|b| HeaderValue::from_str(&b).ok()) {
             headers.insert("pricebook-book", b);
         }
+        if self.close {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if self.challenge {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -130,7 +144,8 @@ pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Reply> 
             "bad-request",
             format!("the request body could not be read: {e}"),
             None,
-        )),
+        )
+        .closing()),
     }
 }
 
@@ -141,6 +156,7 @@ pub(crate) fn too_large(limit: u64) -> Reply {
         format!("the request body is over the limit of {limit} bytes"),
         Some("send less, or start the service with a larger limit (--max-body, --max-rate-body)"),
     )
+    .closing()
 }
 
 /// A question read from its JSON: `400` with serde's words (which field, which line and column)

@@ -138,7 +138,8 @@ fn authorize(app: &App, protected: bool, headers: &HeaderMap) -> Result<(), Repl
             ),
         );
         r.challenge = true;
-        r
+        // The body is not read: the connection ends with the answer.
+        r.closing()
     };
     let Some(given) = given else {
         return Err(unauthorized("this endpoint needs a bearer token"));
@@ -304,8 +305,11 @@ async fn quote(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Res
         let at = q.at.as_deref().map(|d| parse_date("at", d)).transpose()?;
         let books = app.books.load();
         let book = books.pick(q.book.as_deref(), at)?;
-        let a = answer::quote(&book.opened, &q)?;
-        Ok(answered(&a, a.is_rejected()).with_book(tag(book)))
+        let version = tag(book);
+        match answer::quote(&book.opened, &q) {
+            Ok(a) => Ok(answered(&a, a.is_rejected()).with_book(version)),
+            Err(e) => Err(Reply::from(e).with_book(version)),
+        }
     };
     guarded(&app, Endpoint::Quote, "POST", "/v1/quote", &headers, work).await
 }
@@ -345,8 +349,11 @@ async fn capacity(State(app): State<Shared>, headers: HeaderMap, body: Body) -> 
         let at = q.at.as_deref().map(|d| parse_date("at", d)).transpose()?;
         let books = app.books.load();
         let book = books.pick(q.book.as_deref(), at)?;
-        let a = answer::capacity(&book.opened, &q)?;
-        Ok(answered(&a, a.is_rejected()).with_book(tag(book)))
+        let version = tag(book);
+        match answer::capacity(&book.opened, &q) {
+            Ok(a) => Ok(answered(&a, a.is_rejected()).with_book(version)),
+            Err(e) => Err(Reply::from(e).with_book(version)),
+        }
     };
     guarded(
         &app,
@@ -490,6 +497,8 @@ async fn rate(
     body: Body,
 ) -> Response {
     let work = async {
+        // Until the body is streamed to the rater, an error leaves it unread.
+        let unread = |r: Reply| r.closing();
         let (mut by, mut book, mut at) = (GroupBy::Account, None, None);
         for (k, v) in query_pairs(query.as_deref()) {
             match k.as_str() {
@@ -499,28 +508,33 @@ async fn rate(
                         "plan" => GroupBy::Plan,
                         "product" => GroupBy::Product,
                         other => {
-                            return Err(Reply::error(
+                            return Err(unread(Reply::error(
                                 StatusCode::BAD_REQUEST,
                                 "bad-request",
                                 format!("`by={other}` is not a grouping"),
                                 Some("use by=account, by=plan or by=product"),
-                            ));
+                            )));
                         }
                     }
                 }
                 "book" => book = Some(v),
-                "at" => at = Some(parse_date("at", &v)?),
+                "at" => at = Some(parse_date("at", &v).map_err(|e| unread(e.into()))?),
                 other => {
-                    return Err(Reply::error(
+                    return Err(unread(Reply::error(
                         StatusCode::BAD_REQUEST,
                         "bad-request",
                         format!("unknown query parameter `{other}`"),
                         Some("the parameters are by, book and at"),
-                    ));
+                    )));
                 }
             }
         }
-        let book = Arc::clone(app.books.load().pick(book.as_deref(), at)?);
+        let book = Arc::clone(
+            app.books
+                .load()
+                .pick(book.as_deref(), at)
+                .map_err(|e| unread(e.into()))?,
+        );
         let version = tag(&book);
         let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
         let rater = tokio::task::spawn_blocking(move || {
@@ -557,7 +571,11 @@ async fn rate(
             }
         }
         drop(tx);
-        let answer: RateAnswer = rater.await.map_err(|_| internal("the rater"))??;
+        let answer: RateAnswer = rater
+            .await
+            .map_err(|_| internal("the rater"))?
+            // The rater stopped before the end of the body (an export it cannot read).
+            .map_err(|e| Reply::from(e).closing())?;
         if let Some(e) = broke_off {
             return Err(Reply::error(
                 StatusCode::BAD_REQUEST,
