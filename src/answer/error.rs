@@ -121,6 +121,7 @@ impl AnswerError {
     }
 
     /// The message and help as the command line prints them.
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
     pub(crate) fn cli_wording(&self) -> (&str, Option<&str>) {
         match &self.0.cli {
             Some((m, h)) => (m, h.as_deref()),

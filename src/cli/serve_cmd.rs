@@ -63,30 +63,34 @@ fn seconds(flag: &str, s: f64) -> Result<Duration, CliError> {
 }
 
 pub(super) fn run_serve(a: ServeArgs, out: &mut dyn Write) -> Result<i32, CliError> {
-    let mut config = Config::default();
-    config.listen = listen_addr(&a.listen)?;
-    config.token = match &a.token_file {
+    let token = match &a.token_file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| CliError::unreadable(path, &e))?;
-            if text.trim().is_empty() {
+            let first = text.lines().next().unwrap_or("").trim();
+            if first.is_empty() {
                 return Err(CliError::usage(format!(
                     "the token file `{}` is empty",
                     path.display()
                 ))
                 .help("write the token on its first line"));
             }
-            Some(text.trim().to_string())
+            Some(first.to_string())
         }
         None => None,
     };
-    config.max_body = a.max_body;
-    config.max_rate_body = a.max_rate_body;
-    config.max_concurrency = a.max_concurrency;
-    config.request_timeout = seconds("--request-timeout", a.request_timeout)?;
-    config.reload_interval =
-        (a.reload_interval_ms > 0).then(|| Duration::from_millis(a.reload_interval_ms));
-    config.log_format = a.log_format;
-    config.workers = a.workers;
+    let config = Config {
+        listen: listen_addr(&a.listen)?,
+        token,
+        max_body: a.max_body,
+        max_rate_body: a.max_rate_body,
+        max_concurrency: a.max_concurrency,
+        request_timeout: seconds("--request-timeout", a.request_timeout)?,
+        reload_interval: (a.reload_interval_ms > 0)
+            .then(|| Duration::from_millis(a.reload_interval_ms)),
+        log_format: a.log_format,
+        workers: a.workers,
+        ..Config::default()
+    };
     let mut printed = Ok(());
     let result = serve::run(&a.paths, config, |addr, books| {
         let versions = books.books().count();
