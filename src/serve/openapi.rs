@@ -10,7 +10,7 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "pricebook",
         description = "Quotes, capacities, bills and usage totals from served pricebooks, exactly as `pricebook quote/capacity/bill/rate --format json` answers them. Decimals are strings. Errors are `{\"error\": {\"code\", \"message\", \"help\"?}}`.",
-        license(name = "MIT OR Apache-2.0"),
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0"),
     ),
     paths(
         super::routes::quote,
