@@ -8,11 +8,17 @@
 //! - ```` ```text ```` blocks whose first line is `$ pricebook ...` are transcripts: the command
 //!   runs from the crate root and its output must be the lines shown; a line `...` (indented or
 //!   not) stands for any number of lines.
+//! - ```` ```text ```` blocks whose first line is `$ curl ...` are HTTP transcripts: they run (with
+//!   `sh`, from the crate root) against `pricebook serve pricebooks
+//!   docs/examples/quickstart.pricebook`, started once on a free port that replaces
+//!   `127.0.0.1:8080` in the command; the output must be the lines shown, as above.
 //! - The diagnostics catalogue: each example mistake added to the catalogue's book raises the
 //!   row's code.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod common;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -220,6 +226,47 @@ fn transcripts_show_what_the_commands_print() {
         }
     }
     assert!(ran > 0, "no transcript was run");
+}
+
+#[test]
+fn curl_transcripts_show_what_the_service_answers() {
+    let mut server: Option<common::http::Server> = None;
+    let mut ran = 0;
+    for (path, text) in documents() {
+        let name = path.display().to_string();
+        for (info, body, line) in blocks(&text) {
+            if info != "text" {
+                continue;
+            }
+            let mut lines = body.lines();
+            let Some(command) = lines.next().and_then(|l| l.strip_prefix("$ ")) else {
+                continue;
+            };
+            if !command.starts_with("curl ") {
+                continue;
+            }
+            let server = server.get_or_insert_with(|| {
+                common::http::Server::start(&["pricebooks", "docs/examples/quickstart.pricebook"])
+            });
+            let host = server.url.trim_start_matches("http://");
+            let o = Command::new("sh")
+                .args(["-c", &command.replace("127.0.0.1:8080", host)])
+                .current_dir(root())
+                .output()
+                .unwrap_or_else(|e| panic!("{name}:{line}: sh and curl must be installed: {e}"));
+            let mut shown = String::from_utf8_lossy(&o.stdout).into_owned();
+            shown.push_str(&String::from_utf8_lossy(&o.stderr));
+            let expected: Vec<&str> = lines.collect();
+            let actual: Vec<&str> = shown.lines().collect();
+            assert!(
+                matches(&expected, &actual),
+                "{name}:{line}: `{command}` prints\n{shown}\nbut the document shows\n{}",
+                expected.join("\n")
+            );
+            ran += 1;
+        }
+    }
+    assert!(ran > 0, "no curl transcript was run");
 }
 
 #[test]

@@ -54,6 +54,7 @@ use wallet::{Grant, Wallet};
 /// Monthly or annual billing of the plan's price and grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub enum Billing {
     Monthly,
     Annual,
@@ -120,6 +121,7 @@ pub enum Usage {
 /// A money line of the invoice.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct BillLine {
     /// `2026-06` (the period's first day, as a month).
     pub period: String,
@@ -129,22 +131,28 @@ pub struct BillLine {
     pub quantity: Option<String>,
     /// `None` when the price is not published.
     #[serde(with = "opt_decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = Option<String>))]
     pub amount: Option<Decimal>,
 }
 
 /// A grant's account over the bill.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct GrantReport {
     pub grant: String,
     pub unit: String,
     #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
     pub granted: Decimal,
     #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
     pub consumed: Decimal,
     #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
     pub expired: Decimal,
     #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
     pub remaining: Decimal,
     pub expires: Option<String>,
 }
@@ -152,6 +160,7 @@ pub struct GrantReport {
 /// An event that was not billed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct RejectedEvent {
     pub line: u64,
     pub time: Option<String>,
@@ -169,6 +178,7 @@ pub struct RejectedEvent {
 /// What an allowance covered in one period of the bill.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct AllowanceReport {
     /// As the book writes it: `5 video per day on video`.
     pub allowance: String,
@@ -178,6 +188,7 @@ pub struct AllowanceReport {
     pub unit: String,
     /// How much of it usage took this period, in `unit`.
     #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
     pub used: Decimal,
     /// Events (or parts of events) beyond it this period.
     pub beyond_events: u64,
@@ -185,10 +196,12 @@ pub struct AllowanceReport {
 
 /// A grant carried between bills (the closing wallet of one is the opening of the next).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct WalletGrant {
     pub grant: String,
     pub unit: String,
     #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
     pub remaining: Decimal,
     pub expires: Option<String>,
     pub priority: u32,
@@ -196,6 +209,7 @@ pub struct WalletGrant {
 
 /// The closing wallet: what carries over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct WalletState {
     pub as_of: String,
     pub grants: Vec<WalletGrant>,
@@ -222,6 +236,7 @@ pub struct Bill {
 /// A book version, as a bill names the one that priced it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct VersionRef {
     pub vendor: String,
     pub version: String,

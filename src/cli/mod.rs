@@ -12,6 +12,7 @@ mod load;
 mod quote_cmd;
 pub mod rate_cmd;
 mod report;
+mod serve_cmd;
 pub mod versions_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -132,6 +133,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Serve books over HTTP: quotes, capacities, bills and usage totals as JSON (docs/serve.md).
+    Serve(serve_cmd::ServeArgs),
     /// Rewrite books in the canonical layout.
     Fmt {
         /// Files or directories; `-` reads standard input and writes standard output.
@@ -200,7 +203,7 @@ impl Command {
             | Command::Versions { format, .. }
             | Command::Diff { format, .. } => *format == Format::Json,
             Command::Bill(a) => a.format == Format::Json,
-            Command::Fmt { .. } => false,
+            Command::Fmt { .. } | Command::Serve(_) => false,
         }
     }
 }
@@ -303,6 +306,7 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             output,
             format,
         } => rate_cmd::run_rate(&source, &events, by, output.as_deref(), format, out),
+        Command::Serve(args) => serve_cmd::run_serve(args, out),
         Command::Test { paths, format } => versions_cmd::run_test(&paths, format, out),
         Command::Versions { dir, format } => versions_cmd::run_versions(&dir, format, out),
         Command::Diff {

@@ -43,3 +43,5 @@ pub fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> String {
     std::fs::write(&p, contents).expect("write");
     p.display().to_string()
 }
+
+pub mod http;
