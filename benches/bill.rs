@@ -73,7 +73,7 @@ fn bench(c: &mut Criterion) {
                 cell,
                 quantity,
             } => Event::new(0, rater.key(Some(plan), *product, *cell)?, *quantity),
-            Usage::Buy { .. } => None,
+            _ => None,
         })
         .collect();
 

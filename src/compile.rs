@@ -100,13 +100,7 @@ pub(crate) fn compile_unsealed(
             GrantCadence::EveryDays(n) => Some(n),
             _ => None,
         },
-        expiry: match &g.expiry {
-            GrantExpiry::Never => "never".into(),
-            GrantExpiry::CycleEnd => "cycle-end".into(),
-            GrantExpiry::ContractEnd => "contract-end".into(),
-            GrantExpiry::AfterMonths(n) => format!("months:{n}"),
-            GrantExpiry::AfterDays(n) => format!("days:{n}"),
-        },
+        expiry: expiry_text(&g.expiry),
         priority: g.priority,
         line: line(g.span),
     };
@@ -256,6 +250,13 @@ pub(crate) fn compile_unsealed(
                 grants: pl.grants.iter().map(grant).collect(),
                 packs_allowed: pl.packs_allowed,
                 available: pl.available.clone(),
+                top_up: pl.top_up.as_ref().map(|t| TopUpEntry {
+                    unit: unit_id(&t.currency),
+                    minimum: t.minimum,
+                    maximum: t.maximum,
+                    expiry: expiry_text(&t.expiry),
+                    line: line(t.span),
+                }),
                 allowances: pl
                     .allowances
                     .iter()
@@ -409,6 +410,17 @@ pub(crate) fn compile_unsealed(
 }
 
 /// The book's tier mode in the table's own type.
+/// An expiry rule as the table spells it.
+fn expiry_text(e: &GrantExpiry) -> String {
+    match e {
+        GrantExpiry::Never => "never".into(),
+        GrantExpiry::CycleEnd => "cycle-end".into(),
+        GrantExpiry::ContractEnd => "contract-end".into(),
+        GrantExpiry::AfterMonths(n) => format!("months:{n}"),
+        GrantExpiry::AfterDays(n) => format!("days:{n}"),
+    }
+}
+
 fn tier_mode(mode: ast::TierMode) -> TierMode {
     match mode {
         ast::TierMode::Graduated => TierMode::Graduated,

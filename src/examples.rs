@@ -391,6 +391,19 @@ impl Runner<'_> {
                     }
                 },
                 BillUsageDef::Buy { pack } => Usage::Buy { pack: *pack as u32 },
+                BillUsageDef::TopUp { amount, currency } => match self.table.unit_id(currency) {
+                    Some(currency) => Usage::TopUp {
+                        amount: *amount,
+                        currency,
+                    },
+                    None => {
+                        return vec![fail(
+                            e.span,
+                            format!("test \"{test}\": unknown currency `{currency}`"),
+                            "",
+                        )];
+                    }
+                },
             };
             events.push(UsageEvent {
                 line: i as u64 + 1,
@@ -526,6 +539,7 @@ impl Runner<'_> {
                         Some(GrantSelector::Packs) => g.grant.starts_with("pack "),
                         Some(GrantSelector::Recharge) => g.grant.starts_with("recharge "),
                         Some(GrantSelector::Contract) => g.grant.starts_with("contract "),
+                        Some(GrantSelector::TopUp) => g.grant.starts_with("top-up "),
                         Some(GrantSelector::Pack(slug)) => {
                             g.grant.split_whitespace().nth(1) == Some(slug.as_str())
                         }

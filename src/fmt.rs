@@ -422,6 +422,19 @@ impl Printer<'_> {
             PlanStmt::Products(None) => "products all".into(),
             PlanStmt::Products(Some(list)) => format!("products {}", names(list)),
             PlanStmt::Deny(list) => format!("deny {}", names(list)),
+            PlanStmt::TopUp(t) => {
+                let mut s = format!("top up {}", t.currency.node);
+                if let Some(m) = &t.minimum {
+                    s.push_str(&format!(", minimum {}", qty(m)));
+                }
+                if let Some(m) = &t.maximum {
+                    s.push_str(&format!(", maximum {}", qty(m)));
+                }
+                for e in &t.expiry {
+                    s.push_str(&format!(", {}", expiry(&e.node)));
+                }
+                s
+            }
             PlanStmt::Allowance(a) => {
                 let scope = if a.scope.is_empty() {
                     String::new()
@@ -607,6 +620,9 @@ impl Printer<'_> {
                             )
                         }
                         BillStmt::Buy { time, pack } => format!("{} buy {}", time.node, pack.node),
+                        BillStmt::TopUp { time, amount } => {
+                            format!("{} top up {}", time.node, qty(amount))
+                        }
                         BillStmt::Expect { subject, value } => {
                             let subject: Vec<String> = subject
                                 .iter()
@@ -681,17 +697,21 @@ fn grant(g: &Grant) -> String {
         }
     }
     for e in &g.expiry {
-        s.push_str(&match &e.node {
-            Expiry::Never => ", never expires".to_string(),
-            Expiry::CycleEnd => ", expires at cycle end".to_string(),
-            Expiry::ContractEnd => ", expires at contract end".to_string(),
-            Expiry::After(q) => format!(", expires after {}", qty(q)),
-        });
+        s.push_str(&format!(", {}", expiry(&e.node)));
     }
     for p in &g.priority {
         s.push_str(&format!(", priority {}", p.node));
     }
     s
+}
+
+fn expiry(e: &Expiry) -> String {
+    match e {
+        Expiry::Never => "never expires".to_string(),
+        Expiry::CycleEnd => "expires at cycle end".to_string(),
+        Expiry::ContractEnd => "expires at contract end".to_string(),
+        Expiry::After(q) => format!("expires after {}", qty(q)),
+    }
 }
 
 fn allow(a: &Allow) -> String {

@@ -289,6 +289,8 @@ pub struct PlanDef {
     pub limits: Vec<LimitDef>,
     /// What the plan includes of some products per window, before the wallet.
     pub allowances: Vec<AllowanceDef>,
+    /// A prepaid money balance the account tops up (`top up USD`).
+    pub top_up: Option<TopUpDef>,
     pub features: Vec<(String, String)>,
     pub when_empty: EmptyRuleDef,
     pub when_empty_span: Span,
@@ -315,6 +317,17 @@ pub struct AllowanceDef {
     pub beyond: BeyondDef,
     /// The statement as written, for reports: `5 video per day on video`.
     pub text: String,
+    pub span: Span,
+}
+
+/// `top up USD, minimum 5 USD, maximum 10000 USD, never expires`, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopUpDef {
+    /// The currency of the balance (the book's).
+    pub currency: String,
+    pub minimum: Option<Decimal>,
+    pub maximum: Option<Decimal>,
+    pub expiry: GrantExpiry,
     pub span: Span,
 }
 
@@ -466,6 +479,11 @@ pub enum BillUsageDef {
     Buy {
         pack: usize,
     },
+    /// Money added to a prepaid balance, in `currency`.
+    TopUp {
+        amount: Decimal,
+        currency: String,
+    },
 }
 
 /// `expect <subject> == <value>` in a worked bill.
@@ -514,6 +532,7 @@ pub enum GrantSelector {
     Packs,
     Recharge,
     Contract,
+    TopUp,
     Pack(String),
     Unit(String),
 }

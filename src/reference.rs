@@ -4,7 +4,7 @@
 //! arithmetic, no precomputation and no table. It is the oracle the compiled table, the rater and
 //! every other evaluator are compared against (tests/differential.rs).
 
-use crate::base::money::{charge_dp, div_round, round_charge};
+use crate::base::money::{charge_dp, div_round, exact_charge, exact_dp, round_charge};
 use crate::base::names::{NameError, find_named};
 use crate::base::rejection::{Rejection, RejectionKind};
 use crate::base::units::{Dimension, currency_digits};
@@ -15,7 +15,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 /// A priced usage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Quote {
+    /// The charge rounded once for display (money to its minor unit).
     pub charge: Decimal,
+    /// The charge as kept: money exact to 12 places; `charge` in any other unit.
+    pub exact: Decimal,
     pub unit: String,
     /// The money equivalent on the plan (plan price / plan grant), when it has one.
     pub money: Option<(Decimal, String)>,
@@ -50,9 +53,10 @@ fn apply_rate(q: Decimal, r: &RateDef) -> Option<Decimal> {
     q.checked_mul(r.amount)?.checked_div(r.per_base)
 }
 
-/// `q * amount / per_base` rounded once to the charge unit's rule.
+/// `q * amount / per_base` rounded once to the places an event's charge keeps (money exact to
+/// 12 places, other units by their rule).
 fn apply_rate_rounded(q: Decimal, r: &RateDef) -> Option<Decimal> {
-    div_round(q.checked_mul(r.amount)?, r.per_base, charge_dp(&r.unit))
+    div_round(q.checked_mul(r.amount)?, r.per_base, exact_dp(&r.unit))
 }
 
 /// The rate cell for the chosen dimension values.
@@ -334,8 +338,8 @@ pub fn quote_in_period(
             .ok_or_else(|| overflow("adding the usage to the period's total"))?;
         let (after, unit) = price(product, plan_def, product_idx, dims, total, &mut explain)?;
         let (before, _) = price(product, plan_def, product_idx, dims, used, &mut Vec::new())?;
-        let slice = round_charge(after, &unit)
-            .checked_sub(round_charge(before, &unit))
+        let slice = exact_charge(after, &unit)
+            .checked_sub(exact_charge(before, &unit))
             .ok_or_else(|| overflow("taking the period's slice"))?;
         explain.push(Step {
             what: format!("the slice from {used} to {total} of the period's usage"),
@@ -345,7 +349,8 @@ pub fn quote_in_period(
     } else {
         price(product, plan_def, product_idx, dims, rounded, &mut explain)?
     };
-    let charge = round_charge(raw, &unit);
+    let exact = exact_charge(raw, &unit);
+    let charge = round_charge(exact, &unit);
     if charge != raw {
         explain.push(Step {
             what: format!("rounded {raw} {unit} to {charge} {unit}"),
@@ -359,6 +364,7 @@ pub fn quote_in_period(
     };
     Ok(Quote {
         charge,
+        exact,
         unit,
         money,
         explain,

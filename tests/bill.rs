@@ -884,3 +884,70 @@ plan "Capped" as capped {
         "the allowances paid for everything else"
     );
 }
+
+/// Money is drawn and summed exact, and rounded once per line or total (issue: 100 one-second
+/// events of HeyGen Speech — Starfish at $0.000667 a second drew $0.00 when each event was rounded
+/// to the cent). The bill draws $0.0667, `rate` totals $0.07, and each quote shows $0.00 with its
+/// exact charge.
+#[test]
+fn money_is_exact_until_the_line() {
+    let table = pricebook::open_file(Path::new("pricebooks/heygen/api-payg.pricebook"))
+        .expect("the bundled book")
+        .table;
+    let speech = table.find_product("speech-starfish").expect("a product");
+    let usd = table.unit_id("USD").expect("USD");
+    let start = Date::parse("2026-06-05").expect("date").instant();
+    let mut events = vec![UsageEvent {
+        line: 1,
+        time: start,
+        usage: Usage::TopUp {
+            amount: Decimal::ONE,
+            currency: usd,
+        },
+    }];
+    let mut csv = String::from("account,plan,product,quantity\n");
+    for i in 0..100 {
+        events.push(UsageEvent {
+            line: i + 2,
+            time: start + 60 + i as i64,
+            usage: Usage::Use {
+                product: speech,
+                cell: 0,
+                quantity: Decimal::ONE,
+            },
+        });
+        csv.push_str("acme,payg,speech-starfish,1\n");
+    }
+    let b = bill(
+        &table,
+        &BillRequest::new(0, Date::parse("2026-06-04").expect("date"), 1),
+        &events,
+    )
+    .expect("bills");
+    let top_up = b
+        .wallet
+        .iter()
+        .find(|g| g.grant.starts_with("top-up "))
+        .expect("the top-up");
+    assert_eq!(top_up.consumed.to_string(), "0.0667");
+    assert_eq!(top_up.remaining.to_string(), "0.9333");
+    let report = pricebook::rate::batch::rate_input(
+        &table,
+        &mut csv.as_bytes(),
+        pricebook::rate::batch::GroupBy::Account,
+        false,
+    )
+    .expect("rated");
+    assert_eq!(report.totals[0].2.to_string(), "0.07");
+    let q = table
+        .quote(Some(0), speech, 0, Decimal::ONE)
+        .expect("priced");
+    assert_eq!(
+        (q.charge.to_string(), q.exact.to_string()),
+        ("0.00".into(), "0.000667".into())
+    );
+    let rater = pricebook::Rater::new(&table);
+    let key = rater.key(Some(0), speech, 0).expect("a key");
+    let fast = rater.quote(key, Decimal::ONE).expect("priced");
+    assert_eq!((fast.charge, fast.exact), (q.charge, q.exact));
+}

@@ -793,6 +793,16 @@ fn keys(table: &RatingTable) -> Vec<(Option<PlanId>, ProductId, CellId, Vec<usiz
 }
 
 /// `charge` scaled to `dp` places as an integer of minor units, if it fits 96 bits.
+/// Places an event's charge in `unit` keeps: money exact to 12 places, others by their rule.
+fn exact_dp(table: &RatingTable, unit: UnitId) -> u32 {
+    let u = &table.units()[unit as usize];
+    if u.is_money {
+        pricebook::base::money::EXACT_MONEY_DP
+    } else {
+        u.charge_dp
+    }
+}
+
 fn fits_minor(charge: Decimal, dp: u32) -> bool {
     let mut c = charge;
     c.rescale(dp);
@@ -843,12 +853,18 @@ impl Ctx<'_> {
             .unwrap_or_else(|| self.fail(format!("no rater key for {}", at())));
         let fast = self.rater.quote_in_period(key, used, q);
         let show = |r: &Result<pricebook::TableQuote, pricebook::Rejection>| match r {
-            Ok(t) => Ok((t.charge.to_string(), t.unit, t.money.map(|m| m.to_string()))),
+            Ok(t) => Ok((
+                t.charge.to_string(),
+                t.exact.to_string(),
+                t.unit,
+                t.money.map(|m| m.to_string()),
+            )),
             Err(r) => Err(r.reason.clone()),
         };
         let r = match &reference {
             Ok(r) => Ok((
                 r.charge.to_string(),
+                r.exact.to_string(),
                 self.table.unit_id(&r.unit),
                 r.money.as_ref().map(|m| m.0.to_string()),
             )),
@@ -892,8 +908,12 @@ impl Ctx<'_> {
                     .money
                     .map(|m| (m.to_string(), self.table.currency().to_string()));
                 let r_money = r.money.as_ref().map(|(m, c)| (m.to_string(), c.clone()));
-                if (r.charge.to_string(), r.unit.as_str(), &r_money)
-                    != (t.charge.to_string(), t_unit, &t_money)
+                if (
+                    r.charge.to_string(),
+                    r.exact.to_string(),
+                    r.unit.as_str(),
+                    &r_money,
+                ) != (t.charge.to_string(), t.exact.to_string(), t_unit, &t_money)
                 {
                     self.fail(format!(
                         "{}: reference {} {} money {r_money:?}, table {} {t_unit} money {t_money:?}",
@@ -932,8 +952,18 @@ impl Ctx<'_> {
         }
         match (&table, &fast) {
             (Ok(t), Ok(f)) => {
-                let a = (t.charge.to_string(), t.unit, t.money.map(|m| m.to_string()));
-                let b = (f.charge.to_string(), f.unit, f.money.map(|m| m.to_string()));
+                let a = (
+                    t.charge.to_string(),
+                    t.exact.to_string(),
+                    t.unit,
+                    t.money.map(|m| m.to_string()),
+                );
+                let b = (
+                    f.charge.to_string(),
+                    f.exact.to_string(),
+                    f.unit,
+                    f.money.map(|m| m.to_string()),
+                );
                 if a != b {
                     self.fail(format!("{}: table {a:?}, rater {b:?}", at()));
                 }
@@ -941,7 +971,7 @@ impl Ctx<'_> {
             (Err(t), Err(f)) if t.reason == f.reason => {}
             _ => self.fail(format!("{}: table {table:?}, rater {fast:?}", at())),
         }
-        table.map(|t| (t.charge, t.unit)).map_err(|r| r.reason)
+        table.map(|t| (t.exact, t.unit)).map_err(|r| r.reason)
     }
 }
 
@@ -1025,13 +1055,13 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             let mut one = Totals::new(&table, 1);
             let exact = rater
                 .rate_decimal(0, key, q, &mut one)
-                .map(|u| u.map(|u| (one.checked_amount(0, u), u)));
+                .map(|u| u.map(|u| (one.exact_amount(0, u), u)));
             match (&got, &exact) {
                 (Ok((charge, Some(u))), Ok(Some((Some(c), v)))) if c == charge && u == v => {}
                 (Ok((_, None)), Ok(None)) => {}
                 (Ok((charge, Some(u))), Err(r))
                     if r.reason == "charge does not fit the totals"
-                        && !fits_minor(*charge, table.units()[*u as usize].charge_dp) => {}
+                        && !fits_minor(*charge, exact_dp(&table, *u)) => {}
                 (Err(a), Err(b)) if *a == b.reason => {}
                 _ => ctx.fail(format!(
                     "Rater::rate_decimal of {q} on key {key}: {exact:?}, table {got:?}"
@@ -1048,7 +1078,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         } else {
             table
                 .quote(*plan, *product, *cell, e.decimal_quantity())
-                .map(|t| (t.charge, t.unit))
+                .map(|t| (t.exact, t.unit))
                 .map_err(|r| r.reason)
         };
         match (&got, &single) {
@@ -1061,7 +1091,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             }
             (Ok((charge, Some(u))), Err(r))
                 if r.reason == "charge does not fit the totals"
-                    && !fits_minor(*charge, table.units()[*u as usize].charge_dp) => {}
+                    && !fits_minor(*charge, exact_dp(&table, *u)) => {}
             (Err(a), Err(b)) if *a == b.reason => {}
             // Known and left (see docs/guarantees.md): batch rating never computes money,
             // so on the integer path it counts a charge whose money equivalent overflows, which
@@ -1082,10 +1112,10 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
     }
     let _ = rater.rate_batch(&events, &mut totals);
     for ((account, unit), sum) in &expected {
-        let got = totals.amount(*account, *unit);
+        let got = totals.exact_amount(*account, *unit).unwrap_or(Decimal::MAX);
         match sum {
-            Some(sum) if fits_minor(*sum, table.units()[*unit as usize].charge_dp) => {
-                if got != *sum {
+            Some(sum) if fits_minor(*sum, exact_dp(&table, *unit)) => {
+                if got != sum.normalize() {
                     ctx.fail(format!(
                         "batch total of account {account} in {}: {got}, sum of quotes {sum}",
                         table.unit_name(*unit)

@@ -387,8 +387,18 @@ fn batch_rater_agrees_with_table_quotes() {
                         // The library quote by key gives the table's answer, money included.
                         match (&expected, rater.quote(k, e.decimal_quantity())) {
                             (Ok(a), Ok(b)) => assert_eq!(
-                                (a.charge.to_string(), a.unit, a.money.map(|m| m.to_string())),
-                                (b.charge.to_string(), b.unit, b.money.map(|m| m.to_string())),
+                                (
+                                    a.charge.to_string(),
+                                    a.exact.to_string(),
+                                    a.unit,
+                                    a.money.map(|m| m.to_string())
+                                ),
+                                (
+                                    b.charge.to_string(),
+                                    b.exact.to_string(),
+                                    b.unit,
+                                    b.money.map(|m| m.to_string())
+                                ),
                                 "{} key {k} q {nanos}",
                                 path.display()
                             ),
@@ -401,7 +411,7 @@ fn batch_rater_agrees_with_table_quotes() {
                         match (&expected, &got) {
                             (Ok(q), Ok((charge, unit))) => {
                                 assert_eq!(
-                                    (q.charge, q.unit),
+                                    (q.exact, q.unit),
                                     (*charge, *unit),
                                     "{} key {k} q {nanos}",
                                     path.display()
@@ -415,7 +425,8 @@ fn batch_rater_agrees_with_table_quotes() {
                         }
                         checked += 1;
                     }
-                    // And as a batch: totals equal the sum of single quotes.
+                    // And as a batch: totals equal the sum of single quotes' exact charges (money
+                    // is rounded once, per total).
                     let events: Vec<Event> = (0..50)
                         .map(|i| Event {
                             account: i % 3,
@@ -429,13 +440,18 @@ fn batch_rater_agrees_with_table_quotes() {
                     let mut unit = None;
                     for e in &events {
                         if let Ok(q) = table.quote(plan, product, cell, e.decimal_quantity()) {
-                            sums[e.account as usize] += q.charge;
+                            sums[e.account as usize] += q.exact;
                             unit = q.unit.or(unit);
                         }
                     }
                     if let Some(u) = unit {
                         for a in 0..3 {
-                            assert_eq!(totals.amount(a, u), sums[a as usize], "{}", path.display());
+                            assert_eq!(
+                                totals.exact_amount(a, u),
+                                Some(sums[a as usize].normalize()),
+                                "{}",
+                                path.display()
+                            );
                         }
                     }
                 }

@@ -59,12 +59,15 @@ impl QuoteQuestion {
     }
 }
 
-/// An amount in a unit of the book: `{"amount": "630", "unit": "credit"}`.
+/// An amount in a unit of the book: `{"amount": "4.00", "exact": "4.002", "unit": "USD"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
 pub struct Charge {
-    /// An exact decimal, as text.
+    /// The charge as a decimal, as text, rounded once for display (money to its minor unit).
     pub amount: String,
+    /// The charge as bills draw it and rated totals add it: money exact to 12 places (rounded
+    /// once per invoice line or total, never per event); `amount` in any other unit.
+    pub exact: String,
     pub unit: String,
 }
 
@@ -310,6 +313,7 @@ pub fn quote(book: &Opened, question: &QuoteQuestion) -> Result<QuoteAnswer, Ans
         Ok(q) => {
             answer.charge = Some(Charge {
                 amount: q.charge.to_string(),
+                exact: q.exact.to_string(),
                 unit: q.unit.map_or("", |u| table.unit_name(u)).to_string(),
             });
             answer.money = Some(q.money.map(|m| Money {

@@ -16,6 +16,31 @@ pub fn charge_dp(unit: &str) -> u32 {
     currency_digits(unit).unwrap_or(UNIT_CHARGE_DP)
 }
 
+/// Decimal places an event's charge in money keeps: it is exact to 12 places and rounded to the
+/// currency's minor unit once per invoice line, per rated total, and for display, never per
+/// event (100 one-second events at $0.000667 a second cost $0.0667, shown as $0.07, not $0.00).
+pub const EXACT_MONEY_DP: u32 = 12;
+
+/// Decimal places an event's charge in `unit` is computed to: [`EXACT_MONEY_DP`] for money, the
+/// unit's own rule otherwise.
+pub fn exact_dp(unit: &str) -> u32 {
+    match currency_digits(unit) {
+        Some(_) => EXACT_MONEY_DP,
+        None => UNIT_CHARGE_DP,
+    }
+}
+
+/// An event's charge as kept before the one final rounding: money to [`EXACT_MONEY_DP`] places
+/// without trailing zeros, other units as [`round_charge`] (their rule applies per event).
+pub fn exact_charge(value: Decimal, unit: &str) -> Decimal {
+    match currency_digits(unit) {
+        Some(_) => value
+            .round_dp_with_strategy(EXACT_MONEY_DP, RoundingStrategy::MidpointAwayFromZero)
+            .normalize(),
+        None => round_charge(value, unit),
+    }
+}
+
 /// Rounds a charge once, by the declared rule: money to its minor unit, other units to
 /// [`UNIT_CHARGE_DP`] places; half away from zero.
 ///

@@ -205,6 +205,7 @@ impl<'t> Engine<'t, '_> {
         let product = match &e.usage {
             Usage::Use { product, .. } => Some(self.table.products[*product as usize].slug.clone()),
             Usage::Buy { pack } => Some(self.table.packs[*pack as usize].slug.clone()),
+            Usage::TopUp { .. } => None,
         };
         self.rejected.push(RejectedEvent {
             line: e.line,
@@ -486,7 +487,7 @@ impl<'t> Engine<'t, '_> {
         let mut q = q;
         match self.allowance(e, product, &q, lines)? {
             Allowed::Covered | Allowed::Done => return Ok(()),
-            Allowed::Beyond { charge } => q.charge = charge,
+            Allowed::Beyond { charge } => q.exact = charge,
             Allowed::NotCovered => {}
         }
         // The event's slice of the period's tiers is now its to pay; a later event is the next
@@ -515,7 +516,7 @@ impl<'t> Engine<'t, '_> {
         // Carve-outs are money lines outside the wallet.
         if p.outside_wallet {
             // Not a matrix cell (a tiered carve-out): its rounded charge is exact.
-            let exact = exact_charge(p, cell, quantity).unwrap_or(q.charge);
+            let exact = q.exact;
             match lines.carve_outs.iter_mut().find(|c| c.0 == product) {
                 Some(c) => match (c.1.checked_add(quantity), c.2.checked_add(exact)) {
                     (Some(total_quantity), Some(total_money)) => {
@@ -531,7 +532,8 @@ impl<'t> Engine<'t, '_> {
             return Ok(());
         }
         // Pay from the wallet.
-        let Some(need) = q.charge.checked_mul(u.factor) else {
+        // Money is drawn exact; rounding happens once per line (top-ups, overage, carve-outs).
+        let Some(need) = q.exact.checked_mul(u.factor) else {
             self.undo_period_usage(by_period, product, cell, used);
             self.reject(e, too_large("the event's charge in base units"));
             return Ok(());
@@ -686,10 +688,10 @@ impl<'t> Engine<'t, '_> {
                 self.allowances[report_at].beyond_events += 1;
                 // The part beyond the allowance pays its share of the event's charge.
                 let charge = if covered.is_zero() || q.quantity.is_zero() {
-                    q.charge
+                    q.exact
                 } else {
-                    let dp = q.unit.map_or(2, |u| table.units[u as usize].charge_dp);
-                    q.charge
+                    let dp = q.unit.map_or(2, |u| table.exact_dp(u));
+                    q.exact
                         .checked_mul(beyond)
                         .and_then(|v| div_round(v, q.quantity, dp))
                         .ok_or_else(|| overflow("a charge beyond an allowance"))?
@@ -927,6 +929,81 @@ impl<'t> Engine<'t, '_> {
     }
 }
 
+impl Engine<'_, '_> {
+    /// A top-up: money added to the plan's prepaid balance, within its bounds, billed as a
+    /// `top-up` line.
+    pub(super) fn top_up(
+        &mut self,
+        e: &UsageEvent,
+        amount: Decimal,
+        currency: UnitId,
+        lines: &mut PeriodLines,
+    ) -> Result<(), BillError> {
+        let table = self.table;
+        let plan = &table.plans[self.plan as usize];
+        let Some(t) = plan.top_up.as_ref().filter(|t| t.unit == currency) else {
+            let reason = format!(
+                "plan `{}` takes no top-ups of {}",
+                plan.slug,
+                table.unit_name(currency)
+            );
+            self.reject(
+                e,
+                Rejection::new(RejectionKind::NotAvailable, reason).with_line(plan.line),
+            );
+            return Ok(());
+        };
+        let unit = table.unit_name(t.unit);
+        if amount <= Decimal::ZERO {
+            let reason = format!("a top-up of {amount} {unit} is not positive");
+            self.reject(e, Rejection::new(RejectionKind::Negative, reason));
+            return Ok(());
+        }
+        if let Some(min) = t.minimum.filter(|m| amount < *m) {
+            let reason =
+                format!("a top-up of {amount} {unit} is below the minimum of {min} {unit}");
+            self.reject(
+                e,
+                Rejection::new(RejectionKind::Minimum, reason).with_line(t.line),
+            );
+            return Ok(());
+        }
+        if let Some(max) = t.maximum.filter(|m| amount > *m) {
+            let reason =
+                format!("a top-up of {amount} {unit} is above the maximum of {max} {unit}");
+            self.reject(
+                e,
+                Rejection::new(RejectionKind::Maximum, reason).with_line(t.line),
+            );
+            return Ok(());
+        }
+        lines.fixed.push(BillLine {
+            period: String::new(),
+            kind: "top-up",
+            description: format!("top-up {}", format_instant(e.time)),
+            quantity: None,
+            amount: Some(round_charge(amount, &table.currency)),
+        });
+        let contract_end = self
+            .request
+            .from
+            .add_months(i64::from(self.request.periods))
+            .instant();
+        let grant = GrantEntry {
+            amount,
+            contract_set: false,
+            unit: t.unit,
+            every_months: None,
+            every_days: None,
+            expiry: t.expiry.clone(),
+            priority: 1,
+            line: t.line,
+        };
+        let name = format!("top-up {}", format_instant(e.time));
+        self.issue_grant(name, &grant, 1, e.time, contract_end, contract_end)
+    }
+}
+
 /// What a usage adds to a windowed limit of the plan.
 pub(super) struct WindowUse<'t> {
     /// The window it falls in: hour, day or month number.
@@ -972,23 +1049,4 @@ pub(super) fn window_use<'t>(
         strict: *strict,
         window,
     })
-}
-
-/// The unrounded charge of a carve-out event (rounded once per line at the period's close).
-pub(super) fn exact_charge(
-    p: &crate::table::ProductEntry,
-    cell: CellId,
-    quantity: Decimal,
-) -> Option<Decimal> {
-    let q = match &p.rounding {
-        Some(r) => crate::table::round_step(quantity, r)?,
-        None => quantity,
-    };
-    match &p.pricing {
-        PricingEntry::Cells { cells } => {
-            let r = cells.get(cell as usize)?.as_ref()?;
-            q.checked_mul(r.amount)?.checked_div(r.per_base)
-        }
-        _ => None,
-    }
 }

@@ -42,8 +42,7 @@ use crate::base::money::{div_round, round_charge};
 use crate::base::rejection::{Rejection, RejectionKind};
 use crate::rate::Rater;
 use crate::table::{
-    CellId, EmptyEntry, LimitKindEntry, PackId, PlanId, PriceEntry, PricingEntry, ProductId,
-    RatingTable, UnitId,
+    CellId, EmptyEntry, LimitKindEntry, PackId, PlanId, PriceEntry, ProductId, RatingTable, UnitId,
 };
 use engine::{Engine, PeriodLines, dimension_of, factor_of};
 use rust_decimal::Decimal;
@@ -106,6 +105,7 @@ pub struct UsageEvent {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Usage {
     /// `quantity` in base units of the product's measure.
     Use {
@@ -115,6 +115,11 @@ pub enum Usage {
     },
     Buy {
         pack: PackId,
+    },
+    /// Money added to the plan's prepaid balance (`top up 50 USD`), in `currency`'s unit.
+    TopUp {
+        amount: Decimal,
+        currency: UnitId,
     },
 }
 
@@ -379,7 +384,7 @@ pub fn bill(
     // Keys for this account's plan and products only.
     let used = events.iter().filter_map(|e| match e.usage {
         Usage::Use { product, .. } => Some((Some(request.plan), product)),
-        Usage::Buy { .. } => None,
+        Usage::Buy { .. } | Usage::TopUp { .. } => None,
     });
     bill_with(&Rater::for_usage(table, used), request, events)
 }
@@ -548,6 +553,9 @@ pub fn bill_with(
                     quantity,
                 } => engine.use_event(e, *product, *cell, *quantity, &mut lines)?,
                 Usage::Buy { pack } => engine.buy(e, *pack, &mut lines)?,
+                Usage::TopUp { amount, currency } => {
+                    engine.top_up(e, *amount, *currency, &mut lines)?
+                }
             }
         }
         // The period's remaining days still issue their grants (and expire them unused).

@@ -966,6 +966,45 @@ pub(super) fn allowance_overage_not_money(unit: &str, span: Span) -> Diagnostic 
     .help("price it in the book's currency (`then overage 0.50 USD / minute`), or write `then wallet` to pay from the wallet")
 }
 
+// Top-ups.
+
+/// `top up credit`: a top-up balance is money.
+pub(super) fn top_up_not_money(unit: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        format!("a top-up balance is money, not `{unit}`"),
+    )
+    .label(span, "not a currency")
+    .help("write the book's currency (`top up USD`); credits are bought with a `pack` or `auto recharge`")
+}
+
+/// A top-up balance in another currency than the book's.
+pub(super) fn top_up_currency(unit: &str, currency: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        format!("the top-up balance is in {unit}, but the book bills in {currency}"),
+    )
+    .label(span, "other currency")
+    .help(format!("write `top up {currency}`"))
+}
+
+/// A top-up bound of zero or less.
+pub(super) fn top_up_bound_not_positive(what: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(Code::InvalidValue, format!("{what} must be positive"))
+        .label(span, "not positive")
+        .help("leave the bound out to allow any amount")
+}
+
+/// A top-up maximum under its minimum.
+pub(super) fn top_up_bounds_cross(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        "a top-up's maximum is below its minimum",
+    )
+    .label(span, "below the minimum")
+    .help("swap the two amounts")
+}
+
 // The limits pass.
 
 /// `between 5 second and 10 character`: the two ends compare different things.
@@ -1379,7 +1418,7 @@ pub(super) fn unknown_expectation(subject: &str, span: Span, grant: Option<&str>
     .help(match grant {
         None => "expect `total`, `rejected`, `allowance`, `line <kind or product>`, or `granted`, `consumed`, `expired` or `remaining` of grants".to_string(),
         Some(w) => format!(
-            "`{w}` is no grant of this book: name `plan credits`, `pack`, `recharge`, `contract`, a pack's slug or a unit"
+            "`{w}` is no grant of this book: name `plan credits`, `pack`, `recharge`, `contract`, `top-up`, a pack's slug or a unit"
         ),
     })
 }

@@ -39,6 +39,7 @@ const LINE_KINDS: &[&str] = &[
     "recharge",
     "overage",
     "carve-out",
+    "top-up",
 ];
 
 impl Cx<'_> {
@@ -543,6 +544,18 @@ impl Cx<'_> {
                         _ => ok = false,
                     }
                 }
+                BillStmt::TopUp { time, amount } => {
+                    let t = self.event_time(time);
+                    let m = self.money(amount, "a top-up");
+                    match (t, m) {
+                        (Some(time), Some((amount, currency))) => events.push(BillEventDef {
+                            time,
+                            usage: BillUsageDef::TopUp { amount, currency },
+                            span: s.span,
+                        }),
+                        _ => ok = false,
+                    }
+                }
                 BillStmt::Buy { time, pack } => {
                     let t = self.event_time(time);
                     let k = self.example_ref(Kind::Pack, pack);
@@ -640,6 +653,7 @@ impl Cx<'_> {
                             "pack" | "packs" => Some(GrantSelector::Packs),
                             "recharge" => Some(GrantSelector::Recharge),
                             "contract" | "included" => Some(GrantSelector::Contract),
+                            "top-up" | "top-ups" => Some(GrantSelector::TopUp),
                             w => {
                                 if let Some(k) = self.packs.resolve(w) {
                                     Some(GrantSelector::Pack(self.packs.list[k].clone()))

@@ -36,6 +36,44 @@ impl Cx<'_> {
                 self.push(diagnostics::grant_without_expiry(span));
                 return None;
             }
+            rules => self.expiry(rules)?,
+        };
+        let priority = match g.priority.as_slice() {
+            [] => {
+                if in_pack {
+                    2
+                } else {
+                    1
+                }
+            }
+            [p] => match integer(p.node) {
+                Some(n) => n,
+                None => {
+                    self.push(diagnostics::priority_not_whole(p.span));
+                    return None;
+                }
+            },
+            [first, second, ..] => {
+                self.push(diagnostics::two_priorities(second.span, first.span));
+                return None;
+            }
+        };
+        Some(GrantDef {
+            amount: g.amount.value.node,
+            contract_set: g.contract_set.is_some(),
+            unit: unit.name,
+            cadence,
+            expiry,
+            priority,
+            span,
+        })
+    }
+
+    /// One expiry rule (`never expires`, `expires at cycle end`, `expires after 12 month`, ...);
+    /// none is `never`. Two are a `conflicting-statement`.
+    pub(super) fn expiry(&mut self, rules: &[Spanned<Expiry>]) -> Option<GrantExpiry> {
+        Some(match rules {
+            [] => GrantExpiry::Never,
             [one] => match &one.node {
                 Expiry::Never => GrantExpiry::Never,
                 Expiry::CycleEnd => GrantExpiry::CycleEnd,
@@ -70,35 +108,6 @@ impl Cx<'_> {
                 self.push(diagnostics::two_expiry_rules(second.span, first.span));
                 return None;
             }
-        };
-        let priority = match g.priority.as_slice() {
-            [] => {
-                if in_pack {
-                    2
-                } else {
-                    1
-                }
-            }
-            [p] => match integer(p.node) {
-                Some(n) => n,
-                None => {
-                    self.push(diagnostics::priority_not_whole(p.span));
-                    return None;
-                }
-            },
-            [first, second, ..] => {
-                self.push(diagnostics::two_priorities(second.span, first.span));
-                return None;
-            }
-        };
-        Some(GrantDef {
-            amount: g.amount.value.node,
-            contract_set: g.contract_set.is_some(),
-            unit: unit.name,
-            cadence,
-            expiry,
-            priority,
-            span,
         })
     }
 }

@@ -23,6 +23,7 @@ fn kind(s: &PlanStmt) -> Option<&'static str> {
         PlanStmt::Overage(_) => "overage",
         PlanStmt::Grant(_) => "grant",
         PlanStmt::Allowance(_) => "allowance",
+        PlanStmt::TopUp(_) => "top up",
         _ => return None,
     })
 }

@@ -24,6 +24,7 @@ mod prices;
 mod pricing;
 mod products;
 mod rates;
+mod top_ups;
 mod units;
 // Run by the caller on a contract layered on its book.
 mod contract_terms;

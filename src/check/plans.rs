@@ -16,6 +16,7 @@ impl Cx<'_> {
         let mut denied: Vec<(usize, Span)> = Vec::new();
         let mut limits = Vec::new();
         let mut allowances = Vec::new();
+        let mut top_up = None;
         let mut features = Vec::new();
         let mut when_empty = None;
         let mut when_empty_span = p.slug.span;
@@ -53,6 +54,7 @@ impl Cx<'_> {
                 PlanStmt::Commit { .. } => Some("commit"),
                 PlanStmt::Includes { .. } => Some("includes"),
                 PlanStmt::Overage(_) => Some("overage"),
+                PlanStmt::TopUp(_) => Some("top up"),
                 _ => None,
             };
             if let Some(key) = key {
@@ -125,6 +127,10 @@ impl Cx<'_> {
                 },
                 PlanStmt::Allowance(a) => match self.allowance(a, s.span) {
                     Some(a) => allowances.push(a),
+                    None => ok = false,
+                },
+                PlanStmt::TopUp(t) => match self.top_up(t, s.span) {
+                    Some(t) => top_up = Some(t),
                     None => ok = false,
                 },
                 PlanStmt::Feature { name, value } => {
@@ -371,6 +377,7 @@ impl Cx<'_> {
             available,
             limits,
             allowances,
+            top_up,
             features,
             when_empty,
             when_empty_span,

@@ -104,7 +104,15 @@ pub(super) fn run_quote(
     let (value, unit) = (&answer.quantity.value, &answer.quantity.unit);
     writeln!(out, "quantity  {value} {unit}")?;
     if let Some(charge) = &answer.charge {
-        writeln!(out, "charge    {} {}", charge.amount, charge.unit)?;
+        if charge.exact == charge.amount {
+            writeln!(out, "charge    {} {}", charge.amount, charge.unit)?;
+        } else {
+            writeln!(
+                out,
+                "charge    {} {} (exactly {} {}, rounded once per bill line)",
+                charge.amount, charge.unit, charge.exact, charge.unit
+            )?;
+        }
         match (&answer.money, &answer.money_note) {
             (Some(Some(m)), _) => writeln!(out, "money     {} {}", m.amount, m.currency)?,
             (_, Some(Some(note))) => writeln!(out, "money     - ({note})")?,

@@ -858,9 +858,10 @@ pub fn rate_input(
                         table.unit_name(u)
                     )
                 };
+                // Exact sums across workers, rounded once below.
                 e.1 = w
                     .totals
-                    .checked_amount(g as u32, u)
+                    .exact_amount(g as u32, u)
                     .and_then(|a| e.1.checked_add(a))
                     .ok_or_else(overflow)?;
             }
@@ -915,11 +916,18 @@ pub fn rate_input(
         .into_iter()
         .map(|((g, u), (_, amount))| {
             let n = events.get(&g).copied().unwrap_or(0);
-            // Sums of workers' totals keep the widest scale (0.015 + 0.085 = 0.100): print
-            // non-money units canonically, whatever the split of the file across workers.
+            // One rounding per total: money to its minor unit (events were kept exact);
+            // other units canonically, whatever the split of the file across workers.
             let amount = match table.units.get(u as usize) {
-                Some(unit) if !unit.is_money => amount.normalize(),
-                _ => amount,
+                Some(unit) if unit.is_money => {
+                    let mut a = amount.round_dp_with_strategy(
+                        unit.charge_dp,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    );
+                    a.rescale(unit.charge_dp);
+                    a
+                }
+                _ => amount.normalize(),
             };
             (g, table.unit_name(u).to_string(), amount, n)
         })

@@ -130,8 +130,10 @@ struct Linear {
     unit: UnitId,
     /// The charge unit's column in [`Totals`].
     column: usize,
-    /// Decimal places of a charge (minor units).
+    /// Decimal places a charge is kept to (its minor units here).
     dp: u32,
+    /// Decimal places a charge is shown with (a money charge is rounded to them for display).
+    display_dp: u32,
     /// The charge is money: it is its own money equivalent.
     is_money: bool,
     /// The plan's money per charge unit.
@@ -432,7 +434,9 @@ impl<'t> Rater<'t> {
             }
             _ => return exact,
         };
-        let dp = table.units[rate.unit as usize].charge_dp;
+        // A charge in money is kept exact to 12 places (rounded once per total), others by the
+        // unit's rule.
+        let dp = table.exact_dp(rate.unit);
         // A / B = amount * 10^dp / (per_base * 10^9), both as integers.
         let (am, asc) = (rate.amount.mantissa(), rate.amount.scale());
         let (pm, psc) = (rate.per_base.mantissa(), rate.per_base.scale());
@@ -574,6 +578,7 @@ impl<'t> Rater<'t> {
                 .copied()
                 .unwrap_or(usize::MAX),
             dp,
+            display_dp: table.units[rate.unit as usize].charge_dp,
             is_money: table.units[rate.unit as usize].is_money,
             money: match plan_entry {
                 Some(pl) if pl.wallet_prices.iter().any(|w| w.unit == rate.unit) => {
@@ -648,8 +653,20 @@ impl<'t> Rater<'t> {
             if (q >= l.lo) & (q <= l.hi) & (!l.whole | whole_nanos(q)) {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
                 let charge = l.two_b.divide(2 * rounded * l.a + l.b);
+                let exact = minor_to_decimal(charge, l.dp, false);
+                // Money is kept exact and rounded once, here for display.
+                let shown = if l.is_money {
+                    let mut d = exact.round_dp_with_strategy(
+                        l.display_dp,
+                        rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                    );
+                    d.rescale(l.display_dp);
+                    d
+                } else {
+                    exact
+                };
                 let money = if l.is_money {
-                    Some(Some(minor_to_decimal(charge, l.dp, true)))
+                    Some(Some(shown))
                 } else {
                     match &l.money {
                         Money::Ratio(m) if charge <= m.max_charge => Some(Some(minor_to_decimal(
@@ -663,7 +680,8 @@ impl<'t> Rater<'t> {
                 };
                 if let Some(money) = money {
                     return Ok(crate::table::TableQuote {
-                        charge: minor_to_decimal(charge, l.dp, l.is_money),
+                        charge: shown,
+                        exact,
                         quantity: minor_to_decimal(rounded, QUANTITY_SCALE, false),
                         unit: Some(l.unit),
                         money,
@@ -715,7 +733,8 @@ impl<'t> Rater<'t> {
         Some(self.target(key, rate))
     }
 
-    /// The exact charge of one event (any path), as the table would quote it.
+    /// The charge of one event (any path) as it is kept and summed: the table quote's `exact`
+    /// (money exact to 12 places, other units by their rule).
     pub fn rate(&self, event: &Event) -> Result<(Decimal, Option<UnitId>), Rejection> {
         match self.rates.get(event.key as usize) {
             Some(FastRate::Linear(_)) | Some(FastRate::Exact { .. }) => {
@@ -725,7 +744,7 @@ impl<'t> Rater<'t> {
                     ..*event
                 };
                 match self.rate_one(&e, &mut t)? {
-                    Some(unit) => Ok((t.amount(0, unit), Some(unit))),
+                    Some(unit) => Ok((t.exact_amount(0, unit).unwrap_or(Decimal::MAX), Some(unit))),
                     None => Ok((Decimal::ZERO, None)),
                 }
             }
@@ -778,7 +797,7 @@ impl<'t> Rater<'t> {
         let q = self.table.quote(plan, product, cell, quantity)?;
         match q.unit {
             Some(u) => {
-                if !totals.add_decimal(account, u, q.charge) {
+                if !totals.add_decimal(account, u, q.exact) {
                     return Err(Rejection::new(
                         RejectionKind::Overflow,
                         "charge does not fit the totals",

@@ -32,7 +32,8 @@ pub struct Totals {
     column: Vec<usize>,
     units: Vec<UnitId>,
     dps: Vec<u32>,
-    money: Vec<bool>,
+    /// For a money column, the minor-unit digits its total is rounded to once.
+    money_dp: Vec<Option<u32>>,
     minor: Vec<i128>,
     pub(super) events: Vec<EventCount>,
 }
@@ -58,13 +59,14 @@ impl Totals {
         Totals {
             width,
             column,
-            dps: units
+            // Money is summed exact (12 places) and rounded once per total by the caller.
+            dps: units.iter().map(|u| table.exact_dp(*u)).collect(),
+            money_dp: units
                 .iter()
-                .map(|u| table.units[*u as usize].charge_dp)
-                .collect(),
-            money: units
-                .iter()
-                .map(|u| table.units[*u as usize].is_money)
+                .map(|u| {
+                    let unit = &table.units[*u as usize];
+                    unit.is_money.then_some(unit.charge_dp)
+                })
                 .collect(),
             units,
             minor: vec![0; accounts * width],
@@ -114,9 +116,31 @@ impl Totals {
         self.checked_amount(account, unit).unwrap_or(Decimal::MAX)
     }
 
-    /// The total of `account` in `unit`, or `None` when it does not fit a 96-bit decimal at the
-    /// unit's minor digits (the sum of several charges can exceed what one charge may be).
+    /// The total of `account` in `unit`, rounded once by the unit's rule (money to its minor
+    /// unit, half away from zero), or `None` when it does not fit a 96-bit decimal (the sum of
+    /// several charges can exceed what one charge may be).
     pub fn checked_amount(&self, account: u32, unit: UnitId) -> Option<Decimal> {
+        let exact = self.exact_amount(account, unit)?;
+        let Some(&col) = self.column.get(unit as usize).filter(|c| **c != usize::MAX) else {
+            return Some(exact);
+        };
+        Some(match self.money_dp[col] {
+            Some(dp) => {
+                let mut d = exact.round_dp_with_strategy(
+                    dp,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                d.rescale(dp);
+                d
+            }
+            None => exact,
+        })
+    }
+
+    /// The exact total of `account` in `unit`, before its one rounding: money keeps the
+    /// [`EXACT_MONEY_DP`](crate::base::money::EXACT_MONEY_DP) places of its events' charges (add
+    /// exact totals, for instance of parallel workers, then round once).
+    pub fn exact_amount(&self, account: u32, unit: UnitId) -> Option<Decimal> {
         let Some(&col) = self.column.get(unit as usize).filter(|c| **c != usize::MAX) else {
             return Some(Decimal::ZERO);
         };
@@ -126,7 +150,7 @@ impl Totals {
             .copied()
             .unwrap_or(0);
         let d = Decimal::try_from_i128_with_scale(v, self.dps[col]).ok()?;
-        Some(if self.money[col] { d } else { d.normalize() })
+        Some(d.normalize())
     }
 
     /// Events rated for `account`.

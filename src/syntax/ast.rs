@@ -322,6 +322,15 @@ pub struct Allowance {
     pub beyond: Option<Spanned<Beyond>>,
 }
 
+/// `top up USD, minimum 5 USD, maximum 10000 USD, never expires`: a prepaid money balance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopUp {
+    pub currency: Name,
+    pub minimum: Option<Quantity>,
+    pub maximum: Option<Quantity>,
+    pub expiry: Vec<Spanned<Expiry>>,
+}
+
 /// What happens to usage beyond an allowance.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Beyond {
@@ -353,6 +362,7 @@ pub enum PlanStmt {
     Deny(Vec<Name>),
     Limit(Limit),
     Allowance(Allowance),
+    TopUp(TopUp),
     Feature {
         name: Name,
         value: Spanned<FeatureValue>,
@@ -509,6 +519,11 @@ pub enum BillStmt {
     Buy {
         time: Spanned<String>,
         pack: Name,
+    },
+    /// `top up 50 USD`: money added to a prepaid balance.
+    TopUp {
+        time: Spanned<String>,
+        amount: Quantity,
     },
     Expect {
         subject: Vec<Spanned<String>>,

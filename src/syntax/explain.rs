@@ -235,7 +235,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
             "a product statement (`measure`, `rate`, `tiers`, `flat`, `free`, `round`, `prorate`, `min`, `max`, `dims`, `outside wallet` or `allow`)"
         }
         Rule::plan_stmt_entry => {
-            "a plan statement (`price`, `billing`, `grant`, `packs`, `products`, `deny`, `limit`, `allowance`, `feature`, `when empty`, `commit`, `includes`, `overage`, `rate` or `allow`)"
+            "a plan statement (`price`, `billing`, `grant`, `packs`, `products`, `deny`, `limit`, `allowance`, `top up`, `feature`, `when empty`, `commit`, `includes`, `overage`, `rate` or `allow`)"
         }
         Rule::pack_stmt_entry => "a pack statement (`price`, `grant`, `for` or `allow`)",
         Rule::tier_entry => "a tier such as `0 second .. 1000 second : 0.01 USD / second`",
@@ -246,7 +246,7 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
         Rule::test_stmt_entry => "a worked example (`quote`, `capacity` or `bill`)",
         Rule::plain_rate_entry => "`rate`",
         Rule::bill_stmt_entry => {
-            "an event such as `2026-06-02 use hedra-avatar 20 minute`, or an `expect`"
+            "an event such as `2026-06-02 use hedra-avatar 20 minute`, `buy credit-pack` or `top up 50 USD`, or an `expect`"
         }
         Rule::header => "`pricebook`",
         Rule::tier => "a tier such as `0 second .. 1000 second : 0.01 USD / second`",
@@ -293,6 +293,7 @@ fn statement_phrase(rule: Rule) -> Option<String> {
         Rule::deny_stmt => "deny",
         Rule::limit_stmt => "limit",
         Rule::allowance_stmt => "allowance",
+        Rule::topup_stmt => "top up",
         Rule::feature_stmt => "feature",
         Rule::when_empty_stmt => "when",
         Rule::commit_stmt => "commit",

@@ -91,6 +91,7 @@ fields! {
     Grant { amount, contract_set, cadence, expiry, priority }
     Limit { name, op, value, upper, window, scope, informational }
     Allowance { amount, window, scope, beyond }
+    TopUp { currency, minimum, maximum, expiry }
     AttributeDecl { name }
     AttrArg { name, value }
     Pack { display, slug, body }
@@ -228,6 +229,7 @@ impl Shift for PlanStmt {
             PlanStmt::Products(list) => list.shift(by),
             PlanStmt::Limit(l) => l.shift(by),
             PlanStmt::Allowance(a) => a.shift(by),
+            PlanStmt::TopUp(t) => t.shift(by),
             PlanStmt::Feature { name, value } => {
                 name.shift(by);
                 value.shift(by);
@@ -340,6 +342,10 @@ impl Shift for BillStmt {
             BillStmt::Buy { time, pack } => {
                 time.shift(by);
                 pack.shift(by);
+            }
+            BillStmt::TopUp { time, amount } => {
+                time.shift(by);
+                amount.shift(by);
             }
             BillStmt::Expect { subject, value } => {
                 subject.shift(by);

@@ -273,6 +273,9 @@ impl RatingTable {
                 || p.limits
                     .iter()
                     .any(|l| l.scope.iter().any(|i| *i as usize >= self.products.len()))
+                || p.top_up
+                    .as_ref()
+                    .is_some_and(|t| !unit_ok(t.unit) || ExpiryRule::parse(&t.expiry).is_none())
                 || p.allowances.iter().any(|a| {
                     !unit_ok(a.unit)
                         || a.scope.iter().any(|i| *i as usize >= self.products.len())

@@ -25,7 +25,7 @@
 //! ```
 
 use crate::base::interval::Interval;
-use crate::base::money::{charge_dp, div_round, round_charge};
+use crate::base::money::{EXACT_MONEY_DP, charge_dp, div_round, round_charge};
 use crate::base::names::{NameError, find_named, same_key};
 use crate::base::rejection::{Rejection, RejectionKind, contract_set_reason};
 use crate::base::units::resolve_unit;
@@ -457,6 +457,18 @@ impl AllowanceEntry {
     }
 }
 
+/// `top up USD, minimum 5 USD, maximum 10000 USD`: a prepaid money balance of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopUpEntry {
+    /// The currency's unit.
+    pub unit: UnitId,
+    pub minimum: Option<Decimal>,
+    pub maximum: Option<Decimal>,
+    /// As [`GrantEntry::expiry`]: `never`, `cycle-end`, `contract-end`, `months:N`, `days:N`.
+    pub expiry: String,
+    pub line: u32,
+}
+
 /// What happens to usage beyond an allowance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -514,6 +526,9 @@ pub struct PlanEntry {
     pub available: Vec<bool>,
     pub limits: Vec<LimitEntry>,
     pub allowances: Vec<AllowanceEntry>,
+    /// A prepaid money balance the account tops up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_up: Option<TopUpEntry>,
     pub features: Vec<(String, String)>,
     pub when_empty: EmptyEntry,
     pub commit: Option<CommitEntry>,
@@ -552,7 +567,12 @@ pub struct RechargeEntry {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct TableQuote {
+    /// The charge, rounded once for display (money to its minor unit).
     pub charge: Decimal,
+    /// The charge as it is kept and summed: money exact to
+    /// [`EXACT_MONEY_DP`](crate::base::money::EXACT_MONEY_DP) places; equal to `charge` in any
+    /// other unit. Bills draw and rated totals add this, and round once per line or total.
+    pub exact: Decimal,
     /// The quantity priced, in base units of the product's measure, after rounding (what a
     /// running total over the billing period counts).
     pub quantity: Decimal,

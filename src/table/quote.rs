@@ -282,7 +282,7 @@ impl RatingTable {
             .and_then(|pl| pl.overrides.iter().find(|(i, _)| *i == product))
             .map(|(_, r)| r);
         let base = self.base_unit(&p.measure);
-        let (charge, unit) = match (rate_override, &p.pricing) {
+        let (exact, unit) = match (rate_override, &p.pricing) {
             (Some(r), _) => {
                 rec.record(|| format!("plan rate {}", self.describe_rate(r)), r.line);
                 let charge = self.apply(q, r)?;
@@ -334,13 +334,15 @@ impl RatingTable {
                     || format!("flat {amount} {} per event", self.unit_name(*unit)),
                     *line,
                 );
-                (self.canonical(*amount, *unit), Some(*unit))
+                (self.exact(*amount, *unit), Some(*unit))
             }
             (None, PricingEntry::Free { line }) => {
                 rec.record(|| "free".to_string(), *line);
                 (Decimal::ZERO, None)
             }
         };
+        // One rounding, for display: an event's money charge stays exact in `exact`.
+        let charge = unit.map_or(exact, |u| self.canonical(exact, u));
         rec.record(
             || format!("charge {charge} {}", unit.map_or("", |u| self.unit_name(u))),
             0,
@@ -369,6 +371,7 @@ impl RatingTable {
         };
         Ok(TableQuote {
             charge,
+            exact,
             quantity: q,
             unit,
             money,
@@ -409,7 +412,7 @@ impl RatingTable {
             return Ok(after);
         }
         let before = self.tiered(mode, tiers, used)?;
-        let charge = self.canonical(
+        let charge = self.exact(
             after.checked_sub(before).ok_or_else(overflow)?,
             tiers[0].rate.unit,
         );
@@ -453,8 +456,10 @@ impl RatingTable {
         }
     }
 
+    /// `q` at rate `r`: the exact charge (money to [`EXACT_MONEY_DP`] places, other units by
+    /// their rule); [`canonical`](Self::canonical) rounds it for display.
     pub(super) fn apply(&self, q: Decimal, r: &RateCell) -> Result<Decimal, Rejection> {
-        let dp = self.units[r.unit as usize].charge_dp;
+        let dp = self.exact_dp(r.unit);
         let v = q
             .checked_mul(r.amount)
             .and_then(|n| div_round(n, r.per_base, dp))
@@ -465,7 +470,28 @@ impl RatingTable {
                     r.line,
                 )
             })?;
-        Ok(self.canonical(v, r.unit))
+        Ok(self.exact(v, r.unit))
+    }
+
+    /// Decimal places an event's charge in `unit` keeps before its final rounding.
+    pub(crate) fn exact_dp(&self, unit: UnitId) -> u32 {
+        let u = &self.units[unit as usize];
+        if u.is_money {
+            EXACT_MONEY_DP
+        } else {
+            u.charge_dp
+        }
+    }
+
+    /// An event's charge as kept: money to [`EXACT_MONEY_DP`] places without trailing zeros,
+    /// other units rounded by their rule, as [`canonical`](Self::canonical).
+    pub(crate) fn exact(&self, v: Decimal, unit: UnitId) -> Decimal {
+        if self.units[unit as usize].is_money {
+            v.round_dp_with_strategy(EXACT_MONEY_DP, RoundingStrategy::MidpointAwayFromZero)
+                .normalize()
+        } else {
+            self.canonical(v, unit)
+        }
     }
 
     pub(super) fn tiered(
@@ -501,7 +527,7 @@ impl RatingTable {
                         )
                     })?;
                 }
-                Ok(self.canonical(total, unit))
+                Ok(self.exact(total, unit))
             }
             TierMode::Volume => {
                 let t = tiers

@@ -2,7 +2,8 @@
 //! in force on the bill's first day), then names, quantities and dimension values against that
 //! version's table.
 //!
-//! CSV columns: `time`, `product` or `buy`, `quantity` (`90`, `90 second`, `1,000 second`),
+//! CSV columns: `time`, `product`, `buy` (a pack) or `top_up` (money added to a prepaid
+//! balance: `50 USD`), `quantity` (`90`, `90 second`, `1,000 second`),
 //! `unit`, then one column per dimension; `account` and `plan` are allowed and ignored. JSON
 //! Lines use the same names, with `dims` for dimension values.
 
@@ -21,6 +22,8 @@ pub struct EventFields {
     pub product: String,
     /// A pack bought (instead of a product used).
     pub buy: String,
+    /// Money added to a prepaid balance (`50 USD`), instead of a product used.
+    pub top_up: String,
     pub quantity: String,
     pub unit: String,
     /// (dimension name if given, value).
@@ -112,6 +115,7 @@ fn csv_fields(header: &[String], line: &str) -> Result<(String, EventFields), St
             "time" => time = v,
             "product" => f.product = v,
             "buy" => f.buy = v,
+            "top_up" => f.top_up = v,
             "quantity" => f.quantity = v,
             "unit" => f.unit = v,
             "account" | "plan" => {}
@@ -134,6 +138,7 @@ fn json_fields(line: &str) -> Result<(String, EventFields), String> {
         EventFields {
             product: s("product")?,
             buy: s("buy")?,
+            top_up: s("top_up")?,
             quantity: s("quantity")?,
             unit: s("unit")?,
             dims: json::dims(&v)?,
@@ -153,7 +158,9 @@ pub fn resolve_events(
     let mut products: HashMap<&str, Result<u32, String>> = HashMap::new();
     let mut packs: HashMap<&str, Result<u32, String>> = HashMap::new();
     for e in timed {
-        let usage = if !e.fields.buy.is_empty() {
+        let usage = if !e.fields.top_up.trim().is_empty() {
+            resolve_top_up(table, &e.fields.top_up)
+        } else if !e.fields.buy.is_empty() {
             packs
                 .entry(e.fields.buy.as_str())
                 .or_insert_with(|| table.find_pack(&e.fields.buy).map_err(|n| n.to_string()))
@@ -184,6 +191,23 @@ pub fn resolve_events(
         }
     }
     (events, bad)
+}
+
+/// `50 USD` (or `50`, in the book's currency).
+fn resolve_top_up(table: &RatingTable, text: &str) -> Result<Usage, String> {
+    let (amount, unit) = split_quantity(text).map_err(|e| e.to_string())?;
+    let currency = unit.unwrap_or(&table.currency);
+    let id = table.find_unit(currency).map_err(|e| e.to_string())?;
+    if !table.units[id as usize].is_money {
+        return Err(format!(
+            "a top-up is money: `{text}` is not in {}",
+            table.currency
+        ));
+    }
+    Ok(Usage::TopUp {
+        amount,
+        currency: id,
+    })
 }
 
 fn resolve_use(table: &RatingTable, product: u32, f: &EventFields) -> Result<Usage, String> {

@@ -195,6 +195,24 @@ impl Lower<'_> {
                         sp,
                     ));
                 }
+                Rule::topup_event => {
+                    let mut time = None;
+                    let mut amount = None;
+                    for y in children(x) {
+                        match y.as_rule() {
+                            Rule::datetime => time = Some(self.text_of(&y)),
+                            Rule::quantity => amount = Some(self.quantity(y)),
+                            _ => {}
+                        }
+                    }
+                    body.push(Spanned::new(
+                        BillStmt::TopUp {
+                            time: time.unwrap_or_else(missing),
+                            amount: amount.unwrap_or_else(missing_quantity),
+                        },
+                        sp,
+                    ));
+                }
                 Rule::buy_event => {
                     let mut time = None;
                     let mut pack = None;

@@ -180,6 +180,7 @@ impl Lower<'_> {
                 Rule::deny_stmt => PlanStmt::Deny(self.ident_list_in(c)),
                 Rule::limit_stmt => PlanStmt::Limit(self.limit(c)),
                 Rule::allowance_stmt => PlanStmt::Allowance(self.allowance(c)),
+                Rule::topup_stmt => PlanStmt::TopUp(self.top_up(c)),
                 Rule::feature_stmt => {
                     let mut name = None;
                     let mut value = None;
@@ -360,16 +361,9 @@ impl Lower<'_> {
                     cadence = Some(Spanned::new(cad, sp));
                 }
                 Rule::expiry => {
-                    let Some(x) = c.into_inner().next() else {
-                        continue;
-                    };
-                    let e = match x.as_rule() {
-                        Rule::never_expires => Expiry::Never,
-                        Rule::expires_cycle_end => Expiry::CycleEnd,
-                        Rule::expires_contract_end => Expiry::ContractEnd,
-                        _ => Expiry::After(self.first_quantity(x)),
-                    };
-                    expiry.push(Spanned::new(e, sp));
+                    if let Some(e) = self.expiry(c) {
+                        expiry.push(Spanned::new(e, sp));
+                    }
                 }
                 Rule::priority => {
                     if let Some(n) = c.into_inner().find(|x| x.as_rule() == Rule::number) {
@@ -385,6 +379,44 @@ impl Lower<'_> {
             cadence,
             expiry,
             priority,
+        }
+    }
+
+    /// `expiry`: one expiry rule.
+    fn expiry(&mut self, p: P<'_>) -> Option<Expiry> {
+        let x = p.into_inner().next()?;
+        Some(match x.as_rule() {
+            Rule::never_expires => Expiry::Never,
+            Rule::expires_cycle_end => Expiry::CycleEnd,
+            Rule::expires_contract_end => Expiry::ContractEnd,
+            _ => Expiry::After(self.first_quantity(x)),
+        })
+    }
+
+    pub(super) fn top_up(&mut self, p: P<'_>) -> TopUp {
+        let mut currency = None;
+        let mut minimum = None;
+        let mut maximum = None;
+        let mut expiry = Vec::new();
+        for c in children(p) {
+            let sp = self.span(&c);
+            match c.as_rule() {
+                Rule::ident => currency = Some(self.name(c)),
+                Rule::topup_minimum => minimum = Some(self.first_quantity(c)),
+                Rule::topup_maximum => maximum = Some(self.first_quantity(c)),
+                Rule::expiry => {
+                    if let Some(e) = self.expiry(c) {
+                        expiry.push(Spanned::new(e, sp));
+                    }
+                }
+                _ => {}
+            }
+        }
+        TopUp {
+            currency: currency.unwrap_or_else(missing),
+            minimum,
+            maximum,
+            expiry,
         }
     }
 

@@ -330,6 +330,7 @@ impl Reader<'_> {
             }
             b'l' if self.kw(b"limit") => self.limit().map(PlanStmt::Limit),
             b'a' if self.kw(b"allowance") => self.allowance().map(PlanStmt::Allowance),
+            b't' if self.kw(b"top") => self.top_up().map(PlanStmt::TopUp),
             b'f' if self.kw(b"feature") => {
                 self.skip();
                 let name = self.name()?;
@@ -616,6 +617,47 @@ impl Reader<'_> {
             window,
             scope,
             informational,
+        })
+    }
+
+    /// `topup_stmt`, after `top`.
+    pub(super) fn top_up(&mut self) -> Option<TopUp> {
+        self.skip();
+        self.kw_(b"up")?;
+        self.skip();
+        let currency = self.name()?;
+        let mut minimum = None;
+        let mut maximum = None;
+        let mut expiry = Vec::new();
+        loop {
+            let opt = self.attempt(|r| {
+                r.skip();
+                r.lit(b",")?;
+                r.skip();
+                if r.kw(b"minimum") {
+                    r.skip();
+                    return Some((0, Some(r.quantity()?), None));
+                }
+                if r.kw(b"maximum") {
+                    r.skip();
+                    return Some((1, Some(r.quantity()?), None));
+                }
+                let start = r.pos;
+                let e = r.expiry()?;
+                Some((2, None, Some(Spanned::new(e, Span::new(start, r.last)))))
+            });
+            match opt {
+                Some((0, q, _)) => minimum = q,
+                Some((1, q, _)) => maximum = q,
+                Some((_, _, Some(e))) => expiry.push(e),
+                _ => break,
+            }
+        }
+        Some(TopUp {
+            currency,
+            minimum,
+            maximum,
+            expiry,
         })
     }
 

@@ -121,6 +121,7 @@ pub(super) fn is_reserved(w: &[u8]) -> bool {
         w,
         b"allowance"
             | b"then"
+            | b"top"
             | b"measure"
             | b"rate"
             | b"round"
