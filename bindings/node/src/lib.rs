@@ -1,0 +1,1 @@
+#[napi_derive::napi] pub fn ping() -> u32 { 1 }
