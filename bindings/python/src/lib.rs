@@ -6,6 +6,8 @@
 mod convert;
 mod diagnostic;
 mod errors;
+// Shared with the Node binding until the library answers these questions itself.
+#[path = "../../orchestration.rs"]
 mod orchestration;
 
 use convert::{attrs_arg, date_arg, decimal, dims_arg, from_json, to_json, value_text};
