@@ -70,6 +70,7 @@
 //! | bills over periods, wallets, recharges | [`bill()`], [`BillRequest`], [`bill`](mod@bill) |
 //! | reading usage files | [`usage`] |
 //! | comparing two versions | [`diff()`], [`diff`](mod@diff) |
+//! | answering questions as the command and the service do (JSON in, JSON out) | [`answer`] |
 //! | shared vocabulary: dates, money, rejections | [`base`], [`Date`], [`Decimal`] |
 //!
 //! Every failure is a value: [`Rejection`] (a usage a rule refuses, with a [`RejectionKind`]),
@@ -96,6 +97,7 @@
     )
 )]
 
+pub mod answer;
 pub mod base;
 pub mod bill;
 #[cfg(feature = "internals")]

@@ -1,5 +1,5 @@
 //! The crate's stages depend on each other one way only: base vocabulary -> diagnostics ->
-//! syntax -> check -> compile -> table users -> pipeline -> cli. This test reads every module's
+//! syntax -> check -> compile -> table users -> pipeline -> answer -> cli. This test reads every module's
 //! `crate::`/`super::` paths (tests excluded) and fails on any cycle between top-level modules,
 //! naming the paths that close it.
 

@@ -1,16 +1,14 @@
-//! `pricebook bill`: one account's usage file -> invoice, wallet ledger, closing wallet.
-//!
-//! The usage file is read in two steps (see [`crate::usage`]): first every line's time (so a
-//! vendor's directory can give the version in force on the bill's first day), then names,
-//! quantities and dimension values against that version's table.
+//! `pricebook bill`: one account's usage file -> invoice, wallet ledger, closing wallet. The bill
+//! itself is [`crate::answer::bill`]; this is its files, messages and exit status.
 
 use super::load::{Loaded, load_file, load_with_contract, parse_date_arg, read_book};
 use super::report::CliError;
 use super::{Format, json_text, plural};
+use crate::answer::{self, BillQuestion, UsageInput};
 use crate::base::date::Date;
-use crate::bill::{BillRequest, Billing, RechargeSettings};
+use crate::bill::Billing;
 use crate::diagnostic::Code;
-use crate::usage::{read_events, read_wallet, resolve_events};
+use crate::usage::read_wallet;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -75,75 +73,40 @@ fn load_for_bill(
 }
 
 pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError> {
-    let from = a.from.as_deref().map(parse_date_arg).transpose()?;
-    let at = a.at.as_deref().map(parse_date_arg).transpose()?;
+    // The command line's own arguments first: dates, then the files it reads.
+    for date in [&a.from, &a.at].into_iter().flatten() {
+        parse_date_arg(date)?;
+    }
     let text = std::fs::read(&a.usage).map_err(|e| CliError::unreadable(&a.usage, &e))?;
-    let text = String::from_utf8_lossy(&text);
-    let (raw, mut bad) = read_events(&text);
-    let first_month = raw.iter().map(|e| e.time).min().map(Date::month_of);
-    // The version in force on the bill's first day: --at, else --from, else the first event's
-    // month (docs/billing.md's rule until bills follow each event's own version).
-    let day = at.or(from).or(first_month);
-    let loaded = load_for_bill(&a, day, at)?;
-    let table = &loaded.table;
-    let plan = match &a.plan {
-        Some(name) => table.find_plan(name)?,
-        None if table.plans.len() == 1 => 0,
-        None => {
-            let slugs: Vec<String> = table.plans.iter().map(|p| p.slug.clone()).collect();
-            return Err(CliError::input(
-                Code::MissingStatement,
-                format!(
-                    "the book has {} plans, and no --plan was given",
-                    slugs.len()
-                ),
-            )
-            .help(format!(
-                "name one with --plan: {}",
-                crate::base::names::quoted_list(&slugs, "or")
-            )));
+    let wallet = match &a.wallet {
+        Some(w) => {
+            let text = read_book(w).map_err(CliError::usage)?;
+            let state = read_wallet(&text).map_err(|m| {
+                CliError::input(Code::InvalidValue, format!("`{}`: {m}", w.display()))
+            })?;
+            Some(serde_json::to_value(state).unwrap_or_default())
         }
+        None => None,
     };
-    let (events, unresolved) = resolve_events(table, &raw);
-    bad.extend(unresolved);
-    let billing = match a.billing {
-        BillingArg::Monthly => Billing::Monthly,
-        BillingArg::Annual => Billing::Annual,
+    let question = BillQuestion {
+        plan: a.plan.clone(),
+        usage: UsageInput::Text(String::from_utf8_lossy(&text).into_owned()),
+        from: a.from.clone(),
+        periods: a.periods,
+        billing: Some(match a.billing {
+            BillingArg::Monthly => Billing::Monthly,
+            BillingArg::Annual => Billing::Annual,
+        }),
+        wallet,
+        auto_recharge: a.auto_recharge.clone(),
+        at: a.at.clone(),
+        ..BillQuestion::default()
     };
-    let effective = loaded.effective().unwrap_or(Date {
-        year: 1970,
-        month: 1,
-        day: 1,
-    });
-    let effective_month = Date {
-        day: 1,
-        ..effective
-    };
-    // A single book is billed from its own first month at the earliest: events before it is in
-    // force are rejected with that reason, not priced by a book that did not exist yet.
-    let from = from.or_else(|| first_month.map(|m| m.max(effective_month)));
-    let mut request =
-        BillRequest::covering(plan, billing, from, a.periods, &events, effective_month);
-    if let Some(spec) = &a.auto_recharge {
-        request.recharge = Some(
-            RechargeSettings::parse(table, plan, spec)
-                .map_err(|m| CliError::usage(format!("--auto-recharge: {m}")))?,
-        );
-    }
-    if let Some(w) = &a.wallet {
-        let text = read_book(w).map_err(CliError::usage)?;
-        request.opening = read_wallet(&text)
-            .map_err(|m| CliError::input(Code::InvalidValue, format!("`{}`: {m}", w.display())))?
-            .grants;
-    }
-    let mut bill = crate::bill::bill(table, &request, &events)
-        .map_err(|e| CliError::input(e.code(), e.to_string()))?;
-    let bad_lines = bad.len();
-    bill.rejected.extend(bad);
-    bill.rejected.sort_by_key(|r| r.line);
+    let answer = answer::bill(&question, |day, at| load_for_bill(&a, day, at))?;
     match a.format {
-        Format::Json => out.write_all(json_text(&bill.to_json()).as_bytes())?,
+        Format::Json => out.write_all(json_text(&answer.to_json()).as_bytes())?,
         Format::Human => {
+            let bill = answer.bill();
             let v = &bill.versions[0];
             let file = v
                 .source
@@ -157,6 +120,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
             out.write_all(bill.to_human().as_bytes())?;
         }
     }
+    let bad_lines = answer.bad_lines;
     if bad_lines > 0 {
         eprintln!(
             "{bad_lines} bad line{} in `{}`; the other lines were billed",

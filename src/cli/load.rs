@@ -5,7 +5,7 @@
 
 use super::report::CliError;
 use crate::base::date::Date;
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::SourceFile;
 use crate::load::{self, OpenError, Version};
 use std::path::{Path, PathBuf};
 
@@ -101,11 +101,6 @@ pub(crate) fn load_with_contract(
     contract: Option<&Path>,
 ) -> Result<Loaded, CliError> {
     Ok(load::open_with_contract(source, at, contract)?)
-}
-
-/// A positionless diagnostic about a command-line argument, as a command-line error (exit 1).
-pub(crate) fn asked(d: Diagnostic) -> CliError {
-    CliError::from_diagnostic(&d)
 }
 
 #[cfg(test)]

@@ -1,13 +1,10 @@
 //! `pricebook compile` (a book to its rating table), `pricebook quote` (one usage priced) and
 //! `pricebook capacity` (what a plan's grant buys).
 
-use super::load::{Loaded, asked, load_table, parse_date_arg};
+use super::load::{Loaded, load_table, parse_date_arg};
 use super::report::CliError;
 use super::{Format, Target, json_text};
-use crate::base::quantity::split_quantity_with_unit;
-use crate::base::rejection::Rejection;
-use crate::diagnostic::Code;
-use crate::table::{CellId, EventAttr, PlanId, PricingEntry, ProductId, RatingTable};
+use crate::answer::{self, Attr, CapacityQuestion, Dim, QuoteQuestion, QuoteRejection};
 use std::io::Write;
 use std::path::Path;
 
@@ -34,92 +31,35 @@ pub(super) fn run_compile(
     Ok(0)
 }
 
-/// Names on the command line resolved to ids.
-struct Resolved {
-    plan: Option<PlanId>,
-    product: ProductId,
-    cell: CellId,
-}
-
-/// The plan when none is named: the book's only plan, or none when it has no plans.
-fn default_plan(table: &RatingTable) -> Result<Option<PlanId>, CliError> {
-    match table.plans.len() {
-        0 => Ok(None),
-        1 => Ok(Some(0)),
-        n => {
-            let slugs: Vec<String> = table.plans.iter().map(|p| p.slug.clone()).collect();
-            Err(CliError::input(
-                Code::MissingStatement,
-                format!("the book has {n} plans, and no --plan was given"),
-            )
-            .help(format!(
-                "name one with --plan: {}",
-                crate::base::names::quoted_list(&slugs, "or")
-            )))
-        }
-    }
-}
-
-fn resolve(table: &RatingTable, t: &Target) -> Result<Resolved, CliError> {
-    let plan = match &t.plan {
-        Some(name) => Some(table.find_plan(name)?),
-        None => default_plan(table)?,
-    };
-    let product = table.find_product(&t.product)?;
-    let args: Vec<(Option<&str>, &str)> = t
-        .dims
-        .iter()
-        .map(|d| match d.split_once('=') {
-            Some((k, v)) => (Some(k.trim()), v.trim()),
-            None => (None, d.trim()),
-        })
-        .collect();
-    let cell = table.resolve_cell(product, &args).map_err(asked)?;
-    Ok(Resolved {
-        plan,
-        product,
-        cell,
-    })
+/// The answer's JSON, as every `--format json` command prints it: pretty, keys in order, and a
+/// final newline.
+pub(super) fn answer_json<T: serde::Serialize>(answer: &T) -> String {
+    json_text(&serde_json::to_value(answer).unwrap_or_default())
 }
 
 /// A rejection for a person: the reason, and the rule's `file:line`.
-fn rejection_text(r: &Rejection, loaded: &Loaded) -> String {
+fn rejection_text(r: &QuoteRejection, loaded: &Loaded) -> String {
     match r.line {
         Some(line) => format!("{} (rule at {})", r.reason, loaded.cite(line)),
         None => r.reason.clone(),
     }
 }
 
-fn rejection_json(r: &Rejection, loaded: &Loaded) -> serde_json::Value {
-    serde_json::json!({
-        "kind": r.kind.name(),
-        "reason": r.reason,
-        "line": r.line,
-        "file": r.line.and(loaded.rules_file()),
-    })
-}
-
-fn load_target(t: &Target) -> Result<(Loaded, Resolved), CliError> {
+fn load_target(t: &Target) -> Result<Loaded, CliError> {
     let at = t.at.as_deref().map(parse_date_arg).transpose()?;
-    let loaded = load_table(&t.source, at)?;
-    let ids = resolve(&loaded.table, t)?;
-    Ok((loaded, ids))
+    load_table(&t.source, at)
 }
 
-/// `--attr NAME=VALUE`: a declared attribute and its value, with its unit if one is written.
-fn parse_attr(table: &RatingTable, text: &str) -> Result<EventAttr, CliError> {
+/// `--attr NAME=VALUE`: an attribute and its value, with its unit if one is written.
+fn parse_attr(text: &str) -> Result<Attr, CliError> {
     let Some((name, value)) = text.split_once('=') else {
         return Err(CliError::usage(format!(
             "--attr `{text}` is not NAME=VALUE; write --attr \"script length=4500 character\""
         )));
     };
-    let attribute = table.find_attribute(name.trim())?;
-    let (value, unit) = crate::base::quantity::split_quantity(value)?;
-    let unit = unit.map(|u| table.find_unit(u)).transpose()?;
-    Ok(EventAttr {
-        attribute,
-        value,
-        unit,
+    Ok(Attr {
+        name: name.to_string(),
+        value: value.to_string(),
     })
 }
 
@@ -131,95 +71,57 @@ pub(super) fn run_quote(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let (loaded, ids) = load_target(t)?;
+    let loaded = load_target(t)?;
+    let mut question = QuoteQuestion::new(t.product.clone(), quantity);
+    question.plan = t.plan.clone();
+    question.dims = t.dims.iter().map(|d| Dim::parse(d)).collect();
+    question.attrs = attrs
+        .iter()
+        .map(|a| parse_attr(a))
+        .collect::<Result<_, _>>()?;
+    question.explain = explain;
+    let answer = answer::quote(&loaded, &question)?;
+    let status = i32::from(answer.is_rejected());
+    if format == Format::Json {
+        out.write_all(answer_json(&answer).as_bytes())?;
+        return Ok(status);
+    }
+    if let Some(r) = &answer.rejected {
+        writeln!(out, "rejected: {}", rejection_text(r, &loaded))?;
+        return Ok(status);
+    }
     let table = &loaded.table;
-    let (value, written_unit) = split_quantity_with_unit(quantity)?;
-    let base = table
-        .base_quantity(ids.product, value, written_unit)
-        .map_err(asked)?;
-    // The quantity as asked, in the unit's own name (`minutes` is `minute`).
-    let unit = table
-        .find_unit(written_unit)
-        .map_or(written_unit, |u| table.unit_name(u));
-    let attrs = attrs
-        .iter()
-        .map(|a| parse_attr(table, a))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (result, steps) = table.quote_explained(ids.plan, ids.product, ids.cell, base);
-    // Attribute limits apply to a usage its price accepts.
-    let result = result.and_then(|q| {
-        table
-            .check_attributes(ids.plan, ids.product, &attrs)
-            .map(|()| q)
-    });
-    let plan_slug = ids.plan.map(|p| table.plans[p as usize].slug.clone());
-    let product = &table.products[ids.product as usize];
-    let steps_json: Vec<serde_json::Value> = steps
-        .iter()
-        .map(|s| serde_json::json!({"step": s.step, "line": s.line}))
-        .collect();
-    let asked_quantity = serde_json::json!({"value": value.to_string(), "unit": unit});
-    match (result, format) {
-        (Ok(q), Format::Json) => {
-            let unit_name = q.unit.map_or("", |u| table.unit_name(u));
-            let doc = serde_json::json!({
-                "plan": plan_slug,
-                "product": product.slug,
-                "quantity": asked_quantity,
-                "charge": {"amount": q.charge.to_string(), "unit": unit_name},
-                "money": q.money.map(|m| serde_json::json!({"amount": m.to_string(), "currency": table.currency})),
-                "explain": if explain { steps_json } else { Vec::new() },
-                "source": loaded.path.display().to_string(),
-                "rules": loaded.rules_file(),
-            });
-            out.write_all(json_text(&doc).as_bytes())?;
-            Ok(0)
-        }
-        (Ok(q), Format::Human) => {
-            let unit_name = q.unit.map_or("", |u| table.unit_name(u));
-            if let Some(p) = ids.plan {
-                let p = &table.plans[p as usize];
-                writeln!(out, "plan      {} ({})", p.display, p.slug)?;
-            }
-            writeln!(out, "product   {} ({})", product.display, product.slug)?;
-            writeln!(out, "quantity  {value} {unit}")?;
-            writeln!(out, "charge    {} {unit_name}", q.charge)?;
-            match q.money {
-                Some(m) => writeln!(out, "money     {m} {}", table.currency)?,
-                None => writeln!(
-                    out,
-                    "money     - (the plan has no published price per {unit_name})"
-                )?,
-            }
-            if explain {
-                writeln!(out, "explain")?;
-                for (i, s) in steps.iter().enumerate() {
-                    match s.line {
-                        Some(l) => writeln!(out, "  {}. {} ({})", i + 1, s.step, loaded.cite(l))?,
-                        None => writeln!(out, "  {}. {}", i + 1, s.step)?,
-                    }
-                }
-            }
-            Ok(0)
-        }
-        (Err(r), Format::Json) => {
-            let doc = serde_json::json!({
-                "plan": plan_slug,
-                "product": product.slug,
-                "quantity": asked_quantity,
-                "rejected": rejection_json(&r, &loaded),
-                "explain": if explain { steps_json } else { Vec::new() },
-                "source": loaded.path.display().to_string(),
-                "rules": loaded.rules_file(),
-            });
-            out.write_all(json_text(&doc).as_bytes())?;
-            Ok(1)
-        }
-        (Err(r), Format::Human) => {
-            writeln!(out, "rejected: {}", rejection_text(&r, &loaded))?;
-            Ok(1)
+    if let Some(p) = answer.plan.as_deref().and_then(|s| table.plan_id(s)) {
+        let p = &table.plans[p as usize];
+        writeln!(out, "plan      {} ({})", p.display, p.slug)?;
+    }
+    if let Some(p) = table.product_id(&answer.product) {
+        let p = &table.products[p as usize];
+        writeln!(out, "product   {} ({})", p.display, p.slug)?;
+    }
+    let (value, unit) = (&answer.quantity.value, &answer.quantity.unit);
+    writeln!(out, "quantity  {value} {unit}")?;
+    if let Some(charge) = &answer.charge {
+        writeln!(out, "charge    {} {}", charge.amount, charge.unit)?;
+        match &answer.money {
+            Some(Some(m)) => writeln!(out, "money     {} {}", m.amount, m.currency)?,
+            _ => writeln!(
+                out,
+                "money     - (the plan has no published price per {})",
+                charge.unit
+            )?,
         }
     }
+    if explain {
+        writeln!(out, "explain")?;
+        for (i, s) in answer.explain.iter().enumerate() {
+            match s.line {
+                Some(l) => writeln!(out, "  {}. {} ({})", i + 1, s.step, loaded.cite(l))?,
+                None => writeln!(out, "  {}. {}", i + 1, s.step)?,
+            }
+        }
+    }
+    Ok(status)
 }
 
 pub(super) fn run_capacity(
@@ -228,74 +130,28 @@ pub(super) fn run_capacity(
     format: Format,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let (loaded, ids) = load_target(t)?;
-    let table = &loaded.table;
-    let Some(plan) = ids.plan else {
-        return Err(CliError::input(
-            Code::MissingStatement,
-            "capacity sizes a plan's recurring grant, and the book has no plans",
-        )
-        .help("give a book with a plan"));
-    };
-    let product = &table.products[ids.product as usize];
-    let rated_per = match &product.pricing {
-        PricingEntry::Cells { cells } => cells
-            .get(ids.cell as usize)
-            .and_then(|c| c.as_ref())
-            .map(|c| table.unit_name(c.per_unit).to_string()),
-        PricingEntry::Tiered { tiers, .. } => tiers
-            .first()
-            .map(|t| table.unit_name(t.rate.per_unit).to_string()),
-        PricingEntry::Flat { per, .. } => {
-            Some(per.map_or("event".to_string(), |u| table.unit_name(u).to_string()))
-        }
-        PricingEntry::Free { .. } => None,
-    };
-    // A unit is part of the question: one the book does not know is the asker's mistake, not a
-    // rule that rejects.
-    let unit = match unit {
-        Some(u) => table.units[table.find_unit(u)? as usize].name.clone(),
-        None => rated_per.clone().ok_or_else(|| {
-            CliError::input(
-                Code::InvalidValue,
-                format!("`{}` is free: a grant buys any amount of it", product.slug),
-            )
-        })?,
-    };
-    let plan_slug = table.plans[plan as usize].slug.clone();
-    match table.capacity(plan, ids.product, ids.cell, &unit) {
-        Ok(n) => {
-            match format {
-                Format::Json => {
-                    let doc = serde_json::json!({
-                        "plan": plan_slug,
-                        "product": product.slug,
-                        "quantity": {"value": n.to_string(), "unit": unit},
-                    });
-                    out.write_all(json_text(&doc).as_bytes())?;
-                }
-                Format::Human => writeln!(
-                    out,
-                    "{n} {unit} of {} on {} per billing period",
-                    product.display, table.plans[plan as usize].display
-                )?,
-            }
-            Ok(0)
-        }
-        Err(r) => {
-            match format {
-                Format::Json => {
-                    let doc = serde_json::json!({
-                        "plan": plan_slug,
-                        "product": product.slug,
-                        "quantity": {"value": null, "unit": unit},
-                        "rejected": rejection_json(&r, &loaded),
-                    });
-                    out.write_all(json_text(&doc).as_bytes())?;
-                }
-                Format::Human => writeln!(out, "rejected: {}", rejection_text(&r, &loaded))?,
-            }
-            Ok(1)
+    let loaded = load_target(t)?;
+    let mut question = CapacityQuestion::new(t.product.clone());
+    question.plan = t.plan.clone();
+    question.dims = t.dims.iter().map(|d| Dim::parse(d)).collect();
+    question.unit = unit.map(str::to_string);
+    let answer = answer::capacity(&loaded, &question)?;
+    let status = i32::from(answer.is_rejected());
+    match (&answer.rejected, format) {
+        (_, Format::Json) => out.write_all(answer_json(&answer).as_bytes())?,
+        (Some(r), Format::Human) => writeln!(out, "rejected: {}", rejection_text(r, &loaded))?,
+        (None, Format::Human) => {
+            let table = &loaded.table;
+            let plan = table
+                .plan_id(&answer.plan)
+                .map_or("", |p| table.plans[p as usize].display.as_str());
+            let product = table
+                .product_id(&answer.product)
+                .map_or("", |p| table.products[p as usize].display.as_str());
+            let n = answer.quantity.value.as_deref().unwrap_or_default();
+            let unit = &answer.quantity.unit;
+            writeln!(out, "{n} {unit} of {product} on {plan} per billing period")?;
         }
     }
+    Ok(status)
 }

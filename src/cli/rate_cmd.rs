@@ -1,10 +1,10 @@
 //! `pricebook rate`: a usage export (CSV or JSON Lines) -> totals per account (or plan, product).
-//! The rating itself is [`crate::rate::batch`]; this is its files, messages and exit status.
+//! The rating itself is [`crate::answer::rate`]; this is its files, messages and exit status.
 
 use super::load::load_table;
 use super::report::CliError;
 use super::{RateFormat, plural};
-use crate::rate::batch::{GroupBy, rate_input, write_csv, write_json};
+use crate::rate::batch::GroupBy;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -24,31 +24,31 @@ pub(super) fn run_rate(
         let f = std::fs::File::open(events).map_err(|e| CliError::unreadable(events, &e))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
-    let report = rate_input(table, &mut input, by, progress_wanted())
-        .map_err(|m| CliError::input(crate::diagnostic::Code::InvalidValue, m))?;
+    let report = crate::answer::rate(table, &mut input, by, progress_wanted())?;
     let stderr = std::io::stderr();
     let mut err = std::io::BufWriter::new(stderr.lock());
     let name = events.display();
-    for (line, reason) in &report.bad {
-        let _ = writeln!(err, "{name}:{line}: bad line: {reason}");
+    for l in &report.bad_lines {
+        let _ = writeln!(err, "{name}:{}: bad line: {}", l.line, l.reason);
     }
-    for (line, reason) in &report.rejected {
-        let _ = writeln!(err, "{name}:{line}: rejected: {reason}");
+    for l in &report.rejected {
+        let _ = writeln!(err, "{name}:{}: rejected: {}", l.line, l.reason);
     }
     let _ = writeln!(
         err,
         "rated {} events from {} usage lines; {} bad line{}, {} rejected",
         report.rated,
         report.lines,
-        report.bad.len(),
-        plural(report.bad.len()),
+        report.bad_lines.len(),
+        plural(report.bad_lines.len()),
         report.rejected.len()
     );
     drop(err);
-    let write = |out: &mut dyn Write| match format {
-        RateFormat::Csv => write_csv(&report, by, out),
-        RateFormat::Json => write_json(&report, by, out),
+    let text = match format {
+        RateFormat::Csv => report.to_csv(),
+        RateFormat::Json => super::quote_cmd::answer_json(&report),
     };
+    let write = |out: &mut dyn Write| out.write_all(text.as_bytes());
     match output {
         Some(path) => {
             let f = std::fs::File::create(path).map_err(|e| CliError::unwritable(path, &e))?;
@@ -59,7 +59,7 @@ pub(super) fn run_rate(
         }
         None => write(out)?,
     }
-    Ok(i32::from(!report.bad.is_empty()))
+    Ok(i32::from(!report.bad_lines.is_empty()))
 }
 
 /// Whether to draw progress on stderr.

@@ -234,6 +234,23 @@ impl From<QuantityError> for CliError {
     }
 }
 
+/// A question the library could not answer, as the command line reports it: exit 2
+/// (`command-line`) for a malformed one, exit 1 with the error's code otherwise, in the command
+/// line's own words (its flags for the question's fields).
+impl From<crate::answer::AnswerError> for CliError {
+    fn from(e: crate::answer::AnswerError) -> CliError {
+        let (message, help) = e.cli_wording();
+        let err = match e.kind() {
+            crate::answer::ErrorKind::BadRequest => CliError::usage(message),
+            _ => CliError::input_code(e.code(), message),
+        };
+        match help {
+            Some(h) => err.help(h),
+            None => err,
+        }
+    }
+}
+
 impl From<Diagnostic> for CliError {
     fn from(d: Diagnostic) -> CliError {
         CliError::from_diagnostic(&d)

@@ -1,0 +1,309 @@
+//! What an account's usage bills: a [`BillQuestion`] -> a [`BillAnswer`], whose JSON is what
+//! `pricebook bill --format json` prints.
+//!
+//! The usage is read in two steps (see [`crate::usage`]): first every event's time, so a
+//! vendor's versions can give the one in force on the bill's first day, then names, quantities
+//! and dimension values against that version's table.
+
+use super::error::{AnswerError, plan_or_only};
+use super::parse_date;
+use crate::base::date::Date;
+use crate::bill::{
+    Bill, BillLine, BillRequest, Billing, GrantReport, RechargeSettings, RejectedEvent, VersionRef,
+    WalletState,
+};
+use crate::diagnostic::Code;
+use crate::load::Opened;
+use crate::usage::{read_events, read_wallet, resolve_events};
+use serde::{Deserialize, Serialize};
+
+/// An account's usage: a usage file's text (JSON Lines, or CSV
+/// `time,product,quantity[,unit][,buy][,<dimension>...]`), or a list of events as JSON Lines
+/// write them (`{"time", "product" | "buy", "quantity", "unit"?, "dims"?}`). A listed event's
+/// line number (in `rejected`) is its place in the list, from 1.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum UsageInput {
+    Text(String),
+    Events(Vec<serde_json::Value>),
+}
+
+impl Default for UsageInput {
+    fn default() -> UsageInput {
+        UsageInput::Events(Vec::new())
+    }
+}
+
+/// An earlier bill's closing wallet, so carried-over credits continue: the bill's JSON or its
+/// `closing_wallet`, as a JSON value or as the text of one.
+pub type WalletInput = serde_json::Value;
+
+/// One account's usage over whole billing periods.
+///
+/// As JSON (`POST /v1/bill`): `{"book"?, "at"?, "plan"?, "usage", "from"?, "periods"?,
+/// "billing"?, "wallet"?, "auto_recharge"?, "contract"?}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct BillQuestion {
+    /// The served book to bill with (see [`QuoteQuestion::book`](super::QuoteQuestion::book)).
+    #[serde(default)]
+    pub book: Option<String>,
+    /// With several versions: the one in force on this day (default: the bill's first day).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Plan slug or display name; may be left out when the book has one plan.
+    #[serde(default)]
+    pub plan: Option<String>,
+    #[serde(default)]
+    pub usage: UsageInput,
+    /// First day of the first period (default: the first event's month).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Number of periods (default: through the last event).
+    #[serde(default)]
+    pub periods: Option<u32>,
+    /// `monthly` (default) or `annual`.
+    #[serde(default)]
+    pub billing: Option<Billing>,
+    #[serde(default)]
+    pub wallet: Option<WalletInput>,
+    /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings.
+    #[serde(default)]
+    pub auto_recharge: Option<String>,
+    /// Enterprise terms (a `contract ...` book's text) layered on the public book. Not read by
+    /// [`bill`]: the function that opens the book layers them ([`Books::bill`](super::Books::bill)
+    /// does).
+    #[serde(default)]
+    pub contract: Option<String>,
+}
+
+/// A bill's total: `{"amount": "25.00", "currency": "USD"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BillTotal {
+    pub amount: String,
+    pub currency: String,
+}
+
+/// A bill: its invoice lines, each grant's account, the events not billed and the wallet that
+/// carries over. Its JSON (through [`to_json`](Self::to_json)) is `pricebook bill --format
+/// json`'s.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct BillAnswer {
+    pub closing_wallet: WalletState,
+    pub lines: Vec<BillLine>,
+    /// Events not billed: rules' rejections and bad lines, by line.
+    pub rejected: Vec<RejectedEvent>,
+    pub total: BillTotal,
+    /// The book versions that priced the bill.
+    pub versions: Vec<VersionRef>,
+    pub wallet: Vec<GrantReport>,
+    /// How many of `rejected` are bad lines (malformed, or naming what the book does not
+    /// have): `pricebook bill` exits 1 when there are any.
+    #[serde(skip)]
+    pub bad_lines: usize,
+    #[serde(skip)]
+    bill: Bill,
+}
+
+impl BillAnswer {
+    fn new(bill: Bill, bad_lines: usize) -> BillAnswer {
+        BillAnswer {
+            closing_wallet: bill.closing.clone(),
+            lines: bill.lines.clone(),
+            rejected: bill.rejected.clone(),
+            total: BillTotal {
+                amount: bill.total.to_string(),
+                currency: bill.currency.clone(),
+            },
+            versions: bill.versions.clone(),
+            wallet: bill.wallet.clone(),
+            bad_lines,
+            bill,
+        }
+    }
+
+    /// The bill as the engine computed it.
+    pub fn bill(&self) -> &Bill {
+        &self.bill
+    }
+
+    /// The JSON, with every object's keys in order (as the command prints it).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// A wallet from a bill's JSON, its `closing_wallet`, or the text of either.
+fn wallet_state(v: &WalletInput) -> Result<WalletState, String> {
+    match v {
+        serde_json::Value::String(text) => read_wallet(text),
+        other => {
+            let state = other.get("closing_wallet").unwrap_or(other);
+            serde_json::from_value(state.clone())
+                .map_err(|e| format!("not a wallet (a bill's JSON, or its `closing_wallet`): {e}"))
+        }
+    }
+}
+
+/// The usage as a usage file's text (listed events become JSON Lines, one per event).
+fn usage_text(usage: &UsageInput) -> Result<std::borrow::Cow<'_, str>, AnswerError> {
+    match usage {
+        UsageInput::Text(t) => Ok(t.as_str().into()),
+        UsageInput::Events(events) => {
+            let mut text = String::new();
+            for (i, e) in events.iter().enumerate() {
+                if !e.is_object() {
+                    return Err(AnswerError::bad_request(format!(
+                        "usage: event {} is not an object ({{\"time\", \"product\", \"quantity\", ...}})",
+                        i + 1
+                    ))
+                    .with_field("usage"));
+                }
+                text.push_str(&e.to_string());
+                text.push('\n');
+            }
+            Ok(text.into())
+        }
+    }
+}
+
+/// Bills `question`'s usage with the book `open` gives: `open(day, at)` is asked for the book
+/// in force on `day` (the question's `at`, else its `from`, else its first event's month), and
+/// `at` is the question's own date, on which a single book given must be in force.
+///
+/// ```
+/// use pricebook::answer::{BillQuestion, bill};
+/// let q: BillQuestion = serde_json::from_value(serde_json::json!({
+///     "plan": "creator",
+///     "usage": [{"time": "2026-07-10T10:00:00Z", "product": "hedra-avatar", "quantity": "90 second"}],
+/// })).expect("a question");
+/// let a = bill(&q, |day, _at| {
+///     Ok::<_, pricebook::answer::AnswerError>(
+///         pricebook::open("pricebooks/hedra".as_ref(), day).expect("a version in force"),
+///     )
+/// })
+/// .expect("a bill");
+/// assert_eq!(a.versions[0].version, "2026-06");
+/// assert_eq!(a.wallet[0].consumed.to_string(), "630");
+/// ```
+pub fn bill<E: From<AnswerError>>(
+    question: &BillQuestion,
+    open: impl FnOnce(Option<Date>, Option<Date>) -> Result<Opened, E>,
+) -> Result<BillAnswer, E> {
+    let from = question
+        .from
+        .as_deref()
+        .map(|d| parse_date("from", d))
+        .transpose()?;
+    let at = question
+        .at
+        .as_deref()
+        .map(|d| parse_date("at", d))
+        .transpose()?;
+    let text = usage_text(&question.usage)?;
+    let (raw, mut bad) = read_events(&text);
+    let first_month = raw.iter().map(|e| e.time).min().map(Date::month_of);
+    // The version in force on the bill's first day: `at`, else `from`, else the first event's
+    // month (docs/billing.md's rule until bills follow each event's own version).
+    let day = at.or(from).or(first_month);
+    let opened = open(day, at)?;
+    let table = &opened.table;
+    let plan = match plan_or_only(table, question.plan.as_deref())? {
+        Some(p) => p,
+        None => {
+            return Err(AnswerError::invalid(
+                Code::MissingStatement,
+                "the book has 0 plans, and no plan was given",
+            )
+            .with_field("plan")
+            .with_help("name one with `plan`: ")
+            .with_cli_wording(
+                "the book has 0 plans, and no --plan was given".into(),
+                Some("name one with --plan: ".into()),
+            )
+            .into());
+        }
+    };
+    let (events, unresolved) = resolve_events(table, &raw);
+    bad.extend(unresolved);
+    let billing = question.billing.unwrap_or(Billing::Monthly);
+    let effective = opened.effective().unwrap_or(Date {
+        year: 1970,
+        month: 1,
+        day: 1,
+    });
+    let effective_month = Date {
+        day: 1,
+        ..effective
+    };
+    // A single book is billed from its own first month at the earliest: events before it is in
+    // force are rejected with that reason, not priced by a book that did not exist yet.
+    let from = from.or_else(|| first_month.map(|m| m.max(effective_month)));
+    let mut request = BillRequest::covering(
+        plan,
+        billing,
+        from,
+        question.periods,
+        &events,
+        effective_month,
+    );
+    if let Some(spec) = &question.auto_recharge {
+        request.recharge = Some(RechargeSettings::parse(table, plan, spec).map_err(|m| {
+            AnswerError::bad_request(format!("auto_recharge: {m}"))
+                .with_field("auto_recharge")
+                .with_cli_wording(format!("--auto-recharge: {m}"), None)
+        })?);
+    }
+    if let Some(w) = &question.wallet {
+        request.opening = wallet_state(w)
+            .map_err(|m| {
+                AnswerError::invalid(Code::InvalidValue, format!("wallet: {m}"))
+                    .with_field("wallet")
+                    .with_cli_wording(m, None)
+            })?
+            .grants;
+    }
+    let mut bill = crate::bill::bill(table, &request, &events).map_err(AnswerError::from)?;
+    let bad_lines = bad.len();
+    bill.rejected.extend(bad);
+    bill.rejected.sort_by_key(|r| r.line);
+    Ok(BillAnswer::new(bill, bad_lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed answer's JSON is the engine's `Bill::to_json`, key for key.
+    #[test]
+    fn the_answer_is_the_bills_json() {
+        let q: BillQuestion = serde_json::from_value(serde_json::json!({
+            "plan": "creator",
+            "usage": "time,product,quantity\n2026-07-10T10:00:00Z,hedra-avatar,90 second\n2026-07-11T10:00:00Z,paint,1\n",
+            "periods": 2,
+        }))
+        .expect("a question");
+        let a = bill(&q, |day, _| {
+            crate::load::open("pricebooks/hedra".as_ref(), day).map_err(|e| {
+                AnswerError::new(super::super::ErrorKind::Unavailable, e.code(), e.message())
+            })
+        })
+        .expect("a bill");
+        assert_eq!(a.to_json(), a.bill().to_json());
+        assert_eq!(a.bad_lines, 1);
+        assert_eq!(a.rejected[0].line, 3);
+    }
+
+    #[test]
+    fn listed_events_must_be_objects() {
+        let q: BillQuestion =
+            serde_json::from_value(serde_json::json!({"usage": [1]})).expect("a question");
+        let e = bill(&q, |_, _| -> Result<Opened, AnswerError> {
+            unreachable!("the usage is read first")
+        })
+        .expect_err("not an event");
+        assert_eq!((e.code(), e.field()), ("bad-request", Some("usage")));
+    }
+}

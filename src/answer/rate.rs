@@ -1,0 +1,136 @@
+//! What a usage export totals: CSV or JSON Lines -> a [`RateAnswer`], whose JSON is what
+//! `pricebook rate --format json` prints.
+
+use super::error::AnswerError;
+use crate::diagnostic::Code;
+use crate::rate::batch::{GroupBy, RateReport, rate_input, write_csv};
+use crate::table::RatingTable;
+use serde::Serialize;
+use std::io::BufRead;
+
+/// One group's total in one unit: `{"account": "acme-1", "amount": "200", "unit": "credit",
+/// "events": 2}`, with `plan` or `product` in place of `account` when grouped by them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RateTotal {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// An exact decimal, as text.
+    pub amount: String,
+    /// The group's events (all units).
+    pub events: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    pub unit: String,
+}
+
+/// A line of the export and why it was not rated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineReason {
+    /// The line number, from 1 (the CSV header is line 1).
+    pub line: u64,
+    pub reason: String,
+}
+
+/// The totals of a usage export, and the lines that were not rated: `bad_lines` (malformed, or
+/// naming what the book does not have) and `rejected` (lines a rule refused).
+#[derive(Serialize)]
+#[non_exhaustive]
+pub struct RateAnswer {
+    pub bad_lines: Vec<LineReason>,
+    /// Usage lines read (the CSV header and blank lines aside): rated + bad + rejected.
+    pub lines: u64,
+    pub rated: u64,
+    pub rejected: Vec<LineReason>,
+    /// Sorted by group, then unit.
+    pub totals: Vec<RateTotal>,
+    #[serde(skip)]
+    report: RateReport,
+    #[serde(skip)]
+    by: GroupBy,
+}
+
+impl std::fmt::Debug for RateAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateAnswer")
+            .field("totals", &self.totals)
+            .field("rated", &self.rated)
+            .field("lines", &self.lines)
+            .field("bad_lines", &self.bad_lines)
+            .field("rejected", &self.rejected)
+            .finish()
+    }
+}
+
+impl RateAnswer {
+    fn new(report: RateReport, by: GroupBy) -> RateAnswer {
+        let reasons = |v: &[(u64, String)]| {
+            v.iter()
+                .map(|(line, reason)| LineReason {
+                    line: *line,
+                    reason: reason.clone(),
+                })
+                .collect()
+        };
+        let totals = report
+            .totals
+            .iter()
+            .map(|(group, unit, amount, events)| {
+                let named = |b: GroupBy| (by == b).then(|| group.clone());
+                RateTotal {
+                    account: named(GroupBy::Account),
+                    amount: amount.to_string(),
+                    events: *events,
+                    plan: named(GroupBy::Plan),
+                    product: named(GroupBy::Product),
+                    unit: unit.clone(),
+                }
+            })
+            .collect();
+        RateAnswer {
+            bad_lines: reasons(&report.bad),
+            lines: report.lines,
+            rated: report.rated,
+            rejected: reasons(&report.rejected),
+            totals,
+            report,
+            by,
+        }
+    }
+
+    /// The totals as `pricebook rate` writes them by default: `<group>,amount,unit,events`.
+    pub fn to_csv(&self) -> String {
+        let mut out = Vec::new();
+        // Writing to memory cannot fail.
+        let _ = write_csv(&self.report, self.by, &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// Rates the usage export read from `input` (CSV with a header naming `account`, `plan`,
+/// `product`, `quantity`, `unit` and the book's dimensions, or JSON Lines) with `table`,
+/// totalled per `by`. `progress` draws a line count on standard error as it reads.
+///
+/// An export that cannot be read at all (empty, a CSV header with an unknown column) is an
+/// error; a line that cannot be rated is reported in the answer, and the others are rated.
+///
+/// ```
+/// use pricebook::answer::rate;
+/// use pricebook::rate::batch::GroupBy;
+/// let table = pricebook::open("pricebooks/hedra".as_ref(), None).expect("the bundled book").table;
+/// let export = "account,plan,product,quantity\nacme,creator,hedra-avatar,90\nacme,creator,paint,1\n";
+/// let a = rate(&table, &mut export.as_bytes(), GroupBy::Account, false).expect("rated");
+/// assert_eq!((a.totals[0].amount.as_str(), a.totals[0].unit.as_str()), ("630", "credit"));
+/// assert_eq!(a.bad_lines[0].line, 3);
+/// ```
+pub fn rate(
+    table: &RatingTable,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+) -> Result<RateAnswer, AnswerError> {
+    let report = rate_input(table, input, by, progress)
+        .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
+    Ok(RateAnswer::new(report, by))
+}
