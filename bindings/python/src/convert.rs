@@ -1,7 +1,7 @@
 //! Python values in and out: arguments as the library takes them, answers with every decimal a
 //! `decimal.Decimal`. Conversion only: what a value means is the library's business.
 
-use pricebook::{Date, Decimal};
+use pricebook::Date;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -16,10 +16,6 @@ pub fn decimal_from_str<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py,
         Ok(py.import("decimal")?.getattr("Decimal")?.unbind())
     })?;
     class.bind(py).call1((text,))
-}
-
-pub fn decimal<'py>(py: Python<'py>, d: &Decimal) -> PyResult<Bound<'py, PyAny>> {
-    decimal_from_str(py, &d.to_string())
 }
 
 fn is_decimal(obj: &Bound<'_, PyAny>) -> PyResult<bool> {

@@ -3,17 +3,18 @@
 //! library, and this crate only converts arguments and answers (decimals cross as their exact
 //! text and arrive as `decimal.Decimal`).
 
+// What the library does not offer yet, shared with the Node binding.
+#[path = "../../interim.rs"]
+mod interim;
 mod convert;
 mod diagnostic;
 mod errors;
-// Shared with the Node binding until the library answers these questions itself.
-#[path = "../../orchestration.rs"]
-mod orchestration;
 
-use convert::{attrs_arg, date_arg, decimal, dims_arg, from_json, to_json, value_text};
+use convert::{attrs_arg, date_arg, decimal_from_str, dims_arg, from_json, to_json, value_text};
 use diagnostic::Diagnostic;
-use orchestration::{Failure, Source, Target};
-use pricebook::Decimal;
+use pricebook::answer::{
+    Attr, BillQuestion, Books, CapacityQuestion, Dim, QuoteQuestion, UsageInput,
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -27,7 +28,7 @@ const RATE_DECIMALS: &[&str] = &["amount"];
 /// A charge in the book's charge unit (`credit`), or money for a product priced in money.
 #[pyclass(module = "pricebook", frozen)]
 pub struct Charge {
-    amount: Decimal,
+    amount: String,
     /// The unit charged in; `""` for a free product.
     #[pyo3(get)]
     unit: String,
@@ -37,7 +38,7 @@ pub struct Charge {
 impl Charge {
     #[getter]
     fn amount<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        decimal(py, &self.amount)
+        decimal_from_str(py, &self.amount)
     }
 
     fn __repr__(&self) -> String {
@@ -48,7 +49,7 @@ impl Charge {
 /// What a charge is worth in money on the plan.
 #[pyclass(module = "pricebook", frozen)]
 pub struct Money {
-    amount: Decimal,
+    amount: String,
     #[pyo3(get)]
     currency: String,
 }
@@ -57,7 +58,7 @@ pub struct Money {
 impl Money {
     #[getter]
     fn amount<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        decimal(py, &self.amount)
+        decimal_from_str(py, &self.amount)
     }
 
     fn __repr__(&self) -> String {
@@ -78,11 +79,13 @@ pub struct Quote {
     /// The product's slug.
     #[pyo3(get)]
     product: String,
-    charge: Decimal,
-    charge_unit: String,
-    money: Option<(Decimal, String)>,
+    charge: pricebook::answer::Charge,
+    money: Option<pricebook::answer::Money>,
     #[pyo3(get)]
     explain: Vec<String>,
+    /// The file that priced it: the book, the version picked from a directory, or the table.
+    #[pyo3(get)]
+    source: String,
 }
 
 #[pymethods]
@@ -90,16 +93,16 @@ impl Quote {
     #[getter]
     fn charge(&self) -> Charge {
         Charge {
-            amount: self.charge,
-            unit: self.charge_unit.clone(),
+            amount: self.charge.amount.clone(),
+            unit: self.charge.unit.clone(),
         }
     }
 
     #[getter]
     fn money(&self) -> Option<Money> {
-        self.money.as_ref().map(|(amount, currency)| Money {
-            amount: *amount,
-            currency: currency.clone(),
+        self.money.as_ref().map(|m| Money {
+            amount: m.amount.clone(),
+            currency: m.currency.clone(),
         })
     }
 
@@ -107,13 +110,15 @@ impl Quote {
         let money = self
             .money
             .as_ref()
-            .map_or("None".to_string(), |(a, c)| format!("{a} {c}"));
+            .map_or("None".to_string(), |m| format!("{} {}", m.amount, m.currency));
         format!(
             "Quote(plan={}, product={:?}, charge={} {}, money={money})",
-            self.plan.as_deref().map_or("None".to_string(), |p| format!("{p:?}")),
+            self.plan
+                .as_deref()
+                .map_or("None".to_string(), |p| format!("{p:?}")),
             self.product,
-            self.charge,
-            self.charge_unit
+            self.charge.amount,
+            self.charge.unit
         )
     }
 }
@@ -121,7 +126,7 @@ impl Quote {
 /// How many whole units of a product a plan's recurring grant buys.
 #[pyclass(module = "pricebook", frozen)]
 pub struct Capacity {
-    value: Decimal,
+    value: String,
     #[pyo3(get)]
     unit: String,
 }
@@ -130,7 +135,7 @@ pub struct Capacity {
 impl Capacity {
     #[getter]
     fn value<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        decimal(py, &self.value)
+        decimal_from_str(py, &self.value)
     }
 
     fn __repr__(&self) -> String {
@@ -139,17 +144,25 @@ impl Capacity {
 }
 
 /// A loaded book: one book, a compiled table, or a vendor's directory of versions (each
-/// question picks the version in force on its `at` day, the latest without one).
+/// question picks the version in force on its `at` day, the latest without one). A directory
+/// of several vendors' directories serves them all; questions then name one with `book=`.
 #[pyclass(module = "pricebook", frozen)]
 pub struct Book {
-    source: Source,
+    books: Books,
+    path: PathBuf,
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or(String::new(), |n| n.to_string())
 }
 
 fn path_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
     obj.extract::<PathBuf>().map_err(|_| {
         PyTypeError::new_err(format!(
             "{name} must be a path (str or os.PathLike), not {}",
-            obj.get_type().name().map_or(String::new(), |n| n.to_string())
+            type_name(obj)
         ))
     })
 }
@@ -166,20 +179,22 @@ fn opt_string(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Str
     obj.filter(|o| !o.is_none())
         .map(|o| {
             o.extract::<String>().map_err(|_| {
-                PyTypeError::new_err(format!(
-                    "{name} must be a string, not {}",
-                    o.get_type().name().map_or(String::new(), |n| n.to_string())
-                ))
+                PyTypeError::new_err(format!("{name} must be a string, not {}", type_name(o)))
             })
         })
         .transpose()
 }
 
-/// Usage given as a file path (read as it is) or as an iterable of event dicts (written as
-/// JSON Lines, the form the library reads).
+/// A day argument as the question's text: a `datetime.date` as its ISO form; anything else is
+/// the library's to read (and refuse).
+fn at_text(name: &str, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option<String>> {
+    Ok(date_arg(name, obj)?.map(|d| d.to_string()))
+}
+
+/// Usage given as a file path (read as it is) or as an iterable of event dicts.
 enum Usage {
     File(PathBuf),
-    Lines(Vec<u8>),
+    Events(Vec<serde_json::Value>),
 }
 
 fn usage_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Usage> {
@@ -189,10 +204,10 @@ fn usage_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Usage> {
     let iter = obj.try_iter().map_err(|_| {
         PyTypeError::new_err(format!(
             "{name} must be a path or an iterable of dicts, not {}",
-            obj.get_type().name().map_or(String::new(), |n| n.to_string())
+            type_name(obj)
         ))
     })?;
-    let mut lines = Vec::new();
+    let mut events = Vec::new();
     for item in iter {
         let v = to_json(&item?)?;
         if !v.is_object() {
@@ -200,29 +215,35 @@ fn usage_arg(name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Usage> {
                 "each event of {name} must be a dict"
             )));
         }
-        serde_json::to_writer(&mut lines, &v).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        lines.push(b'\n');
+        events.push(v);
     }
-    Ok(Usage::Lines(lines))
+    Ok(Usage::Events(events))
 }
 
-impl Usage {
-    fn text(self, py: Python<'_>) -> PyResult<String> {
-        match self {
-            Usage::Lines(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-            Usage::File(path) => {
-                let bytes = py.detach(|| std::fs::read(&path)).map_err(|e| {
-                    errors::open_to_py(
-                        py,
-                        pricebook::OpenError::FileUnreadable {
-                            path: path.clone(),
-                            io: e,
-                        },
-                    )
-                })?;
-                Ok(String::from_utf8_lossy(&bytes).into_owned())
-            }
-        }
+fn read_file(py: Python<'_>, path: &std::path::Path) -> PyResult<String> {
+    let bytes = py.detach(|| std::fs::read(path)).map_err(|io| {
+        errors::open_error(
+            py,
+            pricebook::OpenError::FileUnreadable {
+                path: path.to_path_buf(),
+                io,
+            },
+        )
+    })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+impl Book {
+    /// The version in force on `at` (the latest without one).
+    fn pick(
+        &self,
+        py: Python<'_>,
+        book: Option<&str>,
+        at: Option<pricebook::Date>,
+    ) -> PyResult<&std::sync::Arc<pricebook::answer::Book>> {
+        self.books
+            .pick(book, at)
+            .map_err(|e| errors::answer_error(py, &e))
     }
 }
 
@@ -230,7 +251,9 @@ impl Usage {
 impl Book {
     /// Prices one usage: `quantity` with its unit (`"90 second"`), `dims` the product's
     /// dimension values, `attrs` the usage's attributes, `at` the day whose version prices it.
-    #[pyo3(signature = (plan=None, product=None, quantity=None, dims=None, attrs=None, at=None))]
+    /// A usage the book refuses raises `Rejected`.
+    #[pyo3(signature = (plan=None, product=None, quantity=None, dims=None, attrs=None, at=None, *, book=None))]
+    #[allow(clippy::too_many_arguments)]
     fn quote(
         &self,
         py: Python<'_>,
@@ -240,37 +263,57 @@ impl Book {
         dims: Option<&Bound<'_, PyAny>>,
         attrs: Option<&Bound<'_, PyAny>>,
         at: Option<&Bound<'_, PyAny>>,
+        book: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Quote> {
-        let plan = opt_string("plan", plan)?;
-        let product: String = value_text("product", required("product", product)?)?;
-        let quantity = value_text("quantity", required("quantity", quantity)?)?;
-        let dims = dims_arg(dims)?;
-        let attrs = attrs_arg(attrs)?;
-        let day = date_arg("at", at)?;
-        let target = Target {
-            plan: plan.as_deref(),
-            product: &product,
-            dims: &dims,
+        let mut q = QuoteQuestion::new(
+            value_text("product", required("product", product)?)?,
+            value_text("quantity", required("quantity", quantity)?)?,
+        );
+        q.plan = opt_string("plan", plan)?;
+        q.book = opt_string("book", book)?;
+        q.dims = dims_arg(dims)?
+            .into_iter()
+            .map(|(name, value)| Dim { name, value })
+            .collect();
+        q.attrs = attrs_arg(attrs)?
+            .into_iter()
+            .map(|(name, value)| Attr { name, value })
+            .collect();
+        q.at = at_text("at", at)?;
+        q.explain = true;
+        let a = self
+            .books
+            .quote(&q)
+            .map_err(|e| errors::answer_error(py, &e))?;
+        if let Some(r) = &a.rejected {
+            return Err(errors::rejected(py, r));
+        }
+        let (Some(charge), Some(money)) = (a.charge, a.money) else {
+            return Err(PyValueError::new_err("the library answered with no charge"));
         };
-        let answer = self
-            .source
-            .at(day)
-            .map_err(Failure::Open)
-            .and_then(|opened| orchestration::quote(&opened, &target, &quantity, &attrs))
-            .map_err(|f| errors::to_py(py, f))?;
+        let rules = a.rules.as_deref();
         Ok(Quote {
-            plan: answer.plan,
-            product: answer.product,
-            charge: answer.charge,
-            charge_unit: answer.charge_unit,
-            money: answer.money,
-            explain: answer.explain,
+            plan: a.plan,
+            product: a.product,
+            charge,
+            money,
+            explain: a
+                .explain
+                .into_iter()
+                .map(|s| match (s.line, rules) {
+                    (Some(l), Some(f)) => format!("{} ({f}:{l})", s.step),
+                    (Some(l), None) => format!("{} (line {l} of the book)", s.step),
+                    (None, _) => s.step,
+                })
+                .collect(),
+            source: a.source,
         })
     }
 
     /// How many whole units of `product` the plan's recurring grant buys, counted in `unit`
     /// (default: the unit the product is rated per).
-    #[pyo3(signature = (plan=None, product=None, dims=None, unit=None, at=None))]
+    #[pyo3(signature = (plan=None, product=None, dims=None, unit=None, at=None, *, book=None))]
+    #[allow(clippy::too_many_arguments)]
     fn capacity(
         &self,
         py: Python<'_>,
@@ -279,30 +322,38 @@ impl Book {
         dims: Option<&Bound<'_, PyAny>>,
         unit: Option<&Bound<'_, PyAny>>,
         at: Option<&Bound<'_, PyAny>>,
+        book: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Capacity> {
-        let plan = opt_string("plan", plan)?;
-        let product: String = value_text("product", required("product", product)?)?;
-        let unit = opt_string("unit", unit)?;
-        let dims = dims_arg(dims)?;
-        let day = date_arg("at", at)?;
-        let target = Target {
-            plan: plan.as_deref(),
-            product: &product,
-            dims: &dims,
+        let mut q = CapacityQuestion::new(value_text("product", required("product", product)?)?);
+        q.plan = opt_string("plan", plan)?;
+        q.book = opt_string("book", book)?;
+        q.unit = opt_string("unit", unit)?;
+        q.dims = dims_arg(dims)?
+            .into_iter()
+            .map(|(name, value)| Dim { name, value })
+            .collect();
+        q.at = at_text("at", at)?;
+        let a = self
+            .books
+            .capacity(&q)
+            .map_err(|e| errors::answer_error(py, &e))?;
+        if let Some(r) = &a.rejected {
+            return Err(errors::rejected(py, r));
+        }
+        let Some(value) = a.quantity.value else {
+            return Err(PyValueError::new_err("the library answered with no value"));
         };
-        let (value, unit) = self
-            .source
-            .at(day)
-            .map_err(Failure::Open)
-            .and_then(|opened| orchestration::capacity(&opened, &target, unit.as_deref()))
-            .map_err(|f| errors::to_py(py, f))?;
-        Ok(Capacity { value, unit })
+        Ok(Capacity {
+            value,
+            unit: a.quantity.unit,
+        })
     }
 
     /// Bills one account's usage over whole periods: the bill's JSON (`versions`, `total`,
     /// `lines`, `wallet`, `rejected`, `closing_wallet`) as dicts, every decimal a `Decimal`.
-    /// `usage` is a list of event dicts (`time`, `product`, `quantity`, ...) or a usage file.
-    #[pyo3(signature = (plan=None, usage=None, start=None, periods=None, *, billing="monthly", at=None, wallet=None, auto_recharge=None))]
+    /// `usage` is a list of event dicts (`time`, `product`, `quantity`, ...) or a usage file;
+    /// `start` is the first day of the first period.
+    #[pyo3(signature = (plan=None, usage=None, start=None, periods=None, *, billing="monthly", at=None, wallet=None, auto_recharge=None, contract=None, book=None))]
     #[allow(clippy::too_many_arguments)]
     fn bill<'py>(
         &self,
@@ -315,58 +366,55 @@ impl Book {
         at: Option<&Bound<'py, PyAny>>,
         wallet: Option<&Bound<'py, PyAny>>,
         auto_recharge: Option<&Bound<'py, PyAny>>,
+        contract: Option<&Bound<'py, PyAny>>,
+        book: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let plan = opt_string("plan", plan)?;
-        let usage = usage_arg("usage", required("usage", usage)?)?.text(py)?;
-        let annual = match billing {
-            "monthly" => false,
-            "annual" => true,
+        let mut q = BillQuestion::default();
+        q.plan = opt_string("plan", plan)?;
+        q.book = opt_string("book", book)?;
+        q.usage = match usage_arg("usage", required("usage", usage)?)? {
+            Usage::File(path) => UsageInput::Text(read_file(py, &path)?),
+            Usage::Events(events) => UsageInput::Events(events),
+        };
+        q.billing = Some(match billing {
+            "monthly" => pricebook::Billing::Monthly,
+            "annual" => pricebook::Billing::Annual,
             other => {
                 return Err(PyValueError::new_err(format!(
                     "billing must be \"monthly\" or \"annual\", not {other:?}"
                 )));
             }
-        };
-        let from = date_arg("start", start)?;
-        let at = date_arg("at", at)?;
-        let wallet = wallet
+        });
+        q.from = at_text("start", start)?;
+        q.periods = periods;
+        q.at = at_text("at", at)?;
+        q.wallet = wallet
             .filter(|w| !w.is_none())
-            .map(|w| {
-                if w.is_instance_of::<PyString>() {
-                    w.extract::<String>()
-                } else {
-                    Ok(to_json(w)?.to_string())
-                }
-            })
+            .map(|w| to_json(w))
             .transpose()?;
-        let auto_recharge = opt_string("auto_recharge", auto_recharge)?;
-        let asked = orchestration::BillAsked {
-            plan: plan.as_deref(),
-            usage: &usage,
-            annual,
-            from,
-            periods,
-            at,
-            wallet: wallet.as_deref(),
-            auto_recharge: auto_recharge.as_deref(),
-        };
-        let source = &self.source;
-        let bill = py
-            .detach(|| orchestration::bill(source, &asked))
-            .map_err(|f| errors::to_py(py, f))?;
-        from_json(py, &bill, BILL_DECIMALS)
+        q.auto_recharge = opt_string("auto_recharge", auto_recharge)?;
+        q.contract = contract
+            .filter(|c| !c.is_none())
+            .map(|c| read_file(py, &path_arg("contract", c)?))
+            .transpose()?;
+        let (books, path) = (&self.books, &self.path);
+        let answer = py
+            .detach(|| interim::bill(books, path, &q))
+            .map_err(|e| errors::answer_error(py, &e))?;
+        from_json(py, &answer.to_json(), BILL_DECIMALS)
     }
 
     /// Rates a usage export into totals per account (or `by="plan"`, `"product"`): `events` is a
     /// CSV or JSON Lines file, or an iterable of event dicts (`account`, `plan`, `product`,
     /// `quantity`, ...). Returns `{"totals": [...], "rated", "lines", "bad_lines", "rejected"}`.
-    #[pyo3(signature = (events, *, by="account", at=None))]
+    #[pyo3(signature = (events, *, by="account", at=None, book=None))]
     fn rate<'py>(
         &self,
         py: Python<'py>,
         events: &Bound<'py, PyAny>,
         by: &str,
         at: Option<&Bound<'py, PyAny>>,
+        book: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         use pricebook::rate::batch::GroupBy;
         let by = match by {
@@ -379,66 +427,77 @@ impl Book {
                 )));
             }
         };
-        let day = date_arg("at", at)?;
-        let usage = usage_arg("events", events)?;
-        let opened = self.source.at(day).map_err(|e| errors::open_to_py(py, e))?;
-        let rated = py.detach(|| match &usage {
-            Usage::Lines(bytes) => orchestration::rate(&opened, &mut bytes.as_slice(), by),
+        let at = at_text("at", at)?;
+        let book = opt_string("book", book)?;
+        let books = &self.books;
+        let answer = match usage_arg("events", events)? {
             Usage::File(path) => {
-                let file = std::fs::File::open(path).map_err(|io| {
-                    Failure::Open(pricebook::OpenError::FileUnreadable {
-                        path: path.clone(),
-                        io,
-                    })
+                let file = std::fs::File::open(&path).map_err(|io| {
+                    errors::open_error(py, pricebook::OpenError::FileUnreadable { path, io })
                 })?;
-                let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-                orchestration::rate(&opened, &mut reader, by)
+                py.detach(|| {
+                    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+                    books.rate(book.as_deref(), at.as_deref(), &mut reader, by)
+                })
             }
-        });
-        let rated = rated.map_err(|f| errors::to_py(py, f))?;
-        from_json(py, &rated, RATE_DECIMALS)
+            Usage::Events(events) => py.detach(|| {
+                // Event dicts as JSON Lines, the form the rater reads.
+                let mut lines = Vec::new();
+                for e in &events {
+                    if serde_json::to_writer(&mut lines, e).is_ok() {
+                        lines.push(b'\n');
+                    }
+                }
+                books.rate(book.as_deref(), at.as_deref(), &mut lines.as_slice(), by)
+            }),
+        }
+        .map_err(|e| errors::answer_error(py, &e))?;
+        let json = serde_json::to_value(&answer).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        from_json(py, &json, RATE_DECIMALS)
     }
 
     /// The path the book was loaded from.
     #[getter]
     fn path(&self) -> PathBuf {
-        self.source.path.clone()
+        self.path.clone()
     }
 
     /// The vendor (of the latest version).
     #[getter]
     fn vendor(&self, py: Python<'_>) -> PyResult<String> {
-        let opened = self.source.at(None).map_err(|e| errors::open_to_py(py, e))?;
-        Ok(opened.table.vendor().to_string())
+        Ok(self.pick(py, None, None)?.key.vendor.clone())
     }
 
     /// The version label in force on `at` (the latest without one), such as `"2026-06"`.
-    #[pyo3(signature = (at=None))]
-    fn version(&self, py: Python<'_>, at: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+    #[pyo3(signature = (at=None, *, book=None))]
+    fn version(
+        &self,
+        py: Python<'_>,
+        at: Option<&Bound<'_, PyAny>>,
+        book: Option<&str>,
+    ) -> PyResult<String> {
         let day = date_arg("at", at)?;
-        let opened = self.source.at(day).map_err(|e| errors::open_to_py(py, e))?;
-        Ok(opened.table.version().to_string())
+        Ok(self.pick(py, book, day)?.version().to_string())
     }
 
     /// The book's currency (of the latest version).
     #[getter]
     fn currency(&self, py: Python<'_>) -> PyResult<String> {
-        let opened = self.source.at(None).map_err(|e| errors::open_to_py(py, e))?;
-        Ok(opened.table.currency().to_string())
+        Ok(self.pick(py, None, None)?.opened.table.currency().to_string())
     }
 
     /// The plans' slugs, in book order (of the latest version).
     #[getter]
     fn plans(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let opened = self.source.at(None).map_err(|e| errors::open_to_py(py, e))?;
-        Ok(opened.table.plans().iter().map(|p| p.slug.clone()).collect())
+        let b = self.pick(py, None, None)?;
+        Ok(b.opened.table.plans().iter().map(|p| p.slug.clone()).collect())
     }
 
     /// The products' slugs, in book order (of the latest version).
     #[getter]
     fn products(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let opened = self.source.at(None).map_err(|e| errors::open_to_py(py, e))?;
-        Ok(opened
+        let b = self.pick(py, None, None)?;
+        Ok(b.opened
             .table
             .products()
             .iter()
@@ -447,19 +506,23 @@ impl Book {
     }
 
     fn __repr__(&self) -> String {
-        format!("pricebook.load({:?})", self.source.path.display().to_string())
+        format!("pricebook.load({:?})", self.path.display().to_string())
     }
 }
 
-/// Loads a book, a compiled table (`.json`) or a vendor's directory of versions. A book that
-/// does not check raises `BookError` with its diagnostics.
+/// Loads a book, a compiled table (`.json`) or a vendor's directory of versions (or a
+/// directory of vendors' directories). Every book is checked now: one that does not check
+/// raises `BookError` with its diagnostics.
 #[pyfunction]
 fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Book> {
     let path = path_arg("path", path)?;
-    let source = py
-        .detach(|| Source::open(&path))
-        .map_err(|e| errors::open_to_py(py, e))?;
-    Ok(Book { source })
+    let books = py
+        .detach(|| Books::open(std::slice::from_ref(&path)))
+        .map_err(|e| errors::open_error(py, e))?;
+    if let Some(e) = books.status().iter().find_map(|s| s.error.as_ref()) {
+        return Err(errors::status_error(py, e));
+    }
+    Ok(Book { books, path })
 }
 
 /// Checks books (files, or directories searched for `*.pricebook`): every diagnostic, worked
@@ -476,8 +539,8 @@ fn check(py: Python<'_>, paths: &Bound<'_, PyAny>) -> PyResult<Vec<Diagnostic>> 
             .collect::<PyResult<_>>()?
     };
     let found = py
-        .detach(|| orchestration::check(&paths))
-        .map_err(|e| errors::open_to_py(py, e))?;
+        .detach(|| interim::check(&paths))
+        .map_err(|e| errors::open_error(py, e))?;
     Ok(found.into_iter().map(Diagnostic::from).collect())
 }
 
