@@ -5,6 +5,8 @@
 export type Dims = Array<string> | Record<string, string>
 
 export interface QuoteArgs {
+  /** With several vendors loaded (a directory of vendors' directories): the one to ask. */
+  book?: string
   /** A plan's slug or display name; may be left out when the book has one plan or none. */
   plan?: string
   /** A product's slug or display name. */
@@ -19,6 +21,7 @@ export interface QuoteArgs {
 }
 
 export interface CapacityArgs {
+  book?: string
   plan?: string
   product: string
   dims?: Dims
@@ -42,6 +45,7 @@ export interface UsageEvent {
 }
 
 export interface BillArgs {
+  book?: string
   plan?: string
   /** Event objects, or a usage file's path (JSON Lines or CSV). */
   usage: string | UsageEvent[]
@@ -56,6 +60,8 @@ export interface BillArgs {
   wallet?: Bill | WalletState
   /** `'below=1000,to=5000,cap=200'`: the account's auto-recharge settings. */
   autoRecharge?: string
+  /** A contract's path: enterprise terms layered on the book. */
+  contract?: string
 }
 
 /** One event of a usage export to rate. */
@@ -70,6 +76,7 @@ export interface RateEvent {
 }
 
 export interface RateOptions {
+  book?: string
   by?: 'account' | 'plan' | 'product'
   at?: string
 }
@@ -93,6 +100,8 @@ export interface Quote {
   money?: Money
   /** Each rule applied, with its `file:line`. */
   explain: string[]
+  /** The file that priced it: the book, the version picked from a directory, or the table. */
+  source: string
 }
 
 export interface Capacity {
@@ -186,8 +195,9 @@ export interface Diagnostic {
  * What every function throws: an `Error` with a stable `code`: `'rejected'` (a usage the
  * book's rules refuse: `kind`, `reason`, `line`, `file`), `'book'` (a book that does not
  * check: `diagnostics`), `'unknown-reference'`, `'invalid-value'`, `'missing-statement'`,
- * `'not-in-force'`, `'no-book'`, `'io-error'`, `'table-invalid'`; a malformed argument is a
- * `TypeError` with code `'argument'`.
+ * `'not-in-force'`, `'bad-request'`, `'no-book'`, `'io-error'`, `'table-invalid'`; a
+ * malformed argument is a `TypeError` with code `'argument'`, and a missing or mistyped field an
+ * `Error` with code `'InvalidArg'` (napi-rs's conversion).
  */
 export interface PricebookError extends Error {
   code: string
@@ -197,6 +207,8 @@ export interface PricebookError extends Error {
   line?: number | null
   file?: string | null
   diagnostics?: Diagnostic[]
+  /** The question's field the error is about (`'at'`, `'plan'`, ...), when it is about one. */
+  field?: string
 }
 
 /**

@@ -3,15 +3,17 @@
 //! strings (JavaScript has no decimal), and every failure is a thrown `Error` with a stable
 //! `code` (`'rejected'`, `'book'`, `'unknown-reference'`, ...) and the fields of its kind.
 
-// Shared with the Python binding until the library answers these questions itself.
-#[path = "../../orchestration.rs"]
-mod orchestration;
+// What the library does not offer yet, shared with the Python binding.
+#[path = "../../interim.rs"]
+mod interim;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use orchestration::{Failure, Source, Target};
-use pricebook::Date;
-use pricebook::diagnostic::{SourceFile, SourceMap, to_json_in};
+use pricebook::answer::{
+    AnswerError, Attr, BillQuestion, Books, CapacityQuestion, Dim, ErrorDetail, ErrorKind,
+    QuoteQuestion, QuoteRejection, UsageInput,
+};
+use pricebook::diagnostic::{JsonDiagnostic, SourceFile, SourceMap, to_json_in};
 use pricebook::load::OpenError;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -35,85 +37,86 @@ fn throw(env: &Env, message: &str, code: &str, fields: serde_json::Value) -> Err
     }
 }
 
-fn diagnostics_json(
-    sources: &SourceMap,
-    diagnostics: &[pricebook::Diagnostic],
-) -> serde_json::Value {
-    serde_json::to_value(
-        diagnostics
-            .iter()
-            .map(|d| to_json_in(d, sources))
-            .collect::<Vec<_>>(),
-    )
-    .unwrap_or_default()
+/// The code of an error about what was loaded: a book that does not check is `book`; a path
+/// that leads to no book (`command-line` on the command line, where the path is an argument)
+/// is `no-book`.
+fn load_code(code: &str) -> &str {
+    match code {
+        "book-has-errors" => "book",
+        "command-line" => "no-book",
+        code => code,
+    }
+}
+
+fn with_help(message: &str, help: Option<&str>) -> String {
+    match help {
+        Some(h) => format!("{message}; {h}"),
+        None => message.to_string(),
+    }
+}
+
+fn loaded_failure(
+    env: &Env,
+    code: &str,
+    message: &str,
+    help: Option<&str>,
+    diagnostics: &[JsonDiagnostic],
+) -> Error {
+    let code = load_code(code);
+    let mut fields = serde_json::json!({ "help": help });
+    if code == "book" {
+        fields["diagnostics"] = serde_json::to_value(diagnostics).unwrap_or_default();
+    }
+    throw(env, &with_help(message, help), code, fields)
 }
 
 fn open_failure(env: &Env, e: OpenError) -> Error {
-    let message = e.to_string();
-    let help = e.help();
-    match &e {
+    let diagnostics: Vec<JsonDiagnostic> = match &e {
         OpenError::BookHasErrors {
             file,
             text,
             diagnostics,
         } => {
-            let sources = SourceMap::from(SourceFile::new(file.clone(), text.clone()));
-            let fields = serde_json::json!({
-                "help": help,
-                "diagnostics": diagnostics_json(&sources, diagnostics),
-            });
-            throw(env, &message, "book", fields)
+            let map = SourceMap::from(SourceFile::new(file.as_str(), text.as_str()));
+            diagnostics.iter().map(|d| to_json_in(d, &map)).collect()
         }
         OpenError::ContractDoesNotApply {
             sources,
             diagnostics,
             ..
-        } => {
-            let fields = serde_json::json!({
-                "help": help,
-                "diagnostics": diagnostics_json(sources, diagnostics),
-            });
-            throw(env, &message, "book", fields)
-        }
-        _ => {
-            // A path that leads to no book: there is no command line to blame.
-            let code = match e.code() {
-                "command-line" => "no-book",
-                code => code,
-            };
-            throw(env, &message, code, serde_json::json!({ "help": help }))
-        }
-    }
+        } => diagnostics.iter().map(|d| to_json_in(d, sources)).collect(),
+        _ => Vec::new(),
+    };
+    loaded_failure(env, e.code(), &e.message(), e.help().as_deref(), &diagnostics)
 }
 
-fn failure(env: &Env, f: Failure) -> Error {
-    match f {
-        Failure::Open(e) => open_failure(env, e),
-        Failure::Asked {
-            code,
-            message,
-            help,
-        } => {
-            let text = match &help {
-                Some(h) => format!("{message}; {h}"),
-                None => message,
-            };
-            throw(env, &text, code, serde_json::json!({ "help": help }))
-        }
-        Failure::Rejected { rejection, file } => {
-            let text = match (&file, rejection.line) {
-                (Some(f), Some(l)) => format!("{} (rule at {f}:{l})", rejection.reason),
-                _ => rejection.reason.clone(),
-            };
-            let fields = serde_json::json!({
-                "kind": rejection.kind.name(),
-                "reason": rejection.reason,
-                "line": rejection.line,
-                "file": file,
-            });
-            throw(env, &text, "rejected", fields)
-        }
+fn status_failure(env: &Env, e: &ErrorDetail) -> Error {
+    loaded_failure(env, &e.code, &e.message, e.help.as_deref(), &e.diagnostics)
+}
+
+fn answer_failure(env: &Env, e: &AnswerError) -> Error {
+    if e.kind() == ErrorKind::Unavailable {
+        return loaded_failure(env, e.code(), e.message(), e.help(), e.diagnostics());
     }
+    let mut fields = serde_json::json!({ "help": e.help() });
+    if let Some(f) = e.field() {
+        fields["field"] = f.into();
+    }
+    throw(env, &e.to_string(), e.code(), fields)
+}
+
+fn rejected(env: &Env, r: &QuoteRejection) -> Error {
+    let text = match (&r.file, r.line) {
+        (Some(f), Some(l)) => format!("{} (rule at {f}:{l})", r.reason),
+        _ => r.reason.clone(),
+    };
+    let fields = serde_json::json!({
+        "kind": r.kind,
+        "reason": r.reason,
+        "line": r.line,
+        "file": r.file,
+    });
+    throw(env, &text, "rejected", fields)
 }
 
 /// A malformed argument: a `TypeError` with code `'argument'`.
@@ -124,14 +127,6 @@ fn argument(env: &Env, message: String) -> Error {
     }
 }
 
-fn date_arg(env: &Env, name: &str, text: Option<&str>) -> Result<Option<Date>> {
-    text.map(|t| {
-        Date::parse(t.trim())
-            .ok_or_else(|| argument(env, format!("{name}: `{t}` is not a date; write YYYY-MM-DD")))
-    })
-    .transpose()
-}
-
 fn number_text(v: &Either<String, f64>) -> String {
     match v {
         Either::A(s) => s.clone(),
@@ -139,23 +134,25 @@ fn number_text(v: &Either<String, f64>) -> String {
     }
 }
 
-fn dims_arg(dims: Option<Either<Vec<String>, HashMap<String, String>>>) -> Vec<(Option<String>, String)> {
+fn dims_arg(dims: Option<Either<Vec<String>, HashMap<String, String>>>) -> Vec<Dim> {
     match dims {
         None => Vec::new(),
-        Some(Either::A(list)) => list
+        Some(Either::A(list)) => list.iter().map(|d| Dim::parse(d)).collect(),
+        Some(Either::B(map)) => map
             .into_iter()
-            .map(|d| match d.split_once('=') {
-                Some((k, v)) => (Some(k.to_string()), v.to_string()),
-                None => (None, d),
+            .map(|(k, v)| Dim {
+                name: Some(k),
+                value: v,
             })
             .collect(),
-        Some(Either::B(map)) => map.into_iter().map(|(k, v)| (Some(k), v)).collect(),
     }
 }
 
 /// What `quote` asks.
 #[napi(object)]
 pub struct QuoteArgs {
+    /// With several vendors loaded: the one to ask.
+    pub book: Option<String>,
     pub plan: Option<String>,
     pub product: String,
     /// With its unit: `'90 second'`.
@@ -171,6 +168,7 @@ pub struct QuoteArgs {
 /// What `capacity` asks.
 #[napi(object)]
 pub struct CapacityArgs {
+    pub book: Option<String>,
     pub plan: Option<String>,
     pub product: String,
     pub dims: Option<Either<Vec<String>, HashMap<String, String>>>,
@@ -182,6 +180,7 @@ pub struct CapacityArgs {
 /// What `bill` asks.
 #[napi(object)]
 pub struct BillArgs {
+    pub book: Option<String>,
     pub plan: Option<String>,
     /// Event objects (`time`, `product`, `quantity`, ...) or a usage file's path.
     pub usage: Either<String, Vec<serde_json::Value>>,
@@ -195,6 +194,8 @@ pub struct BillArgs {
     pub wallet: Option<serde_json::Value>,
     /// `'below=1000,to=5000,cap=200'`.
     pub auto_recharge: Option<String>,
+    /// A contract's path: enterprise terms layered on the book.
+    pub contract: Option<String>,
 }
 
 /// What `rate` asks besides the events.
@@ -203,6 +204,7 @@ pub struct RateOptions {
     /// `'account'` (default), `'plan'` or `'product'`.
     pub by: Option<String>,
     pub at: Option<String>,
+    pub book: Option<String>,
 }
 
 #[napi(object)]
@@ -224,6 +226,8 @@ pub struct Quote {
     pub charge: Amount,
     pub money: Option<Money>,
     pub explain: Vec<String>,
+    /// The file that priced it: the book, the version picked from a directory, or the table.
+    pub source: String,
 }
 
 #[napi(object)]
@@ -232,104 +236,124 @@ pub struct Capacity {
     pub unit: String,
 }
 
-/// Event objects as JSON Lines, the form the library reads.
-fn json_lines(env: &Env, name: &str, events: &[serde_json::Value]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    for e in events {
-        if !e.is_object() {
-            return Err(argument(env, format!("each event of {name} must be an object")));
-        }
-        serde_json::to_writer(&mut out, e).map_err(|e| argument(env, e.to_string()))?;
-        out.push(b'\n');
-    }
-    Ok(out)
-}
-
 /// A loaded book: one book, a compiled table, or a vendor's directory of versions (each
-/// question picks the version in force on its `at` day, the latest without one).
+/// question picks the version in force on its `at` day, the latest without one). A directory
+/// of several vendors' directories serves them all; questions then name one with `book`.
 #[napi]
 pub struct Book {
-    source: Source,
+    books: Books,
+    path: PathBuf,
+}
+
+impl Book {
+    fn latest(&self, env: &Env) -> Result<&std::sync::Arc<pricebook::answer::Book>> {
+        self.books
+            .pick(None, None)
+            .map_err(|e| answer_failure(env, &e))
+    }
 }
 
 #[napi]
 impl Book {
+    /// Prices one usage; a usage the book refuses throws an `Error` with code `'rejected'`.
     #[napi]
     pub fn quote(&self, env: Env, args: QuoteArgs) -> Result<Quote> {
-        let dims = dims_arg(args.dims);
-        let attrs: Vec<(String, String)> = args
+        let mut q = QuoteQuestion::new(args.product, args.quantity);
+        q.book = args.book;
+        q.plan = args.plan;
+        q.at = args.at;
+        q.dims = dims_arg(args.dims);
+        q.attrs = args
             .attrs
             .unwrap_or_default()
             .iter()
-            .map(|(k, v)| (k.clone(), number_text(v)))
+            .map(|(name, v)| Attr {
+                name: name.clone(),
+                value: number_text(v),
+            })
             .collect();
-        let day = date_arg(&env, "at", args.at.as_deref())?;
-        let target = Target {
-            plan: args.plan.as_deref(),
-            product: &args.product,
-            dims: &dims,
+        q.explain = true;
+        let a = self.books.quote(&q).map_err(|e| answer_failure(&env, &e))?;
+        if let Some(r) = &a.rejected {
+            return Err(rejected(&env, r));
+        }
+        let (Some(charge), Some(money)) = (a.charge, a.money) else {
+            return Err(Error::from_reason("the library answered with no charge"));
         };
-        let a = self
-            .source
-            .at(day)
-            .map_err(Failure::Open)
-            .and_then(|opened| orchestration::quote(&opened, &target, &args.quantity, &attrs))
-            .map_err(|f| failure(&env, f))?;
+        let rules = a.rules.as_deref();
         Ok(Quote {
             plan: a.plan,
             product: a.product,
             charge: Amount {
-                amount: a.charge.to_string(),
-                unit: a.charge_unit,
+                amount: charge.amount,
+                unit: charge.unit,
             },
-            money: a.money.map(|(amount, currency)| Money {
-                amount: amount.to_string(),
-                currency,
+            money: money.map(|m| Money {
+                amount: m.amount,
+                currency: m.currency,
             }),
-            explain: a.explain,
+            explain: a
+                .explain
+                .into_iter()
+                .map(|s| match (s.line, rules) {
+                    (Some(l), Some(f)) => format!("{} ({f}:{l})", s.step),
+                    (Some(l), None) => format!("{} (line {l} of the book)", s.step),
+                    (None, _) => s.step,
+                })
+                .collect(),
+            source: a.source,
         })
     }
 
+    /// How many whole units of a product the plan's recurring grant buys.
     #[napi]
     pub fn capacity(&self, env: Env, args: CapacityArgs) -> Result<Capacity> {
-        let dims = dims_arg(args.dims);
-        let day = date_arg(&env, "at", args.at.as_deref())?;
-        let target = Target {
-            plan: args.plan.as_deref(),
-            product: &args.product,
-            dims: &dims,
+        let mut q = CapacityQuestion::new(args.product);
+        q.book = args.book;
+        q.plan = args.plan;
+        q.at = args.at;
+        q.unit = args.unit;
+        q.dims = dims_arg(args.dims);
+        let a = self
+            .books
+            .capacity(&q)
+            .map_err(|e| answer_failure(&env, &e))?;
+        if let Some(r) = &a.rejected {
+            return Err(rejected(&env, r));
+        }
+        let Some(value) = a.quantity.value else {
+            return Err(Error::from_reason("the library answered with no value"));
         };
-        let (value, unit) = self
-            .source
-            .at(day)
-            .map_err(Failure::Open)
-            .and_then(|opened| orchestration::capacity(&opened, &target, args.unit.as_deref()))
-            .map_err(|f| failure(&env, f))?;
         Ok(Capacity {
-            value: value.to_string(),
-            unit,
+            value,
+            unit: a.quantity.unit,
         })
     }
 
     /// The bill's JSON (`versions`, `total`, `lines`, `wallet`, `rejected`, `closing_wallet`).
     #[napi(ts_return_type = "Bill")]
     pub fn bill(&self, env: Env, args: BillArgs) -> Result<serde_json::Value> {
-        let usage = match &args.usage {
-            Either::A(path) => std::fs::read(path).map_err(|io| {
-                open_failure(
-                    &env,
-                    OpenError::FileUnreadable {
-                        path: PathBuf::from(path),
-                        io,
-                    },
-                )
-            })?,
-            Either::B(events) => json_lines(&env, "usage", events)?,
+        let mut q = BillQuestion::default();
+        q.book = args.book;
+        q.plan = args.plan;
+        q.usage = match args.usage {
+            Either::A(path) => {
+                let bytes = std::fs::read(&path).map_err(|io| {
+                    open_failure(
+                        &env,
+                        OpenError::FileUnreadable {
+                            path: PathBuf::from(&path),
+                            io,
+                        },
+                    )
+                })?;
+                UsageInput::Text(String::from_utf8_lossy(&bytes).into_owned())
+            }
+            Either::B(events) => UsageInput::Events(events),
         };
-        let usage = String::from_utf8_lossy(&usage);
-        let annual = match args.billing.as_deref() {
-            None | Some("monthly") => false,
-            Some("annual") => true,
+        q.billing = match args.billing.as_deref() {
+            None | Some("monthly") => Some(pricebook::Billing::Monthly),
+            Some("annual") => Some(pricebook::Billing::Annual),
             Some(other) => {
                 return Err(argument(
                     &env,
@@ -337,21 +361,26 @@ impl Book {
                 ));
             }
         };
-        let wallet = args.wallet.as_ref().map(|w| match w {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        let asked = orchestration::BillAsked {
-            plan: args.plan.as_deref(),
-            usage: &usage,
-            annual,
-            from: date_arg(&env, "from", args.from.as_deref())?,
-            periods: args.periods,
-            at: date_arg(&env, "at", args.at.as_deref())?,
-            wallet: wallet.as_deref(),
-            auto_recharge: args.auto_recharge.as_deref(),
+        q.from = args.from;
+        q.periods = args.periods;
+        q.at = args.at;
+        q.wallet = args.wallet;
+        q.auto_recharge = args.auto_recharge;
+        q.contract = match args.contract {
+            Some(path) => Some(String::from_utf8_lossy(&std::fs::read(&path).map_err(|io| {
+                open_failure(
+                    &env,
+                    OpenError::FileUnreadable {
+                        path: PathBuf::from(&path),
+                        io,
+                    },
+                )
+            })?)
+            .into_owned()),
+            None => None,
         };
-        orchestration::bill(&self.source, &asked).map_err(|f| failure(&env, f))
+        let a = interim::bill(&self.books, &self.path, &q).map_err(|e| answer_failure(&env, &e))?;
+        Ok(a.to_json())
     }
 
     /// Totals per account (or plan, product) of a usage export: a CSV or JSON Lines file's
@@ -364,7 +393,11 @@ impl Book {
         options: Option<RateOptions>,
     ) -> Result<serde_json::Value> {
         use pricebook::rate::batch::GroupBy;
-        let options = options.unwrap_or(RateOptions { by: None, at: None });
+        let options = options.unwrap_or(RateOptions {
+            by: None,
+            at: None,
+            book: None,
+        });
         let by = match options.by.as_deref() {
             None | Some("account") => GroupBy::Account,
             Some("plan") => GroupBy::Plan,
@@ -376,8 +409,7 @@ impl Book {
                 ));
             }
         };
-        let day = date_arg(&env, "at", options.at.as_deref())?;
-        let opened = self.source.at(day).map_err(|e| open_failure(&env, e))?;
+        let (book, at) = (options.book.as_deref(), options.at.as_deref());
         let rated = match &events {
             Either::A(path) => {
                 let file = std::fs::File::open(path).map_err(|io| {
@@ -390,56 +422,70 @@ impl Book {
                     )
                 })?;
                 let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-                orchestration::rate(&opened, &mut reader, by)
+                self.books.rate(book, at, &mut reader, by)
             }
             Either::B(list) => {
-                let lines = json_lines(&env, "events", list)?;
-                orchestration::rate(&opened, &mut lines.as_slice(), by)
+                let mut lines = Vec::new();
+                for e in list {
+                    if !e.is_object() {
+                        return Err(argument(&env, "each event must be an object".into()));
+                    }
+                    serde_json::to_writer(&mut lines, e)
+                        .map_err(|e| argument(&env, e.to_string()))?;
+                    lines.push(b'\n');
+                }
+                self.books.rate(book, at, &mut lines.as_slice(), by)
             }
         };
-        rated.map_err(|f| failure(&env, f))
+        let rated = rated.map_err(|e| answer_failure(&env, &e))?;
+        serde_json::to_value(&rated).map_err(|e| Error::from_reason(e.to_string()))
     }
 
     /// The path the book was loaded from.
     #[napi(getter)]
     pub fn path(&self) -> String {
-        self.source.path.display().to_string()
+        self.path.display().to_string()
     }
 
     /// The vendor (of the latest version).
     #[napi(getter)]
     pub fn vendor(&self, env: Env) -> Result<String> {
-        let opened = self.source.at(None).map_err(|e| open_failure(&env, e))?;
-        Ok(opened.table.vendor().to_string())
+        Ok(self.latest(&env)?.key.vendor.clone())
     }
 
     /// The version label in force on `at` (the latest without one).
     #[napi]
     pub fn version(&self, env: Env, at: Option<String>) -> Result<String> {
-        let day = date_arg(&env, "at", at.as_deref())?;
-        let opened = self.source.at(day).map_err(|e| open_failure(&env, e))?;
-        Ok(opened.table.version().to_string())
+        let day = at
+            .as_deref()
+            .map(|d| pricebook::answer::parse_date("at", d))
+            .transpose()
+            .map_err(|e| answer_failure(&env, &e))?;
+        let b = self
+            .books
+            .pick(None, day)
+            .map_err(|e| answer_failure(&env, &e))?;
+        Ok(b.version().to_string())
     }
 
     /// The book's currency (of the latest version).
     #[napi(getter)]
     pub fn currency(&self, env: Env) -> Result<String> {
-        let opened = self.source.at(None).map_err(|e| open_failure(&env, e))?;
-        Ok(opened.table.currency().to_string())
+        Ok(self.latest(&env)?.opened.table.currency().to_string())
     }
 
     /// The plans' slugs (of the latest version).
     #[napi(getter)]
     pub fn plans(&self, env: Env) -> Result<Vec<String>> {
-        let opened = self.source.at(None).map_err(|e| open_failure(&env, e))?;
-        Ok(opened.table.plans().iter().map(|p| p.slug.clone()).collect())
+        let b = self.latest(&env)?;
+        Ok(b.opened.table.plans().iter().map(|p| p.slug.clone()).collect())
     }
 
     /// The products' slugs (of the latest version).
     #[napi(getter)]
     pub fn products(&self, env: Env) -> Result<Vec<String>> {
-        let opened = self.source.at(None).map_err(|e| open_failure(&env, e))?;
-        Ok(opened
+        let b = self.latest(&env)?;
+        Ok(b.opened
             .table
             .products()
             .iter()
@@ -452,8 +498,13 @@ impl Book {
 /// does not check throws an `Error` with code `'book'` and its `diagnostics`.
 #[napi]
 pub fn load(env: Env, path: String) -> Result<Book> {
-    let source = Source::open(PathBuf::from(path).as_path()).map_err(|e| open_failure(&env, e))?;
-    Ok(Book { source })
+    let path = PathBuf::from(path);
+    let books =
+        Books::open(std::slice::from_ref(&path)).map_err(|e| open_failure(&env, e))?;
+    if let Some(e) = books.status().iter().find_map(|s| s.error.as_ref()) {
+        return Err(status_failure(&env, e));
+    }
+    Ok(Book { books, path })
 }
 
 /// Checks books (files, or directories searched for `*.pricebook`): every diagnostic, worked
@@ -464,6 +515,6 @@ pub fn check(env: Env, paths: Either<String, Vec<String>>) -> Result<serde_json:
         Either::A(p) => vec![PathBuf::from(p)],
         Either::B(ps) => ps.into_iter().map(PathBuf::from).collect(),
     };
-    let found = orchestration::check(&paths).map_err(|e| open_failure(&env, e))?;
+    let found = interim::check(&paths).map_err(|e| open_failure(&env, e))?;
     serde_json::to_value(found).map_err(|e| Error::from_reason(e.to_string()))
 }
