@@ -197,7 +197,7 @@ export interface Diagnostic {
  * check: `diagnostics`), `'unknown-reference'`, `'invalid-value'`, `'missing-statement'`,
  * `'not-in-force'`, `'bad-request'`, `'no-book'`, `'io-error'`, `'table-invalid'`; a
  * malformed argument is a `TypeError` with code `'argument'`, and a missing or mistyped field an
- * `Error` with code `'InvalidArg'` (napi-rs's conversion).
+ * `Error` with napi-rs's conversion code (`'InvalidArg'`, `'StringExpected'`, ...).
  */
 export interface PricebookError extends Error {
   code: string

@@ -24,7 +24,7 @@ test('names the book does not know, with a suggestion', () => {
 test('malformed arguments', () => {
   // A missing or mistyped field is refused by the conversion itself (napi-rs: code 'InvalidArg').
   assert.throws(() => hedra.quote({ plan: 'creator', quantity: '5 second' }), (e) => e.code === 'InvalidArg' && /product/.test(e.message));
-  assert.throws(() => hedra.quote({ plan: 3, product: 'sora-2-pro', quantity: '5 second' }), (e) => e.code === 'InvalidArg');
+  assert.throws(() => hedra.quote({ plan: 3, product: 'sora-2-pro', quantity: '5 second' }), (e) => e.code === 'StringExpected' && /QuoteArgs.plan/.test(e.message));
   assert.throws(() => hedra.quote({ plan: 'creator', product: 'sora-2-pro', quantity: '5 second', at: '2026-13-01' }),
     (e) => e.code === 'bad-request' && e.field === 'at');
   assert.throws(() => hedra.bill({ plan: 'creator', usage: [], billing: 'weekly' }), (e) => e instanceof TypeError && e.code === 'argument');
