@@ -44,9 +44,7 @@ pub fn bill(
 }
 
 /// Every diagnostic of the books under `paths` (files or directories), each with its file.
-pub fn check(
-    paths: &[PathBuf],
-) -> Result<Vec<pricebook::diagnostic::JsonDiagnostic>, OpenError> {
+pub fn check(paths: &[PathBuf]) -> Result<Vec<pricebook::diagnostic::JsonDiagnostic>, OpenError> {
     use pricebook::diagnostic::SourceFile;
     use pricebook::diagnostic::to_json;
     let mut out = Vec::new();

@@ -87,7 +87,13 @@ fn open_failure(env: &Env, e: OpenError) -> Error {
         } => diagnostics.iter().map(|d| to_json_in(d, sources)).collect(),
         _ => Vec::new(),
     };
-    loaded_failure(env, e.code(), &e.message(), e.help().as_deref(), &diagnostics)
+    loaded_failure(
+        env,
+        e.code(),
+        &e.message(),
+        e.help().as_deref(),
+        &diagnostics,
+    )
 }
 
 fn status_failure(env: &Env, e: &ErrorDetail) -> Error {
@@ -367,16 +373,18 @@ impl Book {
         q.wallet = args.wallet;
         q.auto_recharge = args.auto_recharge;
         q.contract = match args.contract {
-            Some(path) => Some(String::from_utf8_lossy(&std::fs::read(&path).map_err(|io| {
-                open_failure(
-                    &env,
-                    OpenError::FileUnreadable {
-                        path: PathBuf::from(&path),
-                        io,
-                    },
-                )
-            })?)
-            .into_owned()),
+            Some(path) => Some(
+                String::from_utf8_lossy(&std::fs::read(&path).map_err(|io| {
+                    open_failure(
+                        &env,
+                        OpenError::FileUnreadable {
+                            path: PathBuf::from(&path),
+                            io,
+                        },
+                    )
+                })?)
+                .into_owned(),
+            ),
             None => None,
         };
         let a = interim::bill(&self.books, &self.path, &q).map_err(|e| answer_failure(&env, &e))?;
@@ -478,7 +486,12 @@ impl Book {
     #[napi(getter)]
     pub fn plans(&self, env: Env) -> Result<Vec<String>> {
         let b = self.latest(&env)?;
-        Ok(b.opened.table.plans().iter().map(|p| p.slug.clone()).collect())
+        Ok(b.opened
+            .table
+            .plans()
+            .iter()
+            .map(|p| p.slug.clone())
+            .collect())
     }
 
     /// The products' slugs (of the latest version).
@@ -499,8 +512,7 @@ impl Book {
 #[napi]
 pub fn load(env: Env, path: String) -> Result<Book> {
     let path = PathBuf::from(path);
-    let books =
-        Books::open(std::slice::from_ref(&path)).map_err(|e| open_failure(&env, e))?;
+    let books = Books::open(std::slice::from_ref(&path)).map_err(|e| open_failure(&env, e))?;
     if let Some(e) = books.status().iter().find_map(|s| s.error.as_ref()) {
         return Err(status_failure(&env, e));
     }

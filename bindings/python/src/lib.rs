@@ -4,11 +4,11 @@
 //! text and arrive as `decimal.Decimal`).
 
 // What the library does not offer yet, shared with the Node binding.
-#[path = "../../interim.rs"]
-mod interim;
 mod convert;
 mod diagnostic;
 mod errors;
+#[path = "../../interim.rs"]
+mod interim;
 
 use convert::{attrs_arg, date_arg, decimal_from_str, dims_arg, from_json, to_json, value_text};
 use diagnostic::Diagnostic;
@@ -42,7 +42,10 @@ impl Charge {
     }
 
     fn __repr__(&self) -> String {
-        format!("Charge(amount=Decimal('{}'), unit={:?})", self.amount, self.unit)
+        format!(
+            "Charge(amount=Decimal('{}'), unit={:?})",
+            self.amount, self.unit
+        )
     }
 }
 
@@ -107,10 +110,9 @@ impl Quote {
     }
 
     fn __repr__(&self) -> String {
-        let money = self
-            .money
-            .as_ref()
-            .map_or("None".to_string(), |m| format!("{} {}", m.amount, m.currency));
+        let money = self.money.as_ref().map_or("None".to_string(), |m| {
+            format!("{} {}", m.amount, m.currency)
+        });
         format!(
             "Quote(plan={}, product={:?}, charge={} {}, money={money})",
             self.plan
@@ -139,7 +141,10 @@ impl Capacity {
     }
 
     fn __repr__(&self) -> String {
-        format!("Capacity(value=Decimal('{}'), unit={:?})", self.value, self.unit)
+        format!(
+            "Capacity(value=Decimal('{}'), unit={:?})",
+            self.value, self.unit
+        )
     }
 }
 
@@ -452,7 +457,8 @@ impl Book {
             }),
         }
         .map_err(|e| errors::answer_error(py, &e))?;
-        let json = serde_json::to_value(&answer).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let json =
+            serde_json::to_value(&answer).map_err(|e| PyValueError::new_err(e.to_string()))?;
         from_json(py, &json, RATE_DECIMALS)
     }
 
@@ -483,14 +489,24 @@ impl Book {
     /// The book's currency (of the latest version).
     #[getter]
     fn currency(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(self.pick(py, None, None)?.opened.table.currency().to_string())
+        Ok(self
+            .pick(py, None, None)?
+            .opened
+            .table
+            .currency()
+            .to_string())
     }
 
     /// The plans' slugs, in book order (of the latest version).
     #[getter]
     fn plans(&self, py: Python<'_>) -> PyResult<Vec<String>> {
         let b = self.pick(py, None, None)?;
-        Ok(b.opened.table.plans().iter().map(|p| p.slug.clone()).collect())
+        Ok(b.opened
+            .table
+            .plans()
+            .iter()
+            .map(|p| p.slug.clone())
+            .collect())
     }
 
     /// The products' slugs, in book order (of the latest version).
@@ -529,15 +545,15 @@ fn load(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Book> {
 /// examples included, each with its file and position.
 #[pyfunction]
 fn check(py: Python<'_>, paths: &Bound<'_, PyAny>) -> PyResult<Vec<Diagnostic>> {
-    let paths: Vec<PathBuf> = if paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")?
-    {
-        vec![path_arg("paths", paths)?]
-    } else {
-        paths
-            .try_iter()?
-            .map(|p| path_arg("paths", &p?))
-            .collect::<PyResult<_>>()?
-    };
+    let paths: Vec<PathBuf> =
+        if paths.is_instance_of::<PyString>() || paths.hasattr("__fspath__")? {
+            vec![path_arg("paths", paths)?]
+        } else {
+            paths
+                .try_iter()?
+                .map(|p| path_arg("paths", &p?))
+                .collect::<PyResult<_>>()?
+        };
     let found = py
         .detach(|| interim::check(&paths))
         .map_err(|e| errors::open_error(py, e))?;
