@@ -39,7 +39,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table = &opened.table;
     let plan = table.find_plan("creator")?;
     let product = table.find_product("sora-2-pro")?;
-    let cell = table.resolve_cell(product, &[])?;
+    let cell = table
+        .resolve_cell(product, &[])
+        .map_err(|d| d.to_string())?;
     let quantity = pricebook::Decimal::from(90);
     let table_ns = best_of_five(calls, || {
         let _ = black_box(table.quote(Some(plan), product, cell, black_box(quantity)));
