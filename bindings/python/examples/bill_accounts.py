@@ -69,7 +69,8 @@ def bill_account(group, book: str, plan: Optional[str], start: Optional[str], pe
     import pandas as pd
 
     rows = group.to_dict("records")
-    account = str(rows[0]["account"]) if rows else ""
+    # pandas hands the group its key as `name` (and, from pandas 3, leaves the key's column out).
+    account = str(getattr(group, "name", None) or (rows[0].get("account", "") if rows else ""))
     account_plan = rows[0].get("plan") if rows and "plan" in group.columns else None
     row = bill_rows(book, account, account_plan or plan, rows, start, periods)
     return pd.DataFrame([row])
@@ -88,12 +89,16 @@ def bill_all(usage_csv: str, book: str, plan: Optional[str], start: Optional[str
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
     client = Client(scheduler or cluster)
     try:
+        if __name__ != "__main__":
+            # Imported (by a test, a notebook): workers import this file by its name, so send it.
+            client.upload_file(__file__)
         usage = dd.read_csv(usage_csv, dtype=str)
         bills = usage.groupby("account").apply(
             bill_account, book=book, plan=plan, start=start, periods=periods,
             meta=pd.DataFrame({k: pd.Series(dtype=v) for k, v in META.items()}),
         )
-        out = bills.compute().sort_values("account").reset_index(drop=True)
+        # The group key comes back as the index too; the rows carry it as a column.
+        out = bills.compute().reset_index(drop=True).sort_values("account").reset_index(drop=True)
     finally:
         client.close()
         if cluster is not None:

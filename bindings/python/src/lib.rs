@@ -84,11 +84,27 @@ pub struct Quote {
     product: String,
     charge: pricebook::answer::Charge,
     money: Option<pricebook::answer::Money>,
-    #[pyo3(get)]
-    explain: Vec<String>,
     /// The file that priced it: the book, the version picked from a directory, or the table.
     #[pyo3(get)]
     source: String,
+    /// The book and the question, to explain the price when asked: the explanation costs more
+    /// than the price itself (`bench/quote.py`), and most callers read only the charge.
+    book: Py<Book>,
+    question: QuoteQuestion,
+    explain: std::sync::OnceLock<Vec<String>>,
+}
+
+/// Each step as the command line shows it: the step, then the rule's `file:line`.
+fn explain_lines(a: pricebook::answer::QuoteAnswer) -> Vec<String> {
+    let rules = a.rules.as_deref();
+    a.explain
+        .into_iter()
+        .map(|s| match (s.line, rules) {
+            (Some(l), Some(f)) => format!("{} ({f}:{l})", s.step),
+            (Some(l), None) => format!("{} (line {l} of the book)", s.step),
+            (None, _) => s.step,
+        })
+        .collect()
 }
 
 #[pymethods]
@@ -107,6 +123,24 @@ impl Quote {
             amount: m.amount.clone(),
             currency: m.currency.clone(),
         })
+    }
+
+    /// Each rule applied, with its `file:line`: the same question asked again with its
+    /// explanation, of the same loaded book, on first read.
+    #[getter]
+    fn explain(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        if let Some(lines) = self.explain.get() {
+            return Ok(lines.clone());
+        }
+        let mut q = self.question.clone();
+        q.explain = true;
+        let a = self
+            .book
+            .get()
+            .books
+            .quote(&q)
+            .map_err(|e| errors::answer_error(py, &e))?;
+        Ok(self.explain.get_or_init(|| explain_lines(a)).clone())
     }
 
     fn __repr__(&self) -> String {
@@ -260,7 +294,7 @@ impl Book {
     #[pyo3(signature = (plan=None, product=None, quantity=None, dims=None, attrs=None, at=None, *, book=None))]
     #[allow(clippy::too_many_arguments)]
     fn quote(
-        &self,
+        slf: &Bound<'_, Self>,
         py: Python<'_>,
         plan: Option<&Bound<'_, PyAny>>,
         product: Option<&Bound<'_, PyAny>>,
@@ -285,8 +319,8 @@ impl Book {
             .map(|(name, value)| Attr { name, value })
             .collect();
         q.at = at_text("at", at)?;
-        q.explain = true;
-        let a = self
+        let a = slf
+            .get()
             .books
             .quote(&q)
             .map_err(|e| errors::answer_error(py, &e))?;
@@ -296,22 +330,15 @@ impl Book {
         let (Some(charge), Some(money)) = (a.charge, a.money) else {
             return Err(PyValueError::new_err("the library answered with no charge"));
         };
-        let rules = a.rules.as_deref();
         Ok(Quote {
             plan: a.plan,
             product: a.product,
             charge,
             money,
-            explain: a
-                .explain
-                .into_iter()
-                .map(|s| match (s.line, rules) {
-                    (Some(l), Some(f)) => format!("{} ({f}:{l})", s.step),
-                    (Some(l), None) => format!("{} (line {l} of the book)", s.step),
-                    (None, _) => s.step,
-                })
-                .collect(),
             source: a.source,
+            book: slf.clone().unbind(),
+            question: q,
+            explain: std::sync::OnceLock::new(),
         })
     }
 
