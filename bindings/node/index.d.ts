@@ -18,6 +18,8 @@ export interface QuoteArgs {
   attrs?: Record<string, string | number>
   /** `'YYYY-MM-DD'`: the day whose version prices the usage (the latest without one). */
   at?: string
+  /** `false` leaves `explain` empty: the explanation costs more than the price itself. */
+  explain?: boolean
 }
 
 export interface CapacityArgs {
@@ -98,7 +100,7 @@ export interface Quote {
   charge: Amount
   /** What the charge is worth on the plan; absent when the plan publishes no price for it. */
   money?: Money
-  /** Each rule applied, with its `file:line`. */
+  /** Each rule applied, with its `file:line` (empty when asked with `explain: false`). */
   explain: string[]
   /** The file that priced it: the book, the version picked from a directory, or the table. */
   source: string

@@ -4,7 +4,8 @@
 //   node bindings/node/bench/quote.js [CALLS]      (from anywhere; built with `npm run build`)
 //
 // The Rust figures come from examples/quote_bench.rs (built here in release): the same question
-// through `pricebook::answer` (what the binding calls) and through the table's exact quote alone.
+// through `pricebook::answer` with its explanation (what the binding calls: a Node quote carries
+// `explain`), without it, and through the table's exact quote alone.
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const pricebook = require('..');
@@ -29,10 +30,15 @@ const rust = JSON.parse(execFileSync(path.join(target, 'release', 'examples', 'q
 const book = pricebook.load('pricebooks/hedra');
 const ask = { plan: 'creator', product: 'sora-2-pro', quantity: '90 second' };
 const nodeNs = bestOfFive(() => book.quote(ask));
+const bare = { ...ask, explain: false };
+const nodeBareNs = bestOfFive(() => book.quote(bare));
 console.log(JSON.stringify({
   calls,
   node_quote_ns: Math.round(nodeNs),
+  node_quote_without_explain_ns: Math.round(nodeBareNs),
   rust_answer_ns: rust.answer_ns,
+  rust_answer_without_explain_ns: rust.answer_without_explain_ns,
   rust_table_ns: rust.table_ns,
   node_over_rust_answer: Math.round((nodeNs / rust.answer_ns) * 100) / 100,
+  node_over_rust_answer_without_explain: Math.round((nodeBareNs / rust.answer_without_explain_ns) * 100) / 100,
 }));

@@ -22,9 +22,12 @@ test('names the book does not know, with a suggestion', () => {
 });
 
 test('malformed arguments', () => {
-  // A missing or mistyped field is refused by the conversion itself (napi-rs: code 'InvalidArg').
-  assert.throws(() => hedra.quote({ plan: 'creator', quantity: '5 second' }), (e) => e.code === 'InvalidArg' && /product/.test(e.message));
-  assert.throws(() => hedra.quote({ plan: 3, product: 'sora-2-pro', quantity: '5 second' }), (e) => e.code === 'StringExpected' && /QuoteArgs.plan/.test(e.message));
+  assert.throws(() => hedra.quote({ plan: 'creator', quantity: '5 second' }),
+    (e) => e instanceof TypeError && e.code === 'argument' && /`product` is required/.test(e.message));
+  assert.throws(() => hedra.quote({ plan: 3, product: 'sora-2-pro', quantity: '5 second' }),
+    (e) => e instanceof TypeError && e.code === 'argument' && /`plan` must be a string/.test(e.message));
+  // Elsewhere a missing or mistyped field is refused by napi-rs's conversion, with its own code.
+  assert.throws(() => hedra.capacity({ plan: 'creator' }), (e) => e.code === 'InvalidArg' && /product/.test(e.message));
   assert.throws(() => hedra.quote({ plan: 'creator', product: 'sora-2-pro', quantity: '5 second', at: '2026-13-01' }),
     (e) => e.code === 'bad-request' && e.field === 'at');
   assert.throws(() => hedra.bill({ plan: 'creator', usage: [], billing: 'weekly' }), (e) => e instanceof TypeError && e.code === 'argument');
