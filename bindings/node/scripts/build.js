@@ -1,11 +1,11 @@
 'use strict';
-// `npm run build`: the release build of pricebook.node, for this machine's target triple named
-// explicitly, as maturin builds the Python binding: the two bindings then share one set of
-// compiled dependencies in a shared CARGO_TARGET_DIR instead of building the library twice.
+// `npm run build`: the release build of pricebook.node for the host, in the cargo target folder
+// (CARGO_TARGET_DIR when set), where `pip install ./bindings/python` builds the Python binding
+// too: the two share the library's build. native.d.ts is napi-rs's view of the raw extension;
+// index.d.ts is the package's.
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
-const host = execFileSync('rustc', ['-vV'], { encoding: 'utf8' }).match(/^host: (\S+)$/m)[1];
 const napi = path.join(__dirname, '..', 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
-execFileSync(process.execPath, [napi, 'build', '--release', '--target', host, '--output-dir', '.', '--dts', 'native.d.ts'],
+execFileSync(process.execPath, [napi, 'build', '--release', '--output-dir', '.', '--dts', 'native.d.ts'],
   { cwd: path.join(__dirname, '..'), stdio: 'inherit' });
