@@ -17,8 +17,15 @@
 use crate::diagnostic::Diagnostic;
 use crate::syntax::ast::*;
 
-/// Formats source text, or returns its syntax diagnostics (a file that does not parse is left
-/// as it is).
+/// Formats a book's text in the canonical layout `pricebook fmt` writes, or returns its syntax
+/// diagnostics (a file that does not parse is left as it is). Comments are kept.
+///
+/// ```
+/// let text = "pricebook acme version \"1\" effective 2026-01-01 currency USD\nunit credit\n\
+///             product \"Render\" as render { measure time  rate 2 credit / second }\n";
+/// let formatted = pricebook::format_source(text).expect("it parses");
+/// assert!(formatted.contains("product \"Render\" as render {\n  measure time\n  rate 2 credit / second\n}"));
+/// ```
 pub fn format_source(text: &str) -> Result<String, Vec<Diagnostic>> {
     let parsed = crate::syntax::parse(text);
     if !parsed.diagnostics.is_empty() {

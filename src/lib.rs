@@ -143,6 +143,7 @@ pub use base::rejection::{Rejection, RejectionKind};
 pub use bill::{Bill, BillError, BillRequest, Billing, RechargeSettings, Usage, UsageEvent, bill};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use diff::{Diff, Side, diff};
+pub use fmt::format_source;
 pub use load::{OpenError, Opened, open, open_file, open_with_contract};
 pub use pipeline::{BookCheck, CompileError, check_book, compile_file, compile_source};
 pub use rate::{Event, RateKey, Rater, Totals};
