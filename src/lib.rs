@@ -70,6 +70,7 @@
 //! | bills over periods, wallets, recharges | [`bill()`], [`BillRequest`], [`bill`](mod@bill) |
 //! | reading usage files | [`usage`] |
 //! | comparing two versions | [`diff()`], [`diff`](mod@diff) |
+//! | snapshot tests of every price a book makes | [`snapshot`] |
 //! | answering questions as the command and the service do (JSON in, JSON out) | [`answer`] |
 //! | shared vocabulary: dates, money, rejections | [`base`], [`Date`], [`Decimal`] |
 //!
@@ -131,6 +132,7 @@ pub mod rate;
 pub mod reference;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod snapshot;
 #[cfg(feature = "internals")]
 pub mod syntax;
 #[cfg(not(feature = "internals"))]

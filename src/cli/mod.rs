@@ -13,6 +13,7 @@ mod quote_cmd;
 pub mod rate_cmd;
 mod report;
 mod serve_cmd;
+mod snapshot_cmd;
 pub mod versions_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -133,6 +134,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Write every price of books as insta snapshots beside them, check them (CI) or accept
+    /// their changes (docs/snapshots.md).
+    Snapshot(snapshot_cmd::SnapshotArgs),
     /// Serve books over HTTP: quotes, capacities, bills and usage totals as JSON (docs/serve.md).
     Serve(serve_cmd::ServeArgs),
     /// Rewrite books in the canonical layout.
@@ -203,6 +207,7 @@ impl Command {
             | Command::Versions { format, .. }
             | Command::Diff { format, .. } => *format == Format::Json,
             Command::Bill(a) => a.format == Format::Json,
+            Command::Snapshot(a) => a.format == CheckFormat::Json,
             Command::Fmt { .. } | Command::Serve(_) => false,
         }
     }
@@ -307,6 +312,7 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             format,
         } => rate_cmd::run_rate(&source, &events, by, output.as_deref(), format, out),
         Command::Serve(args) => serve_cmd::run_serve(args, out),
+        Command::Snapshot(args) => snapshot_cmd::run_snapshot(args, out),
         Command::Test { paths, format } => versions_cmd::run_test(&paths, format, out),
         Command::Versions { dir, format } => versions_cmd::run_versions(&dir, format, out),
         Command::Diff {
