@@ -71,6 +71,7 @@
 //! | reading usage files | [`usage`] |
 //! | comparing two versions | [`diff()`], [`diff`](mod@diff) |
 //! | snapshot tests of every price a book makes | [`snapshot`] |
+//! | what each plan's grant buys of each product | [`burn`](mod@burn) |
 //! | answering questions as the command and the service do (JSON in, JSON out) | [`answer`] |
 //! | shared vocabulary: dates, money, rejections | [`base`], [`Date`], [`Decimal`] |
 //!
@@ -101,6 +102,7 @@
 pub mod answer;
 pub mod base;
 pub mod bill;
+pub mod burn;
 #[cfg(feature = "internals")]
 pub mod check;
 #[cfg(not(feature = "internals"))]
@@ -126,6 +128,7 @@ pub mod load;
 pub mod model;
 #[cfg(not(feature = "internals"))]
 mod model;
+pub mod page;
 pub mod pipeline;
 pub mod rate;
 #[cfg(any(test, feature = "internals"))]

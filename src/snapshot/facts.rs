@@ -258,11 +258,11 @@ fn pack_facts(t: &RatingTable, pack: &PackEntry, facts: &mut Facts) {
 }
 
 /// One plan x product x dimension values.
-pub(super) struct Cell<'a> {
-    pub(super) plan: Option<PlanId>,
-    pub(super) product: ProductId,
-    pub(super) cell: CellId,
-    pub(super) values: &'a [(String, String)],
+pub(crate) struct Cell<'a> {
+    pub(crate) plan: Option<PlanId>,
+    pub(crate) product: ProductId,
+    pub(crate) cell: CellId,
+    pub(crate) values: &'a [(String, String)],
 }
 
 impl Cell<'_> {
@@ -289,7 +289,7 @@ impl Cell<'_> {
             .collect()
     }
 
-    pub(super) fn quote(&self, book: &Opened, quantity: &str) -> Result<QuoteAnswer, String> {
+    pub(crate) fn quote(&self, book: &Opened, quantity: &str) -> Result<QuoteAnswer, String> {
         let t = &book.table;
         let mut q = QuoteQuestion::new(
             t.products()
@@ -308,7 +308,7 @@ impl Cell<'_> {
 
 /// What a priced quote says: `420 credit, 4.20 USD`, or why it has no money equivalent, or why
 /// the book refuses it.
-pub(super) fn quote_text(a: &QuoteAnswer) -> String {
+pub(crate) fn quote_text(a: &QuoteAnswer) -> String {
     if let Some(r) = &a.rejected {
         return format!("rejected ({}): {}", r.kind, r.reason);
     }
@@ -327,7 +327,11 @@ pub(super) fn quote_text(a: &QuoteAnswer) -> String {
 
 /// The quantity a rate is per, to quote the rate's money equivalent: `1 second`, `1000
 /// character`; `None` for a free product.
-fn rate_quantity(t: &RatingTable, pl: Option<&PlanEntry>, c: &Cell<'_>) -> Option<String> {
+pub(crate) fn rate_quantity(
+    t: &RatingTable,
+    pl: Option<&PlanEntry>,
+    c: &Cell<'_>,
+) -> Option<String> {
     let p = t.products().get(c.product as usize)?;
     let per =
         |per: rust_decimal::Decimal, unit| format!("{} {}", per.normalize(), t.unit_name(unit));
@@ -382,7 +386,7 @@ fn cell_facts(book: &Opened, c: &Cell<'_>, facts: &mut Facts) -> bool {
 }
 
 /// The money of a quote: `0.04 USD`, or why there is none.
-fn money_text(a: &QuoteAnswer) -> String {
+pub(crate) fn money_text(a: &QuoteAnswer) -> String {
     if let Some(r) = &a.rejected {
         return format!("rejected ({}): {}", r.kind, r.reason);
     }
@@ -394,7 +398,7 @@ fn money_text(a: &QuoteAnswer) -> String {
 }
 
 /// What `pricebook capacity` answers for the cell, in the unit the product is rated per.
-fn capacity_text(book: &Opened, pl: &PlanEntry, c: &Cell<'_>) -> String {
+pub(crate) fn capacity_text(book: &Opened, pl: &PlanEntry, c: &Cell<'_>) -> String {
     let t = &book.table;
     let mut q = CapacityQuestion::new(
         t.products()

@@ -45,7 +45,7 @@
 //! [`read_body`].
 
 mod compare;
-mod facts;
+pub(crate) mod facts;
 pub(crate) mod words;
 mod worked;
 

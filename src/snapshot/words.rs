@@ -335,9 +335,43 @@ pub(crate) fn worth(price: Decimal, granted: Decimal) -> Option<Decimal> {
     })
 }
 
+/// A whole or decimal number with thousands grouped: `14,400`, `1,234.5`.
+pub(crate) fn grouped(d: Decimal) -> String {
+    let text = d.normalize().to_string();
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text.as_str()),
+    };
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let mut out = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match fraction {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        let d = |s: &str| s.parse::<Decimal>().expect("a decimal");
+        assert_eq!(grouped(d("14400")), "14,400");
+        assert_eq!(grouped(d("1234.50")), "1,234.5");
+        assert_eq!(grouped(d("-1000000")), "-1,000,000");
+        assert_eq!(grouped(d("999")), "999");
+        assert_eq!(grouped(d("0.25")), "0.25");
+    }
 
     #[test]
     fn cadences_and_expiries_read_as_the_book_writes_them() {
