@@ -53,9 +53,9 @@ fn open(out: &mut String, id: &str, width: i64, height: i64, title: &str, desc: 
 fn legend(out: &mut String, names: &[String], x: i64, y: i64) {
     let mut at = x;
     for (i, name) in names.iter().enumerate() {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<rect class=\"s{}\" x=\"{at}\" y=\"{}\" width=\"10\" height=\"10\"/><text x=\"{}\" y=\"{}\">{}</text>\n",
+            "<rect class=\"s{}\" x=\"{at}\" y=\"{}\" width=\"10\" height=\"10\"/><text x=\"{}\" y=\"{}\">{}</text>",
             i % 6 + 1,
             y - 9,
             at + 14,
@@ -257,7 +257,7 @@ mod tests {
     fn ticks_are_one_two_or_five_of_a_power_of_ten() {
         assert_eq!(tick_step(dec(28_800), 6), dec(5000));
         assert_eq!(tick_step(dec(175), 5), dec(50));
-        assert_eq!(tick_step(dec(1), 5), Decimal::new(5, 1));
+        assert_eq!(tick_step(dec(1), 5), Decimal::new(2, 1));
     }
 
     #[test]
