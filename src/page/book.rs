@@ -424,7 +424,9 @@ fn burn_section(t: &RatingTable, b: &Burn, out: &mut String) {
 
 /// Money with the currency, to the cent: `48.75 USD`.
 fn money(d: Decimal, currency: &str) -> String {
-    format!("{} {currency}", d.round_dp(2))
+    let mut v = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    v.rescale(2);
+    format!("{v} {currency}")
 }
 
 /// What a month's usage costs on each plan: a chart, the cross-over points, and a table of the

@@ -72,8 +72,29 @@ fn money_per_unit(t: &RatingTable, r: &RateCell, wallet: UnitId) -> Option<Decim
     if !t.units().get(r.unit as usize)?.is_money {
         return None;
     }
-    let per = convert(t, r.per, r.per_unit, wallet)?;
-    r.amount.checked_div(per)
+    per_wallet_unit(t, r.amount, r.per, r.per_unit, wallet)
+}
+
+/// `money` per `per` of `unit`, per one wallet unit: multiplied before it is divided, so `0.01
+/// USD / credit_second` is exactly `0.6 USD` a credit of 60.
+fn per_wallet_unit(
+    t: &RatingTable,
+    money: Decimal,
+    per: Decimal,
+    unit: UnitId,
+    wallet: UnitId,
+) -> Option<Decimal> {
+    let (a, b) = (
+        t.units().get(unit as usize)?,
+        t.units().get(wallet as usize)?,
+    );
+    if a.dimension != b.dimension {
+        return None;
+    }
+    money
+        .checked_mul(b.factor)?
+        .checked_div(per.checked_mul(a.factor)?)
+        .map(|v| v.normalize())
 }
 
 /// The curves of every plan with a published monthly or yearly price (or a commitment) and a
@@ -92,7 +113,7 @@ pub(crate) fn costs(t: &RatingTable) -> Option<Costs> {
     let recharge = t
         .recharge()
         .and_then(|r| r.price)
-        .and_then(|(amount, per, unit)| amount.checked_div(convert(t, per, unit, wallet)?));
+        .and_then(|(amount, per, unit)| per_wallet_unit(t, amount, per, unit, wallet));
     let mut plans = Vec::new();
     let mut left_out = Vec::new();
     for (id, pl) in t.plans().iter().enumerate() {
@@ -163,7 +184,7 @@ pub(crate) fn costs(t: &RatingTable) -> Option<Costs> {
         if let Some(r) = overage {
             ways.push(format!(
                 "overage at {} {} per {}",
-                r.normalize(),
+                shown(r),
                 t.currency(),
                 t.unit_name(wallet)
             ));
@@ -171,7 +192,7 @@ pub(crate) fn costs(t: &RatingTable) -> Option<Costs> {
         if let (Some(r), true) = (recharge, recharges) {
             ways.push(format!(
                 "auto recharge at {} {} per {}",
-                r.normalize(),
+                shown(r),
                 t.currency(),
                 t.unit_name(wallet)
             ));
@@ -197,6 +218,12 @@ pub(crate) fn costs(t: &RatingTable) -> Option<Costs> {
         left_out,
         max: largest * Decimal::TWO,
     })
+}
+
+/// A rate as a reader sees it: to 6 decimals (the curves use it exactly).
+fn shown(r: Decimal) -> Decimal {
+    r.round_dp_with_strategy(6, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
 }
 
 /// The cheapest plan at usage `u` (ties go to the plan the book lists first); `None` when no
