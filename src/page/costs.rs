@@ -302,4 +302,50 @@ mod tests {
         assert_eq!(x[0], ("0".to_string(), Some("Basic")));
         assert_eq!(x[1], ("3901".to_string(), Some("Creator")));
     }
+
+    /// The packs path against the billing engine: a month of usage on Creator with the packs
+    /// the curve buys bills what the curve says, rejects nothing, and one pack fewer does not do.
+    #[test]
+    fn packs_cost_what_the_billing_engine_bills() {
+        use crate::answer::{BillQuestion, UsageInput, bill};
+        let path = std::path::Path::new("pricebooks/hedra/2026-06.pricebook");
+        let book = crate::load::open_file(path).expect("the book");
+        let c = costs(&book.table).expect("curves");
+        let mut creator = c.plans[1].clone();
+        creator.rate = None; // the packs alone
+        let billed = |u: i64, packs: i64| {
+            let mut usage: Vec<serde_json::Value> = (0..packs)
+                .map(|_| serde_json::json!({"time": "2026-06-05T09:00:00Z", "buy": "credit-pack"}))
+                .collect();
+            // Flux Dev is 4 credits a megapixel, prorated: u credits exactly.
+            let megapixels = Decimal::from(u) / Decimal::from(4);
+            usage.push(serde_json::json!({
+                "time": "2026-06-06T09:00:00Z", "product": "flux-dev", "quantity": format!("{megapixels} megapixel")
+            }));
+            let q = BillQuestion {
+                plan: Some("creator".into()),
+                from: Some("2026-06-04".into()),
+                periods: Some(1),
+                usage: UsageInput::Events(usage),
+                ..BillQuestion::default()
+            };
+            let a =
+                bill(&q, |_, _| Ok::<_, crate::answer::AnswerError>(book.clone())).expect("a bill");
+            (
+                a.total.amount.parse::<Decimal>().expect("a total"),
+                a.rejected.len(),
+            )
+        };
+        for u in [5400, 8400, 21_400, 21_401] {
+            let cost = creator.cost(Decimal::from(u)).expect("a cost");
+            let packs = ((cost - creator.price) / Decimal::from(100))
+                .to_string()
+                .parse::<i64>()
+                .expect("whole packs");
+            assert_eq!(billed(u, packs), (cost, 0), "{u} credits");
+            if packs > 0 {
+                assert_eq!(billed(u, packs - 1).1, 1, "{u} credits with a pack fewer");
+            }
+        }
+    }
 }
