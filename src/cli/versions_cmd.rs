@@ -5,7 +5,7 @@
 use super::check_cmd::{Checked, RunFile, check_in_run, cross_file, header_of, read_run};
 use super::load::{book_files, read_book, versions};
 use super::report::CliError;
-use super::{Format, plural, render_width};
+use super::{DiffFormat, Format, plural, render_width};
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageTotal};
 use crate::model::RateDef;
@@ -488,7 +488,7 @@ pub(super) fn run_diff(
     old: &Path,
     new: &Path,
     usage: Option<&Path>,
-    format: Format,
+    format: DiffFormat,
     sink: &mut dyn std::io::Write,
 ) -> Result<i32, CliError> {
     let a = load_side(old)?;
@@ -516,9 +516,10 @@ pub(super) fn run_diff(
         d.usage = Some(u);
     }
     match format {
-        Format::Human => sink.write_all(render_diff(&d).as_bytes())?,
-        Format::Json => sink
+        DiffFormat::Human => sink.write_all(render_diff(&d).as_bytes())?,
+        DiffFormat::Json => sink
             .write_all((serde_json::to_string_pretty(&d).unwrap_or_default() + "\n").as_bytes())?,
+        DiffFormat::Markdown => sink.write_all(crate::page::diff_markdown(&d).as_bytes())?,
     }
     Ok(status)
 }
