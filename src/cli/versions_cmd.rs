@@ -2,13 +2,14 @@
 //! and `pricebook diff` (what changed between two versions, and what a usage costs before and
 //! after).
 
-use super::check_cmd::{Checked, RunFile, check_in_run, cross_file, header_of, read_run};
 use super::load::{book_files, read_book, versions};
 use super::report::CliError;
 use super::{DiffFormat, Format, plural, render_width};
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageTotal};
+use crate::load::run::{RunFile, check_in_run, read_run};
 use crate::model::RateDef;
+use crate::pipeline::files::{CheckedFile, VersionHeader, cross_file};
 use crate::syntax::ast::{Item, Span};
 use crate::table::RatingTable;
 use rust_decimal::Decimal;
@@ -43,7 +44,7 @@ struct BookTests {
 
 /// The worked examples of one file of the run: each `test` block's outcome, and the book's own
 /// errors. A contract runs on the book the run holds for it.
-fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<(String, String, Span)>) {
+fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<VersionHeader>) {
     let name = file.path.display().to_string();
     let text = match &file.text {
         Ok(t) => t,
@@ -61,7 +62,11 @@ fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<(String, Str
         }
     };
     let (label, header) = label_of(text);
-    let (sources, checked) = check_in_run(file, text, run);
+    let crate::pipeline::files::FileCheck {
+        sources,
+        check: checked,
+        ..
+    } = check_in_run(file, text, run);
     // The file's own test blocks, in the position space of `sources`.
     let base = sources.base_of(&name).unwrap_or(0);
     let placed = crate::syntax::parse_placed(text, base);
@@ -124,7 +129,7 @@ fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<(String, Str
 }
 
 /// A book's label (`hedra/2026-06`) and its header for the rules across files.
-fn label_of(text: &str) -> (Option<String>, Option<(String, String, Span)>) {
+fn label_of(text: &str) -> (Option<String>, Option<VersionHeader>) {
     let parsed = crate::syntax::parse(text);
     let mut label = None;
     for i in &parsed.book.items {
@@ -141,7 +146,7 @@ fn label_of(text: &str) -> (Option<String>, Option<(String, String, Span)>) {
             _ => {}
         }
     }
-    (label, header_of(&parsed.book))
+    (label, VersionHeader::of(&parsed.book))
 }
 
 pub(super) fn run_test(
@@ -155,12 +160,11 @@ pub(super) fn run_test(
     let mut headers = Vec::new();
     for f in &run {
         let (b, h) = test_book(f, &run);
-        headers.push(Checked {
-            name: b.name.clone(),
-            sources: b.sources.clone(),
-            diagnostics: Vec::new(),
-            header: h,
-        });
+        headers.push(CheckedFile::header_only(
+            b.name.clone(),
+            b.sources.clone(),
+            h,
+        ));
         books.push(b);
     }
     // Versions of one vendor must not share an effective date: an error of both books.
