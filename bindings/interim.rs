@@ -22,7 +22,11 @@ pub fn bill(
 ) -> Result<BillAnswer, AnswerError> {
     let single = path.is_file();
     pricebook::answer::bill(question, |day, at| -> Result<Opened, AnswerError> {
-        let picked = books.pick(question.book.as_deref(), if single { None } else { day })?;
+        let picked = books.pick_with_plan(
+            question.book.as_deref(),
+            if single { None } else { day },
+            question.plan.as_deref(),
+        )?;
         if single {
             if let Some(at) = at {
                 picked.opened.in_force_on(at).map_err(|e| {

@@ -63,7 +63,11 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
         _ => None,
     }) {
         let mut diagnostics = parsed.diagnostics.clone();
-        diagnostics.push(contract_without_book(&c.slug.node, &c.vendor));
+        diagnostics.push(contract_without_book(
+            &c.slug.node,
+            &c.vendor,
+            c.list.as_ref(),
+        ));
         return BookCheck {
             model: None,
             table: None,
@@ -96,19 +100,30 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
     out
 }
 
-/// A contract checked without the book it layers on.
-fn contract_without_book(slug: &str, vendor: &crate::syntax::ast::Name) -> Diagnostic {
+/// A contract checked without the book it layers on (none of its vendor's list among the files
+/// checked with it, nor beside it).
+fn contract_without_book(
+    slug: &str,
+    vendor: &crate::syntax::ast::Name,
+    list: Option<&crate::syntax::ast::Name>,
+) -> Diagnostic {
+    let book = match list {
+        Some(l) => format!("{} list {}", vendor.node, l.node),
+        None => vendor.node.clone(),
+    };
+    let span = list.map_or(vendor.span, |l| vendor.span.to(l.span));
     Diagnostic::new(
         Code::UnknownReference,
-        format!(
-            "contract `{slug}` layers on a `{}` book, and none is given with it",
-            vendor.node
-        ),
+        format!("contract `{slug}` layers on a `{book}` book, and none is given with it"),
     )
-    .label(vendor.span, format!("no `{}` book here", vendor.node))
+    .label(span, format!("no `{book}` book here"))
     .help(format!(
-        "check it with its book: `pricebook check <the {} book or directory> <this contract>`; `pricebook bill BOOK --contract FILE` layers it too",
-        vendor.node
+        "check it with its book: `pricebook check <the {book} book or directory> <this contract>`; `pricebook bill BOOK --contract FILE` layers it too{}",
+        if list.is_none() {
+            format!(" (a contract on one of `{}`'s other price lists names it: `for {} list NAME`)", vendor.node, vendor.node)
+        } else {
+            String::new()
+        }
     ))
 }
 
@@ -206,10 +221,40 @@ pub fn check_contract(
                 .help("start it with `contract \"<customer>\" as <slug> for <vendor> effective <YYYY-MM-DD>`"),
         ]);
     };
-    let book_vendor = parsed_book.book.items.iter().find_map(|i| match &i.node {
-        Item::Header(h) => Some(h.vendor.node.clone()),
+    let book_header = parsed_book.book.items.iter().find_map(|i| match &i.node {
+        Item::Header(h) => Some(h),
         _ => None,
     });
+    let book_vendor = book_header.map(|h| h.vendor.node.clone());
+    let list_of = |l: Option<&crate::syntax::ast::Name>| {
+        l.map_or(crate::model::MAIN_LIST, |l| l.node.as_str())
+            .to_string()
+    };
+    let (contract_list, book_list) = (
+        list_of(header.list.as_ref()),
+        book_header.map(|h| list_of(h.list.as_ref())),
+    );
+    if let Some(b) = book_list.filter(|b| {
+        *b != contract_list && book_vendor.as_deref() == Some(header.vendor.node.as_str())
+    }) {
+        return finish(vec![
+            Diagnostic::new(
+                Code::UnknownReference,
+                format!(
+                    "this contract is for `{}`'s {contract_list} price list, but the book is its {b} list",
+                    header.vendor.node
+                ),
+            )
+            .label(
+                header.list.as_ref().map_or(header.vendor.span, |l| l.span),
+                "price list",
+            )
+            .help(format!(
+                "layer it on a book of its own list, or write `for {} list {b}`",
+                header.vendor.node
+            )),
+        ]);
+    }
     if let Some(v) = book_vendor.filter(|v| *v != header.vendor.node) {
         return finish(vec![
             Diagnostic::new(

@@ -533,7 +533,7 @@ fn a_contract_under_the_floor_is_refused() {
     let dir = std::env::temp_dir().join(format!("pricebook-contract-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let c = dir.join("cheap.pricebook");
-    std::fs::write(&c, "contract \"Cheap\" as cheap for heygen effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n").expect("write");
+    std::fs::write(&c, "contract \"Cheap\" as cheap for heygen list enterprise effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n").expect("write");
     let (code, _, err) = run(&[
         "bill",
         "pricebooks/heygen/enterprise.pricebook",
@@ -644,7 +644,7 @@ fn contract_set_grants_need_their_contract() {
     let c = dir.join("unset.pricebook");
     std::fs::write(
         &c,
-        "contract \"Unset\" as unset for heygen effective 2026-06-05\nplan \"Unset\" as unset based on credit-packages {\n  price 1000 USD / year\n}\n",
+        "contract \"Unset\" as unset for heygen list enterprise effective 2026-06-05\nplan \"Unset\" as unset based on credit-packages {\n  price 1000 USD / year\n}\n",
     )
     .expect("write");
     let (code, out, err) = run(&[

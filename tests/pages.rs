@@ -175,7 +175,9 @@ fn assert_well_nested(html: &str, name: &str) {
 fn site() -> PathBuf {
     let dir = scratch("site");
     let out = ok(&["page", "pricebooks", "-o", &dir.display().to_string()]);
-    assert!(out.starts_with("wrote 11 pages to "), "{out}");
+    // hedra's four versions and index, heygen's three lists (api: two versions), acme-video,
+    // and the index of them.
+    assert!(out.starts_with("wrote 13 pages to "), "{out}");
     dir
 }
 
@@ -187,8 +189,9 @@ fn the_site_is_self_contained_accessible_html() {
         "hedra/index.html",
         "hedra/2024-11.html",
         "hedra/2026-06.html",
-        "heygen/enterprise.html",
-        "heygen/index.html",
+        "heygen/enterprise/enterprise.html",
+        "heygen/api/api-plans-legacy.html",
+        "heygen/api/index.html",
     ] {
         let html =
             std::fs::read_to_string(dir.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
@@ -455,7 +458,7 @@ fn the_service_serves_pages_and_the_calculator_prices_through_it() {
     );
     for link in [
         "<a href=\"/page/hedra\">hedra</a>",
-        "<a href=\"/page/heygen\">heygen</a>",
+        "<a href=\"/page/heygen/enterprise\">heygen/enterprise</a>",
     ] {
         assert!(index.text().contains(link), "{}", index.text());
     }

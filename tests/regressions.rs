@@ -225,7 +225,7 @@ fn a_contract_is_checked_on_its_book_with_real_positions() {
     let contract = write(
         &dir,
         "acme.pricebook",
-        "contract \"Acme\" as acme for heygen version \"acme-1\" effective 2026-06-10\n\
+        "contract \"Acme\" as acme for heygen list enterprise version \"acme-1\" effective 2026-06-10\n\
          unit credit_second\n\
          plan \"Acme\" as acme based on mmc-5000 {\n  includes 650000 credit_second at 0.0070 USD / credit_second\n}\n",
     );

@@ -485,7 +485,7 @@ fn bad_requests_of_every_kind() {
         (
             "POST",
             "/v1/bill",
-            r#"{"book": "heygen", "at": "2026-06-05", "plan": "mmc-1000", "usage": [], "from": "2026-07-01", "contract": "contract \"X\" as x for heygen effective 2026-06-05\nplan \"X\" as x based on nope { }\n"}"#,
+            r#"{"book": "heygen", "at": "2026-06-05", "plan": "mmc-1000", "usage": [], "from": "2026-07-01", "contract": "contract \"X\" as x for heygen list enterprise effective 2026-06-05\nplan \"X\" as x based on nope { }\n"}"#,
         ),
         (
             "POST",

@@ -392,3 +392,218 @@ fn the_library_checks_files_together() {
     assert_eq!(found[0].diagnostics[0].code.name(), "syntax-error");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// HeyGen publishes parallel price lists (seeds 001-004): `versions` shows one timeline per list,
+/// the legacy API tiers giving way to pay-as-you-go on the `api` list while `enterprise` and
+/// `web` run beside them.
+#[test]
+fn heygen_lists_have_their_own_timelines() {
+    let o = pricebook(&["versions", "pricebooks/heygen"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    snapshot("versions-heygen", stdout(&o));
+    let o = pricebook(&["versions", "pricebooks/heygen", "--format", "json"]);
+    let v = json(&stdout(&o));
+    type Timeline<'a> = (&'a str, Vec<(&'a str, &'a str, bool)>);
+    let lists: Vec<Timeline> = v["lists"]
+        .as_array()
+        .expect("lists")
+        .iter()
+        .map(|l| {
+            let versions = l["versions"]
+                .as_array()
+                .expect("versions")
+                .iter()
+                .map(|r| {
+                    (
+                        r["version"].as_str().expect("a label"),
+                        r["effective"].as_str().expect("a date"),
+                        r["current"].as_bool().expect("a bool"),
+                    )
+                })
+                .collect();
+            (l["list"].as_str().expect("a name"), versions)
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            (
+                "api",
+                vec![
+                    ("api-plans-legacy", "2025-01-01", false),
+                    ("api-payg", "2026-06-04", true)
+                ]
+            ),
+            ("enterprise", vec![("enterprise", "2026-06-04", true)]),
+            ("web", vec![("web-plans", "2026-04-01", true)]),
+        ]
+    );
+    assert_eq!(v["versions"][0]["until"], "2026-06-03");
+    assert_eq!(v["contracts"][0]["list"], "enterprise");
+}
+
+/// A question on a vendor's directory picks its list: `--list`, else the one list whose version
+/// in force has the plan; a date picks the version within the list.
+#[test]
+fn a_directory_question_picks_its_price_list() {
+    let quote = |extra: &[&str]| {
+        let mut args = vec!["quote", "pricebooks/heygen", "--format", "json"];
+        args.extend_from_slice(extra);
+        let o = pricebook(&args);
+        (o.status.code(), json(&stdout(&o)), stderr(&o))
+    };
+    // `payg` is only on the `api` list.
+    let (code, v, err) = quote(&[
+        "--plan",
+        "payg",
+        "--product",
+        "speech-starfish",
+        "--quantity",
+        "1 hour",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(v["charge"]["amount"], "2.40", "{v}");
+    assert_eq!(v["source"], "pricebooks/heygen/api-payg.pricebook");
+    // Before 2026-06-04 the `api` list is the legacy tiers, whose plans are not `payg`.
+    let (code, v, err) = quote(&[
+        "--at",
+        "2026-01-01",
+        "--list",
+        "api",
+        "--plan",
+        "payg",
+        "--product",
+        "speech-starfish",
+        "--quantity",
+        "1 hour",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(v["error"]["message"], "unknown plan `payg`", "{v}");
+    // No list and no plan to tell them apart.
+    let o = pricebook(&["capacity", "pricebooks/heygen", "--product", "avatar-iv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o)
+            .contains("`pricebooks/heygen` holds 3 price lists of `heygen` (api, enterprise, web)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("--list NAME"), "{}", stderr(&o));
+    // A list the vendor does not publish.
+    let o = pricebook(&[
+        "quote",
+        "pricebooks/heygen",
+        "--list",
+        "mobile",
+        "--plan",
+        "free",
+        "--product",
+        "avatar-iv",
+        "--quantity",
+        "1 minute",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("has no price list `mobile`; its lists are api, enterprise, web"),
+        "{}",
+        stderr(&o)
+    );
+    // `free` is on two lists (web, and the legacy api tiers in force on 2025-06-01).
+    let o = pricebook(&[
+        "quote",
+        "pricebooks/heygen",
+        "--at",
+        "2026-05-01",
+        "--plan",
+        "free",
+        "--product",
+        "avatar-iv",
+        "--quantity",
+        "1 minute",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("plan `free` is in api and web"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Two versions of one list may not share a date; versions of two lists may.
+#[test]
+fn versions_clash_only_within_a_list() {
+    let dir = scratch("lists");
+    let book = |list: &str, label: &str| {
+        format!(
+            "pricebook acme{list} version \"{label}\" effective 2026-01-01 currency USD\nunit credit\nproduct \"Render\" as render {{\n  measure time\n  rate 1 credit / second\n}}\n"
+        )
+    };
+    write(&dir, "a.pricebook", book(" list api", "a"));
+    write(&dir, "b.pricebook", book(" list web", "b"));
+    let o = pricebook(&["check", dir.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    write(&dir, "c.pricebook", book(" list web", "c"));
+    let o = pricebook(&["check", dir.to_str().expect("utf8"), "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&stdout(&o));
+    let messages: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| d["message"].as_str().expect("a message"))
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages.iter().all(
+            |m| m.starts_with("`acme list web` already has a version in force from 2026-01-01")
+        ),
+        "{messages:?}"
+    );
+}
+
+/// A contract names the list it layers on: checked, it finds no book of its list among the
+/// files; billed on a book of another list, it is refused.
+#[test]
+fn a_contract_on_another_list_is_refused() {
+    let dir = scratch("contract-list");
+    let c = write(
+        &dir,
+        "c.pricebook",
+        "contract \"Web\" as web for heygen list web effective 2026-06-05\nplan \"W\" as w based on mmc-1000 { }\n",
+    );
+    let o = pricebook(&[
+        "check",
+        "pricebooks/heygen/enterprise.pricebook",
+        &c,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&stdout(&o));
+    assert_eq!(
+        v["diagnostics"][0]["message"],
+        "contract `web` layers on a `heygen list web` book, and none is given with it",
+        "{v}"
+    );
+    let usage = write(&dir, "u.csv", "time,product,quantity\n");
+    let o = pricebook(&[
+        "bill",
+        "pricebooks/heygen/enterprise.pricebook",
+        "--contract",
+        &c,
+        "--plan",
+        "w",
+        "--usage",
+        &usage,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o) + &stderr(&o);
+    assert!(
+        out.contains(
+            "this contract is for `heygen`'s web price list, but the book is its enterprise list"
+        ),
+        "{out}"
+    );
+}

@@ -2,10 +2,11 @@
 //! directory of vendors' directories, compiled tables), found by name, picked by date, listed,
 //! and refreshed from their files.
 //!
-//! A book is named by a [`BookKey`]: its vendor, and the price list of that vendor it is. Today
-//! a vendor publishes one list, so every key's list is `None` and a question names a book by
-//! its vendor (`"hedra"`); when books name their list, a vendor's parallel lists are told apart
-//! as `"hedra/<list>"`, each with its own versions.
+//! A book is named by a [`BookKey`]: its vendor, and the price list of that vendor it is. A
+//! vendor's main list (a book whose header names none) is named by the vendor alone
+//! (`"hedra"`); a vendor's parallel lists are told apart as `"heygen/<list>"`, each with its own
+//! versions. A question that names the vendor alone, of a vendor with several lists, gets the
+//! list whose version in force has the plan it names.
 
 use super::error::{AnswerError, ErrorKind};
 use super::{
@@ -24,8 +25,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// Which book a question is for: a vendor, and the price list of it (`None` while vendors
-/// publish one list each). Written `vendor` or `vendor/list`.
+/// Which book a question is for: a vendor, and the price list of it (`None` for the vendor's
+/// main list). Written `vendor` or `vendor/list`.
 ///
 /// ```
 /// use pricebook::answer::BookKey;
@@ -213,6 +214,11 @@ fn unavailable(e: &OpenError) -> AnswerError {
     }
 }
 
+/// A key's list: `None` for the vendor's main list.
+fn list_key(list: &str) -> Option<String> {
+    (list != crate::model::MAIN_LIST).then(|| list.to_string())
+}
+
 fn load(path: &Path, bytes: &[u8]) -> Loaded {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -230,8 +236,8 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
     }
     let header_key = || {
         crate::load::version_of(path).map(|v| BookKey {
+            list: list_key(&v.list),
             vendor: v.vendor,
-            list: None,
         })
     };
     // The file is read once here; `open_file` reads it again only to report its errors the way
@@ -266,7 +272,7 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
             Some(effective) => Loaded::Book(Box::new(Book {
                 key: BookKey {
                     vendor: opened.table.vendor.clone(),
-                    list: None,
+                    list: list_key(opened.table.list()),
                 },
                 opened,
                 effective,
@@ -597,20 +603,52 @@ impl Books {
         .with_help(help)
     }
 
-    fn pick_for(&self, book: Option<&str>, at: Option<&str>) -> Result<&Arc<Book>, AnswerError> {
+    fn pick_for(
+        &self,
+        book: Option<&str>,
+        at: Option<&str>,
+        plan: Option<&str>,
+    ) -> Result<&Arc<Book>, AnswerError> {
         let at = at.map(|d| parse_date("at", d)).transpose()?;
-        self.pick(book, at)
+        self.pick_with_plan(book, at, plan)
+    }
+
+    /// [`pick`](Self::pick), where a vendor named alone (`"heygen"`) that publishes several
+    /// lists and no main one is told apart by `plan`: the list whose version in force on `at`
+    /// has it, when exactly one has.
+    pub fn pick_with_plan(
+        &self,
+        name: Option<&str>,
+        at: Option<Date>,
+        plan: Option<&str>,
+    ) -> Result<&Arc<Book>, AnswerError> {
+        let asked = name.map(BookKey::parse);
+        if let (Some(key), Some(plan)) = (&asked, plan) {
+            if key.list.is_none() && !self.index.contains_key(key) {
+                let with_plan: Vec<&Arc<Book>> = self
+                    .served_keys()
+                    .iter()
+                    .filter(|k| k.vendor == key.vendor)
+                    .filter_map(|k| self.pick(Some(&k.to_string()), at).ok())
+                    .filter(|b| b.opened.table.plan_id(plan).is_some())
+                    .collect();
+                if let [one] = with_plan.as_slice() {
+                    return Ok(one);
+                }
+            }
+        }
+        self.pick(name, at)
     }
 
     /// [`quote`](super::quote()) with the book the question names, in force on its `at`.
     pub fn quote(&self, q: &QuoteQuestion) -> Result<QuoteAnswer, AnswerError> {
-        let book = self.pick_for(q.book.as_deref(), q.at.as_deref())?;
+        let book = self.pick_for(q.book.as_deref(), q.at.as_deref(), q.plan.as_deref())?;
         super::quote(&book.opened, q)
     }
 
     /// [`capacity`](super::capacity()) with the book the question names, in force on its `at`.
     pub fn capacity(&self, q: &CapacityQuestion) -> Result<CapacityAnswer, AnswerError> {
-        let book = self.pick_for(q.book.as_deref(), q.at.as_deref())?;
+        let book = self.pick_for(q.book.as_deref(), q.at.as_deref(), q.plan.as_deref())?;
         super::capacity(&book.opened, q)
     }
 
@@ -618,7 +656,7 @@ impl Books {
     /// bill's first day, with the question's contract layered on it.
     pub fn bill(&self, q: &BillQuestion) -> Result<BillAnswer, AnswerError> {
         super::bill(q, |day, _at| {
-            let book = self.pick(q.book.as_deref(), day)?;
+            let book = self.pick_with_plan(q.book.as_deref(), day, q.plan.as_deref())?;
             match &q.contract {
                 Some(terms) => book.with_contract(terms),
                 None => Ok(book.opened.clone()),
@@ -634,7 +672,7 @@ impl Books {
         input: &mut dyn BufRead,
         by: GroupBy,
     ) -> Result<RateAnswer, AnswerError> {
-        let book = self.pick_for(book, at)?;
+        let book = self.pick_for(book, at, None)?;
         super::rate(&book.opened.table, input, by, false)
     }
 
@@ -836,6 +874,29 @@ mod tests {
             (ErrorKind::Unavailable, "book-has-errors")
         );
         assert_eq!(books.status()[0].vendor.as_deref(), Some("acme"));
+    }
+
+    #[test]
+    fn a_vendor_named_alone_is_told_apart_by_its_plan() {
+        let books = Books::open(&["pricebooks/heygen".into()]).expect("opens");
+        let keys: Vec<String> = books.keys().map(|k| k.to_string()).collect();
+        assert_eq!(keys, ["heygen/api", "heygen/enterprise", "heygen/web"]);
+        let version = |plan: Option<&str>, at: Option<&str>| {
+            books
+                .pick_with_plan(Some("heygen"), at.and_then(Date::parse), plan)
+                .map(|b| b.version().to_string())
+                .map_err(|e| e.message().to_string())
+        };
+        assert_eq!(version(Some("payg"), None), Ok("api-payg".into()));
+        assert_eq!(version(Some("mmc-1000"), None), Ok("enterprise".into()));
+        assert_eq!(
+            version(Some("pro"), Some("2026-01-01")),
+            Ok("api-plans-legacy".into())
+        );
+        // `free` is on the web list and, on that day, the legacy api list.
+        let e = version(Some("free"), Some("2026-05-01")).expect_err("two lists have it");
+        assert_eq!(e, "no book `heygen` is served");
+        assert!(version(None, None).is_err());
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub(crate) struct BillArgs {
     /// With a directory: the version in force on this date (default: the bill's first day).
     #[arg(long)]
     at: Option<String>,
+    /// With a directory holding several price lists: the list to bill on (default: the one
+    /// whose version in force has `--plan`, or the contract's).
+    #[arg(long)]
+    list: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,
 }
@@ -60,7 +64,8 @@ fn load_for_bill(
     explicit_at: Option<Date>,
 ) -> Result<Loaded, CliError> {
     if a.contract.is_some() || a.source.is_dir() {
-        return load_with_contract(&a.source, day, a.contract.as_deref());
+        let choice = crate::load::ListChoice::named(a.list.as_deref()).with_plan(a.plan.as_deref());
+        return load_with_contract(&a.source, day, a.contract.as_deref(), &choice);
     }
     if let Err(e) = std::fs::metadata(&a.source) {
         return Err(CliError::unreadable(&a.source, &e));

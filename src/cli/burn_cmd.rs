@@ -1,7 +1,7 @@
 //! `pricebook burn`: what each plan's recurring grant buys of each product, as Markdown, CSV or
 //! JSON.
 
-use super::load::{load_table, parse_date_arg};
+use super::load::{load_table_in, parse_date_arg};
 use super::report::CliError;
 use crate::burn;
 use std::path::PathBuf;
@@ -27,13 +27,20 @@ pub(crate) struct BurnArgs {
     /// The date (YYYY-MM-DD) whose version to show, from a directory.
     #[arg(long)]
     at: Option<String>,
+    /// The vendor's price list, from a directory holding several.
+    #[arg(long)]
+    list: Option<String>,
     #[arg(long, value_enum, default_value_t = BurnFormat::Markdown)]
     pub(crate) format: BurnFormat,
 }
 
 pub(super) fn run_burn(args: BurnArgs, out: &mut dyn std::io::Write) -> Result<i32, CliError> {
     let at = args.at.as_deref().map(parse_date_arg).transpose()?;
-    let book = load_table(&args.book, at)?;
+    let book = load_table_in(
+        &args.book,
+        at,
+        &crate::load::ListChoice::named(args.list.as_deref()),
+    )?;
     let b = burn::burn(&book, &args.plans, &args.products)?;
     let text = match args.format {
         BurnFormat::Markdown => burn::to_markdown(&b),

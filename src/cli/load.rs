@@ -43,6 +43,8 @@ impl From<OpenError> for CliError {
             | OpenError::NoVersionInForce { .. }
             | OpenError::NotInForce { .. }
             | OpenError::TableInvalid { .. }
+            | OpenError::NoSuchList { .. }
+            | OpenError::SeveralLists { .. }
             | OpenError::ContractBookNotFound { .. } => e.help(),
             // What to do is in the message, or plain from it on a command line.
             OpenError::DirUnreadable { .. }
@@ -90,6 +92,15 @@ pub(crate) fn load_table(source: &Path, at: Option<Date>) -> Result<Loaded, CliE
     Ok(load::open(source, at)?)
 }
 
+/// [`load_table`], picking among a directory's price lists as `choice` says (`--list`, the plan).
+pub(crate) fn load_table_in(
+    source: &Path,
+    at: Option<Date>,
+    choice: &load::ListChoice,
+) -> Result<Loaded, CliError> {
+    Ok(load::open_in(source, at, choice)?)
+}
+
 /// Loads one file: a compiled table (JSON) or a book.
 pub(crate) fn load_file(path: &Path) -> Result<Loaded, CliError> {
     Ok(load::open_file(path)?)
@@ -100,8 +111,9 @@ pub(crate) fn load_with_contract(
     source: &Path,
     at: Option<Date>,
     contract: Option<&Path>,
+    choice: &load::ListChoice,
 ) -> Result<Loaded, CliError> {
-    Ok(load::open_with_contract(source, at, contract)?)
+    Ok(load::open_with_contract_in(source, at, contract, choice)?)
 }
 
 #[cfg(test)]
@@ -265,6 +277,7 @@ mod tests {
             Path::new("pricebooks/heygen/enterprise.pricebook"),
             None,
             Some(Path::new("pricebooks/hedra/2026-06.pricebook")),
+            &load::ListChoice::default(),
         )
         .expect_err("the contract does not apply");
         assert_eq!(err.code, "book-has-errors");

@@ -93,8 +93,12 @@ enum Command {
     Bill(bill_cmd::BillArgs),
     /// Rate a usage export (CSV or JSON Lines) into totals per account, plan or product.
     Rate {
-        /// A book or a compiled table.
+        /// A book, a compiled table, or a directory of one vendor's books (the latest version
+        /// of `--list`).
         source: PathBuf,
+        /// The vendor's price list, from a directory holding several.
+        #[arg(long)]
+        list: Option<String>,
         /// The usage file: CSV with header `account,plan,product,quantity[,unit][,<dimension>...]`,
         /// or JSON Lines; `-` reads standard input.
         #[arg(long)]
@@ -176,6 +180,10 @@ struct Target {
     /// directory, and must be one on which a single book is in force.
     #[arg(long)]
     at: Option<String>,
+    /// The vendor's price list, from a directory holding several (`api`); when left out, the
+    /// list whose version in force has `--plan`.
+    #[arg(long)]
+    list: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -322,11 +330,20 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
         Command::Bill(args) => bill_cmd::run_bill(args, out),
         Command::Rate {
             source,
+            list,
             events,
             by,
             output,
             format,
-        } => rate_cmd::run_rate(&source, &events, by, output.as_deref(), format, out),
+        } => rate_cmd::run_rate(
+            &source,
+            list.as_deref(),
+            &events,
+            by,
+            output.as_deref(),
+            format,
+            out,
+        ),
         Command::Serve(args) => serve_cmd::run_serve(args, out),
         Command::Snapshot(args) => snapshot_cmd::run_snapshot(args, out),
         Command::Burn(args) => burn_cmd::run_burn(args, out),

@@ -1,7 +1,7 @@
 //! `pricebook compile` (a book to its rating table), `pricebook quote` (one usage priced) and
 //! `pricebook capacity` (what a plan's grant buys).
 
-use super::load::{Loaded, load_table, parse_date_arg};
+use super::load::{Loaded, load_table, load_table_in, parse_date_arg};
 use super::report::CliError;
 use super::{Format, Target, json_text};
 use crate::answer::{self, Attr, CapacityQuestion, Dim, QuoteQuestion, QuoteRejection};
@@ -47,7 +47,8 @@ fn rejection_text(r: &QuoteRejection, loaded: &Loaded) -> String {
 
 fn load_target(t: &Target) -> Result<Loaded, CliError> {
     let at = t.at.as_deref().map(parse_date_arg).transpose()?;
-    load_table(&t.source, at)
+    let choice = crate::load::ListChoice::named(t.list.as_deref()).with_plan(t.plan.as_deref());
+    load_table_in(&t.source, at, &choice)
 }
 
 /// `--attr NAME=VALUE`: an attribute and its value, with its unit if one is written.

@@ -1,7 +1,7 @@
 //! `pricebook rate`: a usage export (CSV or JSON Lines) -> totals per account (or plan, product).
 //! The rating itself is [`crate::answer::rate`]; this is its files, messages and exit status.
 
-use super::load::load_table;
+use super::load::load_table_in;
 use super::report::CliError;
 use super::{RateFormat, plural};
 use crate::rate::batch::GroupBy;
@@ -10,13 +10,14 @@ use std::path::Path;
 
 pub(super) fn run_rate(
     source: &Path,
+    list: Option<&str>,
     events: &Path,
     by: GroupBy,
     output: Option<&Path>,
     format: RateFormat,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let loaded = load_table(source, None)?;
+    let loaded = load_table_in(source, None, &crate::load::ListChoice::named(list))?;
     let table = &loaded.table;
     let mut input: Box<dyn std::io::BufRead> = if events == Path::new("-") {
         Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))

@@ -312,18 +312,23 @@ pub(super) fn run_versions(
         );
         status = 1;
     }
-    for w in all.windows(2) {
-        if w[0].effective == w[1].effective {
-            eprintln!(
-                "error: `{}` and `{}` are both effective {}; give each version its own date",
-                w[0].path.display(),
-                w[1].path.display(),
-                w[0].effective
-            );
-            status = 1;
+    let lists = crate::load::lists(&all);
+    for list in &lists {
+        let of_list: Vec<&crate::load::Version> = all.iter().filter(|v| &v.list == list).collect();
+        for w in of_list.windows(2) {
+            if w[0].effective == w[1].effective {
+                eprintln!(
+                    "error: `{}` and `{}` are both effective {}; give each version of a price list its own date",
+                    w[0].path.display(),
+                    w[1].path.display(),
+                    w[0].effective
+                );
+                status = 1;
+            }
         }
     }
     struct Row {
+        list: String,
         effective: String,
         version: String,
         until: Option<String>,
@@ -333,32 +338,37 @@ pub(super) fn run_versions(
         plans: usize,
         packs: usize,
     }
+    // One timeline per price list: a version is in force until the next of its own list.
     let mut rows = Vec::new();
-    for (i, v) in all.iter().enumerate() {
-        let next = all[i + 1..].iter().find(|n| n.effective > v.effective);
-        let until =
-            next.map(|n| crate::base::date::Date::from_days(n.effective.days() - 1).to_string());
-        let (mut products, mut plans, mut packs) = (0, 0, 0);
-        if let Ok(text) = read_book(&v.path) {
-            for item in crate::syntax::parse(&text).book.items {
-                match item.node {
-                    Item::Product(_) => products += 1,
-                    Item::Plan(_) => plans += 1,
-                    Item::Pack(_) => packs += 1,
-                    _ => {}
+    for list in &lists {
+        let of_list: Vec<&crate::load::Version> = all.iter().filter(|v| &v.list == list).collect();
+        for (i, v) in of_list.iter().enumerate() {
+            let next = of_list[i + 1..].iter().find(|n| n.effective > v.effective);
+            let until = next
+                .map(|n| crate::base::date::Date::from_days(n.effective.days() - 1).to_string());
+            let (mut products, mut plans, mut packs) = (0, 0, 0);
+            if let Ok(text) = read_book(&v.path) {
+                for item in crate::syntax::parse(&text).book.items {
+                    match item.node {
+                        Item::Product(_) => products += 1,
+                        Item::Plan(_) => plans += 1,
+                        Item::Pack(_) => packs += 1,
+                        _ => {}
+                    }
                 }
             }
+            rows.push(Row {
+                list: list.clone(),
+                effective: v.effective.to_string(),
+                version: v.label.clone(),
+                current: i + 1 == of_list.len(),
+                until,
+                file: v.path.display().to_string(),
+                products,
+                plans,
+                packs,
+            });
         }
-        rows.push(Row {
-            effective: v.effective.to_string(),
-            version: v.label.clone(),
-            current: i + 1 == all.len(),
-            until,
-            file: v.path.display().to_string(),
-            products,
-            plans,
-            packs,
-        });
     }
     let vendor = all.first().map_or("", |v| v.vendor.as_str());
     let mut out = String::new();
@@ -370,34 +380,58 @@ pub(super) fn run_versions(
                 .max()
                 .unwrap_or(0)
                 .max("version".len());
+            let in_lists = if lists.len() > 1 {
+                format!(" of {} price lists", lists.len())
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "{vendor}: {} version{} in {}",
+                "{vendor}: {} version{}{in_lists} in {}",
                 rows.len(),
                 plural(rows.len()),
                 dir.display()
             );
-            let _ = writeln!(
-                out,
-                "{:<10}  {:<vw$}  {:<26}  {:>8}  {:>5}  {:>5}  file",
-                "effective", "version", "in force", "products", "plans", "packs"
-            );
-            for r in &rows {
-                let span = match (&r.until, r.current) {
-                    (_, true) => format!("from {} (current)", r.effective),
-                    (Some(u), false) => format!("{} to {u}", r.effective),
-                    (None, false) => format!("from {}", r.effective),
+            for list in &lists {
+                let of_list: Vec<&Row> = rows.iter().filter(|r| &r.list == list).collect();
+                if lists.len() > 1 {
+                    let _ = writeln!(
+                        out,
+                        "\nlist {list}: {} version{}",
+                        of_list.len(),
+                        plural(of_list.len())
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "{:<10}  {:<vw$}  {:<26}  {:>8}  {:>5}  {:>5}  file",
+                    "effective", "version", "in force", "products", "plans", "packs"
+                );
+                for r in of_list {
+                    let span = match (&r.until, r.current) {
+                        (_, true) => format!("from {} (current)", r.effective),
+                        (Some(u), false) => format!("{} to {u}", r.effective),
+                        (None, false) => format!("from {}", r.effective),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "{:<10}  {:<vw$}  {:<26}  {:>8}  {:>5}  {:>5}  {}",
+                        r.effective, r.version, span, r.products, r.plans, r.packs, r.file
+                    );
+                }
+            }
+            if lists.len() > 1 && !contracts.is_empty() {
+                let _ = writeln!(out);
+            }
+            for c in &contracts {
+                let on = if lists.len() > 1 {
+                    format!(" of list {}", c.list)
+                } else {
+                    String::new()
                 };
                 let _ = writeln!(
                     out,
-                    "{:<10}  {:<vw$}  {:<26}  {:>8}  {:>5}  {:>5}  {}",
-                    r.effective, r.version, span, r.products, r.plans, r.packs, r.file
-                );
-            }
-            for c in &contracts {
-                let _ = writeln!(
-                    out,
-                    "contract `{}` from {}, layered on the version in force then: {}",
+                    "contract `{}` from {}, layered on the version{on} in force then: {}",
                     c.label,
                     c.effective,
                     c.path.display()
@@ -405,18 +439,26 @@ pub(super) fn run_versions(
             }
         }
         Format::Json => {
-            let versions: Vec<serde_json::Value> = rows
+            let row_json = |r: &Row| {
+                serde_json::json!({
+                    "list": r.list,
+                    "effective": r.effective,
+                    "version": r.version,
+                    "until": r.until,
+                    "current": r.current,
+                    "file": r.file,
+                    "products": r.products,
+                    "plans": r.plans,
+                    "packs": r.packs,
+                })
+            };
+            let versions: Vec<serde_json::Value> = rows.iter().map(row_json).collect();
+            let timelines: Vec<serde_json::Value> = lists
                 .iter()
-                .map(|r| {
+                .map(|l| {
                     serde_json::json!({
-                        "effective": r.effective,
-                        "version": r.version,
-                        "until": r.until,
-                        "current": r.current,
-                        "file": r.file,
-                        "products": r.products,
-                        "plans": r.plans,
-                        "packs": r.packs,
+                        "list": l,
+                        "versions": rows.iter().filter(|r| &r.list == l).map(row_json).collect::<Vec<_>>(),
                     })
                 })
                 .collect();
@@ -424,8 +466,10 @@ pub(super) fn run_versions(
                 "vendor": vendor,
                 "directory": dir.display().to_string(),
                 "versions": versions,
+                "lists": timelines,
                 "contracts": contracts.iter().map(|c| serde_json::json!({
                     "contract": c.label,
+                    "list": c.list,
                     "effective": c.effective.to_string(),
                     "file": c.path.display().to_string(),
                 })).collect::<Vec<_>>(),

@@ -71,6 +71,37 @@ pub enum OpenError {
         /// The vendors, sorted.
         vendors: Vec<String>,
     },
+    /// A vendor's directory asked for a price list none of its books is a version of.
+    #[error(
+        "`{}` has no price list `{list}`; its lists are {}",
+        .dir.display(),
+        .lists.join(", ")
+    )]
+    NoSuchList {
+        dir: PathBuf,
+        list: String,
+        /// The lists the directory holds, sorted.
+        lists: Vec<String>,
+    },
+    /// A vendor's directory with several price lists, asked a question that does not say which
+    /// (and whose plan, if it names one, does not tell them apart).
+    #[error(
+        "`{}` holds {} price lists of `{vendor}` ({}){}; name the list to use (`--list NAME`)",
+        .dir.display(),
+        .lists.len(),
+        .lists.join(", "),
+        plan_note(.plan, .with_plan)
+    )]
+    SeveralLists {
+        dir: PathBuf,
+        vendor: String,
+        /// The lists, sorted.
+        lists: Vec<String>,
+        /// The plan the question named, if any.
+        plan: Option<String>,
+        /// The lists whose version in force has that plan.
+        with_plan: Vec<String>,
+    },
     /// A directory whose books all lack a readable `pricebook` header, so none is a version.
     #[error(
         "no books under `{}`; start each book with its header: `pricebook <vendor> version \"<label>\" effective <YYYY-MM-DD> currency <CODE>`",
@@ -183,6 +214,8 @@ impl OpenError {
             | OpenError::DirUnreadable { .. }
             | OpenError::NoBooks { .. }
             | OpenError::SeveralVendors { .. }
+            | OpenError::NoSuchList { .. }
+            | OpenError::SeveralLists { .. }
             | OpenError::NoVersions { .. }
             | OpenError::ContractUnreadable(_) => "command-line",
             OpenError::NoVersionInForce { .. } | OpenError::NotInForce { .. } => {
@@ -220,6 +253,11 @@ impl OpenError {
                 Some("point at a book, or a directory that holds some".into())
             }
             OpenError::SeveralVendors { .. } | OpenError::NotUtf8 { .. } => None,
+            OpenError::NoSuchList { lists, .. } => Some(format!(
+                "pass `--list` with one of {}",
+                crate::base::names::quoted_list(lists, "or")
+            )),
+            OpenError::SeveralLists { .. } => Some("name the list to use (`--list NAME`)".into()),
             OpenError::NoVersions { .. } => Some(
                 "start each book with its header: `pricebook <vendor> version \"<label>\" effective <YYYY-MM-DD> currency <CODE>`"
                     .into(),
@@ -248,6 +286,15 @@ impl OpenError {
                     .into(),
             ),
         }
+    }
+}
+
+/// `, and plan `pro` is on none of them` / `on lists api and web`, for [`OpenError::SeveralLists`].
+fn plan_note(plan: &Option<String>, with_plan: &[String]) -> String {
+    match (plan, with_plan) {
+        (None, _) => String::new(),
+        (Some(p), []) => format!(", and plan `{p}` is in none of them"),
+        (Some(p), lists) => format!(", and plan `{p}` is in {}", lists.join(" and ")),
     }
 }
 
@@ -334,6 +381,9 @@ pub fn read_book(path: &Path) -> Result<String, OpenError> {
 pub struct Version {
     pub path: PathBuf,
     pub vendor: String,
+    /// The price list it is a version of ([`crate::model::MAIN_LIST`] when its header names
+    /// none).
+    pub list: String,
     /// The version label (`"2026-06"`).
     pub label: String,
     /// The day the version takes effect.
@@ -349,6 +399,7 @@ pub fn version_of(path: &Path) -> Option<Version> {
         Item::Header(h) => Some(Version {
             path: path.to_path_buf(),
             vendor: h.vendor.node,
+            list: list_name(h.list.as_ref()),
             label: h.version.node,
             effective: Date::parse(&h.effective.node)?,
         }),
@@ -364,6 +415,7 @@ pub fn contract_of(path: &Path) -> Option<Version> {
         Item::Contract(c) => Some(Version {
             path: path.to_path_buf(),
             vendor: c.vendor.node,
+            list: list_name(c.list.as_ref()),
             label: c.version.map_or(c.slug.node, |v| v.node),
             effective: Date::parse(&c.effective.node)?,
         }),
@@ -410,7 +462,9 @@ pub fn contract_book(contract: &Path) -> Result<PathBuf, OpenError> {
                     .filter_map(|e| e.ok().map(|e| e.path()))
                     .filter(|p| p.extension().is_some_and(|x| x == "pricebook"))
                     .filter_map(|p| version_of(&p))
-                    .filter(|v| v.vendor == c.vendor && v.effective <= c.effective),
+                    .filter(|v| {
+                        v.vendor == c.vendor && v.list == c.list && v.effective <= c.effective
+                    }),
             );
         }
         if let Some(v) = candidates.into_iter().max_by_key(|v| v.effective) {
@@ -447,25 +501,137 @@ pub fn versions(dir: &Path) -> Result<Vec<Version>, OpenError> {
     Ok(out)
 }
 
+/// A header's list, the main one when it names none.
+fn list_name(list: Option<&crate::syntax::ast::Name>) -> String {
+    list.map_or_else(|| crate::model::MAIN_LIST.to_string(), |l| l.node.clone())
+}
+
+/// The price lists of a vendor's versions, sorted, each once.
+pub fn lists(versions: &[Version]) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = versions.iter().map(|v| v.list.as_str()).collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
 /// The version of `dir` in force on `day`: the latest that takes effect on or before it (the
-/// latest of all when no day is given).
+/// latest of all when no day is given). A directory with several price lists needs
+/// [`pick_version_in`].
 pub fn pick_version(dir: &Path, day: Option<Date>) -> Result<Version, OpenError> {
-    let all = versions(dir)?;
-    match day {
-        Some(day) => all
-            .iter()
-            .rev()
-            .find(|v| v.effective <= day)
-            .cloned()
-            .ok_or_else(|| OpenError::NoVersionInForce {
-                dir: dir.to_path_buf(),
-                day,
-                earliest: all.first().map(|v| v.effective),
-            }),
-        None => all.last().cloned().ok_or_else(|| OpenError::NoVersions {
-            dir: dir.to_path_buf(),
-        }),
+    pick_version_in(dir, day, &ListChoice::default())
+}
+
+/// Which of a vendor's price lists a question is for: the one it names, else the one whose
+/// version in force has the plan it names, else the only one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListChoice {
+    /// `--list NAME`.
+    pub list: Option<String>,
+    /// The plan the question names, to tell the lists apart when no list is named.
+    pub plan: Option<String>,
+}
+
+impl ListChoice {
+    /// A question that names its list (or not).
+    pub fn named(list: Option<&str>) -> ListChoice {
+        ListChoice {
+            list: list.map(str::to_string),
+            plan: None,
+        }
     }
+
+    /// Also tells lists apart by the plan the question names.
+    pub fn with_plan(mut self, plan: Option<&str>) -> ListChoice {
+        self.plan = plan.map(str::to_string);
+        self
+    }
+}
+
+/// The version of `dir` in force on `day` in the price list `choice` picks: the latest of that
+/// list that takes effect on or before `day` (the latest of all without a day).
+pub fn pick_version_in(
+    dir: &Path,
+    day: Option<Date>,
+    choice: &ListChoice,
+) -> Result<Version, OpenError> {
+    let all = versions(dir)?;
+    let names = lists(&all);
+    let list = match (&choice.list, names.as_slice()) {
+        (Some(l), _) if names.contains(l) => l.clone(),
+        (Some(l), _) => {
+            return Err(OpenError::NoSuchList {
+                dir: dir.to_path_buf(),
+                list: l.clone(),
+                lists: names,
+            });
+        }
+        (None, [one]) => one.clone(),
+        (None, []) => {
+            return Err(match day {
+                Some(day) => OpenError::NoVersionInForce {
+                    dir: dir.to_path_buf(),
+                    day,
+                    earliest: None,
+                },
+                None => OpenError::NoVersions {
+                    dir: dir.to_path_buf(),
+                },
+            });
+        }
+        (None, several) => {
+            let in_force = |list: &str| in_force(&all, list, day);
+            // The plan tells the lists apart when exactly one list's version in force has it.
+            let with_plan: Vec<String> = match &choice.plan {
+                Some(plan) => several
+                    .iter()
+                    .filter(|l| {
+                        in_force(l).is_some_and(|v| {
+                            open_file(&v.path).is_ok_and(|o| o.table.plan_id(plan).is_some())
+                        })
+                    })
+                    .cloned()
+                    .collect(),
+                None => Vec::new(),
+            };
+            match with_plan.as_slice() {
+                [one] => one.clone(),
+                _ => {
+                    return Err(OpenError::SeveralLists {
+                        dir: dir.to_path_buf(),
+                        vendor: all.first().map(|v| v.vendor.clone()).unwrap_or_default(),
+                        lists: names,
+                        plan: choice.plan.clone(),
+                        with_plan,
+                    });
+                }
+            }
+        }
+    };
+    let of_list: Vec<&Version> = all.iter().filter(|v| v.list == list).collect();
+    match day {
+        Some(day) => {
+            in_force(&all, &list, Some(day))
+                .cloned()
+                .ok_or_else(|| OpenError::NoVersionInForce {
+                    dir: dir.to_path_buf(),
+                    day,
+                    earliest: of_list.first().map(|v| v.effective),
+                })
+        }
+        None => of_list
+            .last()
+            .map(|v| (*v).clone())
+            .ok_or_else(|| OpenError::NoVersions {
+                dir: dir.to_path_buf(),
+            }),
+    }
+}
+
+/// The version of `list` in force on `day` (the latest without a day), among `all` sorted by
+/// date.
+fn in_force<'v>(all: &'v [Version], list: &str, day: Option<Date>) -> Option<&'v Version> {
+    all.iter()
+        .rev()
+        .filter(|v| v.list == list)
+        .find(|v| day.is_none_or(|d| v.effective <= d))
 }
 
 /// A rating table ready to price with, and where it came from.
@@ -528,8 +694,13 @@ impl Opened {
 /// directory of one vendor's versions (the one in force on `at`, the latest without it). A
 /// book or table given directly must be in force on `at`.
 pub fn open(source: &Path, at: Option<Date>) -> Result<Opened, OpenError> {
+    open_in(source, at, &ListChoice::default())
+}
+
+/// [`open`], picking from a directory among the price lists as `choice` says.
+pub fn open_in(source: &Path, at: Option<Date>, choice: &ListChoice) -> Result<Opened, OpenError> {
     let path = if source.is_dir() {
-        pick_version(source, at)?.path
+        pick_version_in(source, at, choice)?.path
     } else {
         if let Err(io) = std::fs::metadata(source) {
             return Err(OpenError::PathUnreadable {
@@ -599,11 +770,26 @@ pub fn open_with_contract(
     at: Option<Date>,
     contract: Option<&Path>,
 ) -> Result<Opened, OpenError> {
+    open_with_contract_in(source, at, contract, &ListChoice::default())
+}
+
+/// [`open_with_contract`], picking from a directory among the price lists as `choice` says (a
+/// contract's own list, when it names one, is the default).
+pub fn open_with_contract_in(
+    source: &Path,
+    at: Option<Date>,
+    contract: Option<&Path>,
+    choice: &ListChoice,
+) -> Result<Opened, OpenError> {
     let Some(contract) = contract else {
-        return open(source, at);
+        return open_in(source, at, choice);
     };
     let book_path = if source.is_dir() {
-        pick_version(source, at)?.path
+        let mut choice = choice.clone();
+        if choice.list.is_none() {
+            choice.list = contract_of(contract).map(|c| c.list);
+        }
+        pick_version_in(source, at, &choice)?.path
     } else {
         source.to_path_buf()
     };
@@ -816,7 +1002,7 @@ mod tests {
         let book = Path::new("pricebooks/heygen/enterprise.pricebook");
         let cheap = dir.write(
             "cheap.pricebook",
-            "contract \"Cheap\" as cheap for heygen effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n",
+            "contract \"Cheap\" as cheap for heygen list enterprise effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n",
         );
         let err = open_with_contract(book, None, Some(&cheap)).expect_err("an error");
         let OpenError::ContractDoesNotApply { diagnostics, .. } = &err else {

@@ -172,8 +172,8 @@ fn vendor_site(
 /// - a book (or a contract, layered on its book): `index.html`;
 /// - a vendor's directory of versions: a page per version (`<version>.html`), each with the
 ///   version history, and the latest again as `index.html`;
-/// - a directory of vendors' directories: a vendor's site in `<vendor>/`, and an `index.html`
-///   linking them.
+/// - a directory of vendors' directories: a vendor's site in `<vendor>/` (a parallel price list's
+///   in `<vendor>/<list>/`), and an `index.html` linking them.
 pub fn write_site(path: &Path, out: &Path) -> Result<Vec<PathBuf>, PageError> {
     let mut written = Vec::new();
     if !path.is_dir() {
@@ -182,9 +182,13 @@ pub fn write_site(path: &Path, out: &Path) -> Result<Vec<PathBuf>, PageError> {
         return Ok(written);
     }
     let files = crate::load::book_files(&[path.to_path_buf()])?;
-    let mut vendors: BTreeMap<String, Vec<Version>> = BTreeMap::new();
+    // One site per price list: a vendor's main list, or `vendor/list` for its parallel lists.
+    let mut vendors: BTreeMap<(String, String), Vec<Version>> = BTreeMap::new();
     for v in files.iter().filter_map(|f| crate::load::version_of(f)) {
-        vendors.entry(v.vendor.clone()).or_default().push(v);
+        vendors
+            .entry((v.vendor.clone(), v.list.clone()))
+            .or_default()
+            .push(v);
     }
     for vs in vendors.values_mut() {
         vs.sort_by_key(|v| v.effective);
@@ -202,8 +206,17 @@ pub fn write_site(path: &Path, out: &Path) -> Result<Vec<PathBuf>, PageError> {
         return Ok(written);
     }
     let mut links = Vec::new();
-    for (vendor, vs) in &vendors {
-        let dir = out.join(html::file_name(vendor));
+    for ((vendor, list), vs) in &vendors {
+        let (mut dir, mut href, mut name) = (
+            out.join(html::file_name(vendor)),
+            html::file_name(vendor),
+            vendor.clone(),
+        );
+        if list != crate::model::MAIN_LIST {
+            dir = dir.join(html::file_name(list));
+            href = format!("{href}/{}", html::file_name(list));
+            name = format!("{vendor} ({list} list)");
+        }
         vendor_site(&dir, vs, &mut written)?;
         let latest = vs.last().map_or(String::new(), |v| {
             format!(
@@ -213,11 +226,7 @@ pub fn write_site(path: &Path, out: &Path) -> Result<Vec<PathBuf>, PageError> {
                 v.effective
             )
         });
-        links.push((
-            format!("{}/index.html", html::file_name(vendor)),
-            vendor.clone(),
-            latest,
-        ));
+        links.push((format!("{href}/index.html"), name, latest));
     }
     let index = index_html(
         "Pricing pages",

@@ -307,7 +307,7 @@ async fn quote(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Res
         let q: QuoteQuestion = question(&bytes, QUOTE_EXAMPLE)?;
         let at = q.at.as_deref().map(|d| parse_date("at", d)).transpose()?;
         let books = app.books.load();
-        let book = books.pick(q.book.as_deref(), at)?;
+        let book = books.pick_with_plan(q.book.as_deref(), at, q.plan.as_deref())?;
         let version = tag(book);
         match answer::quote(&book.opened, &q) {
             Ok(a) => Ok(answered(&a, a.is_rejected()).with_book(version)),
@@ -351,7 +351,7 @@ async fn capacity(State(app): State<Shared>, headers: HeaderMap, body: Body) -> 
         let q: CapacityQuestion = question(&bytes, CAPACITY_EXAMPLE)?;
         let at = q.at.as_deref().map(|d| parse_date("at", d)).transpose()?;
         let books = app.books.load();
-        let book = books.pick(q.book.as_deref(), at)?;
+        let book = books.pick_with_plan(q.book.as_deref(), at, q.plan.as_deref())?;
         let version = tag(book);
         match answer::capacity(&book.opened, &q) {
             Ok(a) => Ok(answered(&a, a.is_rejected()).with_book(version)),

@@ -91,12 +91,12 @@ fn book_facts(t: &RatingTable, facts: &mut Facts) {
         format!(
             "{} {}{}, effective {}, currency {}",
             t.vendor(),
+            t.version(),
             if t.list() == crate::model::MAIN_LIST {
                 String::new()
             } else {
-                format!("list {} ", t.list())
+                format!(" (list {})", t.list())
             },
-            t.version(),
             t.effective(),
             t.currency()
         ),
