@@ -104,6 +104,12 @@ pub(crate) fn compile_unsealed(
         priority: g.priority,
         line: line(g.span),
     };
+    let fee = |f: &FeeDef| FeeEntry {
+        name: f.name.clone(),
+        amount: f.amount,
+        every_months: f.every_months,
+        line: line(f.span),
+    };
     let price = |p: &PlanPrice| match p {
         PlanPrice::Custom => PriceEntry::Custom,
         PlanPrice::Unpublished => PriceEntry::Unpublished,
@@ -218,6 +224,7 @@ pub(crate) fn compile_unsealed(
                 }),
                 outside_wallet: p.outside_wallet,
                 whole: p.whole,
+                fees: p.fees.iter().map(fee).collect(),
                 line: line(p.span),
             }
         })
@@ -250,6 +257,7 @@ pub(crate) fn compile_unsealed(
                 grants: pl.grants.iter().map(grant).collect(),
                 packs_allowed: pl.packs_allowed,
                 available: pl.available.clone(),
+                fees: pl.fees.iter().map(fee).collect(),
                 top_up: pl.top_up.as_ref().map(|t| TopUpEntry {
                     unit: unit_id(&t.currency),
                     minimum: t.minimum,

@@ -486,6 +486,9 @@ impl Runner<'_> {
         match &x.subject {
             BillSubject::Total => money(bill.total),
             BillSubject::Rejected => Ok(Decimal::from(bill.rejected.len())),
+            BillSubject::Fees => Ok(Decimal::from(
+                bill.lines.iter().filter(|l| l.kind == "fee").count(),
+            )),
             BillSubject::Allowance => {
                 let used: Vec<&crate::bill::AllowanceReport> = bill
                     .allowances

@@ -420,6 +420,7 @@ impl Printer<'_> {
             ProductStmt::Prorate => "prorate".into(),
             ProductStmt::Min(q) => format!("min {}", qty(q)),
             ProductStmt::Max(q) => format!("max {}", qty(q)),
+            ProductStmt::Fee(f) => fee(f),
             ProductStmt::OutsideWallet => "outside wallet".into(),
             ProductStmt::Dims(d) => format!("dims {}", names(d)),
             ProductStmt::Allow(a) => allow(a),
@@ -438,6 +439,7 @@ impl Printer<'_> {
             PlanStmt::Products(None) => "products all".into(),
             PlanStmt::Products(Some(list)) => format!("products {}", names(list)),
             PlanStmt::Deny(list) => format!("deny {}", names(list)),
+            PlanStmt::Fee(f) => fee(f),
             PlanStmt::TopUp(t) => {
                 let mut s = format!("top up {}", t.currency.node);
                 if let Some(m) = &t.minimum {
@@ -719,6 +721,19 @@ fn grant(g: &Grant) -> String {
         s.push_str(&format!(", priority {}", p.node));
     }
     s
+}
+
+fn fee(f: &Fee) -> String {
+    let amount = match &f.amount {
+        FeeAmount::Exact(q) => qty(q),
+        FeeAmount::Between(lo, hi) => format!("between {} and {}", qty(lo), qty(hi)),
+        FeeAmount::AtLeast(q) => format!("at least {}", qty(q)),
+    };
+    let cadence = match &f.cadence.node {
+        Cadence::Once => "once".to_string(),
+        Cadence::Every(p) => format!("every {}", p.node),
+    };
+    format!("fee {} {amount} {cadence}", quote(&f.name.node))
 }
 
 fn expiry(e: &Expiry) -> String {

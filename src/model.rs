@@ -116,6 +116,8 @@ pub struct ProductDef {
     pub whole: bool,
     /// Indexes into [`Model::dimensions`].
     pub dims: Vec<usize>,
+    /// One-time fees charged at the product's first use (`fee`).
+    pub fees: Vec<FeeDef>,
     pub span: Span,
     pub slug_span: Span,
 }
@@ -291,6 +293,8 @@ pub struct PlanDef {
     pub allowances: Vec<AllowanceDef>,
     /// A prepaid money balance the account tops up (`top up USD`).
     pub top_up: Option<TopUpDef>,
+    /// Charges that are not usage (`fee`).
+    pub fees: Vec<FeeDef>,
     pub features: Vec<(String, String)>,
     pub when_empty: EmptyRuleDef,
     pub when_empty_span: Span,
@@ -318,6 +322,25 @@ pub struct AllowanceDef {
     /// The statement as written, for reports: `5 video per day on video`.
     pub text: String,
     pub span: Span,
+}
+
+/// `fee "Setup" between 1000 USD and 2000 USD once`, checked: in the book's currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeeDef {
+    pub name: String,
+    pub amount: FeeAmountDef,
+    /// `None` for a one-time fee; the months between charges otherwise.
+    pub every_months: Option<u32>,
+    pub span: Span,
+}
+
+/// A fee's amount as stated: exact, or only bounded (then it is never billed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeeAmountDef {
+    Exact(Decimal),
+    Between(Decimal, Decimal),
+    AtLeast(Decimal),
 }
 
 /// `top up USD, minimum 5 USD, maximum 10000 USD, never expires`, checked.
@@ -510,6 +533,9 @@ pub enum WalletMeasure {
 pub enum BillSubject {
     Total,
     Rejected,
+    /// How many fee lines the bill has, billed or not (a fee without an exact amount has no
+    /// amount to compare).
+    Fees,
     /// What the plan's allowances covered over the bill, in the expectation's unit (events when
     /// it has none).
     Allowance,

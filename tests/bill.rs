@@ -951,3 +951,82 @@ fn money_is_exact_until_the_line() {
     let fast = rater.quote(key, Decimal::ONE).expect("priced");
     assert_eq!((fast.charge, fast.exact), (q.charge, q.exact));
 }
+
+/// Fees that are not usage: a plan's one-time fee in the bill that starts the subscription, its
+/// recurring fee every period, a product's fee at its first use, and a fee given only as a
+/// lower bound shown without an amount; a bill that continues from a wallet bills no one-time
+/// fee again.
+#[test]
+fn fees_are_billed_once_or_on_their_cadence() {
+    let args = [
+        "bill",
+        "tests/bills/fees.pricebook",
+        "--plan",
+        "team",
+        "--usage",
+        "tests/bills/fees.csv",
+        "--from",
+        "2026-01-01",
+        "--periods",
+        "3",
+    ];
+    let v = snapshot("fees", &args);
+    let fees: Vec<(String, Option<String>)> = v["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["kind"] == "fee")
+        .map(|l| {
+            (
+                l["description"].as_str().expect("text").to_string(),
+                l["amount"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    assert_eq!(fees.len(), 6, "{fees:?}");
+    assert_eq!(
+        fees[0],
+        ("Onboarding (Team, once)".into(), Some("500.00".into()))
+    );
+    assert_eq!(
+        fees[2],
+        ("Render setup (Render, once)".into(), Some("250.00".into()))
+    );
+    assert_eq!(
+        fees[4],
+        (
+            "Avatar training (Avatar, once): at least 1000 USD, not billed".into(),
+            None
+        )
+    );
+    assert_eq!(v["total"]["amount"], "870.00");
+    // Continued from the closing wallet: the platform fee only.
+    let dir = std::env::temp_dir().join(format!("pricebook-fees-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let wallet = dir.join("wallet.json");
+    std::fs::write(&wallet, v["closing_wallet"].to_string()).expect("write");
+    let (code, out, err) = run(&[
+        "bill",
+        "tests/bills/fees.pricebook",
+        "--plan",
+        "team",
+        "--usage",
+        "tests/bills/fees.csv",
+        "--from",
+        "2026-04-01",
+        "--wallet",
+        wallet.to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let kinds: Vec<&str> = v["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["kind"] == "fee")
+        .filter_map(|l| l["description"].as_str())
+        .collect();
+    assert_eq!(kinds, ["Platform (Team, every month)"]);
+}

@@ -87,17 +87,17 @@ fn quotes_and_capacities_are_the_commands_answers() {
         ),
         (
             "pricebooks/heygen/enterprise.pricebook",
-            "heygen",
+            "heygen/enterprise",
             Some("2026-06-05"),
         ),
         (
             "pricebooks/heygen/web-plans.pricebook",
-            "heygen",
+            "heygen/web",
             Some("2026-05-01"),
         ),
         (
             "pricebooks/heygen/api-payg.pricebook",
-            "heygen",
+            "heygen/api",
             Some("2026-06-04"),
         ),
         ("docs/examples/quickstart.pricebook", "acme-video", None),

@@ -264,6 +264,7 @@ pub fn bill<E: From<AnswerError>>(
         })?);
     }
     if let Some(w) = &question.wallet {
+        request.continues = true;
         request.opening = wallet_state(w)
             .map_err(|m| {
                 AnswerError::invalid(Code::InvalidValue, format!("wallet: {m}"))

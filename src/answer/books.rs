@@ -343,7 +343,7 @@ pub struct BookStatus {
 ///     .expect("the bundled books");
 /// assert!(books.is_ready());
 /// let keys: Vec<String> = books.keys().map(|k| k.to_string()).collect();
-/// assert_eq!(keys, ["hedra", "heygen"]);
+/// assert_eq!(keys, ["hedra", "heygen/web"]);
 /// let day = Date::parse("2025-06-01");
 /// assert_eq!(books.pick(Some("hedra"), day).expect("in force").version(), "2025-05");
 /// assert_eq!(books.pick(Some("hedra"), None).expect("the latest").version(), "2026-06");
@@ -655,8 +655,26 @@ impl Books {
     /// [`bill`](super::bill()) with the version of the book the question names in force on the
     /// bill's first day, with the question's contract layered on it.
     pub fn bill(&self, q: &BillQuestion) -> Result<BillAnswer, AnswerError> {
+        // A contract names its list: a vendor named alone bills on it.
+        let contract_list =
+            q.contract
+                .as_deref()
+                .and_then(|terms| match crate::syntax::header(terms)?.node {
+                    crate::syntax::ast::Item::Contract(c) => Some(c.list.map(|l| l.node)),
+                    _ => None,
+                });
+        let name = match (q.book.as_deref().map(BookKey::parse), contract_list) {
+            (Some(key), Some(list)) if key.list.is_none() => Some(
+                BookKey {
+                    vendor: key.vendor,
+                    list,
+                }
+                .to_string(),
+            ),
+            _ => q.book.clone(),
+        };
         super::bill(q, |day, _at| {
-            let book = self.pick_with_plan(q.book.as_deref(), day, q.plan.as_deref())?;
+            let book = self.pick_with_plan(name.as_deref(), day, q.plan.as_deref())?;
             match &q.contract {
                 Some(terms) => book.with_contract(terms),
                 None => Ok(book.opened.clone()),

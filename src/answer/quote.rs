@@ -80,6 +80,22 @@ pub struct Money {
     pub currency: String,
 }
 
+/// A fee of the product that is not in the charge (a setup fee charged at its first use): its
+/// name, its amount as the vendor states it, and the amount billed when it is exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
+pub struct FeeNote {
+    pub name: String,
+    /// The exact amount billed, or `null` for a range or lower bound (never billed).
+    pub amount: Option<Money>,
+    /// `between 1000 and 2000 USD`, `at least 1000 USD`, `500 USD`.
+    pub stated: String,
+    /// `once`.
+    pub cadence: String,
+    /// The book line of the `fee` statement.
+    pub line: u32,
+}
+
 /// The quantity as asked, in the unit's own name (`20 minutes` is `{"unit": "minute", "value":
 /// "20"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,6 +152,9 @@ pub struct QuoteAnswer {
     pub charge: Option<Charge>,
     /// The steps when asked for (`explain`), else empty.
     pub explain: Vec<ExplainLine>,
+    /// The product's fees that are not in the charge (left out when it has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fees: Vec<FeeNote>,
     /// Present when priced: the money, or `null` when the plan has no published price for the
     /// charge's unit.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -294,6 +313,20 @@ pub fn quote(book: &Opened, question: &QuoteQuestion) -> Result<QuoteAnswer, Ans
             .map(|s| ExplainLine {
                 line: s.line,
                 step: s.step,
+            })
+            .collect(),
+        fees: table.products[ids.product as usize]
+            .fees
+            .iter()
+            .map(|f| FeeNote {
+                name: f.name.clone(),
+                amount: f.billed().map(|a| Money {
+                    amount: a.to_string(),
+                    currency: table.currency.clone(),
+                }),
+                stated: f.stated(&table.currency),
+                cadence: f.cadence(),
+                line: f.line,
             })
             .collect(),
         money: None,

@@ -78,6 +78,29 @@ pub(super) struct Engine<'t, 'r> {
     pub(super) allowances: Vec<AllowanceReport>,
     /// The account's auto-recharge threshold and ceiling in base units of the wallet.
     pub(super) recharge_base: Option<(Decimal, Decimal)>,
+    /// Products whose one-time fee this bill has charged.
+    pub(super) product_fees_charged: Vec<ProductId>,
+}
+
+/// A fee's bill line: its exact amount, or, for a range or a lower bound, an informational line
+/// without one (never in the total).
+fn fee_line(f: &crate::table::FeeEntry, currency: &str, whose: &str) -> BillLine {
+    let description = match f.billed() {
+        Some(_) => format!("{} ({whose}, {})", f.name, f.cadence()),
+        None => format!(
+            "{} ({whose}, {}): {}, not billed",
+            f.name,
+            f.cadence(),
+            f.stated(currency)
+        ),
+    };
+    BillLine {
+        period: String::new(),
+        kind: "fee",
+        description,
+        quantity: None,
+        amount: f.billed().map(|a| round_charge(a, currency)),
+    }
 }
 
 fn overflow(what: &'static str) -> BillError {
@@ -303,6 +326,20 @@ impl<'t> Engine<'t, '_> {
             }
         }
 
+        // Fees that are not usage: a one-time fee when the bill starts the subscription (a bill
+        // that continues from a wallet state does not), a recurring one on its cadence.
+        for f in &plan.fees {
+            let due = match f.every_months {
+                None => k == 0 && !self.request.continues,
+                Some(m) => k % m.max(1) == 0,
+            };
+            if due {
+                lines
+                    .fixed
+                    .push(fee_line(f, &table.currency, &plan.display));
+            }
+        }
+
         // Recurring grants: monthly billing issues each on its cadence; annual billing
         // front-loads the year's grants at the start of the cycle.
         let front = table.annual_front_load.unwrap_or(12);
@@ -482,6 +519,16 @@ impl<'t> Engine<'t, '_> {
             // Within its limit, so the sum fits.
             let used = self.windows.entry((li, w.start)).or_insert(Decimal::ZERO);
             *used = used.saturating_add(w.add);
+        }
+        // A product's one-time fee, at its first use the plan accepts.
+        if !p.fees.is_empty()
+            && !self.request.continues
+            && !self.product_fees_charged.contains(&product)
+        {
+            self.product_fees_charged.push(product);
+            for f in &p.fees {
+                lines.fixed.push(fee_line(f, &table.currency, &p.display));
+            }
         }
         // Allowances: what the plan includes per window is used before the wallet.
         let mut q = q;

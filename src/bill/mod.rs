@@ -80,6 +80,9 @@ pub struct BillRequest {
     pub recharge: Option<RechargeSettings>,
     /// Grants carried over from an earlier bill's closing wallet.
     pub opening: Vec<WalletGrant>,
+    /// The bill continues an earlier one (a wallet state was given, even an empty one): the
+    /// subscription has started, so its one-time fees are not billed again.
+    pub continues: bool,
 }
 
 impl BillRequest {
@@ -91,6 +94,7 @@ impl BillRequest {
             periods,
             recharge: None,
             opening: Vec::new(),
+            continues: false,
         }
     }
 }
@@ -467,6 +471,7 @@ pub fn bill_with(
         allowance_use: HashMap::new(),
         allowances: Vec::new(),
         recharge_base,
+        product_fees_charged: Vec::new(),
     };
     let start = request.from.instant();
     for g in &request.opening {

@@ -1005,6 +1005,48 @@ pub(super) fn top_up_bounds_cross(span: Span) -> Diagnostic {
     .help("swap the two amounts")
 }
 
+// The fees pass.
+
+/// `fee "" 50 USD once`.
+pub(super) fn fee_unnamed(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::InvalidValue, "a fee without a name")
+        .label(span, "empty")
+        .help("name the fee as the vendor does: `fee \"Setup\" 500 USD once`")
+}
+
+/// `between 2000 USD and 1000 USD`.
+pub(super) fn fee_range_empty(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("fee `{name}`: the upper end of its range is not above the lower"),
+    )
+    .label(span, "not above the lower end")
+    .help("write `between LOW and HIGH` with LOW below HIGH, or give one amount")
+}
+
+/// A product's fee `every month`.
+pub(super) fn product_fee_recurs(name: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!(
+            "fee `{name}` of a product recurs; a product's fee is charged once, at its first use"
+        ),
+    )
+    .label(span, "recurring")
+    .help("write `once`, or move a recurring fee to the plans that charge it")
+}
+
+/// Two fees of one name in a plan or product.
+pub(super) fn fee_twice(name: &str, again: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ConflictingStatement,
+        format!("fee `{name}` is stated twice"),
+    )
+    .label(again, "again")
+    .label(first, "first stated here")
+    .help("state each fee once; name two different fees differently")
+}
+
 // The limits pass.
 
 /// `between 5 second and 10 character`: the two ends compare different things.

@@ -40,6 +40,7 @@ const LINE_KINDS: &[&str] = &[
     "overage",
     "carve-out",
     "top-up",
+    "fee",
 ];
 
 impl Cx<'_> {
@@ -617,6 +618,7 @@ impl Cx<'_> {
         let parsed = match words.as_slice() {
             ["total"] => Some(BillSubject::Total),
             ["rejected"] => Some(BillSubject::Rejected),
+            ["fees"] => Some(BillSubject::Fees),
             ["allowance"] | ["allowance", "used"] => Some(BillSubject::Allowance),
             ["line" | "lines", what] => {
                 if LINE_KINDS.contains(what) {

@@ -4,7 +4,7 @@
 //! The plan's own statements come first; a base statement is kept unless the plan restates it:
 //! the single-valued statements (`price`, `billing`, `packs`, `products`, `when empty`,
 //! `commit`, `includes`, `overage`) by kind, grants and allowances as a whole (any own `grant`
-//! replaces the base grants, any own `allowance` the base allowances), limits and features by name, plan rates by product. `deny` lists add up, unless the
+//! replaces the base grants, any own `allowance` the base allowances), limits, features and fees by name, plan rates by product. `deny` lists add up, unless the
 //! plan restates `products` (then its own list and denials decide). A base that
 //! is itself based on a plan passes on what it inherited, so chains resolve all the way down;
 //! a chain that loops is reported once and inherits nothing beyond the loop.
@@ -77,6 +77,10 @@ fn merge(body: &mut Vec<Spanned<PlanStmt>>, base: &[Spanned<PlanStmt>]) {
         body.iter()
             .any(|s| matches!(&s.node, PlanStmt::Feature { name: n, .. } if n.node == name))
     };
+    let own_fee = |name: &str| {
+        body.iter()
+            .any(|s| matches!(&s.node, PlanStmt::Fee(f) if f.name.node == name))
+    };
     let own_rate = |product: &str| {
         body.iter().any(
             |s| matches!(&s.node, PlanStmt::RateOverride { product: p, .. } if p.node == product),
@@ -88,6 +92,7 @@ fn merge(body: &mut Vec<Spanned<PlanStmt>>, base: &[Spanned<PlanStmt>]) {
             PlanStmt::Allow(_) | PlanStmt::Error(_) => false,
             PlanStmt::Limit(l) => !own_limit(&l.display_name()),
             PlanStmt::Feature { name, .. } => !own_feature(&name.node),
+            PlanStmt::Fee(f) => !own_fee(&f.name.node),
             PlanStmt::RateOverride { product, .. } => !own_rate(&product.node),
             // A plan that restates `products` decides its own list; otherwise denials add up.
             PlanStmt::Deny(_) => !own_kinds.contains(&"products"),

@@ -12,6 +12,7 @@ mod book_rules;
 mod cross;
 mod dimensions;
 mod examples;
+mod fees;
 mod follow_ons;
 mod grants;
 mod header;

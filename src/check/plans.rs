@@ -17,6 +17,7 @@ impl Cx<'_> {
         let mut limits = Vec::new();
         let mut allowances = Vec::new();
         let mut top_up = None;
+        let mut fee_stmts: Vec<(&Fee, Span)> = Vec::new();
         let mut features = Vec::new();
         let mut when_empty = None;
         let mut when_empty_span = p.slug.span;
@@ -129,6 +130,7 @@ impl Cx<'_> {
                     Some(a) => allowances.push(a),
                     None => ok = false,
                 },
+                PlanStmt::Fee(f) => fee_stmts.push((f, s.span)),
                 PlanStmt::TopUp(t) => match self.top_up(t, s.span) {
                     Some(t) => top_up = Some(t),
                     None => ok = false,
@@ -365,6 +367,7 @@ impl Cx<'_> {
             }
             None => EmptyRuleDef::Reject,
         };
+        let fees = self.fees(fee_stmts, super::fees::FeeOwner::Plan, &mut ok);
         ok.then(|| PlanDef {
             slug: p.slug.node.clone(),
             display: p.display.node.clone(),
@@ -378,6 +381,7 @@ impl Cx<'_> {
             limits,
             allowances,
             top_up,
+            fees,
             features,
             when_empty,
             when_empty_span,

@@ -191,6 +191,13 @@ impl Cx<'_> {
                 .iter()
                 .find(|u| u.dimension == measure)
                 .is_some_and(|u| !u.divisible);
+        // A fee in error is reported; the product keeps the fees that check.
+        let mut fees_ok = true;
+        let fee_stmts = p.body.iter().filter_map(|s| match &s.node {
+            ProductStmt::Fee(f) => Some((f, s.span)),
+            _ => None,
+        });
+        let fees = self.fees(fee_stmts, super::fees::FeeOwner::Product, &mut fees_ok);
         // One charge unit per product; wallet rules for money.
         let def = ProductDef {
             slug: p.slug.node.clone(),
@@ -203,6 +210,7 @@ impl Cx<'_> {
             max,
             outside_wallet: outside,
             dims,
+            fees,
             span,
             slug_span: p.slug.span,
         };

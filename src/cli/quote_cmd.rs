@@ -125,6 +125,20 @@ pub(super) fn run_quote(
             )?,
         }
     }
+    for f in &answer.fees {
+        let billed = match &f.amount {
+            Some(_) => "billed at its first use".to_string(),
+            None => "not billed: no exact amount is published".to_string(),
+        };
+        writeln!(
+            out,
+            "fee       {}: {}, {} ({billed}; {})",
+            f.name,
+            f.stated,
+            f.cadence,
+            loaded.cite(f.line)
+        )?;
+    }
     if explain {
         writeln!(out, "explain")?;
         for (i, s) in answer.explain.iter().enumerate() {

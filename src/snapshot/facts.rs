@@ -133,6 +133,12 @@ fn product_facts(t: &RatingTable, id: ProductId, p: &ProductEntry, facts: &mut F
         ),
     );
     facts.add(key("pricing"), words::pricing_kind(t, p));
+    for f in &p.fees {
+        facts.add(
+            key(&format!("fee \"{}\"", f.name)),
+            format!("{}, {}", f.stated(t.currency()), f.cadence()),
+        );
+    }
     match &p.pricing {
         PricingEntry::Cells { cells } => {
             for (cell, values) in words::cells(t, p) {
@@ -227,6 +233,12 @@ fn plan_facts(t: &RatingTable, pl: &PlanEntry, facts: &mut Facts) {
     }
     for a in &pl.allowances {
         facts.add(key("allowance"), words::allowance(t, a));
+    }
+    for f in &pl.fees {
+        facts.add(
+            key(&format!("fee \"{}\"", f.name)),
+            format!("{}, {}", f.stated(t.currency()), f.cadence()),
+        );
     }
     if let Some(u) = &pl.top_up {
         let mut text = format!("any amount of {}", t.unit_name(u.unit));

@@ -164,6 +164,7 @@ pub enum ProductStmt {
     Prorate,
     Min(Quantity),
     Max(Quantity),
+    Fee(Fee),
     OutsideWallet,
     Dims(Vec<Name>),
     Allow(Allow),
@@ -326,6 +327,25 @@ pub struct Allowance {
     pub beyond: Option<Spanned<Beyond>>,
 }
 
+/// `fee "Studio Avatar setup" between 1000 USD and 2000 USD once`: a charge that is not usage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fee {
+    pub name: Spanned<String>,
+    pub amount: FeeAmount,
+    pub cadence: Spanned<Cadence>,
+}
+
+/// A fee's amount as the vendor states it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeeAmount {
+    /// `50 USD`.
+    Exact(Quantity),
+    /// `between 1000 USD and 2000 USD`.
+    Between(Quantity, Quantity),
+    /// `at least 1000 USD` ("often over $1,000").
+    AtLeast(Quantity),
+}
+
 /// `top up USD, minimum 5 USD, maximum 10000 USD, never expires`: a prepaid money balance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TopUp {
@@ -367,6 +387,7 @@ pub enum PlanStmt {
     Limit(Limit),
     Allowance(Allowance),
     TopUp(TopUp),
+    Fee(Fee),
     Feature {
         name: Name,
         value: Spanned<FeatureValue>,

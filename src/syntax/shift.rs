@@ -92,6 +92,7 @@ fields! {
     Limit { name, op, value, upper, window, scope, informational }
     Allowance { amount, window, scope, beyond }
     TopUp { currency, minimum, maximum, expiry }
+    Fee { name, amount, cadence }
     AttributeDecl { name }
     AttrArg { name, value }
     Pack { display, slug, body }
@@ -138,6 +139,7 @@ impl Shift for ProductStmt {
             }
             ProductStmt::Round { to, .. } => to.shift(by),
             ProductStmt::Min(q) | ProductStmt::Max(q) => q.shift(by),
+            ProductStmt::Fee(f) => f.shift(by),
             ProductStmt::Dims(d) => d.shift(by),
             ProductStmt::Allow(a) => a.shift(by),
             ProductStmt::Free
@@ -160,6 +162,18 @@ impl Shift for Cadence {
     fn shift(&mut self, by: usize) {
         if let Cadence::Every(n) = self {
             n.shift(by);
+        }
+    }
+}
+
+impl Shift for FeeAmount {
+    fn shift(&mut self, by: usize) {
+        match self {
+            FeeAmount::Exact(q) | FeeAmount::AtLeast(q) => q.shift(by),
+            FeeAmount::Between(lo, hi) => {
+                lo.shift(by);
+                hi.shift(by);
+            }
         }
     }
 }
@@ -230,6 +244,7 @@ impl Shift for PlanStmt {
             PlanStmt::Limit(l) => l.shift(by),
             PlanStmt::Allowance(a) => a.shift(by),
             PlanStmt::TopUp(t) => t.shift(by),
+            PlanStmt::Fee(f) => f.shift(by),
             PlanStmt::Feature { name, value } => {
                 name.shift(by);
                 value.shift(by);

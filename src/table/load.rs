@@ -48,6 +48,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 struct View<'a> {
     schema_version: u32,
     vendor: &'a str,
+    /// Written only for a list other than the main one (a table without it is the main list's).
+    #[serde(skip_serializing_if = "is_main_list")]
+    list: &'a str,
     version: &'a str,
     effective: &'a str,
     currency: &'a str,
@@ -64,11 +67,16 @@ struct View<'a> {
     recharge: &'a Option<RechargeEntry>,
 }
 
+fn is_main_list(list: &&str) -> bool {
+    *list == crate::model::MAIN_LIST
+}
+
 impl RatingTable {
     fn view<'a>(&'a self, checksum: &'a str) -> View<'a> {
         View {
             schema_version: self.schema_version,
             vendor: &self.vendor,
+            list: &self.list,
             version: &self.version,
             effective: &self.effective,
             currency: &self.currency,
@@ -200,7 +208,24 @@ impl RatingTable {
                 && tiers.windows(2).all(|w| w[0].to == Some(w[1].from))
                 && tiers.iter().all(|t| t.to.is_none_or(|to| to > t.from))
         };
+        // Fees are money of the table's currency: never negative, a range low to high, and a
+        // product's charged once.
+        let fees_ok = |fees: &[FeeEntry], recurring: bool| {
+            fees.iter().all(|f| {
+                let amounts_ok = match f.amount {
+                    crate::model::FeeAmountDef::Exact(a)
+                    | crate::model::FeeAmountDef::AtLeast(a) => !a.is_sign_negative(),
+                    crate::model::FeeAmountDef::Between(lo, hi) => {
+                        !lo.is_sign_negative() && lo < hi
+                    }
+                };
+                amounts_ok && f.every_months.is_none_or(|m| recurring && m > 0)
+            })
+        };
         for p in &self.products {
+            if !fees_ok(&p.fees, false) {
+                return bad(format!("product `{}` has a fee it cannot bill", p.slug));
+            }
             if p.dims.len() != p.strides.len()
                 || p.dims.iter().any(|d| {
                     self.dimensions
@@ -248,6 +273,9 @@ impl RatingTable {
                 .all(|g| unit_ok(g.unit) && g.expiry_rule().is_some())
         };
         for p in &self.plans {
+            if !fees_ok(&p.fees, true) {
+                return bad(format!("plan `{}` has a fee it cannot bill", p.slug));
+            }
             let commit_ok = p.commit.as_ref().is_none_or(|c| {
                 c.included.is_none_or(|(_, u)| unit_ok(u))
                     && c.contract_rate.as_ref().is_none_or(cell_ok)

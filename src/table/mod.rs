@@ -43,8 +43,9 @@ mod quote;
 
 pub use load::{LoadError, reseal, sha256_hex};
 
-/// The schema this build reads and writes. Bump on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 6;
+/// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
+/// list, and fees: an older reader would bill without them).
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -321,7 +322,53 @@ pub struct ProductEntry {
     pub outside_wallet: bool,
     /// Quantities are whole base units (counts such as `clip`); a fractional one is rejected.
     pub whole: bool,
+    /// One-time fees charged at the product's first use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fees: Vec<FeeEntry>,
     pub line: u32,
+}
+
+/// `fee "Setup" between 1000 USD and 2000 USD once`: a charge that is not usage, in the book's
+/// currency. Only an exact amount is billed; a range or lower bound is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeeEntry {
+    pub name: String,
+    pub amount: crate::model::FeeAmountDef,
+    /// `None` once; the months between charges otherwise (plans only).
+    pub every_months: Option<u32>,
+    pub line: u32,
+}
+
+impl FeeEntry {
+    /// The amount to bill: `None` when the vendor states only a range or a lower bound.
+    pub fn billed(&self) -> Option<Decimal> {
+        match self.amount {
+            crate::model::FeeAmountDef::Exact(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The amount as the vendor states it: `50`, `between 1000 and 2000`, `at least 1000`, then
+    /// the currency.
+    pub fn stated(&self, currency: &str) -> String {
+        match self.amount {
+            crate::model::FeeAmountDef::Exact(a) => format!("{a} {currency}"),
+            crate::model::FeeAmountDef::Between(lo, hi) => {
+                format!("between {lo} and {hi} {currency}")
+            }
+            crate::model::FeeAmountDef::AtLeast(lo) => format!("at least {lo} {currency}"),
+        }
+    }
+
+    /// `once`, `every month`, `every 12 months`.
+    pub fn cadence(&self) -> String {
+        match self.every_months {
+            None => "once".into(),
+            Some(1) => "every month".into(),
+            Some(12) => "every year".into(),
+            Some(n) => format!("every {n} months"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -545,6 +592,9 @@ pub struct PlanEntry {
     /// A prepaid money balance the account tops up.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_up: Option<TopUpEntry>,
+    /// Charges that are not usage: one-time at the subscription's start, or recurring.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fees: Vec<FeeEntry>,
     pub features: Vec<(String, String)>,
     pub when_empty: EmptyEntry,
     pub commit: Option<CommitEntry>,

@@ -100,6 +100,7 @@ impl Lower<'_> {
                 Rule::prorate_stmt => ProductStmt::Prorate,
                 Rule::min_stmt => ProductStmt::Min(self.first_quantity(c)),
                 Rule::max_stmt => ProductStmt::Max(self.first_quantity(c)),
+                Rule::fee_stmt => ProductStmt::Fee(self.fee(c)),
                 Rule::outside_stmt => ProductStmt::OutsideWallet,
                 Rule::dims_stmt => ProductStmt::Dims(self.ident_list_in(c)),
                 Rule::allow_decl => ProductStmt::Allow(self.allow(c)),
@@ -181,6 +182,7 @@ impl Lower<'_> {
                 Rule::limit_stmt => PlanStmt::Limit(self.limit(c)),
                 Rule::allowance_stmt => PlanStmt::Allowance(self.allowance(c)),
                 Rule::topup_stmt => PlanStmt::TopUp(self.top_up(c)),
+                Rule::fee_stmt => PlanStmt::Fee(self.fee(c)),
                 Rule::feature_stmt => {
                     let mut name = None;
                     let mut value = None;
@@ -391,6 +393,51 @@ impl Lower<'_> {
             Rule::expires_contract_end => Expiry::ContractEnd,
             _ => Expiry::After(self.first_quantity(x)),
         })
+    }
+
+    pub(super) fn fee(&mut self, p: P<'_>) -> Fee {
+        let mut name = None;
+        let mut amount = None;
+        let mut cadence = None;
+        for c in children(p) {
+            let sp = self.span(&c);
+            match c.as_rule() {
+                Rule::string => name = Some(self.string(c)),
+                Rule::fee_amount => {
+                    let Some(inner) = c.into_inner().next() else {
+                        continue;
+                    };
+                    amount = Some(match inner.as_rule() {
+                        Rule::fee_between => {
+                            let mut qs =
+                                inner.into_inner().filter(|x| x.as_rule() == Rule::quantity);
+                            let lo = qs.next().map(|q| self.quantity(q));
+                            let hi = qs.next().map(|q| self.quantity(q));
+                            FeeAmount::Between(
+                                lo.unwrap_or_else(missing_quantity),
+                                hi.unwrap_or_else(missing_quantity),
+                            )
+                        }
+                        Rule::fee_at_least => FeeAmount::AtLeast(self.first_quantity(inner)),
+                        _ => FeeAmount::Exact(self.quantity(inner)),
+                    });
+                }
+                Rule::cadence => {
+                    let every = c.clone().into_inner().find(|x| x.as_rule() == Rule::ident);
+                    let cad = match every {
+                        Some(period) => Cadence::Every(self.name(period)),
+                        None => Cadence::Once,
+                    };
+                    cadence = Some(Spanned::new(cad, sp));
+                }
+                _ => {}
+            }
+        }
+        Fee {
+            name: name.unwrap_or_else(missing),
+            amount: amount.unwrap_or_else(|| FeeAmount::Exact(missing_quantity())),
+            cadence: cadence.unwrap_or_else(|| missing_of(Cadence::Once)),
+        }
     }
 
     pub(super) fn top_up(&mut self, p: P<'_>) -> TopUp {

@@ -157,6 +157,7 @@ impl Reader<'_> {
                 Some(ProductStmt::Round { mode, to })
             }
             b'p' if self.kw(b"prorate") => Some(ProductStmt::Prorate),
+            b'f' if self.kw(b"fee") => self.fee().map(ProductStmt::Fee),
             b'm' if self.kw(b"min") => {
                 self.skip();
                 self.quantity().map(ProductStmt::Min)
@@ -338,6 +339,7 @@ impl Reader<'_> {
             b'l' if self.kw(b"limit") => self.limit().map(PlanStmt::Limit),
             b'a' if self.kw(b"allowance") => self.allowance().map(PlanStmt::Allowance),
             b't' if self.kw(b"top") => self.top_up().map(PlanStmt::TopUp),
+            b'f' if self.kw(b"fee") => self.fee().map(PlanStmt::Fee),
             b'f' if self.kw(b"feature") => {
                 self.skip();
                 let name = self.name()?;
@@ -624,6 +626,42 @@ impl Reader<'_> {
             window,
             scope,
             informational,
+        })
+    }
+
+    /// `fee_stmt`, after `fee`.
+    pub(super) fn fee(&mut self) -> Option<Fee> {
+        self.skip();
+        let name = self.string()?;
+        self.skip();
+        let amount = if self.kw(b"between") {
+            self.skip();
+            let lo = self.quantity()?;
+            self.skip();
+            self.kw_(b"and")?;
+            self.skip();
+            FeeAmount::Between(lo, self.quantity()?)
+        } else if self.kw(b"at") {
+            self.skip();
+            self.kw_(b"least")?;
+            self.skip();
+            FeeAmount::AtLeast(self.quantity()?)
+        } else {
+            FeeAmount::Exact(self.quantity()?)
+        };
+        self.skip();
+        let start = self.pos;
+        let cadence = if self.kw(b"once") {
+            Cadence::Once
+        } else {
+            self.kw_(b"every")?;
+            self.skip();
+            Cadence::Every(self.name()?)
+        };
+        Some(Fee {
+            name,
+            amount,
+            cadence: Spanned::new(cadence, Span::new(start, self.last)),
         })
     }
 
