@@ -2,7 +2,10 @@
 //!
 //! Every other module is one stage; this is the only place that runs them in order, so that
 //! checking a book, compiling it and running its worked examples mean the same thing in the
-//! CLI, the tests and any service.
+//! CLI, the tests and any service. [`files`] checks files together (a contract on its book, the
+//! versions of one vendor).
+
+pub mod files;
 
 use crate::base::span::Span;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};

@@ -4,9 +4,8 @@
 use super::load::{book_files, read_book};
 use super::report::{CliError, io_reason};
 use super::{CheckFormat, json_text, plural, render_width};
-use crate::base::date::Date;
 use crate::diagnostic::{self, Code, Diagnostic, Severity, SourceFile, SourceMap};
-use crate::syntax::ast::{Item, Span};
+use crate::pipeline::files::{self, FileHead, VersionHeader};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -16,32 +15,19 @@ pub(super) struct Checked {
     pub name: String,
     pub sources: SourceMap,
     pub diagnostics: Vec<Diagnostic>,
-    pub header: Option<(String, String, Span)>,
+    pub header: Option<VersionHeader>,
 }
 
 /// A book's vendor and effective date as written, for the rules across files.
-pub(super) fn header_of(book: &crate::syntax::ast::Book) -> Option<(String, String, Span)> {
-    book.items.iter().find_map(|i| header_fields(&i.node))
-}
-
-/// A header's vendor and effective date as written; `None` for any other item.
-fn header_fields(item: &Item) -> Option<(String, String, Span)> {
-    match item {
-        Item::Header(h) => Some((
-            h.vendor.node.clone(),
-            h.effective.node.clone(),
-            h.effective.span,
-        )),
-        _ => None,
-    }
+pub(super) fn header_of(book: &crate::syntax::ast::Book) -> Option<VersionHeader> {
+    VersionHeader::of(book)
 }
 
 /// One file of a run, read, with what its header says.
 pub(super) struct RunFile {
     pub path: PathBuf,
     pub text: Result<String, String>,
-    /// vendor, effective date, whether it is a contract.
-    pub head: Option<(String, Date, bool)>,
+    pub head: Option<FileHead>,
 }
 
 /// Reads the files of a run and their headers.
@@ -50,18 +36,7 @@ pub(super) fn read_run(files: &[PathBuf]) -> Vec<RunFile> {
         .iter()
         .map(|p| {
             let text = read_book(p);
-            let head = text
-                .as_ref()
-                .ok()
-                .and_then(|t| match crate::syntax::header(t)?.node {
-                    Item::Header(h) => {
-                        Some((h.vendor.node, Date::parse(&h.effective.node)?, false))
-                    }
-                    Item::Contract(c) => {
-                        Some((c.vendor.node, Date::parse(&c.effective.node)?, true))
-                    }
-                    _ => None,
-                });
+            let head = text.as_deref().ok().and_then(FileHead::read);
             RunFile {
                 path: p.clone(),
                 text,
@@ -69,19 +44,6 @@ pub(super) fn read_run(files: &[PathBuf]) -> Vec<RunFile> {
             }
         })
         .collect()
-}
-
-/// The book a contract of the run layers on: its vendor's version in force on the contract's
-/// effective date, among the run's books.
-fn book_for<'r>(contract: &RunFile, run: &'r [RunFile]) -> Option<&'r RunFile> {
-    let (vendor, effective, _) = contract.head.as_ref()?;
-    run.iter()
-        .filter(|f| {
-            f.head
-                .as_ref()
-                .is_some_and(|(v, e, is_contract)| v == vendor && e <= effective && !is_contract)
-        })
-        .max_by_key(|f| f.head.as_ref().map(|h| h.1))
 }
 
 /// Checks one file of a run: a book on its own, a contract layered on its book (one of the run's,
@@ -92,39 +54,24 @@ pub(super) fn check_in_run(
     run: &[RunFile],
 ) -> (SourceMap, crate::pipeline::BookCheck) {
     let name = file.path.display().to_string();
-    let is_contract = file.head.as_ref().is_some_and(|h| h.2);
     // The contract's book: among the files checked with it, else beside it in its directory tree.
-    let book = is_contract
-        .then(|| match book_for(file, run) {
+    let book = file.head.as_ref().filter(|h| h.contract).and_then(|h| {
+        let in_run = run.iter().filter_map(|f| Some((f.head.as_ref()?, f)));
+        match files::book_for(h, in_run) {
             Some(b) => b.text.clone().ok().map(|t| (b.path.clone(), t)),
             None => {
                 let path = crate::load::contract_book(&file.path).ok()?;
                 read_book(&path).ok().map(|t| (path, t))
             }
-        })
-        .flatten();
-    if let Some((book_path, book_text)) = book {
-        let layered = crate::pipeline::check_contract(
-            &book_path.display().to_string(),
-            &book_text,
-            &name,
-            text,
-        );
-        // The book's own findings and examples are reported when the book is checked.
-        let mut check = layered.check.clone();
-        let base = layered.contract_base;
-        check.diagnostics = layered.contract_diagnostics().cloned().collect();
-        if let Some(model) = &check.model {
-            check
-                .examples
-                .retain(|e| model.examples[e.index].span.start >= base);
         }
-        return (layered.sources, check);
-    }
-    (
-        SourceMap::from(SourceFile::new(name.clone(), text)),
-        crate::pipeline::check_book_from(text, &name),
-    )
+    });
+    let book = book.as_ref().map(|(p, t)| (p.display().to_string(), t));
+    let checked = files::check_file(
+        &name,
+        text,
+        book.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+    );
+    (checked.sources, checked.check)
 }
 
 fn check_file(file: &RunFile, run: &[RunFile]) -> Checked {
@@ -132,7 +79,7 @@ fn check_file(file: &RunFile, run: &[RunFile]) -> Checked {
     match &file.text {
         Ok(text) => {
             let (sources, checked) = check_in_run(file, text, run);
-            let header = crate::syntax::header(text).and_then(|i| header_fields(&i.node));
+            let header = VersionHeader::read(text);
             Checked {
                 name,
                 sources,
@@ -153,38 +100,13 @@ fn check_file(file: &RunFile, run: &[RunFile]) -> Checked {
 
 /// Versions of one vendor must not share an effective date.
 pub(super) fn cross_file(files: &mut [Checked]) {
-    let mut seen: std::collections::HashMap<(String, String), usize> =
-        std::collections::HashMap::new();
-    for i in 0..files.len() {
-        let Some((vendor, date, span)) = files[i].header.clone() else {
-            continue;
-        };
-        match seen.get(&(vendor.clone(), date.clone())) {
-            Some(&j) => {
-                let other = files[j].name.clone();
-                let this = files[i].name.clone();
-                files[i].diagnostics.push(
-                    Diagnostic::new(
-                        Code::DuplicateEffectiveDate,
-                        format!("`{vendor}` already has a version in force from {date}: `{other}`"),
-                    )
-                    .label(span, "same effective date")
-                    .help("give each version of a vendor its own effective date"),
-                );
-                let other_span = files[j].header.as_ref().map(|h| h.2).unwrap_or_default();
-                files[j].diagnostics.push(
-                    Diagnostic::new(
-                        Code::DuplicateEffectiveDate,
-                        format!("`{vendor}` already has a version in force from {date}: `{this}`"),
-                    )
-                    .label(other_span, "same effective date")
-                    .help("give each version of a vendor its own effective date"),
-                );
-            }
-            None => {
-                seen.insert((vendor, date), i);
-            }
-        }
+    let headers: Vec<(&str, Option<&VersionHeader>)> = files
+        .iter()
+        .map(|f| (f.name.as_str(), f.header.as_ref()))
+        .collect();
+    let found = files::duplicate_effective_dates(&headers);
+    for (f, diagnostics) in files.iter_mut().zip(found) {
+        f.diagnostics.extend(diagnostics);
     }
 }
 

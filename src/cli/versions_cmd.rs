@@ -9,6 +9,7 @@ use super::{Format, plural, render_width};
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageTotal};
 use crate::model::RateDef;
+use crate::pipeline::files::VersionHeader;
 use crate::syntax::ast::{Item, Span};
 use crate::table::RatingTable;
 use rust_decimal::Decimal;
@@ -43,7 +44,7 @@ struct BookTests {
 
 /// The worked examples of one file of the run: each `test` block's outcome, and the book's own
 /// errors. A contract runs on the book the run holds for it.
-fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<(String, String, Span)>) {
+fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<VersionHeader>) {
     let name = file.path.display().to_string();
     let text = match &file.text {
         Ok(t) => t,
@@ -124,7 +125,7 @@ fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<(String, Str
 }
 
 /// A book's label (`hedra/2026-06`) and its header for the rules across files.
-fn label_of(text: &str) -> (Option<String>, Option<(String, String, Span)>) {
+fn label_of(text: &str) -> (Option<String>, Option<VersionHeader>) {
     let parsed = crate::syntax::parse(text);
     let mut label = None;
     for i in &parsed.book.items {

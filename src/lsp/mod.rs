@@ -1,0 +1,1 @@
+//! `pricebook lsp` (work in progress).

@@ -1,0 +1,219 @@
+//! Books checked together: the files of one `pricebook check` or `pricebook test` run, or the
+//! files of an editor's workspace (`pricebook lsp`).
+//!
+//! Two rules need the other files. A contract is checked layered on its book: its vendor's
+//! version in force on the contract's effective date, among the files ([`book_for`]), else the
+//! one [`crate::load::contract_book`] finds beside it. And versions of one vendor must not share
+//! an effective date ([`duplicate_effective_dates`]).
+
+use super::{BookCheck, check_book_from, check_contract};
+use crate::base::date::Date;
+use crate::base::span::Span;
+use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};
+use crate::syntax::ast::{Book, Item};
+
+/// What a file's header says: whose price list it is, from when, and whether it is a contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileHead {
+    pub vendor: String,
+    pub effective: Date,
+    /// A `contract ...` header rather than a `pricebook ...` one.
+    pub contract: bool,
+}
+
+impl FileHead {
+    /// The header of a file's text, when it has one with a real date.
+    pub fn read(text: &str) -> Option<FileHead> {
+        match crate::syntax::header(text)?.node {
+            Item::Header(h) => Some(FileHead {
+                vendor: h.vendor.node,
+                effective: Date::parse(&h.effective.node)?,
+                contract: false,
+            }),
+            Item::Contract(c) => Some(FileHead {
+                vendor: c.vendor.node,
+                effective: Date::parse(&c.effective.node)?,
+                contract: true,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A version's `pricebook` header as written, for the rule across versions: the vendor, the
+/// effective date as written and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionHeader {
+    pub vendor: String,
+    pub effective: String,
+    pub effective_span: Span,
+}
+
+impl VersionHeader {
+    /// The `pricebook` header of a file's text (a contract has none).
+    pub fn read(text: &str) -> Option<VersionHeader> {
+        Self::of_item(&crate::syntax::header(text)?.node)
+    }
+
+    /// The `pricebook` header of a parsed book.
+    pub(crate) fn of(book: &Book) -> Option<VersionHeader> {
+        book.items.iter().find_map(|i| Self::of_item(&i.node))
+    }
+
+    fn of_item(item: &Item) -> Option<VersionHeader> {
+        match item {
+            Item::Header(h) => Some(VersionHeader {
+                vendor: h.vendor.node.clone(),
+                effective: h.effective.node.clone(),
+                effective_span: h.effective.span,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The book a contract layers on among `files` (each a header and what to give back for it):
+/// its vendor's latest version in force on the contract's effective date, contracts excluded.
+pub fn book_for<'h, T>(
+    contract: &FileHead,
+    files: impl IntoIterator<Item = (&'h FileHead, T)>,
+) -> Option<T> {
+    files
+        .into_iter()
+        .filter(|(h, _)| {
+            !h.contract && h.vendor == contract.vendor && h.effective <= contract.effective
+        })
+        .max_by_key(|(h, _)| h.effective)
+        .map(|(_, t)| t)
+}
+
+/// One file, checked: its diagnostics, model, table and worked examples, and the files their
+/// positions point into.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FileCheck {
+    /// The file alone, or a contract's book then the contract: every span of `check` points
+    /// into one of them.
+    pub sources: SourceMap,
+    /// Where the file's own text starts in that position space (0 for a book).
+    pub base: usize,
+    /// The diagnostics are the file's own (a contract's book's are reported when the book is
+    /// checked), and so are the worked examples; the model and table are the layered book's.
+    pub check: BookCheck,
+}
+
+/// Checks the file `name`: a book on its own, or with `book` (its book's name and text) a
+/// contract layered on that book.
+pub fn check_file(name: &str, text: &str, book: Option<(&str, &str)>) -> FileCheck {
+    let Some((book_name, book_text)) = book else {
+        return FileCheck {
+            sources: SourceMap::from(SourceFile::new(name, text)),
+            base: 0,
+            check: check_book_from(text, name),
+        };
+    };
+    let layered = check_contract(book_name, book_text, name, text);
+    let base = layered.contract_base;
+    let mut check = layered.check.clone();
+    check.diagnostics = layered.contract_diagnostics().cloned().collect();
+    if let Some(model) = &check.model {
+        check.examples.retain(|e| {
+            model
+                .examples
+                .get(e.index)
+                .is_some_and(|x| x.span.start >= base)
+        });
+    }
+    FileCheck {
+        sources: layered.sources,
+        base,
+        check,
+    }
+}
+
+/// Versions of one vendor must not share an effective date. Given each file's name and version
+/// header (`None` for a contract or a file without one), the `duplicate-effective-date` errors
+/// each file gets, one list per file in the same order.
+pub fn duplicate_effective_dates(files: &[(&str, Option<&VersionHeader>)]) -> Vec<Vec<Diagnostic>> {
+    let mut out = vec![Vec::new(); files.len()];
+    let mut seen: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for (i, (this, header)) in files.iter().enumerate() {
+        let Some(h) = header else { continue };
+        match seen.get(&(h.vendor.as_str(), h.effective.as_str())) {
+            Some(&j) => {
+                let (other, other_header) = files[j];
+                let same = |span: Span, name: &str| {
+                    Diagnostic::new(
+                        Code::DuplicateEffectiveDate,
+                        format!(
+                            "`{}` already has a version in force from {}: `{name}`",
+                            h.vendor, h.effective
+                        ),
+                    )
+                    .label(span, "same effective date")
+                    .help("give each version of a vendor its own effective date")
+                };
+                out[i].push(same(h.effective_span, other));
+                let other_span = other_header.map(|h| h.effective_span).unwrap_or_default();
+                out[j].push(same(other_span, this));
+            }
+            None => {
+                seen.insert((h.vendor.as_str(), h.effective.as_str()), i);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(vendor: &str, effective: &str, contract: bool) -> FileHead {
+        FileHead {
+            vendor: vendor.into(),
+            effective: Date::parse(effective).expect("a date"),
+            contract,
+        }
+    }
+
+    #[test]
+    fn a_contract_layers_on_the_version_in_force_on_its_date() {
+        let files = [
+            head("acme", "2026-01-01", false),
+            head("acme", "2026-06-01", false),
+            head("acme", "2027-01-01", false),
+            head("other", "2026-06-01", false),
+            head("acme", "2026-07-01", true),
+        ];
+        let contract = head("acme", "2026-07-01", true);
+        let found = book_for(&contract, files.iter().enumerate().map(|(i, h)| (h, i)));
+        assert_eq!(found, Some(1));
+        let early = head("acme", "2025-01-01", true);
+        assert_eq!(book_for(&early, files.iter().map(|h| (h, ()))), None);
+    }
+
+    #[test]
+    fn versions_sharing_a_date_are_both_reported() {
+        let h = |vendor: &str, date: &str, at: usize| VersionHeader {
+            vendor: vendor.into(),
+            effective: date.into(),
+            effective_span: Span::new(at, at + 10),
+        };
+        let (a, b, c) = (
+            h("acme", "2026-01-01", 1),
+            h("acme", "2026-01-01", 2),
+            h("zeta", "2026-01-01", 3),
+        );
+        let out = duplicate_effective_dates(&[
+            ("a", Some(&a)),
+            ("c", None),
+            ("b", Some(&b)),
+            ("z", Some(&c)),
+        ]);
+        assert_eq!(out.iter().map(Vec::len).collect::<Vec<_>>(), [1, 0, 1, 0]);
+        assert!(out[0][0].message.ends_with("`b`"), "{}", out[0][0].message);
+        assert!(out[2][0].message.ends_with("`a`"), "{}", out[2][0].message);
+        assert_eq!(out[2][0].span(), Some(Span::new(2, 12)));
+    }
+}
