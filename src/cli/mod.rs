@@ -9,6 +9,7 @@
 pub mod bill_cmd;
 mod check_cmd;
 mod load;
+mod lsp_cmd;
 mod quote_cmd;
 pub mod rate_cmd;
 mod report;
@@ -135,6 +136,8 @@ enum Command {
     },
     /// Serve books over HTTP: quotes, capacities, bills and usage totals as JSON (docs/serve.md).
     Serve(serve_cmd::ServeArgs),
+    /// The language server: diagnostics, hover, completion and more in editors (docs/editors.md).
+    Lsp(lsp_cmd::LspArgs),
     /// Rewrite books in the canonical layout.
     Fmt {
         /// Files or directories; `-` reads standard input and writes standard output.
@@ -203,7 +206,7 @@ impl Command {
             | Command::Versions { format, .. }
             | Command::Diff { format, .. } => *format == Format::Json,
             Command::Bill(a) => a.format == Format::Json,
-            Command::Fmt { .. } | Command::Serve(_) => false,
+            Command::Fmt { .. } | Command::Serve(_) | Command::Lsp(_) => false,
         }
     }
 }
@@ -307,6 +310,7 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             format,
         } => rate_cmd::run_rate(&source, &events, by, output.as_deref(), format, out),
         Command::Serve(args) => serve_cmd::run_serve(args, out),
+        Command::Lsp(args) => lsp_cmd::run_lsp(args, out),
         Command::Test { paths, format } => versions_cmd::run_test(&paths, format, out),
         Command::Versions { dir, format } => versions_cmd::run_versions(&dir, format, out),
         Command::Diff {
