@@ -1,18 +1,16 @@
 //! What the bindings need that the library does not offer yet, shared by both (`#[path]`), to
 //! go when `pricebook::answer` offers it:
 //!
-//! - [`check`]: every diagnostic of the books under some paths. The command line's run over
-//!   files (contracts layered on their books, two versions with one effective date) lives in
-//!   `src/cli/check_cmd.rs`, out of the bindings' reach; this checks each book on its own.
+//! - [`check`]: every diagnostic of the books under some paths, in the JSON shape both
+//!   bindings return (the run itself is the library's `load::run::check_paths`).
 //! - [`bill`]: a bill on a single book file as `pricebook bill FILE` makes it (billed from the
 //!   book's first month, `at` checked only when asked), which [`Books::bill`] does not: it picks
 //!   the version in force on the bill's first day even for one file, and refuses a month before
 //!   the book's effective day.
 
-use pricebook::Diagnostic;
 use pricebook::answer::{AnswerError, BillAnswer, BillQuestion, Books};
 use pricebook::diagnostic::Code;
-use pricebook::load::{self, OpenError, Opened};
+use pricebook::load::{OpenError, Opened};
 use std::path::PathBuf;
 
 /// Bills `question` with `books`, loaded from `path`: a directory gives the version in force on
@@ -43,25 +41,13 @@ pub fn bill(
     })
 }
 
-/// Every diagnostic of the books under `paths` (files or directories), each with its file.
+/// Every diagnostic of the books under `paths` (files or directories), each with its file,
+/// checked together as `pricebook check` checks them (a contract on its book, versions of one
+/// price list on distinct dates).
 pub fn check(paths: &[PathBuf]) -> Result<Vec<pricebook::diagnostic::JsonDiagnostic>, OpenError> {
-    use pricebook::diagnostic::SourceFile;
-    use pricebook::diagnostic::to_json;
-    let mut out = Vec::new();
-    for file in load::book_files(paths)? {
-        let name = file.display().to_string();
-        match load::read_book(&file) {
-            Ok(text) => {
-                let checked = pricebook::pipeline::check_book_from(&text, &name);
-                let source = SourceFile::new(name, text);
-                out.extend(checked.diagnostics.iter().map(|d| to_json(d, &source)));
-            }
-            Err(e) => {
-                let d = Diagnostic::new(Code::Syntax, e.message())
-                    .help("a pricebook is a UTF-8 text file");
-                out.push(to_json(&d, &SourceFile::new(name, String::new())));
-            }
-        }
-    }
-    Ok(out)
+    use pricebook::diagnostic::to_json_in;
+    Ok(pricebook::load::run::check_paths(paths)?
+        .iter()
+        .flat_map(|c| c.diagnostics.iter().map(|d| to_json_in(d, &c.sources)))
+        .collect())
 }

@@ -384,6 +384,7 @@ pub(crate) fn compile_unsealed(
     let table = RatingTable {
         schema_version: SCHEMA_VERSION,
         vendor: model.vendor.clone(),
+        list: model.list.clone(),
         version: model.version.clone(),
         effective: model.effective.to_string(),
         currency: model.currency.clone(),

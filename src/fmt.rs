@@ -243,8 +243,12 @@ impl Printer<'_> {
     fn item(&mut self, item: &Spanned<Item>) {
         match &item.node {
             Item::Header(h) => self.line(&format!(
-                "pricebook {} version {} effective {} currency {}",
+                "pricebook {}{} version {} effective {} currency {}",
                 h.vendor.node,
+                h.list
+                    .as_ref()
+                    .map(|l| format!(" list {}", l.node))
+                    .unwrap_or_default(),
                 quote(&h.version.node),
                 h.effective.node,
                 h.currency.node
@@ -255,8 +259,13 @@ impl Printer<'_> {
                     .as_ref()
                     .map(|v| format!(" version {}", quote(&v.node)))
                     .unwrap_or_default();
+                let list = c
+                    .list
+                    .as_ref()
+                    .map(|l| format!(" list {}", l.node))
+                    .unwrap_or_default();
                 self.line(&format!(
-                    "contract {} as {} for {}{version} effective {}",
+                    "contract {} as {} for {}{list}{version} effective {}",
                     quote(&c.display.node),
                     c.slug.node,
                     c.vendor.node,

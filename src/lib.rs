@@ -70,6 +70,8 @@
 //! | bills over periods, wallets, recharges | [`bill()`], [`BillRequest`], [`bill`](mod@bill) |
 //! | reading usage files | [`usage`] |
 //! | comparing two versions | [`diff()`], [`diff`](mod@diff) |
+//! | snapshot tests of every price a book makes | [`snapshot`] |
+//! | what each plan's grant buys of each product | [`burn`](mod@burn) |
 //! | answering questions as the command and the service do (JSON in, JSON out) | [`answer`] |
 //! | shared vocabulary: dates, money, rejections | [`base`], [`Date`], [`Decimal`] |
 //!
@@ -100,6 +102,7 @@
 pub mod answer;
 pub mod base;
 pub mod bill;
+pub mod burn;
 #[cfg(feature = "internals")]
 pub mod check;
 #[cfg(not(feature = "internals"))]
@@ -127,12 +130,14 @@ pub mod lsp;
 pub mod model;
 #[cfg(not(feature = "internals"))]
 mod model;
+pub mod page;
 pub mod pipeline;
 pub mod rate;
 #[cfg(any(test, feature = "internals"))]
 pub mod reference;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod snapshot;
 #[cfg(feature = "internals")]
 pub mod syntax;
 #[cfg(not(feature = "internals"))]

@@ -537,10 +537,16 @@ pub enum GrantSelector {
     Unit(String),
 }
 
+/// The price list a book is a version of when its header names none.
+pub const MAIN_LIST: &str = "main";
+
 /// A checked book.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub vendor: String,
+    /// The vendor's price list this book is a version of: `main` unless the header names one
+    /// (`pricebook heygen list api ...`).
+    pub list: String,
     pub version: String,
     pub effective: Date,
     pub currency: String,

@@ -571,12 +571,19 @@ fn item() -> BoxedStrategy<String> {
         1 => allow(),
         2 => (string(), stmts(test_stmt(), 3))
             .prop_map(|(n, (st, sp))| block(format!("test {n}"), st, sp)),
-        1 => (string(), ident(), ident(), prop::option::of(string()), date()).prop_map(
-            |(c, s, v, ver, d)| {
+        1 => (
+            string(),
+            ident(),
+            ident(),
+            prop::option::of(ident()),
+            prop::option::of(string()),
+            date()
+        )
+            .prop_map(|(c, s, v, list, ver, d)| {
+                let list = list.map_or(String::new(), |l| format!(" list {l}"));
                 let ver = ver.map_or(String::new(), |v| format!(" version {v}"));
-                format!("contract {c} as {s} for {v}{ver} effective {d}")
-            }
-        ),
+                format!("contract {c} as {s} for {v}{list}{ver} effective {d}")
+            }),
     ]
     .boxed()
 }
@@ -584,13 +591,15 @@ fn item() -> BoxedStrategy<String> {
 fn book() -> BoxedStrategy<String> {
     (
         ident(),
+        prop::option::of(ident()),
         string(),
         date(),
         prop_oneof![Just("USD"), Just("JPY"), Just("EUR")],
         prop::collection::vec((item(), sep()), 0..8),
     )
-        .prop_map(|(v, ver, d, cur, items)| {
-            let mut out = format!("pricebook {v} version {ver} effective {d} currency {cur}");
+        .prop_map(|(v, list, ver, d, cur, items)| {
+            let list = list.map_or(String::new(), |l| format!(" list {l}"));
+            let mut out = format!("pricebook {v}{list} version {ver} effective {d} currency {cur}");
             for (i, s) in items {
                 out.push_str(if s.contains('\n') { &s } else { "\n" });
                 out.push_str(&i);

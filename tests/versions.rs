@@ -360,3 +360,35 @@ fn a_failing_test_fails_the_run() {
     assert!(out.contains("(not run: the book has errors)"));
     assert_eq!(out.lines().last(), Some("0 passed, 2 failed"));
 }
+
+/// The library's run over files (what the bindings' `check` returns) checks a contract on the
+/// book beside it, as `pricebook check` does: the bundled books, contracts included, are clean,
+/// and a contract checked alone still finds its book.
+#[test]
+fn the_library_checks_files_together() {
+    use pricebook::load::run::check_paths;
+    let all = check_paths(&["pricebooks".into()]).expect("the books are found");
+    assert!(all.len() >= 9, "{}", all.len());
+    let errors: Vec<_> = all
+        .iter()
+        .flat_map(|c| c.diagnostics.iter().map(move |d| (&c.name, &d.message)))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let alone = check_paths(&["pricebooks/heygen/contract-globex.pricebook".into()])
+        .expect("the contract is found");
+    assert_eq!(alone.len(), 1);
+    assert!(
+        alone[0].diagnostics.is_empty(),
+        "{:?}",
+        alone[0].diagnostics
+    );
+    // A file that is not UTF-8 is one `syntax` error of that file, not a failed run.
+    let dir = std::env::temp_dir().join(format!("pricebook-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let bad = dir.join("bad.pricebook");
+    std::fs::write(&bad, [0xff, 0xfe, b'x']).expect("written");
+    let found = check_paths(&[bad]).expect("the file is found");
+    assert_eq!(found[0].diagnostics.len(), 1);
+    assert_eq!(found[0].diagnostics[0].code.name(), "syntax-error");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -104,9 +104,11 @@ pub fn capacity(book: &Opened, question: &CapacityQuestion) -> Result<CapacityAn
     };
     let product = &table.products[ids.product as usize];
     let rated_per = match &product.pricing {
+        // A cell that is not offered is counted in its product's unit, and refused below.
         PricingEntry::Cells { cells } => cells
             .get(ids.cell as usize)
             .and_then(|c| c.as_ref())
+            .or_else(|| cells.iter().flatten().next())
             .map(|c| table.unit_name(c.per_unit).to_string()),
         PricingEntry::Tiered { tiers, .. } => tiers
             .first()

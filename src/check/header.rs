@@ -10,7 +10,10 @@ impl Cx<'_> {
         for item in &book.items {
             let (vendor, version, effective, currency, span) = match &item.node {
                 Item::Header(h) => (
-                    h.vendor.node.clone(),
+                    {
+                        self.list = list_name(h.list.as_ref());
+                        h.vendor.node.clone()
+                    },
                     h.version.node.clone(),
                     &h.effective,
                     Some(&h.currency),
@@ -18,6 +21,7 @@ impl Cx<'_> {
                 ),
                 Item::Contract(c) => {
                     self.is_contract = true;
+                    self.list = list_name(c.list.as_ref());
                     (
                         c.vendor.node.clone(),
                         c.version
@@ -76,4 +80,9 @@ impl Cx<'_> {
         }
         parsed
     }
+}
+
+/// The price list a header names: `main` when it names none.
+fn list_name(list: Option<&Name>) -> String {
+    list.map_or_else(|| MAIN_LIST.to_string(), |l| l.node.clone())
 }

@@ -148,6 +148,8 @@ struct Cx<'b> {
     /// Where each unit name is in `units` (its first entry), once `units` is complete.
     unit_index: HashMap<String, usize>,
     currency: Option<String>,
+    /// The price list the header names (`main` when it names none).
+    list: String,
     /// The header's effective date, when it is a real date.
     effective: Option<Date>,
     dimensions: Vec<DimensionDef>,
@@ -180,6 +182,7 @@ impl<'b> Cx<'b> {
             unit_index: HashMap::new(),
             currency: None,
             effective: None,
+            list: MAIN_LIST.to_string(),
             dimensions: Vec::new(),
             dim_names: Names::default(),
             attr_names: Names::default(),
@@ -261,6 +264,7 @@ impl<'b> Cx<'b> {
         }
         let model = Model {
             vendor,
+            list: self.list.clone(),
             version,
             effective,
             currency,

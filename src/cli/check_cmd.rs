@@ -4,111 +4,10 @@
 use super::load::{book_files, read_book};
 use super::report::{CliError, io_reason};
 use super::{CheckFormat, json_text, plural, render_width};
-use crate::diagnostic::{self, Code, Diagnostic, Severity, SourceFile, SourceMap};
-use crate::pipeline::files::{self, FileHead, VersionHeader};
+use crate::diagnostic::{self, Diagnostic, Severity, SourceFile};
+use crate::load::run::{check_run, read_run};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-
-/// One checked file: its diagnostics, the files their positions point into (a contract's may
-/// point into its book), and its header for cross-file rules.
-pub(super) struct Checked {
-    pub name: String,
-    pub sources: SourceMap,
-    pub diagnostics: Vec<Diagnostic>,
-    pub header: Option<VersionHeader>,
-}
-
-/// A book's vendor and effective date as written, for the rules across files.
-pub(super) fn header_of(book: &crate::syntax::ast::Book) -> Option<VersionHeader> {
-    VersionHeader::of(book)
-}
-
-/// One file of a run, read, with what its header says.
-pub(super) struct RunFile {
-    pub path: PathBuf,
-    pub text: Result<String, String>,
-    pub head: Option<FileHead>,
-}
-
-/// Reads the files of a run and their headers.
-pub(super) fn read_run(files: &[PathBuf]) -> Vec<RunFile> {
-    files
-        .iter()
-        .map(|p| {
-            let text = read_book(p);
-            let head = text.as_deref().ok().and_then(FileHead::read);
-            RunFile {
-                path: p.clone(),
-                text,
-                head,
-            }
-        })
-        .collect()
-}
-
-/// Checks one file of a run: a book on its own, a contract layered on its book (one of the run's,
-/// else the one [`crate::load::contract_book`] finds beside it). Returns the files the diagnostics point into, and the result.
-pub(super) fn check_in_run(
-    file: &RunFile,
-    text: &str,
-    run: &[RunFile],
-) -> (SourceMap, crate::pipeline::BookCheck) {
-    let name = file.path.display().to_string();
-    // The contract's book: among the files checked with it, else beside it in its directory tree.
-    let book = file.head.as_ref().filter(|h| h.contract).and_then(|h| {
-        let in_run = run.iter().filter_map(|f| Some((f.head.as_ref()?, f)));
-        match files::book_for(h, in_run) {
-            Some(b) => b.text.clone().ok().map(|t| (b.path.clone(), t)),
-            None => {
-                let path = crate::load::contract_book(&file.path).ok()?;
-                read_book(&path).ok().map(|t| (path, t))
-            }
-        }
-    });
-    let book = book.as_ref().map(|(p, t)| (p.display().to_string(), t));
-    let checked = files::check_file(
-        &name,
-        text,
-        book.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
-    );
-    (checked.sources, checked.check)
-}
-
-fn check_file(file: &RunFile, run: &[RunFile]) -> Checked {
-    let name = file.path.display().to_string();
-    match &file.text {
-        Ok(text) => {
-            let (sources, checked) = check_in_run(file, text, run);
-            let header = VersionHeader::read(text);
-            Checked {
-                name,
-                sources,
-                diagnostics: checked.diagnostics,
-                header,
-            }
-        }
-        Err(msg) => Checked {
-            sources: SourceMap::from(SourceFile::new(name.clone(), String::new())),
-            name,
-            diagnostics: vec![
-                Diagnostic::new(Code::Syntax, msg.clone()).help("a pricebook is a UTF-8 text file"),
-            ],
-            header: None,
-        },
-    }
-}
-
-/// Versions of one vendor must not share an effective date.
-pub(super) fn cross_file(files: &mut [Checked]) {
-    let headers: Vec<(&str, Option<&VersionHeader>)> = files
-        .iter()
-        .map(|f| (f.name.as_str(), f.header.as_ref()))
-        .collect();
-    let found = files::duplicate_effective_dates(&headers);
-    for (f, diagnostics) in files.iter_mut().zip(found) {
-        f.diagnostics.extend(diagnostics);
-    }
-}
 
 pub(super) fn run_check(
     paths: &[PathBuf],
@@ -116,10 +15,7 @@ pub(super) fn run_check(
     deny_warnings: bool,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let files = book_files(paths)?;
-    let run = read_run(&files);
-    let mut checked: Vec<Checked> = run.iter().map(|f| check_file(f, &run)).collect();
-    cross_file(&mut checked);
+    let checked = check_run(&read_run(&book_files(paths)?));
     let (mut errors, mut warnings) = (0usize, 0usize);
     for c in &checked {
         for d in &c.diagnostics {

@@ -7,13 +7,16 @@
 //! standard output, errors included (`{"error": {"code", "message", "help"}}`).
 
 pub mod bill_cmd;
+mod burn_cmd;
 mod check_cmd;
 mod load;
 mod lsp_cmd;
+mod page_cmd;
 mod quote_cmd;
 pub mod rate_cmd;
 mod report;
 mod serve_cmd;
+mod snapshot_cmd;
 pub mod versions_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -131,9 +134,18 @@ enum Command {
         /// under each plan before and after.
         #[arg(long)]
         usage: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        /// `markdown` is a pull-request comment (docs/pages.md).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+        format: DiffFormat,
     },
+    /// What each plan's recurring grant buys of each product: a burn table (docs/pages.md).
+    Burn(burn_cmd::BurnArgs),
+    /// Write a static, self-contained pricing site: plans, products, burn tables, charts, the
+    /// version history (docs/pages.md).
+    Page(page_cmd::PageArgs),
+    /// Write every price of books as insta snapshots beside them, check them (CI) or accept
+    /// their changes (docs/snapshots.md).
+    Snapshot(snapshot_cmd::SnapshotArgs),
     /// Serve books over HTTP: quotes, capacities, bills and usage totals as JSON (docs/serve.md).
     Serve(serve_cmd::ServeArgs),
     /// The language server: diagnostics, hover, completion and more in editors (docs/editors.md).
@@ -182,6 +194,13 @@ pub(crate) enum Format {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DiffFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum CheckFormat {
     Human,
     Json,
@@ -203,10 +222,12 @@ impl Command {
             | Command::Quote { format, .. }
             | Command::Capacity { format, .. }
             | Command::Test { format, .. }
-            | Command::Versions { format, .. }
-            | Command::Diff { format, .. } => *format == Format::Json,
+            | Command::Versions { format, .. } => *format == Format::Json,
+            Command::Diff { format, .. } => *format == DiffFormat::Json,
             Command::Bill(a) => a.format == Format::Json,
-            Command::Fmt { .. } | Command::Serve(_) | Command::Lsp(_) => false,
+            Command::Snapshot(a) => a.format == CheckFormat::Json,
+            Command::Burn(a) => a.format == burn_cmd::BurnFormat::Json,
+            Command::Fmt { .. } | Command::Serve(_) | Command::Page(_) | Command::Lsp(_) => false,
         }
     }
 }
@@ -310,6 +331,9 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             format,
         } => rate_cmd::run_rate(&source, &events, by, output.as_deref(), format, out),
         Command::Serve(args) => serve_cmd::run_serve(args, out),
+        Command::Snapshot(args) => snapshot_cmd::run_snapshot(args, out),
+        Command::Burn(args) => burn_cmd::run_burn(args, out),
+        Command::Page(args) => page_cmd::run_page(args, out),
         Command::Lsp(args) => lsp_cmd::run_lsp(args, out),
         Command::Test { paths, format } => versions_cmd::run_test(&paths, format, out),
         Command::Versions { dir, format } => versions_cmd::run_versions(&dir, format, out),

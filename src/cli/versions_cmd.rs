@@ -2,14 +2,14 @@
 //! and `pricebook diff` (what changed between two versions, and what a usage costs before and
 //! after).
 
-use super::check_cmd::{Checked, RunFile, check_in_run, cross_file, header_of, read_run};
 use super::load::{book_files, read_book, versions};
 use super::report::CliError;
-use super::{Format, plural, render_width};
+use super::{DiffFormat, Format, plural, render_width};
 use crate::diagnostic::{self, Code, Diagnostic, SourceFile, SourceMap};
 use crate::diff::{self, Change, Diff, ItemChanges, Section, UsageTotal};
+use crate::load::run::{RunFile, check_in_run, read_run};
 use crate::model::RateDef;
-use crate::pipeline::files::VersionHeader;
+use crate::pipeline::files::{CheckedFile, VersionHeader, cross_file};
 use crate::syntax::ast::{Item, Span};
 use crate::table::RatingTable;
 use rust_decimal::Decimal;
@@ -62,7 +62,11 @@ fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<VersionHeade
         }
     };
     let (label, header) = label_of(text);
-    let (sources, checked) = check_in_run(file, text, run);
+    let crate::pipeline::files::FileCheck {
+        sources,
+        check: checked,
+        ..
+    } = check_in_run(file, text, run);
     // The file's own test blocks, in the position space of `sources`.
     let base = sources.base_of(&name).unwrap_or(0);
     let placed = crate::syntax::parse_placed(text, base);
@@ -142,7 +146,7 @@ fn label_of(text: &str) -> (Option<String>, Option<VersionHeader>) {
             _ => {}
         }
     }
-    (label, header_of(&parsed.book))
+    (label, VersionHeader::of(&parsed.book))
 }
 
 pub(super) fn run_test(
@@ -156,12 +160,11 @@ pub(super) fn run_test(
     let mut headers = Vec::new();
     for f in &run {
         let (b, h) = test_book(f, &run);
-        headers.push(Checked {
-            name: b.name.clone(),
-            sources: b.sources.clone(),
-            diagnostics: Vec::new(),
-            header: h,
-        });
+        headers.push(CheckedFile::header_only(
+            b.name.clone(),
+            b.sources.clone(),
+            h,
+        ));
         books.push(b);
     }
     // Versions of one vendor must not share an effective date: an error of both books.
@@ -489,7 +492,7 @@ pub(super) fn run_diff(
     old: &Path,
     new: &Path,
     usage: Option<&Path>,
-    format: Format,
+    format: DiffFormat,
     sink: &mut dyn std::io::Write,
 ) -> Result<i32, CliError> {
     let a = load_side(old)?;
@@ -517,9 +520,10 @@ pub(super) fn run_diff(
         d.usage = Some(u);
     }
     match format {
-        Format::Human => sink.write_all(render_diff(&d).as_bytes())?,
-        Format::Json => sink
+        DiffFormat::Human => sink.write_all(render_diff(&d).as_bytes())?,
+        DiffFormat::Json => sink
             .write_all((serde_json::to_string_pretty(&d).unwrap_or_default() + "\n").as_bytes())?,
+        DiffFormat::Markdown => sink.write_all(crate::page::diff_markdown(&d).as_bytes())?,
     }
     Ok(status)
 }

@@ -1,9 +1,10 @@
 //! Books checked together: the files of one `pricebook check` or `pricebook test` run, or the
-//! files of an editor's workspace (`pricebook lsp`).
+//! files of an editor's workspace. This decides the rules across files given the texts; reading
+//! the files is `crate::load::run`'s.
 //!
 //! Two rules need the other files. A contract is checked layered on its book: its vendor's
-//! version in force on the contract's effective date, among the files ([`book_for`]), else the
-//! one [`crate::load::contract_book`] finds beside it. And versions of one vendor must not share
+//! version of the same list in force on the contract's effective date, among the files
+//! ([`book_for`]), else the one `crate::load::contract_book` finds beside it. And versions of one vendor must not share
 //! an effective date ([`duplicate_effective_dates`]).
 
 use super::{BookCheck, check_book_from, check_contract};
@@ -16,6 +17,8 @@ use crate::syntax::ast::{Book, Item};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileHead {
     pub vendor: String,
+    /// The price list (`list api`); [`crate::model::MAIN_LIST`] when the header names none.
+    pub list: String,
     pub effective: Date,
     /// A `contract ...` header rather than a `pricebook ...` one.
     pub contract: bool,
@@ -27,11 +30,13 @@ impl FileHead {
         match crate::syntax::header(text)?.node {
             Item::Header(h) => Some(FileHead {
                 vendor: h.vendor.node,
+                list: list_name(h.list.as_ref()),
                 effective: Date::parse(&h.effective.node)?,
                 contract: false,
             }),
             Item::Contract(c) => Some(FileHead {
                 vendor: c.vendor.node,
+                list: list_name(c.list.as_ref()),
                 effective: Date::parse(&c.effective.node)?,
                 contract: true,
             }),
@@ -45,6 +50,8 @@ impl FileHead {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionHeader {
     pub vendor: String,
+    /// The price list; [`crate::model::MAIN_LIST`] when the header names none.
+    pub list: String,
     pub effective: String,
     pub effective_span: Span,
 }
@@ -56,7 +63,7 @@ impl VersionHeader {
     }
 
     /// The `pricebook` header of a parsed book.
-    pub(crate) fn of(book: &Book) -> Option<VersionHeader> {
+    pub fn of(book: &Book) -> Option<VersionHeader> {
         book.items.iter().find_map(|i| Self::of_item(&i.node))
     }
 
@@ -64,6 +71,7 @@ impl VersionHeader {
         match item {
             Item::Header(h) => Some(VersionHeader {
                 vendor: h.vendor.node.clone(),
+                list: list_name(h.list.as_ref()),
                 effective: h.effective.node.clone(),
                 effective_span: h.effective.span,
             }),
@@ -81,7 +89,10 @@ pub fn book_for<'h, T>(
     files
         .into_iter()
         .filter(|(h, _)| {
-            !h.contract && h.vendor == contract.vendor && h.effective <= contract.effective
+            !h.contract
+                && h.vendor == contract.vendor
+                && h.list == contract.list
+                && h.effective <= contract.effective
         })
         .max_by_key(|(h, _)| h.effective)
         .map(|(_, t)| t)
@@ -131,15 +142,71 @@ pub fn check_file(name: &str, text: &str, book: Option<(&str, &str)>) -> FileChe
     }
 }
 
-/// Versions of one vendor must not share an effective date. Given each file's name and version
+/// A header's list, the main one when it names none.
+fn list_name(list: Option<&crate::syntax::ast::Name>) -> String {
+    list.map_or_else(|| crate::model::MAIN_LIST.to_string(), |l| l.node.clone())
+}
+
+/// One file of a run, checked with the others: its diagnostics (the rules across files
+/// included), the files they point into, and its version header.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CheckedFile {
+    pub name: String,
+    pub sources: SourceMap,
+    pub diagnostics: Vec<Diagnostic>,
+    pub header: Option<VersionHeader>,
+}
+
+impl CheckedFile {
+    /// A file that could not be read: one `syntax-error` saying why.
+    pub fn unreadable(name: String, why: &str) -> CheckedFile {
+        CheckedFile {
+            sources: SourceMap::from(SourceFile::new(name.clone(), String::new())),
+            name,
+            diagnostics: vec![
+                Diagnostic::new(Code::Syntax, why.to_string())
+                    .help("a pricebook is a UTF-8 text file"),
+            ],
+            header: None,
+        }
+    }
+
+    /// Only the file's header, for the rules across files (a run that lists versions).
+    pub fn header_only(name: String, sources: SourceMap, header: Option<VersionHeader>) -> Self {
+        CheckedFile {
+            name,
+            sources,
+            diagnostics: Vec::new(),
+            header,
+        }
+    }
+}
+
+/// Adds the rules across files to each file's diagnostics: versions of one price list must not
+/// share an effective date.
+pub fn cross_file(files: &mut [CheckedFile]) {
+    let headers: Vec<(&str, Option<&VersionHeader>)> = files
+        .iter()
+        .map(|f| (f.name.as_str(), f.header.as_ref()))
+        .collect();
+    let found = duplicate_effective_dates(&headers);
+    for (f, diagnostics) in files.iter_mut().zip(found) {
+        f.diagnostics.extend(diagnostics);
+    }
+}
+
+/// Versions of one price list must not share an effective date. Given each file's name and version
 /// header (`None` for a contract or a file without one), the `duplicate-effective-date` errors
 /// each file gets, one list per file in the same order.
 pub fn duplicate_effective_dates(files: &[(&str, Option<&VersionHeader>)]) -> Vec<Vec<Diagnostic>> {
     let mut out = vec![Vec::new(); files.len()];
-    let mut seen: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<(&str, &str, &str), usize> =
+        std::collections::HashMap::new();
     for (i, (this, header)) in files.iter().enumerate() {
         let Some(h) = header else { continue };
-        match seen.get(&(h.vendor.as_str(), h.effective.as_str())) {
+        let key = (h.vendor.as_str(), h.list.as_str(), h.effective.as_str());
+        match seen.get(&key) {
             Some(&j) => {
                 let (other, other_header) = files[j];
                 let same = |span: Span, name: &str| {
@@ -147,22 +214,32 @@ pub fn duplicate_effective_dates(files: &[(&str, Option<&VersionHeader>)]) -> Ve
                         Code::DuplicateEffectiveDate,
                         format!(
                             "`{}` already has a version in force from {}: `{name}`",
-                            h.vendor, h.effective
+                            list_label(&h.vendor, &h.list),
+                            h.effective
                         ),
                     )
                     .label(span, "same effective date")
-                    .help("give each version of a vendor its own effective date")
+                    .help("give each version of a price list its own effective date")
                 };
                 out[i].push(same(h.effective_span, other));
                 let other_span = other_header.map(|h| h.effective_span).unwrap_or_default();
                 out[j].push(same(other_span, this));
             }
             None => {
-                seen.insert((h.vendor.as_str(), h.effective.as_str()), i);
+                seen.insert(key, i);
             }
         }
     }
     out
+}
+
+/// `heygen`, or `heygen list api` for a list other than the main one.
+pub fn list_label(vendor: &str, list: &str) -> String {
+    if list == crate::model::MAIN_LIST {
+        vendor.to_string()
+    } else {
+        format!("{vendor} list {list}")
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +249,7 @@ mod tests {
     fn head(vendor: &str, effective: &str, contract: bool) -> FileHead {
         FileHead {
             vendor: vendor.into(),
+            list: crate::model::MAIN_LIST.into(),
             effective: Date::parse(effective).expect("a date"),
             contract,
         }
@@ -197,6 +275,7 @@ mod tests {
     fn versions_sharing_a_date_are_both_reported() {
         let h = |vendor: &str, date: &str, at: usize| VersionHeader {
             vendor: vendor.into(),
+            list: crate::model::MAIN_LIST.into(),
             effective: date.into(),
             effective_span: Span::new(at, at + 10),
         };
@@ -215,5 +294,39 @@ mod tests {
         assert!(out[0][0].message.ends_with("`b`"), "{}", out[0][0].message);
         assert!(out[2][0].message.ends_with("`a`"), "{}", out[2][0].message);
         assert_eq!(out[2][0].span(), Some(Span::new(2, 12)));
+    }
+
+    #[test]
+    fn lists_of_one_vendor_may_share_a_date() {
+        let main = VersionHeader {
+            vendor: "acme".into(),
+            list: crate::model::MAIN_LIST.into(),
+            effective: "2026-01-01".into(),
+            effective_span: Span::new(0, 10),
+        };
+        let api = VersionHeader {
+            list: "api".into(),
+            ..main.clone()
+        };
+        let out = duplicate_effective_dates(&[("main", Some(&main)), ("api", Some(&api))]);
+        assert!(out.iter().all(Vec::is_empty), "{out:?}");
+        let again = duplicate_effective_dates(&[("api", Some(&api)), ("api2", Some(&api))]);
+        assert!(
+            again[1][0].message.starts_with("`acme list api` already"),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn a_contract_layers_only_on_its_own_list() {
+        let mut api = head("acme", "2026-01-01", false);
+        api.list = "api".into();
+        let main = head("acme", "2025-01-01", false);
+        let mut contract = head("acme", "2026-07-01", true);
+        contract.list = "api".into();
+        let files = [(&main, "main"), (&api, "api")];
+        assert_eq!(book_for(&contract, files), Some("api"));
+        contract.list = crate::model::MAIN_LIST.into();
+        assert_eq!(book_for(&contract, files), Some("main"));
     }
 }

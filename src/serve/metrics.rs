@@ -20,12 +20,14 @@ pub(crate) enum Endpoint {
     Capacity,
     Bill,
     Rate,
+    /// The pricing pages (`/page/...`).
+    Page,
     /// No route (404, 405).
     Other,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 10] = [
+    const ALL: [Endpoint; 11] = [
         Endpoint::Healthz,
         Endpoint::Readyz,
         Endpoint::Metrics,
@@ -35,6 +37,7 @@ impl Endpoint {
         Endpoint::Capacity,
         Endpoint::Bill,
         Endpoint::Rate,
+        Endpoint::Page,
         Endpoint::Other,
     ];
 
@@ -49,6 +52,7 @@ impl Endpoint {
             Endpoint::Capacity => "/v1/capacity",
             Endpoint::Bill => "/v1/bill",
             Endpoint::Rate => "/v1/rate",
+            Endpoint::Page => "/page",
             Endpoint::Other => "other",
         }
     }

@@ -23,6 +23,7 @@
 mod log;
 mod metrics;
 mod openapi;
+mod page;
 mod reply;
 mod routes;
 

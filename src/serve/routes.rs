@@ -24,7 +24,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-type Shared = Arc<App>;
+pub(super) type Shared = Arc<App>;
 
 /// The routes, with the JSON 404 and 405 of the service.
 pub(crate) fn router(app: Shared) -> axum::Router {
@@ -38,6 +38,9 @@ pub(crate) fn router(app: Shared) -> axum::Router {
         .route("/v1/capacity", post(capacity))
         .route("/v1/bill", post(bill))
         .route("/v1/rate", post(rate))
+        .route("/page", get(super::page::index))
+        .route("/page/", get(super::page::index))
+        .route("/page/{*book}", get(super::page::book))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
@@ -62,7 +65,7 @@ impl Drop for InFlight<'_> {
 
 /// Runs `work` for one request: the token first (for `/v1/*`), then a permit among
 /// `--max-concurrency`, all within `--request-timeout`; then counts and logs the answer.
-async fn guarded(
+pub(super) async fn guarded(
     app: &App,
     endpoint: Endpoint,
     method: &str,

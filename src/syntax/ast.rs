@@ -67,17 +67,21 @@ pub enum Item {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     pub vendor: Name,
+    /// `list api`: the vendor's price list this book is a version of; `None` is the main list.
+    pub list: Option<Name>,
     pub version: Spanned<String>,
     pub effective: Spanned<String>,
     pub currency: Name,
 }
 
-/// `contract "Acme" as acme for heygen version "enterprise" effective 2026-01-01`
+/// `contract "Acme" as acme for heygen list enterprise version "acme-2026" effective 2026-01-01`
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContractHeader {
     pub display: Spanned<String>,
     pub slug: Name,
     pub vendor: Name,
+    /// The price list of the book it layers on; `None` is the main list.
+    pub list: Option<Name>,
     pub version: Option<Spanned<String>>,
     pub effective: Spanned<String>,
 }

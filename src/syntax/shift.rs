@@ -80,8 +80,8 @@ fields! {
     Rate { amount, per, per_unit }
     PriceExpr { amount, per }
     Book { items }
-    Header { vendor, version, effective, currency }
-    ContractHeader { display, slug, vendor, version, effective }
+    Header { vendor, list, version, effective, currency }
+    ContractHeader { display, slug, vendor, list, version, effective }
     UnitDecl { name, equals, divisible }
     DimensionDecl { name, values }
     Allow { code, reason }

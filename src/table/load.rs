@@ -352,6 +352,7 @@ impl RatingTable {
         RatingTable {
             schema_version: d.schema_version,
             vendor: d.vendor,
+            list: d.list,
             version: d.version,
             effective: d.effective,
             currency: d.currency,

@@ -57,6 +57,10 @@ pub enum TierMode {
     Volume,
 }
 
+fn main_list() -> String {
+    crate::model::MAIN_LIST.to_string()
+}
+
 /// What a product's tiers count. The table's own type, spelled `period` or `event` in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -101,6 +105,9 @@ pub type CellId = u32;
 pub struct RatingTable {
     pub(crate) schema_version: u32,
     pub(crate) vendor: String,
+    /// The vendor's price list this table is a version of (`main` unless the book names one).
+    #[serde(default = "main_list")]
+    pub(crate) list: String,
     pub(crate) version: String,
     pub(crate) effective: String,
     pub(crate) currency: String,
@@ -127,6 +134,9 @@ pub struct RatingTable {
 pub(crate) struct TableData {
     pub(crate) schema_version: u32,
     pub(crate) vendor: String,
+    /// The vendor's price list this table is a version of (`main` unless the book names one).
+    #[serde(default = "main_list")]
+    pub(crate) list: String,
     pub(crate) version: String,
     pub(crate) effective: String,
     pub(crate) currency: String,
@@ -158,6 +168,12 @@ impl RatingTable {
         &self.vendor
     }
     /// The book's version label.
+    /// The vendor's price list this table is a version of: `main` unless the book's header
+    /// names one (`pricebook heygen list api ...`).
+    pub fn list(&self) -> &str {
+        &self.list
+    }
+
     pub fn version(&self) -> &str {
         &self.version
     }

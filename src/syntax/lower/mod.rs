@@ -263,11 +263,13 @@ impl Lower<'_> {
 
     fn header(&mut self, p: P<'_>) -> Item {
         let mut idents = Vec::new();
+        let mut list = None;
         let mut version = None;
         let mut effective = None;
         for c in children(p) {
             match c.as_rule() {
                 Rule::ident => idents.push(self.name(c)),
+                Rule::book_list => list = Some(self.first_name(c)),
                 Rule::string => version = Some(self.string(c)),
                 Rule::date => effective = Some(self.text_of(&c)),
                 _ => {}
@@ -276,6 +278,7 @@ impl Lower<'_> {
         let mut idents = idents.into_iter();
         Item::Header(Header {
             vendor: idents.next().unwrap_or_else(missing),
+            list,
             version: version.unwrap_or_else(missing),
             effective: effective.unwrap_or_else(missing),
             currency: idents.next().unwrap_or_else(missing),
@@ -285,10 +288,12 @@ impl Lower<'_> {
     fn contract_header(&mut self, p: P<'_>) -> Item {
         let mut strings = Vec::new();
         let mut idents = Vec::new();
+        let mut list = None;
         let mut effective = None;
         for c in children(p) {
             match c.as_rule() {
                 Rule::ident => idents.push(self.name(c)),
+                Rule::book_list => list = Some(self.first_name(c)),
                 Rule::string => strings.push(self.string(c)),
                 Rule::date => effective = Some(self.text_of(&c)),
                 _ => {}
@@ -300,6 +305,7 @@ impl Lower<'_> {
             display: strings.next().unwrap_or_else(missing),
             slug: idents.next().unwrap_or_else(missing),
             vendor: idents.next().unwrap_or_else(missing),
+            list,
             version: strings.next(),
             effective: effective.unwrap_or_else(missing),
         })

@@ -32,6 +32,12 @@ impl Reader<'_> {
     pub(super) fn header(&mut self) -> Option<Item> {
         self.skip();
         let vendor = self.name()?;
+        let list = self.attempt(|r| {
+            r.skip();
+            r.kw_(b"list")?;
+            r.skip();
+            r.name()
+        });
         self.skip();
         self.kw_(b"version")?;
         self.skip();
@@ -46,6 +52,7 @@ impl Reader<'_> {
         let currency = self.name()?;
         Some(Item::Header(Header {
             vendor,
+            list,
             version,
             effective,
             currency,

@@ -23,6 +23,8 @@
 //! assert!(err.to_string().contains("is in force from 2026-06-04, not on 2025-06-01"));
 //! ```
 
+pub mod run;
+
 use crate::base::date::Date;
 use crate::diagnostic::{Code, Diagnostic, SourceMap};
 use crate::syntax::ast::Item;
