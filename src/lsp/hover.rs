@@ -256,34 +256,56 @@ fn plan(a: &Analysis, def: &Def, in_book: bool) -> String {
             );
         }
     }
-    let offered: Vec<ProductId> = (0..t.products.len() as u32)
-        .filter(|i| p.available.get(*i as usize).copied().unwrap_or(false))
-        .collect();
-    if p.grants.iter().all(|g| g.every_months.is_none() && g.every_days.is_none()) {
+    if p.grants.iter().all(|g| g.every_months.is_none() && g.every_days.is_none())
+        && p.commit.as_ref().is_none_or(|c| c.included.is_none())
+    {
+        note_partial(a, &mut out);
         return out;
     }
-    let mut rows = String::new();
-    for pid in offered.iter().take(ROWS) {
-        let product = &t.products[*pid as usize];
-        let Some((cell, _)) = first_cell(t, *pid) else {
-            continue;
-        };
-        let mut q = CapacityQuestion::new(product.slug.clone());
-        q.plan = Some(p.slug.clone());
-        q.dims = cell_dims(t, *pid, cell);
-        if let Ok(ans) = answer::capacity(opened, &q) {
-            if let Some(v) = &ans.quantity.value {
-                let _ = writeln!(rows, "| {} | {v} {} |", product.display, ans.quantity.unit);
-            }
+    // The seed's burn table (`pricebook burn`): what the grant buys of each product it offers.
+    let offered: Vec<String> = t
+        .products
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| p.available.get(*i).copied().unwrap_or(false))
+        .map(|(_, product)| product.slug.clone())
+        .collect();
+    let asked: Vec<String> = offered.iter().take(ROWS).cloned().collect();
+    if let Ok(b) = crate::burn::burn(opened, std::slice::from_ref(&p.slug), &asked) {
+        let mut rows = String::new();
+        for r in b.rows.iter().filter(|r| r.quantity.is_some()).take(ROWS) {
+            let dims: Vec<&str> = r.dims.values().filter_map(|v| v.as_str()).collect();
+            let name = if dims.is_empty() {
+                r.display.clone()
+            } else {
+                format!("{} ({})", r.display, dims.join(", "))
+            };
+            let buys = match (&r.quantity, &r.friendly) {
+                (Some(q), Some(f)) => format!("{q} {} ({f})", r.unit),
+                (Some(q), None) => format!("{q} {}", r.unit),
+                _ => continue,
+            };
+            let _ = writeln!(
+                rows,
+                "| {name} | {} | {buys} |",
+                r.rate.as_deref().unwrap_or("-")
+            );
         }
-    }
-    if !rows.is_empty() {
-        let _ = write!(
-            out,
-            "\nWhat its grant buys per billing period:\n\n| product | capacity |\n|---|---|\n{rows}"
-        );
-        if offered.len() > ROWS {
-            let _ = writeln!(out, "\n... and {} more products", offered.len() - ROWS);
+        if !rows.is_empty() {
+            let grants = b.plans.first().map(|bp| bp.grants.join(", ")).unwrap_or_default();
+            let _ = write!(
+                out,
+                "
+What {grants} buys:
+
+| product | rate | buys |
+|---|---|---|
+{rows}"
+            );
+            if offered.len() > ROWS {
+                let _ = writeln!(out, "
+... and {} more products", offered.len() - ROWS);
+            }
         }
     }
     note_partial(a, &mut out);
@@ -316,7 +338,15 @@ fn unit(a: &Analysis, written: &str, def: Option<&Def>) -> String {
         return out;
     };
     let (uname, dim, factor) = &units[i];
-    let _ = writeln!(out, "measures {dim}");
+    // The table names a counted unit's dimension `count:<unit>`: a unit of its own.
+    match dim.strip_prefix("count:") {
+        Some(own) => {
+            let _ = writeln!(out, "a count of its own (`{own}`)");
+        }
+        None => {
+            let _ = writeln!(out, "measures {dim}");
+        }
+    }
     for (other, d, f) in &units {
         if d != dim || other == uname || f.is_zero() || factor.is_zero() {
             continue;
