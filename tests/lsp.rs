@@ -45,7 +45,9 @@ fn parse_scenario(source: &str) -> Vec<ScenarioFile> {
                     markers: Vec::new(),
                 });
             } else if let Some(rs) = d.strip_prefix("requests ") {
-                let f = files.last_mut().expect("`//! requests` follows a `//! file`");
+                let f = files
+                    .last_mut()
+                    .expect("`//! requests` follows a `//! file`");
                 f.requests.extend(rs.split_whitespace().map(String::from));
             }
             continue;
@@ -139,7 +141,12 @@ fn render_completion(v: &Value) -> String {
     }
     let mut out = String::new();
     for i in items {
-        let _ = write!(out, "{} [kind {}]", i["label"].as_str().unwrap_or(""), i["kind"]);
+        let _ = write!(
+            out,
+            "{} [kind {}]",
+            i["label"].as_str().unwrap_or(""),
+            i["kind"]
+        );
         if let Some(t) = i["insertText"].as_str() {
             let _ = write!(out, " inserts `{t}`");
         }
@@ -160,7 +167,10 @@ fn render_tokens(v: &Value, text: &str, legend: &Value) -> String {
         .map(|x| x.as_u64().expect("a number"))
         .collect();
     let types = legend["tokenTypes"].as_array().cloned().unwrap_or_default();
-    let mods = legend["tokenModifiers"].as_array().cloned().unwrap_or_default();
+    let mods = legend["tokenModifiers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let (mut line, mut col) = (0u64, 0u64);
     let mut out = String::new();
@@ -176,9 +186,8 @@ fn render_tokens(v: &Value, text: &str, legend: &Value) -> String {
             .unwrap_or(&"")
             .encode_utf16()
             .collect();
-        let word = String::from_utf16_lossy(
-            l.get(col as usize..(col + t[2]) as usize).unwrap_or(&[]),
-        );
+        let word =
+            String::from_utf16_lossy(l.get(col as usize..(col + t[2]) as usize).unwrap_or(&[]));
         let ty = types
             .get(t[3] as usize)
             .and_then(Value::as_str)
@@ -187,7 +196,13 @@ fn render_tokens(v: &Value, text: &str, legend: &Value) -> String {
             .filter(|b| t[4] & (1 << b) != 0)
             .filter_map(|b| mods[b].as_str())
             .collect();
-        let _ = writeln!(out, "{}:{} {word:?} {ty} {}", line + 1, col + 1, m.join(","));
+        let _ = writeln!(
+            out,
+            "{}:{} {word:?} {ty} {}",
+            line + 1,
+            col + 1,
+            m.join(",")
+        );
     }
     out
 }
@@ -358,10 +373,7 @@ fn run_scenario(name: &str) {
                     ("rename", body)
                 }
                 _ => match r.as_str() {
-                    "hover" => (
-                        "hover",
-                        render_hover(&c.result("textDocument/hover", pos)),
-                    ),
+                    "hover" => ("hover", render_hover(&c.result("textDocument/hover", pos))),
                     "definition" => (
                         "definition",
                         pretty(&c.result("textDocument/definition", pos), &root),
@@ -371,7 +383,13 @@ fn run_scenario(name: &str) {
                         p["context"] = json!({"includeDeclaration": true});
                         let mut refs = c.result("textDocument/references", p);
                         if let Some(a) = refs.as_array_mut() {
-                            a.sort_by_key(|l| l.to_string());
+                            a.sort_by_key(|l| {
+                                (
+                                    l["uri"].as_str().map(String::from),
+                                    l["range"]["start"]["line"].as_u64(),
+                                    l["range"]["start"]["character"].as_u64(),
+                                )
+                            });
                         }
                         ("references", pretty(&refs, &root))
                     }
@@ -424,4 +442,29 @@ fn sorted_edit(v: &Value) -> Value {
 #[test]
 fn hover() {
     run_scenario("hover");
+}
+
+#[test]
+fn navigate() {
+    run_scenario("navigate");
+}
+
+#[test]
+fn complete() {
+    run_scenario("complete");
+}
+
+#[test]
+fn fixes() {
+    run_scenario("fixes");
+}
+
+#[test]
+fn features() {
+    run_scenario("features");
+}
+
+#[test]
+fn partial() {
+    run_scenario("partial");
 }

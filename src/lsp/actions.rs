@@ -77,9 +77,19 @@ fn allows(a: &Analysis, d: &Diagnostic, code: &str) -> Vec<CodeAction> {
     });
     if let Some(item) = item {
         let text = a.text();
-        if let Some(brace) = text.get(item.span.start..item.span.end).and_then(|t| t.find('{')) {
+        if let Some(brace) = text
+            .get(item.span.start..item.span.end)
+            .and_then(|t| t.find('{'))
+        {
             let pos = a.lines.position(text, item.span.start + brace + 1);
-            out.push(allow_action(a, d, code, "in this item", pos, format!("\n  {line}")));
+            out.push(allow_action(
+                a,
+                d,
+                code,
+                "in this item",
+                pos,
+                format!("\n  {line}"),
+            ));
         }
     }
     // After the header (or at the top of a file without one).
@@ -91,7 +101,14 @@ fn allows(a: &Analysis, d: &Diagnostic, code: &str) -> Vec<CodeAction> {
         .find(|i| matches!(i.node, Item::Header(_) | Item::Contract(_)))
         .map_or(Span::new(0, 0), |i| i.span);
     let pos = a.lines.position(a.text(), header_end.end);
-    out.push(allow_action(a, d, code, "for the whole book", pos, format!("\n{line}")));
+    out.push(allow_action(
+        a,
+        d,
+        code,
+        "for the whole book",
+        pos,
+        format!("\n{line}"),
+    ));
     out
 }
 

@@ -126,10 +126,12 @@ impl Analysis {
         }
         self.salvaged
             .get_or_init(|| {
-                crate::pipeline::partial::salvage(&self.source.text, &self.parsed.book).map(|table| Opened {
-                    table,
-                    path: opened_path(&self.source),
-                    contract: None,
+                crate::pipeline::partial::salvage(&self.source.text, &self.parsed).map(|table| {
+                    Opened {
+                        table,
+                        path: opened_path(&self.source),
+                        contract: None,
+                    }
                 })
             })
             .as_ref()

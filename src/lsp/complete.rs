@@ -157,20 +157,25 @@ fn items(cx: &Context<'_>, expected: &[Expected], names: Option<&Analysis>) -> V
             }),
             Expected::Name => out.extend(names_for(cx, names)),
             Expected::DimValue => out.extend(values_for(cx, names)),
-            Expected::Code => out.extend(Code::ALL.iter().filter(|c| c.severity() == Severity::Warning).map(
-                |c| Item {
-                    label: c.name().to_string(),
+            Expected::Code => out.extend(
+                Code::ALL
+                    .iter()
+                    .filter(|c| c.severity() == Severity::Warning)
+                    .map(|c| Item {
+                        label: c.name().to_string(),
+                        insert: None,
+                        kind: ItemKind::Code,
+                        detail: Some("a warning an `allow` may silence".into()),
+                    }),
+            ),
+            Expected::RejectionKind => {
+                out.extend(grammar::rejection_kinds().into_iter().map(|k| Item {
+                    label: k,
                     insert: None,
-                    kind: ItemKind::Code,
-                    detail: Some("a warning an `allow` may silence".into()),
-                },
-            )),
-            Expected::RejectionKind => out.extend(grammar::rejection_kinds().into_iter().map(|k| Item {
-                label: k,
-                insert: None,
-                kind: ItemKind::Word,
-                detail: Some("a kind of rejection".into()),
-            })),
+                    kind: ItemKind::Word,
+                    detail: Some("a kind of rejection".into()),
+                }))
+            }
             _ => {}
         }
     }
@@ -203,13 +208,31 @@ fn of_kind(names: Option<&Analysis>, kind: Kind, item: ItemKind) -> Vec<Item> {
 }
 
 fn units(names: Option<&Analysis>) -> Vec<Item> {
+    use crate::base::units::Dimension;
     let mut out = of_kind(names, Kind::Unit, ItemKind::Unit);
-    out.extend(crate::base::units::builtin_units().into_iter().map(|u| Item {
-        label: u.name,
-        insert: None,
-        kind: ItemKind::Unit,
-        detail: Some(format!("unit of {}", u.dimension.describe())),
-    }));
+    // Money is the book's own currency (the header's last word), when it is known.
+    let currency = names.and_then(|a| {
+        let book = a.book.as_ref().map_or(a.text(), |b| &b.source.text);
+        let header = book.lines().find(|l| l.starts_with("pricebook "))?;
+        header.split_whitespace().last().map(str::to_string)
+    });
+    out.extend(
+        crate::base::units::builtin_units()
+            .into_iter()
+            .filter(|u| match (&u.dimension, &currency) {
+                (Dimension::Money(c), Some(own)) => c == own,
+                _ => true,
+            })
+            .map(|u| Item {
+                detail: Some(match &u.dimension {
+                    Dimension::Count(_) => "a count".to_string(),
+                    d => format!("unit of {}", d.describe()),
+                }),
+                label: u.name,
+                insert: None,
+                kind: ItemKind::Unit,
+            }),
+    );
     out
 }
 
@@ -248,11 +271,19 @@ fn names_for(cx: &Context<'_>, names: Option<&Analysis>) -> Vec<Item> {
         _ => {}
     }
     let head = list_head(words).unwrap_or("");
-    let before = words.len().checked_sub(2).and_then(|i| words.get(i)).copied();
+    let before = words
+        .len()
+        .checked_sub(2)
+        .and_then(|i| words.get(i))
+        .copied();
     match (block, head) {
-        (_, "product" | "use" | "products" | "deny") => of_kind(names, Kind::Product, ItemKind::Product),
+        (_, "product" | "use" | "products" | "deny") => {
+            of_kind(names, Kind::Product, ItemKind::Product)
+        }
         (Block::Plan, "rate" | "on") => of_kind(names, Kind::Product, ItemKind::Product),
-        (Block::File, "on") if before == Some("based") => of_kind(names, Kind::Plan, ItemKind::Plan),
+        (Block::File, "on") if before == Some("based") => {
+            of_kind(names, Kind::Plan, ItemKind::Plan)
+        }
         (_, "plan" | "for") => of_kind(names, Kind::Plan, ItemKind::Plan),
         (_, "buy") => of_kind(names, Kind::Pack, ItemKind::Pack),
         (_, "dims") => of_kind(names, Kind::Dimension, ItemKind::Dimension),
@@ -284,7 +315,10 @@ fn names_for(cx: &Context<'_>, names: Option<&Analysis>) -> Vec<Item> {
                 .unwrap_or_default()
         }
         (_, "currency") => words_item(
-            &crate::base::units::CURRENCIES.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+            &crate::base::units::CURRENCIES
+                .iter()
+                .map(|(c, _)| *c)
+                .collect::<Vec<_>>(),
             "a currency",
         ),
         (_, "billing") => words_item(&["monthly", "annual"], "a billing period"),
@@ -311,7 +345,10 @@ fn product_dims(words: &[&str], names: Option<&Analysis>) -> Vec<String> {
 fn dims_of_product(product: &str, names: Option<&Analysis>) -> Vec<String> {
     let Some(a) = names else { return Vec::new() };
     let books = std::iter::once(&a.parsed.book);
-    let side = a.book.as_ref().map(|b| crate::syntax::parse(&b.source.text).book);
+    let side = a
+        .book
+        .as_ref()
+        .map(|b| crate::syntax::parse(&b.source.text).book);
     books
         .chain(side.iter())
         .flat_map(|b| &b.items)
@@ -390,7 +427,10 @@ mod tests {
 
     #[test]
     fn lists_are_read_back_to_their_keyword() {
-        assert_eq!(list_head(&["products", "a", ",", "b", ","]), Some("products"));
+        assert_eq!(
+            list_head(&["products", "a", ",", "b", ","]),
+            Some("products")
+        );
         assert_eq!(list_head(&["for", "a", ","]), Some("for"));
         assert_eq!(list_head(&["use", "x"]), Some("x"));
         assert_eq!(list_head(&[]), None);

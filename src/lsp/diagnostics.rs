@@ -61,11 +61,7 @@ pub(super) fn to_lsp(a: &Analysis, d: &Diagnostic, own: bool) -> lsp::Diagnostic
             locate(a, s)
         }
     };
-    let range = d
-        .span()
-        .and_then(place)
-        .map(|(_, r)| r)
-        .unwrap_or_default();
+    let range = d.span().and_then(place).map(|(_, r)| r).unwrap_or_default();
     let related: Vec<DiagnosticRelatedInformation> = d
         .labels
         .iter()

@@ -83,11 +83,7 @@ fn body_lines(text: &str, def: &Def) -> String {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .collect();
-    let mut out: String = lines
-        .iter()
-        .take(ROWS)
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let mut out: String = lines.iter().take(ROWS).map(|l| format!("{l}\n")).collect();
     if lines.len() > ROWS {
         let _ = writeln!(out, "# ... {} more", lines.len() - ROWS);
     }
@@ -151,10 +147,9 @@ fn first_cell(t: &RatingTable, product: ProductId) -> Option<(u32, String)> {
                 ),
             )
         }),
-        PricingEntry::Flat { per, .. } => Some((
-            0,
-            format!("1 {}", per.map_or("event", |u| t.unit_name(u))),
-        )),
+        PricingEntry::Flat { per, .. } => {
+            Some((0, format!("1 {}", per.map_or("event", |u| t.unit_name(u)))))
+        }
         PricingEntry::Free { .. } => None,
     }
 }
@@ -225,7 +220,10 @@ fn price_and_grants(text: &str, def: &Def) -> String {
         .lines()
         .filter(|l| {
             let w = l.split_whitespace().next().unwrap_or("");
-            matches!(w, "price" | "grant" | "commit" | "includes" | "top" | "allowance")
+            matches!(
+                w,
+                "price" | "grant" | "commit" | "includes" | "top" | "allowance"
+            )
         })
         .map(|l| format!("{l}\n"))
         .collect()
@@ -256,7 +254,9 @@ fn plan(a: &Analysis, def: &Def, in_book: bool) -> String {
             );
         }
     }
-    if p.grants.iter().all(|g| g.every_months.is_none() && g.every_days.is_none())
+    if p.grants
+        .iter()
+        .all(|g| g.every_months.is_none() && g.every_days.is_none())
         && p.commit.as_ref().is_none_or(|c| c.included.is_none())
     {
         note_partial(a, &mut out);
@@ -292,7 +292,11 @@ fn plan(a: &Analysis, def: &Def, in_book: bool) -> String {
             );
         }
         if !rows.is_empty() {
-            let grants = b.plans.first().map(|bp| bp.grants.join(", ")).unwrap_or_default();
+            let grants = b
+                .plans
+                .first()
+                .map(|bp| bp.grants.join(", "))
+                .unwrap_or_default();
             let _ = write!(
                 out,
                 "
@@ -303,8 +307,12 @@ What {grants} buys:
 {rows}"
             );
             if offered.len() > ROWS {
-                let _ = writeln!(out, "
-... and {} more products", offered.len() - ROWS);
+                let _ = writeln!(
+                    out,
+                    "
+... and {} more products",
+                    offered.len() - ROWS
+                );
             }
         }
     }
@@ -352,9 +360,12 @@ fn unit(a: &Analysis, written: &str, def: Option<&Def>) -> String {
             continue;
         }
         let line = if factor >= f {
-            factor.checked_div(*f).map(|r| format!("1 {uname} = {} {other}", r.normalize()))
+            factor
+                .checked_div(*f)
+                .map(|r| format!("1 {uname} = {} {other}", r.normalize()))
         } else {
-            f.checked_div(*factor).map(|r| format!("1 {other} = {} {uname}", r.normalize()))
+            f.checked_div(*factor)
+                .map(|r| format!("1 {other} = {} {uname}", r.normalize()))
         };
         if let Some(l) = line {
             let _ = write!(out, "\n- {l}");
@@ -424,10 +435,24 @@ fn expectation(a: &Analysis, e: &Expectation) -> String {
         _ => None,
     });
     let actual = match (stmt.map(|s| &s.node), a.pricing()) {
-        (Some(TestStmt::Quote { target, dims, attrs, used, quantity, expect, .. }), Some(o)) => {
+        (
+            Some(TestStmt::Quote {
+                target,
+                dims,
+                attrs,
+                used,
+                quantity,
+                expect,
+                ..
+            }),
+            Some(o),
+        ) => {
             let mut q = QuoteQuestion::new(
                 target.product.node.clone(),
-                slice(text, Span::new(quantity.value.span.start, quantity.unit.span.end)),
+                slice(
+                    text,
+                    Span::new(quantity.value.span.start, quantity.unit.span.end),
+                ),
             );
             q.plan = target.plan.as_ref().map(|p| p.node.clone());
             q.dims = dims
@@ -452,9 +477,21 @@ fn expectation(a: &Analysis, e: &Expectation) -> String {
             q.used = used
                 .as_ref()
                 .map(|u| slice(text, Span::new(u.value.span.start, u.unit.span.end)));
-            Some(quote_actual(o, &q, matches!(expect.node, QuoteExpect::Rejects { .. })))
+            Some(quote_actual(
+                o,
+                &q,
+                matches!(expect.node, QuoteExpect::Rejects { .. }),
+            ))
         }
-        (Some(TestStmt::Capacity { target, dims, expect, .. }), Some(o)) => {
+        (
+            Some(TestStmt::Capacity {
+                target,
+                dims,
+                expect,
+                ..
+            }),
+            Some(o),
+        ) => {
             let mut q = CapacityQuestion::new(target.product.node.clone());
             q.plan = target.plan.as_ref().map(|p| p.node.clone());
             q.unit = Some(expect.unit.node.clone());
@@ -487,7 +524,10 @@ fn expectation(a: &Analysis, e: &Expectation) -> String {
             let _ = write!(out, "**fails**: {}", f.message);
         }
         (None, None) => {
-            let holds = a.tests.iter().any(|t| t.name == e.test && t.state == TestState::Passed);
+            let holds = a
+                .tests
+                .iter()
+                .any(|t| t.name == e.test && t.state == TestState::Passed);
             out.push_str(if holds {
                 "holds: the actual value is the expected one"
             } else {
@@ -518,4 +558,3 @@ fn quote_actual(o: &Opened, q: &QuoteQuestion, expects_rejection: bool) -> Strin
         Err(e) => e.message().to_string(),
     }
 }
-

@@ -67,7 +67,11 @@ fn money(t: &RatingTable, plan: &str, amount: Decimal, unit: &str) -> Option<Str
     }
     let p = t.plans.get(pid as usize)?;
     let w = p.wallet_prices.iter().find(|w| w.unit == uid)?;
-    let m = div_round(amount.checked_mul(w.price)?, w.granted, charge_dp(&t.currency))?;
+    let m = div_round(
+        amount.checked_mul(w.price)?,
+        w.granted,
+        charge_dp(&t.currency),
+    )?;
     Some(format!("≈ {} {}", round_charge(m, &t.currency), t.currency))
 }
 
@@ -90,9 +94,11 @@ impl Hints<'_> {
                 label: InlayHintLabel::String(label),
                 kind: Some(InlayHintKind::TYPE),
                 text_edits: None,
-                tooltip: Some(tower_lsp_server::ls_types::InlayHintTooltip::String(format!(
-                    "what this amount is worth on plan `{plan}`, at the plan's price per unit"
-                ))),
+                tooltip: Some(tower_lsp_server::ls_types::InlayHintTooltip::String(
+                    format!(
+                        "what this amount is worth on plan `{plan}`, at the plan's price per unit"
+                    ),
+                )),
                 padding_left: Some(true),
                 padding_right: None,
                 data: None,
@@ -149,7 +155,11 @@ pub(super) fn inlay_hints(a: &Analysis, range: Span) -> Vec<InlayHint> {
                                 h.quantity(&plan.node, charge);
                             }
                         }
-                        TestStmt::Bill { plan: Some(plan), body, .. } => {
+                        TestStmt::Bill {
+                            plan: Some(plan),
+                            body,
+                            ..
+                        } => {
                             for e in body {
                                 if let BillStmt::Expect {
                                     value: ExpectValue::Quantity(q),

@@ -71,7 +71,8 @@ pub(super) fn tokens(text: &str, end: usize) -> Vec<Tok> {
                 let numeric = w
                     .trim_start_matches('-')
                     .starts_with(|c: char| c.is_ascii_digit())
-                    && w.chars().all(|c| c.is_ascii_digit() || "-_.:TZ+".contains(c));
+                    && w.chars()
+                        .all(|c| c.is_ascii_digit() || "-_.:TZ+".contains(c));
                 if numeric {
                     TokKind::Number
                 } else {

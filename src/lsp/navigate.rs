@@ -119,7 +119,10 @@ pub(super) fn invalid_name(kind: Kind, name: &str) -> Option<String> {
         _ => chars.next().is_some_and(|c| c.is_ascii_alphabetic()),
     };
     let rest_ok = chars.all(|c| {
-        c.is_ascii_alphanumeric() || c == '_' || c == '-' || (kind == Kind::DimValue && (c == '.' || c == '+'))
+        c.is_ascii_alphanumeric()
+            || c == '_'
+            || c == '-'
+            || (kind == Kind::DimValue && (c == '.' || c == '+'))
     });
     if !first_ok || !rest_ok {
         return Some(format!(
@@ -133,7 +136,9 @@ pub(super) fn invalid_name(kind: Kind, name: &str) -> Option<String> {
         ));
     }
     if kind != Kind::DimValue && crate::syntax::is_reserved(name) {
-        return Some(format!("`{name}` is a keyword of the language and cannot be a name"));
+        return Some(format!(
+            "`{name}` is a keyword of the language and cannot be a name"
+        ));
     }
     None
 }

@@ -46,7 +46,10 @@ pub(super) fn outline(a: &Analysis) -> Vec<DocumentSymbol> {
             Item::Contract(c) => symbol(
                 a,
                 format!("contract {}", c.slug.node),
-                Some(format!("for {}, effective {}", c.vendor.node, c.effective.node)),
+                Some(format!(
+                    "for {}, effective {}",
+                    c.vendor.node, c.effective.node
+                )),
                 SymbolKind::NAMESPACE,
                 whole,
                 c.slug.span,

@@ -478,7 +478,13 @@ impl LanguageServer for Backend {
 
     async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
         let uri = params.text_document.uri;
-        let Some(text) = self.state.ws().files.get(&uri).map(|f| f.source.text.clone()) else {
+        let Some(text) = self
+            .state
+            .ws()
+            .files
+            .get(&uri)
+            .map(|f| f.source.text.clone())
+        else {
             return Ok(None);
         };
         let formatted = tokio::task::spawn_blocking({
@@ -529,7 +535,11 @@ impl LanguageServer for Backend {
             return Err(Error::method_not_found());
         }
         let (uri, name) = match params.arguments.as_slice() {
-            [serde_json::Value::String(u), serde_json::Value::String(n), ..] => (u, n),
+            [
+                serde_json::Value::String(u),
+                serde_json::Value::String(n),
+                ..,
+            ] => (u, n),
             _ => {
                 return Err(Error::invalid_params(
                     "pricebook.runTest takes a file's URI and a test's name",
@@ -540,13 +550,20 @@ impl LanguageServer for Backend {
             .parse()
             .map_err(|_| Error::invalid_params(format!("`{uri}` is not a URI")))?;
         let Some(a) = self.state.analysis(&uri).await else {
-            return Err(Error::invalid_params(format!("`{}` is not open", uri.as_str())));
+            return Err(Error::invalid_params(format!(
+                "`{}` is not open",
+                uri.as_str()
+            )));
         };
         let Some(t) = a.tests.iter().find(|t| &t.name == name) else {
-            return Err(Error::invalid_params(format!("no test \"{name}\" in this file")));
+            return Err(Error::invalid_params(format!(
+                "no test \"{name}\" in this file"
+            )));
         };
         let failures: Vec<String> = match &t.state {
-            super::analysis::TestState::Failed(fs) => fs.iter().map(|d| d.message.clone()).collect(),
+            super::analysis::TestState::Failed(fs) => {
+                fs.iter().map(|d| d.message.clone()).collect()
+            }
             _ => Vec::new(),
         };
         let passed = t.state == super::analysis::TestState::Passed;

@@ -181,13 +181,14 @@ impl Symbols {
                     _ => true,
                 })
                 .find(|d| same_key(&d.name, name)),
-            Kind::Product | Kind::Plan | Kind::Pack => of_kind()
-                .find(|d| d.name == name)
-                .or_else(|| {
+            Kind::Product | Kind::Plan | Kind::Pack => {
+                of_kind().find(|d| d.name == name).or_else(|| {
                     of_kind().find(|d| {
-                        same_key(&d.name, name) || d.display.as_deref().is_some_and(|x| same_key(x, name))
+                        same_key(&d.name, name)
+                            || d.display.as_deref().is_some_and(|x| same_key(x, name))
                     })
-                }),
+                })
+            }
             _ => of_kind().find(|d| same_key(&d.name, name)),
         }
     }
@@ -225,7 +226,9 @@ impl Dims {
                         .body
                         .iter()
                         .find_map(|s| match &s.node {
-                            ProductStmt::Dims(d) => Some(d.iter().map(|n| n.node.clone()).collect()),
+                            ProductStmt::Dims(d) => {
+                                Some(d.iter().map(|n| n.node.clone()).collect())
+                            }
                             _ => None,
                         })
                         .unwrap_or_default();
@@ -734,10 +737,23 @@ test "t" {
         assert!(parsed.diagnostics.is_empty());
         let s = Symbols::build(&parsed.book, None);
         let at = |needle: &str, nth: usize| {
-            let i = BOOK.match_indices(needle).nth(nth).map(|(i, _)| i).unwrap_or(0);
-            s.at(i + 1).map(|a| (a.kind(), a.name().to_string(), a.parent().map(str::to_string)))
+            let i = BOOK
+                .match_indices(needle)
+                .nth(nth)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            s.at(i + 1).map(|a| {
+                (
+                    a.kind(),
+                    a.name().to_string(),
+                    a.parent().map(str::to_string),
+                )
+            })
         };
-        assert_eq!(at("Render dim", 0), Some((Kind::Product, "Render".into(), None)));
+        assert_eq!(
+            at("Render dim", 0),
+            Some((Kind::Product, "Render".into(), None))
+        );
         assert_eq!(
             at("4K quantity", 0),
             Some((Kind::DimValue, "4K".into(), Some("resolution".into())))
@@ -747,7 +763,11 @@ test "t" {
         let d = s.find(r.kind, &r.name, None).expect("declared");
         assert_eq!(d.name, "credit");
         let render = s.refs.iter().find(|r| r.name == "Render").expect("a use");
-        assert_eq!(s.find(Kind::Product, &render.name, None).map(|d| d.name.as_str()), Some("render"));
+        assert_eq!(
+            s.find(Kind::Product, &render.name, None)
+                .map(|d| d.name.as_str()),
+            Some("render")
+        );
         assert_eq!(s.expectations.len(), 1);
         // The built-in `minutes` has no declaration in the book.
         assert!(s.find(Kind::Unit, "minutes", None).is_none());

@@ -123,7 +123,10 @@ impl Workspace {
     /// workspace's files, else the one beside it on disk.
     fn book_of(&self, entry: &FileEntry) -> Option<Source> {
         let head = entry.head.as_ref().filter(|h| h.contract)?;
-        let known = self.files.values().filter_map(|f| Some((f.head.as_ref()?, f)));
+        let known = self
+            .files
+            .values()
+            .filter_map(|f| Some((f.head.as_ref()?, f)));
         if let Some(book) = book_for(head, known) {
             return Some(book.source.clone());
         }

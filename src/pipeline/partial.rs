@@ -3,6 +3,7 @@
 //! it in a book with errors; nothing else uses it, and nothing is compiled from it.
 
 use crate::base::span::Span;
+use crate::syntax::Parsed;
 use crate::syntax::ast::{Book, Item};
 use crate::table::RatingTable;
 
@@ -10,14 +11,28 @@ use crate::table::RatingTable;
 /// next round leaves out too.
 const ROUNDS: usize = 4;
 
-/// The table of `book` (parsed from `text`) without the items that have errors, its worked
+/// The table of `parsed` (parsed from `text`) without the items that have errors, its worked
 /// examples left out; `None` when the header itself is wrong or nothing checks.
-pub fn salvage(text: &str, book: &Book) -> Option<RatingTable> {
+pub fn salvage(text: &str, parsed: &Parsed) -> Option<RatingTable> {
+    // An item the parser recovered inside (a statement it could not read) is left out first: the
+    // checker builds no model from a book with such holes.
+    let syntax: Vec<Span> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .filter_map(|d| d.span())
+        .collect();
+    let holed = |s: Span| {
+        syntax
+            .iter()
+            .any(|w| s.start <= w.start && w.start < s.end.max(s.start + 1))
+    };
     let mut kept = Book {
-        items: book
+        items: parsed
+            .book
             .items
             .iter()
-            .filter(|i| !matches!(i.node, Item::Error(_) | Item::Test(_)))
+            .filter(|i| !matches!(i.node, Item::Error(_) | Item::Test(_)) && !holed(i.span))
             .cloned()
             .collect(),
     };
@@ -64,14 +79,24 @@ mod tests {
             product \"B\" as b { measure time  rate 2 gold / second }\n\
             plan \"P\" as p { price 10 USD / month  grant 100 credit every month, expires at cycle end  products b }\n\
             plan \"Q\" as q { price 10 USD / month  grant 100 credit every month, expires at cycle end }\n";
-        let book = crate::syntax::parse(text).book;
-        let table = salvage(text, &book).expect("A and Q check");
+        let parsed = crate::syntax::parse(text);
+        let table = salvage(text, &parsed).expect("A and Q check");
         assert!(table.find_product("a").is_ok());
         // `gold` is not a unit: B is left out, and then P, which offers it.
         assert!(table.find_product("b").is_err());
         assert!(table.find_plan("p").is_err());
         assert!(table.find_plan("q").is_ok());
-        let broken = crate::syntax::parse("pricebook acme version \"1\" effective 2026-13-01 currency USD\n");
-        assert!(salvage("", &broken.book).is_none());
+        let broken = crate::syntax::parse(
+            "pricebook acme version \"1\" effective 2026-13-01 currency USD\n",
+        );
+        assert!(salvage("", &broken).is_none());
+        // A statement the parser could not read leaves out its item, and the rest still prices.
+        let typing =
+            format!("{text}product \"C\" as c {{\n  measure time\n  rate 7 credit per\n}}\n");
+        let parsed = crate::syntax::parse(&typing);
+        assert!(!parsed.diagnostics.is_empty());
+        let table = salvage(&typing, &parsed).expect("A and Q check");
+        assert!(table.find_product("a").is_ok());
+        assert!(table.find_product("c").is_err());
     }
 }
