@@ -882,3 +882,27 @@ fn position(text: &str, offset: usize) -> Value {
     let col: usize = before[start..].chars().map(char::len_utf16).sum();
     at(line as u32, col as u32)
 }
+
+/// The editor's TextMate grammar colours every keyword of the language as one: when the language
+/// gains a keyword, `editors/vscode/syntaxes/pricebook.tmLanguage.json` must name it too (its
+/// snapshots over the bundled books are `.ci/editors`' test).
+#[test]
+fn the_textmate_grammar_knows_every_keyword() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("editors/vscode/syntaxes/pricebook.tmLanguage.json");
+    let grammar: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the grammar")).expect("JSON");
+    let pattern = grammar["repository"]["keyword"]["match"]
+        .as_str()
+        .expect("a keyword pattern");
+    // The pattern escapes `-` (`front\\-load`).
+    let unescaped = pattern.replace('\\', "");
+    let words: Vec<&str> = unescaped
+        .split(['(', ')', '|', ':', '?', '<', '!', '[', ']'])
+        .collect();
+    let missing: Vec<String> = pricebook::syntax::grammar::keywords()
+        .into_iter()
+        .filter(|k| !words.contains(&k.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "the TextMate grammar lacks {missing:?}");
+}
