@@ -21,7 +21,6 @@ use lsp_client::{Client, PATIENCE, uri};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// One file of a scenario: its name, text (markers removed), whole-file requests and markers.
 struct ScenarioFile {
@@ -905,4 +904,16 @@ fn the_textmate_grammar_knows_every_keyword() {
         .filter(|k| !words.contains(&k.as_str()))
         .collect();
     assert!(missing.is_empty(), "the TextMate grammar lacks {missing:?}");
+    let items = grammar["repository"]["item-keyword"]["match"]
+        .as_str()
+        .expect("an item keyword pattern")
+        .replace("\\s+", " ");
+    let missing: Vec<String> = pricebook::syntax::grammar::item_keywords()
+        .into_iter()
+        .filter(|k| !items.contains(k.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "the TextMate grammar's items lack {missing:?}"
+    );
 }

@@ -17,8 +17,9 @@ pub(crate) struct LspArgs {
 
 pub(super) fn run_lsp(args: LspArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     let _ = args.stdio;
-    let mut config = crate::lsp::Config::default();
-    config.debounce = Duration::from_millis(args.debounce_ms);
+    let config = crate::lsp::Config {
+        debounce: Duration::from_millis(args.debounce_ms),
+    };
     crate::lsp::run_stdio(config, out).map_err(|e| {
         CliError::input_code("io-error", format!("the language server stopped: {e}"))
     })?;

@@ -3,7 +3,6 @@
 //! book, in the book).
 
 use super::analysis::Analysis;
-use super::lines::LineIndex;
 use crate::base::span::Span;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use serde::{Deserialize, Serialize};
@@ -112,11 +111,6 @@ pub(super) fn of_file(a: &Analysis, extra: &[Diagnostic]) -> Vec<lsp::Diagnostic
         .map(|d| to_lsp(a, d, false))
         .chain(extra.iter().map(|d| to_lsp(a, d, true)))
         .collect()
-}
-
-/// A range of a file as a span of its text.
-pub(super) fn span_of(lines: &LineIndex, text: &str, range: Range) -> Span {
-    lines.span(text, range)
 }
 
 #[cfg(test)]

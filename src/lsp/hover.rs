@@ -56,7 +56,7 @@ pub(super) fn hover(a: &Analysis, offset: usize) -> Option<(String, Span)> {
 }
 
 /// The source of a declaration: in the file, or in a contract's book.
-fn source_of<'a>(a: &'a Analysis, in_book: bool) -> &'a str {
+fn source_of(a: &Analysis, in_book: bool) -> &str {
     match (&a.book, in_book) {
         (Some(b), true) => &b.source.text,
         _ => a.text(),

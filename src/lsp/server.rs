@@ -569,7 +569,7 @@ impl LanguageServer for Backend {
         let passed = t.state == super::analysis::TestState::Passed;
         let mut message = format!("test \"{name}\": {}", lens::verdict(&t.state));
         for f in &failures {
-            message.push_str("\n");
+            message.push('\n');
             message.push_str(f);
         }
         let kind = if passed {

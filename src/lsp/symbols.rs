@@ -83,8 +83,6 @@ pub(super) struct Expectation {
     pub stmt: Span,
     /// The expected value.
     pub expect: Span,
-    /// The plan the statement prices on, as written.
-    pub plan: Option<String>,
 }
 
 /// The names of one file.
@@ -124,6 +122,7 @@ impl At<'_> {
         }
     }
 
+    #[cfg(test)]
     pub(super) fn parent(&self) -> Option<&str> {
         match self {
             At::Def(d) => d.parent.as_deref(),
@@ -191,14 +190,6 @@ impl Symbols {
             }
             _ => of_kind().find(|d| same_key(&d.name, name)),
         }
-    }
-
-    /// Whether a use refers to `def` (declared in a file whose index is `owner`).
-    pub(super) fn refers_to(owner: &Symbols, r: &Ref, def: &Def) -> bool {
-        r.kind == def.kind
-            && owner
-                .find(r.kind, &r.name, r.parent.as_deref())
-                .is_some_and(|d| d.span == def.span)
     }
 
     /// The expectation whose statement holds a byte offset.
@@ -402,10 +393,10 @@ fn walk_item(s: &mut Symbols, dims: &Dims, item: &Spanned<Item>) {
             let product_dims = dims.of(&p.slug.node).to_vec();
             for stmt in &p.body {
                 match &stmt.node {
-                    ProductStmt::Measure(m) => {
-                        if !crate::base::units::MEASURES.contains(&m.node.as_str()) {
-                            s.unit(m);
-                        }
+                    ProductStmt::Measure(m)
+                        if !crate::base::units::MEASURES.contains(&m.node.as_str()) =>
+                    {
+                        s.unit(m);
                     }
                     ProductStmt::Rate { key, rate } => {
                         for (i, v) in key.iter().enumerate() {
@@ -635,7 +626,6 @@ fn walk_test(s: &mut Symbols, dims: &Dims, t: &TestBlock, span: Span) {
                     test: test.clone(),
                     stmt: stmt.span,
                     expect: expect.span,
-                    plan: target.plan.as_ref().map(|p| p.node.clone()),
                 });
             }
             TestStmt::Capacity {
@@ -651,7 +641,6 @@ fn walk_test(s: &mut Symbols, dims: &Dims, t: &TestBlock, span: Span) {
                     test: test.clone(),
                     stmt: stmt.span,
                     expect: Span::new(expect.value.span.start, expect.unit.span.end),
-                    plan: target.plan.as_ref().map(|p| p.node.clone()),
                 });
             }
             TestStmt::Bill {
@@ -697,7 +686,6 @@ fn walk_test(s: &mut Symbols, dims: &Dims, t: &TestBlock, span: Span) {
                                 test: test.clone(),
                                 stmt: e.span,
                                 expect,
-                                plan: plan.as_ref().map(|p| p.node.clone()),
                             });
                         }
                         _ => {}

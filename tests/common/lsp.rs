@@ -3,9 +3,12 @@
 //! messages). Every wait is bounded: a server that stops answering fails the test instead of
 //! hanging it.
 
+// The tests and the benchmark each use part of it.
+#![allow(dead_code)]
+
 use serde_json::{Value, json};
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
