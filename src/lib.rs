@@ -124,6 +124,8 @@ pub mod fmt;
 #[cfg(not(feature = "internals"))]
 mod fmt;
 pub mod load;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 #[cfg(feature = "internals")]
 pub mod model;
 #[cfg(not(feature = "internals"))]

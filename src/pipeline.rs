@@ -3,9 +3,10 @@
 //! Every other module is one stage; this is the only place that runs them in order, so that
 //! checking a book, compiling it and running its worked examples mean the same thing in the
 //! CLI, the tests and any service. [`files`] checks files together (a contract on its book, the
-//! versions of one vendor).
+//! versions of one vendor); [`partial`] what part of a book with errors still prices.
 
 pub mod files;
+pub mod partial;
 
 use crate::base::span::Span;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};

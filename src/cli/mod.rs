@@ -10,6 +10,7 @@ pub mod bill_cmd;
 mod burn_cmd;
 mod check_cmd;
 mod load;
+mod lsp_cmd;
 mod page_cmd;
 mod quote_cmd;
 pub mod rate_cmd;
@@ -151,6 +152,8 @@ enum Command {
     Snapshot(snapshot_cmd::SnapshotArgs),
     /// Serve books over HTTP: quotes, capacities, bills and usage totals as JSON (docs/serve.md).
     Serve(serve_cmd::ServeArgs),
+    /// The language server: diagnostics, hover, completion and more in editors (docs/editors.md).
+    Lsp(lsp_cmd::LspArgs),
     /// Rewrite books in the canonical layout.
     Fmt {
         /// Files or directories; `-` reads standard input and writes standard output.
@@ -232,7 +235,7 @@ impl Command {
             Command::Bill(a) => a.format == Format::Json,
             Command::Snapshot(a) => a.format == CheckFormat::Json,
             Command::Burn(a) => a.format == burn_cmd::BurnFormat::Json,
-            Command::Fmt { .. } | Command::Serve(_) | Command::Page(_) => false,
+            Command::Fmt { .. } | Command::Serve(_) | Command::Page(_) | Command::Lsp(_) => false,
         }
     }
 }
@@ -348,6 +351,7 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
         Command::Snapshot(args) => snapshot_cmd::run_snapshot(args, out),
         Command::Burn(args) => burn_cmd::run_burn(args, out),
         Command::Page(args) => page_cmd::run_page(args, out),
+        Command::Lsp(args) => lsp_cmd::run_lsp(args, out),
         Command::Test { paths, format } => versions_cmd::run_test(&paths, format, out),
         Command::Versions { dir, format } => versions_cmd::run_versions(&dir, format, out),
         Command::Diff {

@@ -9,6 +9,9 @@
 
 pub mod ast;
 mod explain;
+// For editors (`pricebook lsp`) and the tests that keep the editors' grammars in step.
+#[cfg(any(feature = "lsp", feature = "internals"))]
+pub mod grammar;
 mod lower;
 mod reader;
 pub mod shift;
