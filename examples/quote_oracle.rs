@@ -92,6 +92,7 @@ fn answer(table: &RatingTable, ask: &Value) -> Value {
         Ok(q) => json!({
             "charge": {
                 "amount": q.charge.to_string(),
+                "exact": q.exact.to_string(),
                 "unit": q.unit.map_or("", |u| table.unit_name(u)),
             },
             "money": q.money.map(|m| json!({"amount": m.to_string(), "currency": table.currency()})),

@@ -56,7 +56,12 @@ pub fn check_book(text: &str) -> BookCheck {
 
 /// [`check_book`] of a book read from `origin` (a file name), which the compiled table records.
 pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
-    let parsed = crate::syntax::parse(text);
+    check_parsed_book(&crate::syntax::parse(text), text, origin)
+}
+
+/// [`check_book_from`] of a book already parsed (`parsed` is `text`'s parse): a caller that
+/// keeps the syntax tree, such as the language server, parses once.
+pub fn check_parsed_book(parsed: &crate::syntax::Parsed, text: &str, origin: &str) -> BookCheck {
     // A contract's terms name its book's units, products and plans: alone it cannot be checked,
     // and reporting each of those names as unknown would bury the one thing to do.
     if let Some(c) = parsed.book.items.iter().find_map(|i| match &i.node {
@@ -77,7 +82,7 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
         };
     }
     let checked = crate::check::check_parsed(&parsed.book, &parsed.diagnostics);
-    let mut diagnostics = parsed.diagnostics;
+    let mut diagnostics = parsed.diagnostics.clone();
     diagnostics.extend(checked.diagnostics);
     let mut out = BookCheck {
         table: None,

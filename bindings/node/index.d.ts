@@ -97,7 +97,8 @@ export interface Quote {
   /** The plan's slug (absent for a book without plans). */
   plan?: string
   product: string
-  charge: Amount
+  /** The charge rounded once to the unit's places, and `exact`, the charge before that rounding. */
+  charge: Amount & { exact: string }
   /** What the charge is worth on the plan; absent when the plan publishes no price for it. */
   money?: Money
   /** Each rule applied, with its `file:line` (empty when asked with `explain: false`). */

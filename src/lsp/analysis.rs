@@ -8,7 +8,7 @@ use super::symbols::{Kind, Symbols};
 use crate::base::span::Span;
 use crate::diagnostic::Diagnostic;
 use crate::load::Opened;
-use crate::pipeline::files::{FileCheck, check_file};
+use crate::pipeline::files::{FileCheck, check_file_parsed};
 use crate::syntax::Parsed;
 use crate::syntax::ast::Item;
 use std::path::PathBuf;
@@ -82,9 +82,11 @@ impl Analysis {
             source: b,
         });
         let symbols = Symbols::build(&parsed.book, book_parsed.as_ref().map(|p| &p.book));
-        let mut checked = check_file(
+        // The file's parse is shared with the check (a book is parsed once per edit).
+        let mut checked = check_file_parsed(
             &source.name,
             &source.text,
+            Some(&parsed),
             book_side
                 .as_ref()
                 .map(|b| (b.source.name.as_str(), &*b.source.text)),

@@ -116,11 +116,26 @@ pub struct FileCheck {
 /// Checks the file `name`: a book on its own, or with `book` (its book's name and text) a
 /// contract layered on that book.
 pub fn check_file(name: &str, text: &str, book: Option<(&str, &str)>) -> FileCheck {
+    check_file_parsed(name, text, None, book)
+}
+
+/// [`check_file`] with the file's parse when the caller has it (`parsed` is `text`'s parse),
+/// so a book is not parsed twice.
+pub fn check_file_parsed(
+    name: &str,
+    text: &str,
+    parsed: Option<&crate::syntax::Parsed>,
+    book: Option<(&str, &str)>,
+) -> FileCheck {
     let Some((book_name, book_text)) = book else {
+        let check = match parsed {
+            Some(p) => super::check_parsed_book(p, text, name),
+            None => check_book_from(text, name),
+        };
         return FileCheck {
             sources: SourceMap::from(SourceFile::new(name, text)),
             base: 0,
-            check: check_book_from(text, name),
+            check,
         };
     };
     let layered = check_contract(book_name, book_text, name, text);

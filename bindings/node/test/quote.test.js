@@ -32,7 +32,7 @@ test('versions by date', () => {
   assert.equal(book.version(), '2026-06');
   assert.equal(book.version('2025-06-01'), '2025-05');
   const q = book.quote({ plan: 'creator', product: 'video', dims: ['540p'], quantity: '10 second', at: '2025-06-01' });
-  assert.deepEqual(q.charge, { amount: '30', unit: 'credit' });
+  assert.deepEqual(q.charge, { amount: '30', exact: '30', unit: 'credit' });
   assert.equal(q.source, 'pricebooks/hedra/2025-05.pricebook');
   const same = book.quote({ plan: 'creator', product: 'video', dims: { resolution: '540p' }, quantity: '10 second', at: '2025-06-01' });
   assert.deepEqual(same.charge, q.charge);
@@ -45,7 +45,7 @@ test('attributes are checked against the plan limits', () => {
   const ask = { plan: 'free', product: 'video-generate', dims: ['Photo Avatar', '720p'], quantity: '1 minute' };
   assert.ok(Number(book.quote({ ...ask, attrs: { 'avatar input text': '4000 character' } }).charge.amount) > 0);
   assert.throws(() => book.quote({ ...ask, attrs: { 'avatar input text': '6000 character' } }), (e) =>
-    e.code === 'rejected' && e.kind === 'limit' && e.line === 132 &&
+    e.code === 'rejected' && e.kind === 'limit' && e.line === 133 &&
     e.reason === 'limit avatar input text < 5000 character on plan `free` (6000 character given)' &&
     e.file === 'pricebooks/heygen/api-plans-legacy.pricebook');
 });

@@ -34,11 +34,11 @@ LEGACY = "pricebooks/heygen/api-plans-legacy.pricebook"
     "dims,quantity,attrs,reason,line",
     [
         (["Photo Avatar", "720p"], "5 minute", None,
-         "limit video length <= 3 minute on plan `free`", 127),
+         "limit video length <= 3 minute on plan `free`", 128),
         ({"avatar": "Photo Avatar", "resolution": "1080p"}, "1 minute", None,
-         "limit resolution <= 720p on plan `free` (1080p asked)", 128),
+         "limit resolution <= 720p on plan `free` (1080p asked)", 129),
         (["Photo Avatar", "720p"], "1 minute", {"avatar input text": "6000 character"},
-         "limit avatar input text < 5000 character on plan `free` (6000 character given)", 132),
+         "limit avatar input text < 5000 character on plan `free` (6000 character given)", 133),
     ],
 )
 def test_a_limit_rejection_names_its_rule(dims, quantity, attrs, reason, line):
