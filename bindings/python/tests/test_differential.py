@@ -40,6 +40,10 @@ def test_random_quotes_equal_the_librarys(oracle, path, count):
     for line in run.stdout.splitlines():
         ask = json.loads(line)
         expected = ask["expected"]
+        # The oracle also answers the charge before its one rounding (`exact`), which the Node
+        # binding returns and this binding's `Charge` does not carry yet.
+        if "charge" in expected:
+            expected["charge"].pop("exact", None)
         try:
             q = quote(plan=ask["plan"], product=ask["product"], quantity=ask["quantity"],
                       dims=ask["dims"], at=ask["at"])
