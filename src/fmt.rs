@@ -709,10 +709,8 @@ fn grant(g: &Grant) -> String {
         None => format!("grant {}", qty(&g.amount)),
     };
     if let Some(c) = &g.cadence {
-        match &c.node {
-            Cadence::Once => s.push_str(" once"),
-            Cadence::Every(p) => s.push_str(&format!(" every {}", p.node)),
-        }
+        s.push(' ');
+        s.push_str(&cadence(&c.node));
     }
     for e in &g.expiry {
         s.push_str(&format!(", {}", expiry(&e.node)));
@@ -729,11 +727,19 @@ fn fee(f: &Fee) -> String {
         FeeAmount::Between(lo, hi) => format!("between {} and {}", qty(lo), qty(hi)),
         FeeAmount::AtLeast(q) => format!("at least {}", qty(q)),
     };
-    let cadence = match &f.cadence.node {
+    format!(
+        "fee {} {amount} {}",
+        quote(&f.name.node),
+        cadence(&f.cadence.node)
+    )
+}
+
+/// `once` or `every <period>`.
+fn cadence(c: &Cadence) -> String {
+    match c {
         Cadence::Once => "once".to_string(),
         Cadence::Every(p) => format!("every {}", p.node),
-    };
-    format!("fee {} {amount} {cadence}", quote(&f.name.node))
+    }
 }
 
 fn expiry(e: &Expiry) -> String {

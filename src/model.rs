@@ -566,6 +566,11 @@ pub enum GrantSelector {
 /// The price list a book is a version of when its header names none.
 pub const MAIN_LIST: &str = "main";
 
+/// The list a header's `list NAME` names, [`MAIN_LIST`] when it names none.
+pub fn list_name(list: Option<&crate::syntax::ast::Name>) -> String {
+    list.map_or(MAIN_LIST, |l| l.node.as_str()).to_string()
+}
+
 /// A checked book.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {

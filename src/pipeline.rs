@@ -113,10 +113,7 @@ fn contract_without_book(
     vendor: &crate::syntax::ast::Name,
     list: Option<&crate::syntax::ast::Name>,
 ) -> Diagnostic {
-    let book = match list {
-        Some(l) => format!("{} list {}", vendor.node, l.node),
-        None => vendor.node.clone(),
-    };
+    let book = files::list_label(&vendor.node, &crate::model::list_name(list));
     let span = list.map_or(vendor.span, |l| vendor.span.to(l.span));
     Diagnostic::new(
         Code::UnknownReference,
@@ -232,10 +229,7 @@ pub fn check_contract(
         _ => None,
     });
     let book_vendor = book_header.map(|h| h.vendor.node.clone());
-    let list_of = |l: Option<&crate::syntax::ast::Name>| {
-        l.map_or(crate::model::MAIN_LIST, |l| l.node.as_str())
-            .to_string()
-    };
+    let list_of = crate::model::list_name;
     let (contract_list, book_list) = (
         list_of(header.list.as_ref()),
         book_header.map(|h| list_of(h.list.as_ref())),

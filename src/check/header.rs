@@ -11,7 +11,7 @@ impl Cx<'_> {
             let (vendor, version, effective, currency, span) = match &item.node {
                 Item::Header(h) => (
                     {
-                        self.list = list_name(h.list.as_ref());
+                        self.list = crate::model::list_name(h.list.as_ref());
                         h.vendor.node.clone()
                     },
                     h.version.node.clone(),
@@ -21,7 +21,7 @@ impl Cx<'_> {
                 ),
                 Item::Contract(c) => {
                     self.is_contract = true;
-                    self.list = list_name(c.list.as_ref());
+                    self.list = crate::model::list_name(c.list.as_ref());
                     (
                         c.vendor.node.clone(),
                         c.version
@@ -80,9 +80,4 @@ impl Cx<'_> {
         }
         parsed
     }
-}
-
-/// The price list a header names: `main` when it names none.
-fn list_name(list: Option<&Name>) -> String {
-    list.map_or_else(|| MAIN_LIST.to_string(), |l| l.node.clone())
 }

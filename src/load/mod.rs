@@ -399,7 +399,7 @@ pub fn version_of(path: &Path) -> Option<Version> {
         Item::Header(h) => Some(Version {
             path: path.to_path_buf(),
             vendor: h.vendor.node,
-            list: list_name(h.list.as_ref()),
+            list: crate::model::list_name(h.list.as_ref()),
             label: h.version.node,
             effective: Date::parse(&h.effective.node)?,
         }),
@@ -415,7 +415,7 @@ pub fn contract_of(path: &Path) -> Option<Version> {
         Item::Contract(c) => Some(Version {
             path: path.to_path_buf(),
             vendor: c.vendor.node,
-            list: list_name(c.list.as_ref()),
+            list: crate::model::list_name(c.list.as_ref()),
             label: c.version.map_or(c.slug.node, |v| v.node),
             effective: Date::parse(&c.effective.node)?,
         }),
@@ -499,11 +499,6 @@ pub fn versions(dir: &Path) -> Result<Vec<Version>, OpenError> {
         });
     }
     Ok(out)
-}
-
-/// A header's list, the main one when it names none.
-fn list_name(list: Option<&crate::syntax::ast::Name>) -> String {
-    list.map_or_else(|| crate::model::MAIN_LIST.to_string(), |l| l.node.clone())
 }
 
 /// The price lists of a vendor's versions, sorted, each once.

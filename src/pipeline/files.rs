@@ -30,13 +30,13 @@ impl FileHead {
         match crate::syntax::header(text)?.node {
             Item::Header(h) => Some(FileHead {
                 vendor: h.vendor.node,
-                list: list_name(h.list.as_ref()),
+                list: crate::model::list_name(h.list.as_ref()),
                 effective: Date::parse(&h.effective.node)?,
                 contract: false,
             }),
             Item::Contract(c) => Some(FileHead {
                 vendor: c.vendor.node,
-                list: list_name(c.list.as_ref()),
+                list: crate::model::list_name(c.list.as_ref()),
                 effective: Date::parse(&c.effective.node)?,
                 contract: true,
             }),
@@ -71,7 +71,7 @@ impl VersionHeader {
         match item {
             Item::Header(h) => Some(VersionHeader {
                 vendor: h.vendor.node.clone(),
-                list: list_name(h.list.as_ref()),
+                list: crate::model::list_name(h.list.as_ref()),
                 effective: h.effective.node.clone(),
                 effective_span: h.effective.span,
             }),
@@ -155,11 +155,6 @@ pub fn check_file_parsed(
         base,
         check,
     }
-}
-
-/// A header's list, the main one when it names none.
-fn list_name(list: Option<&crate::syntax::ast::Name>) -> String {
-    list.map_or_else(|| crate::model::MAIN_LIST.to_string(), |l| l.node.clone())
 }
 
 /// One file of a run, checked with the others: its diagnostics (the rules across files

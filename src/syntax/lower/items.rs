@@ -354,14 +354,7 @@ impl Lower<'_> {
                     }
                     contract_set = Some(Spanned::new((), at));
                 }
-                Rule::cadence => {
-                    let every = c.clone().into_inner().find(|x| x.as_rule() == Rule::ident);
-                    let cad = match every {
-                        Some(period) => Cadence::Every(self.name(period)),
-                        None => Cadence::Once,
-                    };
-                    cadence = Some(Spanned::new(cad, sp));
-                }
+                Rule::cadence => cadence = Some(Spanned::new(self.cadence(c), sp)),
                 Rule::expiry => {
                     if let Some(e) = self.expiry(c) {
                         expiry.push(Spanned::new(e, sp));
@@ -395,6 +388,14 @@ impl Lower<'_> {
         })
     }
 
+    /// `once` or `every <period>`.
+    fn cadence(&mut self, c: P<'_>) -> Cadence {
+        match c.into_inner().find(|x| x.as_rule() == Rule::ident) {
+            Some(period) => Cadence::Every(self.name(period)),
+            None => Cadence::Once,
+        }
+    }
+
     pub(super) fn fee(&mut self, p: P<'_>) -> Fee {
         let mut name = None;
         let mut amount = None;
@@ -422,14 +423,7 @@ impl Lower<'_> {
                         _ => FeeAmount::Exact(self.quantity(inner)),
                     });
                 }
-                Rule::cadence => {
-                    let every = c.clone().into_inner().find(|x| x.as_rule() == Rule::ident);
-                    let cad = match every {
-                        Some(period) => Cadence::Every(self.name(period)),
-                        None => Cadence::Once,
-                    };
-                    cadence = Some(Spanned::new(cad, sp));
-                }
+                Rule::cadence => cadence = Some(Spanned::new(self.cadence(c), sp)),
                 _ => {}
             }
         }
