@@ -104,6 +104,11 @@ pub(crate) fn compile_unsealed(
         priority: g.priority,
         line: line(g.span),
     };
+    let bound = |b: &Bound| BoundEntry {
+        base: b.base,
+        text: b.text.clone(),
+        line: line(b.span),
+    };
     let fee = |f: &FeeDef| FeeEntry {
         name: f.name.clone(),
         amount: f.amount,
@@ -212,16 +217,15 @@ pub(crate) fn compile_unsealed(
                     step: r.step,
                     line: line(r.span),
                 }),
-                min: p.min.as_ref().map(|b| BoundEntry {
-                    base: b.base,
-                    text: b.text.clone(),
-                    line: line(b.span),
-                }),
-                max: p.max.as_ref().map(|b| BoundEntry {
-                    base: b.base,
-                    text: b.text.clone(),
-                    line: line(b.span),
-                }),
+                min: p.min.as_ref().map(bound),
+                max: p.max.as_ref().map(bound),
+                bill: BillBoundsEntry {
+                    raise_quantity: p.bill.raise_quantity.as_ref().map(bound),
+                    cap_quantity: p.bill.cap_quantity.as_ref().map(bound),
+                    raise_charge: p.bill.raise_charge.as_ref().map(bound),
+                    cap_charge: p.bill.cap_charge.as_ref().map(bound),
+                    cap_period: p.bill.cap_period.as_ref().map(bound),
+                },
                 outside_wallet: p.outside_wallet,
                 whole: p.whole,
                 fees: p.fees.iter().map(fee).collect(),

@@ -420,6 +420,22 @@ impl Printer<'_> {
             ProductStmt::Prorate => "prorate".into(),
             ProductStmt::Min(q) => format!("min {}", qty(q)),
             ProductStmt::Max(q) => format!("max {}", qty(q)),
+            ProductStmt::Bill {
+                bound,
+                amount,
+                scope,
+            } => {
+                let b = match bound {
+                    BillBound::AtLeast => "least",
+                    BillBound::AtMost => "most",
+                };
+                let per = match scope {
+                    None => "",
+                    Some(TierScope::Event) => " per event",
+                    Some(TierScope::Period) => " per period",
+                };
+                format!("bill at {b} {}{per}", qty(amount))
+            }
             ProductStmt::Fee(f) => fee(f),
             ProductStmt::OutsideWallet => "outside wallet".into(),
             ProductStmt::Dims(d) => format!("dims {}", names(d)),

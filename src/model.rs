@@ -102,6 +102,24 @@ pub struct Bound {
     pub span: Span,
 }
 
+/// A product's `bill at least` and `bill at most` statements: unlike `min` and `max`, they never
+/// reject. Quantity bounds are in base units of the product's measure; charge bounds are in the
+/// product's charge unit (the checker requires that unit).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BillBounds {
+    /// `bill at least 2 second`: a shorter event is billed as this quantity.
+    pub raise_quantity: Option<Bound>,
+    /// `bill at most 60 second`: a longer event is billed as this quantity.
+    pub cap_quantity: Option<Bound>,
+    /// `bill at least 0.01 USD`: an event's charge is at least this.
+    pub raise_charge: Option<Bound>,
+    /// `bill at most 5 credit`: an event's charge is at most this.
+    pub cap_charge: Option<Bound>,
+    /// `bill at most 500 credit per period`: an account's charges for the product in one
+    /// billing period add up to at most this.
+    pub cap_period: Option<Bound>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProductDef {
     pub slug: String,
@@ -111,6 +129,8 @@ pub struct ProductDef {
     pub rounding: Option<Rounding>,
     pub min: Option<Bound>,
     pub max: Option<Bound>,
+    /// `bill at least` / `bill at most`: what an admitted event is billed is raised or capped.
+    pub bill: BillBounds,
     pub outside_wallet: bool,
     /// Quantities are whole base units (`clip`, `character`): a fractional one is rejected.
     pub whole: bool,

@@ -295,6 +295,17 @@ pub fn quote_in_period(
     if let Some(p) = plan_def {
         check_limits(model, p, product_idx, product, dims, quantity)?;
     }
+    // `bill at least` / `bill at most` as a quantity: an admitted, non-zero event is billed as
+    // at least / at most it, before rounding.
+    let mut quantity = quantity;
+    if let Some(lo) = &product.bill.raise_quantity {
+        if quantity > Decimal::ZERO && quantity < lo.base {
+            quantity = lo.base;
+        }
+    }
+    if let Some(hi) = &product.bill.cap_quantity {
+        quantity = quantity.min(hi.base);
+    }
     let rounded = match &product.rounding {
         Some(r) => {
             let q = round_qty(quantity, r).ok_or_else(|| overflow("rounding the quantity"))?;
@@ -349,7 +360,40 @@ pub fn quote_in_period(
     } else {
         price(product, plan_def, product_idx, dims, rounded, &mut explain)?
     };
-    let exact = exact_charge(raw, &unit);
+    let mut exact = exact_charge(raw, &unit);
+    // `bill at least` / `bill at most` in the charge unit: per event, then per period.
+    if product.charge_unit() == Some(unit.as_str()) {
+        let b = &product.bill;
+        if let Some(lo) = &b.raise_charge {
+            if exact > Decimal::ZERO && exact < lo.base {
+                exact = lo.base;
+            }
+        }
+        if let Some(hi) = &b.cap_charge {
+            exact = exact.min(hi.base);
+        }
+        if let Some(cap) = &b.cap_period {
+            // What `used` was charged: its tiers' price, or its price at the rate.
+            if used < Decimal::ZERO {
+                return Err(Rejection::new(
+                    RejectionKind::Negative,
+                    format!("the usage already counted this period ({used}) is negative"),
+                ));
+            }
+            let before = match used.is_zero() {
+                true => Decimal::ZERO,
+                false => {
+                    let (b, u) =
+                        price(product, plan_def, product_idx, dims, used, &mut Vec::new())?;
+                    exact_charge(b, &u)
+                }
+            };
+            let after = before
+                .checked_add(exact)
+                .ok_or_else(|| overflow("capping the period's charges"))?;
+            exact = after.min(cap.base) - before.min(cap.base);
+        }
+    }
     let charge = round_charge(exact, &unit);
     if charge != raw {
         explain.push(Step {
@@ -528,6 +572,18 @@ pub fn capacity(
                 .ok_or_else(|| overflow("sizing capacity"))?
         };
         let mut explain = Vec::new();
+        let b = &product.bill;
+        let mut q = q;
+        if !is_flat {
+            if let Some(lo) = &b.raise_quantity {
+                if q > Decimal::ZERO && q < lo.base {
+                    q = lo.base;
+                }
+            }
+            if let Some(hi) = &b.cap_quantity {
+                q = q.min(hi.base);
+            }
+        }
         let rounded = match &product.rounding {
             Some(r) => round_qty(q, r).ok_or_else(|| overflow("rounding"))?,
             None => q,
@@ -540,13 +596,25 @@ pub fn capacity(
             rounded,
             &mut explain,
         )?;
-        let per = round_charge(raw, &charge_unit);
-        if is_flat {
-            per.checked_mul(n)
-                .ok_or_else(|| overflow("sizing capacity"))
-        } else {
-            Ok(per)
+        let mut per = round_charge(raw, &charge_unit);
+        if let Some(lo) = &b.raise_charge {
+            if per > Decimal::ZERO && per < lo.base {
+                per = lo.base;
+            }
         }
+        if let Some(hi) = &b.cap_charge {
+            per = per.min(hi.base);
+        }
+        let total = if is_flat {
+            per.checked_mul(n)
+                .ok_or_else(|| overflow("sizing capacity"))?
+        } else {
+            per
+        };
+        Ok(match &b.cap_period {
+            Some(cap) => total.min(cap.base),
+            None => total,
+        })
     };
     let mut lo = Decimal::ZERO;
     let mut hi = Decimal::ONE;

@@ -224,6 +224,8 @@ struct GenProduct {
     charge: Option<String>,
     /// Quantities (base units) worth probing: steps, tier bounds, min, max, rate blocks.
     edges: Vec<Decimal>,
+    /// `bill at least|most` in the charge unit: plan rates must charge that very unit.
+    charge_bounded: bool,
 }
 
 /// A generated book and what the quantity chooser should know about it.
@@ -485,6 +487,46 @@ fn generate_book(seed: u64) -> GenBook {
             edges.push(lo.min(hi));
             edges.push(lo.max(hi));
         }
+        // `bill at least` / `bill at most`: the quantity billed, or the charge per event or period.
+        let mut charge_bounded = false;
+        if rng.chance(30) {
+            let (lo_text, lo) = quantity_in(&mut rng, measure, has_block, 0, 10);
+            let (hi_text, hi) = quantity_in(&mut rng, measure, has_block, 10, 100_000);
+            if rng.chance(50) {
+                body.push(format!(
+                    "bill at least {}",
+                    if lo <= hi { &lo_text } else { &hi_text }
+                ));
+            }
+            if rng.chance(40) {
+                body.push(format!(
+                    "bill at most {}",
+                    if lo <= hi { &hi_text } else { &lo_text }
+                ));
+            }
+            edges.push(lo.min(hi));
+            edges.push(lo.max(hi));
+            if let Some(c) = charge_unit.as_deref() {
+                let lo = Decimal::new(rng.range(1, 500) as i64, rng.range(0, 3) as u32);
+                let hi = lo + Decimal::new(rng.range(0, 100_000) as i64, rng.range(0, 2) as u32);
+                if rng.chance(40) {
+                    body.push(format!("bill at least {lo} {c}"));
+                    charge_bounded = true;
+                }
+                if rng.chance(40) {
+                    body.push(format!(
+                        "bill at most {hi} {c}{}",
+                        *rng.pick(&["", " per event"])
+                    ));
+                    charge_bounded = true;
+                }
+                if rng.chance(40) {
+                    let cap = Decimal::new(rng.range(1, 1_000_000) as i64, rng.range(0, 2) as u32);
+                    body.push(format!("bill at most {cap} {c} per period"));
+                    charge_bounded = true;
+                }
+            }
+        }
         let is_money = charge_unit.as_deref() == Some(currency);
         if is_money && (wallet || rng.chance(50)) {
             body.push("outside wallet".into());
@@ -504,6 +546,7 @@ fn generate_book(seed: u64) -> GenBook {
             dims,
             charge: charge_unit,
             edges,
+            charge_bounded,
         });
     }
 
@@ -644,7 +687,7 @@ fn generate_book(seed: u64) -> GenBook {
                 continue;
             }
             let charge = match p.charge.as_deref() {
-                Some(c) if c == currency => currency.to_string(),
+                Some(c) if c == currency || p.charge_bounded => c.to_string(),
                 Some(_) => rng.pick(&wallet_units).to_string(),
                 None if wallet => rng.pick(&wallet_units).to_string(),
                 None => currency.to_string(),
@@ -1278,6 +1321,18 @@ fn generator_covers_every_shape() {
         }
     }
     assert_eq!(seen.len(), SHAPES.len(), "{seen:?}");
+    // And every form of `bill at least` / `bill at most`.
+    let mut bills = std::collections::HashSet::new();
+    for seed in 0..200 {
+        for line in generate_book(seed).text.lines() {
+            let l = line.trim();
+            if let Some(rest) = l.strip_prefix("bill at ") {
+                let bound = rest.split(' ').next().unwrap_or_default().to_string();
+                bills.insert((bound, rest.ends_with("per period")));
+            }
+        }
+    }
+    assert_eq!(bills.len(), 3, "{bills:?}");
 }
 
 /// Attribute limits: the reference and the table decide every value alike, over the HeyGen books'

@@ -70,6 +70,12 @@ pub(super) struct Engine<'t, 'r> {
     /// Usage this period of products whose tiers count the period: (product, cell) -> base
     /// units billed so far. Cleared when a period opens.
     pub(super) period_usage: HashMap<(ProductId, CellId), Decimal>,
+    /// Charges this period of products with `bill at most ... per period`, before the cap:
+    /// product -> exact charge. Cleared when a period opens.
+    pub(super) period_charged: HashMap<ProductId, Decimal>,
+    /// What [`period_charged`](Self::period_charged) held before the current event, so that
+    /// a refused event takes its charge back.
+    pub(super) charged_undo: Option<(ProductId, Decimal)>,
     /// Grants renewed every day or week: (plan grant index, start of its next issue).
     pub(super) day_grants: Vec<(usize, Instant)>,
     /// Allowances: (allowance index, window start) -> used so far (base units or events).
@@ -253,6 +259,7 @@ impl<'t> Engine<'t, '_> {
         let period = self.request.from.add_months(i64::from(k));
         // Tiers over the period start again from nothing.
         self.period_usage.clear();
+        self.period_charged.clear();
         let contract_end = self
             .request
             .from
@@ -552,6 +559,35 @@ impl<'t> Engine<'t, '_> {
             };
             self.period_usage.insert((product, cell), total);
         }
+        // `bill at most ... per period`: the event pays its share of what the cap leaves (tiers
+        // over the period were capped by the quote, which knew the period's usage).
+        self.charged_undo = None;
+        if let (Some(cap), false) = (&p.bill.cap_period, by_period) {
+            if q.unit.is_some() && q.unit == p.charge_unit {
+                let before = self
+                    .period_charged
+                    .get(&product)
+                    .copied()
+                    .unwrap_or(Decimal::ZERO);
+                let (Some(after), Some(slice)) = (
+                    before.checked_add(q.exact),
+                    crate::table::cap_slice(cap.base, before, q.exact),
+                ) else {
+                    self.undo_period_usage(by_period, product, cell, used);
+                    self.reject(
+                        e,
+                        Rejection::new(
+                            RejectionKind::Overflow,
+                            "the period's charges are too large to compute exactly",
+                        ),
+                    );
+                    return Ok(());
+                };
+                self.period_charged.insert(product, after);
+                self.charged_undo = Some((product, before));
+                q.exact = slice;
+            }
+        }
         let Some(unit) = q.unit else { return Ok(()) };
         let u = &table.units[unit as usize];
         let too_large = |what: &str| {
@@ -790,6 +826,9 @@ impl<'t> Engine<'t, '_> {
     ) {
         if by_period {
             self.period_usage.insert((product, cell), used);
+        }
+        if let Some((p, before)) = self.charged_undo.take() {
+            self.period_charged.insert(p, before);
         }
     }
 

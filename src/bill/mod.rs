@@ -461,6 +461,8 @@ pub fn bill_with(
         rejected: Vec::new(),
         windows: HashMap::new(),
         period_usage: HashMap::new(),
+        period_charged: HashMap::new(),
+        charged_undo: None,
         day_grants: plan
             .grants
             .iter()

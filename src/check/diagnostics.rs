@@ -1510,3 +1510,68 @@ pub(super) fn allow_without_reason(span: Span) -> Diagnostic {
         .label(span, "empty reason")
         .help("say why the warning does not apply, for the next reader")
 }
+
+/// `bill at least|most Q` whose unit is neither the product's measure nor its charge unit.
+pub(super) fn bill_bound_unit(
+    words: &str,
+    product: &str,
+    unit: &str,
+    base: &str,
+    charge_unit: Option<&str>,
+    span: Span,
+) -> Diagnostic {
+    let (msg, help) = match charge_unit {
+        Some(c) => (
+            format!(
+                "`{words}` in `{unit}`: `{product}` is measured in `{base}` and charged in `{c}`"
+            ),
+            format!("give a quantity (`{words} 2 {base}`) or a charge in `{c}` (`{words} 1 {c}`)"),
+        ),
+        None => (
+            format!("`{words}` in `{unit}`: `{product}` is measured in `{base}` and free"),
+            format!("a free product has no charge to bound: give a quantity (`{words} 2 {base}`)"),
+        ),
+    };
+    Diagnostic::new(Code::UnitMismatch, msg)
+        .label(span, "neither the measure nor the charge unit")
+        .help(help)
+}
+
+/// `bill at least ... per period`, or a quantity bound per period.
+pub(super) fn bill_bound_per_period(words: &str, is_quantity: bool, span: Span) -> Diagnostic {
+    let help = if is_quantity {
+        "a quantity is raised or capped per event: drop `per period`, or cap the charge per period"
+    } else {
+        "a minimum charge is per event: drop `per period` (a minimum spend per period is a plan's `commit`)"
+    };
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("`{words}` cannot count the billing period here"),
+    )
+    .label(span, "per period")
+    .help(help)
+}
+
+/// A plan rate for a product whose `bill` bound is a charge in another unit.
+pub(super) fn plan_rate_other_bill_unit(
+    unit: &str,
+    product: &str,
+    bound: &str,
+    span: Span,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::UnitMismatch,
+        format!("this plan rate charges `{unit}`, but `{product}` bounds its charge at {bound}"),
+    )
+    .label(span, "different charge unit")
+    .help(format!(
+        "charge the unit of the product's `bill` bound ({bound}), or give the bound as a quantity"
+    ))
+}
+
+/// A negative `bill at least|most`.
+pub(super) fn negative_bill_bound(span: Span) -> Diagnostic {
+    Diagnostic::new(Code::InvalidValue, "a `bill` bound cannot be negative")
+        .label(span, "negative")
+        .help("a bound is a quantity or a charge, zero or more")
+}

@@ -8,6 +8,7 @@
 // The passes, in the order `Cx::run` runs them.
 mod allowances;
 mod allows;
+mod bill_bounds;
 mod book_rules;
 mod cross;
 mod dimensions;

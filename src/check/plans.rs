@@ -211,7 +211,32 @@ impl Cx<'_> {
                             .get(i)
                             .and_then(|d| d.as_ref())
                             .and_then(|d| d.charge_unit().map(String::from));
+                        // A charge bound is in the product's own charge unit.
+                        let charge_bound = self
+                            .product_defs
+                            .get(i)
+                            .and_then(|d| d.as_ref())
+                            .and_then(|d| {
+                                let b = &d.bill;
+                                b.raise_charge
+                                    .as_ref()
+                                    .or(b.cap_charge.as_ref())
+                                    .or(b.cap_period.as_ref())
+                            })
+                            .map(|b| b.text.clone());
                         match self.rate(rate, measure.as_ref(), "rate", s.span, false) {
+                            Some(r)
+                                if charge_bound.is_some()
+                                    && own_unit.as_deref() != Some(r.unit.as_str()) =>
+                            {
+                                self.push(diagnostics::plan_rate_other_bill_unit(
+                                    &r.unit,
+                                    &product.node,
+                                    charge_bound.as_deref().unwrap_or_default(),
+                                    rate.amount.unit.span,
+                                ));
+                                ok = false;
+                            }
                             Some(r) => {
                                 let dim = |u: &str| self.units.get(u).map(|x| x.dimension.clone());
                                 match own_unit.filter(|own| dim(own) != dim(&r.unit)) {

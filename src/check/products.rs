@@ -199,7 +199,7 @@ impl Cx<'_> {
         });
         let fees = self.fees(fee_stmts, super::fees::FeeOwner::Product, &mut fees_ok);
         // One charge unit per product; wallet rules for money.
-        let def = ProductDef {
+        let mut def = ProductDef {
             slug: p.slug.node.clone(),
             display: p.display.node.clone(),
             whole,
@@ -208,6 +208,7 @@ impl Cx<'_> {
             rounding,
             min,
             max,
+            bill: BillBounds::default(),
             outside_wallet: outside,
             dims,
             fees,
@@ -246,6 +247,7 @@ impl Cx<'_> {
                 }
             }
         }
+        def.bill = self.bill_bounds(p, &def, &mut ok);
         ok.then_some(def)
     }
 
@@ -272,7 +274,10 @@ impl Cx<'_> {
                         self.unit_known(per);
                     }
                 }
-                ProductStmt::Round { to: q, .. } | ProductStmt::Min(q) | ProductStmt::Max(q) => {
+                ProductStmt::Round { to: q, .. }
+                | ProductStmt::Min(q)
+                | ProductStmt::Max(q)
+                | ProductStmt::Bill { amount: q, .. } => {
                     self.unit_known(&q.unit);
                 }
                 _ => {}

@@ -422,7 +422,9 @@ fn walk_item(s: &mut Symbols, dims: &Dims, item: &Spanned<Item>) {
                         }
                     }
                     ProductStmt::Round { to, .. } => s.quantity(to),
-                    ProductStmt::Min(q) | ProductStmt::Max(q) => s.quantity(q),
+                    ProductStmt::Min(q)
+                    | ProductStmt::Max(q)
+                    | ProductStmt::Bill { amount: q, .. } => s.quantity(q),
                     ProductStmt::Dims(names) => {
                         for n in names {
                             s.named(Kind::Dimension, n);

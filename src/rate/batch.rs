@@ -244,14 +244,24 @@ struct Worker<'t> {
     /// Usage lines seen (not blank): rated + bad + rejected.
     lines: u64,
     key_buf: Vec<u8>,
-    /// Usage of products whose tiers count the billing period, priced once its total is known:
-    /// (account, group, key, month) -> (base units, events).
-    period_usage: HashMap<PeriodKey, (Decimal, u64)>,
+    /// Usage of products whose tiers count the billing period or whose charges are capped per
+    /// period, priced once its total is known: (account, group, key, month) -> the period's
+    /// usage.
+    period_usage: HashMap<PeriodKey, PeriodUsage>,
 }
 
 /// One account's usage of one rate key in one period (a calendar month of the events' times;
 /// `i64::MIN` when the file has no times, so the whole file is one period).
 type PeriodKey = (String, String, RateKey, i64);
+
+/// What one [`PeriodKey`] used: base units (each event admitted and rounded), the sum of its
+/// events' exact charges (for a cap on the period's charges), and the number of events.
+#[derive(Debug, Clone, Copy, Default)]
+struct PeriodUsage {
+    quantity: Decimal,
+    charged: Decimal,
+    events: u64,
+}
 
 /// Fields of one usage line.
 struct Line<'a> {
@@ -528,7 +538,7 @@ impl<'t> Worker<'t> {
                 .map_or(line.plan, |p| table.plans[p as usize].slug.as_str()),
             GroupBy::Product => &table.products[target.product as usize].slug,
         };
-        if self.rater.prices_by_period(target.key) {
+        if self.rater.totals_by_period(target.key) {
             let quantity = match (nanos, exact) {
                 (Some(n), _) => Decimal::new(n, QUANTITY_SCALE),
                 (None, Some(d)) => d,
@@ -598,13 +608,20 @@ impl Worker<'_> {
                 let entry = self
                     .period_usage
                     .entry((line.account.to_string(), group, key, period))
-                    .or_insert((Decimal::ZERO, 0));
-                match entry.0.checked_add(q.quantity) {
-                    Some(total) => {
-                        *entry = (total, entry.1 + 1);
+                    .or_default();
+                match (
+                    entry.quantity.checked_add(q.quantity),
+                    entry.charged.checked_add(q.exact),
+                ) {
+                    (Some(quantity), Some(charged)) => {
+                        *entry = PeriodUsage {
+                            quantity,
+                            charged,
+                            events: entry.events + 1,
+                        };
                         self.rated += 1;
                     }
-                    None => self.rejected.push((
+                    _ => self.rejected.push((
                         number,
                         "the account's usage this period is too large for exact decimal arithmetic"
                             .into(),
@@ -833,18 +850,20 @@ pub fn rate_input(
         std::collections::BTreeMap::new();
     let mut events: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let (mut bad, mut rejected, mut rated, mut usage_lines) = (Vec::new(), Vec::new(), 0u64, 0u64);
-    let mut period_usage: std::collections::BTreeMap<PeriodKey, (Decimal, u64)> =
+    let mut period_usage: std::collections::BTreeMap<PeriodKey, PeriodUsage> =
         std::collections::BTreeMap::new();
     for w in results {
-        for (k, (q, n)) in &w.period_usage {
-            let e = period_usage.entry(k.clone()).or_insert((Decimal::ZERO, 0));
-            e.0 = e.0.checked_add(*q).ok_or_else(|| {
+        for (k, u) in &w.period_usage {
+            let e = period_usage.entry(k.clone()).or_default();
+            let overflow = || {
                 format!(
                     "arithmetic overflow while summing the usage of `{}` this period",
                     k.0
                 )
-            })?;
-            e.1 += n;
+            };
+            e.quantity = e.quantity.checked_add(u.quantity).ok_or_else(overflow)?;
+            e.charged = e.charged.checked_add(u.charged).ok_or_else(overflow)?;
+            e.events += u.events;
         }
         for (g, name) in w.group_names.iter().enumerate() {
             *events.entry(name.clone()).or_default() += w.totals.events(g as u32);
@@ -872,20 +891,45 @@ pub fn rate_input(
         usage_lines += w.lines;
     }
     // Each account's period total of a product with tiers over the period, priced once: the
-    // sum of its events' slices, whatever order they came in.
-    for ((account, group, key, _), (total, n)) in period_usage {
+    // sum of its events' slices, whatever order they came in. Then a cap on the period's
+    // charges, over the product's cells: its events' shares add up to min(cap, total).
+    let mut by_product: std::collections::BTreeMap<
+        (String, String, crate::table::ProductId, i64),
+        (Decimal, Option<UnitId>, u64),
+    > = std::collections::BTreeMap::new();
+    for ((account, group, key, period), usage) in period_usage {
         let Some((plan, product, _)) = rater.key_target(key) else {
             continue;
         };
-        let Some(priced) = table.period_price(plan, product, total) else {
+        let (charge, unit) = match table.period_price(plan, product, usage.quantity) {
+            Some(priced) => {
+                let (c, u) = priced.map_err(|r| {
+                    format!(
+                        "the usage of `{account}` this period cannot be priced: {}",
+                        r.reason
+                    )
+                })?;
+                (c, Some(u))
+            }
+            None => (usage.charged, table.products[product as usize].charge_unit),
+        };
+        let e = by_product
+            .entry((account.clone(), group, product, period))
+            .or_insert((Decimal::ZERO, unit, 0));
+        e.0 = e.0.checked_add(charge).ok_or_else(|| {
+            format!("arithmetic overflow while summing the charges of `{account}` this period")
+        })?;
+        e.2 += usage.events;
+    }
+    for ((_, group, product, _), (charge, unit, n)) in by_product {
+        let charge = match &table.products[product as usize].bill.cap_period {
+            Some(cap) => charge.min(cap.base),
+            None => charge,
+        };
+        let Some(unit) = unit else {
+            *events.entry(group).or_default() += n;
             continue;
         };
-        let (charge, unit) = priced.map_err(|r| {
-            format!(
-                "the usage of `{account}` this period cannot be priced: {}",
-                r.reason
-            )
-        })?;
         let e = merged
             .entry((group.clone(), unit))
             .or_insert((0, Decimal::ZERO));

@@ -418,7 +418,8 @@ impl<'t> Rater<'t> {
         };
         let p = &table.products[product as usize];
         let plan_entry = plan.map(|i| &table.plans[i as usize]);
-        if plan_entry.is_some_and(|pl| !pl.available[product as usize]) {
+        // `bill at least` / `bill at most` bound the quantity or the charge: the exact path.
+        if plan_entry.is_some_and(|pl| !pl.available[product as usize]) || !p.bill.is_empty() {
             return exact;
         }
         let rate = match (
@@ -725,6 +726,18 @@ impl<'t> Rater<'t> {
             }
             _ => false,
         }
+    }
+
+    /// Whether a key's events are summed per account and billing period before they are
+    /// priced or capped: tiers over the period, or `bill at most ... per period`.
+    pub fn totals_by_period(&self, key: RateKey) -> bool {
+        self.prices_by_period(key)
+            || self.key_target(key).is_some_and(|(_, product, _)| {
+                self.table
+                    .products
+                    .get(product as usize)
+                    .is_some_and(|p| p.bill.cap_period.is_some())
+            })
     }
 
     /// The (plan, product, cell) a key rates.

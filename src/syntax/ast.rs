@@ -164,6 +164,14 @@ pub enum ProductStmt {
     Prorate,
     Min(Quantity),
     Max(Quantity),
+    /// `bill at least 2 second`, `bill at most 500 credit per period`: the quantity or the
+    /// charge an event is billed is raised or capped (never rejected, unlike `min` and `max`).
+    Bill {
+        bound: BillBound,
+        amount: Quantity,
+        /// `per event` or `per period` as written; `None` is per event.
+        scope: Option<TierScope>,
+    },
     Fee(Fee),
     OutsideWallet,
     Dims(Vec<Name>),
@@ -177,8 +185,15 @@ pub enum TierMode {
     Volume,
 }
 
+/// `bill at least` raises, `bill at most` caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillBound {
+    AtLeast,
+    AtMost,
+}
+
 /// What a product's tiers count: each event on its own, or the account's usage over the billing
-/// period (each event priced as the slice it adds).
+/// period (each event priced as the slice it adds). Also what a `bill at most` cap counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TierScope {
     Event,

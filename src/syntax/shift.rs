@@ -138,7 +138,9 @@ impl Shift for ProductStmt {
                 per.shift(by);
             }
             ProductStmt::Round { to, .. } => to.shift(by),
-            ProductStmt::Min(q) | ProductStmt::Max(q) => q.shift(by),
+            ProductStmt::Min(q) | ProductStmt::Max(q) | ProductStmt::Bill { amount: q, .. } => {
+                q.shift(by)
+            }
             ProductStmt::Fee(f) => f.shift(by),
             ProductStmt::Dims(d) => d.shift(by),
             ProductStmt::Allow(a) => a.shift(by),

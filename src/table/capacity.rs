@@ -1,6 +1,7 @@
 //! Capacity: how many whole units of a product a plan's recurring grant (or included commitment
 //! pool) buys.
 
+use super::quote::{bound_event_charge, bound_event_quantity};
 use super::*;
 
 impl RatingTable {
@@ -142,6 +143,13 @@ impl RatingTable {
                 pl.line,
             ));
         }
+        // `bill at least` / `bill at most` in the charge unit bound each event's charge; a cap
+        // per period bounds the whole budget's worth.
+        let bound_event = |c: Decimal| bound_event_charge(&p.bill, c);
+        let bound_period = |c: Decimal| match &p.bill.cap_period {
+            Some(cap) => c.min(cap.base),
+            None => c,
+        };
         let cost = |n: Decimal| -> Result<Decimal, Rejection> {
             if let PricingEntry::Flat { amount, unit, .. } = &p.pricing {
                 // A plan rate replaces the flat charge of one event, as in a quote.
@@ -149,13 +157,15 @@ impl RatingTable {
                     Some((_, r)) => self.apply(Decimal::ONE, r)?,
                     None => self.canonical(*amount, *unit),
                 };
-                return each
+                return bound_event(each)
                     .checked_mul(n)
+                    .map(bound_period)
                     .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line));
             }
             let q = n
                 .checked_mul(factor)
                 .ok_or_else(|| reject(RejectionKind::Overflow, "arithmetic overflow", p.line))?;
+            let q = bound_event_quantity(&p.bill, q);
             let q = match &p.rounding {
                 Some(r) => round_step(q, r).ok_or_else(|| {
                     reject(RejectionKind::Overflow, "arithmetic overflow", r.line)
@@ -177,6 +187,7 @@ impl RatingTable {
                 (None, PricingEntry::Tiered { mode, tiers, .. }) => self.tiered(*mode, tiers, q),
                 _ => Ok(Decimal::ZERO),
             }
+            .map(|c| bound_period(bound_event(c)))
         };
         let limit = Decimal::from(1_000_000_000_000_000_000i64);
         let (mut lo, mut hi) = (Decimal::ZERO, Decimal::ONE);

@@ -40,12 +40,13 @@ mod json;
 mod load;
 mod names;
 mod quote;
+pub use quote::cap_slice;
 
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
 /// list, and fees: an older reader would bill without them).
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -297,6 +298,42 @@ pub struct BoundEntry {
     pub line: u32,
 }
 
+/// A product's `bill at least` and `bill at most`: quantity bounds in base units of its measure,
+/// charge bounds in its charge unit ([`ProductEntry::charge_unit`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BillBoundsEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raise_quantity: Option<BoundEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_quantity: Option<BoundEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raise_charge: Option<BoundEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_charge: Option<BoundEntry>,
+    /// The cap of an account's charges for the product in one billing period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_period: Option<BoundEntry>,
+}
+
+impl BillBoundsEntry {
+    pub fn is_empty(&self) -> bool {
+        self.raise_quantity.is_none()
+            && self.cap_quantity.is_none()
+            && self.raise_charge.is_none()
+            && self.cap_charge.is_none()
+            && self.cap_period.is_none()
+    }
+
+    /// Whether an event's billed quantity or charge is bounded on its own (the rater's integer
+    /// path leaves such events to the exact quote).
+    pub fn bounds_events(&self) -> bool {
+        self.raise_quantity.is_some()
+            || self.cap_quantity.is_some()
+            || self.raise_charge.is_some()
+            || self.cap_charge.is_some()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoundingEntry {
     pub mode: RoundMode,
@@ -319,6 +356,9 @@ pub struct ProductEntry {
     pub rounding: Option<RoundingEntry>,
     pub min: Option<BoundEntry>,
     pub max: Option<BoundEntry>,
+    /// `bill at least` / `bill at most`: what an admitted event is billed is raised or capped.
+    #[serde(default, skip_serializing_if = "BillBoundsEntry::is_empty")]
+    pub bill: BillBoundsEntry,
     pub outside_wallet: bool,
     /// Quantities are whole base units (counts such as `clip`); a fractional one is rejected.
     pub whole: bool,

@@ -253,6 +253,7 @@ impl RatingTable {
                 pl.line,
             );
         }
+        let quantity = raise_or_cap_quantity(&p.bill, quantity, self.base_unit(&p.measure), rec);
         let q = match &p.rounding {
             Some(r) => {
                 let q = round_step(quantity, r).ok_or_else(|| {
@@ -341,6 +342,38 @@ impl RatingTable {
                 (Decimal::ZERO, None)
             }
         };
+        let exact = match unit {
+            Some(u) if !p.bill.is_empty() && p.charge_unit == Some(u) => {
+                let exact = self.bound_charge(&p.bill, exact, rec);
+                match &p.bill.cap_period {
+                    Some(cap) => {
+                        let before = self.charged_before(plan, product, cell, used)?;
+                        let slice = cap_slice(cap.base, before, exact).ok_or_else(|| {
+                            reject(
+                                RejectionKind::Overflow,
+                                "arithmetic overflow while capping the period's charges",
+                                cap.line,
+                            )
+                        })?;
+                        if slice != exact {
+                            rec.record(
+                                || {
+                                    format!(
+                                        "capped at {} per period ({before} {} charged before): {slice}",
+                                        cap.text,
+                                        self.unit_name(u)
+                                    )
+                                },
+                                cap.line,
+                            );
+                        }
+                        slice
+                    }
+                    None => exact,
+                }
+            }
+            _ => exact,
+        };
         // One rounding, for display: an event's money charge stays exact in `exact`.
         let charge = unit.map_or(exact, |u| self.canonical(exact, u));
         rec.record(
@@ -376,6 +409,73 @@ impl RatingTable {
             unit,
             money,
         })
+    }
+
+    /// `bill at least` / `bill at most` in the charge unit, on one event's exact charge. An
+    /// event charged nothing (a zero quantity, a free tier) is not raised.
+    fn bound_charge(
+        &self,
+        bill: &BillBoundsEntry,
+        exact: Decimal,
+        rec: &mut impl Recorder,
+    ) -> Decimal {
+        let c = bound_event_charge(bill, exact);
+        if c != exact {
+            match &bill.raise_charge {
+                Some(lo) if c == lo.base => rec.record(
+                    || format!("raised to the minimum charge of {}", lo.text),
+                    lo.line,
+                ),
+                _ => {
+                    if let Some(hi) = &bill.cap_charge {
+                        rec.record(|| format!("capped at {} per event", hi.text), hi.line);
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// What a quote's `used` was charged before it, uncapped: under tiers over the period the
+    /// tiers' price of `used`; otherwise `used` at the product's rate (a flat charge once),
+    /// without rounding or per-event bounds, which the earlier events' sizes would decide.
+    fn charged_before(
+        &self,
+        plan: Option<PlanId>,
+        product: ProductId,
+        cell: CellId,
+        used: Decimal,
+    ) -> Result<Decimal, Rejection> {
+        if used.is_zero() {
+            return Ok(Decimal::ZERO);
+        }
+        if let Some(priced) = self.period_price(plan, product, used) {
+            return priced.map(|(c, _)| c);
+        }
+        if used < Decimal::ZERO {
+            return Err(reject(
+                RejectionKind::Negative,
+                format!("the usage already counted this period ({used}) is negative"),
+                0,
+            ));
+        }
+        let p = self
+            .products
+            .get(product as usize)
+            .ok_or_else(|| reject(RejectionKind::Unknown, "unknown product", 0))?;
+        let rate = plan
+            .and_then(|i| self.plans.get(i as usize))
+            .and_then(|pl| pl.overrides.iter().find(|(i, _)| *i == product))
+            .map(|(_, r)| r);
+        match (rate, &p.pricing) {
+            (Some(r), _) => self.apply(used, r),
+            (None, PricingEntry::Cells { cells }) => match cells.get(cell as usize) {
+                Some(Some(r)) => self.apply(used, r),
+                _ => Ok(Decimal::ZERO),
+            },
+            (None, PricingEntry::Flat { amount, unit, .. }) => Ok(self.exact(*amount, *unit)),
+            (None, _) => Ok(Decimal::ZERO),
+        }
     }
 
     /// The charge of a slice `q` added to `used` under tiers over the period: the tiers' price
@@ -663,4 +763,69 @@ impl RatingTable {
         }
         Ok(())
     }
+}
+
+/// `bill at least` / `bill at most` as a quantity: an admitted event's quantity, raised or
+/// capped before rounding. A zero quantity is not raised (nothing was used).
+fn raise_or_cap_quantity(
+    bill: &BillBoundsEntry,
+    quantity: Decimal,
+    base: &str,
+    rec: &mut impl Recorder,
+) -> Decimal {
+    let q = bound_event_quantity(bill, quantity);
+    if q > quantity {
+        if let Some(lo) = &bill.raise_quantity {
+            rec.record(
+                || format!("{quantity} {base} billed as at least {}", lo.text),
+                lo.line,
+            );
+        }
+    } else if q < quantity {
+        if let Some(hi) = &bill.cap_quantity {
+            rec.record(
+                || format!("{quantity} {base} billed as at most {}", hi.text),
+                hi.line,
+            );
+        }
+    }
+    q
+}
+
+/// An event's share of a cap on the period's charges: with `before` charged earlier in the
+/// period (uncapped) and `charge` for this event, `min(cap, before + charge) - min(cap, before)`.
+/// The shares of a period add up to `min(cap, total)`, whatever the order of its events.
+pub fn cap_slice(cap: Decimal, before: Decimal, charge: Decimal) -> Option<Decimal> {
+    let after = before.checked_add(charge)?;
+    after.min(cap).checked_sub(before.min(cap))
+}
+
+/// An event's charge after `bill at least` / `bill at most` in the charge unit. An event charged
+/// nothing (a zero quantity, a free tier) is not raised.
+pub(super) fn bound_event_charge(bill: &BillBoundsEntry, charge: Decimal) -> Decimal {
+    let mut c = charge;
+    if let Some(lo) = &bill.raise_charge {
+        if c > Decimal::ZERO && c < lo.base {
+            c = lo.base;
+        }
+    }
+    if let Some(hi) = &bill.cap_charge {
+        c = c.min(hi.base);
+    }
+    c
+}
+
+/// An event's quantity after `bill at least` / `bill at most` as a quantity. A zero quantity is
+/// not raised (nothing was used).
+pub(super) fn bound_event_quantity(bill: &BillBoundsEntry, quantity: Decimal) -> Decimal {
+    let mut q = quantity;
+    if let Some(lo) = &bill.raise_quantity {
+        if q > Decimal::ZERO && q < lo.base {
+            q = lo.base;
+        }
+    }
+    if let Some(hi) = &bill.cap_quantity {
+        q = q.min(hi.base);
+    }
+    q
 }

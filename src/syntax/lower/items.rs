@@ -100,6 +100,7 @@ impl Lower<'_> {
                 Rule::prorate_stmt => ProductStmt::Prorate,
                 Rule::min_stmt => ProductStmt::Min(self.first_quantity(c)),
                 Rule::max_stmt => ProductStmt::Max(self.first_quantity(c)),
+                Rule::bill_bound_stmt => self.bill_bound(c),
                 Rule::fee_stmt => ProductStmt::Fee(self.fee(c)),
                 Rule::outside_stmt => ProductStmt::OutsideWallet,
                 Rule::dims_stmt => ProductStmt::Dims(self.ident_list_in(c)),
@@ -393,6 +394,25 @@ impl Lower<'_> {
         match c.into_inner().find(|x| x.as_rule() == Rule::ident) {
             Some(period) => Cadence::Every(self.name(period)),
             None => Cadence::Once,
+        }
+    }
+
+    /// `bill at least 2 second`, `bill at most 500 credit per period`.
+    fn bill_bound(&mut self, p: P<'_>) -> ProductStmt {
+        let (mut bound, mut amount, mut scope) = (BillBound::AtLeast, None, None);
+        for c in children(p) {
+            match c.as_rule() {
+                Rule::kw_most => bound = BillBound::AtMost,
+                Rule::quantity => amount = Some(self.quantity(c)),
+                Rule::kw_event => scope = Some(TierScope::Event),
+                Rule::kw_period => scope = Some(TierScope::Period),
+                _ => {}
+            }
+        }
+        ProductStmt::Bill {
+            bound,
+            amount: amount.unwrap_or_else(missing_quantity),
+            scope,
         }
     }
 

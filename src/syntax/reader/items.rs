@@ -171,6 +171,7 @@ impl Reader<'_> {
                 self.kw_(b"wallet")?;
                 Some(ProductStmt::OutsideWallet)
             }
+            b'b' if self.kw(b"bill") => self.bill_bound(),
             b'd' if self.kw(b"dims") => {
                 self.skip();
                 self.ident_list().map(ProductStmt::Dims)
@@ -178,6 +179,39 @@ impl Reader<'_> {
             b'a' if self.kw(b"allow") => self.allow().map(ProductStmt::Allow),
             _ => None,
         }
+    }
+
+    /// `bill_bound_stmt`, after `bill`: `at least|most`, a quantity, then `per event|period`.
+    fn bill_bound(&mut self) -> Option<ProductStmt> {
+        self.skip();
+        self.kw_(b"at")?;
+        self.skip();
+        let bound = if self.kw(b"least") {
+            BillBound::AtLeast
+        } else if self.kw(b"most") {
+            BillBound::AtMost
+        } else {
+            return None;
+        };
+        self.skip();
+        let amount = self.quantity()?;
+        let scope = self.attempt(|r| {
+            r.skip();
+            r.kw_(b"per")?;
+            r.skip();
+            if r.kw(b"event") {
+                Some(TierScope::Event)
+            } else if r.kw(b"period") {
+                Some(TierScope::Period)
+            } else {
+                None
+            }
+        });
+        Some(ProductStmt::Bill {
+            bound,
+            amount,
+            scope,
+        })
     }
 
     /// `rate_stmt`, after `rate`: an optional matrix cell key and `=`, then a rate or
