@@ -1030,3 +1030,43 @@ fn fees_are_billed_once_or_on_their_cadence() {
         .collect();
     assert_eq!(kinds, ["Platform (Team, every month)"]);
 }
+
+/// `bill at least` / `bill at most`: a month's renders stop at the product's cap per period in a
+/// bill, and `rate` totals the same usage (`bill-bounds.csv` holds Ana's lines of
+/// `bill-bounds-ana.csv`) to the same credits, each month capped on its own.
+#[test]
+fn a_cap_per_period_bills_and_rates_alike() {
+    let (code, out, err) = run(&["test", "tests/bills/bill-bounds.pricebook"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let args = [
+        "bill",
+        "tests/bills/bill-bounds.pricebook",
+        "--plan",
+        "pro",
+        "--usage",
+        "tests/bills/bill-bounds-ana.csv",
+        "--from",
+        "2026-01-01",
+        "--periods",
+        "2",
+    ];
+    let v = snapshot("bill-bounds", &args);
+    let consumed: Vec<Decimal> = v["wallet"]
+        .as_array()
+        .expect("wallet")
+        .iter()
+        .map(|g| g["consumed"].as_str().expect("decimal").parse().expect("decimal"))
+        .collect();
+    // January: 100 (50 s capped per event) + 60 + 90 = 250, the cap; February: 1 s raised to 5.
+    assert_eq!(consumed, [Decimal::from(250), Decimal::from(5)]);
+    let (code, out, err) = run(&[
+        "rate",
+        "tests/bills/bill-bounds.pricebook",
+        "--events",
+        "tests/bills/bill-bounds.csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ana,255,credit,4"), "{out}");
+    // Bo's calls: 1 s billed as 2, 100 s as 60.
+    assert!(out.contains("bo,62,credit,2"), "{out}");
+}

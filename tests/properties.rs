@@ -281,6 +281,12 @@ fn product_stmt() -> BoxedStrategy<String> {
         Just("prorate".to_string()),
         quantity().prop_map(|q| format!("min {q}")),
         quantity().prop_map(|q| format!("max {q}")),
+        (
+            prop_oneof![Just("least"), Just("most")],
+            quantity(),
+            prop_oneof![Just(""), Just(" per event"), Just(" per period")]
+        )
+            .prop_map(|(b, q, per)| format!("bill at {b} {q}{per}")),
         Just("outside wallet".to_string()),
         list(ident(), 3).prop_map(|l| format!("dims {l}")),
         allow(),
