@@ -210,6 +210,13 @@ pub(crate) fn compile_unsealed(
                 measure: dimension_name(&p.measure),
                 dims: p.dims.iter().map(|d| *d as u32).collect(),
                 strides,
+                fills: {
+                    let fills = p.dimension_fills(&model.dimensions);
+                    match fills.iter().any(Option::is_some) {
+                        true => fills.iter().map(|f| f.map(|v| v as u32)).collect(),
+                        false => Vec::new(),
+                    }
+                },
                 pricing,
                 charge_unit: p.charge_unit().map(unit_id),
                 rounding: p.rounding.as_ref().map(|r| RoundingEntry {

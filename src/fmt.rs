@@ -285,8 +285,12 @@ impl Printer<'_> {
             }
             Item::Dimension(d) => {
                 let values: Vec<String> = d.values.iter().map(|v| dim_value(&v.node)).collect();
+                let default = match &d.default {
+                    Some(v) => format!(" default {}", dim_single(&v.node)),
+                    None => String::new(),
+                };
                 self.line(&format!(
-                    "dimension {} {{ {} }}",
+                    "dimension {} {{ {} }}{default}",
                     d.name.node,
                     values.join(", ")
                 ))
@@ -370,7 +374,13 @@ impl Printer<'_> {
                 let key = if key.is_empty() {
                     String::new()
                 } else {
-                    let k: Vec<String> = key.iter().map(|v| dim_value(&v.node)).collect();
+                    let k: Vec<String> = key
+                        .iter()
+                        .map(|vs| {
+                            let vs: Vec<String> = vs.iter().map(|v| dim_value(&v.node)).collect();
+                            vs.join(" | ")
+                        })
+                        .collect();
                     format!("{} = ", k.join(", "))
                 };
                 match r {

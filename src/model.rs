@@ -28,6 +28,21 @@ pub struct RateDef {
 }
 
 impl RateDef {
+    /// Whether two rates charge the same for every quantity (`0.10 USD / minute` and
+    /// `1 USD / 10 minute`).
+    pub fn same_price(&self, other: &RateDef) -> bool {
+        self.unit == other.unit
+            && ((self.amount == other.amount && self.per_base == other.per_base)
+                || match (
+                    self.amount.checked_mul(other.per_base),
+                    other.amount.checked_mul(self.per_base),
+                ) {
+                    (Some(a), Some(b)) => a == b,
+                    // Too large to compare exactly: only rates written alike are the same.
+                    _ => false,
+                })
+    }
+
     /// The rate as written: `7 credit / second`, `15 credit / 1000 character`.
     pub fn describe(&self) -> String {
         if self.per == Decimal::ONE {
@@ -46,6 +61,8 @@ pub struct DimensionDef {
     pub name: String,
     /// Values in declared order, lowest first (limits compare by this order).
     pub values: Vec<String>,
+    /// `default 1080p`: the value of a usage that gives none.
+    pub default: Option<usize>,
     pub span: Span,
 }
 
@@ -143,6 +160,46 @@ pub struct ProductDef {
 }
 
 impl ProductDef {
+    /// The value each of the product's dimensions takes when a usage gives none (`None`: it
+    /// must be given): the dimension's `default`; its only value; or, when its value changes
+    /// the price of no cell (every value of it offered at the same rate, whatever the other
+    /// dimensions), its first value.
+    pub fn dimension_fills(&self, dimensions: &[DimensionDef]) -> Vec<Option<usize>> {
+        let Pricing::Matrix(cells) = &self.pricing else {
+            return self.dims.iter().map(|_| None).collect();
+        };
+        self.dims
+            .iter()
+            .enumerate()
+            .map(|(pos, d)| {
+                let def = dimensions.get(*d)?;
+                if def.default.is_some() {
+                    return def.default;
+                }
+                if def.values.len() == 1 {
+                    return Some(0);
+                }
+                // Cells that differ only in this dimension must carry one price.
+                let rest = |c: &Cell| {
+                    let mut k = c.key.clone();
+                    k.remove(pos);
+                    k
+                };
+                let uniform = cells.iter().all(|c| {
+                    cells
+                        .iter()
+                        .filter(|o| rest(o) == rest(c))
+                        .all(|o| match (&c.rate, &o.rate) {
+                            (Some(a), Some(b)) => a.same_price(b),
+                            (None, None) => true,
+                            _ => false,
+                        })
+                });
+                uniform.then_some(0)
+            })
+            .collect()
+    }
+
     /// The unit charges are in (every rate of a product shares it; the checker enforces that).
     pub fn charge_unit(&self) -> Option<&str> {
         match &self.pricing {

@@ -862,3 +862,69 @@ pub fn check_attributes(
     }
     Ok(())
 }
+
+/// The value each dimension of a product takes when a usage gives none (`None`: it must be
+/// given), found the slow way: the dimension's default, its only value, or, when every
+/// combination of the other dimensions' values has one price with each value of this one (or
+/// none offered), its first value.
+pub fn dimension_fills(model: &Model, product_idx: usize) -> Vec<Option<usize>> {
+    let Some(product) = model.products.get(product_idx) else {
+        return Vec::new();
+    };
+    let sizes: Vec<usize> = product
+        .dims
+        .iter()
+        .map(|d| model.dimensions.get(*d).map_or(0, |d| d.values.len()))
+        .collect();
+    let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
+    for n in &sizes {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                (0..*n).map(move |v| {
+                    let mut c = c.clone();
+                    c.push(v);
+                    c
+                })
+            })
+            .collect();
+    }
+    // The rate of a combination: its matrix cell's (`None`: not offered, or no such cell).
+    let Pricing::Matrix(cells) = &product.pricing else {
+        return product.dims.iter().map(|_| None).collect();
+    };
+    let rate_of = |dims: &[usize]| -> Option<&RateDef> {
+        cells
+            .iter()
+            .find(|c| c.key.as_slice() == dims)
+            .and_then(|c| c.rate.as_ref())
+    };
+    let prices = |dims: &[usize]| rate_of(dims);
+    product
+        .dims
+        .iter()
+        .enumerate()
+        .map(|(pos, d)| {
+            let def = model.dimensions.get(*d)?;
+            if def.default.is_some() {
+                return def.default;
+            }
+            if def.values.len() == 1 {
+                return Some(0);
+            }
+            let alike = combos.iter().filter(|c| c[pos] == 0).all(|c| {
+                let first = prices(c);
+                (1..def.values.len()).all(|v| {
+                    let mut other = c.clone();
+                    other[pos] = v;
+                    match (first, prices(&other)) {
+                        (Some(a), Some(b)) => a.same_price(b),
+                        (None, None) => true,
+                        _ => false,
+                    }
+                })
+            });
+            alike.then_some(0)
+        })
+        .collect()
+}

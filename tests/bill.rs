@@ -1055,7 +1055,13 @@ fn a_cap_per_period_bills_and_rates_alike() {
         .as_array()
         .expect("wallet")
         .iter()
-        .map(|g| g["consumed"].as_str().expect("decimal").parse().expect("decimal"))
+        .map(|g| {
+            g["consumed"]
+                .as_str()
+                .expect("decimal")
+                .parse()
+                .expect("decimal")
+        })
         .collect();
     // January: 100 (50 s capped per event) + 60 + 90 = 250, the cap; February: 1 s raised to 5.
     assert_eq!(consumed, [Decimal::from(250), Decimal::from(5)]);

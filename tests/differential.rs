@@ -268,8 +268,14 @@ fn generate_book(seed: u64) -> GenBook {
     if has_block {
         out.push_str("unit block = 5 minute\nunit kchar = 1000 character\n");
     }
+    // Defaults come from a stream of their own (the regression seeds' books stay the same).
+    let mut defaults = Rng(seed ^ 0xDEFA_0017);
     for (name, values) in DIMENSIONS {
-        let _ = writeln!(out, "dimension {name} {{ {} }}", values.join(", "));
+        let default = match defaults.chance(30) {
+            true => format!(" default \"{}\"", defaults.pick(values)),
+            false => String::new(),
+        };
+        let _ = writeln!(out, "dimension {name} {{ {} }}{default}", values.join(", "));
     }
     // Charge units: credits (in either unit of the credit dimension) or money.
     let wallet_units: Vec<&str> = if credit_second {
@@ -406,12 +412,52 @@ fn generate_book(seed: u64) -> GenBook {
                 for i in (1..order.len()).rev() {
                     order.swap(i, rng.below(i as u64 + 1) as usize);
                 }
+                let cells_from = body.len();
                 for i in order {
                     let key = keys[i].join(", ");
                     if i != offered && rng.chance(20) {
                         body.push(format!("rate {key} = not offered"));
                     } else {
                         body.push(format!("rate {key} = {}", rate(&mut rng, &mut edges)));
+                    }
+                }
+                // Or cells that list several values of the first dimension (`720p | 1080p`),
+                // sometimes all of them (the price does not depend on it): from a stream of
+                // their own, in place of the cells above.
+                let mut side = Rng(seed ^ 0xCE11_5000 ^ ((i as u64) << 32));
+                if side.chance(35) {
+                    body.truncate(cells_from);
+                    let first = DIMENSIONS[dims[0]].1;
+                    let mut rest: Vec<Vec<&str>> = vec![vec![]];
+                    for d in &dims[1..] {
+                        rest = rest
+                            .into_iter()
+                            .flat_map(|k| {
+                                DIMENSIONS[*d].1.iter().map(move |v| {
+                                    let mut k = k.clone();
+                                    k.push(*v);
+                                    k
+                                })
+                            })
+                            .collect();
+                    }
+                    let whole = side.chance(40);
+                    for r in rest {
+                        let mut at = 0;
+                        while at < first.len() {
+                            let n = match whole {
+                                true => first.len(),
+                                false => side.range(1, (first.len() - at) as u64) as usize,
+                            };
+                            let mut key = vec![first[at..at + n].join(" | ")];
+                            key.extend(r.iter().map(|v| v.to_string()));
+                            body.push(format!(
+                                "rate {} = {}",
+                                key.join(", "),
+                                rate(&mut side, &mut edges)
+                            ));
+                            at += n;
+                        }
                     }
                 }
                 if rng.chance(70) {
@@ -488,17 +534,20 @@ fn generate_book(seed: u64) -> GenBook {
             edges.push(lo.max(hi));
         }
         // `bill at least` / `bill at most`: the quantity billed, or the charge per event or period.
+        // Drawn from a stream of their own, so that the books of the regression seeds, drawn
+        // before these forms existed, stay the same.
+        let mut side = Rng(seed ^ 0xB111_B0D5 ^ ((i as u64) << 32));
         let mut charge_bounded = false;
-        if rng.chance(30) {
-            let (lo_text, lo) = quantity_in(&mut rng, measure, has_block, 0, 10);
-            let (hi_text, hi) = quantity_in(&mut rng, measure, has_block, 10, 100_000);
-            if rng.chance(50) {
+        if side.chance(30) {
+            let (lo_text, lo) = quantity_in(&mut side, measure, has_block, 0, 10);
+            let (hi_text, hi) = quantity_in(&mut side, measure, has_block, 10, 100_000);
+            if side.chance(50) {
                 body.push(format!(
                     "bill at least {}",
                     if lo <= hi { &lo_text } else { &hi_text }
                 ));
             }
-            if rng.chance(40) {
+            if side.chance(40) {
                 body.push(format!(
                     "bill at most {}",
                     if lo <= hi { &hi_text } else { &lo_text }
@@ -507,21 +556,22 @@ fn generate_book(seed: u64) -> GenBook {
             edges.push(lo.min(hi));
             edges.push(lo.max(hi));
             if let Some(c) = charge_unit.as_deref() {
-                let lo = Decimal::new(rng.range(1, 500) as i64, rng.range(0, 3) as u32);
-                let hi = lo + Decimal::new(rng.range(0, 100_000) as i64, rng.range(0, 2) as u32);
-                if rng.chance(40) {
+                let lo = Decimal::new(side.range(1, 500) as i64, side.range(0, 3) as u32);
+                let hi = lo + Decimal::new(side.range(0, 100_000) as i64, side.range(0, 2) as u32);
+                if side.chance(40) {
                     body.push(format!("bill at least {lo} {c}"));
                     charge_bounded = true;
                 }
-                if rng.chance(40) {
+                if side.chance(40) {
                     body.push(format!(
                         "bill at most {hi} {c}{}",
-                        *rng.pick(&["", " per event"])
+                        *side.pick(&["", " per event"])
                     ));
                     charge_bounded = true;
                 }
-                if rng.chance(40) {
-                    let cap = Decimal::new(rng.range(1, 1_000_000) as i64, rng.range(0, 2) as u32);
+                if side.chance(40) {
+                    let cap =
+                        Decimal::new(side.range(1, 1_000_000) as i64, side.range(0, 2) as u32);
                     body.push(format!("bill at most {cap} {c} per period"));
                     charge_bounded = true;
                 }
@@ -687,7 +737,13 @@ fn generate_book(seed: u64) -> GenBook {
                 continue;
             }
             let charge = match p.charge.as_deref() {
-                Some(c) if c == currency || p.charge_bounded => c.to_string(),
+                Some(c) if c == currency => currency.to_string(),
+                // A charge bound needs the product's own unit (drawn all the same, to keep the
+                // random stream of older seeds).
+                Some(c) if p.charge_bounded => {
+                    let _ = rng.pick(&wallet_units);
+                    c.to_string()
+                }
                 Some(_) => rng.pick(&wallet_units).to_string(),
                 None if wallet => rng.pick(&wallet_units).to_string(),
                 None => currency.to_string(),
@@ -1061,6 +1117,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
         file: SourceFile::new("", book.text.clone()),
     };
     let keys = keys(&table);
+    compare_fills(seed, model, &table);
     let mut rng = Rng(seed ^ 0x5DEE_CE66_D1CE_F00D);
     const ACCOUNTS: usize = 3;
     let mut totals = Totals::new(&table, ACCOUNTS);
@@ -1406,5 +1463,54 @@ fn reference_and_table_agree_on_attribute_limits() {
             }
         }
         assert!(compared > 1000, "{file}: only {compared} comparisons");
+    }
+}
+
+/// Dimensions a usage may leave out: the table's cell for every choice of given and left-out
+/// dimension values is the one the reference's fills (found by pricing every combination) give,
+/// and a left-out dimension the reference cannot fill is an error in the table too.
+fn compare_fills(seed: u64, model: &pricebook::model::Model, table: &RatingTable) {
+    for (pi, p) in table.products().iter().enumerate() {
+        if p.dims.is_empty() {
+            continue;
+        }
+        let fills = pricebook::reference::dimension_fills(model, pi);
+        let sizes: Vec<usize> = p
+            .dims
+            .iter()
+            .map(|d| table.dimensions()[*d as usize].values.len())
+            .collect();
+        for mask in 0..(1u32 << p.dims.len()) {
+            for pick in 0..4usize {
+                // Given dimensions (bit clear) take a value by `pick`; left-out ones (bit set) none.
+                let mut args: Vec<(Option<&str>, &str)> = Vec::new();
+                let mut full: Vec<Option<usize>> = Vec::new();
+                for (pos, d) in p.dims.iter().enumerate() {
+                    let dim = &table.dimensions()[*d as usize];
+                    if mask & (1 << pos) == 0 {
+                        let v = (pick + pos) % sizes[pos];
+                        args.push((Some(dim.name.as_str()), dim.values[v].as_str()));
+                        full.push(Some(v));
+                    } else {
+                        full.push(fills[pos]);
+                    }
+                }
+                let got = table.resolve_cell(pi as u32, &args);
+                let want: Option<Vec<u32>> = full.iter().map(|v| v.map(|v| v as u32)).collect();
+                match (got, want) {
+                    (Ok(cell), Some(values)) => assert_eq!(
+                        Some(cell),
+                        table.cell_id(pi as u32, &values),
+                        "seed {seed}: product {} args {args:?}",
+                        p.slug
+                    ),
+                    (Err(_), None) => {}
+                    (got, want) => panic!(
+                        "seed {seed}: product {} args {args:?}: table {got:?}, reference fills {want:?}",
+                        p.slug
+                    ),
+                }
+            }
+        }
     }
 }

@@ -257,6 +257,8 @@ fn product_stmt() -> BoxedStrategy<String> {
         unit().prop_map(|u| format!("measure {u}")),
         rate().prop_map(|r| format!("rate {r}")),
         (list(dim_value(), 3), rate()).prop_map(|(k, r)| format!("rate {k} = {r}")),
+        (dim_value(), dim_value(), list(dim_value(), 2), rate())
+            .prop_map(|(a, b, k, r)| format!("rate {a} | {b}, {k} = {r}")),
         list(dim_value(), 2).prop_map(|k| format!("rate {k} = not offered")),
         (
             prop_oneof![Just("graduated"), Just("volume")],
@@ -555,9 +557,12 @@ fn item() -> BoxedStrategy<String> {
             Some(q) => format!("unit {n} = {q}"),
             None => format!("unit {n}"),
         }),
-        1 => (ident(), list(dim_value(), 4), any::<bool>()).prop_map(|(n, v, trailing)| {
-            format!("dimension {n} {{ {v}{} }}", if trailing { "," } else { "" })
-        }),
+        1 => (ident(), list(dim_value(), 4), any::<bool>(), prop::option::of(ident())).prop_map(
+            |(n, v, trailing, default)| {
+                let default = default.map_or(String::new(), |d| format!(" default {d}"));
+                format!("dimension {n} {{ {v}{} }}{default}", if trailing { "," } else { "" })
+            }
+        ),
         4 => (string(), ident(), stmts(product_stmt(), 6))
             .prop_map(|(d, s, (st, sp))| block(format!("product {d} as {s}"), st, sp)),
         4 => (string(), ident(), prop::option::of(ident()), stmts(plan_stmt(), 7))

@@ -1575,3 +1575,13 @@ pub(super) fn negative_bill_bound(span: Span) -> Diagnostic {
         .label(span, "negative")
         .help("a bound is a quantity or a charge, zero or more")
 }
+
+/// A value listed twice in one position of a cell (`720p | 720p`).
+pub(super) fn cell_value_twice(value: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::Duplicate,
+        format!("`{value}` is listed twice in this cell"),
+    )
+    .label(span, "listed again")
+    .help("list each value of a dimension once per cell")
+}

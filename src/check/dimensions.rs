@@ -34,8 +34,14 @@ impl Cx<'_> {
             self.dimensions.push(DimensionDef {
                 name: d.name.node.clone(),
                 values,
+                default: None,
                 span: item.span,
             });
+            if let Some(v) = &d.default {
+                let dim = self.dimensions.len() - 1;
+                let default = self.dim_value(dim, v);
+                self.dimensions[dim].default = default;
+            }
         }
     }
 

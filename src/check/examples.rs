@@ -332,10 +332,16 @@ impl Cx<'_> {
         if !ok {
             return None;
         }
+        let fills = self
+            .product_defs
+            .get(product)
+            .and_then(|d| d.as_ref())
+            .map(|d| d.dimension_fills(&self.dimensions))
+            .unwrap_or_default();
         let mut values = Vec::with_capacity(out.len());
         for (i, v) in out.iter().enumerate() {
-            match v {
-                Some(v) => values.push(*v),
+            match v.or_else(|| fills.get(i).copied().flatten()) {
+                Some(v) => values.push(v),
                 None => {
                     let dim = &self.dimensions[product_dims[i]];
                     let d = diagnostics::dimension_value_not_given(

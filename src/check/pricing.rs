@@ -69,9 +69,7 @@ impl Cx<'_> {
                         continue;
                     }
                     if dims.is_empty() {
-                        self.push(diagnostics::cell_without_dims(
-                            key[0].span.to(key[key.len() - 1].span),
-                        ));
+                        self.push(diagnostics::cell_without_dims(key_span(key)));
                         failed = true;
                         continue;
                     }
@@ -80,46 +78,67 @@ impl Cx<'_> {
                             .iter()
                             .map(|d| d.map_or("?", |d| self.dimensions[d].name.as_str()))
                             .collect();
-                        self.push(diagnostics::cell_arity(
-                            key.len(),
-                            &names,
-                            key[0].span.to(key[key.len() - 1].span),
-                        ));
+                        self.push(diagnostics::cell_arity(key.len(), &names, key_span(key)));
                         failed = true;
                         continue;
                     }
-                    let mut idx = Vec::new();
-                    for (d, v) in dims.iter().zip(key) {
+                    // Each position's values; a cell listing several (`720p | 1080p`) is one
+                    // cell per combination.
+                    let mut positions: Vec<Vec<usize>> = Vec::new();
+                    for (d, vs) in dims.iter().zip(key) {
                         // A value of an unknown dimension cannot be checked; the others can.
                         let Some(d) = d else {
                             failed = true;
                             continue;
                         };
-                        match self.dim_value(*d, v) {
-                            Some(i) => idx.push(i),
-                            None => failed = true,
+                        let mut here = Vec::new();
+                        for v in vs {
+                            match self.dim_value(*d, v) {
+                                Some(i) if here.contains(&i) => {
+                                    self.push(diagnostics::cell_value_twice(&v.node, v.span));
+                                    failed = true;
+                                }
+                                Some(i) => here.push(i),
+                                None => failed = true,
+                            }
                         }
+                        positions.push(here);
                     }
-                    if idx.len() != dims.len() {
+                    if positions.len() != dims.len() || positions.iter().any(|p| p.is_empty()) {
                         // The cell's rate is still checked (its units, its amount).
                         continue;
                     }
-                    if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
-                        let prev = *prev;
-                        self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
-                        failed = true;
-                        continue;
+                    let mut keys: Vec<Vec<usize>> = vec![Vec::new()];
+                    for here in &positions {
+                        keys = keys
+                            .into_iter()
+                            .flat_map(|k| {
+                                here.iter().map(move |i| {
+                                    let mut k = k.clone();
+                                    k.push(*i);
+                                    k
+                                })
+                            })
+                            .collect();
                     }
                     if rate.is_some() && def.is_none() {
                         continue;
                     }
-                    cells.push((
-                        Cell {
-                            key: idx,
-                            rate: def,
-                        },
-                        s.span,
-                    ));
+                    for idx in keys {
+                        if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
+                            let prev = *prev;
+                            self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
+                            failed = true;
+                            break;
+                        }
+                        cells.push((
+                            Cell {
+                                key: idx,
+                                rate: def.clone(),
+                            },
+                            s.span,
+                        ));
+                    }
                 }
                 ProductStmt::Tiers { mode, scope, tiers } => {
                     stmts.push((s.span, "tiers"));
@@ -282,9 +301,25 @@ impl Cx<'_> {
     }
 }
 
-pub(super) fn join_key(key: &[Spanned<String>]) -> String {
+pub(super) fn join_key(key: &[CellValues]) -> String {
     key.iter()
-        .map(|k| k.node.as_str())
+        .map(|vs| {
+            vs.iter()
+                .map(|k| k.node.as_str())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The span of a cell key, from its first value to its last.
+fn key_span(key: &[CellValues]) -> Span {
+    let first = key.first().and_then(|vs| vs.first()).map(|v| v.span);
+    let last = key.last().and_then(|vs| vs.last()).map(|v| v.span);
+    match (first, last) {
+        (Some(a), Some(b)) => a.to(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => Span::default(),
+    }
 }

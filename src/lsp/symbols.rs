@@ -399,8 +399,10 @@ fn walk_item(s: &mut Symbols, dims: &Dims, item: &Spanned<Item>) {
                         s.unit(m);
                     }
                     ProductStmt::Rate { key, rate } => {
-                        for (i, v) in key.iter().enumerate() {
-                            s.value(v, product_dims.get(i).cloned());
+                        for (i, vs) in key.iter().enumerate() {
+                            for v in vs {
+                                s.value(v, product_dims.get(i).cloned());
+                            }
                         }
                         if let Some(r) = rate {
                             s.rate(r);

@@ -100,6 +100,8 @@ pub struct UnitDecl {
 pub struct DimensionDecl {
     pub name: Name,
     pub values: Vec<Spanned<String>>,
+    /// `default 1080p`: the value of a usage that gives none.
+    pub default: Option<Spanned<String>>,
 }
 
 /// `attribute script length`: a value a usage event may carry besides its quantity.
@@ -140,9 +142,10 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProductStmt {
     Measure(Name),
-    /// `rate 7 credit / second` (no key) or `rate 1080p, 30 fps = 0.10 USD / minute`.
+    /// `rate 7 credit / second` (no key) or `rate 1080p, 30 fps = 0.10 USD / minute`; a
+    /// position of the key may list several values (`720p | 1080p, 30 fps = ...`).
     Rate {
-        key: Vec<Spanned<String>>,
+        key: Vec<CellValues>,
         rate: Option<Rate>,
     },
     Tiers {
@@ -184,6 +187,9 @@ pub enum TierMode {
     Graduated,
     Volume,
 }
+
+/// One position of a matrix cell's key: a value, or several (`720p | 1080p`), never none.
+pub type CellValues = Vec<Spanned<String>>;
 
 /// `bill at least` raises, `bill at most` caps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -83,7 +83,7 @@ fields! {
     Header { vendor, list, version, effective, currency }
     ContractHeader { display, slug, vendor, list, version, effective }
     UnitDecl { name, equals, divisible }
-    DimensionDecl { name, values }
+    DimensionDecl { name, values, default }
     Allow { code, reason }
     Product { display, slug, body }
     Tier { from, to, rate }

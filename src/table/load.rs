@@ -226,6 +226,38 @@ impl RatingTable {
             if !fees_ok(&p.fees, false) {
                 return bad(format!("product `{}` has a fee it cannot bill", p.slug));
             }
+            // A dimension's fill is one of its values.
+            if !p.fills.is_empty()
+                && (p.fills.len() != p.dims.len()
+                    || p.fills.iter().zip(&p.dims).any(|(f, d)| {
+                        f.is_some_and(|v| {
+                            self.dimensions
+                                .get(*d as usize)
+                                .is_none_or(|d| v as usize >= d.values.len())
+                        })
+                    }))
+            {
+                return bad(format!("product `{}` has bad dimension fills", p.slug));
+            }
+            // `bill at least|most`: never negative; a charge bound needs a charge unit.
+            let b = &p.bill;
+            let bounds = [
+                &b.raise_quantity,
+                &b.cap_quantity,
+                &b.raise_charge,
+                &b.cap_charge,
+                &b.cap_period,
+            ];
+            let charge_bound =
+                b.raise_charge.is_some() || b.cap_charge.is_some() || b.cap_period.is_some();
+            if bounds
+                .iter()
+                .flat_map(|x| x.iter())
+                .any(|x| x.base.is_sign_negative())
+                || (charge_bound && p.charge_unit.is_none_or(|u| !unit_ok(u)))
+            {
+                return bad(format!("product `{}` has a bad `bill` bound", p.slug));
+            }
             if p.dims.len() != p.strides.len()
                 || p.dims.iter().any(|d| {
                     self.dimensions

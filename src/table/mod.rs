@@ -351,6 +351,11 @@ pub struct ProductEntry {
     pub dims: Vec<u32>,
     /// Row-major strides of `dims`.
     pub strides: Vec<u32>,
+    /// The value index each dimension takes when a usage gives none (its `default`, its only
+    /// value, or the first when its value changes no price); `null` where it must be given.
+    /// Empty when no dimension can be left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fills: Vec<Option<u32>>,
     pub pricing: PricingEntry,
     pub charge_unit: Option<UnitId>,
     pub rounding: Option<RoundingEntry>,

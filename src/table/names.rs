@@ -152,8 +152,8 @@ impl RatingTable {
         }
         let mut out = Vec::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {
-            match v {
-                Some(v) => out.push(*v),
+            match v.or_else(|| p.fills.get(i).copied().flatten()) {
+                Some(v) => out.push(v),
                 None => {
                     let def = &self.dimensions[p.dims[i] as usize];
                     return Err(Diagnostic::dimension_value_missing(

@@ -25,9 +25,13 @@ impl Lower<'_> {
                     for x in children(c) {
                         match x.as_rule() {
                             Rule::cell_key => {
-                                for v in children(x) {
-                                    if v.as_rule() == Rule::dim_value {
-                                        key.push(self.dim_value(v));
+                                for vs in children(x) {
+                                    if vs.as_rule() == Rule::cell_values {
+                                        let values = children(vs)
+                                            .filter(|v| v.as_rule() == Rule::dim_value)
+                                            .map(|v| self.dim_value(v))
+                                            .collect();
+                                        key.push(values);
                                     }
                                 }
                             }

@@ -120,16 +120,23 @@ impl Lower<'_> {
             Rule::dimension_decl => {
                 let mut name = None;
                 let mut values = Vec::new();
+                let mut default = None;
                 for c in children(p) {
                     match c.as_rule() {
                         Rule::ident => name = Some(self.name(c)),
                         Rule::dim_value => values.push(self.dim_value(c)),
+                        Rule::dim_default => {
+                            default = children(c)
+                                .find(|x| x.as_rule() == Rule::dim_single)
+                                .map(|x| self.dim_single(x));
+                        }
                         _ => {}
                     }
                 }
                 Item::Dimension(DimensionDecl {
                     name: name.unwrap_or_else(missing),
                     values,
+                    default,
                 })
             }
             Rule::attribute_decl => Item::Attribute(AttributeDecl {

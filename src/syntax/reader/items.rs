@@ -102,7 +102,17 @@ impl Reader<'_> {
         });
         self.skip();
         self.lit(b"}")?;
-        Some(Item::Dimension(DimensionDecl { name, values }))
+        let default = self.attempt(|r| {
+            r.skip();
+            r.kw_(b"default")?;
+            r.skip();
+            r.dim_single()
+        });
+        Some(Item::Dimension(DimensionDecl {
+            name,
+            values,
+            default,
+        }))
     }
 
     /// `string ~ kw_as ~ ident`, the head of a product, plan or pack.
@@ -214,6 +224,20 @@ impl Reader<'_> {
         })
     }
 
+    /// `cell_values`: `720p`, or `720p | 1080p`.
+    fn cell_values(&mut self) -> Option<CellValues> {
+        let mut values = vec![self.dim_value()?];
+        while let Some(v) = self.attempt(|r| {
+            r.skip();
+            r.lit(b"|")?;
+            r.skip();
+            r.dim_value()
+        }) {
+            values.push(v);
+        }
+        Some(values)
+    }
+
     /// `rate_stmt`, after `rate`: an optional matrix cell key and `=`, then a rate or
     /// `not offered`.
     pub(super) fn rate_stmt(&mut self) -> Option<ProductStmt> {
@@ -222,13 +246,13 @@ impl Reader<'_> {
         let start = self.mark();
         let has_key = self
             .attempt(|r| {
-                r.dim_value_span()?;
+                r.cell_values()?;
                 while r
                     .attempt(|r| {
                         r.skip();
                         r.lit(b",")?;
                         r.skip();
-                        r.dim_value_span()
+                        r.cell_values()
                     })
                     .is_some()
                 {}
@@ -239,12 +263,12 @@ impl Reader<'_> {
         self.reset(start);
         let mut key = Vec::new();
         if has_key {
-            key.push(self.dim_value()?);
+            key.push(self.cell_values()?);
             while let Some(v) = self.attempt(|r| {
                 r.skip();
                 r.lit(b",")?;
                 r.skip();
-                r.dim_value()
+                r.cell_values()
             }) {
                 key.push(v);
             }
