@@ -14,7 +14,7 @@ use crate::bill::{
 };
 use crate::diagnostic::Code;
 use crate::load::Opened;
-use crate::usage::{read_events, read_wallet, resolve_events};
+use crate::usage::{read_events, read_wallet, resolve_events_with_attrs};
 use serde::{Deserialize, Serialize};
 
 /// An account's usage: a usage file's text (JSON Lines, or CSV
@@ -233,7 +233,7 @@ pub fn bill<E: From<AnswerError>>(
             .into());
         }
     };
-    let (events, unresolved) = resolve_events(table, &raw);
+    let (events, attrs, unresolved) = resolve_events_with_attrs(table, &raw);
     bad.extend(unresolved);
     let billing = question.billing.unwrap_or(Billing::Monthly);
     let effective = opened.effective().unwrap_or(Date {
@@ -273,7 +273,8 @@ pub fn bill<E: From<AnswerError>>(
             })?
             .grants;
     }
-    let mut bill = crate::bill::bill(table, &request, &events).map_err(AnswerError::from)?;
+    let mut bill =
+        crate::bill::bill_attrs(table, &request, &events, &attrs).map_err(AnswerError::from)?;
     let bad_lines = bad.len();
     bill.rejected.extend(bad);
     bill.rejected.sort_by_key(|r| r.line);

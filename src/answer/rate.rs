@@ -33,6 +33,10 @@ pub struct LineReason {
     /// The line number, from 1 (the CSV header is line 1).
     pub line: u64,
     pub reason: String,
+    /// For a rejection, the line of the book's rule that made it, when it has one (a limit's
+    /// line); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_line: Option<u32>,
 }
 
 /// The totals of a usage export, and the lines that were not rated: `bad_lines` (malformed, or
@@ -68,11 +72,15 @@ impl std::fmt::Debug for RateAnswer {
 
 impl RateAnswer {
     fn new(report: RateReport, by: GroupBy) -> RateAnswer {
-        let reasons = |v: &[(u64, String)]| {
+        let reasons = |v: &[(u64, String)], rules: &[(u64, u32)]| {
             v.iter()
                 .map(|(line, reason)| LineReason {
                     line: *line,
                     reason: reason.clone(),
+                    rule_line: rules
+                        .binary_search_by_key(line, |r| r.0)
+                        .ok()
+                        .map(|i| rules[i].1),
                 })
                 .collect()
         };
@@ -92,10 +100,10 @@ impl RateAnswer {
             })
             .collect();
         RateAnswer {
-            bad_lines: reasons(&report.bad),
+            bad_lines: reasons(&report.bad, &[]),
             lines: report.lines,
             rated: report.rated,
-            rejected: reasons(&report.rejected),
+            rejected: reasons(&report.rejected, &report.rule_lines),
             totals,
             report,
             by,

@@ -33,7 +33,13 @@ pub(super) fn run_rate(
         let _ = writeln!(err, "{name}:{}: bad line: {}", l.line, l.reason);
     }
     for l in &report.rejected {
-        let _ = writeln!(err, "{name}:{}: rejected: {}", l.line, l.reason);
+        // The rule's `file:line`, as `quote` cites it.
+        let rule = match (l.rule_line, table.source()) {
+            (Some(line), source) if !source.is_empty() => format!(" ({source}:{line})"),
+            (Some(line), _) => format!(" (line {line} of the book)"),
+            (None, _) => String::new(),
+        };
+        let _ = writeln!(err, "{name}:{}: rejected: {}{rule}", l.line, l.reason);
     }
     let _ = writeln!(
         err,
