@@ -52,6 +52,9 @@ pub struct RateAnswer {
     pub rejected: Vec<LineReason>,
     /// Sorted by group, then unit.
     pub totals: Vec<RateTotal>,
+    /// With several price lists: the book a rejection's `rule_line` is in, by usage line.
+    #[serde(skip)]
+    pub rule_books: Vec<(u64, String)>,
     #[serde(skip)]
     report: RateReport,
     #[serde(skip)]
@@ -104,6 +107,7 @@ impl RateAnswer {
             lines: report.lines,
             rated: report.rated,
             rejected: reasons(&report.rejected, &report.rule_lines),
+            rule_books: report.rule_books.clone(),
             totals,
             report,
             by,
@@ -142,6 +146,21 @@ pub fn rate(
     progress: bool,
 ) -> Result<RateAnswer, AnswerError> {
     let report = rate_input(table, input, by, progress)
+        .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
+    Ok(RateAnswer::new(report, by))
+}
+
+/// [`rate`] on a vendor's several price lists at once (one table per list): each line is priced
+/// by its list's book, the one its `list` names, else `list` (the default), else the one whose
+/// book has the line's plan ([`crate::rate::lists::rate_lists`]).
+pub fn rate_lists(
+    tables: &[&RatingTable],
+    list: Option<&str>,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+) -> Result<RateAnswer, AnswerError> {
+    let report = crate::rate::lists::rate_lists(tables, list, input, by, progress)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
     Ok(RateAnswer::new(report, by))
 }

@@ -147,7 +147,13 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_header(header: &str, table: &RatingTable) -> Result<Columns, String> {
+    /// `foreign`: columns of other price lists' books (their dimensions and attributes), left
+    /// out of this table's lines.
+    fn from_header(
+        header: &str,
+        table: &RatingTable,
+        foreign: &[String],
+    ) -> Result<Columns, String> {
         let names: Vec<String> = csv::split_line(header)
             .iter()
             .map(|s| s.to_ascii_lowercase())
@@ -171,6 +177,10 @@ impl Columns {
             match n.as_str() {
                 "account" | "plan" | "product" | "quantity" | "unit" | "time" | "list" => {}
                 other if known_dims.iter().any(|d| d == other) => dims.push((i, other.to_string())),
+                other
+                    if foreign.iter().any(|f| f == other)
+                        && csv::attr_column(other)
+                            .is_none_or(|a| table.find_attribute(a).is_err()) => {}
                 other if csv::attr_column(other).is_some() => {
                     let name = csv::attr_column(other).unwrap_or_default();
                     // An attribute the book does not declare is an error, as `quote --attr`'s.
@@ -803,6 +813,9 @@ pub struct RateReport {
     pub rejected: Vec<(u64, String)>,
     /// (usage line, book line) of each rejection a rule with a source line made.
     pub rule_lines: Vec<(u64, u32)>,
+    /// With several price lists ([`rate_lists`](super::lists::rate_lists)): (usage line, book)
+    /// of each rule line, the book its rule is in; empty for one table.
+    pub rule_books: Vec<(u64, String)>,
     /// Usage lines read (the CSV header and blank lines aside): rated + bad + rejected.
     pub lines: u64,
 }
@@ -816,6 +829,18 @@ pub fn rate_input(
     input: &mut dyn BufRead,
     by: GroupBy,
     progress: bool,
+) -> Result<RateReport, String> {
+    rate_input_among(table, input, by, progress, &[])
+}
+
+/// [`rate_input`] for one of several price lists: CSV columns in `foreign` (other lists'
+/// dimensions and `attr.NAME` columns, lower case) are not this table's and are left out.
+pub(crate) fn rate_input_among(
+    table: &RatingTable,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+    foreign: &[String],
 ) -> Result<RateReport, String> {
     let rater = Rater::new(table);
     // The first non-empty line tells the format: `{` starts JSON Lines, anything else is a CSV header.
@@ -839,7 +864,7 @@ pub fn rate_input(
     } else {
         (
             InputKind::Csv,
-            Some(Columns::from_header(first.trim(), table)?),
+            Some(Columns::from_header(first.trim(), table, foreign)?),
             None,
         )
     };
@@ -1051,6 +1076,7 @@ pub fn rate_input(
         bad,
         rejected,
         rule_lines,
+        rule_books: Vec::new(),
         lines: usage_lines,
     })
 }
