@@ -102,13 +102,13 @@ fn rate_and_bill_read_attrs_in_json_lines() {
     assert!(
         v["bad_lines"][0]["reason"]
             .as_str()
-            .unwrap()
+            .expect("a field of the answer")
             .contains("unknown attribute `scene count`")
     );
     assert!(
         v["bad_lines"][1]["reason"]
             .as_str()
-            .unwrap()
+            .expect("a field of the answer")
             .starts_with("attribute `scenes`")
     );
 
@@ -129,8 +129,8 @@ fn rate_and_bill_read_attrs_in_json_lines() {
         .iter()
         .map(|r| {
             (
-                r["line"].as_u64().unwrap(),
-                r["kind"].as_str().unwrap(),
+                r["line"].as_u64().expect("a field of the answer"),
+                r["kind"].as_str().expect("a field of the answer"),
                 r["rejection"].as_str(),
             )
         })
@@ -164,7 +164,7 @@ fn an_undeclared_attribute_column_is_an_error() {
         "rate",
         "docs/examples/limits.pricebook",
         "--events",
-        file.to_str().unwrap(),
+        file.to_str().expect("a field of the answer"),
     ]);
     assert_eq!(code, 1);
     assert!(
@@ -206,9 +206,9 @@ fn rate_prices_each_line_by_its_price_list() {
     // The web list has no Avatar V; plan `pro` is on no list.
     let bad: Vec<u64> = v["bad_lines"]
         .as_array()
-        .unwrap()
+        .expect("a field of the answer")
         .iter()
-        .map(|b| b["line"].as_u64().unwrap())
+        .map(|b| b["line"].as_u64().expect("a field of the answer"))
         .collect();
     assert_eq!(bad, [5, 6]);
 }
@@ -239,13 +239,13 @@ fn one_account_bills_a_web_plan_video_and_an_api_call() {
     assert_eq!(v["total"]["amount"], "39.00");
     let lines: Vec<(&str, &str, &str)> = v["lines"]
         .as_array()
-        .unwrap()
+        .expect("a field of the answer")
         .iter()
         .map(|l| {
             (
-                l["list"].as_str().unwrap(),
-                l["kind"].as_str().unwrap(),
-                l["amount"].as_str().unwrap(),
+                l["list"].as_str().expect("a field of the answer"),
+                l["kind"].as_str().expect("a field of the answer"),
+                l["amount"].as_str().expect("a field of the answer"),
             )
         })
         .collect();
@@ -258,7 +258,7 @@ fn one_account_bills_a_web_plan_video_and_an_api_call() {
         ]
     );
     // The OAuth video drew 2 credits of the web plan's 180; the API call $2.001 of the balance.
-    let wallet = v["wallet"].as_array().unwrap();
+    let wallet = v["wallet"].as_array().expect("a field of the answer");
     assert_eq!(
         (wallet[0]["list"].as_str(), wallet[0]["consumed"].as_str()),
         (Some("web"), Some("2"))
@@ -279,7 +279,7 @@ fn one_account_bills_a_web_plan_video_and_an_api_call() {
     assert!(
         r["reason"]
             .as_str()
-            .unwrap()
+            .expect("a field of the answer")
             .contains("no subscription on price list `enterprise`")
     );
 }
@@ -319,11 +319,13 @@ fn one_subscription_bills_as_its_list_alone() {
     assert_eq!(lists["total"]["amount"], "10.00");
     let drop_list = |v: &serde_json::Value| -> Vec<serde_json::Value> {
         v.as_array()
-            .unwrap()
+            .expect("a field of the answer")
             .iter()
             .map(|x| {
                 let mut x = x.clone();
-                x.as_object_mut().unwrap().remove("list");
+                x.as_object_mut()
+                    .expect("a field of the answer")
+                    .remove("list");
                 x
             })
             .collect()
@@ -333,9 +335,9 @@ fn one_subscription_bills_as_its_list_alone() {
     let rejected = |v: &serde_json::Value| -> Vec<u64> {
         v["rejected"]
             .as_array()
-            .unwrap()
+            .expect("a field of the answer")
             .iter()
-            .map(|r| r["line"].as_u64().unwrap())
+            .map(|r| r["line"].as_u64().expect("a field of the answer"))
             .collect()
     };
     assert_eq!(rejected(&lists), [1, 4]);
