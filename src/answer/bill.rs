@@ -14,7 +14,7 @@ use crate::bill::{
 };
 use crate::diagnostic::Code;
 use crate::load::Opened;
-use crate::usage::{read_events, read_wallet, resolve_events};
+use crate::usage::{read_events, read_wallet, resolve_events_with_attrs};
 use serde::{Deserialize, Serialize};
 
 /// An account's usage: a usage file's text (JSON Lines, or CSV
@@ -233,7 +233,11 @@ pub fn bill<E: From<AnswerError>>(
             .into());
         }
     };
-    let (events, unresolved) = resolve_events(table, &raw);
+    // An event for another of the vendor's price lists is not this bill's (see `bill_lists`).
+    let (raw, elsewhere): (Vec<_>, Vec<_>) = raw.into_iter().partition(|e| {
+        e.fields.list.is_empty() || crate::base::names::same_key(&e.fields.list, table.list())
+    });
+    let (events, attrs, unresolved) = resolve_events_with_attrs(table, &raw);
     bad.extend(unresolved);
     let billing = question.billing.unwrap_or(Billing::Monthly);
     let effective = opened.effective().unwrap_or(Date {
@@ -273,9 +277,30 @@ pub fn bill<E: From<AnswerError>>(
             })?
             .grants;
     }
-    let mut bill = crate::bill::bill(table, &request, &events).map_err(AnswerError::from)?;
+    let mut bill =
+        crate::bill::bill_attrs(table, &request, &events, &attrs).map_err(AnswerError::from)?;
     let bad_lines = bad.len();
     bill.rejected.extend(bad);
+    bill.rejected.extend(elsewhere.iter().map(|e| {
+        RejectedEvent {
+            line: e.line,
+            time: Some(crate::base::date::format_instant(e.time)),
+            product: [&e.fields.product, &e.fields.buy]
+                .into_iter()
+                .find(|p| !p.is_empty())
+                .cloned(),
+            reason: format!(
+                "the event is for price list `{}`, but `{}` {} is list `{}`",
+                e.fields.list,
+                table.vendor(),
+                table.version(),
+                table.list()
+            ),
+            kind: "rule",
+            rejection: Some("not-available"),
+            rule_line: None,
+        }
+    }));
     bill.rejected.sort_by_key(|r| r.line);
     Ok(BillAnswer::new(bill, bad_lines))
 }

@@ -39,6 +39,7 @@
 //! rejection ([`QuoteAnswer::is_rejected`]).
 
 mod bill;
+mod bill_lists;
 mod books;
 mod capacity;
 mod error;
@@ -47,6 +48,7 @@ mod quote;
 mod rate;
 
 pub use bill::{BillAnswer, BillQuestion, BillTotal, UsageInput, WalletInput, bill};
+pub use bill_lists::{ListsBillAnswer, Subscription, bill_lists};
 pub use books::{Book, BookKey, BookStatus, Books, Reload, ReloadOutcome};
 pub use capacity::{CapacityAnswer, CapacityQuantity, CapacityQuestion, capacity};
 pub use error::{AnswerError, ErrorBody, ErrorDetail, ErrorKind, parse_date};
@@ -54,4 +56,4 @@ pub use question::{Attr, Dim};
 pub use quote::{
     Charge, ExplainLine, Money, QuantityAsked, QuoteAnswer, QuoteQuestion, QuoteRejection, quote,
 };
-pub use rate::{LineReason, RateAnswer, RateTotal, rate};
+pub use rate::{LineReason, RateAnswer, RateTotal, rate, rate_lists};

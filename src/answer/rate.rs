@@ -33,6 +33,10 @@ pub struct LineReason {
     /// The line number, from 1 (the CSV header is line 1).
     pub line: u64,
     pub reason: String,
+    /// For a rejection, the line of the book's rule that made it, when it has one (a limit's
+    /// line); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule_line: Option<u32>,
 }
 
 /// The totals of a usage export, and the lines that were not rated: `bad_lines` (malformed, or
@@ -48,6 +52,9 @@ pub struct RateAnswer {
     pub rejected: Vec<LineReason>,
     /// Sorted by group, then unit.
     pub totals: Vec<RateTotal>,
+    /// With several price lists: the book a rejection's `rule_line` is in, by usage line.
+    #[serde(skip)]
+    pub rule_books: Vec<(u64, String)>,
     #[serde(skip)]
     report: RateReport,
     #[serde(skip)]
@@ -68,11 +75,15 @@ impl std::fmt::Debug for RateAnswer {
 
 impl RateAnswer {
     fn new(report: RateReport, by: GroupBy) -> RateAnswer {
-        let reasons = |v: &[(u64, String)]| {
+        let reasons = |v: &[(u64, String)], rules: &[(u64, u32)]| {
             v.iter()
                 .map(|(line, reason)| LineReason {
                     line: *line,
                     reason: reason.clone(),
+                    rule_line: rules
+                        .binary_search_by_key(line, |r| r.0)
+                        .ok()
+                        .map(|i| rules[i].1),
                 })
                 .collect()
         };
@@ -92,10 +103,11 @@ impl RateAnswer {
             })
             .collect();
         RateAnswer {
-            bad_lines: reasons(&report.bad),
+            bad_lines: reasons(&report.bad, &[]),
             lines: report.lines,
             rated: report.rated,
-            rejected: reasons(&report.rejected),
+            rejected: reasons(&report.rejected, &report.rule_lines),
+            rule_books: report.rule_books.clone(),
             totals,
             report,
             by,
@@ -134,6 +146,21 @@ pub fn rate(
     progress: bool,
 ) -> Result<RateAnswer, AnswerError> {
     let report = rate_input(table, input, by, progress)
+        .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
+    Ok(RateAnswer::new(report, by))
+}
+
+/// [`rate`] on a vendor's several price lists at once (one table per list): each line is priced
+/// by its list's book, the one its `list` names, else `list` (the default), else the one whose
+/// book has the line's plan ([`crate::rate::lists::rate_lists`]).
+pub fn rate_lists(
+    tables: &[&RatingTable],
+    list: Option<&str>,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+) -> Result<RateAnswer, AnswerError> {
+    let report = crate::rate::lists::rate_lists(tables, list, input, by, progress)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
     Ok(RateAnswer::new(report, by))
 }

@@ -67,6 +67,21 @@ pub fn split_unquoted<'a>(line: &'a str, out: &mut [&'a str]) -> Option<usize> {
     Some(n + 1)
 }
 
+/// The column of event attribute `NAME` is `attr.NAME` (any case): the name, or `None` for
+/// another column.
+///
+/// ```
+/// use pricebook::usage::csv::attr_column;
+/// assert_eq!(attr_column("attr.scenes"), Some("scenes"));
+/// assert_eq!(attr_column("scenes"), None);
+/// ```
+pub fn attr_column(header: &str) -> Option<&str> {
+    let prefix = header.get(..5)?;
+    prefix
+        .eq_ignore_ascii_case("attr.")
+        .then(|| header[5..].trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,3 +56,31 @@ pub fn dims(v: &Value) -> Result<Vec<(Option<String>, String)>, String> {
         Some(other) => Err(format!("`dims` must be a list or an object, found {other}")),
     }
 }
+
+/// `attrs`: an object of attribute name -> value (`"4500 character"`, or a bare number as a
+/// string or a number), by name; empty when absent or null.
+///
+/// ```
+/// use pricebook::usage::json::attrs;
+/// let v = serde_json::json!({"attrs": {"script length": "4500 character", "scenes": 51}});
+/// assert_eq!(attrs(&v), Ok(vec![("scenes".to_string(), "51".to_string()), ("script length".to_string(), "4500 character".to_string())]));
+/// assert!(attrs(&serde_json::json!({"attrs": ["scenes=51"]})).is_err());
+/// ```
+pub fn attrs(v: &Value) -> Result<Vec<(String, String)>, String> {
+    match v.get("attrs") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Object(o)) => o
+            .iter()
+            .map(|(k, x)| match x {
+                Value::String(s) => Ok((k.clone(), s.trim().to_string())),
+                Value::Number(n) => Ok((k.clone(), n.to_string())),
+                other => Err(format!(
+                    "attribute `{k}` is {other}; write a number or a quantity (`\"4500 character\"`)"
+                )),
+            })
+            .collect(),
+        Some(other) => Err(format!(
+            "`attrs` must be an object of attribute names to values (`{{\"scenes\": 51}}`), found {other}"
+        )),
+    }
+}

@@ -463,6 +463,7 @@ impl<'t> Engine<'t, '_> {
     pub(super) fn use_event(
         &mut self,
         e: &UsageEvent,
+        attrs: &[EventAttr],
         product: ProductId,
         cell: CellId,
         quantity: Decimal,
@@ -485,6 +486,12 @@ impl<'t> Engine<'t, '_> {
             Some(k) => self.rater.quote_in_period(k, used, quantity),
             None => Err(Rejection::new(RejectionKind::Unknown, "no such rate cell")),
         };
+        // Attribute limits apply to a usage its price accepts, as in a quote.
+        let quote = quote.and_then(|q| {
+            table
+                .check_attributes(Some(self.plan), product, attrs)
+                .map(|()| q)
+        });
         let q = match quote {
             Ok(q) => q,
             Err(r) => {

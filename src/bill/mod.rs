@@ -42,7 +42,8 @@ use crate::base::money::{div_round, round_charge};
 use crate::base::rejection::{Rejection, RejectionKind};
 use crate::rate::Rater;
 use crate::table::{
-    CellId, EmptyEntry, LimitKindEntry, PackId, PlanId, PriceEntry, ProductId, RatingTable, UnitId,
+    CellId, EmptyEntry, EventAttr, LimitKindEntry, PackId, PlanId, PriceEntry, ProductId,
+    RatingTable, UnitId,
 };
 use engine::{Engine, PeriodLines, dimension_of, factor_of};
 use rust_decimal::Decimal;
@@ -393,6 +394,21 @@ pub fn bill(
     bill_with(&Rater::for_usage(table, used), request, events)
 }
 
+/// [`bill`] for events that carry attributes: `attrs[i]` are event `i`'s (see
+/// [`bill_with_attrs`]).
+pub fn bill_attrs(
+    table: &RatingTable,
+    request: &BillRequest,
+    events: &[UsageEvent],
+    attrs: &[Vec<EventAttr>],
+) -> Result<Bill, BillError> {
+    let used = events.iter().filter_map(|e| match e.usage {
+        Usage::Use { product, .. } => Some((Some(request.plan), product)),
+        Usage::Buy { .. } | Usage::TopUp { .. } => None,
+    });
+    bill_with_attrs(&Rater::for_usage(table, used), request, events, attrs)
+}
+
 /// [`bill`] with a rater built once for the table, for callers that bill many times (worked
 /// examples, invoice runs). The rater must have the keys of the request's plan for every
 /// product the events use ([`Rater::new`] has every key; [`Rater::for_plans`] and
@@ -401,6 +417,18 @@ pub fn bill_with(
     rater: &Rater<'_>,
     request: &BillRequest,
     events: &[UsageEvent],
+) -> Result<Bill, BillError> {
+    bill_with_attrs(rater, request, events, &[])
+}
+
+/// [`bill_with`] for events that carry attributes (`"attrs": {"scenes": 51}` in a usage file):
+/// `attrs[i]` are event `i`'s, checked against the plan's limits on them after its price
+/// accepts it, as a quote checks them; an event beyond `attrs.len()` carries none.
+pub fn bill_with_attrs(
+    rater: &Rater<'_>,
+    request: &BillRequest,
+    events: &[UsageEvent],
+    attrs: &[Vec<EventAttr>],
 ) -> Result<Bill, BillError> {
     let table = rater.table();
     let Some(plan) = table.plans.get(request.plan as usize) else {
@@ -526,7 +554,8 @@ pub fn bill_with(
         let mut lines = PeriodLines::default();
         engine.open_period(k, p_start, &mut lines)?;
         while next < order.len() && events[order[next]].time < p_end {
-            let e = &events[order[next]];
+            let index = order[next];
+            let e = &events[index];
             next += 1;
             if e.time < in_force {
                 engine.reject(
@@ -558,7 +587,10 @@ pub fn bill_with(
                     product,
                     cell,
                     quantity,
-                } => engine.use_event(e, *product, *cell, *quantity, &mut lines)?,
+                } => {
+                    let attrs = attrs.get(index).map_or(&[][..], Vec::as_slice);
+                    engine.use_event(e, attrs, *product, *cell, *quantity, &mut lines)?
+                }
                 Usage::Buy { pack } => engine.buy(e, *pack, &mut lines)?,
                 Usage::TopUp { amount, currency } => {
                     engine.top_up(e, *amount, *currency, &mut lines)?

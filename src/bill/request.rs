@@ -100,7 +100,16 @@ impl BillRequest {
         let first = events.iter().map(|e| e.time).min();
         let last = events.iter().map(|e| e.time).max();
         let from = from.or(first.map(Date::month_of)).unwrap_or(fallback);
-        let periods = periods.unwrap_or_else(|| match last {
+        let periods = periods.unwrap_or_else(|| BillRequest::periods_through(from, last));
+        let mut r = BillRequest::new(plan, from, periods);
+        r.billing = billing;
+        r
+    }
+
+    /// How many monthly periods from `from` reach `last` (1 without a last event; at most
+    /// 1,200).
+    pub fn periods_through(from: Date, last: Option<crate::base::date::Instant>) -> u32 {
+        match last {
             Some(t) => {
                 let l = Date::from_days(t.div_euclid(86_400));
                 let months = (i64::from(l.year) * 12 + i64::from(l.month))
@@ -112,9 +121,6 @@ impl BillRequest {
                 n.clamp(1, 1200) as u32
             }
             None => 1,
-        });
-        let mut r = BillRequest::new(plan, from, periods);
-        r.billing = billing;
-        r
+        }
     }
 }

@@ -23,8 +23,10 @@ pub(crate) enum BillingArg {
 pub(crate) struct BillArgs {
     /// A book, a compiled table, or a directory of one vendor's books.
     source: PathBuf,
+    /// The account's plan; on a vendor's directory of several price lists, `LIST:PLAN` once per
+    /// list the account holds a plan on (`--plan web:creator --plan api:payg`).
     #[arg(long)]
-    plan: Option<String>,
+    plan: Vec<String>,
     /// Usage events: JSON Lines or CSV (`time,product,quantity[,unit][,buy][,<dimension>...]`).
     #[arg(long)]
     usage: PathBuf,
@@ -64,7 +66,8 @@ fn load_for_bill(
     explicit_at: Option<Date>,
 ) -> Result<Loaded, CliError> {
     if a.contract.is_some() || a.source.is_dir() {
-        let choice = crate::load::ListChoice::named(a.list.as_deref()).with_plan(a.plan.as_deref());
+        let choice = crate::load::ListChoice::named(a.list.as_deref())
+            .with_plan(a.plan.first().map(String::as_str));
         return load_with_contract(&a.source, day, a.contract.as_deref(), &choice);
     }
     if let Err(e) = std::fs::metadata(&a.source) {
@@ -93,8 +96,16 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         }
         None => None,
     };
+    let subscriptions: Vec<answer::Subscription> = a
+        .plan
+        .iter()
+        .filter_map(|p| answer::Subscription::parse(p))
+        .collect();
+    if a.plan.len() > 1 || !subscriptions.is_empty() {
+        return run_bill_lists(&a, subscriptions, wallet, out);
+    }
     let question = BillQuestion {
-        plan: a.plan.clone(),
+        plan: a.plan.first().cloned(),
         usage: UsageInput::Text(String::from_utf8_lossy(&text).into_owned()),
         from: a.from.clone(),
         periods: a.periods,
@@ -124,6 +135,69 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
             )?;
             out.write_all(bill.to_human().as_bytes())?;
         }
+    }
+    let bad_lines = answer.bad_lines;
+    if bad_lines > 0 {
+        eprintln!(
+            "{bad_lines} bad line{} in `{}`; the other lines were billed",
+            plural(bad_lines),
+            a.usage.display()
+        );
+    }
+    Ok(i32::from(bad_lines > 0))
+}
+
+/// `bill` for an account holding a plan on each of several price lists (`--plan web:creator
+/// --plan api:payg` on a vendor's directory).
+fn run_bill_lists(
+    a: &BillArgs,
+    subscriptions: Vec<answer::Subscription>,
+    wallet: Option<serde_json::Value>,
+    out: &mut dyn Write,
+) -> Result<i32, CliError> {
+    if subscriptions.len() != a.plan.len() {
+        return Err(CliError::usage(
+            "several --plan options each name their price list: `--plan LIST:PLAN`".to_string(),
+        )
+        .help("write `--plan web:creator --plan api:payg`"));
+    }
+    if !a.source.is_dir() {
+        return Err(CliError::usage(format!(
+            "`--plan LIST:PLAN` bills several price lists, which a vendor's directory holds; `{}` is not one",
+            a.source.display()
+        )));
+    }
+    if a.contract.is_some() {
+        return Err(CliError::usage(
+            "--contract layers on one price list; bill that list on its own".to_string(),
+        ));
+    }
+    let text = std::fs::read(&a.usage).map_err(|e| CliError::unreadable(&a.usage, &e))?;
+    let question = BillQuestion {
+        usage: UsageInput::Text(String::from_utf8_lossy(&text).into_owned()),
+        from: a.from.clone(),
+        periods: a.periods,
+        billing: Some(match a.billing {
+            BillingArg::Monthly => Billing::Monthly,
+            BillingArg::Annual => Billing::Annual,
+        }),
+        wallet,
+        auto_recharge: a.auto_recharge.clone(),
+        at: a.at.clone(),
+        ..BillQuestion::default()
+    };
+    let answer = answer::bill_lists(
+        &question,
+        &subscriptions,
+        a.list.as_deref(),
+        |list, day, _| -> Result<Loaded, CliError> {
+            let choice = crate::load::ListChoice::named(Some(list));
+            load_with_contract(&a.source, day, None, &choice)
+        },
+    )?;
+    match a.format {
+        Format::Json => out.write_all(json_text(&answer.to_json()).as_bytes())?,
+        Format::Human => out.write_all(answer.to_human().as_bytes())?,
     }
     let bad_lines = answer.bad_lines;
     if bad_lines > 0 {

@@ -17,7 +17,22 @@ pub(super) fn run_rate(
     format: RateFormat,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
-    let loaded = load_table_in(source, None, &crate::load::ListChoice::named(list))?;
+    // A directory of several price lists: each line priced by its list's book.
+    let lists = match source.is_dir() {
+        true => crate::load::lists(&super::load::versions(source)?),
+        false => Vec::new(),
+    };
+    let several: Vec<_> = match lists.len() > 1 {
+        true => lists
+            .iter()
+            .map(|l| load_table_in(source, None, &crate::load::ListChoice::named(Some(l))))
+            .collect::<Result<_, _>>()?,
+        false => Vec::new(),
+    };
+    let loaded = match several.first() {
+        Some(first) => first.clone(),
+        None => load_table_in(source, None, &crate::load::ListChoice::named(list))?,
+    };
     let table = &loaded.table;
     let mut input: Box<dyn std::io::BufRead> = if events == Path::new("-") {
         Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
@@ -25,7 +40,12 @@ pub(super) fn run_rate(
         let f = std::fs::File::open(events).map_err(|e| CliError::unreadable(events, &e))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
-    let report = crate::answer::rate(table, &mut input, by, progress_wanted())?;
+    let report = if several.is_empty() {
+        crate::answer::rate(table, &mut input, by, progress_wanted())?
+    } else {
+        let tables: Vec<&crate::table::RatingTable> = several.iter().map(|l| &l.table).collect();
+        crate::answer::rate_lists(&tables, list, &mut input, by, progress_wanted())?
+    };
     let stderr = std::io::stderr();
     let mut err = std::io::BufWriter::new(stderr.lock());
     let name = events.display();
@@ -33,7 +53,17 @@ pub(super) fn run_rate(
         let _ = writeln!(err, "{name}:{}: bad line: {}", l.line, l.reason);
     }
     for l in &report.rejected {
-        let _ = writeln!(err, "{name}:{}: rejected: {}", l.line, l.reason);
+        // The rule's `file:line`, as `quote` cites it.
+        let source = match report.rule_books.iter().find(|(n, _)| *n == l.line) {
+            Some((_, book)) => book.clone(),
+            None => table.source().to_string(),
+        };
+        let rule = match (l.rule_line, source.as_str()) {
+            (Some(line), source) if !source.is_empty() => format!(" ({source}:{line})"),
+            (Some(line), _) => format!(" (line {line} of the book)"),
+            (None, _) => String::new(),
+        };
+        let _ = writeln!(err, "{name}:{}: rejected: {}{rule}", l.line, l.reason);
     }
     let _ = writeln!(
         err,

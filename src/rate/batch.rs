@@ -140,10 +140,20 @@ struct Columns {
     time: Option<usize>,
     /// (column, dimension name) for dimension columns.
     dims: Vec<(usize, String)>,
+    /// (column, attribute name) for `attr.NAME` columns.
+    attrs: Vec<(usize, String)>,
+    /// The price list each line is for.
+    list: Option<usize>,
 }
 
 impl Columns {
-    fn from_header(header: &str, table: &RatingTable) -> Result<Columns, String> {
+    /// `foreign`: columns of other price lists' books (their dimensions and attributes), left
+    /// out of this table's lines.
+    fn from_header(
+        header: &str,
+        table: &RatingTable,
+        foreign: &[String],
+    ) -> Result<Columns, String> {
         let names: Vec<String> = csv::split_line(header)
             .iter()
             .map(|s| s.to_ascii_lowercase())
@@ -162,10 +172,23 @@ impl Columns {
             .map(|d| d.name.to_ascii_lowercase())
             .collect();
         let mut dims = Vec::new();
+        let mut attrs = Vec::new();
         for (i, n) in names.iter().enumerate() {
             match n.as_str() {
-                "account" | "plan" | "product" | "quantity" | "unit" | "time" => {}
+                "account" | "plan" | "product" | "quantity" | "unit" | "time" | "list" => {}
                 other if known_dims.iter().any(|d| d == other) => dims.push((i, other.to_string())),
+                other
+                    if foreign.iter().any(|f| f == other)
+                        && csv::attr_column(other)
+                            .is_none_or(|a| table.find_attribute(a).is_err()) => {}
+                other if csv::attr_column(other).is_some() => {
+                    let name = csv::attr_column(other).unwrap_or_default();
+                    // An attribute the book does not declare is an error, as `quote --attr`'s.
+                    table
+                        .find_attribute(name)
+                        .map_err(|e| format!("CSV column `{other}`: {e}"))?;
+                    attrs.push((i, name.to_string()));
+                }
                 other => {
                     return Err(format!(
                         "unknown CSV column `{other}`; columns are account, plan, product, quantity, unit, time and the book's dimensions ({})",
@@ -182,6 +205,8 @@ impl Columns {
             unit: find("unit"),
             time: find("time"),
             dims,
+            attrs,
+            list: find("list"),
         })
     }
 }
@@ -240,6 +265,8 @@ struct Worker<'t> {
     totals: Totals,
     bad: Vec<(u64, String)>,
     rejected: Vec<(u64, String)>,
+    /// (usage line, book line) of the rejections a rule with a line made.
+    rule_lines: Vec<(u64, u32)>,
     rated: u64,
     /// Usage lines seen (not blank): rated + bad + rejected.
     lines: u64,
@@ -248,6 +275,12 @@ struct Worker<'t> {
     /// period, priced once its total is known: (account, group, key, month) -> the period's
     /// usage.
     period_usage: HashMap<PeriodKey, PeriodUsage>,
+}
+
+/// Why a line is not rated: malformed (a bad line) or refused by a rule.
+enum Stop {
+    Bad(String),
+    Rejected(crate::base::rejection::Rejection),
 }
 
 /// One account's usage of one rate key in one period (a calendar month of the events' times;
@@ -272,6 +305,10 @@ struct Line<'a> {
     unit: Option<&'a str>,
     time: Option<&'a str>,
     dims: Vec<(Option<&'a str>, &'a str)>,
+    /// (attribute name, value) as written; empty values are not given.
+    attrs: Vec<(&'a str, &'a str)>,
+    /// The price list the line is for; empty when it names none.
+    list: &'a str,
 }
 
 impl<'t> Worker<'t> {
@@ -288,6 +325,7 @@ impl<'t> Worker<'t> {
             totals: Totals::new(table, 0),
             bad: Vec::new(),
             rejected: Vec::new(),
+            rule_lines: Vec::new(),
             rated: 0,
             lines: 0,
             key_buf: Vec::with_capacity(128),
@@ -394,6 +432,19 @@ impl<'t> Worker<'t> {
                     .iter()
                     .map(|(i, n)| Ok((Some(n.as_str()), get(*i)?)))
                     .collect::<Result<_, String>>()?
+            },
+            attrs: if cols.attrs.is_empty() {
+                Vec::new()
+            } else {
+                cols.attrs
+                    .iter()
+                    .map(|(i, n)| Ok((n.as_str(), get(*i)?)))
+                    .filter(|a| a.as_ref().map_or(true, |(_, v)| !v.is_empty()))
+                    .collect::<Result<_, String>>()?
+            },
+            list: match cols.list {
+                Some(i) => get(i)?,
+                None => "",
             },
         })
     }
@@ -529,6 +580,21 @@ impl<'t> Worker<'t> {
                 }
             },
         };
+        // A line that names its price list or carries attributes takes the checks a quote
+        // makes; a line without either pays one branch for them.
+        if !line.list.is_empty() || !line.attrs.is_empty() {
+            let quantity = match (nanos, exact) {
+                (Some(n), _) => Decimal::new(n, QUANTITY_SCALE),
+                (None, Some(d)) => d,
+                (None, None) => return,
+            };
+            if let Err(stop) = self.checks(line, target, quantity) {
+                return match stop {
+                    Stop::Bad(reason) => self.bad.push((number, reason)),
+                    Stop::Rejected(r) => self.reject(number, r),
+                };
+            }
+        }
         // Groups are the canonical names, however a line spells them (`Creator`, ` CREATOR `).
         let table = self.table;
         let group_name = match self.by {
@@ -557,22 +623,61 @@ impl<'t> Worker<'t> {
                 };
                 self.rater
                     .rate_batch(std::slice::from_ref(&event), &mut self.totals)
-                    .map_err(|r| r.into_iter().map(|x| x.rejection.reason).collect())
+                    .map_err(|r| r.into_iter().map(|x| x.rejection).collect())
             }
             (None, Some(base)) => self
                 .rater
                 .rate_decimal(group, target.key, base, &mut self.totals)
                 .map(|_| ())
-                .map_err(|r| vec![r.reason]),
+                .map_err(|r| vec![r]),
             (None, None) => Ok(()),
         };
         match outcome {
             Ok(()) => self.rated += 1,
-            Err(reasons) => {
-                for reason in reasons {
-                    self.rejected.push((number, reason));
+            Err(rejections) => {
+                for r in rejections {
+                    self.reject(number, r);
                 }
             }
+        }
+    }
+
+    fn reject(&mut self, number: u64, r: crate::base::rejection::Rejection) {
+        if let Some(line) = r.line {
+            self.rule_lines.push((number, line));
+        }
+        self.rejected.push((number, r.reason));
+    }
+
+    /// What a quote checks beyond the price: the line's price list is the table's, and its
+    /// attributes are declared and within the plan's limits on them. A price that rejects the
+    /// usage is the reason given first, as in a quote.
+    fn checks(&self, line: &Line<'_>, target: Target, quantity: Decimal) -> Result<(), Stop> {
+        let table = self.table;
+        if !line.list.is_empty() && !crate::base::names::same_key(line.list, table.list()) {
+            return Err(Stop::Rejected(crate::base::rejection::Rejection::new(
+                crate::base::rejection::RejectionKind::NotAvailable,
+                format!(
+                    "the line is for price list `{}`, but `{}` {} is list `{}`",
+                    line.list,
+                    table.vendor(),
+                    table.version,
+                    table.list()
+                ),
+            )));
+        }
+        if line.attrs.is_empty() {
+            return Ok(());
+        }
+        let attrs = table
+            .event_attrs(line.attrs.iter().copied())
+            .map_err(Stop::Bad)?;
+        match table.check_attributes(target.plan, target.product, &attrs) {
+            Ok(()) => Ok(()),
+            Err(limit) => match self.rater.quote(target.key, quantity) {
+                Err(price) => Err(Stop::Rejected(price)),
+                Ok(_) => Err(Stop::Rejected(limit)),
+            },
         }
     }
 }
@@ -628,7 +733,7 @@ impl Worker<'_> {
                     )),
                 }
             }
-            Err(r) => self.rejected.push((number, r.reason)),
+            Err(r) => self.reject(number, r),
         }
     }
 }
@@ -641,11 +746,13 @@ fn cols_len(c: &Columns) -> usize {
         Some(c.quantity),
         c.unit,
         c.time,
+        c.list,
     ]
     .iter()
     .flatten()
     .count()
         + c.dims.len()
+        + c.attrs.len()
 }
 
 /// A parsed JSON line, owning its strings.
@@ -657,6 +764,8 @@ struct JsonLine {
     unit: Option<String>,
     time: Option<String>,
     dims: Vec<(Option<String>, String)>,
+    attrs: Vec<(String, String)>,
+    list: String,
 }
 
 impl JsonLine {
@@ -673,6 +782,13 @@ impl JsonLine {
                 .iter()
                 .map(|(k, v)| (k.as_deref(), v.as_str()))
                 .collect(),
+            attrs: self
+                .attrs
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect(),
+            list: &self.list,
         }
     }
 }
@@ -700,6 +816,8 @@ fn parse_json(text: &str) -> Result<JsonLine, String> {
         unit: (!unit.is_empty()).then_some(unit),
         time: (!time.is_empty()).then_some(time),
         dims,
+        attrs: json::attrs(&v)?,
+        list: s("list")?.trim().to_string(),
     })
 }
 
@@ -710,6 +828,11 @@ pub struct RateReport {
     pub rated: u64,
     pub bad: Vec<(u64, String)>,
     pub rejected: Vec<(u64, String)>,
+    /// (usage line, book line) of each rejection a rule with a source line made.
+    pub rule_lines: Vec<(u64, u32)>,
+    /// With several price lists ([`rate_lists`](super::lists::rate_lists)): (usage line, book)
+    /// of each rule line, the book its rule is in; empty for one table.
+    pub rule_books: Vec<(u64, String)>,
     /// Usage lines read (the CSV header and blank lines aside): rated + bad + rejected.
     pub lines: u64,
 }
@@ -723,6 +846,18 @@ pub fn rate_input(
     input: &mut dyn BufRead,
     by: GroupBy,
     progress: bool,
+) -> Result<RateReport, String> {
+    rate_input_among(table, input, by, progress, &[])
+}
+
+/// [`rate_input`] for one of several price lists: CSV columns in `foreign` (other lists'
+/// dimensions and `attr.NAME` columns, lower case) are not this table's and are left out.
+pub(crate) fn rate_input_among(
+    table: &RatingTable,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+    foreign: &[String],
 ) -> Result<RateReport, String> {
     let rater = Rater::new(table);
     // The first non-empty line tells the format: `{` starts JSON Lines, anything else is a CSV header.
@@ -746,7 +881,7 @@ pub fn rate_input(
     } else {
         (
             InputKind::Csv,
-            Some(Columns::from_header(first.trim(), table)?),
+            Some(Columns::from_header(first.trim(), table, foreign)?),
             None,
         )
     };
@@ -850,6 +985,7 @@ pub fn rate_input(
         std::collections::BTreeMap::new();
     let mut events: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
     let (mut bad, mut rejected, mut rated, mut usage_lines) = (Vec::new(), Vec::new(), 0u64, 0u64);
+    let mut rule_lines = Vec::new();
     let mut period_usage: std::collections::BTreeMap<PeriodKey, PeriodUsage> =
         std::collections::BTreeMap::new();
     for w in results {
@@ -887,6 +1023,7 @@ pub fn rate_input(
         }
         bad.extend(w.bad);
         rejected.extend(w.rejected);
+        rule_lines.extend(w.rule_lines);
         rated += w.rated;
         usage_lines += w.lines;
     }
@@ -943,6 +1080,7 @@ pub fn rate_input(
     }
     bad.sort_by_key(|b| b.0);
     rejected.sort_by_key(|b| b.0);
+    rule_lines.sort_unstable();
     // A key whose events were all free still gets a row: zero in the book's currency.
     if let Some(currency) = table.unit_id(&table.currency) {
         let charged: std::collections::BTreeSet<&String> = merged.keys().map(|(g, _)| g).collect();
@@ -981,6 +1119,8 @@ pub fn rate_input(
         rated,
         bad,
         rejected,
+        rule_lines,
+        rule_books: Vec::new(),
         lines: usage_lines,
     })
 }

@@ -38,6 +38,7 @@
 
 pub mod batch;
 mod divider;
+pub mod lists;
 mod totals;
 
 pub use divider::Divider;

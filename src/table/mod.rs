@@ -34,6 +34,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+mod attrs;
 mod capacity;
 mod explain;
 mod json;

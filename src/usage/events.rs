@@ -4,14 +4,16 @@
 //!
 //! CSV columns: `time`, `product`, `buy` (a pack) or `top_up` (money added to a prepaid
 //! balance: `50 USD`), `quantity` (`90`, `90 second`, `1,000 second`),
-//! `unit`, then one column per dimension; `account` and `plan` are allowed and ignored. JSON
-//! Lines use the same names, with `dims` for dimension values.
+//! `unit`, `list` (the price list the event bills on, for an account with subscriptions on
+//! several), `attr.NAME` (an event attribute; empty when not given), then one column per
+//! dimension; `account` and `plan` are allowed and ignored. JSON Lines use the same names, with
+//! `dims` for dimension values and `attrs` for attributes (`{"scenes": 51}`).
 
 use crate::base::date::{Instant, parse_instant};
 use crate::base::quantity::split_quantity;
 use crate::base::{csv, usage_json as json};
 use crate::bill::{RejectedEvent, Usage, UsageEvent};
-use crate::table::RatingTable;
+use crate::table::{EventAttr, RatingTable};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
@@ -28,6 +30,10 @@ pub struct EventFields {
     pub unit: String,
     /// (dimension name if given, value).
     pub dims: Vec<(Option<String>, String)>,
+    /// (attribute name, value) as written: `("script length", "4500 character")`.
+    pub attrs: Vec<(String, String)>,
+    /// The price list the event bills on (`web`, `api`); empty when the line names none.
+    pub list: String,
 }
 
 /// A usage line whose time is read and whose names are not resolved yet.
@@ -118,7 +124,14 @@ fn csv_fields(header: &[String], line: &str) -> Result<(String, EventFields), St
             "top_up" => f.top_up = v,
             "quantity" => f.quantity = v,
             "unit" => f.unit = v,
+            "list" => f.list = v,
             "account" | "plan" => {}
+            h if csv::attr_column(h).is_some() => {
+                if !v.is_empty() {
+                    f.attrs
+                        .push((csv::attr_column(h).unwrap_or_default().to_string(), v));
+                }
+            }
             dim => {
                 if !v.is_empty() {
                     f.dims.push((Some(dim.to_string()), v));
@@ -142,17 +155,32 @@ fn json_fields(line: &str) -> Result<(String, EventFields), String> {
             quantity: s("quantity")?,
             unit: s("unit")?,
             dims: json::dims(&v)?,
+            attrs: json::attrs(&v)?,
+            list: s("list")?.trim().to_string(),
         },
     ))
 }
 
 /// Resolves the events' names, quantities and dimension values against `table`; a line that
-/// names something the version does not have is a bad line, with its reason.
+/// names something the version does not have is a bad line, with its reason. The events'
+/// attributes are left out: [`resolve_events_with_attrs`] reads them too.
 pub fn resolve_events(
     table: &RatingTable,
     timed: &[TimedEvent],
 ) -> (Vec<UsageEvent>, Vec<RejectedEvent>) {
+    let (events, _, bad) = resolve_events_with_attrs(table, timed);
+    (events, bad)
+}
+
+/// [`resolve_events`], with each event's attributes (`attrs[i]` are `events[i]`'s), for
+/// [`bill_with_attrs`](crate::bill::bill_with_attrs). An attribute the book does not declare,
+/// or a value that is not a number or quantity, makes a bad line naming the attribute.
+pub fn resolve_events_with_attrs(
+    table: &RatingTable,
+    timed: &[TimedEvent],
+) -> (Vec<UsageEvent>, Vec<Vec<EventAttr>>, Vec<RejectedEvent>) {
     let mut events = Vec::with_capacity(timed.len());
+    let mut attrs = Vec::with_capacity(timed.len());
     let mut bad = Vec::new();
     // Files repeat a few names many times: resolve each once.
     let mut products: HashMap<&str, Result<u32, String>> = HashMap::new();
@@ -181,16 +209,21 @@ pub fn resolve_events(
                 .clone();
             product.and_then(|p| resolve_use(table, p, &e.fields))
         };
-        match usage {
-            Ok(usage) => events.push(UsageEvent {
-                line: e.line,
-                time: e.time,
-                usage,
-            }),
+        let carried =
+            table.event_attrs(e.fields.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        match usage.and_then(|u| carried.map(|a| (u, a))) {
+            Ok((usage, carried)) => {
+                events.push(UsageEvent {
+                    line: e.line,
+                    time: e.time,
+                    usage,
+                });
+                attrs.push(carried);
+            }
             Err(reason) => bad.push(bad_line(e.line, reason)),
         }
     }
-    (events, bad)
+    (events, attrs, bad)
 }
 
 /// `50 USD` (or `50`, in the book's currency).
