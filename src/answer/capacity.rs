@@ -116,7 +116,7 @@ pub fn capacity(book: &Opened, question: &CapacityQuestion) -> Result<CapacityAn
         PricingEntry::Flat { per, .. } => {
             Some(per.map_or("event".to_string(), |u| table.unit_name(u).to_string()))
         }
-        PricingEntry::Free { .. } => None,
+        PricingEntry::Free { .. } | PricingEntry::Unpublished { .. } => None,
     };
     // A unit is part of the question: one the book does not know is the asker's mistake, not a
     // rule that rejects.

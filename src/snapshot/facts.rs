@@ -160,6 +160,7 @@ fn product_facts(t: &RatingTable, id: ProductId, p: &ProductEntry, facts: &mut F
                 );
             }
         }
+        PricingEntry::Unpublished { .. } => facts.add(key("rate"), "unpublished".to_string()),
         PricingEntry::Flat { .. } | PricingEntry::Free { .. } => {
             if let Some(rate) = words::rate_on_plan(t, None, id, 0) {
                 facts.add(key("rate"), rate);
@@ -375,7 +376,7 @@ pub(crate) fn rate_quantity(
             tiers.first().map(|r| per(r.rate.per, r.rate.per_unit))
         }
         PricingEntry::Flat { .. } => Some(format!("1 {}", t.base_unit(&p.measure))),
-        PricingEntry::Free { .. } => None,
+        PricingEntry::Free { .. } | PricingEntry::Unpublished { .. } => None,
     }
 }
 

@@ -245,6 +245,7 @@ pub(crate) fn pricing_kind(t: &RatingTable, p: &ProductEntry) -> String {
         ),
         PricingEntry::Flat { .. } => "flat".into(),
         PricingEntry::Free { .. } => "free".into(),
+        PricingEntry::Unpublished { .. } => "unpublished".into(),
     }
 }
 
@@ -318,6 +319,7 @@ pub(crate) fn rate_on_plan(
             None => format!("flat {} per event", amount(t, *a, *unit)),
         }),
         PricingEntry::Free { .. } => Some("free".into()),
+        PricingEntry::Unpublished { .. } => Some("rate unpublished".into()),
     }
 }
 

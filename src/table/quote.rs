@@ -340,6 +340,13 @@ impl RatingTable {
                 rec.record(|| "free".to_string(), *line);
                 (Decimal::ZERO, None)
             }
+            (None, PricingEntry::Unpublished { line }) => {
+                return Err(reject(
+                    RejectionKind::Unpublished,
+                    unpublished_reason(&p.slug),
+                    *line,
+                ));
+            }
         };
         // One rounding, for display: an event's money charge stays exact in `exact`.
         let charge = unit.map_or(exact, |u| self.canonical(exact, u));
