@@ -117,7 +117,7 @@ impl Cx<'_> {
                     RechargeStmt::For(names) => {
                         if let Some(first) = for_span {
                             self.push(diagnostics::statement_twice(
-                                "auto recharge block",
+                                "book's auto recharge",
                                 "for",
                                 s.span,
                                 first,

@@ -421,7 +421,7 @@ pub(super) fn priced_twice(
     )
     .label(second, "second pricing")
     .label(first, "first pricing")
-    .help("a product has one pricing: a `rate` (or a matrix of rates), `tiers`, `flat` or `free`")
+    .help("a product has one pricing: a `rate` (or a matrix of rates), `tiers`, `flat`, `free` or `rate unpublished`")
 }
 
 /// A product without a pricing statement; `unit` and `base` make the example rate.

@@ -121,8 +121,15 @@ impl Cx<'_> {
                     continue;
                 }
                 match names.keys.get(&key) {
+                    // Each alias that would name another product is its own mistake.
                     Some(&other) if other != at => {
-                        clash = clash.or(Some((alias.node.as_str(), alias.span, other)));
+                        self.diags.push(diagnostics::name_like_another(
+                            what,
+                            &alias.node,
+                            alias.span,
+                            &names.list[other],
+                            names.spans[other],
+                        ));
                     }
                     _ => {
                         names.keys.insert(key.clone(), at);
