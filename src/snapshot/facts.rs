@@ -132,6 +132,10 @@ fn product_facts(t: &RatingTable, id: ProductId, p: &ProductEntry, facts: &mut F
             crate::table::describe_dimension(&p.measure)
         ),
     );
+    if !p.aliases.is_empty() {
+        let quoted: Vec<String> = p.aliases.iter().map(|a| format!("\"{a}\"")).collect();
+        facts.add(key("aka"), quoted.join(", "));
+    }
     facts.add(key("pricing"), words::pricing_kind(t, p));
     for f in &p.fees {
         facts.add(

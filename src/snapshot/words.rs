@@ -180,6 +180,14 @@ pub(crate) fn recharge(t: &RatingTable, r: &RechargeEntry) -> String {
     if let Some(cap) = r.min_cap {
         parts.push(format!("minimum cap {cap} {}", t.currency()));
     }
+    if let Some(plans) = &r.plans {
+        let slugs: Vec<&str> = plans
+            .iter()
+            .filter_map(|i| t.plans().get(*i as usize))
+            .map(|p| p.slug.as_str())
+            .collect();
+        parts.push(format!("for {}", slugs.join(", ")));
+    }
     if parts.is_empty() {
         "offered".into()
     } else {
