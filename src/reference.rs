@@ -494,6 +494,13 @@ pub fn capacity(
             format!("`{unit}` does not measure {}", product.measure.describe()),
         ));
     }
+    if let Pricing::Unpublished { span } = &product.pricing {
+        return Err(Rejection::new(
+            RejectionKind::Unpublished,
+            crate::base::rejection::unpublished_reason(&product.slug),
+        )
+        .at(*span));
+    }
     let charge_unit = product
         .charge_unit()
         .ok_or_else(|| {

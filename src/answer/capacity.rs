@@ -116,7 +116,9 @@ pub fn capacity(book: &Opened, question: &CapacityQuestion) -> Result<CapacityAn
         PricingEntry::Flat { per, .. } => {
             Some(per.map_or("event".to_string(), |u| table.unit_name(u).to_string()))
         }
-        PricingEntry::Free { .. } | PricingEntry::Unpublished { .. } => None,
+        // Sized in its base unit, so the table's capacity says why it cannot be sized.
+        PricingEntry::Unpublished { .. } => Some(table.base_unit(&product.measure).to_string()),
+        PricingEntry::Free { .. } => None,
     };
     // A unit is part of the question: one the book does not know is the asker's mistake, not a
     // rule that rejects.
