@@ -223,9 +223,7 @@ fn auto_recharge_is_refused_on_a_plan_the_book_does_not_allow() {
     assert!(out.is_empty(), "{out}");
     assert!(
         err.contains("plan `basic` may not auto-recharge")
-            && err.contains(
-                "is for `creator`, `professional`, `teams` and `enterprise`"
-            ),
+            && err.contains("is for `creator`, `professional`, `teams` and `enterprise`"),
         "{err}"
     );
     let (code, out, _) = run(&[
