@@ -203,10 +203,12 @@ pub(crate) fn compile_unsealed(
                     line: line(*span),
                 },
                 Pricing::Free { span } => PricingEntry::Free { line: line(*span) },
+                Pricing::Unpublished { span } => PricingEntry::Unpublished { line: line(*span) },
             };
             ProductEntry {
                 slug: p.slug.clone(),
                 display: p.display.clone(),
+                aliases: p.aliases.clone(),
                 measure: dimension_name(&p.measure),
                 dims: p.dims.iter().map(|d| *d as u32).collect(),
                 strides,
@@ -396,6 +398,13 @@ pub(crate) fn compile_unsealed(
             min_below: minimum(RechargeField::Below).map(|(q, u)| (q, unit_id(&u))),
             min_refill: minimum(RechargeField::Refill).map(|(q, u)| (q, unit_id(&u))),
             min_cap: minimum(RechargeField::Cap).map(|(q, _)| q),
+            plans: r.plans.as_ref().map(|slugs| {
+                slugs
+                    .iter()
+                    .filter_map(|s| model.plans.iter().position(|p| &p.slug == s))
+                    .map(|i| i as PlanId)
+                    .collect()
+            }),
             line: line(r.span),
         }
     });

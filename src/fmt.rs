@@ -350,6 +350,7 @@ impl Printer<'_> {
                             format!("minimum {f} {}", qty(amount))
                         }
                         RechargeStmt::Price { price, minimum } => price_stmt(price, minimum),
+                        RechargeStmt::For(plans) => format!("for {}", names(plans)),
                         RechargeStmt::Error(t) => t.clone(),
                     };
                     pr.line(&text);
@@ -449,6 +450,15 @@ impl Printer<'_> {
             ProductStmt::Fee(f) => fee(f),
             ProductStmt::OutsideWallet => "outside wallet".into(),
             ProductStmt::Dims(d) => format!("dims {}", names(d)),
+            ProductStmt::Unpublished => "rate unpublished".into(),
+            ProductStmt::Aka(names) => format!(
+                "aka {}",
+                names
+                    .iter()
+                    .map(|n| quote(&n.node))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             ProductStmt::Allow(a) => allow(a),
             ProductStmt::Error(t) => t.clone(),
         };
@@ -789,10 +799,22 @@ fn names(list: &[Name]) -> String {
 }
 
 fn target_text(t: &Target) -> String {
+    // A product named by its display name or an alias reads back as the string it was.
+    let product = if is_ident(&t.product.node) {
+        t.product.node.clone()
+    } else {
+        quote(&t.product.node)
+    };
     match &t.plan {
-        Some(p) => format!("plan {} product {}", p.node, t.product.node),
-        None => format!("product {}", t.product.node),
+        Some(p) => format!("plan {} product {product}", p.node),
+        None => format!("product {product}"),
     }
+}
+
+/// A name that reads back bare: the grammar's `ident` (a letter, then letters, digits, `_` and
+/// `-`, and no reserved word).
+fn is_ident(w: &str) -> bool {
+    is_expect_word(w) && !crate::syntax::is_reserved(w)
 }
 
 fn dim_args(dims: &[Spanned<DimArg>]) -> String {

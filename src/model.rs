@@ -102,6 +102,10 @@ pub enum Pricing {
     Free {
         span: Span,
     },
+    /// `rate unpublished`: offered, but no source states the price; every quote is rejected.
+    Unpublished {
+        span: Span,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +145,8 @@ pub struct BillBounds {
 pub struct ProductDef {
     pub slug: String,
     pub display: String,
+    /// Other names of the product (`aka "Video Generation"`), as written.
+    pub aliases: Vec<String>,
     pub measure: Dimension,
     pub pricing: Pricing,
     pub rounding: Option<Rounding>,
@@ -210,7 +216,7 @@ impl ProductDef {
                 .map(|r| r.unit.as_str()),
             Pricing::Tiered { tiers, .. } => tiers.first().map(|t| t.rate.unit.as_str()),
             Pricing::Flat { unit, .. } => Some(unit),
-            Pricing::Free { .. } => None,
+            Pricing::Free { .. } | Pricing::Unpublished { .. } => None,
         }
     }
 }
@@ -458,6 +464,9 @@ pub struct RechargeDef {
     pub minimums: Vec<(crate::syntax::ast::RechargeField, Decimal, String)>,
     /// Money per `per` wallet units, when published.
     pub price: Option<(Decimal, String, Decimal, String)>,
+    /// `for creator, professional`: the plans (by slug) that may auto-recharge; `None` when the
+    /// book does not say (every plan that sells top-ups may).
+    pub plans: Option<Vec<String>>,
     pub span: Span,
 }
 

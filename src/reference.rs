@@ -5,7 +5,7 @@
 //! every other evaluator are compared against (tests/differential.rs).
 
 use crate::base::money::{charge_dp, div_round, exact_charge, exact_dp, round_charge};
-use crate::base::names::{NameError, find_named};
+use crate::base::names::{NameError, find_named, find_named_with_aliases};
 use crate::base::rejection::{Rejection, RejectionKind};
 use crate::base::units::{Dimension, currency_digits};
 use crate::model::*;
@@ -202,6 +202,11 @@ fn price(
             });
             Ok((Decimal::ZERO, String::new()))
         }
+        Pricing::Unpublished { span } => Err(Rejection::new(
+            RejectionKind::Unpublished,
+            crate::base::rejection::unpublished_reason(&product.slug),
+        )
+        .at(*span)),
     }
 }
 
@@ -533,6 +538,13 @@ pub fn capacity(
             format!("`{unit}` does not measure {}", product.measure.describe()),
         ));
     }
+    if let Pricing::Unpublished { span } = &product.pricing {
+        return Err(Rejection::new(
+            RejectionKind::Unpublished,
+            crate::base::rejection::unpublished_reason(&product.slug),
+        )
+        .at(*span));
+    }
     let charge_unit = product
         .charge_unit()
         .ok_or_else(|| {
@@ -644,13 +656,17 @@ pub fn capacity(
 // ------------------------------------------------------------------------------------------------
 // Name resolution shared by the CLI and the worked examples
 
-/// Finds a product by slug or display name, as people write them (see [`find_named`]).
+/// Finds a product by slug, display name or alias, as people write them (see
+/// [`find_named_with_aliases`]).
 pub fn find_product(model: &Model, name: &str) -> Result<usize, NameError> {
-    let items = model
-        .products
-        .iter()
-        .map(|p| (p.slug.as_str(), p.display.as_str()));
-    find_named("product", name, items)
+    let items = model.products.iter().map(|p| {
+        (
+            p.slug.as_str(),
+            p.display.as_str(),
+            p.aliases.iter().map(String::as_str),
+        )
+    });
+    find_named_with_aliases("product", name, items)
 }
 
 /// Finds a plan by slug or display name.

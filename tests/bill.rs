@@ -204,10 +204,11 @@ fn auto_recharge_stops_at_its_monthly_cap() {
     );
 }
 
-/// A plan that sells no top-ups (`packs not allowed`, `when empty reject`) never buys credits:
-/// the account's --auto-recharge is refused with the reason, and nothing is billed.
+/// A plan the book's `auto recharge` is not `for` never buys credits (Hedra 2026-06's Basic: the
+/// block is for the credit pack's plans): the account's --auto-recharge is refused with the
+/// plan and the plans that may, and nothing is billed.
 #[test]
-fn auto_recharge_is_refused_on_a_plan_that_sells_no_top_ups() {
+fn auto_recharge_is_refused_on_a_plan_the_book_does_not_allow() {
     let (code, out, err) = run(&[
         "bill",
         "pricebooks/hedra/2026-06.pricebook",
@@ -221,7 +222,8 @@ fn auto_recharge_is_refused_on_a_plan_that_sells_no_top_ups() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.is_empty(), "{out}");
     assert!(
-        err.contains("plan `basic` sells no top-ups") && err.contains("cannot auto-recharge"),
+        err.contains("plan `basic` may not auto-recharge")
+            && err.contains("is for `creator`, `professional`, `teams` and `enterprise`"),
         "{err}"
     );
     let (code, out, _) = run(&[

@@ -291,6 +291,8 @@ fn product_stmt() -> BoxedStrategy<String> {
             .prop_map(|(b, q, per)| format!("bill at {b} {q}{per}")),
         Just("outside wallet".to_string()),
         list(ident(), 3).prop_map(|l| format!("dims {l}")),
+        Just("rate unpublished".to_string()),
+        list(string(), 3).prop_map(|l| format!("aka {l}")),
         allow(),
     ]
     .boxed()
@@ -429,6 +431,7 @@ fn recharge_stmt() -> BoxedStrategy<String> {
         )
             .prop_map(|(f, q)| format!("minimum {f} {q}")),
         price_stmt(),
+        list(ident(), 3).prop_map(|l| format!("for {l}")),
     ]
     .boxed()
 }
@@ -446,7 +449,8 @@ fn dim_args() -> BoxedStrategy<String> {
 }
 
 fn target() -> BoxedStrategy<String> {
-    (prop::option::of(ident()), ident())
+    // A product by slug, or by a display name or alias written as a string.
+    (prop::option::of(ident()), prop_oneof![ident(), string()])
         .prop_map(|(p, x)| match p {
             Some(p) => format!("plan {p} product {x}"),
             None => format!("product {x}"),

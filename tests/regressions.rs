@@ -72,7 +72,7 @@ fn rate_groups_by_the_canonical_slug() {
     );
 }
 
-// 3. is in tests/bill.rs (`auto_recharge_is_refused_on_a_plan_that_sells_no_top_ups`).
+// 3. is in tests/bill.rs (`auto_recharge_is_refused_on_a_plan_the_book_does_not_allow`).
 
 // 4. A single book is not used before its effective date.
 #[test]

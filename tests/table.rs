@@ -565,3 +565,90 @@ fn a_rater_for_some_usage_has_exactly_its_keys() {
     }
     assert!(compared > 50, "compared {compared} quotes");
 }
+
+/// A book for names and auto recharge: an aliased product, one whose rate is unpublished, and
+/// three plans, with the recharge block's `for` list given or left out.
+fn names_book(recharge_for: &str) -> String {
+    format!(
+        r#"pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit
+product "Avatar IV" as avatar-iv {{ aka "Video Generation", "AV4"  measure time  rate 2 credit / second }}
+product "Premium voice" as premium-voice {{ measure time  rate unpublished }}
+plan "Pro" as pro {{ price 20 USD / month  grant 1000 credit every month, expires at cycle end  packs allowed }}
+plan "Team" as team {{ price 40 USD / month  grant 2000 credit every month, expires at cycle end  packs allowed }}
+plan "Basic" as basic {{ price 10 USD / month  grant 100 credit every month, expires at cycle end  packs not allowed }}
+auto recharge {{ {recharge_for} price 10 USD / 1000 credit }}
+"#
+    )
+}
+
+/// Aliases reach the compiled table: a table loaded from JSON answers by alias, as people write
+/// it, and a name close to an alias suggests the product's slug.
+#[test]
+fn a_compiled_table_answers_by_alias() {
+    let table = compile_source(&names_book("")).expect("a clean book");
+    let table = RatingTable::from_json(&table.to_json()).expect("loads");
+    assert_eq!(table.products()[0].aliases, ["Video Generation", "AV4"]);
+    let id = table.find_product("video-generation").expect("by alias");
+    assert_eq!(table.find_product("Video Generation"), Ok(id));
+    assert_eq!(table.find_product("av 4"), Ok(id));
+    assert_eq!(table.find_product("avatar-iv"), Ok(id));
+    let e = table.find_product("video gen").expect_err("no such name");
+    assert_eq!(
+        e.to_string(),
+        "unknown product `video gen`; did you mean `avatar-iv`?"
+    );
+    // The reference evaluator resolves the same names.
+    let model = check_source(&names_book("")).model.expect("a model");
+    assert_eq!(reference::find_product(&model, "video generation"), Ok(0));
+}
+
+/// `rate unpublished` compiles to its own pricing kind, and every evaluator rejects a quote or a
+/// capacity of it with the `unpublished` kind.
+#[test]
+fn an_unpublished_rate_is_a_rejection_everywhere() {
+    let table = compile_source(&names_book("")).expect("a clean book");
+    let product = table.find_product("premium voice").expect("found");
+    assert!(matches!(
+        table.products()[product as usize].pricing,
+        PricingEntry::Unpublished { line: 4 }
+    ));
+    let plan = table.plan_id("pro").expect("pro");
+    let q = table
+        .quote(Some(plan), product, 0, Decimal::from(60))
+        .expect_err("no price");
+    assert_eq!(q.kind, pricebook::RejectionKind::Unpublished);
+    assert!(q.reason.contains("publishes no rate"), "{}", q.reason);
+    let c = table
+        .capacity(plan, product, 0, "second")
+        .expect_err("no price");
+    assert_eq!(c.kind, pricebook::RejectionKind::Unpublished);
+    let model = check_source(&names_book("")).model.expect("a model");
+    let r = reference::quote(&model, Some(0), 1, &[], Decimal::from(60)).expect_err("no price");
+    assert_eq!(r.kind, pricebook::RejectionKind::Unpublished);
+}
+
+/// Who may auto-recharge: the block's `for` list when it has one (and then only those plans,
+/// whatever they sell), today's inference (plans that sell top-ups) when it has none.
+#[test]
+fn the_recharge_for_list_says_who_may_auto_recharge() {
+    use pricebook::bill::may_auto_recharge;
+    let inferred = compile_source(&names_book("")).expect("a clean book");
+    let id = |t: &RatingTable, p: &str| t.plan_id(p).expect("plan");
+    assert_eq!(inferred.recharge().and_then(|r| r.plans.clone()), None);
+    assert!(may_auto_recharge(&inferred, id(&inferred, "pro")).is_ok());
+    assert!(may_auto_recharge(&inferred, id(&inferred, "team")).is_ok());
+    let e = may_auto_recharge(&inferred, id(&inferred, "basic")).expect_err("sells no top-ups");
+    assert!(e.to_string().contains("sells no top-ups"), "{e}");
+
+    let listed = compile_source(&names_book("for pro, basic")).expect("a clean book");
+    let listed = RatingTable::from_json(&listed.to_json()).expect("loads");
+    assert!(may_auto_recharge(&listed, id(&listed, "pro")).is_ok());
+    assert!(may_auto_recharge(&listed, id(&listed, "basic")).is_ok());
+    let e = may_auto_recharge(&listed, id(&listed, "team")).expect_err("not listed");
+    assert_eq!(
+        e.to_string(),
+        "plan `team` may not auto-recharge: the book's `auto recharge` is for `pro` and `basic`; bill without a recharge setting, or on one of those plans"
+    );
+    assert_eq!(e.code(), pricebook::Code::InvalidValue);
+}

@@ -116,6 +116,8 @@ pub fn capacity(book: &Opened, question: &CapacityQuestion) -> Result<CapacityAn
         PricingEntry::Flat { per, .. } => {
             Some(per.map_or("event".to_string(), |u| table.unit_name(u).to_string()))
         }
+        // Sized in its base unit, so the table's capacity says why it cannot be sized.
+        PricingEntry::Unpublished { .. } => Some(table.base_unit(&product.measure).to_string()),
         PricingEntry::Free { .. } => None,
     };
     // A unit is part of the question: one the book does not know is the asker's mistake, not a

@@ -97,12 +97,45 @@ pub fn find_named<'a>(
     written: &str,
     items: impl IntoIterator<Item = (&'a str, &'a str), IntoIter: Clone> + Clone,
 ) -> Result<usize, NameError> {
+    let items = items
+        .into_iter()
+        .map(|(slug, display)| (slug, display, std::iter::empty()));
+    find_named_with_aliases(kind, written, items)
+}
+
+/// [`find_named`] over items that may also have aliases (a product's `aka` names): a slug, a
+/// display name and any number of other names per item, all matched alike. Ambiguity and
+/// misses name items by their slugs.
+///
+/// ```
+/// use pricebook::base::names::find_named_with_aliases;
+/// let products = [
+///     ("avatar-iv", "Avatar IV", vec!["Video Generation"]),
+///     ("avatar-iii", "Avatar III", vec![]),
+/// ];
+/// let items = products.iter().map(|(s, d, a)| (*s, *d, a.iter().copied()));
+/// assert_eq!(find_named_with_aliases("product", "video generation", items.clone()), Ok(0));
+/// let e = find_named_with_aliases("product", "video gen", items).unwrap_err();
+/// assert_eq!(e.to_string(), "unknown product `video gen`; did you mean `avatar-iv`?");
+/// ```
+pub fn find_named_with_aliases<'a, A>(
+    kind: &'static str,
+    written: &str,
+    items: impl IntoIterator<Item = (&'a str, &'a str, A), IntoIter: Clone> + Clone,
+) -> Result<usize, NameError>
+where
+    A: IntoIterator<Item = &'a str>,
+{
     let names = items
         .clone()
         .into_iter()
         .enumerate()
-        .flat_map(|(i, (slug, display))| [(i, slug), (i, display)]);
-    let slugs = || items.clone().into_iter().map(|(s, _)| s);
+        .flat_map(|(i, (slug, display, aliases))| {
+            [(i, slug), (i, display)]
+                .into_iter()
+                .chain(aliases.into_iter().map(move |a| (i, a)))
+        });
+    let slugs = || items.clone().into_iter().map(|(s, _, _)| s);
     match lookup(written, names) {
         Lookup::One(i) => Ok(i),
         Lookup::Several(is) => {
@@ -116,16 +149,25 @@ pub fn find_named<'a>(
         Lookup::None => {
             let mut e = NameError::unknown(kind, written, slugs());
             if !e.close {
-                // Nothing like it among the slugs; a display name may be close (`Sora 2`).
-                let pairs: Vec<(&str, &str)> = items.into_iter().collect();
-                let displays = pairs.iter().map(|(_, d)| *d);
-                let by_display: Vec<String> = closest(written, displays, 3)
+                // Nothing like it among the slugs; a display name or an alias may be close
+                // (`Sora 2`).
+                let others: Vec<(&str, &str)> = items
                     .into_iter()
-                    .filter_map(|d| pairs.iter().find(|(_, x)| *x == d))
-                    .map(|(s, _)| s.to_string())
+                    .flat_map(|(slug, display, aliases)| {
+                        std::iter::once((slug, display))
+                            .chain(aliases.into_iter().map(move |a| (slug, a)))
+                    })
                     .collect();
-                if !by_display.is_empty() {
-                    e.candidates = by_display;
+                let mut by_other: Vec<String> = Vec::new();
+                for name in closest(written, others.iter().map(|(_, n)| *n), 3) {
+                    if let Some((slug, _)) = others.iter().find(|(_, x)| *x == name) {
+                        if !by_other.iter().any(|s| s == slug) {
+                            by_other.push(slug.to_string());
+                        }
+                    }
+                }
+                if !by_other.is_empty() {
+                    e.candidates = by_other;
                     e.close = true;
                 }
             }

@@ -62,6 +62,8 @@ kinds! {
     NotInForce = "not-in-force";
     /// The usage falls outside the bill's periods.
     OutsidePeriod = "outside-period";
+    /// A product the vendor offers without publishing its price (`rate unpublished`).
+    Unpublished = "unpublished";
     /// A product, plan, pack or rate key the table does not have.
     Unknown = "unknown";
 }
@@ -123,6 +125,14 @@ impl fmt::Display for Rejection {
 }
 
 impl std::error::Error for Rejection {}
+
+/// Why a product offered without a published price (`rate unpublished`) cannot be priced: one
+/// wording for every evaluator.
+pub fn unpublished_reason(product: &str) -> String {
+    format!(
+        "the vendor publishes no rate for product `{product}` (`rate unpublished`): it is offered, but no source states its price"
+    )
+}
 
 /// Why a plan whose grant each contract sets (`grant custom credit`) has no capacity or money
 /// equivalent of its own: one wording for every evaluator.

@@ -267,16 +267,30 @@ impl VersionRef {
 }
 
 /// Whether an account on `plan` may auto-recharge: the book offers it (an `auto recharge`
-/// block) and the plan sells top-ups (`packs allowed`, or `when empty auto recharge`). A plan
-/// that sells no top-ups never buys credits, whatever the account asks.
+/// block) and either names the plan in the block's `for` list or, when it names none, the plan
+/// sells top-ups (`packs allowed`, or `when empty auto recharge`). A plan that may not never
+/// buys credits, whatever the account asks.
 pub fn may_auto_recharge(table: &RatingTable, plan: PlanId) -> Result<(), BillError> {
     let Some(p) = table.plans.get(plan as usize) else {
         return Err(BillError::UnknownPlan { plan });
     };
-    if table.recharge.is_none() {
+    let Some(recharge) = &table.recharge else {
         return Err(BillError::NoAutoRecharge {
             vendor: table.vendor.clone(),
             version: table.version.clone(),
+        });
+    };
+    if let Some(allowed) = &recharge.plans {
+        if allowed.contains(&plan) {
+            return Ok(());
+        }
+        return Err(BillError::RechargeNotForPlan {
+            plan: p.slug.clone(),
+            allowed: allowed
+                .iter()
+                .filter_map(|i| table.plans.get(*i as usize))
+                .map(|p| p.slug.clone())
+                .collect(),
         });
     }
     if !p.packs_allowed && p.when_empty != EmptyEntry::AutoRecharge {
@@ -317,6 +331,9 @@ pub enum BillError {
         "plan `{plan}` sells no top-ups (`packs not allowed`, and its wallet does not recharge when empty), so it cannot auto-recharge"
     )]
     NoTopUps { plan: String },
+    /// The book's `auto recharge` block names the plans that may use it, and this is not one.
+    #[error("plan `{plan}` may not auto-recharge: the book's `auto recharge` is for {}; bill without a recharge setting, or on one of those plans", allowed_list(.allowed))]
+    RechargeNotForPlan { plan: String, allowed: Vec<String> },
     #[error("auto-recharge {setting}= is below the book's minimum of {minimum}")]
     RechargeBelowMinimum {
         /// `below`, `to` or `cap`.
@@ -339,6 +356,14 @@ pub enum BillError {
     /// through this crate's constructors).
     #[error("the rating table is inconsistent: {reason}; recompile it with `pricebook compile`")]
     TableInvalid { reason: String },
+}
+
+/// `` `creator` and `professional` ``, or `no plan` for an empty list.
+fn allowed_list(allowed: &[String]) -> String {
+    if allowed.is_empty() {
+        return "no plan".into();
+    }
+    crate::base::names::quoted_list(allowed, "and")
 }
 
 impl BillError {

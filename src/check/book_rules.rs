@@ -70,8 +70,10 @@ impl Cx<'_> {
                 cap: None,
                 minimums: Vec::new(),
                 price: None,
+                plans: None,
                 span: item.span,
             };
+            let mut for_span: Option<Span> = None;
             for s in &r.body {
                 match &s.node {
                     RechargeStmt::Below(q) => {
@@ -112,7 +114,44 @@ impl Cx<'_> {
                             }
                         }
                     }
+                    RechargeStmt::For(names) => {
+                        if let Some(first) = for_span {
+                            self.push(diagnostics::statement_twice(
+                                "book's auto recharge",
+                                "for",
+                                s.span,
+                                first,
+                            ));
+                            continue;
+                        }
+                        for_span = Some(s.span);
+                        let mut plans: Vec<String> = Vec::new();
+                        for n in names {
+                            if let Some(i) = self.plan_ref(n) {
+                                let slug = self.plans.list[i].clone();
+                                if !plans.contains(&slug) {
+                                    plans.push(slug);
+                                }
+                            }
+                        }
+                        def.plans = Some(plans);
+                    }
                     RechargeStmt::Error(_) => {}
+                }
+            }
+            // A plan whose wallet recharges when empty must be one the block lets recharge.
+            if let (Some(allowed), Some(for_span)) = (&def.plans, for_span) {
+                let unlisted: Vec<(String, Span)> = self
+                    .plan_defs
+                    .iter()
+                    .flatten()
+                    .filter(|p| {
+                        p.when_empty == EmptyRuleDef::AutoRecharge && !allowed.contains(&p.slug)
+                    })
+                    .map(|p| (p.slug.clone(), p.when_empty_span))
+                    .collect();
+                for (slug, span) in unlisted {
+                    self.push(diagnostics::recharge_plan_not_listed(&slug, span, for_span));
                 }
             }
             if let (Some((b, bu)), Some((t, tu))) = (&def.below, &def.refill_to) {

@@ -146,6 +146,18 @@ pub(super) fn name_like_another(
     ))
 }
 
+/// `aka "X"` where `X` is (by key) a name the product already has: its slug, its display name or
+/// another of its aliases.
+pub(super) fn alias_repeats_name(alias: &str, span: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::Duplicate,
+        format!("alias `{alias}` repeats a name the product already has"),
+    )
+    .label(span, "the same name, ignoring case, spaces and punctuation")
+    .label(first, "already named here")
+    .help("names are matched ignoring case, spaces and punctuation: remove the alias, or fix it if it meant another name")
+}
+
 /// A reference (to a product, plan, unit, dimension, billing period, ...) that names nothing of
 /// its kind; `help` says what to write, unless `suggestion` is a close name.
 pub(super) fn unknown(
@@ -409,7 +421,7 @@ pub(super) fn priced_twice(
     )
     .label(second, "second pricing")
     .label(first, "first pricing")
-    .help("a product has one pricing: a `rate` (or a matrix of rates), `tiers`, `flat` or `free`")
+    .help("a product has one pricing: a `rate` (or a matrix of rates), `tiers`, `flat`, `free` or `rate unpublished`")
 }
 
 /// A product without a pricing statement; `unit` and `base` make the example rate.
@@ -1178,6 +1190,20 @@ pub(super) fn recharge_price_without_quantity(
     )
     .label(span, "no `/ <quantity>`")
     .help(format!("write e.g. `price 100 {currency} / 16000 {unit}`"))
+}
+
+/// A plan that recharges when empty (`when empty auto recharge`) but is not among the plans the
+/// `auto recharge` block names with `for`.
+pub(super) fn recharge_plan_not_listed(plan: &str, span: Span, for_span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::ConflictingStatement,
+        format!("plan `{plan}` recharges when empty, but the book's `auto recharge` is not for it"),
+    )
+    .label(span, "recharges when empty")
+    .label(for_span, "the plans that may auto-recharge")
+    .help(format!(
+        "add `{plan}` to the block's `for` list, or give the plan another `when empty` rule"
+    ))
 }
 
 /// Auto recharge that refills to its threshold or below.

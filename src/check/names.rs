@@ -48,6 +48,18 @@ impl Names {
     }
 }
 
+/// The aliases a product is written with (`aka "Video Generation"`); none for other items.
+pub(super) fn product_aliases(item: &Item) -> impl Iterator<Item = &Spanned<String>> {
+    let body = match item {
+        Item::Product(p) => p.body.as_slice(),
+        _ => &[],
+    };
+    body.iter().flat_map(|s| match &s.node {
+        ProductStmt::Aka(names) => names.as_slice(),
+        _ => &[],
+    })
+}
+
 impl Cx<'_> {
     pub(super) fn names(&mut self) {
         let book = self.book;
@@ -81,6 +93,9 @@ impl Cx<'_> {
             let written = std::iter::once((name.node.as_str(), name.span))
                 .chain(display.map(|d| (d.node.as_str(), d.span)));
             let mut clash = None;
+            // The item's own names by key, with where each was written: an alias that repeats
+            // one of them is an error (it adds nothing, and hides a typo in the alias).
+            let mut own: Vec<(String, Span)> = Vec::new();
             for (n, span) in written {
                 let key = name_key(n);
                 if key.is_empty() {
@@ -90,9 +105,37 @@ impl Cx<'_> {
                     Some(&other) if other != at => clash = clash.or(Some((n, span, other))),
                     Some(_) => {}
                     None => {
-                        names.keys.insert(key, at);
+                        names.keys.insert(key.clone(), at);
                     }
                 }
+                own.push((key, span));
+            }
+            for alias in product_aliases(&item.node) {
+                let key = name_key(&alias.node);
+                if let Some((_, first)) = own.iter().find(|(k, _)| *k == key) {
+                    self.diags.push(diagnostics::alias_repeats_name(
+                        &alias.node,
+                        alias.span,
+                        *first,
+                    ));
+                    continue;
+                }
+                match names.keys.get(&key) {
+                    // Each alias that would name another product is its own mistake.
+                    Some(&other) if other != at => {
+                        self.diags.push(diagnostics::name_like_another(
+                            what,
+                            &alias.node,
+                            alias.span,
+                            &names.list[other],
+                            names.spans[other],
+                        ));
+                    }
+                    _ => {
+                        names.keys.insert(key.clone(), at);
+                    }
+                }
+                own.push((key, alias.span));
             }
             if let Some((n, span, other)) = clash {
                 let other_slug = names.list[other].clone();

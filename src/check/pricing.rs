@@ -164,6 +164,10 @@ impl Cx<'_> {
                     stmts.push((s.span, "free"));
                     result = Some(Some(Pricing::Free { span: s.span }));
                 }
+                ProductStmt::Unpublished => {
+                    stmts.push((s.span, "rate unpublished"));
+                    result = Some(Some(Pricing::Unpublished { span: s.span }));
+                }
                 _ => {}
             }
         }

@@ -28,6 +28,7 @@ impl Cx<'_> {
                 ProductStmt::Tiers { .. } => "tiers",
                 ProductStmt::Flat { .. } => "flat",
                 ProductStmt::Free => "free",
+                ProductStmt::Unpublished => "rate unpublished",
                 _ => continue,
             };
             if let Some(prev) = seen.get(key) {
@@ -202,6 +203,15 @@ impl Cx<'_> {
         let mut def = ProductDef {
             slug: p.slug.node.clone(),
             display: p.display.node.clone(),
+            aliases: p
+                .body
+                .iter()
+                .filter_map(|s| match &s.node {
+                    ProductStmt::Aka(names) => Some(names.iter().map(|n| n.node.clone())),
+                    _ => None,
+                })
+                .flatten()
+                .collect(),
             whole,
             measure,
             pricing,

@@ -9,6 +9,7 @@ pub(super) fn pricing_kind(t: &T<'_>, p: &ProductEntry) -> String {
         PricingEntry::Tiered { mode, .. } => format!("{mode:?} tiers").to_lowercase(),
         PricingEntry::Flat { .. } => "flat".into(),
         PricingEntry::Free { .. } => "free".into(),
+        PricingEntry::Unpublished { .. } => "rate unpublished".into(),
     }
 }
 
@@ -99,6 +100,7 @@ pub(super) fn pricing_text(t: &T<'_>, p: &ProductEntry) -> String {
             None => format!("flat {} {}", dec(*amount), t.unit_name(*unit)),
         },
         PricingEntry::Free { .. } => "free".into(),
+        PricingEntry::Unpublished { .. } => "rate unpublished".into(),
     }
 }
 
@@ -257,7 +259,8 @@ pub(super) fn product_changes(
                 change("flat", Some(val(a, p, *xa, *ua)), Some(val(b, q, *xb, *ub))),
             );
         }
-        (PricingEntry::Free { .. }, PricingEntry::Free { .. }) => {}
+        (PricingEntry::Free { .. }, PricingEntry::Free { .. })
+        | (PricingEntry::Unpublished { .. }, PricingEntry::Unpublished { .. }) => {}
         _ => {
             let mut c = change(
                 "pricing",

@@ -150,7 +150,7 @@ fn first_cell(t: &RatingTable, product: ProductId) -> Option<(u32, String)> {
         PricingEntry::Flat { per, .. } => {
             Some((0, format!("1 {}", per.map_or("event", |u| t.unit_name(u)))))
         }
-        PricingEntry::Free { .. } => None,
+        PricingEntry::Free { .. } | PricingEntry::Unpublished { .. } => None,
     }
 }
 

@@ -12,7 +12,7 @@ pub fn charge_units(table: &RatingTable) -> Vec<UnitId> {
             PricingEntry::Cells { cells } => units.extend(cells.iter().flatten().map(|c| c.unit)),
             PricingEntry::Tiered { tiers, .. } => units.extend(tiers.iter().map(|t| t.rate.unit)),
             PricingEntry::Flat { unit, .. } => units.push(*unit),
-            PricingEntry::Free { .. } => {}
+            PricingEntry::Free { .. } | PricingEntry::Unpublished { .. } => {}
         }
     }
     for pl in &table.plans {

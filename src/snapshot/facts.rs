@@ -132,6 +132,10 @@ fn product_facts(t: &RatingTable, id: ProductId, p: &ProductEntry, facts: &mut F
             crate::table::describe_dimension(&p.measure)
         ),
     );
+    if !p.aliases.is_empty() {
+        let quoted: Vec<String> = p.aliases.iter().map(|a| format!("\"{a}\"")).collect();
+        facts.add(key("aka"), quoted.join(", "));
+    }
     facts.add(key("pricing"), words::pricing_kind(t, p));
     for f in &p.fees {
         facts.add(
@@ -160,6 +164,7 @@ fn product_facts(t: &RatingTable, id: ProductId, p: &ProductEntry, facts: &mut F
                 );
             }
         }
+        PricingEntry::Unpublished { .. } => facts.add(key("rate"), "unpublished".to_string()),
         PricingEntry::Flat { .. } | PricingEntry::Free { .. } => {
             if let Some(rate) = words::rate_on_plan(t, None, id, 0) {
                 facts.add(key("rate"), rate);
@@ -375,7 +380,7 @@ pub(crate) fn rate_quantity(
             tiers.first().map(|r| per(r.rate.per, r.rate.per_unit))
         }
         PricingEntry::Flat { .. } => Some(format!("1 {}", t.base_unit(&p.measure))),
-        PricingEntry::Free { .. } => None,
+        PricingEntry::Free { .. } | PricingEntry::Unpublished { .. } => None,
     }
 }
 

@@ -180,6 +180,14 @@ pub(crate) fn recharge(t: &RatingTable, r: &RechargeEntry) -> String {
     if let Some(cap) = r.min_cap {
         parts.push(format!("minimum cap {cap} {}", t.currency()));
     }
+    if let Some(plans) = &r.plans {
+        let slugs: Vec<&str> = plans
+            .iter()
+            .filter_map(|i| t.plans().get(*i as usize))
+            .map(|p| p.slug.as_str())
+            .collect();
+        parts.push(format!("for {}", slugs.join(", ")));
+    }
     if parts.is_empty() {
         "offered".into()
     } else {
@@ -245,6 +253,7 @@ pub(crate) fn pricing_kind(t: &RatingTable, p: &ProductEntry) -> String {
         ),
         PricingEntry::Flat { .. } => "flat".into(),
         PricingEntry::Free { .. } => "free".into(),
+        PricingEntry::Unpublished { .. } => "unpublished".into(),
     }
 }
 
@@ -318,6 +327,7 @@ pub(crate) fn rate_on_plan(
             None => format!("flat {} per event", amount(t, *a, *unit)),
         }),
         PricingEntry::Free { .. } => Some("free".into()),
+        PricingEntry::Unpublished { .. } => Some("rate unpublished".into()),
     }
 }
 

@@ -178,6 +178,10 @@ pub enum ProductStmt {
     Fee(Fee),
     OutsideWallet,
     Dims(Vec<Name>),
+    /// `rate unpublished`: offered, but the vendor publishes no price (quotes are rejected).
+    Unpublished,
+    /// `aka "Video Generation", "Avatar IV"`: other names of the product.
+    Aka(Vec<Spanned<String>>),
     Allow(Allow),
     Error(String),
 }
@@ -493,6 +497,8 @@ pub enum RechargeStmt {
         price: Spanned<Price>,
         minimum: Option<PriceExpr>,
     },
+    /// `for creator, professional`: the plans that may auto-recharge.
+    For(Vec<Name>),
     Error(String),
 }
 
@@ -502,7 +508,8 @@ pub struct TestBlock {
     pub body: Vec<Spanned<TestStmt>>,
 }
 
-/// `plan creator product hedra-avatar`
+/// `plan creator product hedra-avatar`, or `product "Video Generation"` (a display name or an
+/// alias, written as a string; the node holds the name either way).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub plan: Option<Name>,

@@ -144,7 +144,9 @@ impl Shift for ProductStmt {
             ProductStmt::Fee(f) => f.shift(by),
             ProductStmt::Dims(d) => d.shift(by),
             ProductStmt::Allow(a) => a.shift(by),
+            ProductStmt::Aka(names) => names.shift(by),
             ProductStmt::Free
+            | ProductStmt::Unpublished
             | ProductStmt::Prorate
             | ProductStmt::OutsideWallet
             | ProductStmt::Error(_) => {}
@@ -307,6 +309,7 @@ impl Shift for RechargeStmt {
                 price.shift(by);
                 minimum.shift(by);
             }
+            RechargeStmt::For(plans) => plans.shift(by),
             RechargeStmt::Error(_) => {}
         }
     }

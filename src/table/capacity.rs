@@ -28,6 +28,13 @@ impl RatingTable {
                 pl.line,
             ));
         }
+        if let PricingEntry::Unpublished { line } = p.pricing {
+            return Err(reject(
+                RejectionKind::Unpublished,
+                unpublished_reason(&p.slug),
+                line,
+            ));
+        }
         let charge_unit = p.charge_unit.ok_or_else(|| {
             reject(
                 RejectionKind::Free,

@@ -382,6 +382,13 @@ impl RatingTable {
             if units.iter().flatten().any(|u| !unit_ok(*u)) {
                 return bad("the auto recharge refers to units that do not exist".into());
             }
+            if r.plans
+                .iter()
+                .flatten()
+                .any(|i| *i as usize >= self.plans.len())
+            {
+                return bad("the auto recharge refers to plans that do not exist".into());
+            }
         }
         if self.units.iter().any(|u| u.factor <= Decimal::ZERO) {
             return bad("a unit has a non-positive factor".into());

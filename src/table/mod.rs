@@ -26,8 +26,8 @@
 
 use crate::base::interval::Interval;
 use crate::base::money::{EXACT_MONEY_DP, charge_dp, div_round, round_charge};
-use crate::base::names::{NameError, find_named, same_key};
-use crate::base::rejection::{Rejection, RejectionKind, contract_set_reason};
+use crate::base::names::{NameError, find_named, find_named_with_aliases, same_key};
+use crate::base::rejection::{Rejection, RejectionKind, contract_set_reason, unpublished_reason};
 use crate::base::units::resolve_unit;
 use crate::diagnostic::{Code, Diagnostic};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -46,7 +46,9 @@ pub use quote::cap_slice;
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
-/// list, and fees: an older reader would bill without them).
+/// list, and fees: an older reader would bill without them; 8: products' `bill` bounds and
+/// dimension `fills`, `aliases`, products whose rate is `unpublished`, and the plans an `auto
+/// recharge` is `for`).
 pub const SCHEMA_VERSION: u32 = 8;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
@@ -290,6 +292,10 @@ pub enum PricingEntry {
     Free {
         line: u32,
     },
+    /// `rate unpublished`: offered, but no source states the price; every quote is rejected.
+    Unpublished {
+        line: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -346,6 +352,9 @@ pub struct RoundingEntry {
 pub struct ProductEntry {
     pub slug: String,
     pub display: String,
+    /// Other names of the product (`aka "Video Generation"`), matched like the display name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// Dimension name of what is measured (`time`, `text`, ...), as in [`UnitEntry::dimension`].
     pub measure: String,
     /// Dimension ids, in cell order.
@@ -672,6 +681,10 @@ pub struct RechargeEntry {
     pub min_below: Option<(Decimal, UnitId)>,
     pub min_refill: Option<(Decimal, UnitId)>,
     pub min_cap: Option<Decimal>,
+    /// The plans that may auto-recharge (`for creator, professional`); `None` when the book
+    /// does not say, and then every plan that sells top-ups may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plans: Option<Vec<PlanId>>,
     pub line: u32,
 }
 

@@ -3,14 +3,17 @@
 use super::*;
 
 impl RatingTable {
-    /// The product a written name means: its slug or display name in any case, spacing or
-    /// punctuation (`Sora 2 pro`, `sora2pro`).
+    /// The product a written name means: its slug, display name or an alias (`aka`) in any
+    /// case, spacing or punctuation (`Sora 2 pro`, `sora2pro`).
     pub fn find_product(&self, name: &str) -> Result<ProductId, NameError> {
-        let items = self
-            .products
-            .iter()
-            .map(|p| (p.slug.as_str(), p.display.as_str()));
-        find_named("product", name, items).map(|i| i as ProductId)
+        let items = self.products.iter().map(|p| {
+            (
+                p.slug.as_str(),
+                p.display.as_str(),
+                p.aliases.iter().map(String::as_str),
+            )
+        });
+        find_named_with_aliases("product", name, items).map(|i| i as ProductId)
     }
 
     /// The plan a written name means (as [`find_product`](Self::find_product)).

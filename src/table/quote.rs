@@ -341,6 +341,13 @@ impl RatingTable {
                 rec.record(|| "free".to_string(), *line);
                 (Decimal::ZERO, None)
             }
+            (None, PricingEntry::Unpublished { line }) => {
+                return Err(reject(
+                    RejectionKind::Unpublished,
+                    unpublished_reason(&p.slug),
+                    *line,
+                ));
+            }
         };
         let exact = match unit {
             Some(u) if !p.bill.is_empty() && p.charge_unit == Some(u) => {

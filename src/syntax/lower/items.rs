@@ -19,6 +19,11 @@ impl Lower<'_> {
                     continue;
                 }
                 Rule::measure_stmt => ProductStmt::Measure(self.first_name(c)),
+                Rule::rate_stmt
+                    if children(c.clone()).any(|x| x.as_rule() == Rule::rate_unpublished) =>
+                {
+                    ProductStmt::Unpublished
+                }
                 Rule::rate_stmt => {
                     let mut key = Vec::new();
                     let mut rate = None;
@@ -108,6 +113,12 @@ impl Lower<'_> {
                 Rule::fee_stmt => ProductStmt::Fee(self.fee(c)),
                 Rule::outside_stmt => ProductStmt::OutsideWallet,
                 Rule::dims_stmt => ProductStmt::Dims(self.ident_list_in(c)),
+                Rule::aka_stmt => ProductStmt::Aka(
+                    children(c)
+                        .filter(|x| x.as_rule() == Rule::string)
+                        .map(|x| self.string(x))
+                        .collect(),
+                ),
                 Rule::allow_decl => ProductStmt::Allow(self.allow(c)),
                 Rule::bad_stmt => ProductStmt::Error(self.bad(
                     c,

@@ -213,6 +213,7 @@ impl Lower<'_> {
                             let (price, minimum) = self.price_stmt(c);
                             RechargeStmt::Price { price, minimum }
                         }
+                        Rule::recharge_for => RechargeStmt::For(self.ident_list_in(c)),
                         Rule::bad_stmt => RechargeStmt::Error(self.bad(
                             c,
                             Rule::recharge_stmt_entry,
@@ -328,6 +329,7 @@ impl Lower<'_> {
                 Rule::kw_product => after_plan = false,
                 Rule::ident if after_plan => plan = Some(self.name(c)),
                 Rule::ident => product = Some(self.name(c)),
+                Rule::string => product = Some(self.string(c)),
                 _ => {}
             }
         }

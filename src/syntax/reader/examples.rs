@@ -104,7 +104,10 @@ impl Reader<'_> {
         self.skip();
         self.kw_(b"product")?;
         self.skip();
-        let product = self.name()?;
+        let product = match self.name() {
+            Some(n) => n,
+            None => self.string()?,
+        };
         Some(Target { plan, product })
     }
 

@@ -186,6 +186,19 @@ impl Reader<'_> {
                 self.skip();
                 self.ident_list().map(ProductStmt::Dims)
             }
+            b'a' if self.kw(b"aka") => {
+                self.skip();
+                let mut names = vec![self.string()?];
+                while let Some(n) = self.attempt(|r| {
+                    r.skip();
+                    r.lit(b",")?;
+                    r.skip();
+                    r.string()
+                }) {
+                    names.push(n);
+                }
+                Some(ProductStmt::Aka(names))
+            }
             b'a' if self.kw(b"allow") => self.allow().map(ProductStmt::Allow),
             _ => None,
         }
@@ -282,10 +295,18 @@ impl Reader<'_> {
                 rate: Some(rate),
             });
         }
-        self.kw_(b"not")?;
-        self.skip();
-        self.kw_(b"offered")?;
-        Some(ProductStmt::Rate { key, rate: None })
+        let not_offered = self.attempt(|r| {
+            r.kw_(b"not")?;
+            r.skip();
+            r.kw_(b"offered")
+        });
+        if not_offered.is_some() {
+            return Some(ProductStmt::Rate { key, rate: None });
+        }
+        // The grammar's second choice, from just after `rate`.
+        self.reset(start);
+        self.kw_(b"unpublished")?;
+        Some(ProductStmt::Unpublished)
     }
 
     pub(super) fn tiers_stmt(&mut self) -> Option<ProductStmt> {

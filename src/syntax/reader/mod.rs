@@ -166,6 +166,7 @@ pub(super) fn is_reserved(w: &[u8]) -> bool {
             | b"informational"
             | b"attribute"
             | b"attr"
+            | b"aka"
             | b"fee"
     )
 }
