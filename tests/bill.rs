@@ -491,6 +491,44 @@ proptest! {
         prop_assert_eq!(b.total, sum);
     }
 
+    /// `bill --explain`: explaining changes nothing else; every usage event is in the ledger or
+    /// the rejections, once; and what the ledger drew from each grant is what the grant
+    /// reports consumed.
+    #[test]
+    fn the_ledger_accounts_for_every_charge(
+        grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
+        rule in prop::sample::select(vec!["when empty reject", "when empty overage 0.02 USD / credit", "when empty auto recharge"]),
+        raw in events_strategy(),
+    ) {
+        let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
+        let mut req = BillRequest::new(0, Date::parse("2026-01-01").expect("date"), 3);
+        req.recharge = pricebook::bill::RechargeSettings::parse(&table, 0, "below=100,to=2000,cap=30").ok();
+        let events = to_events(&raw);
+        let plain = bill(&table, &req, &events).expect("bills");
+        req.explain = true;
+        let b = bill(&table, &req, &events).expect("bills");
+        prop_assert_eq!((&b.lines, &b.wallet, &b.rejected), (&plain.lines, &plain.wallet, &plain.rejected));
+        prop_assert!(plain.ledger.is_empty());
+        let mut seen: Vec<u64> = b.ledger.iter().map(|l| l.line).chain(b.rejected.iter().map(|r| r.line)).collect();
+        seen.sort_unstable();
+        let uses: Vec<u64> = events.iter().filter(|e| matches!(e.usage, Usage::Use { .. })).map(|e| e.line).collect();
+        let buys_rejected = b.rejected.iter().filter(|r| events.iter().any(|e| e.line == r.line && matches!(e.usage, Usage::Buy { .. }))).count();
+        prop_assert_eq!(seen.len(), uses.len() + buys_rejected);
+        let mut drawn: std::collections::BTreeMap<String, Decimal> = std::collections::BTreeMap::new();
+        for l in &b.ledger {
+            for d in &l.draws {
+                *drawn.entry(d.grant.clone()).or_default() += d.amount;
+            }
+        }
+        let mut consumed: std::collections::BTreeMap<String, Decimal> = std::collections::BTreeMap::new();
+        for g in &b.wallet {
+            if !g.consumed.is_zero() {
+                *consumed.entry(g.grant.clone()).or_default() += g.consumed;
+            }
+        }
+        prop_assert_eq!(drawn, consumed);
+    }
+
     #[test]
     fn adding_an_event_never_lowers_the_total(
         grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
@@ -1077,4 +1115,56 @@ fn a_cap_per_period_bills_and_rates_alike() {
     assert!(out.contains("ana,255,credit,4"), "{out}");
     // Bo's calls: 1 s billed as 2, 100 s as 60.
     assert!(out.contains("bo,62,credit,2"), "{out}");
+}
+
+/// `bill --explain`: the 8,400 credits of 20 minutes of Hedra Avatar on Creator come 5,400 from
+/// the month's plan credits (priority 1), then 3,000 from the pack (priority 2).
+#[test]
+fn explain_lists_the_grants_that_paid_each_event() {
+    let args = [
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        "tests/bills/creator-20-min-avatar-with-pack.jsonl",
+        "--explain",
+    ];
+    let v = snapshot("explain", &args);
+    let ledger = v["ledger"].as_array().expect("a ledger");
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0]["charge"], "8400 credit");
+    assert_eq!(ledger[0]["paid_by"], "wallet");
+    let draws: Vec<(&str, &str, &str)> = ledger[0]["draws"]
+        .as_array()
+        .expect("draws")
+        .iter()
+        .map(|d| {
+            (
+                d["grant"].as_str().expect("grant"),
+                d["amount"].as_str().expect("amount"),
+                d["left"].as_str().expect("left"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        draws,
+        [
+            ("plan creator 2026-06", "5400", "0"),
+            ("pack credit-pack 2026-06-09T08:00:00Z", "3000", "13000"),
+        ]
+    );
+    // Without --explain, the JSON has no ledger.
+    let (_, out, _) = run(&[
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        "tests/bills/creator-20-min-avatar-with-pack.jsonl",
+        "--format",
+        "json",
+    ]);
+    let plain: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(plain.get("ledger").is_none());
 }

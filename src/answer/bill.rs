@@ -9,8 +9,8 @@ use super::error::{AnswerError, plan_or_only};
 use super::parse_date;
 use crate::base::date::Date;
 use crate::bill::{
-    AllowanceReport, Bill, BillLine, BillRequest, Billing, GrantReport, RechargeSettings,
-    RejectedEvent, VersionRef, WalletState,
+    AllowanceReport, Bill, BillLine, BillRequest, Billing, GrantReport, LedgerEntry,
+    RechargeSettings, RejectedEvent, VersionRef, WalletState,
 };
 use crate::diagnostic::Code;
 use crate::load::Opened;
@@ -77,6 +77,10 @@ pub struct BillQuestion {
     /// bill only. Confidential: send them over TLS, to a service behind a token.
     #[serde(default)]
     pub contract: Option<String>,
+    /// Explain every charge: the bill's `ledger` lists each usage event and the grants that
+    /// paid it.
+    #[serde(default)]
+    pub explain: bool,
 }
 
 /// A bill's total: `{"amount": "25.00", "currency": "USD"}`.
@@ -103,6 +107,10 @@ pub struct BillAnswer {
     /// The book versions that priced the bill.
     pub versions: Vec<VersionRef>,
     pub wallet: Vec<GrantReport>,
+    /// With `explain`: each usage event, its charge, and the grants that paid it, in the order
+    /// events were billed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<Vec<LedgerEntry>>,
     /// How many of `rejected` are bad lines (malformed, or naming what the book does not
     /// have): `pricebook bill` exits 1 when there are any.
     #[serde(skip)]
@@ -124,6 +132,7 @@ impl BillAnswer {
             },
             versions: bill.versions.clone(),
             wallet: bill.wallet.clone(),
+            ledger: bill.explained.then(|| bill.ledger.clone()),
             bad_lines,
             bill,
         }
@@ -260,6 +269,7 @@ pub fn bill<E: From<AnswerError>>(
         &events,
         effective_month,
     );
+    request.explain = question.explain;
     if let Some(spec) = &question.auto_recharge {
         request.recharge = Some(RechargeSettings::parse(table, plan, spec).map_err(|m| {
             AnswerError::bad_request(format!("auto_recharge: {m}"))

@@ -76,6 +76,8 @@ pub(super) struct Engine<'t, 'r> {
     /// What [`period_charged`](Self::period_charged) held before the current event, so that
     /// a refused event takes its charge back.
     pub(super) charged_undo: Option<(ProductId, Decimal)>,
+    /// `bill --explain`: each usage event and how it was paid.
+    pub(super) ledger: Vec<LedgerEntry>,
     /// Grants renewed every day or week: (plan grant index, start of its next issue).
     pub(super) day_grants: Vec<(usize, Instant)>,
     /// Allowances: (allowance index, window start) -> used so far (base units or events).
@@ -546,8 +548,19 @@ impl<'t> Engine<'t, '_> {
         }
         // Allowances: what the plan includes per window is used before the wallet.
         let mut q = q;
+        let rejected_before = self.rejected.len();
         match self.allowance(e, product, &q, lines)? {
-            Allowed::Covered | Allowed::Done => return Ok(()),
+            Allowed::Covered => {
+                self.note(e, product, &q, "allowance", Vec::new(), None);
+                return Ok(());
+            }
+            Allowed::Done => {
+                // Refused (listed with the rejections), or billed as overage beyond it.
+                if self.rejected.len() == rejected_before {
+                    self.note(e, product, &q, "overage", Vec::new(), None);
+                }
+                return Ok(());
+            }
             Allowed::Beyond { charge } => q.exact = charge,
             Allowed::NotCovered => {}
         }
@@ -595,7 +608,10 @@ impl<'t> Engine<'t, '_> {
                 q.exact = slice;
             }
         }
-        let Some(unit) = q.unit else { return Ok(()) };
+        let Some(unit) = q.unit else {
+            self.note(e, product, &q, "free", Vec::new(), None);
+            return Ok(());
+        };
         let u = &table.units[unit as usize];
         let too_large = |what: &str| {
             Rejection::new(
@@ -619,6 +635,7 @@ impl<'t> Engine<'t, '_> {
                 },
                 None => lines.carve_outs.push((product, quantity, exact)),
             }
+            self.note(e, product, &q, "outside-wallet", Vec::new(), None);
             return Ok(());
         }
         // Pay from the wallet.
@@ -634,6 +651,7 @@ impl<'t> Engine<'t, '_> {
         // was drawn from.
         if need < Decimal::ZERO {
             self.credit(dim, -need, e.time, lines);
+            self.note(e, product, &q, "credit", Vec::new(), None);
             return Ok(());
         }
         let mut balance = self.wallet.balance(dim);
@@ -642,7 +660,10 @@ impl<'t> Engine<'t, '_> {
             balance = self.wallet.balance(dim);
         }
         if balance >= need {
-            self.wallet.draw(dim, need);
+            let mut taken = Vec::new();
+            let trace = self.request.explain.then_some(&mut taken);
+            self.wallet.draw_traced(dim, need, trace);
+            self.note(e, product, &q, "wallet", taken, None);
             return self.after_draw(e.time, dim, lines);
         }
         match &plan.when_empty {
@@ -667,7 +688,11 @@ impl<'t> Engine<'t, '_> {
                     },
                     None => lines.overage.push((key, shortfall)),
                 }
-                self.wallet.draw(dim, balance);
+                let mut taken = Vec::new();
+                let trace = self.request.explain.then_some(&mut taken);
+                self.wallet.draw_traced(dim, balance, trace);
+                let over = Some(self.show(shortfall, unit));
+                self.note(e, product, &q, "overage", taken, over);
             }
             _ => {
                 self.undo_period_usage(by_period, product, cell, used);
@@ -684,6 +709,52 @@ impl<'t> Engine<'t, '_> {
             }
         }
         Ok(())
+    }
+
+    /// Records how a usage event was paid, for `bill --explain` (nothing otherwise): its charge,
+    /// and what each grant in `taken` (grant index, base units) gave and had left.
+    fn note(
+        &mut self,
+        e: &UsageEvent,
+        product: ProductId,
+        q: &crate::table::TableQuote,
+        paid_by: &'static str,
+        taken: Vec<(usize, Decimal)>,
+        overage: Option<String>,
+    ) {
+        if !self.request.explain {
+            return;
+        }
+        let table = self.table;
+        let p = &table.products[product as usize];
+        let in_unit = |base: Decimal, unit: UnitId| {
+            base.checked_div(factor_of(table, unit))
+                .map_or(base, |v| v.normalize())
+        };
+        let draws = taken
+            .into_iter()
+            .map(|(i, take)| {
+                let g = &self.wallet.grants[i];
+                LedgerDraw {
+                    grant: g.name.clone(),
+                    unit: table.unit_name(g.unit).to_string(),
+                    amount: in_unit(take, g.unit),
+                    left: in_unit(g.remaining(), g.unit),
+                }
+            })
+            .collect();
+        self.ledger.push(LedgerEntry {
+            line: e.line,
+            time: format_instant(e.time),
+            product: p.slug.clone(),
+            quantity: format!("{} {}", q.quantity.normalize(), table.base_unit(&p.measure)),
+            charge: q
+                .unit
+                .map(|u| format!("{} {}", q.exact.normalize(), table.unit_name(u))),
+            paid_by,
+            draws,
+            overage,
+        });
     }
 
     /// Applies the plan's first allowance that covers `product` to a priced event: what the

@@ -84,6 +84,8 @@ pub struct BillRequest {
     /// The bill continues an earlier one (a wallet state was given, even an empty one): the
     /// subscription has started, so its one-time fees are not billed again.
     pub continues: bool,
+    /// Keep the [`Bill::ledger`]: each usage event's charge and the grants that paid it.
+    pub explain: bool,
 }
 
 impl BillRequest {
@@ -96,6 +98,7 @@ impl BillRequest {
             recharge: None,
             opening: Vec::new(),
             continues: false,
+            explain: false,
         }
     }
 }
@@ -185,6 +188,49 @@ pub struct RejectedEvent {
     pub rule_line: Option<u32>,
 }
 
+/// One usage event of the bill and how it was paid (`bill --explain`, `ledger` in JSON): its
+/// charge, and what each grant gave, in drawdown order, with what the grant had left after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
+pub struct LedgerEntry {
+    /// The usage file's line.
+    pub line: u64,
+    pub time: String,
+    /// The product's slug.
+    pub product: String,
+    /// `90 second`, in the product's base unit, after rounding.
+    pub quantity: String,
+    /// `630 credit`: the exact charge; `None` for a free usage.
+    pub charge: Option<String>,
+    /// How it was paid: `wallet`, `overage` (part or all beyond the wallet), `allowance`
+    /// (covered by a plan's allowance), `outside-wallet` (a carve-out billed as money),
+    /// `credit` (a slice of volume tiers that lowered the period's price, credited back) or
+    /// `free`.
+    pub paid_by: &'static str,
+    /// The grants drawn, in drawdown order.
+    pub draws: Vec<LedgerDraw>,
+    /// What the wallet could not pay and overage billed, in the charge unit.
+    pub overage: Option<String>,
+}
+
+/// What one grant gave to one usage event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
+pub struct LedgerDraw {
+    pub grant: String,
+    pub unit: String,
+    /// Drawn, in `unit`.
+    #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
+    pub amount: Decimal,
+    /// What the grant had left after, in `unit`.
+    #[serde(with = "decimal_str")]
+    #[cfg_attr(feature = "serve", schema(value_type = String))]
+    pub left: Decimal,
+}
+
 /// What an allowance covered in one period of the bill.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -241,6 +287,11 @@ pub struct Bill {
     pub periods: Vec<Date>,
     /// The book versions that priced the bill.
     pub versions: Vec<VersionRef>,
+    /// Each usage event and how it was paid, in the order events were billed; empty unless
+    /// [`BillRequest::explain`].
+    pub ledger: Vec<LedgerEntry>,
+    /// The bill was asked to explain itself: its JSON carries `ledger`.
+    pub explained: bool,
 }
 
 /// A book version, as a bill names the one that priced it.
@@ -516,6 +567,7 @@ pub fn bill_with_attrs(
         period_usage: HashMap::new(),
         period_charged: HashMap::new(),
         charged_undo: None,
+        ledger: Vec::new(),
         day_grants: plan
             .grants
             .iter()
@@ -693,6 +745,8 @@ pub fn bill_with_attrs(
         closing,
         periods,
         versions: vec![VersionRef::of(table)],
+        ledger: engine.ledger,
+        explained: request.explain,
     })
 }
 

@@ -4,8 +4,9 @@ use super::*;
 
 impl Bill {
     /// The bill as the JSON contract: `{"total", "lines", "wallet", "rejected", "closing_wallet"}`.
+    /// With [`BillRequest::explain`], also `"ledger"`: each usage event and the grants that paid it.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "versions": self.versions,
             "total": {"amount": self.total.to_string(), "currency": self.currency},
             "lines": self.lines,
@@ -13,7 +14,13 @@ impl Bill {
             "allowances": self.allowances,
             "rejected": self.rejected,
             "closing_wallet": self.closing,
-        })
+        });
+        if self.explained {
+            if let Some(o) = v.as_object_mut() {
+                o.insert("ledger".into(), serde_json::json!(self.ledger));
+            }
+        }
+        v
     }
 
     /// A human invoice: per period an invoice table and the wallet ledger, then rejections.
@@ -123,6 +130,33 @@ impl Bill {
                     a.beyond_events,
                     if a.beyond_events == 1 { "" } else { "s" }
                 );
+            }
+        }
+        if self.explained {
+            let _ = writeln!(
+                out,
+                "\nledger (each usage event and the grants that paid it, in drawdown order)"
+            );
+            if self.ledger.is_empty() {
+                let _ = writeln!(out, "  (no usage billed)");
+            }
+            for l in &self.ledger {
+                let charge = l.charge.as_deref().unwrap_or("free");
+                let _ = writeln!(
+                    out,
+                    "  line {} {} {} {}: {charge}, paid by {}",
+                    l.line, l.time, l.product, l.quantity, l.paid_by
+                );
+                for d in &l.draws {
+                    let _ = writeln!(
+                        out,
+                        "    {} {} from {} ({} {} left)",
+                        d.amount, d.unit, d.grant, d.left, d.unit
+                    );
+                }
+                if let Some(o) = &l.overage {
+                    let _ = writeln!(out, "    {o} beyond the wallet, billed as overage");
+                }
             }
         }
         if !self.rejected.is_empty() {

@@ -152,8 +152,15 @@ impl Wallet {
         returned
     }
 
-    /// Draws `amount` base units in drawdown order; the caller checked the balance.
-    pub(super) fn draw(&mut self, dimension: &str, amount: Decimal) {
+    /// Draws `amount` base units in drawdown order (the caller checked the balance), recording
+    /// in `taken` what each grant gave (grant index, base units) when asked: the ledger of
+    /// `bill --explain`.
+    pub(super) fn draw_traced(
+        &mut self,
+        dimension: &str,
+        amount: Decimal,
+        mut taken: Option<&mut Vec<(usize, Decimal)>>,
+    ) {
         *self.balance_mut(dimension) -= amount;
         let mut left = amount;
         let mut exhausted = false;
@@ -169,6 +176,9 @@ impl Wallet {
             if take > Decimal::ZERO {
                 g.consumed += take;
                 left -= take;
+                if let Some(t) = taken.as_deref_mut() {
+                    t.push((i, take));
+                }
             }
             exhausted |= g.remaining().is_zero();
         }

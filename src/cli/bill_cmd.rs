@@ -55,6 +55,10 @@ pub(crate) struct BillArgs {
     /// whose version in force has `--plan`, or the contract's).
     #[arg(long)]
     list: Option<String>,
+    /// Explain every charge: each usage event, its charge, and the grants that paid it, how
+    /// much each gave and what it had left (a `ledger` in JSON).
+    #[arg(long)]
+    explain: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,
 }
@@ -116,6 +120,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         wallet,
         auto_recharge: a.auto_recharge.clone(),
         at: a.at.clone(),
+        explain: a.explain,
         ..BillQuestion::default()
     };
     let answer = answer::bill(&question, |day, at| load_for_bill(&a, day, at))?;
