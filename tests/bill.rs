@@ -529,6 +529,50 @@ proptest! {
         prop_assert_eq!(drawn, consumed);
     }
 
+    /// `bill --as-of T` is the final invoice restricted to what happened by T: events after T
+    /// change nothing in it; every period over by T has the final invoice's lines; each event by
+    /// T is rejected in it exactly when it is in the final one; no grant has consumed more than
+    /// in the end; and a preview at the bill's end is the final invoice.
+    #[test]
+    fn a_preview_is_the_final_invoice_up_to_its_instant(
+        grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
+        rule in prop::sample::select(vec!["when empty reject", "when empty overage 0.02 USD / credit", "when empty auto recharge"]),
+        raw in events_strategy(), cut_minute in 0u32..(95 * 24 * 60),
+    ) {
+        let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, rule)).expect("valid book");
+        let from = Date::parse("2026-01-01").expect("date");
+        let mut req = BillRequest::new(0, from, 3);
+        req.recharge = pricebook::bill::RechargeSettings::parse(&table, 0, "below=100,to=2000,cap=30").ok();
+        let events = to_events(&raw);
+        let full = bill(&table, &req, &events).expect("bills");
+        let cut = from.instant() + i64::from(cut_minute) * 60;
+        req.as_of = Some(cut);
+        let preview = bill(&table, &req, &events).expect("bills");
+        let happened: Vec<UsageEvent> = events.iter().filter(|e| e.time <= cut).cloned().collect();
+        let prefix = bill(&table, &req, &happened).expect("bills");
+        prop_assert_eq!((&preview.lines, &preview.wallet, &preview.rejected), (&prefix.lines, &prefix.wallet, &prefix.rejected));
+        for (k, p) in full.periods.iter().enumerate() {
+            if from.add_months(k as i64 + 1).instant() > cut {
+                break;
+            }
+            let label = format!("{}-{:02}", p.year, p.month);
+            let of = |b: &pricebook::bill::Bill| b.lines.iter().filter(|l| l.period == label).cloned().collect::<Vec<_>>();
+            prop_assert_eq!(of(&preview), of(&full), "period {}", label);
+        }
+        let time_of = |line: u64| events.iter().find(|e| e.line == line).map(|e| e.time);
+        let by_cut: Vec<u64> = full.rejected.iter().filter(|r| time_of(r.line).is_some_and(|t| t <= cut)).map(|r| r.line).collect();
+        prop_assert_eq!(preview.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), by_cut);
+        // Grants are issued in the same order: the preview's are the first of the final ones.
+        prop_assert!(preview.wallet.len() <= full.wallet.len());
+        for (g, f) in preview.wallet.iter().zip(&full.wallet) {
+            prop_assert_eq!(&g.grant, &f.grant);
+            prop_assert!(g.consumed <= f.consumed, "{} consumed {} by the cut, {} in the end", g.grant, g.consumed, f.consumed);
+        }
+        req.as_of = Some(from.add_months(3).instant());
+        let at_end = bill(&table, &req, &events).expect("bills");
+        prop_assert_eq!((&at_end.lines, &at_end.wallet, &at_end.rejected, at_end.total), (&full.lines, &full.wallet, &full.rejected, full.total));
+    }
+
     #[test]
     fn adding_an_event_never_lowers_the_total(
         grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,

@@ -81,6 +81,10 @@ pub struct BillQuestion {
     /// paid it.
     #[serde(default)]
     pub explain: bool,
+    /// An invoice preview: bill only what happened by this instant (RFC 3339, or a date for
+    /// its midnight UTC).
+    #[serde(default)]
+    pub as_of: Option<String>,
 }
 
 /// A bill's total: `{"amount": "25.00", "currency": "USD"}`.
@@ -270,6 +274,19 @@ pub fn bill<E: From<AnswerError>>(
         effective_month,
     );
     request.explain = question.explain;
+    if let Some(t) = &question.as_of {
+        let instant = crate::base::date::parse_instant(t)
+            .or_else(|| Date::parse(t).map(Date::instant))
+            .ok_or_else(|| {
+                AnswerError::bad_request(format!("as_of: `{t}` is not an RFC 3339 time or a date"))
+                    .with_field("as_of")
+                    .with_cli_wording(
+                        format!("--as-of: `{t}` is not an RFC 3339 time or a date"),
+                        Some("write `--as-of 2026-06-15T12:00:00Z` or `--as-of 2026-06-15`".into()),
+                    )
+            })?;
+        request.as_of = Some(instant);
+    }
     if let Some(spec) = &question.auto_recharge {
         request.recharge = Some(RechargeSettings::parse(table, plan, spec).map_err(|m| {
             AnswerError::bad_request(format!("auto_recharge: {m}"))

@@ -86,6 +86,10 @@ pub struct BillRequest {
     pub continues: bool,
     /// Keep the [`Bill::ledger`]: each usage event's charge and the grants that paid it.
     pub explain: bool,
+    /// Bill only what happened by this instant (an invoice preview, `bill --as-of`): events
+    /// after it have not happened, periods starting after it are not opened, and grants expire
+    /// only if their expiry has passed by then.
+    pub as_of: Option<Instant>,
 }
 
 impl BillRequest {
@@ -99,6 +103,7 @@ impl BillRequest {
             opening: Vec::new(),
             continues: false,
             explain: false,
+            as_of: None,
         }
     }
 }
@@ -617,6 +622,8 @@ pub fn bill_with_attrs(
         .from
         .add_months(i64::from(request.periods))
         .instant();
+    // A preview stops at its instant; events after it have not happened yet.
+    let cut = request.as_of.unwrap_or(Instant::MAX);
     let mut next = 0;
     let mut periods = Vec::new();
     for k in 0..request.periods {
@@ -625,12 +632,18 @@ pub fn bill_with_attrs(
             period.instant(),
             request.from.add_months(i64::from(k) + 1).instant(),
         );
+        if p_start > cut {
+            break;
+        }
         let in_force = effective.instant();
         periods.push(period);
         engine.wallet.expire(p_start);
         let mut lines = PeriodLines::default();
         engine.open_period(k, p_start, &mut lines)?;
-        while next < order.len() && events[order[next]].time < p_end {
+        while next < order.len()
+            && events[order[next]].time < p_end
+            && events[order[next]].time <= cut
+        {
             let index = order[next];
             let e = &events[index];
             next += 1;
@@ -675,10 +688,14 @@ pub fn bill_with_attrs(
             }
         }
         // The period's remaining days still issue their grants (and expire them unused).
-        engine.issue_due(p_end - 1)?;
+        engine.issue_due((p_end - 1).min(cut))?;
         engine.close_period(period, lines)?;
     }
-    for e in order[next..].iter().map(|i| &events[*i]) {
+    for e in order[next..]
+        .iter()
+        .map(|i| &events[*i])
+        .filter(|e| e.time <= cut)
+    {
         engine.reject(
             e,
             Rejection::new(
@@ -690,6 +707,7 @@ pub fn bill_with_attrs(
             ),
         );
     }
+    let end = end.min(cut);
     engine.wallet.expire(end);
 
     let overflow = |what| BillError::Overflow { what };

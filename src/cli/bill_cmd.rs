@@ -59,6 +59,9 @@ pub(crate) struct BillArgs {
     /// much each gave and what it had left (a `ledger` in JSON).
     #[arg(long)]
     explain: bool,
+    /// An invoice preview: bill only what happened by this instant (RFC 3339, or a date).
+    #[arg(long = "as-of")]
+    as_of: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,
 }
@@ -121,6 +124,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         auto_recharge: a.auto_recharge.clone(),
         at: a.at.clone(),
         explain: a.explain,
+        as_of: a.as_of.clone(),
         ..BillQuestion::default()
     };
     let answer = answer::bill(&question, |day, at| load_for_bill(&a, day, at))?;
