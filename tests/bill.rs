@@ -573,6 +573,36 @@ proptest! {
         prop_assert_eq!((&at_end.lines, &at_end.wallet, &at_end.rejected, at_end.total), (&full.lines, &full.wallet, &full.rejected, full.total));
     }
 
+    /// A cancellation: grants still balance, no period after the subscription's end is billed,
+    /// every usage from the end on is refused, and nothing carries over.
+    #[test]
+    fn a_cancelled_subscription_bills_nothing_after_it_ends(
+        grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
+        raw in events_strategy(), cancel_minute in 0u32..(90 * 24 * 60),
+    ) {
+        let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, "when empty overage 0.02 USD / credit")).expect("valid book");
+        let from = Date::parse("2026-01-01").expect("date");
+        let req = BillRequest::new(0, from, 3);
+        let mut events = to_events(&raw);
+        let at = from.instant() + i64::from(cancel_minute) * 60;
+        events.push(UsageEvent { line: 999, time: at, usage: Usage::Cancel });
+        let b = bill(&table, &req, &events).expect("bills");
+        // The subscription ends at the end of the month of the cancellation.
+        let k = (0..3).find(|k| from.add_months(k + 1).instant() > at).unwrap_or(2);
+        let ends = from.add_months(k + 1);
+        for g in &b.wallet {
+            prop_assert_eq!(g.granted, g.consumed + g.expired + g.remaining, "{:?}", g);
+        }
+        let last = format!("{}-{:02}", ends.year, ends.month);
+        prop_assert!(b.lines.iter().all(|l| l.period < last), "{:?}", b.lines);
+        for e in events.iter().filter(|e| e.time >= ends.instant() && e.line != 999) {
+            prop_assert!(b.rejected.iter().any(|r| r.line == e.line), "line {} after the end", e.line);
+        }
+        prop_assert!(b.closing.grants.is_empty(), "{:?}", b.closing);
+        let sum: Decimal = b.lines.iter().filter_map(|l| l.amount).sum();
+        prop_assert_eq!(b.total, sum);
+    }
+
     #[test]
     fn adding_an_event_never_lowers_the_total(
         grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
@@ -1211,4 +1241,58 @@ fn explain_lists_the_grants_that_paid_each_event() {
     ]);
     let plain: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert!(plain.get("ledger").is_none());
+}
+
+/// The subscription's own events (seed 000: plan changes "take effect at the next billing
+/// cycle"; packs "never expire while you have an active subscription"): Creator moves to
+/// Professional on July 1, the cancellation on July 12 ends the subscription on August 1, the
+/// pack expires then, and August's usage is refused.
+#[test]
+fn a_plan_change_and_a_cancellation() {
+    let args = [
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        "tests/bills/subscription-changes.jsonl",
+    ];
+    let v = snapshot("subscription-changes", &args);
+    let subs: Vec<(&str, &str)> = v["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["kind"] == "subscription")
+        .map(|l| {
+            (
+                l["period"].as_str().expect("period"),
+                l["description"].as_str().expect("text"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        subs,
+        [
+            ("2026-06", "Creator monthly subscription"),
+            ("2026-07", "Professional monthly subscription")
+        ]
+    );
+    let pack = v["wallet"]
+        .as_array()
+        .expect("wallet")
+        .iter()
+        .find(|g| g["grant"].as_str().is_some_and(|n| n.starts_with("pack")))
+        .expect("the pack");
+    assert_eq!(pack["expired"], "16000");
+    assert_eq!(pack["expires"], "2026-08-01T00:00:00Z");
+    let rejected = v["rejected"].as_array().expect("rejected");
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0]["line"], 6);
+    assert_eq!(rejected[0]["rejection"], "outside-period");
+    assert!(
+        v["closing_wallet"]["grants"]
+            .as_array()
+            .expect("grants")
+            .is_empty()
+    );
 }

@@ -78,6 +78,14 @@ pub(super) struct Engine<'t, 'r> {
     pub(super) charged_undo: Option<(ProductId, Decimal)>,
     /// `bill --explain`: each usage event and how it was paid.
     pub(super) ledger: Vec<LedgerEntry>,
+    /// The billing cycle in force, and the period its current run of cycles started at.
+    pub(super) billing: Billing,
+    pub(super) cycle_from: u32,
+    /// Changes asked for, taking effect at the next cycle's start: (what, when asked).
+    pub(super) pending_plan: Option<(PlanId, Instant)>,
+    pub(super) pending_billing: Option<(Billing, Instant)>,
+    /// The subscription was cancelled: (when it ends, when it was asked).
+    pub(super) ends: Option<(Instant, Instant)>,
     /// Grants renewed every day or week: (plan grant index, start of its next issue).
     pub(super) day_grants: Vec<(usize, Instant)>,
     /// Allowances: (allowance index, window start) -> used so far (base units or events).
@@ -198,6 +206,7 @@ impl<'t> Engine<'t, '_> {
             expires: expiry(g, at, cycle_end, contract_end)?,
             priority: g.priority,
             seq: 0,
+            with_subscription: false,
         })
     }
 
@@ -236,7 +245,7 @@ impl<'t> Engine<'t, '_> {
         let product = match &e.usage {
             Usage::Use { product, .. } => Some(self.table.products[*product as usize].slug.clone()),
             Usage::Buy { pack } => Some(self.table.packs[*pack as usize].slug.clone()),
-            Usage::TopUp { .. } => None,
+            _ => None,
         };
         self.rejected.push(RejectedEvent {
             line: e.line,
@@ -257,7 +266,6 @@ impl<'t> Engine<'t, '_> {
         lines: &mut PeriodLines,
     ) -> Result<(), BillError> {
         let table = self.table;
-        let plan = &table.plans[self.plan as usize];
         let period = self.request.from.add_months(i64::from(k));
         // Tiers over the period start again from nothing.
         self.period_usage.clear();
@@ -267,9 +275,20 @@ impl<'t> Engine<'t, '_> {
             .from
             .add_months(i64::from(self.request.periods))
             .instant();
-        let annual = self.request.billing == Billing::Annual;
+        // Changes asked for take effect when a cycle starts (seed 000: "at the next billing
+        // cycle").
+        let months_now: u32 = if self.billing == Billing::Annual {
+            12
+        } else {
+            1
+        };
+        if (k - self.cycle_from) % months_now == 0 && k > 0 {
+            self.apply_changes(k, start, lines);
+        }
+        let plan = &table.plans[self.plan as usize];
+        let annual = self.billing == Billing::Annual;
         let billing_months: u32 = if annual { 12 } else { 1 };
-        let starts_cycle = k % billing_months == 0;
+        let starts_cycle = (k - self.cycle_from) % billing_months == 0;
         let cycle_end = period.add_months(i64::from(billing_months)).instant();
 
         // The plan's price (or its commitment) for the billing cycle.
@@ -711,6 +730,97 @@ impl<'t> Engine<'t, '_> {
         Ok(())
     }
 
+    /// Applies the plan and billing changes asked for, at the start of period `k`.
+    fn apply_changes(&mut self, k: u32, start: Instant, lines: &mut PeriodLines) {
+        let table = self.table;
+        if let Some((billing, asked)) = self.pending_billing.take() {
+            if billing != self.billing {
+                let name = |b: Billing| match b {
+                    Billing::Monthly => "monthly",
+                    Billing::Annual => "annual",
+                };
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "change",
+                    description: format!(
+                        "billing changes from {} to {} (asked {})",
+                        name(self.billing),
+                        name(billing),
+                        format_instant(asked)
+                    ),
+                    quantity: None,
+                    amount: None,
+                });
+                self.billing = billing;
+                self.cycle_from = k;
+            }
+        }
+        if let Some((plan, asked)) = self.pending_plan.take() {
+            if plan != self.plan {
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "change",
+                    description: format!(
+                        "plan changes from {} to {} (asked {})",
+                        table.plans[self.plan as usize].display,
+                        table.plans[plan as usize].display,
+                        format_instant(asked)
+                    ),
+                    quantity: None,
+                    amount: None,
+                });
+                self.plan = plan;
+                // The new plan's windows and allowances count from here.
+                self.windows.clear();
+                self.allowance_use.clear();
+                self.day_grants = table.plans[plan as usize]
+                    .grants
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.every_days.is_some())
+                    .map(|(i, _)| (i, start))
+                    .collect();
+            }
+        }
+    }
+
+    /// A subscription event: a plan or billing change (at the next cycle's start) or a
+    /// cancellation (at the end of the current period, `period_end`).
+    pub(super) fn subscription_event(
+        &mut self,
+        e: &UsageEvent,
+        period_end: Instant,
+        lines: &mut PeriodLines,
+    ) {
+        match &e.usage {
+            Usage::ChangePlan { plan } => self.pending_plan = Some((*plan, e.time)),
+            Usage::ChangeBilling { billing } => self.pending_billing = Some((*billing, e.time)),
+            Usage::Cancel => {
+                if let Some((end, _)) = self.ends {
+                    let reason = format!(
+                        "the subscription is already cancelled (it ends {})",
+                        format_instant(end)
+                    );
+                    self.reject(e, Rejection::new(RejectionKind::OutsidePeriod, reason));
+                    return;
+                }
+                self.ends = Some((period_end, e.time));
+                lines.fixed.push(BillLine {
+                    period: String::new(),
+                    kind: "cancel",
+                    description: format!(
+                        "subscription cancelled {}: it ends {}, and packs expire with it",
+                        format_instant(e.time),
+                        format_instant(period_end)
+                    ),
+                    quantity: None,
+                    amount: None,
+                });
+            }
+            _ => {}
+        }
+    }
+
     /// Records how a usage event was paid, for `bill --explain` (nothing otherwise): its charge,
     /// and what each grant in `taken` (grant index, base units) gave and had left.
     fn note(
@@ -1087,7 +1197,11 @@ impl<'t> Engine<'t, '_> {
             .instant();
         for g in &p.grants {
             let name = format!("pack {} {}", p.slug, format_instant(e.time));
+            let before = self.wallet.grants.len();
             self.issue_grant(name, g, 1, e.time, contract_end, contract_end)?;
+            for issued in &mut self.wallet.grants[before..] {
+                issued.with_subscription = true;
+            }
         }
         Ok(())
     }

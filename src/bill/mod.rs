@@ -134,6 +134,18 @@ pub enum Usage {
         amount: Decimal,
         currency: UnitId,
     },
+    /// The account moves to `plan` at the next billing cycle's start (seed 000: "changes take
+    /// effect at the next billing cycle").
+    ChangePlan {
+        plan: PlanId,
+    },
+    /// The account's billing cycle becomes `billing` at the next cycle's start.
+    ChangeBilling {
+        billing: Billing,
+    },
+    /// The subscription ends at the end of the current period: no later fee or grant, packs
+    /// expire with it, and later usage is refused.
+    Cancel,
 }
 
 /// A money line of the invoice.
@@ -467,12 +479,31 @@ pub fn bill(
     request: &BillRequest,
     events: &[UsageEvent],
 ) -> Result<Bill, BillError> {
-    // Keys for this account's plan and products only.
-    let used = events.iter().filter_map(|e| match e.usage {
-        Usage::Use { product, .. } => Some((Some(request.plan), product)),
-        Usage::Buy { .. } | Usage::TopUp { .. } => None,
-    });
-    bill_with(&Rater::for_usage(table, used), request, events)
+    bill_with(
+        &Rater::for_usage(table, usage_keys(request, events)),
+        request,
+        events,
+    )
+}
+
+/// The (plan, product) keys a bill needs: its products on the account's plan and on every plan
+/// it changes to.
+fn usage_keys(request: &BillRequest, events: &[UsageEvent]) -> Vec<(Option<PlanId>, ProductId)> {
+    let mut plans = vec![request.plan];
+    for e in events {
+        if let Usage::ChangePlan { plan } = e.usage {
+            if !plans.contains(&plan) {
+                plans.push(plan);
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    for e in events {
+        if let Usage::Use { product, .. } = e.usage {
+            keys.extend(plans.iter().map(|p| (Some(*p), product)));
+        }
+    }
+    keys
 }
 
 /// [`bill`] for events that carry attributes: `attrs[i]` are event `i`'s (see
@@ -483,11 +514,8 @@ pub fn bill_attrs(
     events: &[UsageEvent],
     attrs: &[Vec<EventAttr>],
 ) -> Result<Bill, BillError> {
-    let used = events.iter().filter_map(|e| match e.usage {
-        Usage::Use { product, .. } => Some((Some(request.plan), product)),
-        Usage::Buy { .. } | Usage::TopUp { .. } => None,
-    });
-    bill_with_attrs(&Rater::for_usage(table, used), request, events, attrs)
+    let keys = usage_keys(request, events);
+    bill_with_attrs(&Rater::for_usage(table, keys), request, events, attrs)
 }
 
 /// [`bill`] with a rater built once for the table, for callers that bill many times (worked
@@ -520,15 +548,15 @@ pub fn bill_with_attrs(
             plan: plan.slug.clone(),
         });
     }
-    for e in events {
-        if let Usage::Use { product, .. } = e.usage {
-            let exists = (product as usize) < table.products.len();
-            if exists && rater.key(Some(request.plan), product, 0).is_none() {
-                return Err(BillError::RaterWithoutKeys {
-                    plan: request.plan,
-                    product,
-                });
-            }
+    for (plan, product) in usage_keys(request, events) {
+        let (Some(plan), exists) = (plan, (product as usize) < table.products.len()) else {
+            continue;
+        };
+        if (plan as usize) >= table.plans.len() {
+            return Err(BillError::UnknownPlan { plan });
+        }
+        if exists && rater.key(Some(plan), product, 0).is_none() {
+            return Err(BillError::RaterWithoutKeys { plan, product });
         }
     }
     if request.periods == 0 {
@@ -573,6 +601,11 @@ pub fn bill_with_attrs(
         period_charged: HashMap::new(),
         charged_undo: None,
         ledger: Vec::new(),
+        billing: request.billing,
+        cycle_from: 0,
+        pending_plan: None,
+        pending_billing: None,
+        ends: None,
         day_grants: plan
             .grants
             .iter()
@@ -613,6 +646,7 @@ pub fn bill_with_attrs(
             expires,
             priority: g.priority,
             seq: 0,
+            with_subscription: false,
         })?;
     }
     // Events in time order; ties keep file order.
@@ -632,7 +666,7 @@ pub fn bill_with_attrs(
             period.instant(),
             request.from.add_months(i64::from(k) + 1).instant(),
         );
-        if p_start > cut {
+        if p_start > cut || engine.ends.is_some_and(|(end, _)| p_start >= end) {
             break;
         }
         let in_force = effective.instant();
@@ -685,6 +719,9 @@ pub fn bill_with_attrs(
                 Usage::TopUp { amount, currency } => {
                     engine.top_up(e, *amount, *currency, &mut lines)?
                 }
+                Usage::ChangePlan { .. } | Usage::ChangeBilling { .. } | Usage::Cancel => {
+                    engine.subscription_event(e, p_end, &mut lines)
+                }
             }
         }
         // The period's remaining days still issue their grants (and expire them unused).
@@ -696,18 +733,27 @@ pub fn bill_with_attrs(
         .map(|i| &events[*i])
         .filter(|e| e.time <= cut)
     {
-        engine.reject(
-            e,
-            Rejection::new(
-                RejectionKind::OutsidePeriod,
-                format!(
-                    "after the bill's last period (ends {})",
-                    format_instant(end)
-                ),
+        let reason = match engine.ends {
+            Some((ended, asked)) if e.time >= ended => format!(
+                "after the subscription ended {} (cancelled {})",
+                format_instant(ended),
+                format_instant(asked)
             ),
-        );
+            _ => format!(
+                "after the bill's last period (ends {})",
+                format_instant(end)
+            ),
+        };
+        engine.reject(e, Rejection::new(RejectionKind::OutsidePeriod, reason));
     }
-    let end = end.min(cut);
+    let mut end = end.min(cut);
+    // A cancelled subscription ends at its period's end: packs expire with it.
+    if let Some((ended, _)) = engine.ends {
+        if ended <= end {
+            end = ended;
+            engine.wallet.end_subscription(ended);
+        }
+    }
     engine.wallet.expire(end);
 
     let overflow = |what| BillError::Overflow { what };

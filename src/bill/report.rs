@@ -28,10 +28,11 @@ impl Bill {
     pub fn to_human(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
-        let money = |a: &Option<Decimal>| {
-            a.map_or("not published".to_string(), |a| {
-                format!("{a} {}", self.currency)
-            })
+        let money = |l: &BillLine| match (l.amount, l.kind) {
+            (Some(a), _) => format!("{a} {}", self.currency),
+            // The subscription's own events carry no money.
+            (None, "change" | "cancel") => String::new(),
+            (None, _) => "not published".to_string(),
         };
         let kind_w = self
             .lines
@@ -57,7 +58,7 @@ impl Bill {
         let amount_w = self
             .lines
             .iter()
-            .map(|l| money(&l.amount).chars().count())
+            .map(|l| money(l).chars().count())
             .max()
             .unwrap_or(0)
             .max(16);
@@ -69,14 +70,14 @@ impl Bill {
                 let _ = writeln!(out, "  (no charges)");
             }
             for l in lines {
-                let _ = writeln!(
-                    out,
+                let row = format!(
                     "  {:<kind_w$} {:<desc_w$} {:>qty_w$} {:>amount_w$}",
                     l.kind,
                     l.description,
                     l.quantity.as_deref().unwrap_or(""),
-                    money(&l.amount)
+                    money(l)
                 );
+                let _ = writeln!(out, "{}", row.trim_end());
             }
         }
         let _ = writeln!(out, "total {} {}", self.total, self.currency);

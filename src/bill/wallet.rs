@@ -14,6 +14,9 @@ pub(super) struct Grant {
     pub(super) expires: Option<Instant>,
     pub(super) priority: u32,
     pub(super) seq: usize,
+    /// A pack's credits, which "never expire while you have an active subscription" (seed
+    /// 000): they expire when the subscription ends.
+    pub(super) with_subscription: bool,
 }
 
 impl Grant {
@@ -79,6 +82,17 @@ impl Wallet {
         self.grants.push(g);
         self.order.insert(pos, self.grants.len() - 1);
         Ok(())
+    }
+
+    /// The subscription ended at `end`: grants that last only while it is active expire then.
+    pub(super) fn end_subscription(&mut self, end: Instant) {
+        for g in &mut self.grants {
+            if g.with_subscription && g.expires.is_none_or(|e| e > end) {
+                g.expires = Some(end);
+            }
+        }
+        self.next_expiry = self.next_expiry.min(end);
+        self.expire(end);
     }
 
     /// Expires every grant due at or before `now`.

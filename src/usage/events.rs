@@ -7,7 +7,9 @@
 //! `unit`, `list` (the price list the event bills on, for an account with subscriptions on
 //! several), `attr.NAME` (an event attribute; empty when not given), then one column per
 //! dimension; `account` and `plan` are allowed and ignored. JSON Lines use the same names, with
-//! `dims` for dimension values and `attrs` for attributes (`{"scenes": 51}`).
+//! `dims` for dimension values and `attrs` for attributes (`{"scenes": 51}`). The subscription's
+//! own events: `change_plan` (a plan), `change_billing` (`monthly` or `annual`) and `cancel`
+//! (`true`), each with its `time`.
 
 use crate::base::date::{Instant, parse_instant};
 use crate::base::quantity::split_quantity;
@@ -34,6 +36,11 @@ pub struct EventFields {
     pub attrs: Vec<(String, String)>,
     /// The price list the event bills on (`web`, `api`); empty when the line names none.
     pub list: String,
+    /// The subscription's own events: a plan to change to (`change_plan`), a billing cycle to
+    /// change to (`change_billing`), or an end (`cancel`).
+    pub change_plan: String,
+    pub change_billing: String,
+    pub cancel: bool,
 }
 
 /// A usage line whose time is read and whose names are not resolved yet.
@@ -125,6 +132,9 @@ fn csv_fields(header: &[String], line: &str) -> Result<(String, EventFields), St
             "quantity" => f.quantity = v,
             "unit" => f.unit = v,
             "list" => f.list = v,
+            "change_plan" => f.change_plan = v,
+            "change_billing" => f.change_billing = v,
+            "cancel" => f.cancel = truth(&v, "cancel")?,
             "account" | "plan" => {}
             h if csv::attr_column(h).is_some() => {
                 if !v.is_empty() {
@@ -157,8 +167,27 @@ fn json_fields(line: &str) -> Result<(String, EventFields), String> {
             dims: json::dims(&v)?,
             attrs: json::attrs(&v)?,
             list: s("list")?.trim().to_string(),
+            change_plan: s("change_plan")?.trim().to_string(),
+            change_billing: s("change_billing")?.trim().to_string(),
+            cancel: match v.get("cancel") {
+                Some(serde_json::Value::Bool(b)) => *b,
+                Some(serde_json::Value::String(t)) => truth(t, "cancel")?,
+                None | Some(serde_json::Value::Null) => false,
+                Some(other) => {
+                    return Err(format!("`cancel` must be true or false, found {other}"));
+                }
+            },
         },
     ))
+}
+
+/// A yes/no field as written: `true`/`false`, `yes`/`no`, `1`/`0`, or empty for no.
+fn truth(text: &str, field: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" | "" => Ok(false),
+        other => Err(format!("`{field}` must be true or false, found `{other}`")),
+    }
 }
 
 /// Resolves the events' names, quantities and dimension values against `table`; a line that
@@ -186,7 +215,26 @@ pub fn resolve_events_with_attrs(
     let mut products: HashMap<&str, Result<u32, String>> = HashMap::new();
     let mut packs: HashMap<&str, Result<u32, String>> = HashMap::new();
     for e in timed {
-        let usage = if !e.fields.top_up.trim().is_empty() {
+        let usage = if e.fields.cancel {
+            Ok(Usage::Cancel)
+        } else if !e.fields.change_plan.is_empty() {
+            table
+                .find_plan(&e.fields.change_plan)
+                .map(|plan| Usage::ChangePlan { plan })
+                .map_err(|n| format!("change_plan: {n}"))
+        } else if !e.fields.change_billing.is_empty() {
+            match e.fields.change_billing.to_ascii_lowercase().as_str() {
+                "monthly" => Ok(Usage::ChangeBilling {
+                    billing: crate::bill::Billing::Monthly,
+                }),
+                "annual" => Ok(Usage::ChangeBilling {
+                    billing: crate::bill::Billing::Annual,
+                }),
+                other => Err(format!(
+                    "change_billing: `{other}` is not `monthly` or `annual`"
+                )),
+            }
+        } else if !e.fields.top_up.trim().is_empty() {
             resolve_top_up(table, &e.fields.top_up)
         } else if !e.fields.buy.is_empty() {
             packs
