@@ -48,10 +48,19 @@ pub fn run_examples(model: &Model, table: &RatingTable, source: &str) -> Vec<Exa
             ExampleStmt::Quote { target, .. } => {
                 pairs.push((target.plan.map(|p| p as u32), target.product as u32));
             }
-            ExampleStmt::Bill(b) => pairs.extend(b.events.iter().filter_map(|e| match &e.usage {
-                BillUsageDef::Use { product, .. } => Some((Some(b.plan as u32), *product as u32)),
-                _ => None,
-            })),
+            ExampleStmt::Bill(b) => {
+                // The bill's plan, and every plan it changes to.
+                let mut plans = vec![b.plan as u32];
+                plans.extend(b.events.iter().filter_map(|e| match &e.usage {
+                    BillUsageDef::ChangePlan { plan } => Some(*plan as u32),
+                    _ => None,
+                }));
+                for e in &b.events {
+                    if let BillUsageDef::Use { product, .. } = &e.usage {
+                        pairs.extend(plans.iter().map(|p| (Some(*p), *product as u32)));
+                    }
+                }
+            }
             ExampleStmt::Capacity { .. } => {}
         }
     }
@@ -391,6 +400,15 @@ impl Runner<'_> {
                     }
                 },
                 BillUsageDef::Buy { pack } => Usage::Buy { pack: *pack as u32 },
+                BillUsageDef::ChangePlan { plan } => Usage::ChangePlan { plan: *plan as u32 },
+                BillUsageDef::ChangeBilling { annual } => Usage::ChangeBilling {
+                    billing: if *annual {
+                        Billing::Annual
+                    } else {
+                        Billing::Monthly
+                    },
+                },
+                BillUsageDef::Cancel => Usage::Cancel,
                 BillUsageDef::TopUp { amount, currency } => match self.table.unit_id(currency) {
                     Some(currency) => Usage::TopUp {
                         amount: *amount,

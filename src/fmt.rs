@@ -674,6 +674,13 @@ impl Printer<'_> {
                             )
                         }
                         BillStmt::Buy { time, pack } => format!("{} buy {}", time.node, pack.node),
+                        BillStmt::ChangePlan { time, plan } => {
+                            format!("{} change plan {}", time.node, plan.node)
+                        }
+                        BillStmt::ChangeBilling { time, billing } => {
+                            format!("{} change billing {}", time.node, billing.node)
+                        }
+                        BillStmt::Cancel { time } => format!("{} cancel", time.node),
                         BillStmt::TopUp { time, amount } => {
                             format!("{} top up {}", time.node, qty(amount))
                         }

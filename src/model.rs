@@ -593,6 +593,14 @@ pub enum BillUsageDef {
         amount: Decimal,
         currency: String,
     },
+    /// The subscription's own events (`change plan`, `change billing`, `cancel`).
+    ChangePlan {
+        plan: usize,
+    },
+    ChangeBilling {
+        annual: bool,
+    },
+    Cancel,
 }
 
 /// `expect <subject> == <value>` in a worked bill.

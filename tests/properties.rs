@@ -513,6 +513,13 @@ fn test_stmt() -> BoxedStrategy<String> {
             .prop_map(|(t, p, d, q)| format!("{t} use {p}{d} {q}")),
         (datetime(), ident()).prop_map(|(t, p)| format!("{t} buy {p}")),
         (
+            datetime(),
+            prop_oneof![Just("plan"), Just("billing")],
+            ident()
+        )
+            .prop_map(|(t, what, x)| format!("{t} change {what} {x}")),
+        datetime().prop_map(|t| format!("{t} cancel")),
+        (
             prop::collection::vec(expect_word, 1..3),
             prop_oneof![quantity(), number()]
         )

@@ -1611,3 +1611,13 @@ pub(super) fn cell_value_twice(value: &str, span: Span) -> Diagnostic {
     .label(span, "listed again")
     .help("list each value of a dimension once per cell")
 }
+
+/// `change billing <x>` where x is not a billing cycle.
+pub(super) fn not_a_billing_cycle(value: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("`{value}` is not a billing cycle"),
+    )
+    .label(span, "not monthly or annual")
+    .help("write `change billing monthly` or `change billing annual`")
+}

@@ -563,6 +563,48 @@ impl Cx<'_> {
                         _ => ok = false,
                     }
                 }
+                BillStmt::ChangePlan { time, plan } => {
+                    let t = self.event_time(time);
+                    let k = self.example_ref(Kind::Plan, plan);
+                    match (t, k) {
+                        (Some(time), Some(plan)) => events.push(BillEventDef {
+                            time,
+                            usage: BillUsageDef::ChangePlan { plan },
+                            span: s.span,
+                        }),
+                        _ => ok = false,
+                    }
+                }
+                BillStmt::ChangeBilling { time, billing } => {
+                    let t = self.event_time(time);
+                    let annual = match billing.node.as_str() {
+                        "annual" => Some(true),
+                        "monthly" => Some(false),
+                        _ => {
+                            self.push(diagnostics::not_a_billing_cycle(
+                                &billing.node,
+                                billing.span,
+                            ));
+                            None
+                        }
+                    };
+                    match (t, annual) {
+                        (Some(time), Some(annual)) => events.push(BillEventDef {
+                            time,
+                            usage: BillUsageDef::ChangeBilling { annual },
+                            span: s.span,
+                        }),
+                        _ => ok = false,
+                    }
+                }
+                BillStmt::Cancel { time } => match self.event_time(time) {
+                    Some(time) => events.push(BillEventDef {
+                        time,
+                        usage: BillUsageDef::Cancel,
+                        span: s.span,
+                    }),
+                    None => ok = false,
+                },
                 BillStmt::Buy { time, pack } => {
                     let t = self.event_time(time);
                     let k = self.example_ref(Kind::Pack, pack);

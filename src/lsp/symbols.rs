@@ -678,6 +678,7 @@ fn walk_test(s: &mut Symbols, dims: &Dims, t: &TestBlock, span: Span) {
                         }
                         BillStmt::Buy { pack, .. } => s.named(Kind::Pack, pack),
                         BillStmt::TopUp { amount, .. } => s.quantity(amount),
+                        BillStmt::ChangePlan { plan, .. } => s.named(Kind::Plan, plan),
                         BillStmt::Expect { value, .. } => {
                             let expect = match value {
                                 ExpectValue::Quantity(q) => {

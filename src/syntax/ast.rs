@@ -578,6 +578,20 @@ pub enum BillStmt {
         time: Spanned<String>,
         amount: Quantity,
     },
+    /// `change plan professional`: the account's plan from the next billing cycle.
+    ChangePlan {
+        time: Spanned<String>,
+        plan: Name,
+    },
+    /// `change billing annual`: the billing cycle from the next cycle's start.
+    ChangeBilling {
+        time: Spanned<String>,
+        billing: Name,
+    },
+    /// `cancel`: the subscription ends at the end of the current period.
+    Cancel {
+        time: Spanned<String>,
+    },
     Expect {
         subject: Vec<Spanned<String>>,
         value: ExpectValue,

@@ -310,7 +310,8 @@ fn statement_phrase(rule: Rule) -> Option<String> {
         Rule::quote_test => "quote",
         Rule::capacity_test => "capacity",
         Rule::bill_test => "bill",
-        Rule::use_event | Rule::buy_event => {
+        Rule::bill_bound_stmt => "bill",
+        Rule::use_event | Rule::buy_event | Rule::change_event | Rule::cancel_event => {
             return Some("an event such as `2026-06-02 use hedra-avatar 20 minute`".into());
         }
         Rule::expect_stmt => "expect",

@@ -367,6 +367,15 @@ impl Shift for BillStmt {
                 time.shift(by);
                 amount.shift(by);
             }
+            BillStmt::ChangePlan { time, plan: name }
+            | BillStmt::ChangeBilling {
+                time,
+                billing: name,
+            } => {
+                time.shift(by);
+                name.shift(by);
+            }
+            BillStmt::Cancel { time } => time.shift(by),
             BillStmt::Expect { subject, value } => {
                 subject.shift(by);
                 value.shift(by);

@@ -213,6 +213,38 @@ impl Lower<'_> {
                         sp,
                     ));
                 }
+                Rule::change_event => {
+                    let (mut time, mut name, mut billing) = (None, None, false);
+                    for y in children(x) {
+                        match y.as_rule() {
+                            Rule::datetime => time = Some(self.text_of(&y)),
+                            Rule::kw_billing => billing = true,
+                            Rule::ident => name = Some(self.name(y)),
+                            _ => {}
+                        }
+                    }
+                    let time = time.unwrap_or_else(missing);
+                    let name = name.unwrap_or_else(missing);
+                    let stmt = match billing {
+                        true => BillStmt::ChangeBilling {
+                            time,
+                            billing: name,
+                        },
+                        false => BillStmt::ChangePlan { time, plan: name },
+                    };
+                    body.push(Spanned::new(stmt, sp));
+                }
+                Rule::cancel_event => {
+                    let time = children(x)
+                        .find(|y| y.as_rule() == Rule::datetime)
+                        .map(|y| self.text_of(&y));
+                    body.push(Spanned::new(
+                        BillStmt::Cancel {
+                            time: time.unwrap_or_else(missing),
+                        },
+                        sp,
+                    ));
+                }
                 Rule::buy_event => {
                     let mut time = None;
                     let mut pack = None;
