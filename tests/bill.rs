@@ -603,6 +603,34 @@ proptest! {
         prop_assert_eq!(b.total, sum);
     }
 
+    /// Periods that start on the 1st are the same bill, anniversary or calendar; and calendar
+    /// periods from a mid-month start end on the 1sts that follow.
+    #[test]
+    fn calendar_and_anniversary_periods_meet_on_the_first(
+        grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
+        raw in events_strategy(), day in 1u32..29,
+    ) {
+        let table = pricebook::pipeline::compile_source(&book(grant, rate, pack, "when empty overage 0.02 USD / credit")).expect("valid book");
+        let events = to_events(&raw);
+        let first = Date::parse("2026-01-01").expect("date");
+        let mut req = BillRequest::new(0, first, 3);
+        let anniversary = bill(&table, &req, &events).expect("bills");
+        req.align = pricebook::bill::PeriodAlign::Calendar;
+        let calendar = bill(&table, &req, &events).expect("bills");
+        prop_assert_eq!((&anniversary.lines, &anniversary.wallet), (&calendar.lines, &calendar.wallet));
+        let mid = Date { day, ..first };
+        let mut req = BillRequest::new(0, mid, 3);
+        req.align = pricebook::bill::PeriodAlign::Calendar;
+        prop_assert_eq!(req.period_start(0), mid);
+        for k in 1..=3 {
+            prop_assert_eq!(req.period_start(k), first.add_months(i64::from(k)));
+        }
+        let b = bill(&table, &req, &events).expect("bills");
+        for g in &b.wallet {
+            prop_assert_eq!(g.granted, g.consumed + g.expired + g.remaining, "{:?}", g);
+        }
+    }
+
     #[test]
     fn adding_an_event_never_lowers_the_total(
         grant in 100u32..20_000, rate in 1u32..80, pack in 100u32..20_000,
@@ -1295,4 +1323,44 @@ fn a_plan_change_and_a_cancellation() {
             .expect("grants")
             .is_empty()
     );
+}
+
+/// A subscription started mid-month: anniversary periods (the default) run from the 15th to
+/// the 15th; calendar periods run from the 15th to the 1st, then month by month. The first,
+/// partial calendar period is billed whole (no proration: the seeds state none).
+#[test]
+fn a_mid_month_start_bills_anniversary_or_calendar_periods() {
+    let base = [
+        "bill",
+        "pricebooks/hedra/2026-06.pricebook",
+        "--plan",
+        "creator",
+        "--usage",
+        "tests/bills/mid-month-start.jsonl",
+        "--from",
+        "2026-06-15",
+    ];
+    let expires = |v: &serde_json::Value| -> Vec<String> {
+        v["wallet"]
+            .as_array()
+            .expect("wallet")
+            .iter()
+            .map(|g| g["expires"].as_str().expect("expires").to_string())
+            .collect()
+    };
+    let anniversary = snapshot("mid-month-anniversary", &base);
+    assert_eq!(
+        expires(&anniversary),
+        ["2026-07-15T00:00:00Z", "2026-08-15T00:00:00Z"]
+    );
+    let mut args = base.to_vec();
+    args.extend(["--align", "calendar"]);
+    let calendar = snapshot("mid-month-calendar", &args);
+    assert_eq!(
+        expires(&calendar),
+        ["2026-07-01T00:00:00Z", "2026-08-01T00:00:00Z"]
+    );
+    // Both bill two whole monthly fees.
+    assert_eq!(anniversary["total"]["amount"], "60.00");
+    assert_eq!(calendar["total"]["amount"], "60.00");
 }

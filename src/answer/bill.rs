@@ -9,7 +9,7 @@ use super::error::{AnswerError, plan_or_only};
 use super::parse_date;
 use crate::base::date::Date;
 use crate::bill::{
-    AllowanceReport, Bill, BillLine, BillRequest, Billing, GrantReport, LedgerEntry,
+    AllowanceReport, Bill, BillLine, BillRequest, Billing, GrantReport, LedgerEntry, PeriodAlign,
     RechargeSettings, RejectedEvent, VersionRef, WalletState,
 };
 use crate::diagnostic::Code;
@@ -85,6 +85,10 @@ pub struct BillQuestion {
     /// its midnight UTC).
     #[serde(default)]
     pub as_of: Option<String>,
+    /// Where periods start: `anniversary` (default: on `from`'s day each month) or `calendar`
+    /// (on the 1st, after a first partial period).
+    #[serde(default)]
+    pub align: Option<PeriodAlign>,
 }
 
 /// A bill's total: `{"amount": "25.00", "currency": "USD"}`.
@@ -273,6 +277,12 @@ pub fn bill<E: From<AnswerError>>(
         &events,
         effective_month,
     );
+    if let Some(align) = question.align {
+        request.align = align;
+        if question.periods.is_none() {
+            request.periods = request.periods_reaching(events.iter().map(|e| e.time).max());
+        }
+    }
     request.explain = question.explain;
     if let Some(t) = &question.as_of {
         let instant = crate::base::date::parse_instant(t)

@@ -216,11 +216,7 @@ impl<'t> Engine<'t, '_> {
     pub(super) fn issue_due(&mut self, now: Instant) -> Result<(), BillError> {
         let table = self.table;
         let plan = &table.plans[self.plan as usize];
-        let end = self
-            .request
-            .from
-            .add_months(i64::from(self.request.periods))
-            .instant();
+        let end = self.request.period_start(self.request.periods).instant();
         for k in 0..self.day_grants.len() {
             let (gi, mut next) = self.day_grants[k];
             let Some(g) = plan.grants.get(gi) else {
@@ -266,15 +262,11 @@ impl<'t> Engine<'t, '_> {
         lines: &mut PeriodLines,
     ) -> Result<(), BillError> {
         let table = self.table;
-        let period = self.request.from.add_months(i64::from(k));
+        let period = self.request.period_start(k);
         // Tiers over the period start again from nothing.
         self.period_usage.clear();
         self.period_charged.clear();
-        let contract_end = self
-            .request
-            .from
-            .add_months(i64::from(self.request.periods))
-            .instant();
+        let contract_end = self.request.period_start(self.request.periods).instant();
         // Changes asked for take effect when a cycle starts (seed 000: "at the next billing
         // cycle").
         let months_now: u32 = if self.billing == Billing::Annual {
@@ -289,7 +281,7 @@ impl<'t> Engine<'t, '_> {
         let annual = self.billing == Billing::Annual;
         let billing_months: u32 = if annual { 12 } else { 1 };
         let starts_cycle = (k - self.cycle_from) % billing_months == 0;
-        let cycle_end = period.add_months(i64::from(billing_months)).instant();
+        let cycle_end = self.request.period_start(k + billing_months).instant();
 
         // The plan's price (or its commitment) for the billing cycle.
         if starts_cycle {
@@ -394,7 +386,7 @@ impl<'t> Engine<'t, '_> {
                     self.issue_grant(name, g, times, start, cycle_end, contract_end)?;
                 }
             } else if k % every == 0 {
-                let grant_end = period.add_months(i64::from(every)).instant();
+                let grant_end = self.request.period_start(k + every).instant();
                 let name = format!("plan {} {label}", plan.slug);
                 self.issue_grant(name, g, 1, start, grant_end, contract_end)?;
             }
@@ -412,7 +404,7 @@ impl<'t> Engine<'t, '_> {
                     priority: 1,
                     line: 0,
                 };
-                let end = period.add_months(i64::from(c.months.max(1))).instant();
+                let end = self.request.period_start(k + c.months.max(1)).instant();
                 self.issue_grant(
                     format!("contract {} included {label}", plan.slug),
                     &entry,
@@ -1190,11 +1182,7 @@ impl<'t> Engine<'t, '_> {
             quantity: None,
             amount: amount.map(|a| round_charge(a, &table.currency)),
         });
-        let contract_end = self
-            .request
-            .from
-            .add_months(i64::from(self.request.periods))
-            .instant();
+        let contract_end = self.request.period_start(self.request.periods).instant();
         for g in &p.grants {
             let name = format!("pack {} {}", p.slug, format_instant(e.time));
             let before = self.wallet.grants.len();
@@ -1262,11 +1250,7 @@ impl Engine<'_, '_> {
             quantity: None,
             amount: Some(round_charge(amount, &table.currency)),
         });
-        let contract_end = self
-            .request
-            .from
-            .add_months(i64::from(self.request.periods))
-            .instant();
+        let contract_end = self.request.period_start(self.request.periods).instant();
         let grant = GrantEntry {
             amount,
             contract_set: false,

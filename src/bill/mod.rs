@@ -86,6 +86,9 @@ pub struct BillRequest {
     pub continues: bool,
     /// Keep the [`Bill::ledger`]: each usage event's charge and the grants that paid it.
     pub explain: bool,
+    /// Where periods start: on `from`'s day of the month (anniversary, the default) or on the
+    /// 1st (calendar, after a first partial period from `from`).
+    pub align: PeriodAlign,
     /// Bill only what happened by this instant (an invoice preview, `bill --as-of`): events
     /// after it have not happened, periods starting after it are not opened, and grants expire
     /// only if their expiry has passed by then.
@@ -104,8 +107,46 @@ impl BillRequest {
             continues: false,
             explain: false,
             as_of: None,
+            align: PeriodAlign::Anniversary,
         }
     }
+
+    /// The first day of period `k` (period `periods` is the day after the bill): `from` plus `k`
+    /// months (anniversary), or the 1st of `from`'s month plus `k` months after a first period
+    /// that starts on `from` (calendar).
+    pub fn period_start(&self, k: u32) -> Date {
+        match (self.align, k) {
+            (_, 0) => self.from,
+            (PeriodAlign::Anniversary, k) => self.from.add_months(i64::from(k)),
+            (PeriodAlign::Calendar, k) => Date {
+                day: 1,
+                ..self.from
+            }
+            .add_months(i64::from(k)),
+        }
+    }
+
+    /// How many periods reach `last` (1 without one; at most 1,200).
+    pub fn periods_reaching(&self, last: Option<Instant>) -> u32 {
+        let Some(t) = last else { return 1 };
+        let mut n = 1;
+        while n < 1200 && self.period_start(n).instant() <= t {
+            n += 1;
+        }
+        n
+    }
+}
+
+/// Where a bill's periods start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "serve", derive(utoipa::ToSchema))]
+pub enum PeriodAlign {
+    /// On the subscription's start day each month (June 15, July 15, ...).
+    #[default]
+    Anniversary,
+    /// On the 1st of each month, after a first period from the start to the next 1st.
+    Calendar,
 }
 
 /// One usage file event, with names resolved.
@@ -565,7 +606,7 @@ pub fn bill_with_attrs(
     let effective = Date::parse(&table.effective).ok_or_else(|| BillError::BadEffectiveDate {
         effective: table.effective.clone(),
     })?;
-    let first_end = request.from.add_months(1);
+    let first_end = request.period_start(1);
     if first_end <= effective {
         return Err(BillError::BeforeEffective {
             from: request.from,
@@ -652,20 +693,14 @@ pub fn bill_with_attrs(
     // Events in time order; ties keep file order.
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|i| (events[*i].time, *i));
-    let end = request
-        .from
-        .add_months(i64::from(request.periods))
-        .instant();
+    let end = request.period_start(request.periods).instant();
     // A preview stops at its instant; events after it have not happened yet.
     let cut = request.as_of.unwrap_or(Instant::MAX);
     let mut next = 0;
     let mut periods = Vec::new();
     for k in 0..request.periods {
-        let period = request.from.add_months(i64::from(k));
-        let (p_start, p_end) = (
-            period.instant(),
-            request.from.add_months(i64::from(k) + 1).instant(),
-        );
+        let period = request.period_start(k);
+        let (p_start, p_end) = (period.instant(), request.period_start(k + 1).instant());
         if p_start > cut || engine.ends.is_some_and(|(end, _)| p_start >= end) {
             break;
         }

@@ -18,6 +18,13 @@ pub(crate) enum BillingArg {
     Annual,
 }
 
+/// `--align`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub(crate) enum AlignArg {
+    Anniversary,
+    Calendar,
+}
+
 /// The `bill` command's arguments.
 #[derive(clap::Args, Debug)]
 pub(crate) struct BillArgs {
@@ -62,6 +69,10 @@ pub(crate) struct BillArgs {
     /// An invoice preview: bill only what happened by this instant (RFC 3339, or a date).
     #[arg(long = "as-of")]
     as_of: Option<String>,
+    /// Where periods start: on `--from`'s day each month (anniversary, the default) or on the
+    /// 1st (calendar, after a first partial period from `--from`).
+    #[arg(long, value_enum)]
+    align: Option<AlignArg>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,
 }
@@ -125,6 +136,10 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         at: a.at.clone(),
         explain: a.explain,
         as_of: a.as_of.clone(),
+        align: a.align.map(|x| match x {
+            AlignArg::Anniversary => crate::bill::PeriodAlign::Anniversary,
+            AlignArg::Calendar => crate::bill::PeriodAlign::Calendar,
+        }),
         ..BillQuestion::default()
     };
     let answer = answer::bill(&question, |day, at| load_for_bill(&a, day, at))?;
