@@ -32,9 +32,13 @@
 //! assert_eq!(b.wallet[0].expired.to_string(), "400");
 //! ```
 
+mod allowance;
 mod engine;
+mod ledger;
+mod recharge;
 mod report;
 mod request;
+mod subscription;
 mod wallet;
 
 use crate::base::date::{Date, Instant, format_instant};
