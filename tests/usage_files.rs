@@ -343,3 +343,46 @@ fn one_subscription_bills_as_its_list_alone() {
     assert_eq!(rejected(&lists), [1, 4]);
     assert_eq!(rejected(&alone), [1, 4]);
 }
+
+/// `diff --usage` reads the attributes too: a line over a limit on one is rejected by both
+/// versions with the limit's reason, and an `attr.` column is not taken for a dimension.
+#[test]
+fn diff_with_usage_enforces_limits_on_attributes() {
+    let (code, out, err) = run(&[
+        "diff",
+        "docs/examples/limits.pricebook",
+        "docs/examples/limits.pricebook",
+        "--usage",
+        "docs/examples/limits-events.csv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let plan = &v["usage"]["plans"][0];
+    for side in ["old", "new"] {
+        let rejected: Vec<(u64, &str)> = plan[side]["rejected"]
+            .as_array()
+            .expect("rejected")
+            .iter()
+            .map(|r| {
+                (
+                    r["line"].as_u64().expect("line"),
+                    r["reason"].as_str().expect("reason"),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rejected,
+            [
+                (3, "limit scenes <= 50 on plan `starter` (51 given)"),
+                (
+                    4,
+                    "limit script length <= 5000 character on plan `starter` (5001 character given)"
+                ),
+            ],
+            "{side}"
+        );
+        assert_eq!(plan[side]["priced"], 2);
+    }
+}

@@ -14,6 +14,8 @@ pub struct UsageLine {
     pub unit: Option<String>,
     /// `(Some(dimension), value)` or a bare `(None, value)`.
     pub dims: Vec<(Option<String>, String)>,
+    /// Event attributes as written (`("scenes", "51")`), for the plans' limits on them.
+    pub attrs: Vec<(String, String)>,
 }
 
 /// A usage file priced under each plan of both versions.
@@ -83,6 +85,7 @@ struct Resolved {
     product: ProductId,
     cell: CellId,
     quantity: Decimal,
+    attrs: Vec<crate::table::EventAttr>,
 }
 
 fn resolve_lines(t: &RatingTable, lines: &[UsageLine]) -> (Vec<Resolved>, Vec<LineIssue>) {
@@ -136,6 +139,13 @@ fn resolve_lines(t: &RatingTable, lines: &[UsageLine]) -> (Vec<Resolved>, Vec<Li
             })
             .map(|(k, v)| (k.as_deref(), v.as_str()))
             .collect();
+        let attrs = match t.event_attrs(l.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Ok(a) => a,
+            Err(e) => {
+                bad.push(issue(e));
+                continue;
+            }
+        };
         match t.resolve_cell(product, &args) {
             Ok(cell) => ok.push(Resolved {
                 line: l.line,
@@ -143,6 +153,7 @@ fn resolve_lines(t: &RatingTable, lines: &[UsageLine]) -> (Vec<Resolved>, Vec<Li
                 product,
                 cell,
                 quantity,
+                attrs,
             }),
             Err(e) => bad.push(issue(e.to_string())),
         }
@@ -161,7 +172,11 @@ fn total(t: &RatingTable, plan: Option<PlanId>, lines: &[Resolved]) -> UsageTota
             product: l.product_name.clone(),
             reason,
         };
-        match t.quote(plan, l.product, l.cell, l.quantity) {
+        // A plan's limits on the event's attributes, once its price accepts it (as a quote).
+        let quote = t
+            .quote(plan, l.product, l.cell, l.quantity)
+            .and_then(|q| t.check_attributes(plan, l.product, &l.attrs).map(|()| q));
+        match quote {
             Ok(q) => {
                 let unit = q.unit.map_or("", |u| t.unit_name(u)).to_string();
                 let sum = match charges.iter_mut().find(|c| c.unit == unit) {

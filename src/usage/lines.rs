@@ -100,19 +100,24 @@ pub fn read_lines(text: &str) -> (Vec<UsageLine>, Vec<BadLine>) {
             }
             unit = Some(u.to_string());
         }
-        let dims = header
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != pc && *i != qc && Some(*i) != uc)
-            .filter(|(i, _)| !fields[*i].is_empty())
-            .map(|(i, h)| (Some(h.clone()), fields[i].to_string()))
-            .collect();
+        // `attr.NAME` columns are event attributes; the other columns, dimensions.
+        let (mut dims, mut attrs) = (Vec::new(), Vec::new());
+        for (i, h) in header.iter().enumerate() {
+            if i == pc || i == qc || Some(i) == uc || fields[i].is_empty() {
+                continue;
+            }
+            match csv::attr_column(h) {
+                Some(name) => attrs.push((name.to_string(), fields[i].to_string())),
+                None => dims.push((Some(h.clone()), fields[i].to_string())),
+            }
+        }
         lines.push(UsageLine {
             line: no,
             product,
             value,
             unit,
             dims,
+            attrs,
         });
     }
     (lines, bads)
@@ -146,5 +151,6 @@ fn json_line(no: u64, l: &str) -> Result<UsageLine, String> {
         value,
         unit,
         dims: json::dims(&v)?,
+        attrs: json::attrs(&v)?,
     })
 }
