@@ -23,95 +23,15 @@
 //! assert_eq!(String::from_utf8(out).unwrap(), "account,amount,unit,events\nacme-1,200,credit,2\n");
 //! ```
 
+use super::name_map::NameMap;
+use super::period::{PeriodKey, PeriodUsage};
 use super::{Event, QUANTITY_SCALE, RateKey, Rater, Totals};
 use crate::base::{csv, usage_json as json};
 use crate::table::{RatingTable, UnitId};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{BufRead, Write};
 use std::sync::mpsc;
-
-/// FxHash: a fast non-cryptographic hash for short keys (names from one trusted export).
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, word: u64) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        // The multiply leaves low bits (the bucket index) poorly mixed for keys that differ in
-        // their last bytes (`acct-1234`); finish with a murmur-style avalanche.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^ (h >> 33)
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// Byte-string keys to ids, with keys of up to 31 bytes stored inline: a lookup then compares
-/// four words in the table instead of chasing a pointer to the key, and rating looks up every
-/// line's account and rate key (account names and `plan\0product\0` keys are nearly all short).
-struct NameMap<V> {
-    short: FxMap<[u64; 4], V>,
-    long: FxMap<Box<[u8]>, V>,
-}
-
-impl<V: Copy> NameMap<V> {
-    fn new() -> Self {
-        NameMap {
-            short: FxMap::default(),
-            long: FxMap::default(),
-        }
-    }
-
-    /// The key's bytes, zero-padded, with its length in the last byte.
-    #[inline]
-    fn pack(bytes: &[u8]) -> Option<[u64; 4]> {
-        if bytes.len() > 31 {
-            return None;
-        }
-        let mut buf = [0u8; 32];
-        buf[..bytes.len()].copy_from_slice(bytes);
-        buf[31] = bytes.len() as u8;
-        let mut words = [0u64; 4];
-        for (w, chunk) in words.iter_mut().zip(buf.chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            *w = u64::from_le_bytes(b);
-        }
-        Some(words)
-    }
-
-    #[inline]
-    fn get(&self, bytes: &[u8]) -> Option<V> {
-        match Self::pack(bytes) {
-            Some(k) => self.short.get(&k).copied(),
-            None => self.long.get(bytes).copied(),
-        }
-    }
-
-    fn insert(&mut self, bytes: &[u8], value: V) {
-        match Self::pack(bytes) {
-            Some(k) => self.short.insert(k, value),
-            None => self.long.insert(bytes.into(), value),
-        };
-    }
-}
 
 /// What totals are grouped by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,19 +201,6 @@ struct Worker<'t> {
 enum Stop {
     Bad(String),
     Rejected(crate::base::rejection::Rejection),
-}
-
-/// One account's usage of one rate key in one period (a calendar month of the events' times;
-/// `i64::MIN` when the file has no times, so the whole file is one period).
-type PeriodKey = (String, String, RateKey, i64);
-
-/// What one [`PeriodKey`] used: base units (each event admitted and rounded), the sum of its
-/// events' exact charges (for a cap on the period's charges), and the number of events.
-#[derive(Debug, Clone, Copy, Default)]
-struct PeriodUsage {
-    quantity: Decimal,
-    charged: Decimal,
-    events: u64,
 }
 
 /// Fields of one usage line.
@@ -1027,57 +934,7 @@ pub(crate) fn rate_input_among(
         rated += w.rated;
         usage_lines += w.lines;
     }
-    // Each account's period total of a product with tiers over the period, priced once: the
-    // sum of its events' slices, whatever order they came in. Then a cap on the period's
-    // charges, over the product's cells: its events' shares add up to min(cap, total).
-    let mut by_product: std::collections::BTreeMap<
-        (String, String, crate::table::ProductId, i64),
-        (Decimal, Option<UnitId>, u64),
-    > = std::collections::BTreeMap::new();
-    for ((account, group, key, period), usage) in period_usage {
-        let Some((plan, product, _)) = rater.key_target(key) else {
-            continue;
-        };
-        let (charge, unit) = match table.period_price(plan, product, usage.quantity) {
-            Some(priced) => {
-                let (c, u) = priced.map_err(|r| {
-                    format!(
-                        "the usage of `{account}` this period cannot be priced: {}",
-                        r.reason
-                    )
-                })?;
-                (c, Some(u))
-            }
-            None => (usage.charged, table.products[product as usize].charge_unit),
-        };
-        let e = by_product
-            .entry((account.clone(), group, product, period))
-            .or_insert((Decimal::ZERO, unit, 0));
-        e.0 = e.0.checked_add(charge).ok_or_else(|| {
-            format!("arithmetic overflow while summing the charges of `{account}` this period")
-        })?;
-        e.2 += usage.events;
-    }
-    for ((_, group, product, _), (charge, unit, n)) in by_product {
-        let charge = match &table.products[product as usize].bill.cap_period {
-            Some(cap) => charge.min(cap.base),
-            None => charge,
-        };
-        let Some(unit) = unit else {
-            *events.entry(group).or_default() += n;
-            continue;
-        };
-        let e = merged
-            .entry((group.clone(), unit))
-            .or_insert((0, Decimal::ZERO));
-        e.1 = e.1.checked_add(charge).ok_or_else(|| {
-            format!(
-                "arithmetic overflow while summing the total of `{group}` in `{}`",
-                table.unit_name(unit)
-            )
-        })?;
-        *events.entry(group).or_default() += n;
-    }
+    super::period::price_periods(table, &rater, period_usage, &mut merged, &mut events)?;
     bad.sort_by_key(|b| b.0);
     rejected.sort_by_key(|b| b.0);
     rule_lines.sort_unstable();
@@ -1172,7 +1029,7 @@ pub fn write_json(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std:
 
 #[cfg(test)]
 mod tests {
-    use super::{MAX_FIELDS, NameMap};
+    use super::MAX_FIELDS;
     use crate::base::csv::split_unquoted;
 
     #[test]
@@ -1191,29 +1048,5 @@ mod tests {
         assert_eq!(split(long).map(|s| s.0), Some(MAX_FIELDS + 1));
         let exact: &'static str = Box::leak(vec!["x"; MAX_FIELDS].join(",").into_boxed_str());
         assert_eq!(split(exact).map(|s| s.0), Some(MAX_FIELDS));
-    }
-
-    #[test]
-    fn name_map_keeps_short_and_long_keys_apart() {
-        let mut m = NameMap::new();
-        let long = "an-account-name-longer-than-31-bytes";
-        let keys: [&[u8]; 6] = [
-            b"",
-            b"a",
-            b"a\0",
-            b"acct-1234",
-            &[b'x'; 31],
-            long.as_bytes(),
-        ];
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(m.get(k), None);
-            m.insert(k, i);
-        }
-        for (i, k) in keys.iter().enumerate() {
-            assert_eq!(m.get(k), Some(i), "{:?}", String::from_utf8_lossy(k));
-        }
-        // A 32-byte key goes to the long map and is not confused with its 31-byte prefix.
-        assert_eq!(m.get(&[b'x'; 32]), None);
-        assert_eq!(m.get(&long.as_bytes()[..31]), None);
     }
 }

@@ -39,6 +39,8 @@
 pub mod batch;
 mod divider;
 pub mod lists;
+mod name_map;
+mod period;
 mod totals;
 
 pub use divider::Divider;
