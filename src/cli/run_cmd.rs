@@ -113,17 +113,20 @@ pub(super) fn run_invoice(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliEr
 /// The summary as a table, then the run's totals.
 fn human(report: &RunReport) -> String {
     let header = [
-        "account", "plan", "total", "", "lines", "billed", "rejected", "bad",
+        "account", "plan", "total", "lines", "billed", "rejected", "bad",
     ];
-    let rows: Vec<[String; 8]> = report
+    let rows: Vec<[String; 7]> = report
         .accounts
         .iter()
         .map(|s| {
+            let total = match (&s.total, &s.currency) {
+                (Some(t), Some(c)) => format!("{t} {c}"),
+                _ => "not billed".into(),
+            };
             [
                 s.account.clone(),
                 s.plan.clone().unwrap_or_default(),
-                s.total.clone().unwrap_or_else(|| "not billed".into()),
-                s.currency.clone().unwrap_or_default(),
+                total,
                 s.lines.to_string(),
                 s.billed.to_string(),
                 s.rejected.to_string(),
@@ -137,11 +140,11 @@ fn human(report: &RunReport) -> String {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |cells: [&str; 8]| {
+    let line = |cells: [&str; 7]| {
         let mut s = String::new();
         for (i, (c, w)) in cells.iter().zip(width).enumerate() {
             // Names left, figures right.
-            let cell = if i < 2 || i == 3 {
+            let cell = if i < 2 {
                 format!("{c:<w$}")
             } else {
                 format!("{c:>w$}")
@@ -153,9 +156,7 @@ fn human(report: &RunReport) -> String {
     };
     let mut text = line(header);
     for r in &rows {
-        text.push_str(&line([
-            &r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6], &r[7],
-        ]));
+        text.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5], &r[6]]));
     }
     for (currency, amount) in &report.totals {
         text.push_str(&format!("total {amount} {currency}\n"));
