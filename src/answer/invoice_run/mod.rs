@@ -454,8 +454,8 @@ fn shard_count(bytes: u64, threads: usize) -> usize {
 /// assert_eq!(report.unassigned[0].reason, "account `zed` is not in the accounts");
 /// ```
 pub fn invoice_run(run: &InvoiceRun) -> Result<RunReport, AnswerError> {
-    for date in [&run.from, &run.at].into_iter().flatten() {
-        parse_date("from", date)?;
+    if let Some(from) = &run.from {
+        parse_date("from", from)?;
     }
     let at = run.at.as_deref().map(|d| parse_date("at", d)).transpose()?;
     let mut index: HashMap<&str, u32> = HashMap::with_capacity(run.accounts.len());

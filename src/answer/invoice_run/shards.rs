@@ -81,6 +81,21 @@ impl AccountField {
     fn read(&self, line: &str) -> Result<String, String> {
         match self {
             AccountField::Column { index, width } => {
+                // Most lines have no quote: split them without allocating.
+                let mut cells = [""; 64];
+                if *width < cells.len() {
+                    if let Some(n) = csv::split_unquoted(line, &mut cells).filter(|n| *n <= 64) {
+                        if n != *width {
+                            return Err(format!(
+                                "expected {width} fields (as in the header), found {n}"
+                            ));
+                        }
+                        return Ok(cells
+                            .get(*index)
+                            .map(|c| c.trim().to_string())
+                            .unwrap_or_default());
+                    }
+                }
                 let cells = csv::split_line(line);
                 if cells.len() != *width {
                     return Err(format!(
