@@ -211,7 +211,6 @@ fn check_run(book: &str, accounts_path: &Path, usage_path: &Path, out: &Path) {
     }
     // No usage line lost: each line read is billed, or in rejected.csv once.
     let mut header_seen = false;
-    let mut is_csv = false;
     let mut data_lines = 0u64;
     for l in usage.split('\n') {
         if l.trim().is_empty() {
@@ -219,8 +218,7 @@ fn check_run(book: &str, accounts_path: &Path, usage_path: &Path, out: &Path) {
         }
         if !header_seen {
             header_seen = true;
-            is_csv = !l.trim_start().starts_with('{');
-            if is_csv {
+            if !l.trim_start().starts_with('{') {
                 continue;
             }
         }
