@@ -14,8 +14,9 @@ use crate::bill::{
 };
 use crate::diagnostic::Code;
 use crate::load::Opened;
-use crate::usage::{read_events, read_wallet, resolve_events_with_attrs};
+use crate::usage::{TimedEvent, read_events, read_wallet, resolve_events_with_attrs};
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 
 /// An account's usage: a usage file's text (JSON Lines, or CSV
 /// `time,product,quantity[,unit][,buy][,<dimension>...]`), or a list of events as JSON Lines
@@ -212,9 +213,24 @@ fn usage_text(usage: &UsageInput) -> Result<std::borrow::Cow<'_, str>, AnswerErr
 /// assert_eq!(a.versions[0].version, "2026-06");
 /// assert_eq!(a.wallet[0].consumed.to_string(), "630");
 /// ```
-pub fn bill<E: From<AnswerError>>(
+pub fn bill<O: Borrow<Opened>, E: From<AnswerError>>(
     question: &BillQuestion,
-    open: impl FnOnce(Option<Date>, Option<Date>) -> Result<Opened, E>,
+    open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
+) -> Result<BillAnswer, E> {
+    let text = usage_text(&question.usage)?;
+    let (raw, bad) = read_events(&text);
+    bill_read(question, raw, bad, open)
+}
+
+/// [`bill`] for usage already read (the question's `usage` is not looked at): `raw` are the
+/// usage file's events with their times and `bad` its lines that did not read, as
+/// [`read_events`] gives them. An invoice run reads each account's lines out of one file this
+/// way, so its bills are this function's, line numbers included.
+pub(crate) fn bill_read<O: Borrow<Opened>, E: From<AnswerError>>(
+    question: &BillQuestion,
+    raw: Vec<TimedEvent>,
+    mut bad: Vec<RejectedEvent>,
+    open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
 ) -> Result<BillAnswer, E> {
     let from = question
         .from
@@ -226,13 +242,12 @@ pub fn bill<E: From<AnswerError>>(
         .as_deref()
         .map(|d| parse_date("at", d))
         .transpose()?;
-    let text = usage_text(&question.usage)?;
-    let (raw, mut bad) = read_events(&text);
     let first_month = raw.iter().map(|e| e.time).min().map(Date::month_of);
     // The version in force on the bill's first day: `at`, else `from`, else the first event's
     // month (docs/billing.md's rule until bills follow each event's own version).
     let day = at.or(from).or(first_month);
     let opened = open(day, at)?;
+    let opened: &Opened = opened.borrow();
     let table = &opened.table;
     let plan = match plan_or_only(table, question.plan.as_deref())? {
         Some(p) => p,

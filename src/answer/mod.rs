@@ -10,6 +10,7 @@
 //! | what a plan's grant buys | [`capacity()`] ([`CapacityQuestion`] -> [`CapacityAnswer`]) | `pricebook capacity` |
 //! | what an account's usage bills | [`bill()`] ([`BillQuestion`] -> [`BillAnswer`]) | `pricebook bill` |
 //! | what a usage export totals | [`rate()`] (CSV or JSON Lines -> [`RateAnswer`]) | `pricebook rate` |
+//! | what every account of a usage file bills | [`invoice_run()`] ([`InvoiceRun`] -> [`RunReport`], files) | `pricebook bill --accounts` |
 //!
 //! Each function answers with one opened book ([`Opened`](crate::load::Opened)); [`Books`] is a
 //! set of served books (books, vendors' directories of versions, directories of vendors'
@@ -43,6 +44,7 @@ mod bill_lists;
 mod books;
 mod capacity;
 mod error;
+mod invoice_run;
 mod question;
 mod quote;
 mod rate;
@@ -52,6 +54,10 @@ pub use bill_lists::{ListsBillAnswer, Subscription, bill_lists};
 pub use books::{Book, BookKey, BookStatus, Books, Reload, ReloadOutcome};
 pub use capacity::{CapacityAnswer, CapacityQuantity, CapacityQuestion, capacity};
 pub use error::{AnswerError, ErrorBody, ErrorDetail, ErrorKind, parse_date};
+pub use invoice_run::{
+    Account, AccountSummary, InvoiceRun, RunReport, UnassignedLine, account_file_name, invoice_run,
+    parse_accounts, read_accounts,
+};
 pub use question::{Attr, Dim};
 pub use quote::{
     Charge, ExplainLine, Money, QuantityAsked, QuoteAnswer, QuoteQuestion, QuoteRejection, quote,

@@ -1,7 +1,7 @@
 //! `pricebook bill`: one account's usage file -> invoice, wallet ledger, closing wallet. The bill
 //! itself is [`crate::answer::bill`]; this is its files, messages and exit status.
 
-use super::load::{Loaded, load_file, load_with_contract, parse_date_arg, read_book};
+use super::load::{Loaded, load_with_contract, parse_date_arg, read_book};
 use super::report::CliError;
 use super::{Format, json_text, plural};
 use crate::answer::{self, BillQuestion, UsageInput};
@@ -29,39 +29,39 @@ pub(crate) enum AlignArg {
 #[derive(clap::Args, Debug)]
 pub(crate) struct BillArgs {
     /// A book, a compiled table, or a directory of one vendor's books.
-    source: PathBuf,
+    pub(super) source: PathBuf,
     /// The account's plan; on a vendor's directory of several price lists, `LIST:PLAN` once per
     /// list the account holds a plan on (`--plan web:creator --plan api:payg`).
     #[arg(long)]
-    plan: Vec<String>,
+    pub(super) plan: Vec<String>,
     /// Usage events: JSON Lines or CSV (`time,product,quantity[,unit][,buy][,<dimension>...]`).
     #[arg(long)]
-    usage: PathBuf,
+    pub(super) usage: PathBuf,
     #[arg(long, value_enum, default_value_t = BillingArg::Monthly)]
-    billing: BillingArg,
+    pub(super) billing: BillingArg,
     /// First day of the first period (default: the first event's month).
     #[arg(long)]
-    from: Option<String>,
+    pub(super) from: Option<String>,
     /// Number of monthly periods (default: through the last event).
     #[arg(long)]
-    periods: Option<u32>,
+    pub(super) periods: Option<u32>,
     /// Enterprise terms layered on the public book.
     #[arg(long)]
-    contract: Option<PathBuf>,
+    pub(super) contract: Option<PathBuf>,
     /// An earlier bill's JSON (or its `closing_wallet`), so carried-over credits continue.
     #[arg(long)]
-    wallet: Option<PathBuf>,
+    pub(super) wallet: Option<PathBuf>,
     /// `below=1000,to=5000,cap=200`: the account's auto-recharge settings (plans that sell
     /// top-ups only).
     #[arg(long = "auto-recharge")]
-    auto_recharge: Option<String>,
+    pub(super) auto_recharge: Option<String>,
     /// With a directory: the version in force on this date (default: the bill's first day).
     #[arg(long)]
-    at: Option<String>,
+    pub(super) at: Option<String>,
     /// With a directory holding several price lists: the list to bill on (default: the one
     /// whose version in force has `--plan`, or the contract's).
     #[arg(long)]
-    list: Option<String>,
+    pub(super) list: Option<String>,
     /// Explain every charge: each usage event, its charge, and the grants that paid it, how
     /// much each gave and what it had left (a `ledger` in JSON).
     #[arg(long)]
@@ -73,6 +73,15 @@ pub(crate) struct BillArgs {
     /// 1st (calendar, after a first partial period from `--from`).
     #[arg(long, value_enum)]
     align: Option<AlignArg>,
+    /// An invoice run: the accounts to bill, a CSV with header `account,plan` and any of
+    /// `start`, `billing`, `list`, `contract`, `auto_recharge`, `wallet`; each account is billed
+    /// from its lines of `--usage` (every line has an `account`).
+    #[arg(long)]
+    pub(super) accounts: Option<PathBuf>,
+    /// With --accounts: the directory to write `summary.csv`, one `<account>.json` per account
+    /// and `rejected.csv` to.
+    #[arg(short = 'o', long = "output")]
+    pub(super) output: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub(crate) format: Format,
 }
@@ -83,22 +92,30 @@ fn load_for_bill(
     day: Option<Date>,
     explicit_at: Option<Date>,
 ) -> Result<Loaded, CliError> {
-    if a.contract.is_some() || a.source.is_dir() {
-        let choice = crate::load::ListChoice::named(a.list.as_deref())
-            .with_plan(a.plan.first().map(String::as_str));
-        return load_with_contract(&a.source, day, a.contract.as_deref(), &choice);
+    if a.contract.is_none() && !a.source.is_dir() {
+        if let Err(e) = std::fs::metadata(&a.source) {
+            return Err(CliError::unreadable(&a.source, &e));
+        }
     }
-    if let Err(e) = std::fs::metadata(&a.source) {
-        return Err(CliError::unreadable(&a.source, &e));
-    }
-    let loaded = load_file(&a.source)?;
-    if let Some(at) = explicit_at {
-        loaded.in_force_on(at)?;
-    }
-    Ok(loaded)
+    Ok(crate::load::open_for_bill(
+        &a.source,
+        day,
+        explicit_at,
+        a.contract.as_deref(),
+        a.list.as_deref(),
+        a.plan.first().map(String::as_str),
+    )?)
 }
 
 pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError> {
+    if a.accounts.is_some() {
+        return super::run_cmd::run_invoice(a, out);
+    }
+    if a.output.is_some() {
+        return Err(CliError::usage(
+            "-o writes an invoice run's files; bill one account to standard output, or give --accounts".to_string(),
+        ));
+    }
     // The command line's own arguments first: dates, then the files it reads.
     for date in [&a.from, &a.at].into_iter().flatten() {
         parse_date_arg(date)?;

@@ -15,6 +15,7 @@ mod page_cmd;
 mod quote_cmd;
 pub mod rate_cmd;
 mod report;
+mod run_cmd;
 mod serve_cmd;
 mod snapshot_cmd;
 pub mod versions_cmd;

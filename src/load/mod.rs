@@ -814,6 +814,29 @@ pub fn open_with_contract_in(
     }
 }
 
+/// The book a bill of one account prices with, as `pricebook bill` opens it: with a contract
+/// or on a directory, the version in force on `day` of the list `list` names (else the one with
+/// `plan`), with the contract layered; otherwise the book or table `source` itself, which must
+/// be in force on `at` when a date is asked for. Invoice runs open each account's book this way.
+pub fn open_for_bill(
+    source: &Path,
+    day: Option<Date>,
+    at: Option<Date>,
+    contract: Option<&Path>,
+    list: Option<&str>,
+    plan: Option<&str>,
+) -> Result<Opened, OpenError> {
+    if contract.is_some() || source.is_dir() {
+        let choice = ListChoice::named(list).with_plan(plan);
+        return open_with_contract_in(source, day, contract, &choice);
+    }
+    let opened = open_file(source)?;
+    if let Some(at) = at {
+        opened.in_force_on(at)?;
+    }
+    Ok(opened)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,10 @@
 //! balance: `50 USD`), `quantity` (`90`, `90 second`, `1,000 second`),
 //! `unit`, `list` (the price list the event bills on, for an account with subscriptions on
 //! several), `attr.NAME` (an event attribute; empty when not given), then one column per
-//! dimension; `account` and `plan` are allowed and ignored. JSON Lines use the same names, with
-//! `dims` for dimension values and `attrs` for attributes (`{"scenes": 51}`). The subscription's
-//! own events: `change_plan` (a plan), `change_billing` (`monthly` or `annual`) and `cancel`
-//! (`true`), each with its `time`.
+//! dimension; `account` (kept in [`EventFields::account`] for invoice runs) and `plan` are allowed
+//! and ignored by a bill. JSON Lines use the same names, with `dims` for dimension values and
+//! `attrs` for attributes (`{"scenes": 51}`). The subscription's own events: `change_plan` (a
+//! plan), `change_billing` (`monthly` or `annual`) and `cancel` (`true`), each with its `time`.
 
 use crate::base::date::{Instant, parse_instant};
 use crate::base::quantity::split_quantity;
@@ -41,6 +41,8 @@ pub struct EventFields {
     pub change_plan: String,
     pub change_billing: String,
     pub cancel: bool,
+    /// The account the line is for (an invoice run's; a single bill ignores it).
+    pub account: String,
 }
 
 /// A usage line whose time is read and whose names are not resolved yet.
@@ -74,41 +76,76 @@ pub fn read_events(text: &str) -> (Vec<TimedEvent>, Vec<RejectedEvent>) {
         .lines()
         .enumerate()
         .map(|(i, l)| (i as u64 + 1, l.trim_end_matches('\r')));
-    let first = lines.clone().find(|(_, l)| !l.trim().is_empty());
-    let csv_header: Option<Vec<String>> = match first {
-        Some((_, l)) if !l.trim_start().starts_with('{') => Some(
-            csv::split_line(l)
-                .iter()
-                .map(|c| c.to_ascii_lowercase())
-                .collect(),
-        ),
-        _ => None,
+    let Some((_, first)) = lines.clone().find(|(_, l)| !l.trim().is_empty()) else {
+        return (events, bad);
     };
-    if csv_header.is_some() {
+    let reader = EventReader::for_first_line(first);
+    if reader.is_csv() {
         lines.find(|(_, l)| !l.trim().is_empty());
     }
     for (n, l) in lines {
         if l.trim().is_empty() {
             continue;
         }
-        let fields = match &csv_header {
-            Some(h) => csv_fields(h, l),
-            None => json_fields(l),
+        match reader.read(n, l) {
+            Ok(e) => events.push(e),
+            Err(b) => bad.push(b),
+        }
+    }
+    (events, bad)
+}
+
+/// Reads a usage file's lines one at a time, for readers that stream a file rather than hold
+/// it ([`read_events`] is this reader over a whole text): the file's first non-blank line says
+/// the format (`{` starts JSON Lines, anything else is a CSV header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventReader {
+    /// The CSV header's column names, lower case; `None` for JSON Lines.
+    header: Option<Vec<String>>,
+}
+
+impl EventReader {
+    /// The reader for a file whose first non-blank line is `first` (a CSV header is that line).
+    pub fn for_first_line(first: &str) -> EventReader {
+        let header = (!first.trim_start().starts_with('{')).then(|| {
+            csv::split_line(first)
+                .iter()
+                .map(|c| c.to_ascii_lowercase())
+                .collect()
+        });
+        EventReader { header }
+    }
+
+    /// Whether the file is CSV (its first non-blank line is the header, not an event).
+    pub fn is_csv(&self) -> bool {
+        self.header.is_some()
+    }
+
+    /// The CSV header's column names, lower case (`None` for JSON Lines).
+    pub fn header(&self) -> Option<&[String]> {
+        self.header.as_deref()
+    }
+
+    /// Reads line `n` (a non-blank line after the header): the event with its time, or the bad
+    /// line with its reason.
+    pub fn read(&self, n: u64, line: &str) -> Result<TimedEvent, RejectedEvent> {
+        let fields = match &self.header {
+            Some(h) => csv_fields(h, line),
+            None => json_fields(line),
         };
         match fields {
             Ok((time, fields)) => match parse_instant(&time) {
-                Some(t) => events.push(TimedEvent {
+                Some(t) => Ok(TimedEvent {
                     line: n,
                     time: t,
                     fields,
                 }),
-                None if time.is_empty() => bad.push(bad_line(n, "no `time`".into())),
-                None => bad.push(bad_line(n, format!("`{time}` is not an RFC 3339 time"))),
+                None if time.is_empty() => Err(bad_line(n, "no `time`".into())),
+                None => Err(bad_line(n, format!("`{time}` is not an RFC 3339 time"))),
             },
-            Err(reason) => bad.push(bad_line(n, reason)),
+            Err(reason) => Err(bad_line(n, reason)),
         }
     }
-    (events, bad)
 }
 
 fn csv_fields(header: &[String], line: &str) -> Result<(String, EventFields), String> {
@@ -135,7 +172,8 @@ fn csv_fields(header: &[String], line: &str) -> Result<(String, EventFields), St
             "change_plan" => f.change_plan = v,
             "change_billing" => f.change_billing = v,
             "cancel" => f.cancel = truth(&v, "cancel")?,
-            "account" | "plan" => {}
+            "account" => f.account = v,
+            "plan" => {}
             h if csv::attr_column(h).is_some() => {
                 if !v.is_empty() {
                     f.attrs
@@ -177,6 +215,8 @@ fn json_fields(line: &str) -> Result<(String, EventFields), String> {
                     return Err(format!("`cancel` must be true or false, found {other}"));
                 }
             },
+            // A bill ignores the account, so one it cannot read is no bad line of the bill's.
+            account: s("account").unwrap_or_default().trim().to_string(),
         },
     ))
 }

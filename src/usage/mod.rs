@@ -33,6 +33,8 @@ mod wallet;
 pub use crate::base::csv;
 /// JSON Lines fields.
 pub use crate::base::usage_json as json;
-pub use events::{EventFields, TimedEvent, read_events, resolve_events, resolve_events_with_attrs};
+pub use events::{
+    EventFields, EventReader, TimedEvent, read_events, resolve_events, resolve_events_with_attrs,
+};
 pub use lines::read_lines;
 pub use wallet::read_wallet;
