@@ -116,7 +116,10 @@ impl Log {
     /// A request's line, written straight into the buffer (one lock, no allocation): it is
     /// on every request's path.
     pub(crate) fn request(&self, r: &RequestLine<'_>) {
-        let ms = r.latency.as_secs_f64() * 1000.0;
+        // Milliseconds with three decimals, from whole microseconds: formatting an f64 to a
+        // precision was a third of the line's cost.
+        let micros = (r.latency.as_nanos() + 500) / 1000;
+        let (ms, frac) = (micros / 1000, micros % 1000);
         let full = match self.buffer.lock() {
             Ok(mut b) => {
                 let l = &mut *b;
@@ -132,7 +135,7 @@ impl Log {
                             l.extend_from_slice(b" code=");
                             l.extend_from_slice(c.as_bytes());
                         }
-                        let _ = write!(l, " latency_ms={ms:.3}");
+                        let _ = write!(l, " latency_ms={ms}.{frac:03}");
                     }
                     LogFormat::Json => {
                         l.extend_from_slice(b"{\"ts\":\"");
@@ -150,7 +153,7 @@ impl Log {
                             l.extend_from_slice(b",\"code\":");
                             write_json_text(l, c);
                         }
-                        let _ = write!(l, ",\"latency_ms\":{ms:.3}}}");
+                        let _ = write!(l, ",\"latency_ms\":{ms}.{frac:03}}}");
                     }
                 }
                 l.push(b'\n');

@@ -3,12 +3,15 @@
 
 use crate::answer::{AnswerError, ErrorBody, ErrorDetail, ErrorKind};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 
 pub(crate) const JSON: &str = "application/json";
+
+/// `pricebook-book: vendor@version`, named once rather than parsed from text per answer.
+const BOOK_HEADER: HeaderName = HeaderName::from_static("pricebook-book");
 
 /// A handler's answer.
 pub(crate) struct Reply {
@@ -123,7 +126,7 @@ impl IntoResponse for Reply {
             HeaderValue::from_static(self.content_type),
         );
         if let Some(b) = self.book.and_then(|b| HeaderValue::from_str(&b).ok()) {
-            headers.insert("pricebook-book", b);
+            headers.insert(BOOK_HEADER, b);
         }
         if self.close {
             headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
