@@ -5,7 +5,11 @@
 //! - `cli`: the same question through a `pricebook quote --format json` process;
 //! - `http`: `POST /v1/quote` to the real binary on 127.0.0.1 over 1, 16 and 64 keep-alive
 //!   connections, from a load generator written here (one thread, one task per connection),
-//!   which records every request's latency for p50 and p99.
+//!   which records every request's latency for p50 and p99, and the CPU time per quote of the
+//!   server and of itself (they share the cores).
+//!
+//! `PRICEBOOK_SERVE_BASELINE=<path to an earlier pricebook binary>` measures that binary's
+//! service too, level by level in turn with this build's, for a before/after in one run.
 //!
 //! `cargo bench --bench serve` runs it in full (a few seconds per level); `cargo test --benches`
 //! (as CI does) runs each part briefly, as a smoke test. Every answer is checked to be the
@@ -16,7 +20,7 @@ use pricebook::answer::{self, Books, QuoteQuestion};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const QUESTION: &str =
     r#"{"book": "hedra", "plan": "creator", "product": "hedra-avatar", "quantity": "90 second"}"#;
@@ -97,62 +101,55 @@ fn main() {
     }
     let cli_ns = start.elapsed().as_nanos() as f64 / f64::from(scale.cli_runs);
 
-    // The service.
-    let mut server = Command::new(exe)
-        .args([
-            "serve",
-            "pricebooks",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the ready line");
-    let addr = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("http://"))
-        .expect("a URL")
-        .to_string();
+    // The service: this build's, and with `PRICEBOOK_SERVE_BASELINE=<a pricebook binary>` (an
+    // earlier build) that one too, level by level in turn, so both see the same machine.
+    let mut servers = vec![("this build".to_string(), Served::start(exe))];
+    if let Some(baseline) = std::env::var_os("PRICEBOOK_SERVE_BASELINE") {
+        let name = format!("baseline {}", baseline.to_string_lossy());
+        servers.insert(0, (name, Served::start(&baseline)));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
+    let load_before = loadavg();
     let mut levels = Vec::new();
     for connections in [1usize, 16, 64] {
-        let _ = runtime.block_on(load(&addr, connections, scale.warmup));
-        let cpu_before = cpu_ns(server.id());
-        let (count, mut latencies, elapsed) =
-            runtime.block_on(load(&addr, connections, scale.per_level));
-        // The server's own CPU time per quote: what a core of it answers, whatever else the
-        // machine is running (the load generator shares the cores).
-        let server_us =
-            (cpu_ns(server.id()).saturating_sub(cpu_before)) as f64 / 1e3 / count.max(1) as f64;
-        latencies.sort_unstable();
-        let at = |p: f64| {
-            let i = ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
-            latencies.get(i).copied().unwrap_or(0) as f64 / 1e6
-        };
-        levels.push((
-            connections,
-            count as f64 / elapsed.as_secs_f64(),
-            at(0.5),
-            at(0.99),
-            server_us,
-        ));
+        for (name, served) in &servers {
+            let _ = runtime.block_on(load(&served.addr, connections, scale.warmup));
+            let (server_before, client_before) = (cpu_ns(served.pid()), cpu_ns(std::process::id()));
+            let (count, mut latencies, elapsed) =
+                runtime.block_on(load(&served.addr, connections, scale.per_level));
+            // CPU time per quote of the server and of this load generator (the only thread of
+            // this process running now): what a core of each does, whatever else the machine
+            // is running (both share its cores).
+            let per_quote = |ns: u64| ns as f64 / 1e3 / count.max(1) as f64;
+            let server_us = per_quote(cpu_ns(served.pid()).saturating_sub(server_before));
+            let client_us = per_quote(cpu_ns(std::process::id()).saturating_sub(client_before));
+            latencies.sort_unstable();
+            let at = |p: f64| {
+                let i =
+                    ((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1));
+                latencies.get(i).copied().unwrap_or(0) as f64 / 1e6
+            };
+            levels.push(Level {
+                server: name.clone(),
+                connections,
+                qps: count as f64 / elapsed.as_secs_f64(),
+                p50: at(0.5),
+                p99: at(0.99),
+                server_us,
+                client_us,
+            });
+        }
     }
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    let load_after = loadavg();
+    for (_, served) in servers {
+        served.stop();
+    }
 
     println!("serve: the same quote (hedra, creator, hedra-avatar, 90 second)");
+    println!("  load average before the HTTP levels: {load_before}; after: {load_after}");
     println!(
         "  rater    in process, Rater::quote           {rater_ns:>12.0} ns/quote  {:>12.0} quotes/s",
         1e9 / rater_ns
@@ -166,15 +163,83 @@ fn main() {
         cli_ns / 1e6,
         1e9 / cli_ns
     );
-    for (c, qps, p50, p99, server_us) in &levels {
+    for l in &levels {
         println!(
-            "  http     {c:>2} keep-alive connection{}     {qps:>12.0} quotes/s  p50 {p50:.3} ms  p99 {p99:.3} ms  server CPU {server_us:.1} us/quote ({:.0} quotes/s per core)  {:.0}x the cli, 1/{:.0} of the rater",
-            if *c == 1 { " " } else { "s" },
-            1e6 / server_us.max(0.001),
-            qps * cli_ns / 1e9,
-            1e9 / rater_ns / qps
+            "  http     {:>2} keep-alive connection{}     {:>12.0} quotes/s  p50 {:.3} ms  p99 {:.3} ms  server CPU {:.1} us/quote ({:.0} quotes/s per core)  load generator CPU {:.1} us/quote  {:.0}x the cli, 1/{:.0} of the rater  [{}]",
+            l.connections,
+            if l.connections == 1 { " " } else { "s" },
+            l.qps,
+            l.p50,
+            l.p99,
+            l.server_us,
+            1e6 / l.server_us.max(0.001),
+            l.client_us,
+            l.qps * cli_ns / 1e9,
+            1e9 / rater_ns / l.qps,
+            l.server
         );
     }
+}
+
+struct Level {
+    server: String,
+    connections: usize,
+    qps: f64,
+    p50: f64,
+    p99: f64,
+    server_us: f64,
+    client_us: f64,
+}
+
+/// A `pricebook serve pricebooks` process (JSON logs to /dev/null) and its address.
+struct Served {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Served {
+    fn start(exe: impl AsRef<std::ffi::OsStr>) -> Served {
+        let mut child = Command::new(exe)
+            .args([
+                "serve",
+                "pricebooks",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the ready line");
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .expect("a URL")
+            .to_string();
+        Served { child, addr }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The 1, 5 and 15 minute load averages (empty where /proc is not there).
+fn loadavg() -> String {
+    let l = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
 }
 
 /// User and system CPU time of a process so far, in nanoseconds (0 where /proc is not there).
@@ -193,48 +258,49 @@ fn cpu_ns(pid: u32) -> u64 {
 }
 
 /// `connections` keep-alive connections, each sending the question and reading the answer in
-/// a loop for `time`: (answers, latencies in ns, elapsed).
+/// a loop for `time`: (answers, latencies in ns, elapsed). Kept cheap, as it shares the cores
+/// with the server: the request is bytes made once, and an answer is read into one buffer and
+/// found by its head's end and `content-length`, without copying it into lines.
 async fn load(addr: &str, connections: usize, time: Duration) -> (u64, Vec<u64>, Duration) {
     let request = format!(
         "POST /v1/quote HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{QUESTION}",
         QUESTION.len()
-    );
+    )
+    .into_bytes();
+    let request: std::sync::Arc<[u8]> = request.into();
     let start = Instant::now();
     let deadline = start + time;
     let mut tasks = Vec::new();
     for _ in 0..connections {
-        let (addr, request) = (addr.to_string(), request.clone());
+        let (addr, request) = (addr.to_string(), std::sync::Arc::clone(&request));
         tasks.push(tokio::spawn(async move {
-            let stream = tokio::net::TcpStream::connect(&addr)
+            let mut stream = tokio::net::TcpStream::connect(&addr)
                 .await
                 .expect("connects");
             stream.set_nodelay(true).expect("nodelay");
-            let (read, mut write) = stream.into_split();
-            let mut read = tokio::io::BufReader::with_capacity(16 << 10, read);
-            let (mut latencies, mut line, mut body) = (Vec::new(), String::new(), Vec::new());
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                write.write_all(request.as_bytes()).await.expect("sends");
-                let mut length = 0;
-                loop {
-                    line.clear();
-                    read.read_line(&mut line).await.expect("a line");
-                    if line == "\r\n" {
-                        break;
+            let (mut latencies, mut buf, mut filled) = (Vec::new(), vec![0u8; 16 << 10], 0);
+            let mut last = (0, 0);
+            let mut sent = Instant::now();
+            while sent < deadline {
+                stream.write_all(&request).await.expect("sends");
+                let (head, length) = loop {
+                    if let Some(answer) = answer_in(&buf[..filled]) {
+                        break answer;
                     }
-                    if line.starts_with("HTTP/1.1 ") {
-                        assert!(line.starts_with("HTTP/1.1 200"), "{line}");
-                    }
-                    if let Some(v) = line.strip_prefix("content-length: ") {
-                        length = v.trim().parse().expect("a length");
-                    }
-                }
-                body.resize(length, 0);
-                read.read_exact(&mut body).await.expect("the body");
-                latencies.push(sent.elapsed().as_nanos() as u64);
-                debug_assert!(String::from_utf8_lossy(&body).contains(CHARGE));
+                    let n = stream.read(&mut buf[filled..]).await.expect("reads");
+                    assert!(n > 0, "the server closed the connection");
+                    filled += n;
+                };
+                let now = Instant::now();
+                latencies.push((now - sent).as_nanos() as u64);
+                sent = now;
+                // One request at a time: the answer is all there is in the buffer.
+                assert_eq!(filled, head + length, "one answer per request");
+                last = (head, filled);
+                filled = 0;
             }
-            assert!(String::from_utf8_lossy(&body).contains(CHARGE));
+            let body = String::from_utf8_lossy(&buf[last.0..last.1]);
+            assert!(body.contains(CHARGE), "{body}");
             latencies
         }));
     }
@@ -243,4 +309,18 @@ async fn load(addr: &str, connections: usize, time: Duration) -> (u64, Vec<u64>,
         all.extend(t.await.expect("a connection"));
     }
     (all.len() as u64, all, start.elapsed())
+}
+
+/// When `buf` holds a whole `200` answer: the length of its head and of its body.
+fn answer_in(buf: &[u8]) -> Option<(usize, usize)> {
+    let head = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let text = std::str::from_utf8(&buf[..head]).expect("a UTF-8 head");
+    assert!(text.starts_with("HTTP/1.1 200 "), "{text}");
+    let length: usize = text
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .expect("a content-length")
+        .parse()
+        .expect("a length");
+    (buf.len() >= head + length).then_some((head, length))
 }

@@ -20,6 +20,7 @@
 //!
 //! [docs/serve.md]: https://github.com/pricebook/pricebook/blob/main/docs/serve.md
 
+mod connection;
 mod log;
 mod metrics;
 mod openapi;
@@ -33,7 +34,7 @@ pub use openapi::openapi_json;
 use crate::answer::{Books, ReloadOutcome};
 use crate::load::OpenError;
 use arc_swap::ArcSwap;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use metrics::{Metrics, ReloadKind};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
@@ -193,9 +194,9 @@ async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = hyper_util::service::TowerToHyperService::new(router.clone());
+                let service = connection::Service::new(Arc::clone(&app), &router);
                 let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
+                    .timer(connection::Timer::default())
                     .header_read_timeout(config.header_timeout)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);

@@ -3,12 +3,15 @@
 
 use crate::answer::{AnswerError, ErrorBody, ErrorDetail, ErrorKind};
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 
 pub(crate) const JSON: &str = "application/json";
+
+/// `pricebook-book: vendor@version`, named once rather than parsed from text per answer.
+const BOOK_HEADER: HeaderName = HeaderName::from_static("pricebook-book");
 
 /// A handler's answer.
 pub(crate) struct Reply {
@@ -28,7 +31,11 @@ pub(crate) struct Reply {
 
 /// Pretty JSON with a final newline, as `pricebook ... --format json` prints it.
 pub(crate) fn pretty<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = serde_json::to_vec_pretty(value).unwrap_or_default();
+    // A quote's answer is about 500 bytes: one allocation rather than a few doublings.
+    let mut out = Vec::with_capacity(1024);
+    if serde_json::to_writer_pretty(&mut out, value).is_err() {
+        out.clear();
+    }
     out.push(b'\n');
     out
 }
@@ -119,7 +126,7 @@ impl IntoResponse for Reply {
             HeaderValue::from_static(self.content_type),
         );
         if let Some(b) = self.book.and_then(|b| HeaderValue::from_str(&b).ok()) {
-            headers.insert("pricebook-book", b);
+            headers.insert(BOOK_HEADER, b);
         }
         if self.close {
             headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -135,7 +142,12 @@ impl IntoResponse for Reply {
 }
 
 /// The request's body, at most `limit` bytes: over it is `413`, a body that breaks off `400`.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Reply> {
+/// Any body: axum's, or hyper's own on the quote's direct path.
+pub(crate) async fn read_body<B>(body: B, limit: usize) -> Result<Bytes, Reply>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit as u64)),

@@ -302,6 +302,16 @@ const QUOTE_EXAMPLE: &str =
     ),
     security(("bearer" = [])))]
 async fn quote(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    answer_quote(&app, &headers, body).await
+}
+
+/// `POST /v1/quote`, for the router's body and for hyper's (each connection's service answers
+/// quotes without the router: see `connection.rs`).
+pub(super) async fn answer_quote<B>(app: &App, headers: &HeaderMap, body: B) -> Response
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let work = async {
         let bytes = read_body(body, app.limits.max_body).await?;
         let q: QuoteQuestion = question(&bytes, QUOTE_EXAMPLE)?;
@@ -314,7 +324,7 @@ async fn quote(State(app): State<Shared>, headers: HeaderMap, body: Body) -> Res
             Err(e) => Err(Reply::from(e).with_book(version)),
         }
     };
-    guarded(&app, Endpoint::Quote, "POST", "/v1/quote", &headers, work).await
+    guarded(app, Endpoint::Quote, "POST", "/v1/quote", headers, work).await
 }
 
 /// `200` for an answer, `422` for a refusal, both with the answer's JSON.
