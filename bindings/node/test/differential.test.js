@@ -56,6 +56,8 @@ for (const [path, count] of BOOKS) {
     }
     assert.deepEqual(mismatches.slice(0, 3), [], `${mismatches.length} differ`);
     assert.equal(seen.ok + seen.rejected + seen.error, count);
-    assert.ok(seen.ok > count / 2 && seen.rejected > 0, JSON.stringify(seen));
+    // Every kind of answer is reached. (A third priced, not half: the web plans' book names four
+    // products whose price is unpublished, which every quote of them rejects.)
+    assert.ok(seen.ok > count / 3 && seen.rejected > 0, JSON.stringify(seen));
   });
 }

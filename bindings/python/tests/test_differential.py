@@ -66,5 +66,6 @@ def test_random_quotes_equal_the_librarys(oracle, path, count):
             mismatches.append((ask, got))
     assert mismatches == [], f"{len(mismatches)} differ; first: {mismatches[:3]}"
     assert sum(seen.values()) == count
-    # The questions reach every kind of answer.
-    assert seen["ok"] > count // 2 and seen["rejected"] > 0, seen
+    # The questions reach every kind of answer. (A third priced, not half: the web plans' book
+    # names four products whose price is unpublished, which every quote of them rejects.)
+    assert seen["ok"] > count // 3 and seen["rejected"] > 0, seen
