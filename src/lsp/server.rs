@@ -36,7 +36,11 @@ impl State {
             .await
             .ok()?;
         let made = Arc::new(made);
-        self.ws().store(made.clone());
+        let replaced = self.ws().store(made.clone());
+        // Freed on the blocking pool, not before the diagnostics are published.
+        if let Some(old) = replaced {
+            tokio::task::spawn_blocking(move || drop(old));
+        }
         Some(made)
     }
 }

@@ -173,13 +173,15 @@ impl Workspace {
         self.files.get(uri)?.analysis.clone()
     }
 
-    /// Keeps an analysis, unless the file changed while it was made.
-    pub(super) fn store(&mut self, analysis: Arc<Analysis>) {
-        if let Some(entry) = self.files.get_mut(&analysis.source.uri) {
-            if entry.source.revision == analysis.source.revision {
-                entry.analysis = Some(analysis);
-            }
+    /// Keeps an analysis, unless the file changed while it was made; hands back the one it
+    /// replaces, for the caller to drop off the path to the diagnostics (a large book's
+    /// analysis takes milliseconds to free).
+    pub(super) fn store(&mut self, analysis: Arc<Analysis>) -> Option<Arc<Analysis>> {
+        let entry = self.files.get_mut(&analysis.source.uri)?;
+        if entry.source.revision != analysis.source.revision {
+            return None;
         }
+        entry.analysis.replace(analysis)
     }
 
     /// The `duplicate-effective-date` errors of one file, from every file's header.
