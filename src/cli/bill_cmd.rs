@@ -141,23 +141,13 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
     }
     let question = BillQuestion {
         plan: a.plan.first().cloned(),
-        usage: UsageInput::Text(String::from_utf8_lossy(&text).into_owned()),
-        from: a.from.clone(),
-        periods: a.periods,
-        billing: Some(match a.billing {
-            BillingArg::Monthly => Billing::Monthly,
-            BillingArg::Annual => Billing::Annual,
-        }),
-        wallet,
-        auto_recharge: a.auto_recharge.clone(),
-        at: a.at.clone(),
         explain: a.explain,
         as_of: a.as_of.clone(),
         align: a.align.map(|x| match x {
             AlignArg::Anniversary => crate::bill::PeriodAlign::Anniversary,
             AlignArg::Calendar => crate::bill::PeriodAlign::Calendar,
         }),
-        ..BillQuestion::default()
+        ..common_question(&a, &text, wallet)
     };
     let answer = answer::bill(&question, |day, at| load_for_bill(&a, day, at))?;
     match a.format {
@@ -188,6 +178,24 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
     Ok(i32::from(bad_lines > 0))
 }
 
+/// What every form of `bill` asks from the arguments: the usage, periods, billing, wallet and
+/// recharge, and the day the version is taken on.
+fn common_question(a: &BillArgs, usage: &[u8], wallet: Option<serde_json::Value>) -> BillQuestion {
+    BillQuestion {
+        usage: UsageInput::Text(String::from_utf8_lossy(usage).into_owned()),
+        from: a.from.clone(),
+        periods: a.periods,
+        billing: Some(match a.billing {
+            BillingArg::Monthly => Billing::Monthly,
+            BillingArg::Annual => Billing::Annual,
+        }),
+        wallet,
+        auto_recharge: a.auto_recharge.clone(),
+        at: a.at.clone(),
+        ..BillQuestion::default()
+    }
+}
+
 /// `bill` for an account holding a plan on each of several price lists (`--plan web:creator
 /// --plan api:payg` on a vendor's directory).
 fn run_bill_lists(
@@ -214,19 +222,7 @@ fn run_bill_lists(
         ));
     }
     let text = std::fs::read(&a.usage).map_err(|e| CliError::unreadable(&a.usage, &e))?;
-    let question = BillQuestion {
-        usage: UsageInput::Text(String::from_utf8_lossy(&text).into_owned()),
-        from: a.from.clone(),
-        periods: a.periods,
-        billing: Some(match a.billing {
-            BillingArg::Monthly => Billing::Monthly,
-            BillingArg::Annual => Billing::Annual,
-        }),
-        wallet,
-        auto_recharge: a.auto_recharge.clone(),
-        at: a.at.clone(),
-        ..BillQuestion::default()
-    };
+    let question = common_question(a, &text, wallet);
     let answer = answer::bill_lists(
         &question,
         &subscriptions,

@@ -733,14 +733,21 @@ impl<'t> Rater<'t> {
 
     /// Whether a key's events are summed per account and billing period before they are
     /// priced or capped: tiers over the period, or `bill at most ... per period`.
+    /// Called per usage line: a key on the integer path answers at once (neither tiers nor
+    /// `bill` bounds compile to it).
     pub fn totals_by_period(&self, key: RateKey) -> bool {
-        self.prices_by_period(key)
-            || self.key_target(key).is_some_and(|(_, product, _)| {
-                self.table
-                    .products
-                    .get(product as usize)
-                    .is_some_and(|p| p.bill.cap_period.is_some())
-            })
+        match self.rates.get(key as usize) {
+            Some(rate @ FastRate::Exact { .. }) => {
+                let (plan, product, _) = self.target(key, rate);
+                self.table.prices_by_period(plan, product)
+                    || self
+                        .table
+                        .products
+                        .get(product as usize)
+                        .is_some_and(|p| p.bill.cap_period.is_some())
+            }
+            _ => false,
+        }
     }
 
     /// The (plan, product, cell) a key rates.

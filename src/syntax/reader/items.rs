@@ -218,23 +218,26 @@ impl Reader<'_> {
         };
         self.skip();
         let amount = self.quantity()?;
-        let scope = self.attempt(|r| {
-            r.skip();
-            r.kw_(b"per")?;
-            r.skip();
-            if r.kw(b"event") {
-                Some(TierScope::Event)
-            } else if r.kw(b"period") {
-                Some(TierScope::Period)
-            } else {
-                None
-            }
-        });
+        let scope = self.attempt(Self::per_event_or_period);
         Some(ProductStmt::Bill {
             bound,
             amount,
             scope,
         })
+    }
+
+    /// `per event` or `per period` (what tiers count, or what a `bill at most` cap counts).
+    fn per_event_or_period(&mut self) -> Option<TierScope> {
+        self.skip();
+        self.kw_(b"per")?;
+        self.skip();
+        if self.kw(b"event") {
+            Some(TierScope::Event)
+        } else if self.kw(b"period") {
+            Some(TierScope::Period)
+        } else {
+            None
+        }
     }
 
     /// `cell_values`: `720p`, or `720p | 1080p`.
@@ -318,18 +321,7 @@ impl Reader<'_> {
         } else {
             return None;
         };
-        let scope = self.attempt(|r| {
-            r.skip();
-            r.kw_(b"per")?;
-            r.skip();
-            if r.kw(b"event") {
-                Some(TierScope::Event)
-            } else if r.kw(b"period") {
-                Some(TierScope::Period)
-            } else {
-                None
-            }
-        });
+        let scope = self.attempt(Self::per_event_or_period);
         let tiers = self.block(|r| {
             let from = r.quantity()?;
             r.skip();
