@@ -279,23 +279,35 @@ pub fn quoted_list(items: &[String], last: &str) -> String {
     }
 }
 
-/// The candidate closest to `name`, if it is close enough to be a likely typo.
+/// The edits a name of `chars` characters may be from a candidate and still count as a typo.
+fn typo_budget(chars: usize) -> usize {
+    (chars.max(3) / 3).max(1)
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo: within the typo
+/// budget in edits, or one a prefix of the other. Only candidates that qualify are compared, so a
+/// ten-megabyte garbage word costs a length comparison per candidate, not a distance table.
 pub fn did_you_mean<'a>(
     name: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let key = name_key(name);
+    let key: Vec<char> = name_key(name).chars().collect();
+    let max = typo_budget(key.len());
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = edit_distance(&key, &name_key(c));
-        if best.is_none_or(|(bd, _)| d < bd) {
+        let ck: Vec<char> = name_key(c).chars().collect();
+        // When one key is a prefix of the other the distance is the difference in length.
+        let prefix = !key.is_empty() && (ck.starts_with(&key) || key.starts_with(&ck));
+        let d = if prefix {
+            Some(key.len().abs_diff(ck.len()))
+        } else {
+            edit_distance_within(&key, &ck, max)
+        };
+        if let Some(d) = d.filter(|d| best.is_none_or(|(bd, _)| *d < bd)) {
             best = Some((d, c));
         }
     }
-    let (d, c) = best?;
-    let ck = name_key(c);
-    let max = (key.chars().count().max(3) / 3).max(1);
-    (d <= max || (!key.is_empty() && (ck.starts_with(&key) || key.starts_with(&ck)))).then_some(c)
+    best.map(|(_, c)| c)
 }
 
 /// Up to `n` candidates close enough to be what was meant, closest first: names that contain
@@ -306,16 +318,18 @@ pub fn closest<'a>(
     n: usize,
 ) -> Vec<&'a str> {
     let key = name_key(name);
-    let all: Vec<&str> = candidates.into_iter().collect();
-    let mut scored: Vec<(usize, usize, &str)> = all
-        .iter()
+    let key_chars: Vec<char> = key.chars().collect();
+    let max = typo_budget(key_chars.len());
+    let mut scored: Vec<(usize, usize, &str)> = candidates
+        .into_iter()
         .enumerate()
         .filter_map(|(i, c)| {
             let ck = name_key(c);
-            let contains = !key.is_empty() && (ck.contains(&key) || key.contains(&ck));
-            let d = edit_distance(&key, &ck);
-            let close = d <= (key.chars().count().max(3) / 3).max(1);
-            (contains || close).then_some((if contains { 0 } else { 1 + d }, i, *c))
+            if !key.is_empty() && (ck.contains(&key) || key.contains(&ck)) {
+                return Some((0, i, c));
+            }
+            let ck: Vec<char> = ck.chars().collect();
+            edit_distance_within(&key_chars, &ck, max).map(|d| (1 + d, i, c))
         })
         .collect();
     scored.sort();
@@ -336,27 +350,39 @@ pub fn closest<'a>(
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    edit_distance_within(&a, &b, usize::MAX).unwrap_or(usize::MAX)
+}
+
+/// The edit distance of [`edit_distance`] when it is at most `max`, else `None`, in memory of
+/// three rows and stopping as soon as every cell of a row is over `max` (distances never fall
+/// from one row to the next), so comparing a huge word with a short name is cheap.
+fn edit_distance_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
     let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        d[i * w] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
-        *cell = j;
-    }
+    let mut before: Vec<usize> = vec![0; w];
+    let mut above: Vec<usize> = (0..w).collect();
+    let mut row: Vec<usize> = vec![0; w];
     for i in 1..=a.len() {
-        for j in 1..=b.len() {
+        row[0] = i;
+        let mut row_min = i;
+        for j in 1..w {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (above[j] + 1).min(row[j - 1] + 1).min(above[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
+                v = v.min(before[j - 2] + 1);
             }
-            d[i * w + j] = v;
+            row[j] = v;
+            row_min = row_min.min(v);
         }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut before, &mut above);
+        std::mem::swap(&mut above, &mut row);
     }
-    d[a.len() * w + b.len()]
+    above.get(b.len()).copied().filter(|d| *d <= max)
 }
 
 #[cfg(test)]
@@ -379,6 +405,31 @@ mod tests {
         assert_eq!(did_you_mean("credits", ["credit", "USD"]), Some("credit"));
         assert_eq!(did_you_mean("zzzzzz", ["second", "minute"]), None);
         assert_eq!(did_you_mean("1800p", ["720p", "1080p"]), Some("1080p"));
+        // A prefix counts even when a closer name is not close enough.
+        assert_eq!(did_you_mean("ab", ["xy", "abcdef"]), Some("abcdef"));
+    }
+
+    #[test]
+    fn distances_are_exact_within_the_budget_and_none_past_it() {
+        let chars = |s: &str| s.chars().collect::<Vec<char>>();
+        assert_eq!(edit_distance("1800p", "1080p"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(
+            edit_distance_within(&chars("kitten"), &chars("sitting"), 3),
+            Some(3)
+        );
+        assert_eq!(
+            edit_distance_within(&chars("kitten"), &chars("sitting"), 2),
+            None
+        );
+        // A huge word against a short name stops at the length difference.
+        let huge = chars(&"x".repeat(1_000_000));
+        assert_eq!(edit_distance_within(&huge, &chars("second"), 2), None);
+        assert_eq!(
+            did_you_mean(&"x".repeat(1_000_000), ["second", "minute"]),
+            None
+        );
     }
 
     #[test]
