@@ -255,14 +255,17 @@ contract "C" as c for acme effective 2026-01-01
 
     #[test]
     fn fast_path_matches_pest_with_each_line_removed() {
+        // Each line removed from the lines around it (the whole file when it is short): the
+        // parsers differ, if at all, on the statements next to the hole, and a window keeps the
+        // test linear in the corpus rather than quadratic in each book's length.
+        const AROUND: usize = 15;
         for text in corpus() {
             let lines: Vec<&str> = text.split_inclusive('\n').collect();
             for i in 0..lines.len() {
+                let window = i.saturating_sub(AROUND)..(i + AROUND + 1).min(lines.len());
                 let mut t = String::new();
-                for (j, l) in lines.iter().enumerate() {
-                    if j != i {
-                        t.push_str(l);
-                    }
+                for j in window.filter(|j| *j != i) {
+                    t.push_str(lines[j]);
                 }
                 assert_same(&t);
             }
