@@ -21,28 +21,45 @@ pub fn bill(
     question: &BillQuestion,
 ) -> Result<BillAnswer, AnswerError> {
     let single = path.is_file();
-    pricebook::answer::bill(question, |day, at| -> Result<Opened, AnswerError> {
-        let picked = books.pick_with_plan(
-            question.book.as_deref(),
-            if single { None } else { day },
-            question.plan.as_deref(),
-        )?;
-        if single {
-            if let Some(at) = at {
-                picked.opened.in_force_on(at).map_err(|e| {
-                    let err = AnswerError::invalid(Code::NotInForce, e.message());
-                    match e.help() {
-                        Some(h) => err.with_help(h),
-                        None => err,
-                    }
-                })?;
+    // The key of the version the bill starts on: on a directory, its later versions price the
+    // account from their dates, as `pricebook bill DIR` does (not with a contract's terms).
+    let started = std::cell::RefCell::new(None);
+    let later = |after| -> Result<Option<Opened>, AnswerError> {
+        let key = started.borrow().clone();
+        Ok(match key {
+            Some(key) if !single && question.contract.is_none() => {
+                books.next_version(&key, after).map(|b| b.opened.clone())
             }
-        }
-        match &question.contract {
-            Some(terms) => picked.with_contract(terms),
-            None => Ok(picked.opened.clone()),
-        }
-    })
+            _ => None,
+        })
+    };
+    pricebook::answer::bill_versions(
+        question,
+        |day, at| -> Result<Opened, AnswerError> {
+            let picked = books.pick_with_plan(
+                question.book.as_deref(),
+                if single { None } else { day },
+                question.plan.as_deref(),
+            )?;
+            if single {
+                if let Some(at) = at {
+                    picked.opened.in_force_on(at).map_err(|e| {
+                        let err = AnswerError::invalid(Code::NotInForce, e.message());
+                        match e.help() {
+                            Some(h) => err.with_help(h),
+                            None => err,
+                        }
+                    })?;
+                }
+            }
+            *started.borrow_mut() = Some(picked.key.clone());
+            match &question.contract {
+                Some(terms) => picked.with_contract(terms),
+                None => Ok(picked.opened.clone()),
+            }
+        },
+        later,
+    )
 }
 
 /// Every diagnostic of the books under `paths` (files or directories), each with its file,

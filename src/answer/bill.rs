@@ -9,12 +9,15 @@ use super::error::{AnswerError, plan_or_only};
 use super::parse_date;
 use crate::base::date::Date;
 use crate::bill::{
-    AllowanceReport, Bill, BillLine, BillRequest, Billing, GrantReport, LedgerEntry, PeriodAlign,
-    RechargeSettings, RejectedEvent, VersionRef, WalletState,
+    AllowanceReport, Bill, BillLine, BillRequest, Billing, GrantReport, LedgerEntry, Moves,
+    PeriodAlign, RechargeSettings, RejectedEvent, VersionRef, VersionUsage, WalletState,
 };
 use crate::diagnostic::Code;
 use crate::load::Opened;
-use crate::usage::{TimedEvent, read_events, read_wallet, resolve_events_with_attrs};
+use crate::table::RatingTable;
+use crate::usage::{
+    TimedEvent, read_events, read_wallet, resolve_events_with_attrs, resolve_in_versions,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 
@@ -229,8 +232,33 @@ pub fn bill<O: Borrow<Opened>, E: From<AnswerError>>(
 pub(crate) fn bill_read<O: Borrow<Opened>, E: From<AnswerError>>(
     question: &BillQuestion,
     raw: Vec<TimedEvent>,
+    bad: Vec<RejectedEvent>,
+    open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
+) -> Result<BillAnswer, E> {
+    bill_read_versions(question, raw, bad, open, |_| Ok(None))
+}
+
+/// [`bill`] with the vendor's later versions: `later(day)` gives the version of the same price
+/// list that takes effect next after `day`, if any. The bill starts on the version `open`
+/// gives; each later version that takes effect before the bill ends prices the account from
+/// then ([`crate::bill::bill_tables`]), with the usage read against each.
+pub fn bill_versions<O: Borrow<Opened>, E: From<AnswerError>>(
+    question: &BillQuestion,
+    open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
+    later: impl FnMut(Date) -> Result<Option<O>, E>,
+) -> Result<BillAnswer, E> {
+    let text = usage_text(&question.usage)?;
+    let (raw, bad) = read_events(&text);
+    bill_read_versions(question, raw, bad, open, later)
+}
+
+/// [`bill_versions`] for usage already read (see [`bill_read`]).
+pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
+    question: &BillQuestion,
+    raw: Vec<TimedEvent>,
     mut bad: Vec<RejectedEvent>,
     open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
+    mut later: impl FnMut(Date) -> Result<Option<O>, E>,
 ) -> Result<BillAnswer, E> {
     let from = question
         .from
@@ -270,7 +298,6 @@ pub(crate) fn bill_read<O: Borrow<Opened>, E: From<AnswerError>>(
         e.fields.list.is_empty() || crate::base::names::same_key(&e.fields.list, table.list())
     });
     let (events, attrs, unresolved) = resolve_events_with_attrs(table, &raw);
-    bad.extend(unresolved);
     let billing = question.billing.unwrap_or(Billing::Monthly);
     let effective = opened.effective().unwrap_or(Date {
         year: 1970,
@@ -329,8 +356,41 @@ pub(crate) fn bill_read<O: Borrow<Opened>, E: From<AnswerError>>(
             })?
             .grants;
     }
-    let mut bill =
-        crate::bill::bill_attrs(table, &request, &events, &attrs).map_err(AnswerError::from)?;
+    // The versions that take effect before the bill ends, each after the one before.
+    let end = request.period_start(request.periods);
+    let mut chain: Vec<O> = Vec::new();
+    let mut after = effective;
+    while let Some(next) = later(after)? {
+        match next.borrow().effective() {
+            Some(day) if day > after && day < end => {
+                after = day;
+                chain.push(next);
+            }
+            _ => break,
+        }
+    }
+    let mut bill = if chain.is_empty() {
+        bad.extend(unresolved);
+        crate::bill::bill_attrs(table, &request, &events, &attrs)
+    } else {
+        let tables: Vec<&RatingTable> = std::iter::once(table)
+            .chain(chain.iter().map(|o| &o.borrow().table))
+            .collect();
+        let (per_version, unread) = resolve_in_versions(&tables, &raw);
+        bad.extend(unread);
+        let versions: Vec<VersionUsage<'_>> = tables
+            .iter()
+            .zip(per_version)
+            .map(|(table, (events, attrs))| VersionUsage {
+                table,
+                moves: Moves::default(),
+                events,
+                attrs,
+            })
+            .collect();
+        crate::bill::bill_tables(&versions, &request)
+    }
+    .map_err(AnswerError::from)?;
     let bad_lines = bad.len();
     bill.rejected.extend(bad);
     bill.rejected.extend(elsewhere.iter().map(|e| {

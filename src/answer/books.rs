@@ -673,13 +673,37 @@ impl Books {
             ),
             _ => q.book.clone(),
         };
-        super::bill(q, |day, _at| {
-            let book = self.pick_with_plan(name.as_deref(), day, q.plan.as_deref())?;
-            match &q.contract {
-                Some(terms) => book.with_contract(terms),
-                None => Ok(book.opened.clone()),
-            }
-        })
+        // The key of the version the bill starts on: its later versions price the account
+        // from their dates (a contract's terms are layered on one version only).
+        let started: std::cell::RefCell<Option<BookKey>> = std::cell::RefCell::new(None);
+        super::bill_versions(
+            q,
+            |day, _at| {
+                let book = self.pick_with_plan(name.as_deref(), day, q.plan.as_deref())?;
+                *started.borrow_mut() = Some(book.key.clone());
+                match &q.contract {
+                    Some(terms) => book.with_contract(terms),
+                    None => Ok(book.opened.clone()),
+                }
+            },
+            |after| {
+                let key = started.borrow().clone();
+                Ok(match (key, &q.contract) {
+                    (Some(key), None) => self.next_version(&key, after).map(|b| b.opened.clone()),
+                    _ => None,
+                })
+            },
+        )
+    }
+
+    /// The served version of `key` that takes effect next after `after`: a bill that runs past
+    /// its date is priced by it from then.
+    pub fn next_version(&self, key: &BookKey, after: Date) -> Option<&Arc<Book>> {
+        self.index
+            .get(key)?
+            .iter()
+            .filter_map(|i| self.files.get(*i)?.book.as_ref())
+            .find(|b| b.effective > after)
     }
 
     /// [`rate`](super::rate()) with the book named, in force on `at`.

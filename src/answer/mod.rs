@@ -49,7 +49,7 @@ mod question;
 mod quote;
 mod rate;
 
-pub use bill::{BillAnswer, BillQuestion, BillTotal, UsageInput, WalletInput, bill};
+pub use bill::{BillAnswer, BillQuestion, BillTotal, UsageInput, WalletInput, bill, bill_versions};
 pub use bill_lists::{ListsBillAnswer, Subscription, bill_lists};
 pub use books::{Book, BookKey, BookStatus, Books, Reload, ReloadOutcome};
 pub use capacity::{CapacityAnswer, CapacityQuantity, CapacityQuestion, capacity};

@@ -58,8 +58,16 @@ pub(super) fn window_start(window: &str, time: i64) -> i64 {
 
 /// Parameters of one bill, resolved.
 pub(super) struct Engine<'t, 'r> {
+    /// The version pricing the account now ([`versions`](Self::versions)`[current]`).
     pub(super) table: &'t RatingTable,
     pub(super) rater: &'r Rater<'t>,
+    /// Every version the bill may price with, in effective order.
+    pub(super) versions: &'r [BillVersion<'r>],
+    pub(super) current: usize,
+    /// The versions that priced the bill, in order.
+    pub(super) used_versions: Vec<VersionRef>,
+    /// The account's auto-recharge settings, in the current version's units.
+    pub(super) recharge: Option<RechargeSettings>,
     pub(super) plan: PlanId,
     pub(super) request: &'t BillRequest,
     pub(super) wallet: Wallet,
@@ -116,6 +124,7 @@ fn fee_line(f: &crate::table::FeeEntry, currency: &str, whose: &str) -> BillLine
         description,
         quantity: None,
         amount: f.billed().map(|a| round_charge(a, currency)),
+        version: String::new(),
     }
 }
 
@@ -237,10 +246,21 @@ impl<'t> Engine<'t, '_> {
         Ok(())
     }
 
+    /// Whether period `k` starts a billing cycle of the billing in force (a renewal).
+    pub(super) fn renews(&self, k: u32) -> bool {
+        let months: u32 = match self.billing {
+            Billing::Annual => 12,
+            Billing::Monthly => 1,
+        };
+        k.checked_sub(self.cycle_from)
+            .is_some_and(|since| since % months == 0)
+    }
+
     pub(super) fn reject(&mut self, e: &UsageEvent, r: Rejection) {
         let product = match &e.usage {
             Usage::Use { product, .. } => Some(self.table.products[*product as usize].slug.clone()),
             Usage::Buy { pack } => Some(self.table.packs[*pack as usize].slug.clone()),
+            Usage::NotInVersion { product, .. } => Some(product.clone()),
             _ => None,
         };
         self.rejected.push(RejectedEvent {
@@ -298,6 +318,7 @@ impl<'t> Engine<'t, '_> {
                             .ok_or_else(|| overflow("a commitment"))?,
                         &table.currency,
                     )),
+                    version: String::new(),
                 });
             }
             let sub = match (&plan.price, annual) {
@@ -342,6 +363,7 @@ impl<'t> Engine<'t, '_> {
                     description,
                     quantity: None,
                     amount: amount.map(|a| round_charge(a, &table.currency)),
+                    version: String::new(),
                 });
             }
         }
@@ -428,6 +450,7 @@ impl<'t> Engine<'t, '_> {
         let label = format!("{}-{:02}", period.year, period.month);
         for mut l in lines.fixed.drain(..) {
             l.period = label.clone();
+            l.version = table.version.clone();
             self.lines.push(l);
         }
         if let Some((bought, money, unit)) = lines.recharge {
@@ -437,6 +460,7 @@ impl<'t> Engine<'t, '_> {
                 description: "auto recharge".into(),
                 quantity: Some(self.show(bought, unit)),
                 amount: money.map(|m| round_charge(m, &table.currency)),
+                version: table.version.clone(),
             });
         }
         for (key, shortfall) in &lines.overage {
@@ -457,6 +481,7 @@ impl<'t> Engine<'t, '_> {
                 description: key.text.clone(),
                 quantity: Some(self.show(*shortfall, key.per_unit)),
                 amount: Some(amount),
+                version: table.version.clone(),
             });
         }
         for (product, quantity, money) in &lines.carve_outs {
@@ -468,6 +493,7 @@ impl<'t> Engine<'t, '_> {
                 description: format!("{} (billed outside the wallet)", p.display),
                 quantity: Some(format!("{} {base}", quantity.normalize())),
                 amount: Some(round_charge(*money, &table.currency)),
+                version: table.version.clone(),
             });
         }
         Ok(())
@@ -764,7 +790,7 @@ impl<'t> Engine<'t, '_> {
         dim: &str,
         lines: &mut PeriodLines,
     ) -> Result<(), BillError> {
-        if let (Some(r), Some((below, _))) = (&self.request.recharge, self.recharge_base) {
+        if let (Some(r), Some((below, _))) = (&self.recharge, self.recharge_base) {
             if dimension_of(self.table, r.unit) == dim && self.wallet.balance(dim) < below {
                 self.recharge(at, dim, Decimal::ZERO, lines)?;
             }
@@ -812,6 +838,7 @@ impl<'t> Engine<'t, '_> {
             },
             quantity: None,
             amount: amount.map(|a| round_charge(a, &table.currency)),
+            version: String::new(),
         });
         let contract_end = self.request.period_start(self.request.periods).instant();
         for g in &p.grants {
@@ -880,6 +907,7 @@ impl Engine<'_, '_> {
             description: format!("top-up {}", format_instant(e.time)),
             quantity: None,
             amount: Some(round_charge(amount, &table.currency)),
+            version: String::new(),
         });
         let contract_end = self.request.period_start(self.request.periods).instant();
         let grant = GrantEntry {

@@ -39,6 +39,7 @@ mod recharge;
 mod report;
 mod request;
 mod subscription;
+mod versions;
 mod wallet;
 
 use crate::base::date::{Date, Instant, format_instant};
@@ -53,6 +54,7 @@ use engine::{Engine, PeriodLines, dimension_of, factor_of};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+pub use versions::{BillVersion, Moves, VersionUsage, bill_tables};
 use wallet::{Grant, Wallet};
 
 /// Monthly or annual billing of the plan's price and grants.
@@ -191,6 +193,13 @@ pub enum Usage {
     /// The subscription ends at the end of the current period: no later fee or grant, packs
     /// expire with it, and later usage is refused.
     Cancel,
+    /// An event this version of the book cannot price (a product launched in a later version):
+    /// when the version is in force for the account at the event's time, it is rejected with
+    /// `reason`.
+    NotInVersion {
+        product: String,
+        reason: String,
+    },
 }
 
 /// A money line of the invoice.
@@ -208,6 +217,8 @@ pub struct BillLine {
     #[serde(with = "opt_decimal_str")]
     #[cfg_attr(feature = "serve", schema(value_type = Option<String>))]
     pub amount: Option<Decimal>,
+    /// The book version that priced the line (`2026-06`).
+    pub version: String,
 }
 
 /// A grant's account over the bill.
@@ -454,6 +465,16 @@ pub enum BillError {
         /// The minimum with its unit: `5 credit`, `10 USD`.
         minimum: String,
     },
+    /// A version the account moves to during the bill lacks what the account holds.
+    #[error(
+        "the account moves to `{vendor}` {version} (in force from {effective}) during the bill, but that version has no {what}; bill up to the day before it, or change the account's plan first"
+    )]
+    NotInVersion {
+        what: String,
+        vendor: String,
+        version: String,
+        effective: String,
+    },
     #[error("the opening wallet has a grant in unknown unit `{unit}`")]
     OpeningUnit { unit: String },
     #[error("the opening wallet has a bad expiry time `{time}`; write it as 2026-01-31T00:00:00Z")]
@@ -491,6 +512,7 @@ impl BillError {
             }
             BillError::Overflow { .. } => Code::NumberRange,
             BillError::ContractSetGrant { .. } => Code::ContractTermUnset,
+            BillError::NotInVersion { .. } => Code::NotInForce,
             _ => Code::InvalidValue,
         }
     }
@@ -584,6 +606,33 @@ pub fn bill_with_attrs(
     events: &[UsageEvent],
     attrs: &[Vec<EventAttr>],
 ) -> Result<Bill, BillError> {
+    bill_versions(&[BillVersion::new(rater, events, attrs)], request)
+}
+
+/// Bills with a vendor's versions by date ([`BillVersion`]): each event is priced by the
+/// version in force for the account at its time, each period's fee and grants by the version
+/// in force at its start. The bill starts on `versions[0]` (the request's plan and units are
+/// its); later versions take over as their [`Moves`] say. `versions` are in effective order and
+/// hold the same events.
+pub fn bill_versions(
+    versions: &[BillVersion<'_>],
+    request: &BillRequest,
+) -> Result<Bill, BillError> {
+    let Some(first) = versions.first() else {
+        return Err(BillError::TableInvalid {
+            reason: "a bill needs at least one version of the book".into(),
+        });
+    };
+    if versions
+        .iter()
+        .any(|v| v.events.len() != first.events.len())
+    {
+        return Err(BillError::TableInvalid {
+            reason: "every version of a bill must hold the same events".into(),
+        });
+    }
+    let current = 0;
+    let BillVersion { rater, events, .. } = versions[current];
     let table = rater.table();
     let Some(plan) = table.plans.get(request.plan as usize) else {
         return Err(BillError::UnknownPlan { plan: request.plan });
@@ -636,6 +685,10 @@ pub fn bill_with_attrs(
     let mut engine = Engine {
         table,
         rater,
+        versions,
+        current,
+        used_versions: vec![VersionRef::of(table)],
+        recharge: request.recharge.clone(),
         plan: request.plan,
         request,
         wallet: Wallet::default(),
@@ -711,6 +764,8 @@ pub fn bill_with_attrs(
         let in_force = effective.instant();
         periods.push(period);
         engine.wallet.expire(p_start);
+        // A version that takes over at the period's start gives its fee and grants.
+        engine.advance(p_start, k > 0 && engine.renews(k), None)?;
         let mut lines = PeriodLines::default();
         engine.open_period(k, p_start, &mut lines)?;
         while next < order.len()
@@ -744,6 +799,10 @@ pub fn bill_with_attrs(
                 continue;
             }
             engine.wallet.expire(e.time);
+            engine.advance(e.time, false, Some((period, &mut lines)))?;
+            // The event as the version now pricing the account reads it.
+            let version = &versions[engine.current];
+            let (e, attrs) = (&version.events[index], version.attrs);
             engine.issue_due(e.time)?;
             match &e.usage {
                 Usage::Use {
@@ -753,6 +812,9 @@ pub fn bill_with_attrs(
                 } => {
                     let attrs = attrs.get(index).map_or(&[][..], Vec::as_slice);
                     engine.use_event(e, attrs, *product, *cell, *quantity, &mut lines)?
+                }
+                Usage::NotInVersion { reason, .. } => {
+                    engine.reject(e, Rejection::new(RejectionKind::NotInForce, reason.clone()))
                 }
                 Usage::Buy { pack } => engine.buy(e, *pack, &mut lines)?,
                 Usage::TopUp { amount, currency } => {
@@ -794,6 +856,8 @@ pub fn bill_with_attrs(
         }
     }
     engine.wallet.expire(end);
+    // Reports are in the units of the version the bill ends on (a switch carries every grant).
+    let table = engine.table;
 
     let overflow = |what| BillError::Overflow { what };
     let mut total = Decimal::ZERO;
@@ -847,7 +911,7 @@ pub fn bill_with_attrs(
         rejected,
         closing,
         periods,
-        versions: vec![VersionRef::of(table)],
+        versions: engine.used_versions,
         ledger: engine.ledger,
         explained: request.explain,
     })

@@ -21,7 +21,7 @@ impl Engine<'_, '_> {
         if table.recharge.is_none() && plan.when_empty != EmptyEntry::AutoRecharge {
             return Ok(());
         }
-        let (Some(r), Some((_, to))) = (self.request.recharge.clone(), self.recharge_base) else {
+        let (Some(r), Some((_, to))) = (self.recharge.clone(), self.recharge_base) else {
             return Ok(());
         };
         if dimension_of(table, r.unit) != dim {

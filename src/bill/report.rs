@@ -69,7 +69,13 @@ impl Bill {
             if lines.is_empty() {
                 let _ = writeln!(out, "  (no charges)");
             }
+            // A bill across versions says which version priced each run of lines.
+            let mut shown: Option<&str> = None;
             for l in lines {
+                if self.versions.len() > 1 && shown != Some(l.version.as_str()) {
+                    let _ = writeln!(out, "  priced by version {}", l.version);
+                    shown = Some(l.version.as_str());
+                }
                 let row = format!(
                     "  {:<kind_w$} {:<desc_w$} {:>qty_w$} {:>amount_w$}",
                     l.kind,

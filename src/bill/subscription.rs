@@ -25,6 +25,7 @@ impl Engine<'_, '_> {
                     ),
                     quantity: None,
                     amount: None,
+                    version: String::new(),
                 });
                 self.billing = billing;
                 self.cycle_from = k;
@@ -43,6 +44,7 @@ impl Engine<'_, '_> {
                     ),
                     quantity: None,
                     amount: None,
+                    version: String::new(),
                 });
                 self.plan = plan;
                 // The new plan's windows and allowances count from here.
@@ -90,6 +92,7 @@ impl Engine<'_, '_> {
                     ),
                     quantity: None,
                     amount: None,
+                    version: String::new(),
                 });
             }
             _ => {}

@@ -107,6 +107,20 @@ fn load_for_bill(
     )?)
 }
 
+/// The version of the directory's price list that takes effect next after `after`; none for
+/// a single book, or a contract (its terms are layered on one version).
+fn later_for_bill(a: &BillArgs, after: Date) -> Result<Option<Loaded>, CliError> {
+    if a.contract.is_some() || !a.source.is_dir() {
+        return Ok(None);
+    }
+    Ok(crate::load::open_next_version(
+        &a.source,
+        after,
+        a.list.as_deref(),
+        a.plan.first().map(String::as_str),
+    )?)
+}
+
 pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError> {
     if a.accounts.is_some() {
         return super::run_cmd::run_invoice(a, out);
@@ -149,21 +163,29 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         }),
         ..common_question(&a, &text, wallet)
     };
-    let answer = answer::bill(&question, |day, at| load_for_bill(&a, day, at))?;
+    // On a vendor's directory each later version prices the account from its effective date.
+    let answer = answer::bill_versions(
+        &question,
+        |day, at| load_for_bill(&a, day, at),
+        |after| later_for_bill(&a, after),
+    )?;
     match a.format {
         Format::Json => out.write_all(json_text(&answer.to_json()).as_bytes())?,
         Format::Human => {
             let bill = answer.bill();
-            let v = &bill.versions[0];
-            let file = v
-                .source
-                .as_deref()
-                .map_or(String::new(), |s| format!(", {s}"));
-            writeln!(
-                out,
-                "priced by {} {} (effective {}{file})\n",
-                v.vendor, v.version, v.effective
-            )?;
+            for (i, v) in bill.versions.iter().enumerate() {
+                let file = v
+                    .source
+                    .as_deref()
+                    .map_or(String::new(), |s| format!(", {s}"));
+                let lead = if i == 0 { "priced by" } else { "     then" };
+                writeln!(
+                    out,
+                    "{lead} {} {} (effective {}{file})",
+                    v.vendor, v.version, v.effective
+                )?;
+            }
+            writeln!(out)?;
             out.write_all(bill.to_human().as_bytes())?;
         }
     }

@@ -837,6 +837,22 @@ pub fn open_for_bill(
     Ok(opened)
 }
 
+/// The version of `dir`'s price list (the one [`open_for_bill`] picks on `after`) that takes
+/// effect next after `after`, if any: a bill that runs past it is priced by it from then.
+pub fn open_next_version(
+    dir: &Path,
+    after: Date,
+    list: Option<&str>,
+    plan: Option<&str>,
+) -> Result<Option<Opened>, OpenError> {
+    let choice = ListChoice::named(list).with_plan(plan);
+    let now = pick_version_in(dir, Some(after), &choice)?;
+    let next = versions(dir)?
+        .into_iter()
+        .find(|v| v.list == now.list && v.effective > after);
+    next.map(|v| open_file(&v.path)).transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

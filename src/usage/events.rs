@@ -11,7 +11,7 @@
 //! `attrs` for attributes (`{"scenes": 51}`). The subscription's own events: `change_plan` (a
 //! plan), `change_billing` (`monthly` or `annual`) and `cancel` (`true`), each with its `time`.
 
-use crate::base::date::{Instant, parse_instant};
+use crate::base::date::{Date, Instant, parse_instant};
 use crate::base::quantity::split_quantity;
 use crate::base::{csv, usage_json as json};
 use crate::bill::{RejectedEvent, Usage, UsageEvent};
@@ -312,6 +312,86 @@ pub fn resolve_events_with_attrs(
         }
     }
     (events, attrs, bad)
+}
+
+/// The events of a bill that spans versions, read against each (`tables` in effective order),
+/// as [`crate::bill::bill_tables`] takes them: every version gets the same events, those at
+/// least one version reads; where a version cannot read one (a product launched later) it is
+/// [`Usage::NotInVersion`] there, with that version's reason. A line no version reads is a bad
+/// line, with the reason of the version in force at its time.
+#[expect(
+    clippy::type_complexity,
+    reason = "one (events, attributes) pair per version, as the bill takes them"
+)]
+pub fn resolve_in_versions(
+    tables: &[&RatingTable],
+    timed: &[TimedEvent],
+) -> (
+    Vec<(Vec<UsageEvent>, Vec<Vec<EventAttr>>)>,
+    Vec<RejectedEvent>,
+) {
+    let read: Vec<_> = tables
+        .iter()
+        .map(|t| {
+            let (events, attrs, bad) = resolve_events_with_attrs(t, timed);
+            let at: HashMap<u64, usize> = events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.line, i))
+                .collect();
+            let why: HashMap<u64, String> = bad.into_iter().map(|b| (b.line, b.reason)).collect();
+            (events, attrs, at, why)
+        })
+        .collect();
+    let starts: Vec<Instant> = tables
+        .iter()
+        .map(|t| Date::parse(&t.effective).map_or(Instant::MIN, Date::instant))
+        .collect();
+    let mut out: Vec<(Vec<UsageEvent>, Vec<Vec<EventAttr>>)> =
+        tables.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    let mut bad = Vec::new();
+    for e in timed {
+        if read.iter().all(|(_, _, at, _)| !at.contains_key(&e.line)) {
+            let in_force = starts.iter().rposition(|s| *s <= e.time).unwrap_or(0);
+            let reason = read
+                .get(in_force)
+                .and_then(|(_, _, _, why)| why.get(&e.line).cloned())
+                .unwrap_or_else(|| "no version of the book reads this line".into());
+            bad.push(bad_line(e.line, reason));
+            continue;
+        }
+        let name = [&e.fields.product, &e.fields.buy]
+            .into_iter()
+            .find(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_default();
+        for ((events, attrs, at, why), (t, (out_events, out_attrs))) in
+            read.iter().zip(tables.iter().zip(out.iter_mut()))
+        {
+            match at.get(&e.line) {
+                Some(i) => {
+                    out_events.push(events[*i].clone());
+                    out_attrs.push(attrs[*i].clone());
+                }
+                None => {
+                    let reason = why.get(&e.line).map_or("", String::as_str);
+                    out_events.push(UsageEvent {
+                        line: e.line,
+                        time: e.time,
+                        usage: Usage::NotInVersion {
+                            product: name.clone(),
+                            reason: format!(
+                                "not in `{}` {}, the version pricing the account at the event's time: {reason}",
+                                t.vendor, t.version
+                            ),
+                        },
+                    });
+                    out_attrs.push(Vec::new());
+                }
+            }
+        }
+    }
+    (out, bad)
 }
 
 /// `50 USD` (or `50`, in the book's currency).

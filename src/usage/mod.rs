@@ -35,6 +35,7 @@ pub use crate::base::csv;
 pub use crate::base::usage_json as json;
 pub use events::{
     EventFields, EventReader, TimedEvent, read_events, resolve_events, resolve_events_with_attrs,
+    resolve_in_versions,
 };
 pub use lines::read_lines;
 pub use wallet::read_wallet;

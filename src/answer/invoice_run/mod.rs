@@ -20,7 +20,7 @@ mod shards;
 pub use accounts::{Account, parse_accounts, read_accounts};
 pub use output::account_file_name;
 
-use super::bill::{BillQuestion, WalletInput, bill_read};
+use super::bill::{BillQuestion, WalletInput, bill_read_versions};
 use super::error::{AnswerError, ErrorKind, parse_date};
 use crate::base::date::Date;
 use crate::bill::{Billing, RejectedEvent};
@@ -283,6 +283,25 @@ impl<'r> RunBooks<'r> {
     }
 }
 
+impl RunBooks<'_> {
+    /// The version of `account`'s price list that takes effect next after `after`, if any (a
+    /// directory's later version; none for a single book or a contract).
+    fn next(&self, account: &Account, after: Date) -> Result<Option<Arc<Opened>>, AnswerError> {
+        if account.contract.is_some() || !self.run.source.is_dir() {
+            return Ok(None);
+        }
+        // The dates are every list's: the first on which the account's list has a later
+        // version is the one.
+        for day in self.effective.iter().filter(|d| **d > after) {
+            let opened = self.open(account, Some(*day))?;
+            if opened.effective().is_some_and(|e| e > after) {
+                return Ok(Some(opened));
+            }
+        }
+        Ok(None)
+    }
+}
+
 fn poisoned() -> AnswerError {
     AnswerError::new(
         ErrorKind::Unavailable,
@@ -338,7 +357,13 @@ fn bill_account(
             at: run.at.clone(),
             ..BillQuestion::default()
         };
-        bill_read(&question, raw, bad, |day, _at| books.open(account, day))
+        bill_read_versions(
+            &question,
+            raw,
+            bad,
+            |day, _at| books.open(account, day),
+            |after| books.next(account, after),
+        )
     });
     let answer = answer.and_then(|a| {
         if let Some(dir) = &run.output {
