@@ -426,6 +426,7 @@ pub(crate) fn compile_unsealed(
         plans,
         packs,
         annual_front_load: model.annual_front_load,
+        existing_moves: model.existing_moves.clone(),
         recharge,
     };
     if let Some(unit) = unknown_unit.take() {

@@ -114,6 +114,7 @@ fn is_one_line(item: &Item) -> bool {
             | Item::Dimension(_)
             | Item::Attribute(_)
             | Item::Floor(_)
+            | Item::Moves(_)
             | Item::Allow(_)
     )
 }
@@ -357,6 +358,14 @@ impl Printer<'_> {
                 });
             }
             Item::Floor(r) => self.line(&format!("floor {}", rate(r))),
+            Item::Moves(m) => self.line(&format!(
+                "existing subscribers move {}",
+                match m {
+                    ExistingMoves::AtOnce => "at once".to_string(),
+                    ExistingMoves::AtRenewal => "at renewal".to_string(),
+                    ExistingMoves::On(day) => format!("on {}", day.node),
+                }
+            )),
             Item::Allow(a) => self.line(&allow(a)),
             Item::Test(t) => {
                 let head = format!("test {}", quote(&t.name.node));

@@ -686,10 +686,24 @@ pub struct Model {
     pub packs: Vec<PackDef>,
     /// Periods of grants an annual subscription receives at purchase.
     pub annual_front_load: Option<u32>,
+    /// How accounts that subscribed before this version took effect move to it (`None`: the
+    /// book does not say, so at once).
+    pub existing_moves: Option<MoveRule>,
     pub recharge: Option<RechargeDef>,
     pub floor: Option<RateDef>,
     /// The worked examples, in book order.
     pub examples: Vec<ExampleDef>,
+}
+
+/// `existing subscribers move at once | at renewal | on DATE`, as a table stores it
+/// (`"at-once"`, `"at-renewal"`, `{"on": "2025-09-01"}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MoveRule {
+    AtOnce,
+    AtRenewal,
+    /// Grandfathered on the previous version until this day (`YYYY-MM-DD`).
+    On(String),
 }
 
 impl PartialEq for UnitTable {

@@ -327,3 +327,55 @@ proptest::proptest! {
         proptest::prop_assert_eq!(march, Some("1b"));
     }
 }
+
+/// `existing subscribers move at renewal` in version 2 of `tests/bills/moves`: the command bills
+/// February at version 1's rate, and the compiled table keeps the rule (and only its book's).
+#[test]
+fn a_book_declares_how_existing_subscribers_move() {
+    let o = pricebook(&[
+        "bill",
+        "tests/bills/moves",
+        "--plan",
+        "pro",
+        "--usage",
+        "tests/bills/moves/usage.csv",
+        "--from",
+        "2026-01-01",
+        "--periods",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let consumed: Vec<&str> = v["wallet"]
+        .as_array()
+        .expect("wallet")
+        .iter()
+        .filter_map(|g| g["consumed"].as_str())
+        .collect();
+    assert_eq!(consumed, ["200", "200", "300"]);
+    assert_eq!(v["lines"][2]["version"], "2");
+    let rejected: Vec<u64> = v["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .filter_map(|r| r["line"].as_u64())
+        .collect();
+    assert_eq!(rejected, [3, 5]);
+
+    let table = |book: &str| {
+        let o = pricebook(&["compile", book]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        serde_json::from_str::<serde_json::Value>(&stdout(&o)).expect("a table")
+    };
+    assert_eq!(
+        table("tests/bills/moves/v2.pricebook")["existing_moves"],
+        "at-renewal"
+    );
+    assert!(
+        table("tests/bills/moves/v1.pricebook")
+            .get("existing_moves")
+            .is_none()
+    );
+}

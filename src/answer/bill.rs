@@ -378,16 +378,16 @@ pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
             .collect();
         let (per_version, unread) = resolve_in_versions(&tables, &raw);
         bad.extend(unread);
-        let versions: Vec<VersionUsage<'_>> = tables
-            .iter()
-            .zip(per_version)
-            .map(|(table, (events, attrs))| VersionUsage {
+        let mut versions: Vec<VersionUsage<'_>> = Vec::with_capacity(tables.len());
+        for (table, (events, attrs)) in tables.iter().zip(per_version) {
+            versions.push(VersionUsage {
                 table,
-                moves: Moves::default(),
+                // Each version says how existing subscribers move to it.
+                moves: Moves::of(table).map_err(AnswerError::from)?,
                 events,
                 attrs,
-            })
-            .collect();
+            });
+        }
         crate::bill::bill_tables(&versions, &request)
     }
     .map_err(AnswerError::from)?;

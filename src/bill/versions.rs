@@ -38,6 +38,22 @@ pub struct BillVersion<'a> {
     pub attrs: &'a [Vec<EventAttr>],
 }
 
+impl Moves {
+    /// What `table`'s book declares (`existing subscribers move ...`); at once when it does not.
+    pub fn of(table: &RatingTable) -> Result<Moves, BillError> {
+        use crate::model::MoveRule;
+        Ok(match table.existing_moves() {
+            None | Some(MoveRule::AtOnce) => Moves::AtOnce,
+            Some(MoveRule::AtRenewal) => Moves::AtRenewal,
+            Some(MoveRule::On(day)) => {
+                Moves::On(Date::parse(day).ok_or_else(|| BillError::TableInvalid {
+                    reason: format!("existing subscribers move on `{day}`, which is not a date"),
+                })?)
+            }
+        })
+    }
+}
+
 impl<'a> BillVersion<'a> {
     /// The version with `rater`'s table, moved to at once.
     pub fn new(

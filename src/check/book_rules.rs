@@ -17,6 +17,45 @@ impl Cx<'_> {
         }
     }
 
+    /// `existing subscribers move ...`: at most once, never in a contract, and a
+    /// grandfathering day after the version takes effect.
+    pub(super) fn existing_moves(&mut self) -> Option<MoveRule> {
+        let book = self.book;
+        // The first statement, valid or not: a later one is a duplicate either way.
+        let mut first: Option<Span> = None;
+        let mut found: Option<MoveRule> = None;
+        for item in &book.items {
+            let Item::Moves(m) = &item.node else { continue };
+            if self.is_contract {
+                self.push(diagnostics::moves_in_contract(item.span));
+                continue;
+            }
+            if let Some(first) = first {
+                self.push(diagnostics::moves_twice(item.span, first));
+                continue;
+            }
+            first = Some(item.span);
+            let rule = match m {
+                ExistingMoves::AtOnce => MoveRule::AtOnce,
+                ExistingMoves::AtRenewal => MoveRule::AtRenewal,
+                ExistingMoves::On(day) => {
+                    let Some(date) = self.date(day) else { continue };
+                    if let Some(effective) = self.effective.filter(|e| date <= *e) {
+                        self.push(diagnostics::moves_on_before_effective(
+                            &day.node,
+                            &effective.to_string(),
+                            day.span,
+                        ));
+                        continue;
+                    }
+                    MoveRule::On(date.to_string())
+                }
+            };
+            found = Some(rule);
+        }
+        found
+    }
+
     pub(super) fn billing_blocks(&mut self) -> Option<u32> {
         let book = self.book;
         let mut front_load = None;

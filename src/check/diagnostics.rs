@@ -1158,6 +1158,34 @@ pub(super) fn floor_twice(again: Span, first: Span) -> Diagnostic {
     book_rule_twice("the floor", again, Some(first)).help("a book has one floor")
 }
 
+/// A second `existing subscribers move` in a book.
+pub(super) fn moves_twice(again: Span, first: Span) -> Diagnostic {
+    book_rule_twice("how existing subscribers move", again, Some(first))
+        .help("a version says once how existing subscribers move to it")
+}
+
+/// Grandfathering until a day on or before the version takes effect: nobody would be kept.
+pub(super) fn moves_on_before_effective(day: &str, effective: &str, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("existing subscribers move on {day}, but the version takes effect {effective}"),
+    )
+    .label(span, "on or before the effective date")
+    .help(format!(
+        "write a day after {effective} to keep existing subscribers on the previous version until then, or `existing subscribers move at once`"
+    ))
+}
+
+/// A contract's terms apply to one version: they cannot say how subscribers move.
+pub(super) fn moves_in_contract(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        "a contract cannot say how existing subscribers move",
+    )
+    .label(span, "in a contract")
+    .help("declare `existing subscribers move ...` in the vendor's book version")
+}
+
 /// A second `front-load` in annual billing.
 pub(super) fn front_load_twice(again: Span) -> Diagnostic {
     given_twice("front-load", again, None).help("keep one")

@@ -251,6 +251,7 @@ impl<'b> Cx<'b> {
             }
         }
         let front_load = self.billing_blocks();
+        let existing_moves = self.existing_moves();
         let recharge = self.recharge();
         self.cross_checks(recharge.is_some());
         let examples = self.examples();
@@ -285,6 +286,7 @@ impl<'b> Cx<'b> {
                 .collect(),
             packs: std::mem::take(&mut self.pack_defs),
             annual_front_load: front_load,
+            existing_moves,
             recharge,
             floor: self.floor.clone(),
             examples,

@@ -141,6 +141,15 @@ pub(super) fn outline(a: &Analysis) -> Vec<DocumentSymbol> {
                 b.period.span,
                 Vec::new(),
             ),
+            Item::Moves(_) => symbol(
+                a,
+                "existing subscribers move".into(),
+                None,
+                SymbolKind::OBJECT,
+                whole,
+                whole,
+                Vec::new(),
+            ),
             Item::Recharge(_) => symbol(
                 a,
                 "auto recharge".into(),

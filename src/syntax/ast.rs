@@ -57,10 +57,23 @@ pub enum Item {
     Billing(BillingBlock),
     Recharge(RechargeBlock),
     Floor(Rate),
+    /// `existing subscribers move at renewal`.
+    Moves(ExistingMoves),
     Allow(Allow),
     Test(TestBlock),
     /// Text the parser could not read; a syntax diagnostic was reported for it.
     Error(String),
+}
+
+/// How accounts that subscribed before this version took effect move to it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExistingMoves {
+    /// `at once`: from the effective date.
+    AtOnce,
+    /// `at renewal`: at their next billing cycle on or after it.
+    AtRenewal,
+    /// `on 2025-09-01`: grandfathered on the previous version until that day.
+    On(Spanned<String>),
 }
 
 /// `pricebook hedra version "2026-06" effective 2026-06-04 currency USD`

@@ -323,6 +323,7 @@ fn statement_phrase(rule: Rule) -> Option<String> {
         Rule::billing_block => "billing",
         Rule::recharge_block => "auto",
         Rule::floor_decl => "floor",
+        Rule::moves_decl => "existing subscribers move",
         Rule::test_block => "test",
         Rule::contract_header => "contract",
         _ => return None,

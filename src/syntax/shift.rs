@@ -117,6 +117,7 @@ impl Shift for Item {
             Item::Billing(x) => x.shift(by),
             Item::Recharge(x) => x.shift(by),
             Item::Floor(x) => x.shift(by),
+            Item::Moves(x) => x.shift(by),
             Item::Allow(x) => x.shift(by),
             Item::Test(x) => x.shift(by),
             Item::Error(_) => {}
@@ -186,6 +187,14 @@ impl Shift for Expiry {
     fn shift(&mut self, by: usize) {
         if let Expiry::After(q) = self {
             q.shift(by);
+        }
+    }
+}
+
+impl Shift for ExistingMoves {
+    fn shift(&mut self, by: usize) {
+        if let ExistingMoves::On(day) = self {
+            day.shift(by);
         }
     }
 }

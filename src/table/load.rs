@@ -64,6 +64,8 @@ struct View<'a> {
     plans: &'a [PlanEntry],
     packs: &'a [PackEntry],
     annual_front_load: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_moves: &'a Option<crate::model::MoveRule>,
     recharge: &'a Option<RechargeEntry>,
 }
 
@@ -90,6 +92,7 @@ impl RatingTable {
             plans: &self.plans,
             packs: &self.packs,
             annual_front_load: self.annual_front_load,
+            existing_moves: &self.existing_moves,
             recharge: &self.recharge,
         }
     }
@@ -401,6 +404,14 @@ impl RatingTable {
         if crate::base::units::currency_digits(&self.currency).is_none() {
             return bad(format!("unknown currency `{}`", self.currency));
         }
+        // A bill reads the grandfathering day as a date.
+        if let Some(crate::model::MoveRule::On(day)) = &self.existing_moves {
+            if crate::base::date::Date::parse(day).is_none() {
+                return bad(format!(
+                    "existing subscribers move on `{day}`, which is not a date"
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -433,6 +444,7 @@ impl RatingTable {
             plans: d.plans,
             packs: d.packs,
             annual_front_load: d.annual_front_load,
+            existing_moves: d.existing_moves,
             recharge: d.recharge,
         }
     }

@@ -131,6 +131,8 @@ pub struct RatingTable {
     pub(crate) plans: Vec<PlanEntry>,
     pub(crate) packs: Vec<PackEntry>,
     pub(crate) annual_front_load: Option<u32>,
+    /// `existing subscribers move ...` (`None`: at once).
+    pub(crate) existing_moves: Option<crate::model::MoveRule>,
     pub(crate) recharge: Option<RechargeEntry>,
 }
 
@@ -160,6 +162,9 @@ pub(crate) struct TableData {
     pub(crate) plans: Vec<PlanEntry>,
     pub(crate) packs: Vec<PackEntry>,
     pub(crate) annual_front_load: Option<u32>,
+    /// Absent in tables of books that do not say (and in tables before it existed).
+    #[serde(default)]
+    pub(crate) existing_moves: Option<crate::model::MoveRule>,
     pub(crate) recharge: Option<RechargeEntry>,
 }
 
@@ -227,6 +232,12 @@ impl RatingTable {
     pub fn annual_front_load(&self) -> Option<u32> {
         self.annual_front_load
     }
+    /// How accounts that subscribed before this version took effect move to it (`None`: the
+    /// book does not say, so at once).
+    pub fn existing_moves(&self) -> Option<&crate::model::MoveRule> {
+        self.existing_moves.as_ref()
+    }
+
     /// The book's auto-recharge rules, if it offers auto recharge.
     pub fn recharge(&self) -> Option<&RechargeEntry> {
         self.recharge.as_ref()

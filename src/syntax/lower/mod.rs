@@ -230,6 +230,24 @@ impl Lower<'_> {
                 let r = p.into_inner().find(|x| x.as_rule() == Rule::rate_expr);
                 Item::Floor(r.map(|r| self.rate(r)).unwrap_or_else(missing_rate))
             }
+            Rule::moves_decl => {
+                let rule = p.into_inner().find(|x| {
+                    matches!(
+                        x.as_rule(),
+                        Rule::moves_at_once | Rule::moves_at_renewal | Rule::moves_on
+                    )
+                });
+                Item::Moves(match rule {
+                    Some(r) if r.as_rule() == Rule::moves_on => {
+                        match r.into_inner().find(|x| x.as_rule() == Rule::date) {
+                            Some(d) => ExistingMoves::On(self.text_of(&d)),
+                            None => ExistingMoves::AtOnce,
+                        }
+                    }
+                    Some(r) if r.as_rule() == Rule::moves_at_renewal => ExistingMoves::AtRenewal,
+                    _ => ExistingMoves::AtOnce,
+                })
+            }
             Rule::allow_decl => Item::Allow(self.allow(p)),
             Rule::test_block => self.test_block(p),
             Rule::bad_item => {
