@@ -284,6 +284,55 @@ fn one_account_bills_a_web_plan_video_and_an_api_call() {
     );
 }
 
+/// `--explain` and `--as-of` apply to every subscription of a bill on several lists: the ledger
+/// holds each subscription's events in time order with their list, and a preview stops at its
+/// instant on every list.
+#[test]
+fn several_lists_explain_and_preview() {
+    let base = [
+        "bill",
+        "pricebooks/heygen",
+        "--plan",
+        "web:creator",
+        "--plan",
+        "api:payg",
+        "--usage",
+        "tests/bills/heygen-web-and-api.jsonl",
+        "--format",
+        "json",
+    ];
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let (code, out, err) = run(&[&base[..], extra].concat());
+        assert_eq!(code, 0, "{err}");
+        serde_json::from_str(&out).expect("json")
+    };
+    let explained = json(&["--explain"]);
+    let ledger: Vec<(u64, &str, &str)> = explained["ledger"]
+        .as_array()
+        .expect("a ledger with --explain")
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap_or_default(),
+                e["list"].as_str().unwrap_or_default(),
+                e["charge"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(ledger, [(1, "web", "2 credit"), (3, "api", "2.001 USD")]);
+    assert!(json(&[]).get("ledger").is_none());
+    // Before the API call: the web video and the top-up only.
+    let preview = json(&["--as-of", "2026-07-10T09:07:00Z", "--explain"]);
+    let lines: Vec<u64> = preview["ledger"]
+        .as_array()
+        .expect("a ledger")
+        .iter()
+        .filter_map(|e| e["line"].as_u64())
+        .collect();
+    assert_eq!(lines, [1]);
+    assert_eq!(preview["wallet"][1]["consumed"], "0");
+}
+
 /// One subscription's bill through `--plan LIST:PLAN` is that list's bill through `--list`:
 /// the same lines and wallet, and an event for another list is rejected either way.
 #[test]

@@ -74,7 +74,15 @@ impl ListsBillAnswer {
         let mut closing = Vec::new();
         let mut rejected: Vec<(u64, Value)> = Vec::new();
         let mut as_of = String::new();
+        let mut ledger: Vec<(String, u64, Value)> = Vec::new();
         for (s, b) in &self.bills {
+            if let Some(entries) = &b.ledger {
+                ledger.extend(
+                    entries
+                        .iter()
+                        .map(|e| (e.time.clone(), e.line, with_list(e, &s.list))),
+                );
+            }
             lines.extend(
                 b.lines
                     .iter()
@@ -102,7 +110,10 @@ impl ListsBillAnswer {
         rejected.sort_by_key(|r| r.0);
         // Periods in order; within one, the subscriptions in the order given.
         lines.sort_by(|a, b| a.0.cmp(&b.0));
-        json!({
+        // With `explain`: every subscription's events in time order (then line), as billed.
+        let explained = self.bills.iter().any(|(_, b)| b.ledger.is_some());
+        ledger.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        let mut out = json!({
             "versions": versions,
             "subscriptions": self.bills.iter().map(|(s, _)| json!({"list": s.list, "plan": s.plan})).collect::<Vec<_>>(),
             "total": {"amount": self.total.to_string(), "currency": self.currency},
@@ -111,7 +122,14 @@ impl ListsBillAnswer {
             "allowances": allowances,
             "rejected": rejected.into_iter().map(|r| r.1).collect::<Vec<_>>(),
             "closing_wallet": {"as_of": as_of, "grants": closing},
-        })
+        });
+        if let (true, Value::Object(o)) = (explained, &mut out) {
+            o.insert(
+                "ledger".into(),
+                Value::Array(ledger.into_iter().map(|e| e.2).collect()),
+            );
+        }
+        out
     }
 
     /// For people: each subscription's bill under its list and plan, the events no subscription
@@ -293,8 +311,17 @@ pub fn bill_lists<E: From<AnswerError>>(
     }
     // One set of periods for every subscription: from the first event's month through the last.
     let from = from.or(first_month);
+    let last = raw.iter().map(|e| e.time).max();
     let periods = question.periods.or_else(|| {
-        from.map(|f| BillRequest::periods_through(f, raw.iter().map(|e| e.time).max()))
+        from.map(|f| match question.align {
+            // Calendar periods after a first partial one: as many as reach the last event.
+            Some(align) => {
+                let mut r = BillRequest::new(0, f, 1);
+                r.align = align;
+                r.periods_reaching(last)
+            }
+            None => BillRequest::periods_through(f, last),
+        })
     });
     let all: Vec<&str> = text.lines().collect();
     let header = all
@@ -320,6 +347,9 @@ pub fn bill_lists<E: From<AnswerError>>(
             periods,
             billing: question.billing,
             at: question.at.clone(),
+            explain: question.explain,
+            as_of: question.as_of.clone(),
+            align: question.align,
             ..BillQuestion::default()
         };
         let b = bill(&q, |_, _| Ok::<_, E>(book))?;

@@ -157,10 +157,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         plan: a.plan.first().cloned(),
         explain: a.explain,
         as_of: a.as_of.clone(),
-        align: a.align.map(|x| match x {
-            AlignArg::Anniversary => crate::bill::PeriodAlign::Anniversary,
-            AlignArg::Calendar => crate::bill::PeriodAlign::Calendar,
-        }),
+        align: a.align.map(align_of),
         ..common_question(&a, &text, wallet)
     };
     // On a vendor's directory each later version prices the account from its effective date.
@@ -198,6 +195,13 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
         );
     }
     Ok(i32::from(bad_lines > 0))
+}
+
+fn align_of(a: AlignArg) -> crate::bill::PeriodAlign {
+    match a {
+        AlignArg::Anniversary => crate::bill::PeriodAlign::Anniversary,
+        AlignArg::Calendar => crate::bill::PeriodAlign::Calendar,
+    }
 }
 
 /// What every form of `bill` asks from the arguments: the usage, periods, billing, wallet and
@@ -244,7 +248,12 @@ fn run_bill_lists(
         ));
     }
     let text = std::fs::read(&a.usage).map_err(|e| CliError::unreadable(&a.usage, &e))?;
-    let question = common_question(a, &text, wallet);
+    let question = BillQuestion {
+        explain: a.explain,
+        as_of: a.as_of.clone(),
+        align: a.align.map(align_of),
+        ..common_question(a, &text, wallet)
+    };
     let answer = answer::bill_lists(
         &question,
         &subscriptions,
