@@ -194,6 +194,8 @@ impl RunReport {
 struct RunBooks<'r> {
     run: &'r InvoiceRun,
     at: Option<Date>,
+    /// The source is a vendor's directory (asked of the file system once, not per account).
+    is_dir: bool,
     /// The vendor's effective dates, oldest first (a directory), so a day maps to how many
     /// versions are in force on it.
     effective: Vec<Date>,
@@ -228,10 +230,11 @@ impl<'r> RunBooks<'r> {
         let mut books = RunBooks {
             run,
             at,
+            is_dir: run.source.is_dir(),
             effective: Vec::new(),
             opened: Mutex::new(HashMap::new()),
         };
-        if run.source.is_dir() {
+        if books.is_dir {
             let versions = crate::load::versions(&run.source).map_err(|e| open_error(&e))?;
             books.effective = versions.iter().map(|v| v.effective).collect();
             books.effective.dedup();
@@ -251,7 +254,7 @@ impl<'r> RunBooks<'r> {
     /// [`open_for_bill`](crate::load::open_for_bill), once per key.
     fn open(&self, account: &Account, day: Option<Date>) -> Result<Arc<Opened>, AnswerError> {
         let list = account.list.clone().or_else(|| self.run.list.clone());
-        let key: BookKey = if account.contract.is_none() && !self.run.source.is_dir() {
+        let key: BookKey = if account.contract.is_none() && !self.is_dir {
             (None, None, None, None)
         } else {
             let in_force = day.map(|d| self.effective.iter().filter(|e| **e <= d).count());
@@ -287,7 +290,7 @@ impl RunBooks<'_> {
     /// The version of `account`'s price list that takes effect next after `after`, if any (a
     /// directory's later version; none for a single book or a contract).
     fn next(&self, account: &Account, after: Date) -> Result<Option<Arc<Opened>>, AnswerError> {
-        if account.contract.is_some() || !self.run.source.is_dir() {
+        if account.contract.is_some() || !self.is_dir {
             return Ok(None);
         }
         // The dates are every list's: the first on which the account's list has a later
