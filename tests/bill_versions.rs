@@ -14,27 +14,12 @@ fn snapshot(name: &str, value: String) {
     });
 }
 
-/// Version 1 from January: Pro at 10 USD a month with 1,000 credits, rendering at 2 credits a
-/// second. Version 2 from 15 February: 20 USD and 3 credits a second, and a new product.
-const V1: &str = r#"pricebook acme version "1" effective 2026-01-01 currency USD
-unit credit
-product "Render" as render { measure time  rate 2 credit / second }
-plan "Pro" as pro {
-  price 10 USD / month
-  grant 1000 credit every month, expires at cycle end
-  when empty reject
-}
-"#;
-const V2: &str = r#"pricebook acme version "2" effective 2026-02-15 currency USD
-unit credit
-product "Render" as render { measure time  rate 3 credit / second }
-product "Upscale" as upscale { measure time  rate 1 credit / second }
-plan "Pro" as pro {
-  price 20 USD / month
-  grant 1000 credit every month, expires at cycle end
-  when empty reject
-}
-"#;
+/// `tests/bills/moves`: version 1 from January, Pro at 120 USD a year (10 USD a month billed
+/// monthly) with 1,000 credits a month, rendering at 2 credits a second; version 2 from 15
+/// February at 240 USD a year and 3 credits a second, with a new product. (Its own rule, `at
+/// renewal`, is for bills on the directory; these tests give each rule themselves.)
+const V1: &str = include_str!("bills/moves/v1.pricebook");
+const V2: &str = include_str!("bills/moves/v2.pricebook");
 
 const USAGE: &str = "time,product,quantity
 2026-01-20T10:00:00Z,render,100 second
@@ -57,6 +42,25 @@ fn bill(
     billing: Billing,
     periods: u32,
 ) -> (String, Vec<String>, Vec<String>, Vec<u64>) {
+    let b = bill_of(moves, billing, periods);
+    let lines = b
+        .lines
+        .iter()
+        .map(|l| {
+            let amount = l.amount.map_or("-".to_string(), |a| a.to_string());
+            format!("{} v{} {} {amount}", l.period, l.version, l.kind)
+        })
+        .collect();
+    let consumed = b
+        .wallet
+        .iter()
+        .map(|g| format!("{} {}", g.grant, g.consumed))
+        .collect();
+    let rejected = b.rejected.iter().map(|r| r.line).collect();
+    (b.total.to_string(), lines, consumed, rejected)
+}
+
+fn bill_of(moves: Moves, billing: Billing, periods: u32) -> pricebook::bill::Bill {
     let (v1, v2) = tables();
     let (raw, bad) = read_events(USAGE);
     assert!(bad.is_empty(), "{bad:?}");
@@ -76,22 +80,26 @@ fn bill(
     let from = pricebook::base::date::Date::parse("2026-01-01").expect("a date");
     let mut request = BillRequest::new(0, from, periods);
     request.billing = billing;
-    let b = bill_tables(&versions, &request).expect("a bill");
-    let lines = b
-        .lines
-        .iter()
-        .map(|l| {
-            let amount = l.amount.map_or("-".to_string(), |a| a.to_string());
-            format!("{} v{} {} {amount}", l.period, l.version, l.kind)
-        })
-        .collect();
-    let consumed = b
-        .wallet
-        .iter()
-        .map(|g| format!("{} {}", g.grant, g.consumed))
-        .collect();
-    let rejected = b.rejected.iter().map(|r| r.line).collect();
-    (b.total.to_string(), lines, consumed, rejected)
+    bill_tables(&versions, &request).expect("a bill")
+}
+
+/// An annual subscriber across the price change under each rule: the bills as JSON, reviewed.
+#[test]
+fn an_annual_subscriber_under_each_rule() {
+    let day = pricebook::base::date::Date::parse("2026-06-01").expect("a date");
+    let mut report = String::new();
+    for (name, moves) in [
+        ("at once", Moves::AtOnce),
+        ("at renewal", Moves::AtRenewal),
+        ("grandfathered until 2026-06-01", Moves::On(day)),
+    ] {
+        let b = bill_of(moves, Billing::Annual, 13);
+        report.push_str(&format!(
+            "--- {name}\n{}\n",
+            serde_json::to_string_pretty(&b.to_json()).expect("JSON")
+        ));
+    }
+    snapshot("bill-versions-annual-under-each-rule", report);
 }
 
 #[test]
@@ -140,12 +148,18 @@ fn at_renewal_keeps_the_old_prices_until_the_next_cycle() {
 
 #[test]
 fn an_annual_subscriber_moves_at_the_year_renewal() {
-    let (total, lines, consumed, _) = bill(Moves::AtRenewal, Billing::Annual, 3);
-    // One annual subscription line, version 1's (the plan publishes no annual price), and
-    // version 1's rate all year: 3 x 100 seconds at 2 credits, from the front-loaded grant.
-    assert_eq!(lines, ["2026-01 v1 subscription -"]);
-    assert_eq!(total, "0.00");
-    assert_eq!(consumed.len(), 1);
+    let (total, lines, consumed, _) = bill(Moves::AtRenewal, Billing::Annual, 13);
+    // Version 1's annual fee, and version 1's rate all year: 3 x 100 seconds at 2 credits, from
+    // the front-loaded grant; version 2 from the renewal on 1 January 2027.
+    assert_eq!(
+        lines,
+        [
+            "2026-01 v1 subscription 120.00",
+            "2027-01 v2 subscription 240.00"
+        ]
+    );
+    assert_eq!(total, "360.00");
+    assert_eq!(consumed.len(), 2);
     assert!(consumed[0].ends_with(" 600"), "{consumed:?}");
 }
 
