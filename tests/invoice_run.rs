@@ -540,3 +540,59 @@ fn random_runs_equal_each_account_billed_alone() {
         check_run(BOOK, &accounts_path, &usage_path, &dir);
     }
 }
+
+/// A run on a vendor's directory follows each account through the versions (here version 2 of
+/// `tests/bills/moves`, which existing subscribers move to at renewal), and each account's bill
+/// is still the bill `pricebook bill DIR` gives it alone.
+#[test]
+fn a_run_across_versions_equals_each_account_billed_alone() {
+    let out = Scratch::new("versions");
+    let accounts = out.0.join("accounts.csv");
+    std::fs::write(
+        &accounts,
+        "account,plan,start\nold,pro,2026-01-01\nnew,pro,2026-03-01\n",
+    )
+    .expect("written");
+    let usage = out.0.join("usage.csv");
+    std::fs::write(
+        &usage,
+        "time,account,product,quantity
+2026-01-20T10:00:00Z,old,render,100 second
+2026-02-20T10:00:00Z,old,render,100 second
+2026-02-21T10:00:00Z,old,upscale,10 second
+2026-03-20T10:00:00Z,old,render,100 second
+2026-03-02T10:00:00Z,new,upscale,10 second
+2026-03-20T10:00:00Z,new,render,100 second
+",
+    )
+    .expect("written");
+    let dir = out.path("run");
+    let (code, _, stderr) = run(&[
+        "bill",
+        "tests/bills/moves",
+        "--accounts",
+        &accounts.display().to_string(),
+        "--usage",
+        &usage.display().to_string(),
+        "-o",
+        &dir,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    check_run("tests/bills/moves", &accounts, &usage, &out.0.join("run"));
+    let old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.0.join("run/old.json")).expect("old"))
+            .expect("JSON");
+    let versions: Vec<&str> = old["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["version"].as_str())
+        .collect();
+    assert_eq!(versions, ["1", "2"]);
+    // The account that started in March starts on version 2, which has Upscale.
+    let new: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.0.join("run/new.json")).expect("new"))
+            .expect("JSON");
+    assert_eq!(new["versions"][0]["version"], "2");
+    assert_eq!(new["rejected"].as_array().map(Vec::len), Some(0));
+}
