@@ -80,14 +80,22 @@ pub(super) fn tokens(a: &Analysis) -> Vec<SemanticToken> {
         marked.get(i).is_some_and(|m| m.0.start < s.end)
     };
     let mut all: Vec<(Span, u32, u32)> = Vec::new();
+    // The word after `measure` names what a product measures (`time`, `image`): the dimension
+    // of its units, coloured as units are.
+    let mut after_measure = false;
     for t in lex::tokens(text, text.len()) {
+        let measured = std::mem::take(&mut after_measure);
         let ty = match t.kind {
             TokKind::Comment => SemanticTokenType::COMMENT,
             TokKind::String => SemanticTokenType::STRING,
             TokKind::Number => SemanticTokenType::NUMBER,
             TokKind::Word => {
-                if keywords().contains(&text[t.span.start..t.span.end]) {
+                let word = &text[t.span.start..t.span.end];
+                if keywords().contains(word) {
+                    after_measure = word == "measure";
                     SemanticTokenType::KEYWORD
+                } else if measured {
+                    SemanticTokenType::TYPE
                 } else {
                     continue;
                 }
