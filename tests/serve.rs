@@ -234,6 +234,8 @@ fn bills_and_rates_are_the_commands_answers() {
         "tests/bills/pack-rolls-over.jsonl",
         "tests/bills/auto-recharge-cap.jsonl",
         "tests/bills/annual-front-load.jsonl",
+        // Across the Live Avatars launch: priced by 2025-05, then 2025-07.
+        "tests/bills/hedra-live-avatars-launch.csv",
     ];
     for usage in usages {
         for plan in ["creator", "basic", "professional"] {
