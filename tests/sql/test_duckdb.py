@@ -3,7 +3,7 @@ DuckDB over random usage, against `pricebook rate --by account` on the same rows
 (account, unit, amount, events) equal, every rejection the same (the same rows, the same reason),
 every bad line bad in both.
 
-Books: every bundled book (`PRICEBOOK_SQL_ROWS` rows each, default 100,000), the vendor
+Books: every bundled book (`PRICEBOOK_SQL_ROWS` rows each, default 60,000), the vendor
 directory of Hedra's versions (each row priced by the version in force at its time), and the
 differential test's generated books (`PRICEBOOK_SQL_BOOKS_DIR`, written by `cargo test --test
 differential write_books_for_sql -- --ignored`; `PRICEBOOK_SQL_GEN_ROWS` rows each, default
@@ -30,7 +30,7 @@ import usage as gen  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.environ.get("PRICEBOOK_CLI", os.path.join(ROOT, "target/release/pricebook"))
-ROWS = int(os.environ.get("PRICEBOOK_SQL_ROWS", "100000"))
+ROWS = int(os.environ.get("PRICEBOOK_SQL_ROWS", "60000"))
 GEN_ROWS = int(os.environ.get("PRICEBOOK_SQL_GEN_ROWS", "3000"))
 BOOKS_DIR = os.environ.get("PRICEBOOK_SQL_BOOKS_DIR", "")
 
@@ -38,9 +38,36 @@ BUNDLED = sorted(glob.glob(os.path.join(ROOT, "pricebooks/*/*.pricebook")))
 GENERATED = sorted(glob.glob(os.path.join(BOOKS_DIR, "*.pricebook"))) if BOOKS_DIR else []
 
 
-def compile_sql(source, path):
+class DuckEngine:
+    """DuckDB in process: the engine CI runs the comparison on."""
+
+    dialect = "duckdb"
+    text = "VARCHAR"
+
+    def fresh(self, dims):
+        self.con = duckdb.connect()
+        cols = "".join(f', "{d}" VARCHAR' for d in dims)
+        self.con.execute(f"CREATE TABLE usage (account VARCHAR, time TIMESTAMP, plan VARCHAR, product VARCHAR, quantity DECIMAL(38, 9), unit VARCHAR{cols})")
+
+    def run_script(self, script):
+        self.con.execute(script)
+
+    def load(self, csv_path, dims):
+        gen.load_duckdb(self.con, csv_path, dims)
+
+    def rows(self, sql):
+        return self.con.execute(sql).fetchall()
+
+    def quote(self, name):
+        return f'"{name}"'
+
+
+ENGINE = DuckEngine()
+
+
+def compile_sql(source, path, dialect="duckdb"):
     out = subprocess.run(
-        [CLI, "compile", source, "--target", "sql", "--dialect", "duckdb", "--skip-refused", "-o", path],
+        [CLI, "compile", source, "--target", "sql", "--dialect", dialect, "--skip-refused", "-o", path],
         capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stderr
@@ -68,16 +95,9 @@ def csv_row_key(r):
     return row_key(r[0], t, r[2], r[3], r[4], r[5], r[6:])
 
 
-def new_connection(dims):
-    con = duckdb.connect()
-    cols = "".join(f', "{d}" VARCHAR' for d in dims)
-    con.execute(f"CREATE TABLE usage (account VARCHAR, time TIMESTAMP, plan VARCHAR, product VARCHAR, quantity DECIMAL(38, 9), unit VARCHAR{cols})")
-    return con
-
-
-def sql_results(con, dims):
-    cols = "".join(f', "{d}"' for d in dims)
-    rows = con.execute(f"SELECT account, CAST(time AS VARCHAR), plan, product, quantity, unit{cols}, rejected, bad_line FROM rated_usage WHERE rejected IS NOT NULL").fetchall()
+def sql_results(engine, dims):
+    cols = "".join(", " + engine.quote(d) for d in dims)
+    rows = engine.rows(f"SELECT account, CAST(time AS {engine.text}), plan, product, quantity, unit{cols}, rejected, bad_line FROM rated_usage WHERE rejected IS NOT NULL")
     bad, rejected = collections.Counter(), collections.Counter()
     for r in rows:
         k = row_key(r[0], r[1], r[2], r[3], r[4], r[5], r[6:6 + len(dims)])
@@ -85,11 +105,11 @@ def sql_results(con, dims):
             bad[k] += 1
         else:
             rejected[(k, r[-2])] += 1
-    totals = {(a, u): (Decimal(amount), events) for a, u, amount, events in con.execute("SELECT account, unit, amount, events FROM account_totals").fetchall()}
+    totals = {(a, u): (Decimal(amount), events) for a, u, amount, events in engine.rows("SELECT account, unit, amount, events FROM account_totals")}
     return bad, rejected, totals
 
 
-def compare(book, table, script, rows, header, work, stats, rate_header=None):
+def compare(book, table, script, rows, header, work, stats, rate_header=None, engine=ENGINE):
     """Rates `rows` both ways and compares; returns the number of rows compared. `rate_header`:
     the columns `pricebook rate` reads, when the book has fewer dimensions than the script."""
     dims = header[6:]
@@ -97,14 +117,14 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None):
     # Rows whose price needs more than the script's 38 digits are refused by it (rejected, never
     # mispriced): they are left out of both sides and counted.
     gen.write_rows(csv_path, header, rows)
-    con = new_connection(dims)
-    con.execute(script)
-    gen.load_duckdb(con, csv_path, dims)
-    cols = "".join(f', "{d}"' for d in dims)
+    engine.fresh(dims)
+    engine.run_script(script)
+    engine.load(csv_path, dims)
+    cols = "".join(", " + engine.quote(d) for d in dims)
     too_large = collections.Counter(
-        row_key(*r[:6], r[6:]) for r in con.execute(
-            f"SELECT account, CAST(time AS VARCHAR), plan, product, quantity, unit{cols} FROM rated_usage WHERE rejected LIKE 'quantity too large for exact SQL%'"
-        ).fetchall()
+        row_key(*r[:6], r[6:]) for r in engine.rows(
+            f"SELECT account, CAST(time AS {engine.text}), plan, product, quantity, unit{cols} FROM rated_usage WHERE rejected LIKE 'quantity too large for exact SQL%'"
+        )
     )
     if too_large:
         stats["sql_too_large"] += sum(too_large.values())
@@ -132,10 +152,10 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None):
     kept = [r for i, r in enumerate(rows) if i + 2 not in overflow]
     sql_path = os.path.join(work, "usage-sql.csv")
     gen.write_rows(sql_path, header, kept)
-    con = new_connection(dims)
-    con.execute(script)
-    gen.load_duckdb(con, sql_path, dims)
-    bad, rejected, totals = sql_results(con, dims)
+    engine.fresh(dims)
+    engine.run_script(script)
+    engine.load(sql_path, dims)
+    bad, rejected, totals = sql_results(engine, dims)
     want_bad = collections.Counter(csv_row_key(rows[b["line"] - 2]) for b in report["bad_lines"])
     want_rejected = collections.Counter(
         (csv_row_key(rows[r["line"] - 2]), r["reason"]) for r in report["rejected"] if r["line"] not in overflow
@@ -154,24 +174,22 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None):
     return len(rows)
 
 
-def refused_products(script, dims):
-    con = new_connection(dims)
-    con.execute(script)
-    return {p for (p,) in con.execute("SELECT product FROM pricebook_refused").fetchall()}
+def refused_products(script, dims, engine=ENGINE):
+    engine.fresh(dims)
+    engine.run_script(script)
+    return {p for (p,) in engine.rows("SELECT product FROM pricebook_refused")}
 
 
-def run_book(book, n, seed, stats, months=None):
+def run_book(book, n, seed, stats, engine=ENGINE):
     with tempfile.TemporaryDirectory(prefix="pricebook-sql-") as work:
         table = gen.compiled_table(CLI, book)
-        script = compile_sql(book, os.path.join(work, "rates.sql"))
+        script = compile_sql(book, os.path.join(work, "rates.sql"), engine.dialect)
         dims = [d["name"] for d in table["dimensions"]]
-        refused = refused_products(script, dims)
+        refused = refused_products(script, dims, engine)
         stats["refused"] += len(refused)
         g = gen.Generator(table, seed, skip_products=refused)
-        if months:
-            g.months = months
         rows = [g.row() for _ in range(n)]
-        compare(book, table, script, rows, g.header(), work, stats)
+        compare(book, table, script, rows, g.header(), work, stats, engine=engine)
 
 
 STATS = collections.Counter()
