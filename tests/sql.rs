@@ -5,10 +5,12 @@
 use pricebook::sql::{Dialect, compile_sql, compile_sql_skipping};
 use std::process::Command;
 
-const BOOK: &str = "pricebooks/hedra/2026-06.pricebook";
+const BOOK: &str = "pricebooks/hedra/2024-11.pricebook";
 
 fn table(path: &str) -> pricebook::table::RatingTable {
-    pricebook::load::open_file(path.as_ref()).expect("the book opens").table
+    pricebook::load::open_file(path.as_ref())
+        .expect("the book opens")
+        .table
 }
 
 #[test]
@@ -70,7 +72,10 @@ fn the_command_line_writes_sql_and_keeps_compile_as_it_was() {
         .expect("runs");
     assert!(sql.status.success());
     assert!(String::from_utf8_lossy(&sql.stdout).contains("CREATE OR REPLACE VIEW rated_usage"));
-    let json = Command::new(bin).args(["compile", BOOK]).output().expect("runs");
+    let json = Command::new(bin)
+        .args(["compile", BOOK])
+        .output()
+        .expect("runs");
     assert!(json.status.success());
     assert!(String::from_utf8_lossy(&json.stdout).starts_with('{'));
     let no_dialect = Command::new(bin)
@@ -81,7 +86,16 @@ fn the_command_line_writes_sql_and_keeps_compile_as_it_was() {
     assert!(String::from_utf8_lossy(&no_dialect.stderr).contains("--dialect"));
     // A directory of several price lists is refused with its code.
     let lists = Command::new(bin)
-        .args(["compile", "pricebooks/heygen", "--target", "sql", "--dialect", "duckdb", "--format", "json"])
+        .args([
+            "compile",
+            "pricebooks/heygen",
+            "--target",
+            "sql",
+            "--dialect",
+            "duckdb",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("runs");
     assert_eq!(lists.status.code(), Some(1));

@@ -63,7 +63,9 @@ impl Dialect {
         match self {
             Dialect::Postgres => format!("NUMERIC(38, {scale})"),
             Dialect::Clickhouse => format!("Decimal(38, {scale})"),
-            // BigQuery's BIGNUMERIC holds 38 places; NUMERIC only 9.
+            // NUMERIC keeps exactly 9 places (a cast to it rounds, which the 9-decimal check of a
+            // quantity relies on); BIGNUMERIC holds 38, for results with more.
+            Dialect::Bigquery if scale <= 9 => "NUMERIC".to_string(),
             Dialect::Bigquery => "BIGNUMERIC".to_string(),
             _ => format!("DECIMAL(38, {scale})"),
         }
@@ -131,14 +133,12 @@ impl Dialect {
             Dialect::Postgres => format!("div(({a}), ({b}))"),
             Dialect::Clickhouse => format!("intDiv(({a}), ({b}))"),
             Dialect::Bigquery => format!("DIV(({a}), ({b}))"),
-            // Spark has no exact integer division of DECIMAL(38, 0): its quotient is rounded to
-            // 6 places, so its floor is within one of the true one; one step each way fixes it,
-            // checked by exact integer multiplication.
+            // Spark has no exact integer division of DECIMAL(38, 0): its quotient of
+            // non-negative integers is rounded half up to 6 places, so its floor is the true one
+            // or one more (never less); one step back fixes it, checked by exact multiplication.
             Dialect::Spark => {
                 let q0 = format!("CAST(FLOOR(({a}) / ({b})) AS DECIMAL(38, 0))");
-                format!(
-                    "({q0} - CASE WHEN {q0} * ({b}) > ({a}) THEN 1 ELSE 0 END + CASE WHEN ({q0} + 1) * ({b}) <= ({a}) THEN 1 ELSE 0 END)"
-                )
+                format!("({q0} - CASE WHEN {q0} * ({b}) > ({a}) THEN 1 ELSE 0 END)")
             }
         }
     }

@@ -79,6 +79,10 @@ pub(super) fn script(plan: &Plan, d: Dialect) -> String {
         "-- Exact: quantities are integers of 10^-{} base units, charges integers of minor units; no\n-- floating point, no decimal division.\n\n",
         plan.tick_scale
     ));
+    if d == Dialect::Clickhouse {
+        // A LEFT JOIN's missing side must be NULL (not 0 or ''), as the checks expect.
+        out.push_str("SET join_use_nulls = 1;\n\n");
+    }
     let (int, text, boolean_t) = (
         d.int_column(),
         d.text_type().to_string(),

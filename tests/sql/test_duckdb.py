@@ -97,7 +97,7 @@ def csv_row_key(r):
 
 def sql_results(engine, dims):
     cols = "".join(", " + engine.quote(d) for d in dims)
-    rows = engine.rows(f"SELECT account, CAST(time AS {engine.text}), plan, product, quantity, unit{cols}, rejected, bad_line FROM rated_usage WHERE rejected IS NOT NULL")
+    rows = engine.rows(f"SELECT account, CAST(time AS {engine.text}), plan, product, quantity, unit{cols}, rejected, CASE WHEN bad_line THEN 1 ELSE 0 END FROM rated_usage WHERE rejected IS NOT NULL")
     bad, rejected = collections.Counter(), collections.Counter()
     for r in rows:
         k = row_key(r[0], r[1], r[2], r[3], r[4], r[5], r[6:6 + len(dims)])
