@@ -234,7 +234,7 @@ pub(super) fn plan(versions: &[RatingTable], skip_refused: bool) -> Result<Plan,
             currency: t.currency().to_string(),
         });
         names(&mut plan, t, v);
-        for (d, dim) in t.dimensions().iter().enumerate() {
+        for dim in t.dimensions() {
             let col = column_of(&plan.dims, &dim.name);
             for value in &dim.values {
                 let key = key_of(value);
@@ -248,7 +248,6 @@ pub(super) fn plan(versions: &[RatingTable], skip_refused: bool) -> Result<Plan,
                     });
                 }
             }
-            let _ = d;
         }
         for (pi, p) in t.products().iter().enumerate() {
             let mut uses = vec![false; plan.dims.len()];
@@ -511,7 +510,10 @@ fn ticks(v: Decimal, s: u32, product: &str, what: &str) -> Result<i128, SqlError
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a key is a version, plan, product and cell of one table"
+)]
 fn key_row(
     t: &RatingTable,
     version: i128,
@@ -836,7 +838,10 @@ fn key_row(
 }
 
 /// A key of a product the script does not price: every row of it is rejected.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a key is a version, plan, product and cell of one table"
+)]
 fn refused_row(
     t: &RatingTable,
     version: i128,

@@ -746,7 +746,6 @@ fn rated_usage(plan: &Plan, d: Dialect) -> String {
 
 /// Totals per account and unit, rounded once per total, as `pricebook rate --by account`.
 fn account_totals(plan: &Plan, d: Dialect) -> String {
-    let e = plan.exact_scale;
     let shown = plan.display_scale;
     let mut s = format!(
         "WITH admitted AS (\n  SELECT account, pb_charge_unit AS unit, pb_exact * pb_exact_up AS exact, pb_display_div * pb_exact_up AS div, pb_display_up AS up\n  FROM pricebook_rated\n  WHERE pb_rejected IS NULL\n),\nevents AS (\n  SELECT account, COUNT(*) AS events FROM admitted GROUP BY account\n),\nsums AS (\n  SELECT account, unit, SUM(exact) AS exact, MAX(div) AS div, MAX(up) AS up\n  FROM admitted\n  WHERE unit IS NOT NULL\n  GROUP BY account, unit\n)\nSELECT s.account, s.unit, {} AS amount, e.events\nFROM sums s JOIN events e ON e.account = s.account",
@@ -755,7 +754,6 @@ fn account_totals(plan: &Plan, d: Dialect) -> String {
             shown
         )
     );
-    let _ = e;
     if let Some(currency) = &plan.currency_unit {
         s.push_str(&format!(
             "\nUNION ALL\nSELECT e.account, {}, {}, e.events\nFROM events e LEFT JOIN (SELECT DISTINCT account FROM sums) c ON c.account = e.account\nWHERE c.account IS NULL",

@@ -3,7 +3,7 @@ DuckDB over random usage, against `pricebook rate --by account` on the same rows
 (account, unit, amount, events) equal, every rejection the same (the same rows, the same reason),
 every bad line bad in both.
 
-Books: every bundled book (`PRICEBOOK_SQL_ROWS` rows each, default 60,000), the vendor
+Books: every bundled book (`PRICEBOOK_SQL_ROWS` rows each, default 50,000), the vendor
 directory of Hedra's versions (each row priced by the version in force at its time), and the
 differential test's generated books (`PRICEBOOK_SQL_BOOKS_DIR`, written by `cargo test --test
 differential write_books_for_sql -- --ignored`; `PRICEBOOK_SQL_GEN_ROWS` rows each, default
@@ -30,7 +30,7 @@ import usage as gen  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CLI = os.environ.get("PRICEBOOK_CLI", os.path.join(ROOT, "target/release/pricebook"))
-ROWS = int(os.environ.get("PRICEBOOK_SQL_ROWS", "60000"))
+ROWS = int(os.environ.get("PRICEBOOK_SQL_ROWS", "50000"))
 GEN_ROWS = int(os.environ.get("PRICEBOOK_SQL_GEN_ROWS", "3000"))
 BOOKS_DIR = os.environ.get("PRICEBOOK_SQL_BOOKS_DIR", "")
 

@@ -28,6 +28,7 @@ class SparkEngine:
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.driver.memory", os.environ.get("PRICEBOOK_SQL_SPARK_MEMORY", "4g"))
             .getOrCreate()
         )
         self.spark.sparkContext.setLogLevel("ERROR")
