@@ -138,6 +138,7 @@ pub mod reference;
 #[cfg(feature = "serve")]
 pub mod serve;
 pub mod snapshot;
+pub mod sql;
 #[cfg(feature = "internals")]
 pub mod syntax;
 #[cfg(not(feature = "internals"))]

@@ -1355,6 +1355,23 @@ fn one_book() {
     println!("{} quotes, {} events", stats.quotes, stats.events);
 }
 
+/// Writes generated books for the SQL differential test (`.ci/sql`): `PRICEBOOK_SQL_BOOKS_DIR`
+/// gets `PRICEBOOK_SQL_BOOKS` books (default 40), seeded from `PRICEBOOK_DIFF_SEED`.
+#[test]
+#[ignore = "writes books for tests/sql when asked"]
+fn write_books_for_sql() {
+    let Ok(dir) = std::env::var("PRICEBOOK_SQL_BOOKS_DIR") else {
+        return;
+    };
+    let seed0 = env_u64("PRICEBOOK_DIFF_SEED").unwrap_or(0x0DD_B1B_1E5);
+    std::fs::create_dir_all(&dir).expect("the books' directory");
+    for i in 0..env_u64("PRICEBOOK_SQL_BOOKS").unwrap_or(40) {
+        let seed = seed0 + i;
+        let path = std::path::Path::new(&dir).join(format!("book-{seed}.pricebook"));
+        std::fs::write(path, generate_book(seed).text).expect("a book written");
+    }
+}
+
 /// Books whose quotes once disagreed, replayed on every run: per-account totals beyond 28 digits
 /// read as `Decimal::MAX` (3719410149), a volume tier's overflow named differently by the table
 /// (3719410156), the batch path counting a charge whose money overflows (3719410385), and the

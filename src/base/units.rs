@@ -188,7 +188,7 @@ impl UnitTable {
 
 /// Common abbreviations of built-in units, by key: `20 min`, `1.5 h`, `12 MP`. Ambiguous ones
 /// are left out (`m` could be a minute or a month).
-const ABBREVIATIONS: &[(&str, &str)] = &[
+pub(crate) const ABBREVIATIONS: &[(&str, &str)] = &[
     ("s", "second"),
     ("sec", "second"),
     ("secs", "second"),

@@ -18,6 +18,7 @@ mod report;
 mod run_cmd;
 mod serve_cmd;
 mod snapshot_cmd;
+mod sql_cmd;
 pub mod versions_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +59,18 @@ enum Command {
         /// How errors are reported (the table itself is always JSON).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+        /// `table` (the rating table as JSON) or `sql` (a script that rates a `usage` table with
+        /// the answers of `pricebook rate`; docs/sql.md). A directory compiles to SQL with every
+        /// version, each usage row priced by the one in force at its time.
+        #[arg(long, value_enum, default_value_t = sql_cmd::CompileTarget::Table)]
+        target: sql_cmd::CompileTarget,
+        /// The SQL engine `--target sql` writes for.
+        #[arg(long, value_enum)]
+        dialect: Option<crate::sql::Dialect>,
+        /// With `--target sql`: price every product the SQL can hold exactly and reject the rows
+        /// of the others (listed in `pricebook_refused`), rather than refuse the whole book.
+        #[arg(long)]
+        skip_refused: bool,
     },
     /// Price one usage on a plan.
     Quote {
@@ -307,9 +320,24 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             deny,
         } => check_cmd::run_check(&paths, format, deny.is_some(), out),
         Command::Fmt { paths, check } => check_cmd::run_fmt(&paths, check, out),
-        Command::Compile { book, output, .. } => {
-            quote_cmd::run_compile(&book, output.as_deref(), out)
-        }
+        Command::Compile {
+            book,
+            output,
+            target: sql_cmd::CompileTarget::Sql,
+            dialect,
+            skip_refused,
+            ..
+        } => sql_cmd::run_compile_sql(&book, dialect, skip_refused, output.as_deref(), out),
+        Command::Compile {
+            book,
+            output,
+            dialect: None,
+            skip_refused: false,
+            ..
+        } => quote_cmd::run_compile(&book, output.as_deref(), out),
+        Command::Compile { .. } => Err(CliError::usage(
+            "`--dialect` and `--skip-refused` are for `--target sql`",
+        )),
         Command::Quote {
             target,
             quantity,
