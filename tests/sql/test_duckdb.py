@@ -20,7 +20,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import decimal
 from decimal import Decimal
+
+# Exact arithmetic on the 38-digit answers (the default context rounds to 28 digits).
+decimal.getcontext().prec = 80
 
 import duckdb
 import pytest
