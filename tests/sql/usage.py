@@ -5,7 +5,11 @@ import csv
 import json
 import random
 import subprocess
+import decimal
 from decimal import Decimal
+
+# Exact arithmetic on the 38-digit answers (the default context rounds to 28 digits).
+decimal.getcontext().prec = 80
 
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
 
