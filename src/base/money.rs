@@ -56,6 +56,14 @@ pub fn round_charge(value: Decimal, unit: &str) -> Decimal {
     v
 }
 
+/// `a + b` when the sum is exact, else `None`. `Decimal::checked_add` keeps a sum past 28
+/// significant digits by dropping its last decimals (a rounded sum, not an error); a total must
+/// never be rounded that way, so a sum whose scale fell below its operands' is refused.
+pub fn add_exact(a: Decimal, b: Decimal) -> Option<Decimal> {
+    a.checked_add(b)
+        .filter(|sum| sum.scale() >= a.scale().max(b.scale()))
+}
+
 /// `numerator / denominator` rounded once to `dp` places, half away from zero, computed exactly
 /// in integers (no intermediate 28-digit quotient, so no double rounding). Falls back to decimal
 /// division only when the integers do not fit in 128 bits.
@@ -97,4 +105,29 @@ fn exact_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
     let cleaned: String = s.chars().filter(|c| *c != '_').collect();
     Decimal::from_str_exact(&cleaned).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sum_past_28_digits_is_refused_not_rounded() {
+        let d = |s: &str| parse_decimal(s).unwrap_or_default();
+        // 23 integer digits and 6 decimals: the exact sum needs 30 digits, one past a decimal's.
+        let a = d("50000000000000000000000.000001");
+        assert_eq!(a.scale(), 6);
+        assert_eq!(
+            a.checked_add(a).map(|s| s.to_string()),
+            Some("100000000000000000000000.00000".into()),
+            "checked_add rounds"
+        );
+        assert_eq!(add_exact(a, a), None);
+        assert_eq!(add_exact(d("1.5"), d("2.25")), Some(d("3.75")));
+        assert_eq!(
+            add_exact(d("1.50"), d("2")).map(|s| s.to_string()),
+            Some("3.50".into())
+        );
+        assert_eq!(add_exact(Decimal::MAX, Decimal::ONE), None);
+    }
 }

@@ -622,8 +622,8 @@ impl Worker<'_> {
                     .entry((line.account.to_string(), group, key, period))
                     .or_default();
                 match (
-                    entry.quantity.checked_add(q.quantity),
-                    entry.charged.checked_add(q.exact),
+                    crate::base::money::add_exact(entry.quantity, q.quantity),
+                    crate::base::money::add_exact(entry.charged, q.exact),
                 ) {
                     (Some(quantity), Some(charged)) => {
                         *entry = PeriodUsage {
@@ -904,8 +904,9 @@ pub(crate) fn rate_input_among(
                     k.0
                 )
             };
-            e.quantity = e.quantity.checked_add(u.quantity).ok_or_else(overflow)?;
-            e.charged = e.charged.checked_add(u.charged).ok_or_else(overflow)?;
+            e.quantity =
+                crate::base::money::add_exact(e.quantity, u.quantity).ok_or_else(overflow)?;
+            e.charged = crate::base::money::add_exact(e.charged, u.charged).ok_or_else(overflow)?;
             e.events += u.events;
         }
         for (g, name) in w.group_names.iter().enumerate() {
@@ -924,7 +925,7 @@ pub(crate) fn rate_input_among(
                 e.1 = w
                     .totals
                     .exact_amount(g as u32, u)
-                    .and_then(|a| e.1.checked_add(a))
+                    .and_then(|a| crate::base::money::add_exact(e.1, a))
                     .ok_or_else(overflow)?;
             }
         }

@@ -67,7 +67,7 @@ pub(super) fn price_periods(
                 unit,
                 events: 0,
             });
-        e.charge = e.charge.checked_add(charge).ok_or_else(|| {
+        e.charge = crate::base::money::add_exact(e.charge, charge).ok_or_else(|| {
             format!("arithmetic overflow while summing the charges of `{account}` this period")
         })?;
         e.events += usage.events;
@@ -84,7 +84,7 @@ pub(super) fn price_periods(
         let e = merged
             .entry((group.clone(), unit))
             .or_insert((0, Decimal::ZERO));
-        e.1 = e.1.checked_add(charge).ok_or_else(|| {
+        e.1 = crate::base::money::add_exact(e.1, charge).ok_or_else(|| {
             format!(
                 "arithmetic overflow while summing the total of `{group}` in `{}`",
                 table.unit_name(unit)
