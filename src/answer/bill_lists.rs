@@ -372,7 +372,7 @@ pub fn bill_lists<E: From<AnswerError>>(
             .into());
         }
         let amount = crate::base::money::parse_decimal(&b.total.amount).unwrap_or_default();
-        total = total.checked_add(amount).ok_or_else(|| {
+        total = crate::base::money::add_exact(total, amount).ok_or_else(|| {
             AnswerError::invalid(Code::NumberRange, "the bill's total is too large")
         })?;
     }

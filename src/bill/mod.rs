@@ -862,8 +862,7 @@ pub fn bill_versions(
     let overflow = |what| BillError::Overflow { what };
     let mut total = Decimal::ZERO;
     for amount in engine.lines.iter().filter_map(|l| l.amount) {
-        total = total
-            .checked_add(amount)
+        total = crate::base::money::add_exact(total, amount)
             .ok_or_else(|| overflow("the bill's total"))?;
     }
     total.rescale(crate::base::money::charge_dp(&table.currency));

@@ -584,7 +584,7 @@ pub fn invoice_run(run: &InvoiceRun) -> Result<RunReport, AnswerError> {
     for a in &report.accounts {
         if let (Some(c), Some(amount)) = (&a.currency, a.amount) {
             let t = totals.entry(c.clone()).or_default();
-            *t = t.checked_add(amount).ok_or_else(|| {
+            *t = crate::base::money::add_exact(*t, amount).ok_or_else(|| {
                 AnswerError::invalid(
                     crate::diagnostic::Code::NumberRange,
                     "the run's total is too large to compute exactly",
