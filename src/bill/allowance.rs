@@ -131,8 +131,7 @@ impl Engine<'_, '_> {
                 };
                 match lines.overage.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, s)) => {
-                        *s = s
-                            .checked_add(amount)
+                        *s = crate::base::money::add_exact(*s, amount)
                             .ok_or_else(|| overflow("the period's overage"))?;
                     }
                     None => lines.overage.push((key, amount)),

@@ -551,8 +551,7 @@ impl<'t> Engine<'t, '_> {
                 .copied()
                 .unwrap_or(Decimal::ZERO);
             // A sum beyond decimal range is beyond any limit.
-            if used
-                .checked_add(w.add)
+            if crate::base::money::add_exact(used, w.add)
                 .is_none_or(|total| total > w.max || (w.strict && total == w.max))
             {
                 let reason = format!(
@@ -604,7 +603,7 @@ impl<'t> Engine<'t, '_> {
         // The event's slice of the period's tiers is now its to pay; a later event is the next
         // slice. (If the wallet then refuses it, the slice is taken back below.)
         if by_period {
-            let Some(total) = used.checked_add(q.quantity) else {
+            let Some(total) = crate::base::money::add_exact(used, q.quantity) else {
                 self.reject(
                     e,
                     Rejection::new(
@@ -627,7 +626,7 @@ impl<'t> Engine<'t, '_> {
                     .copied()
                     .unwrap_or(Decimal::ZERO);
                 let (Some(after), Some(slice)) = (
-                    before.checked_add(q.exact),
+                    crate::base::money::add_exact(before, q.exact),
                     crate::table::cap_slice(cap.base, before, q.exact),
                 ) else {
                     self.undo_period_usage(by_period, product, cell, used);
@@ -661,7 +660,10 @@ impl<'t> Engine<'t, '_> {
             // Not a matrix cell (a tiered carve-out): its rounded charge is exact.
             let exact = q.exact;
             match lines.carve_outs.iter_mut().find(|c| c.0 == product) {
-                Some(c) => match (c.1.checked_add(quantity), c.2.checked_add(exact)) {
+                Some(c) => match (
+                    crate::base::money::add_exact(c.1, quantity),
+                    crate::base::money::add_exact(c.2, exact),
+                ) {
                     (Some(total_quantity), Some(total_money)) => {
                         (c.1, c.2) = (total_quantity, total_money);
                     }
@@ -716,7 +718,7 @@ impl<'t> Engine<'t, '_> {
                     text: format!("overage at {}", table.describe_rate(rate)),
                 };
                 match lines.overage.iter_mut().find(|(k, _)| *k == key) {
-                    Some((_, s)) => match s.checked_add(shortfall) {
+                    Some((_, s)) => match crate::base::money::add_exact(*s, shortfall) {
                         Some(total) => *s = total,
                         None => {
                             self.reject(e, too_large("the period's overage"));

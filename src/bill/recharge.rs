@@ -68,9 +68,7 @@ impl Engine<'_, '_> {
             None => None,
         };
         if let Some(m) = money {
-            lines.recharge_spent = lines
-                .recharge_spent
-                .checked_add(m)
+            lines.recharge_spent = crate::base::money::add_exact(lines.recharge_spent, m)
                 .ok_or_else(|| overflow("the period's recharges"))?;
         }
         let entry = GrantEntry {
@@ -88,13 +86,11 @@ impl Engine<'_, '_> {
         let slot = lines
             .recharge
             .get_or_insert((Decimal::ZERO, Some(Decimal::ZERO), r.unit));
-        slot.0 = slot
-            .0
-            .checked_add(buy)
+        slot.0 = crate::base::money::add_exact(slot.0, buy)
             .ok_or_else(|| overflow("the period's recharges"))?;
         slot.1 = match (slot.1, money) {
             (Some(a), Some(b)) => Some(
-                a.checked_add(b)
+                crate::base::money::add_exact(a, b)
                     .ok_or_else(|| overflow("the period's recharges"))?,
             ),
             _ => None,

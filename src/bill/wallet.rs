@@ -68,9 +68,8 @@ impl Wallet {
     pub(super) fn issue(&mut self, mut g: Grant) -> Result<(), BillError> {
         g.seq = self.grants.len();
         let balance = self.balance_mut(&g.dimension);
-        *balance = balance
-            .checked_add(g.remaining())
-            .ok_or(BillError::Overflow {
+        *balance =
+            crate::base::money::add_exact(*balance, g.remaining()).ok_or(BillError::Overflow {
                 what: "the wallet's balance",
             })?;
         if let Some(e) = g.expires {
