@@ -175,7 +175,7 @@ pub(super) fn partition(
         if text.trim().is_empty() {
             continue;
         }
-        let Some((_, field)) = &reader else {
+        if reader.is_none() {
             let r = EventReader::for_first_line(&text);
             let field = match r.header() {
                 Some(h) => match h.iter().position(|c| c == "account") {
@@ -197,24 +197,12 @@ pub(super) fn partition(
             };
             let is_csv = r.is_csv();
             reader = Some((r, field));
+            // A CSV header is not an event; a JSON Lines file's first line is, read as the others.
             if is_csv {
                 continue;
             }
-            // A JSON Lines file's first line is an event: read it as the others.
-            let Some((_, field)) = &reader else { continue };
-            lines += 1;
-            route(
-                field,
-                &text,
-                number,
-                index,
-                &mut writers,
-                &mut unassigned,
-                accounts_name,
-            )
-            .map_err(|e| io_error(usage, &e))?;
-            continue;
-        };
+        }
+        let Some((_, field)) = &reader else { continue };
         lines += 1;
         route(
             field,
