@@ -556,7 +556,13 @@ pub fn bill(
 /// The (plan, product) keys a bill needs: its products on the account's plan and on every plan
 /// it changes to.
 fn usage_keys(request: &BillRequest, events: &[UsageEvent]) -> Vec<(Option<PlanId>, ProductId)> {
-    let mut plans = vec![request.plan];
+    keys_for_plan(Some(request.plan), events)
+}
+
+/// [`usage_keys`] for the account's plan in one version of the book (`None` when that version
+/// does not have it: only the plans the events change to).
+fn keys_for_plan(plan: Option<PlanId>, events: &[UsageEvent]) -> Vec<(Option<PlanId>, ProductId)> {
+    let mut plans: Vec<PlanId> = plan.into_iter().collect();
     for e in events {
         if let Usage::ChangePlan { plan } = e.usage {
             if !plans.contains(&plan) {

@@ -235,20 +235,7 @@ pub fn bill_tables(
     let raters: Vec<Rater<'_>> = versions
         .iter()
         .map(|v| {
-            let mut plans: Vec<PlanId> = v.table.plan_id(&plan.slug).into_iter().collect();
-            for e in &v.events {
-                if let Usage::ChangePlan { plan } = e.usage {
-                    if !plans.contains(&plan) {
-                        plans.push(plan);
-                    }
-                }
-            }
-            let mut keys = Vec::new();
-            for e in &v.events {
-                if let Usage::Use { product, .. } = e.usage {
-                    keys.extend(plans.iter().map(|p| (Some(*p), product)));
-                }
-            }
+            let keys = keys_for_plan(v.table.plan_id(&plan.slug), &v.events);
             Rater::for_usage(v.table, keys)
         })
         .collect();
