@@ -29,11 +29,6 @@ const USAGE: &str = "time,product,quantity
 2026-03-20T10:00:00Z,render,100 second
 ";
 
-fn tables() -> (RatingTable, RatingTable) {
-    let compile = |text| pricebook::pipeline::compile_source(text).expect("the book compiles");
-    (compile(V1), compile(V2))
-}
-
 /// The bill of [`USAGE`] from January over `periods` months, moving to version 2 as `moves`
 /// says: (total, each line as `period version kind amount`, credits consumed per grant,
 /// rejected lines).
@@ -61,18 +56,34 @@ fn bill(
 }
 
 fn bill_of(moves: Moves, billing: Billing, periods: u32) -> pricebook::bill::Bill {
-    let (v1, v2) = tables();
-    let (raw, bad) = read_events(USAGE);
+    bill_books(&[V1, V2], moves, billing, periods, USAGE).expect("a bill")
+}
+
+/// Bills `usage` from 1 January 2026 over `periods` on `books` (in effective order), the
+/// account moving to each later one as `moves` says.
+fn bill_books(
+    books: &[&str],
+    moves: Moves,
+    billing: Billing,
+    periods: u32,
+    usage: &str,
+) -> Result<pricebook::bill::Bill, pricebook::bill::BillError> {
+    let tables: Vec<RatingTable> = books
+        .iter()
+        .map(|b| pricebook::pipeline::compile_source(b).expect("the book compiles"))
+        .collect();
+    let refs: Vec<&RatingTable> = tables.iter().collect();
+    let (raw, bad) = read_events(usage);
     assert!(bad.is_empty(), "{bad:?}");
-    let (per_version, unread) = resolve_in_versions(&[&v1, &v2], &raw);
+    let (per_version, unread) = resolve_in_versions(&refs, &raw);
     assert!(unread.is_empty(), "{unread:?}");
-    let versions: Vec<VersionUsage<'_>> = [&v1, &v2]
-        .into_iter()
+    let versions: Vec<VersionUsage<'_>> = refs
+        .iter()
         .zip(per_version)
-        .zip([Moves::AtOnce, moves])
-        .map(|((table, (events, attrs)), moves)| VersionUsage {
+        .enumerate()
+        .map(|(i, (table, (events, attrs)))| VersionUsage {
             table,
-            moves,
+            moves: if i == 0 { Moves::AtOnce } else { moves },
             events,
             attrs,
         })
@@ -80,7 +91,7 @@ fn bill_of(moves: Moves, billing: Billing, periods: u32) -> pricebook::bill::Bil
     let from = pricebook::base::date::Date::parse("2026-01-01").expect("a date");
     let mut request = BillRequest::new(0, from, periods);
     request.billing = billing;
-    bill_tables(&versions, &request).expect("a bill")
+    bill_tables(&versions, &request)
 }
 
 /// An annual subscriber across the price change under each rule: the bills as JSON, reviewed.
@@ -182,25 +193,9 @@ fn grandfathered_accounts_move_on_their_date() {
 
 #[test]
 fn a_plan_the_new_version_drops_is_an_error_that_says_what_to_do() {
-    let v1 = pricebook::pipeline::compile_source(V1).expect("compiles");
-    let v2 = pricebook::pipeline::compile_source(
-        &V2.replace("plan \"Pro\" as pro", "plan \"Max\" as max"),
-    )
-    .expect("compiles");
-    let (raw, _) = read_events(USAGE);
-    let (per_version, _) = resolve_in_versions(&[&v1, &v2], &raw);
-    let versions: Vec<VersionUsage<'_>> = [&v1, &v2]
-        .into_iter()
-        .zip(per_version)
-        .map(|(table, (events, attrs))| VersionUsage {
-            table,
-            moves: Moves::AtOnce,
-            events,
-            attrs,
-        })
-        .collect();
-    let from = pricebook::base::date::Date::parse("2026-01-01").expect("a date");
-    let e = bill_tables(&versions, &BillRequest::new(0, from, 3)).expect_err("no plan pro");
+    let v2 = V2.replace("plan \"Pro\" as pro", "plan \"Max\" as max");
+    let e =
+        bill_books(&[V1, &v2], Moves::AtOnce, Billing::Monthly, 3, USAGE).expect_err("no plan pro");
     assert_eq!(
         e.to_string(),
         "the account moves to `acme` 2 (in force from 2026-02-15) during the bill, but that version has no plan `pro`; bill up to the day before it, or change the account's plan first"
@@ -283,27 +278,7 @@ plan "Pro" as pro {
 "#;
 
 fn period_bill(books: &[&str], usage: &str) -> pricebook::bill::Bill {
-    let tables: Vec<RatingTable> = books
-        .iter()
-        .map(|b| pricebook::pipeline::compile_source(b).expect("the book compiles"))
-        .collect();
-    let refs: Vec<&RatingTable> = tables.iter().collect();
-    let (raw, bad) = read_events(usage);
-    assert!(bad.is_empty(), "{bad:?}");
-    let (per_version, unread) = resolve_in_versions(&refs, &raw);
-    assert!(unread.is_empty(), "{unread:?}");
-    let versions: Vec<VersionUsage<'_>> = refs
-        .iter()
-        .zip(per_version)
-        .map(|(table, (events, attrs))| VersionUsage {
-            table,
-            moves: Moves::AtOnce,
-            events,
-            attrs,
-        })
-        .collect();
-    let from = pricebook::base::date::Date::parse("2026-01-01").expect("a date");
-    bill_tables(&versions, &BillRequest::new(0, from, 3)).expect("a bill")
+    bill_books(books, Moves::AtOnce, Billing::Monthly, 3, usage).expect("a bill")
 }
 
 proptest::proptest! {
