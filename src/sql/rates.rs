@@ -166,6 +166,59 @@ pub(super) struct KeyRow {
     pub money: Option<Ratio>,
 }
 
+impl KeyRow {
+    /// A key row that prices nothing yet: every figure at its neutral value, for the caller to
+    /// fill in (or to leave, for a key that rejects).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the identity of a key row, field by field"
+    )]
+    fn unpriced(
+        version: i128,
+        plan_id: Option<i128>,
+        pl: Option<&PlanEntry>,
+        product: usize,
+        p: &ProductEntry,
+        dims: Vec<String>,
+        kind: &'static str,
+        base_unit: String,
+    ) -> KeyRow {
+        KeyRow {
+            id: 0,
+            version,
+            plan: plan_id.unwrap_or(-1),
+            plan_slug: pl.map(|p| p.slug.clone()).unwrap_or_default(),
+            product: product as i128,
+            product_slug: p.slug.clone(),
+            dims,
+            kind,
+            period_tiers: false,
+            charge_unit: None,
+            is_money: false,
+            exact_dp: 0,
+            display_dp: 0,
+            display_div: 1,
+            exact_up: 1,
+            display_up: 1,
+            whole: None,
+            base_unit,
+            checks: Vec::new(),
+            max_ticks: LIMIT / 4,
+            raise_quantity: None,
+            cap_quantity: None,
+            step: 1,
+            bias: 0,
+            rate: None,
+            tiers: Vec::new(),
+            flat: None,
+            raise_charge: None,
+            cap_charge: None,
+            cap_period: None,
+            money: None,
+        }
+    }
+}
+
 /// Plans the script for the versions of one price list, oldest first.
 pub(super) fn plan(versions: &[RatingTable], skip_refused: bool) -> Result<Plan, SqlError> {
     let first = versions
@@ -598,26 +651,8 @@ fn key_row(
     }
     let rate_override = pl.and_then(|pl| pl.overrides.iter().find(|(i, _)| *i as usize == product));
     let mut row = KeyRow {
-        id: 0,
-        version,
-        plan: plan_id.unwrap_or(-1),
-        plan_slug: pl.map(|p| p.slug.clone()).unwrap_or_default(),
-        product: product as i128,
-        product_slug: p.slug.clone(),
-        dims,
-        kind: "free",
-        period_tiers: false,
-        charge_unit: None,
-        is_money: false,
-        exact_dp: 0,
-        display_dp: 0,
-        display_div: 1,
-        exact_up: 1,
-        display_up: 1,
         whole: if p.whole { pow10(s) } else { None },
-        base_unit: base,
         checks,
-        max_ticks: LIMIT / 4,
         raise_quantity: p
             .bill
             .raise_quantity
@@ -630,15 +665,7 @@ fn key_row(
             .as_ref()
             .map(|b| ticks(b.base, s, slug, "`bill at most`"))
             .transpose()?,
-        step: 1,
-        bias: 0,
-        rate: None,
-        tiers: Vec::new(),
-        flat: None,
-        raise_charge: None,
-        cap_charge: None,
-        cap_period: None,
-        money: None,
+        ..KeyRow::unpriced(version, plan_id, pl, product, p, dims, "free", base)
     };
     if let Some(r) = &p.rounding {
         let step = ticks(r.step, s, slug, "the rounding step")?;
@@ -860,39 +887,16 @@ fn refused_row(
         dims[column_of(dim_columns, &dim.name) as usize] =
             dim.values.get(value as usize).cloned().unwrap_or_default();
     }
-    KeyRow {
-        id: 0,
+    KeyRow::unpriced(
         version,
-        plan: plan_id.unwrap_or(-1),
-        plan_slug: pl.map(|p| p.slug.clone()).unwrap_or_default(),
-        product: product as i128,
-        product_slug: p.slug.clone(),
+        plan_id,
+        pl,
+        product,
+        p,
         dims,
-        kind: "reject",
-        period_tiers: false,
-        charge_unit: None,
-        is_money: false,
-        exact_dp: 0,
-        display_dp: 0,
-        display_div: 1,
-        exact_up: 1,
-        display_up: 1,
-        whole: None,
-        base_unit: t.base_unit(&p.measure).to_string(),
-        checks: Vec::new(),
-        max_ticks: LIMIT / 4,
-        raise_quantity: None,
-        cap_quantity: None,
-        step: 1,
-        bias: 0,
-        rate: None,
-        tiers: Vec::new(),
-        flat: None,
-        raise_charge: None,
-        cap_charge: None,
-        cap_period: None,
-        money: None,
-    }
+        "reject",
+        t.base_unit(&p.measure).to_string(),
+    )
 }
 
 fn rate_ratio(t: &RatingTable, r: &RateCell, s: u32) -> Option<Ratio> {
