@@ -875,7 +875,7 @@ proptest! {
             }
         }
         let report = pricebook::rate::batch::rate_input(&table, &mut csv.as_bytes(), pricebook::rate::batch::GroupBy::Account, false).expect("rated");
-        let rated: Decimal = report.totals.iter().map(|t| t.2).sum();
+        let rated: Decimal = report.totals.iter().map(|t| t.amount).sum();
         prop_assert_eq!(rated, expected);
     }
 }
@@ -1080,7 +1080,14 @@ fn money_is_exact_until_the_line() {
         false,
     )
     .expect("rated");
-    assert_eq!(report.totals[0].2.to_string(), "0.07");
+    assert_eq!(
+        report
+            .totals
+            .get(0)
+            .map(|t| t.amount.to_string())
+            .as_deref(),
+        Some("0.07")
+    );
     let q = table
         .quote(Some(0), speech, 0, Decimal::ONE)
         .expect("priced");

@@ -62,4 +62,6 @@ pub use question::{Attr, Dim};
 pub use quote::{
     Charge, ExplainLine, Money, QuantityAsked, QuoteAnswer, QuoteQuestion, QuoteRejection, quote,
 };
-pub use rate::{LineReason, RateAnswer, RateTotal, rate, rate_lists};
+pub use rate::{
+    LineReason, RateAnswer, RateTotal, RatedExport, rate, rate_lists, rate_lists_export, rate_usage,
+};

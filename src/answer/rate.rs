@@ -3,7 +3,7 @@
 
 use super::error::AnswerError;
 use crate::diagnostic::Code;
-use crate::rate::batch::{GroupBy, RateReport, rate_input, write_csv};
+use crate::rate::batch::{GroupBy, RateOptions, RateReport, UsageInput, rate_input, write_csv};
 use crate::table::RatingTable;
 use serde::Serialize;
 use std::io::BufRead;
@@ -73,8 +73,26 @@ impl std::fmt::Debug for RateAnswer {
     }
 }
 
-impl RateAnswer {
-    fn new(report: RateReport, by: GroupBy) -> RateAnswer {
+/// A rated export as `pricebook rate` uses it: the lines that were not rated, and the totals
+/// kept compact, written as CSV as they are ([`write_csv`](Self::write_csv)): a million
+/// accounts' totals are not turned into a million [`RateTotal`]s first.
+/// [`into_answer`](Self::into_answer) gives the [`RateAnswer`].
+#[non_exhaustive]
+pub struct RatedExport {
+    pub bad_lines: Vec<LineReason>,
+    /// Usage lines read (the CSV header and blank lines aside): rated + bad + rejected.
+    pub lines: u64,
+    pub rated: u64,
+    pub rejected: Vec<LineReason>,
+    /// With several price lists: the book a rejection's `rule_line` is in, by usage line.
+    pub rule_books: Vec<(u64, String)>,
+    /// The totals: per group and unit, sorted by group, then unit.
+    pub report: RateReport,
+    pub by: GroupBy,
+}
+
+impl RatedExport {
+    fn new(report: RateReport, by: GroupBy) -> RatedExport {
         let reasons = |v: &[(u64, String)], rules: &[(u64, u32)]| {
             v.iter()
                 .map(|(line, reason)| LineReason {
@@ -87,33 +105,55 @@ impl RateAnswer {
                 })
                 .collect()
         };
-        let totals = report
-            .totals
-            .iter()
-            .map(|(group, unit, amount, events)| {
-                let named = |b: GroupBy| (by == b).then(|| group.clone());
-                RateTotal {
-                    account: named(GroupBy::Account),
-                    amount: amount.to_string(),
-                    events: *events,
-                    plan: named(GroupBy::Plan),
-                    product: named(GroupBy::Product),
-                    unit: unit.clone(),
-                }
-            })
-            .collect();
-        RateAnswer {
+        RatedExport {
             bad_lines: reasons(&report.bad, &[]),
             lines: report.lines,
             rated: report.rated,
             rejected: reasons(&report.rejected, &report.rule_lines),
             rule_books: report.rule_books.clone(),
-            totals,
             report,
             by,
         }
     }
 
+    /// Writes the totals as `pricebook rate` does by default: `<group>,amount,unit,events`.
+    pub fn write_csv(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write_csv(&self.report, self.by, out)
+    }
+
+    /// The answer, every total as a [`RateTotal`].
+    pub fn into_answer(self) -> RateAnswer {
+        let by = self.by;
+        let totals = self
+            .report
+            .totals
+            .iter()
+            .map(|t| {
+                let named = |b: GroupBy| (by == b).then(|| t.group.to_string());
+                RateTotal {
+                    account: named(GroupBy::Account),
+                    amount: t.amount.to_string(),
+                    events: t.events,
+                    plan: named(GroupBy::Plan),
+                    product: named(GroupBy::Product),
+                    unit: t.unit.to_string(),
+                }
+            })
+            .collect();
+        RateAnswer {
+            bad_lines: self.bad_lines,
+            lines: self.lines,
+            rated: self.rated,
+            rejected: self.rejected,
+            rule_books: self.rule_books,
+            totals,
+            report: self.report,
+            by,
+        }
+    }
+}
+
+impl RateAnswer {
     /// The totals as `pricebook rate` writes them by default: `<group>,amount,unit,events`.
     pub fn to_csv(&self) -> String {
         let mut out = Vec::new();
@@ -147,7 +187,20 @@ pub fn rate(
 ) -> Result<RateAnswer, AnswerError> {
     let report = rate_input(table, input, by, progress)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
-    Ok(RateAnswer::new(report, by))
+    Ok(RatedExport::new(report, by).into_answer())
+}
+
+/// [`rate`] from a reader or a file (read by the rating threads themselves, in parallel), with
+/// the number of threads and progress of `options`; the totals stay compact until
+/// [`RatedExport::into_answer`].
+pub fn rate_usage(
+    table: &RatingTable,
+    input: UsageInput<'_>,
+    options: &RateOptions,
+) -> Result<RatedExport, AnswerError> {
+    let report = crate::rate::batch::rate_usage(table, input, options)
+        .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
+    Ok(RatedExport::new(report, options.by))
 }
 
 /// [`rate`] on a vendor's several price lists at once (one table per list): each line is priced
@@ -160,7 +213,18 @@ pub fn rate_lists(
     by: GroupBy,
     progress: bool,
 ) -> Result<RateAnswer, AnswerError> {
+    rate_lists_export(tables, list, input, by, progress).map(RatedExport::into_answer)
+}
+
+/// [`rate_lists`], the totals compact as [`rate_usage`] gives them.
+pub fn rate_lists_export(
+    tables: &[&RatingTable],
+    list: Option<&str>,
+    input: &mut dyn BufRead,
+    by: GroupBy,
+    progress: bool,
+) -> Result<RatedExport, AnswerError> {
     let report = crate::rate::lists::rate_lists(tables, list, input, by, progress)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
-    Ok(RateAnswer::new(report, by))
+    Ok(RatedExport::new(report, by))
 }

@@ -126,6 +126,9 @@ enum Command {
         /// `csv` (default) or `json`.
         #[arg(long, value_enum, default_value_t = RateFormat::Csv)]
         format: RateFormat,
+        /// Rating threads; 0, the default, uses one per core (at most 8).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// Run the worked examples (`test` blocks) of books; ends with `N passed, M failed`.
     Test {
@@ -367,11 +370,16 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
             by,
             output,
             format,
+            threads,
         } => rate_cmd::run_rate(
             &source,
             list.as_deref(),
             &events,
-            by,
+            crate::rate::batch::RateOptions {
+                by,
+                progress: rate_cmd::progress_wanted(),
+                threads,
+            },
             output.as_deref(),
             format,
             out,

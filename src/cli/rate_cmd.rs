@@ -4,7 +4,7 @@
 use super::load::load_table_in;
 use super::report::CliError;
 use super::{RateFormat, plural};
-use crate::rate::batch::GroupBy;
+use crate::rate::batch::{RateOptions, UsageInput};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
@@ -12,7 +12,7 @@ pub(super) fn run_rate(
     source: &Path,
     list: Option<&str>,
     events: &Path,
-    by: GroupBy,
+    options: RateOptions,
     output: Option<&Path>,
     format: RateFormat,
     out: &mut dyn Write,
@@ -34,17 +34,24 @@ pub(super) fn run_rate(
         None => load_table_in(source, None, &crate::load::ListChoice::named(list))?,
     };
     let table = &loaded.table;
-    let mut input: Box<dyn std::io::BufRead> = if events == Path::new("-") {
-        Box::new(std::io::BufReader::with_capacity(1 << 20, std::io::stdin()))
+    let mut stdin;
+    let file;
+    let input = if events == Path::new("-") {
+        stdin = std::io::BufReader::with_capacity(1 << 20, std::io::stdin());
+        UsageInput::Reader(&mut stdin)
     } else {
-        let f = std::fs::File::open(events).map_err(|e| CliError::unreadable(events, &e))?;
-        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+        file = std::fs::File::open(events).map_err(|e| CliError::unreadable(events, &e))?;
+        UsageInput::File(&file)
     };
     let report = if several.is_empty() {
-        crate::answer::rate(table, &mut input, by, progress_wanted())?
+        crate::answer::rate_usage(table, input, &options)?
     } else {
         let tables: Vec<&crate::table::RatingTable> = several.iter().map(|l| &l.table).collect();
-        crate::answer::rate_lists(&tables, list, &mut input, by, progress_wanted())?
+        let mut reader: Box<dyn std::io::BufRead> = match input {
+            UsageInput::Reader(r) => Box::new(r),
+            UsageInput::File(f) => Box::new(std::io::BufReader::with_capacity(1 << 20, f)),
+        };
+        crate::answer::rate_lists_export(&tables, list, &mut reader, options.by, options.progress)?
     };
     let stderr = std::io::stderr();
     let mut err = std::io::BufWriter::new(stderr.lock());
@@ -75,11 +82,19 @@ pub(super) fn run_rate(
         report.rejected.len()
     );
     drop(err);
-    let text = match format {
-        RateFormat::Csv => report.to_csv(),
-        RateFormat::Json => super::quote_cmd::answer_json(&report),
+    let failed = !report.bad_lines.is_empty();
+    let (json, csv) = match format {
+        RateFormat::Csv => (None, Some(report)),
+        RateFormat::Json => (
+            Some(super::quote_cmd::answer_json(&report.into_answer())),
+            None,
+        ),
     };
-    let write = |out: &mut dyn Write| out.write_all(text.as_bytes());
+    let write = |out: &mut dyn Write| match (&json, &csv) {
+        (Some(text), _) => out.write_all(text.as_bytes()),
+        (None, Some(report)) => report.write_csv(out),
+        (None, None) => Ok(()),
+    };
     match output {
         Some(path) => {
             let f = std::fs::File::create(path).map_err(|e| CliError::unwritable(path, &e))?;
@@ -90,7 +105,7 @@ pub(super) fn run_rate(
         }
         None => write(out)?,
     }
-    Ok(i32::from(!report.bad_lines.is_empty()))
+    Ok(i32::from(failed))
 }
 
 /// Whether to draw progress on stderr.

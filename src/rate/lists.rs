@@ -20,10 +20,10 @@
 //! let export = "account,plan,product,quantity,list\nada,,render,10,api\nada,,render,10,web\nada,web,render,1,\n";
 //! let report = rate_lists(&[&api, &web], None, &mut export.as_bytes(), GroupBy::Account, false).expect("rated");
 //! assert_eq!(report.rated, 3);
-//! assert_eq!(report.totals[0].2.to_string(), "32.00");
+//! assert_eq!(report.totals.get(0).map(|t| t.amount.to_string()).as_deref(), Some("32.00"));
 //! ```
 
-use super::batch::{GroupBy, RateReport, rate_input_among};
+use super::batch::{GroupBy, RateOptions, RateReport, UsageInput, rate_input_among};
 use crate::base::names::same_key;
 use crate::base::{csv, usage_json as json};
 use crate::table::RatingTable;
@@ -133,13 +133,8 @@ pub fn rate_lists(
         })
         .collect();
     let mut merged = RateReport {
-        totals: Vec::new(),
-        rated: 0,
         bad,
-        rejected: Vec::new(),
-        rule_lines: Vec::new(),
-        rule_books: Vec::new(),
-        lines: 0,
+        ..RateReport::empty()
     };
     merged.lines = merged.bad.len() as u64;
     let mut totals: BTreeMap<(String, String), Decimal> = BTreeMap::new();
@@ -152,17 +147,29 @@ pub fn rate_lists(
         if !has_lines {
             continue;
         }
-        let r = rate_input_among(table, &mut file.as_bytes(), by, progress, &foreign)?;
+        let options = RateOptions {
+            progress,
+            ..RateOptions::by(by)
+        };
+        let r = rate_input_among(
+            table,
+            UsageInput::Reader(&mut file.as_bytes()),
+            &options,
+            &foreign,
+        )?;
         let mut seen: Vec<&str> = Vec::new();
-        for (group, unit, amount, n) in &r.totals {
-            let sum = totals.entry((group.clone(), unit.clone())).or_default();
-            *sum = sum.checked_add(*amount).ok_or_else(|| {
+        for t in r.totals.iter() {
+            let (group, unit, amount, n) = (t.group, t.unit, t.amount, t.events);
+            let sum = totals
+                .entry((group.to_string(), unit.to_string()))
+                .or_default();
+            *sum = crate::base::money::add_exact(*sum, amount).ok_or_else(|| {
                 format!("arithmetic overflow while summing the total of `{group}` in `{unit}`")
             })?;
             // A group's row of each unit repeats its events: count them once per list.
-            if !seen.contains(&group.as_str()) {
+            if !seen.contains(&group) {
                 seen.push(group);
-                *events.entry(group.clone()).or_default() += n;
+                *events.entry(group.to_string()).or_default() += n;
             }
         }
         merged.rated += r.rated;
@@ -182,14 +189,12 @@ pub fn rate_lists(
         .filter(|(_, a)| !a.is_zero())
         .map(|((g, _), _)| g.clone())
         .collect();
-    merged.totals = totals
-        .into_iter()
-        .filter(|((g, _), a)| !a.is_zero() || !charged.contains(g))
-        .map(|((g, u), a)| {
+    for ((g, u), a) in totals {
+        if !a.is_zero() || !charged.contains(&g) {
             let n = events.get(&g).copied().unwrap_or(0);
-            (g, u, a, n)
-        })
-        .collect();
+            merged.totals.push(&g, &u, a, n);
+        }
+    }
     merged.bad.sort_by_key(|b| b.0);
     merged.rejected.sort_by_key(|b| b.0);
     merged.rule_lines.sort_unstable();

@@ -877,6 +877,14 @@ impl<'t> Rater<'t> {
         self.exact_into(account, key, rate, quantity, totals)
     }
 
+    /// Rates one event into `totals` (which must cover its account): what
+    /// [`rate_batch`](Self::rate_batch) does for each event, for callers that rate events as they
+    /// read them.
+    #[inline]
+    pub fn rate_event(&self, event: &Event, totals: &mut Totals) -> Result<(), Rejection> {
+        self.rate_one(event, totals).map(|_| ())
+    }
+
     /// Rates a batch into `totals` (which must cover every account in it). Allocation-free
     /// unless an event is rejected; rejected events are returned and the rest still counted.
     pub fn rate_batch(&self, events: &[Event], totals: &mut Totals) -> Result<(), Vec<Rejected>> {

@@ -1,93 +1,134 @@
 //! Names to ids for the rating workers: usage lines repeat a few account names and rate keys
 //! millions of times, so lookups hash fast and compare short keys inline.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use hashbrown::HashTable;
 
-/// FxHash: a fast non-cryptographic hash for short keys (names from one trusted export).
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut buf = [0u8; 8];
-            buf[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(buf));
-        }
-    }
-    #[inline]
-    fn write_u64(&mut self, word: u64) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        // The multiply leaves low bits (the bucket index) poorly mixed for keys that differ in
-        // their last bytes (`acct-1234`); finish with a murmur-style avalanche.
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^ (h >> 33)
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A key of up to 31 bytes as four words: its bytes, zero-padded, with its length in the last
+/// byte.
+pub(super) type Short = [u64; 4];
 
 /// Byte-string keys to ids, with keys of up to 31 bytes stored inline: a lookup then compares
 /// four words in the table instead of chasing a pointer to the key, and rating looks up every
 /// line's account and rate key (account names and `plan\0product\0` keys are nearly all short).
+///
+/// The hash is computed here, over the packed words (a multiply per word and a final mix), not
+/// through `std::hash`: names come from one trusted export, and this is the rating loop's
+/// hottest step.
 pub(super) struct NameMap<V> {
-    short: FxMap<[u64; 4], V>,
-    long: FxMap<Box<[u8]>, V>,
+    short: HashTable<(Short, V)>,
+    long: HashTable<(Box<[u8]>, V)>,
+}
+
+const K: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// Murmur3's finaliser: every bit of the input moves the bucket index.
+#[inline(always)]
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+#[inline(always)]
+pub(super) fn hash_short(k: &Short) -> u64 {
+    let mut h = 0u64;
+    for w in k {
+        h = (h.rotate_left(23) ^ w).wrapping_mul(K);
+    }
+    mix(h)
+}
+
+fn hash_long(bytes: &[u8]) -> u64 {
+    let mut h = bytes.len() as u64;
+    for chunk in bytes.chunks(8) {
+        let mut b = [0u8; 8];
+        b[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(23) ^ u64::from_le_bytes(b)).wrapping_mul(K);
+    }
+    mix(h)
+}
+
+/// The key's words, or `None` when it is longer than 31 bytes.
+#[inline(always)]
+pub(super) fn pack(bytes: &[u8]) -> Option<Short> {
+    let len = bytes.len();
+    if len > 31 {
+        return None;
+    }
+    let mut words = [0u64; 4];
+    let mut i = 0;
+    while i + 8 <= len {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&bytes[i..i + 8]);
+        words[i / 8] = u64::from_le_bytes(b);
+        i += 8;
+    }
+    if i < len {
+        let tail = len - i;
+        words[i / 8] = if len >= 8 {
+            // The last eight bytes, shifted down past the ones already taken.
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[len - 8..]);
+            u64::from_le_bytes(b) >> ((8 - tail) * 8)
+        } else {
+            bytes
+                .iter()
+                .rev()
+                .fold(0u64, |w, byte| (w << 8) | u64::from(*byte))
+        };
+    }
+    words[3] |= (len as u64) << 56;
+    Some(words)
 }
 
 impl<V: Copy> NameMap<V> {
     pub(super) fn new() -> Self {
         NameMap {
-            short: FxMap::default(),
-            long: FxMap::default(),
+            short: HashTable::new(),
+            long: HashTable::new(),
         }
-    }
-
-    /// The key's bytes, zero-padded, with its length in the last byte.
-    #[inline]
-    fn pack(bytes: &[u8]) -> Option<[u64; 4]> {
-        if bytes.len() > 31 {
-            return None;
-        }
-        let mut buf = [0u8; 32];
-        buf[..bytes.len()].copy_from_slice(bytes);
-        buf[31] = bytes.len() as u8;
-        let mut words = [0u64; 4];
-        for (w, chunk) in words.iter_mut().zip(buf.chunks_exact(8)) {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(chunk);
-            *w = u64::from_le_bytes(b);
-        }
-        Some(words)
     }
 
     #[inline]
     pub(super) fn get(&self, bytes: &[u8]) -> Option<V> {
-        match Self::pack(bytes) {
-            Some(k) => self.short.get(&k).copied(),
-            None => self.long.get(bytes).copied(),
+        match pack(bytes) {
+            Some(k) => self
+                .short
+                .find(hash_short(&k), |(key, _)| *key == k)
+                .map(|(_, v)| *v),
+            None => self
+                .long
+                .find(hash_long(bytes), |(key, _)| **key == *bytes)
+                .map(|(_, v)| *v),
         }
     }
 
+    /// Adds `bytes` -> `value`; a key already in the map keeps its value.
     pub(super) fn insert(&mut self, bytes: &[u8], value: V) {
-        match Self::pack(bytes) {
-            Some(k) => self.short.insert(k, value),
-            None => self.long.insert(bytes.into(), value),
-        };
+        match pack(bytes) {
+            Some(k) => {
+                let hash = hash_short(&k);
+                if self.short.find(hash, |(key, _)| *key == k).is_none() {
+                    self.short
+                        .insert_unique(hash, (k, value), |(key, _)| hash_short(key));
+                }
+            }
+            None => {
+                let hash = hash_long(bytes);
+                if self.long.find(hash, |(key, _)| **key == *bytes).is_none() {
+                    self.long
+                        .insert_unique(hash, (bytes.into(), value), |(key, _)| hash_long(key));
+                }
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::NameMap;
+    use super::{NameMap, pack};
 
     #[test]
     fn name_map_keeps_short_and_long_keys_apart() {
@@ -111,5 +152,26 @@ mod tests {
         // A 32-byte key goes to the long map and is not confused with its 31-byte prefix.
         assert_eq!(m.get(&[b'x'; 32]), None);
         assert_eq!(m.get(&long.as_bytes()[..31]), None);
+    }
+
+    /// Packing is the bytes, zero-padded, with the length last, whatever the length.
+    #[test]
+    fn keys_pack_into_their_bytes_and_length() {
+        let text: Vec<u8> = (1..=31u8).collect();
+        for len in 0..=31 {
+            let mut padded = [0u8; 32];
+            padded[..len].copy_from_slice(&text[..len]);
+            padded[31] = len as u8;
+            let expect: Vec<u64> = padded
+                .chunks(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect();
+            assert_eq!(
+                pack(&text[..len]).map(|w| w.to_vec()),
+                Some(expect),
+                "{len}"
+            );
+        }
+        assert_eq!(pack(&[0u8; 32]), None);
     }
 }

@@ -173,6 +173,84 @@ impl Totals {
             .map(|(_, u)| *u)
     }
 
+    /// Adds account `from` of `other` (totals over the same table, from a parallel worker) to
+    /// account `into` of these: its events, its columns' totals, and the columns it was
+    /// charged in. `false`, with nothing added, when a total would overflow.
+    pub(crate) fn add_account(&mut self, into: u32, other: &Totals, from: u32) -> bool {
+        self.ensure_accounts(into as usize + 1);
+        let (dst, src) = (into as usize * self.width, from as usize * other.width);
+        let (Some(dst_row), Some(src_row)) = (
+            self.minor.get(dst..dst + self.width),
+            other.minor.get(src..src + other.width),
+        ) else {
+            return false;
+        };
+        if dst_row
+            .iter()
+            .zip(src_row)
+            .any(|(a, b)| a.checked_add(*b).is_none())
+        {
+            return false;
+        }
+        let mut charged = 0u64;
+        for (c, add) in other.minor[src..src + other.width].iter().enumerate() {
+            self.minor[dst + c] += add;
+            if *add != 0 {
+                charged |= 1 << c.min(63);
+            }
+        }
+        let o = other.events.get(from as usize).copied().unwrap_or_default();
+        let e = &mut self.events[into as usize];
+        e.count += o.count;
+        e.columns |= o.columns | charged;
+        true
+    }
+
+    /// These totals with the accounts in `order`: account `i` of the result is account
+    /// `order[i]` of these. A tight loop of independent reads, so that merging sorted runs of
+    /// accounts afterwards reads memory in order.
+    pub(crate) fn gather(&self, order: &[u32]) -> Totals {
+        let mut minor = Vec::with_capacity(order.len() * self.width);
+        let mut events = Vec::with_capacity(order.len());
+        for &a in order {
+            let start = a as usize * self.width;
+            match self.minor.get(start..start + self.width) {
+                Some(row) => minor.extend_from_slice(row),
+                None => minor.extend(std::iter::repeat_n(0, self.width)),
+            }
+            events.push(self.events.get(a as usize).copied().unwrap_or_default());
+        }
+        Totals {
+            minor,
+            events,
+            ..self.clone_layout()
+        }
+    }
+
+    /// The same columns, no accounts.
+    fn clone_layout(&self) -> Totals {
+        Totals {
+            width: self.width,
+            column: self.column.clone(),
+            units: self.units.clone(),
+            dps: self.dps.clone(),
+            money_dp: self.money_dp.clone(),
+            minor: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Sets `account`'s totals, events and columns back to none.
+    pub(crate) fn clear_account(&mut self, account: u32) {
+        let start = account as usize * self.width;
+        if let Some(row) = self.minor.get_mut(start..start + self.width) {
+            row.fill(0);
+        }
+        if let Some(e) = self.events.get_mut(account as usize) {
+            *e = EventCount::default();
+        }
+    }
+
     /// Adds another set of totals over the same table (from a parallel worker) into this one.
     pub fn merge(&mut self, other: &Totals) {
         self.ensure_accounts(other.events.len());

@@ -1,0 +1,206 @@
+//! A worker's groups (accounts, plans or products): names to dense ids, looked up a batch of
+//! lines at a time.
+//!
+//! With a million accounts neither the index nor the totals fit in cache, and a line's account
+//! lookup is a trip to memory. One lookup after another, each waits for its own trip; so a batch
+//! is looked up in two passes: the first reads the slot each name hashes to (loads that do not
+//! depend on each other, so the processor has many in flight), the second finds the ids in slots
+//! that are by then in cache. Short names (up to 31 bytes, nearly all account ids) are stored in
+//! the slot itself, so a hit is one slot; longer ones go to a second map.
+
+use crate::rate::name_map::{NameMap, Short, hash_short, pack};
+
+/// Group names by group id, in one buffer.
+#[derive(Default)]
+pub(super) struct GroupNames {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl GroupNames {
+    pub(super) fn push(&mut self, name: &[u8]) -> u32 {
+        self.bytes.extend_from_slice(name);
+        self.ends.push(self.bytes.len());
+        (self.ends.len() - 1) as u32
+    }
+
+    pub(super) fn get(&self, id: u32) -> &[u8] {
+        let end = self.ends.get(id as usize).copied().unwrap_or(0);
+        let start = match id {
+            0 => 0,
+            _ => self.ends.get(id as usize - 1).copied().unwrap_or(0),
+        };
+        &self.bytes[start..end]
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// A slot of the open-addressing table: a short name and its id.
+#[derive(Clone, Copy)]
+struct Slot {
+    key: Short,
+    id: u32,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// Names to ids, and the names by id.
+pub(super) struct Groups {
+    pub(super) names: GroupNames,
+    /// Linear probing over a power-of-two table, at most half full.
+    slots: Vec<Slot>,
+    used: usize,
+    long: NameMap<u32>,
+}
+
+impl Groups {
+    pub(super) fn new() -> Groups {
+        Groups {
+            names: GroupNames::default(),
+            slots: vec![
+                Slot {
+                    key: [0; 4],
+                    id: EMPTY,
+                };
+                64
+            ],
+            used: 0,
+            long: NameMap::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The id of `name`, added when new.
+    #[inline]
+    pub(super) fn id(&mut self, name: &[u8]) -> u32 {
+        match pack(name) {
+            Some(key) => self.id_short(key, hash_short(&key)),
+            None => self.id_long(name),
+        }
+    }
+
+    /// The ids of `names`, in order, into `ids` (as long as `names`), new names added.
+    pub(super) fn ids(&mut self, names: &[&[u8]], ids: &mut [u32]) {
+        let mut keys = [([0u64; 4], 0u64); 64];
+        let mask = self.slots.len() - 1;
+        // Pass 1: pack and hash each name, and read the slot it hashes to.
+        let mut touched = 0u64;
+        for (name, key) in names.iter().zip(keys.iter_mut()) {
+            if let Some(k) = pack(name) {
+                let h = hash_short(&k);
+                touched ^= self.slots[h as usize & mask].key[0];
+                *key = (k, h);
+            }
+        }
+        std::hint::black_box(touched);
+        // Pass 2: the ids, from slots now in cache.
+        for (i, name) in names.iter().enumerate() {
+            ids[i] = match name.len() {
+                0..=31 if i < keys.len() => self.id_short(keys[i].0, keys[i].1),
+                _ => self.id(name),
+            };
+        }
+    }
+
+    #[inline]
+    fn id_short(&mut self, key: Short, hash: u64) -> u32 {
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            let slot = self.slots[at];
+            if slot.id == EMPTY {
+                break;
+            }
+            if slot.key == key {
+                return slot.id;
+            }
+            at = (at + 1) & mask;
+        }
+        let id = self.names.push(&unpack(&key));
+        self.slots[at] = Slot { key, id };
+        self.used += 1;
+        if self.used * 2 > self.slots.len() {
+            self.grow();
+        }
+        id
+    }
+
+    #[cold]
+    fn id_long(&mut self, name: &[u8]) -> u32 {
+        if let Some(id) = self.long.get(name) {
+            return id;
+        }
+        let id = self.names.push(name);
+        self.long.insert(name, id);
+        id
+    }
+
+    /// Doubles the table and places every short name again.
+    #[cold]
+    fn grow(&mut self) {
+        let old = std::mem::take(&mut self.slots);
+        self.slots = vec![
+            Slot {
+                key: [0; 4],
+                id: EMPTY,
+            };
+            old.len() * 2
+        ];
+        let mask = self.slots.len() - 1;
+        for slot in old.into_iter().filter(|s| s.id != EMPTY) {
+            let mut at = hash_short(&slot.key) as usize & mask;
+            while self.slots[at].id != EMPTY {
+                at = (at + 1) & mask;
+            }
+            self.slots[at] = slot;
+        }
+    }
+}
+
+/// The bytes of a packed short key.
+fn unpack(key: &Short) -> Vec<u8> {
+    let len = (key[3] >> 56) as usize;
+    let mut bytes: Vec<u8> = key.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes.truncate(len);
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Groups;
+
+    /// One id per distinct name, whether looked up one at a time or in batches, through growth,
+    /// short and long names alike; and the name of each id is the name looked up.
+    #[test]
+    fn ids_are_dense_and_stable() {
+        let names: Vec<Vec<u8>> = (0..5000)
+            .map(|i| match i % 7 {
+                0 => format!("a-long-account-name-of-more-than-31-bytes-{i}").into_bytes(),
+                1 => Vec::new(),
+                _ => format!("acct-{}", i % 1500).into_bytes(),
+            })
+            .collect();
+        let mut one = Groups::new();
+        let single: Vec<u32> = names.iter().map(|n| one.id(n)).collect();
+        let mut batched = Groups::new();
+        let mut ids = Vec::new();
+        for chunk in names.chunks(37) {
+            let refs: Vec<&[u8]> = chunk.iter().map(|n| n.as_slice()).collect();
+            let mut out = vec![0; refs.len()];
+            batched.ids(&refs, &mut out);
+            ids.extend(out);
+        }
+        assert_eq!(single, ids);
+        let distinct: std::collections::BTreeSet<&Vec<u8>> = names.iter().collect();
+        assert_eq!(one.len(), distinct.len());
+        for (name, id) in names.iter().zip(&single) {
+            assert_eq!(one.names.get(*id), name.as_slice());
+        }
+    }
+}

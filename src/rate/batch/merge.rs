@@ -1,0 +1,260 @@
+//! The workers' totals merged into one report: groups matched by name, usage totalled per
+//! period priced, every total rounded once, rows sorted by group then unit.
+//!
+//! Each worker numbers the groups it meets itself. Each worker's groups are sorted by name (in
+//! parallel; the sort compares a 16-byte prefix of each name as one integer before it compares
+//! names), then the sorted runs are merged as a merge sort does: one pass, no hash lookups, and
+//! the rows come out in order.
+
+use super::RateReport;
+use super::groups::GroupNames;
+use super::worker::Worker;
+use crate::base::money::add_exact;
+use crate::rate::period::{PeriodKey, PeriodUsage, price_periods};
+use crate::rate::{Rater, Totals};
+use crate::table::{RatingTable, UnitId};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Merges the workers' results; line numbers stay as the workers recorded them.
+pub(super) fn merge(
+    table: &RatingTable,
+    rater: &Rater<'_>,
+    mut workers: Vec<Worker<'_>>,
+) -> Result<RateReport, String> {
+    let mut report = RateReport::empty();
+    let mut period_usage: BTreeMap<PeriodKey, PeriodUsage> = BTreeMap::new();
+    for w in workers.iter_mut() {
+        for (k, u) in std::mem::take(&mut w.period_usage) {
+            let e = period_usage.entry(k).or_default();
+            let (Some(quantity), Some(charged)) = (
+                add_exact(e.quantity, u.quantity),
+                add_exact(e.charged, u.charged),
+            ) else {
+                return Err(
+                    "arithmetic overflow while summing an account's usage this period".into(),
+                );
+            };
+            *e = PeriodUsage {
+                quantity,
+                charged,
+                events: e.events + u.events,
+            };
+        }
+        report.bad.append(&mut w.bad);
+        report.rejected.append(&mut w.rejected);
+        report.rule_lines.append(&mut w.rule_lines);
+        report.rated += w.rated;
+        report.lines += w.lines;
+    }
+    let mut periods = period_totals(table, rater, period_usage)?
+        .into_iter()
+        .peekable();
+    // Each worker's groups in name order, sorted in parallel, then merged as sorted runs are.
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let sorts: Vec<_> = workers.iter().map(|w| scope.spawn(|| Run::of(w))).collect();
+        sorts
+            .into_iter()
+            .map(|s| s.join().ok())
+            .collect::<Option<Vec<Run>>>()
+    })
+    .ok_or("a rating worker failed while sorting its totals")?;
+    let mut heads = vec![0usize; runs.len()];
+    let mut sum = Totals::new(table, 1);
+    let currency = table.unit_id(&table.currency);
+    let mut units: Vec<UnitId> = Vec::new();
+    loop {
+        // The least name at the head of any run.
+        let mut least: Option<(u128, &[u8])> = periods
+            .peek()
+            .map(|(g, _)| (prefix(g.as_bytes()), g.as_bytes()));
+        for (run, &i) in runs.iter().zip(&heads) {
+            if let Some(&p) = run.prefixes.get(i) {
+                if least.is_none_or(|(lp, ln)| p < lp || (p == lp && run.names.get(i as u32) < ln))
+                {
+                    least = Some((p, run.names.get(i as u32)));
+                }
+            }
+        }
+        let Some((least_prefix, least)) = least else {
+            break;
+        };
+        let name = match std::str::from_utf8(least) {
+            Ok(n) => n.to_string(),
+            Err(_) => String::from_utf8_lossy(least).into_owned(),
+        };
+        sum.clear_account(0);
+        for (run, head) in runs.iter().zip(heads.iter_mut()) {
+            let i = *head;
+            if run.prefixes.get(i) == Some(&least_prefix)
+                && run.names.get(i as u32) == name.as_bytes()
+            {
+                if !sum.add_account(0, &run.totals, i as u32) {
+                    return Err(overflow(table, &name, None));
+                }
+                *head += 1;
+            }
+        }
+        let (extra, extra_events) = match periods.next_if(|(g, _)| *g == name) {
+            Some((_, period)) => period,
+            None => (Vec::new(), 0),
+        };
+        let events = sum.events(0) + extra_events;
+        units.clear();
+        units.extend(sum.units_of(0));
+        units.extend(extra.iter().map(|(u, _)| *u));
+        units.sort_unstable();
+        units.dedup();
+        if units.is_empty() {
+            // A group whose events were all free still gets a row: zero in the book's currency.
+            if let (true, Some(c)) = (events > 0, currency) {
+                let zero = Decimal::new(0, table.units[c as usize].charge_dp);
+                report.totals.push(&name, table.unit_name(c), zero, events);
+            }
+            continue;
+        }
+        for &u in &units {
+            let period = extra
+                .iter()
+                .find(|(x, _)| *x == u)
+                .map_or(Decimal::ZERO, |e| e.1);
+            let exact = sum
+                .exact_amount(0, u)
+                .and_then(|a| add_exact(a, period))
+                .ok_or_else(|| overflow(table, &name, Some(u)))?;
+            report
+                .totals
+                .push(&name, table.unit_name(u), rounded(table, u, exact), events);
+        }
+    }
+    Ok(report)
+}
+
+/// A group's charges of usage totalled per period: (unit, amount) pairs, and its events.
+type PeriodTotals = (Vec<(UnitId, Decimal)>, u64);
+
+/// The charges of usage totalled per period, by group: (unit, amount) pairs and events.
+fn period_totals(
+    table: &RatingTable,
+    rater: &Rater<'_>,
+    usage: BTreeMap<PeriodKey, PeriodUsage>,
+) -> Result<BTreeMap<String, PeriodTotals>, String> {
+    let mut totals: BTreeMap<(String, UnitId), (i128, Decimal)> = BTreeMap::new();
+    let mut events: BTreeMap<String, u64> = BTreeMap::new();
+    price_periods(table, rater, usage, &mut totals, &mut events)?;
+    let mut by_group: BTreeMap<String, PeriodTotals> = BTreeMap::new();
+    for ((g, u), (_, amount)) in totals {
+        by_group.entry(g).or_default().0.push((u, amount));
+    }
+    for (g, n) in events {
+        by_group.entry(g).or_default().1 += n;
+    }
+    Ok(by_group)
+}
+
+/// One rounding per total: money to its minor unit (events were kept exact); other units
+/// canonically, whatever the split of the file across workers.
+fn rounded(table: &RatingTable, unit: UnitId, exact: Decimal) -> Decimal {
+    match table.units.get(unit as usize) {
+        Some(u) if u.is_money => {
+            let mut a = exact.round_dp_with_strategy(
+                u.charge_dp,
+                rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+            );
+            a.rescale(u.charge_dp);
+            a
+        }
+        _ => exact.normalize(),
+    }
+}
+
+fn overflow(table: &RatingTable, name: &str, unit: Option<UnitId>) -> String {
+    match unit {
+        Some(u) => format!(
+            "arithmetic overflow while summing the total of `{name}` in `{}`: it exceeds exact decimal range (28 digits)",
+            table.unit_name(u)
+        ),
+        None => format!(
+            "arithmetic overflow while summing the totals of `{name}`: they exceed exact decimal range"
+        ),
+    }
+}
+
+/// A name's first 16 bytes, zero-padded, as a big-endian integer: ordered as the names are,
+/// except that names equal in it (or one a prefix of the other) are told apart by comparing them.
+fn prefix(name: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    let n = name.len().min(16);
+    b[..n].copy_from_slice(&name[..n]);
+    u128::from_be_bytes(b)
+}
+
+/// Group ids in the byte order of their names, with their prefixes.
+fn sorted(names: &GroupNames) -> Vec<(u128, u32)> {
+    let mut keyed: Vec<(u128, u32)> = (0..names.len() as u32)
+        .map(|id| (prefix(names.get(id)), id))
+        .collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| names.get(a.1).cmp(names.get(b.1)))
+    });
+    keyed
+}
+
+/// One worker's groups in name order: their names, prefixes and totals, read in order by the
+/// merge.
+struct Run {
+    prefixes: Vec<u128>,
+    names: GroupNames,
+    totals: Totals,
+}
+
+impl Run {
+    fn of(w: &Worker<'_>) -> Run {
+        let keyed = sorted(&w.groups.names);
+        let order: Vec<u32> = keyed.iter().map(|(_, id)| *id).collect();
+        let mut names = GroupNames::default();
+        for &id in &order {
+            names.push(w.groups.names.get(id));
+        }
+        Run {
+            prefixes: keyed.into_iter().map(|(p, _)| p).collect(),
+            names,
+            totals: w.totals.gather(&order),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GroupNames, sorted};
+
+    #[test]
+    fn groups_sort_as_their_names_do() {
+        let words = [
+            "acct-10",
+            "acct-9",
+            "",
+            "a",
+            "acct-1",
+            "acct-1\0",
+            "b",
+            "acct-1234567890123456-x",
+            "acct-1234567890123456",
+            "acct-1234567890123455-z",
+            "é",
+            "Z",
+        ];
+        let mut names = GroupNames::default();
+        for w in words {
+            names.push(w.as_bytes());
+        }
+        let got: Vec<&str> = sorted(&names)
+            .into_iter()
+            .map(|(_, id)| words[id as usize])
+            .collect();
+        let mut expect = words.to_vec();
+        expect.sort();
+        assert_eq!(got, expect);
+    }
+}
