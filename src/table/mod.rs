@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 mod attrs;
+pub mod availability;
 mod capacity;
 mod explain;
 mod json;
@@ -48,8 +49,12 @@ pub use load::{LoadError, reseal, sha256_hex};
 /// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
 /// list, and fees: an older reader would bill without them; 8: products' `bill` bounds and
 /// dimension `fills`, `aliases`, products whose rate is `unpublished`, and the plans an `auto
-/// recharge` is `for`).
-pub const SCHEMA_VERSION: u32 = 8;
+/// recharge` is `for`; 9: a plan's `available` as one packed string, see [`availability`]).
+pub const SCHEMA_VERSION: u32 = 9;
+
+/// The oldest schema this build still reads: tables written since differ from this build's in
+/// their layout only ([`availability`]), so they load and quote the same.
+pub const OLDEST_READ_SCHEMA_VERSION: u32 = 8;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -651,7 +656,8 @@ pub struct PlanEntry {
     pub billing: Vec<String>,
     pub grants: Vec<GrantEntry>,
     pub packs_allowed: bool,
-    /// Availability per product id.
+    /// Availability per product id (written as [`availability`] says).
+    #[serde(with = "availability")]
     pub available: Vec<bool>,
     pub limits: Vec<LimitEntry>,
     pub allowances: Vec<AllowanceEntry>,
