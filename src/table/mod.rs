@@ -41,6 +41,7 @@ mod explain;
 mod json;
 mod load;
 mod names;
+mod pricing_json;
 mod quote;
 pub use quote::cap_slice;
 
@@ -285,7 +286,8 @@ pub struct TierEntry {
     pub rate: RateCell,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Read by hand (`pricing_json.rs`, without buffering), written by the derive: `kind` first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum PricingEntry {
     /// One cell for a plain rate; the cross product of dimension values for a matrix.
