@@ -43,6 +43,7 @@ mod load;
 mod names;
 mod pricing_json;
 mod quote;
+mod text_hash;
 pub use quote::cap_slice;
 
 pub use load::{LoadError, reseal, sha256_hex};
