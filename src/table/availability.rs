@@ -78,7 +78,9 @@ pub fn unpack(text: &str) -> Result<Vec<bool>, String> {
             b'0'..=b'9' => b - b'0',
             b'a'..=b'f' => b - b'a' + 10,
             _ => {
-                return Err("availability has a character that is not a lowercase hex digit".into());
+                return Err(
+                    "availability has a character that is not a lowercase hex digit".into(),
+                );
             }
         };
         flags.extend((0..4).map(|i| nibble & (8 >> i) != 0));
