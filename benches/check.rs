@@ -10,6 +10,8 @@
 //! cargo bench --bench check
 //! # the same books as files, to time the command end to end (or an older build):
 //! PRICEBOOK_WRITE_BOOKS=/tmp/books cargo bench --bench check
+//! # loading the 10,000-product table, in schema 9 and as schema 8 wrote it, and the two files:
+//! PRICEBOOK_WRITE_TABLES=/tmp/tables cargo bench --bench check -- compile_stage/.*load
 //! ```
 
 use criterion::measurement::WallTime;
@@ -480,8 +482,18 @@ fn bench_compile_stages(c: &mut Criterion) {
         BenchmarkId::new("baseline_to_string_pretty", products),
         |b| b.iter(|| serde_json::to_string_pretty(black_box(&table)).expect("serializes")),
     );
+    // The same table as schema 8 wrote it (a boolean per product and plan), which this build
+    // still reads: the baseline for schema 9's packed availability.
+    let version = format!("\"schema_version\": {}", pricebook::table::SCHEMA_VERSION);
+    let schema_8 = pricebook::table::reseal(&json.replacen(&version, "\"schema_version\": 8", 1))
+        .expect("reseals");
+    if let Some(dir) = std::env::var_os("PRICEBOOK_WRITE_TABLES") {
+        write_tables(dir.as_ref(), &json, &schema_8)
+            .unwrap_or_else(|e| panic!("cannot write the tables: {e}"));
+    }
     for (name, text) in [
         ("table_load", &json),
+        ("baseline_load_schema_8", &schema_8),
         ("baseline_load_one_per_line", &one_per_line),
     ] {
         group.bench_function(BenchmarkId::new(name, products), |b| {
@@ -489,6 +501,17 @@ fn bench_compile_stages(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// Writes the 10,000-product table in both schemas (`table-10000.json`,
+/// `table-10000-schema-8.json`), to time `pricebook quote` on them end to end.
+fn write_tables(dir: &std::path::Path, json: &str, schema_8: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("table-10000.json"), format!("{json}\n"))?;
+    std::fs::write(
+        dir.join("table-10000-schema-8.json"),
+        format!("{schema_8}\n"),
+    )
 }
 
 criterion_group!(

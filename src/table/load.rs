@@ -20,7 +20,7 @@ impl std::fmt::Display for LoadError {
             LoadError::Json(e) => write!(f, "the table is not valid rating-table JSON: {e}"),
             LoadError::Schema { found, expected } => write!(
                 f,
-                "the table has schema version {found}, but this pricebook reads version {expected}; recompile it with `pricebook compile`"
+                "the table has schema version {found}, but this pricebook reads versions {OLDEST_READ_SCHEMA_VERSION} to {expected}; recompile it with `pricebook compile`"
             ),
             LoadError::Checksum { stored, computed } => write!(
                 f,
@@ -38,7 +38,11 @@ impl std::error::Error for LoadError {}
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+/// A digest as lowercase hex.
+pub(super) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -67,6 +71,11 @@ struct View<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     existing_moves: &'a Option<crate::model::MoveRule>,
     recharge: &'a Option<RechargeEntry>,
+}
+
+/// Whether this build reads tables of schema `version`.
+fn reads_schema(version: u32) -> bool {
+    (OLDEST_READ_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&version)
 }
 
 fn is_main_list(list: &&str) -> bool {
@@ -120,16 +129,20 @@ impl RatingTable {
             }
         }
         let view = self.view("");
-        // serde_json writes a few bytes at a time; buffering them halves the cost of hashing.
-        let mut h = std::io::BufWriter::with_capacity(1 << 16, Hashing(sha2::Sha256::new()));
-        serde_json::to_writer(&mut h, &view).expect("a table serializes");
-        let digest = h
+        // A table of an older schema is hashed as it was written, so its checksum still holds.
+        let written = super::availability::writing_schema(self.schema_version, || {
+            // serde_json writes a few bytes at a time; buffering them halves the cost of hashing.
+            let mut h = std::io::BufWriter::with_capacity(1 << 16, Hashing(sha2::Sha256::new()));
+            serde_json::to_writer(&mut h, &view).map(|()| h)
+        });
+        let digest = written
+            .expect("a table serializes")
             .into_inner()
             .map_err(|e| e.into_error())
             .expect("flushing into a hash")
             .0
             .finalize();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&digest)
     }
 
     /// Pretty JSON, with the checksum filled in. Objects are indented one field per line; arrays
@@ -143,14 +156,16 @@ impl RatingTable {
         let checksum = self.compute_checksum();
         let mut out = Vec::with_capacity(1 << 16);
         let mut ser = serde_json::Serializer::with_formatter(&mut out, TableFormatter::default());
-        self.view(&checksum)
-            .serialize(&mut ser)
-            .expect("a table serializes");
+        super::availability::writing_schema(self.schema_version, || {
+            self.view(&checksum).serialize(&mut ser)
+        })
+        .expect("a table serializes");
         String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 
-    /// Loads a table from JSON, refusing another schema version, a checksum that does not match
-    /// and ids that point nowhere.
+    /// Loads a table from JSON, refusing a schema version it does not read (it reads
+    /// [`OLDEST_READ_SCHEMA_VERSION`] to [`SCHEMA_VERSION`]), a checksum that does not match and
+    /// ids that point nowhere.
     pub fn from_json(json: &str) -> Result<RatingTable, LoadError> {
         let schema = |found: u32| LoadError::Schema {
             found,
@@ -168,7 +183,7 @@ impl RatingTable {
                     .get("schema_version")
                     .and_then(|v| v.as_u64())
                     .unwrap_or(0) as u32;
-                return Err(if found != SCHEMA_VERSION {
+                return Err(if !reads_schema(found) {
                     schema(found)
                 } else {
                     LoadError::Json(e.to_string())
@@ -176,15 +191,18 @@ impl RatingTable {
             }
         };
         let table = RatingTable::unchecked(data);
-        if table.schema_version != SCHEMA_VERSION {
+        if !reads_schema(table.schema_version) {
             return Err(schema(table.schema_version));
         }
-        let computed = table.compute_checksum();
-        if computed != table.checksum {
-            return Err(LoadError::Checksum {
-                stored: table.checksum.clone(),
-                computed,
-            });
+        // The text as written hashes to the checksum, or else the table written again must.
+        if !super::text_hash::text_holds(json, &table.checksum) {
+            let computed = table.compute_checksum();
+            if computed != table.checksum {
+                return Err(LoadError::Checksum {
+                    stored: table.checksum.clone(),
+                    computed,
+                });
+            }
         }
         table.validate()?;
         Ok(table)
@@ -457,7 +475,7 @@ impl TryFrom<TableData> for RatingTable {
 
     fn try_from(d: TableData) -> Result<RatingTable, LoadError> {
         let table = RatingTable::unchecked(d);
-        if table.schema_version != SCHEMA_VERSION {
+        if !reads_schema(table.schema_version) {
             return Err(LoadError::Schema {
                 found: table.schema_version,
                 expected: SCHEMA_VERSION,

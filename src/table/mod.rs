@@ -35,12 +35,15 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 mod attrs;
+pub mod availability;
 mod capacity;
 mod explain;
 mod json;
 mod load;
 mod names;
+mod pricing_json;
 mod quote;
+mod text_hash;
 pub use quote::cap_slice;
 
 pub use load::{LoadError, reseal, sha256_hex};
@@ -48,8 +51,12 @@ pub use load::{LoadError, reseal, sha256_hex};
 /// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
 /// list, and fees: an older reader would bill without them; 8: products' `bill` bounds and
 /// dimension `fills`, `aliases`, products whose rate is `unpublished`, and the plans an `auto
-/// recharge` is `for`).
-pub const SCHEMA_VERSION: u32 = 8;
+/// recharge` is `for`; 9: a plan's `available` as one packed string, see [`availability`]).
+pub const SCHEMA_VERSION: u32 = 9;
+
+/// The oldest schema this build still reads: tables written since differ from this build's in
+/// their layout only ([`availability`]), so they load and quote the same.
+pub const OLDEST_READ_SCHEMA_VERSION: u32 = 8;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
 /// part of this schema and changes only with [`SCHEMA_VERSION`].
@@ -280,7 +287,8 @@ pub struct TierEntry {
     pub rate: RateCell,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Read by hand (`pricing_json.rs`, without buffering), written by the derive: `kind` first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum PricingEntry {
     /// One cell for a plain rate; the cross product of dimension values for a matrix.
@@ -651,7 +659,8 @@ pub struct PlanEntry {
     pub billing: Vec<String>,
     pub grants: Vec<GrantEntry>,
     pub packs_allowed: bool,
-    /// Availability per product id.
+    /// Availability per product id (written as [`availability`] says).
+    #[serde(with = "availability")]
     pub available: Vec<bool>,
     pub limits: Vec<LimitEntry>,
     pub allowances: Vec<AllowanceEntry>,
