@@ -20,7 +20,7 @@ Needs `pip install duckdb polars`. Peers run in their own process, started the s
 pricebook's, so each timing is a whole process: start, read, price, sum, write.
 
 Usage: python3 benches/rate_vs_peers.py [--lines N] [--runs R] [--accounts 10000,100000,1000000]
-                                        [--jsonl] [--keep DIR]
+                                        [--jsonl] [--keep DIR] [--no-build] [--baseline BIN]
 """
 import argparse, json, os, random, statistics, subprocess, sys, tempfile, time
 
@@ -87,18 +87,30 @@ def generate(path, lines, accounts, jsonl, seed=7):
             left -= n
 
 
+TIME = "/usr/bin/time"
+
+
 def timed(cmd):
-    """Wall time and peak RSS (MB) of one process."""
+    """Wall time and peak RSS (MB) of one process. The RSS is GNU time's reading when it is
+    installed: a child's own rusage also counts the Python process it was forked from."""
+    rss_file = None
+    if os.path.exists(TIME):
+        fd, rss_file = tempfile.mkstemp()
+        os.close(fd)
+        cmd = [TIME, "-f", "%M", "-o", rss_file] + cmd
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
     err = proc.stderr.read().decode()
     proc.stderr.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"{cmd[0]} failed ({proc.returncode}): {err}")
-    return elapsed, usage.ru_maxrss / 1024
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{cmd} failed: {err}")
+    rss = usage.ru_maxrss / 1024
+    if rss_file:
+        rss = int(open(rss_file).read().split()[-1]) / 1024
+        os.unlink(rss_file)
+    return elapsed, rss
 
 
 def read_totals(path):
@@ -120,6 +132,7 @@ def main():
     ap.add_argument("--jsonl", action="store_true", help="JSON Lines exports instead of CSV")
     ap.add_argument("--keep", help="write the exports here and reuse them")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--baseline", help="another pricebook binary (say, the previous build) to time in the same runs")
     args = ap.parse_args()
     import duckdb, polars  # noqa: F401 (fail early, with the module's name, when one is missing)
     if not args.no_build:
@@ -149,13 +162,16 @@ def main():
         if not os.path.exists(usage):
             generate(usage, args.lines, accounts, args.jsonl)
         size = os.path.getsize(usage) / 1e6
-        outs = {e: os.path.join(work, f"out-{e}-{accounts}.csv") for e in ("pb", "pb1", "duck", "polars")}
+        outs = {e: os.path.join(work, f"out-{e}-{accounts}.csv") for e in ("pb", "pb1", "duck", "polars", "base")}
         cmds = {
             "pb": [BIN, "rate", table_path, "--events", usage, "-o", outs["pb"]],
             "pb1": [BIN, "rate", table_path, "--events", usage, "-o", outs["pb1"], "--threads", "1"],
             "duck": [sys.executable, "-c", DUCKDB, usage, rates_path, outs["duck"], fmt],
             "polars": [sys.executable, "-c", POLARS, usage, rates_path, outs["polars"], fmt],
         }
+        if args.baseline:
+            # The book, not the table: an older build may not read this build's table schema.
+            cmds["base"] = [args.baseline, "rate", BOOK, "--events", usage, "-o", outs["base"]]
         times = {e: [] for e in cmds}
         rss = {e: 0.0 for e in cmds}
         for _ in range(args.runs):
@@ -164,7 +180,7 @@ def main():
                 times[e].append(t)
                 rss[e] = max(rss[e], m)
         ours = read_totals(outs["pb"])
-        for e in ("pb1", "duck", "polars"):
+        for e in [e for e in cmds if e != "pb"]:
             theirs = read_totals(outs[e])
             if theirs != ours:
                 diff = [k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k)]
@@ -175,6 +191,8 @@ def main():
         print(f"| {accounts:,} | {size:.0f} | {cell('pb')} | {cell('pb1')} | {cell('duck')} | {cell('polars')} "
               f"| {med['duck'] / med['pb']:.2f}x | {med['polars'] / med['pb']:.2f}x | {med['pb1'] / med['pb']:.2f}x |",
               flush=True)
+        if args.baseline:
+            print(f"|   baseline: {cell('base')}, {med['base'] / med['pb']:.2f}x the time of this build |||||||||")
         print(f"|   totals compared: {len(ours):,} (account, unit) pairs, all equal |||||||||", flush=True)
 
 

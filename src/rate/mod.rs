@@ -829,7 +829,7 @@ impl<'t> Rater<'t> {
                 Ok(Some(u))
             }
             None => {
-                totals.events[account as usize].count += 1;
+                totals.count_event(account);
                 Ok(None)
             }
         }

@@ -24,6 +24,10 @@ pub fn charge_units(table: &RatingTable) -> Vec<UnitId> {
 }
 
 /// Totals per account and charge unit, in minor units of that unit.
+///
+/// An account's row is one run of `width + 1` cells: its events and the columns it was charged
+/// in, packed in the first cell, then one total per column. Rating an event touches one row, so
+/// one cache line for most tables (a million accounts' totals do not fit in cache).
 #[derive(Debug, Clone)]
 pub struct Totals {
     /// Columns per account: one per charge unit.
@@ -34,17 +38,32 @@ pub struct Totals {
     dps: Vec<u32>,
     /// For a money column, the minor-unit digits its total is rounded to once.
     money_dp: Vec<Option<u32>>,
-    minor: Vec<i128>,
-    pub(super) events: Vec<EventCount>,
+    /// Rows of `width + 1` cells: [`EventCount`] packed, then the columns' totals.
+    cells: Vec<i128>,
 }
 
 /// An account's rated events, and the columns it was charged zero in or charged through the
 /// exact path (bit `min(column, 63)`): with the columns whose total is not zero, those are the
-/// columns it was charged in, so an account charged zero still has its rows.
+/// columns it was charged in, so an account charged zero still has its rows. Kept in a row's
+/// first cell: the count in the low 64 bits, the columns in the high 64.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct EventCount {
-    pub(super) count: u64,
+struct EventCount {
+    count: u64,
     columns: u64,
+}
+
+impl EventCount {
+    fn of(cell: i128) -> EventCount {
+        let bits = cell as u128;
+        EventCount {
+            count: bits as u64,
+            columns: (bits >> 64) as u64,
+        }
+    }
+
+    fn cell(self) -> i128 {
+        ((u128::from(self.columns) << 64) | u128::from(self.count)) as i128
+    }
 }
 
 impl Totals {
@@ -69,28 +88,66 @@ impl Totals {
                 })
                 .collect(),
             units,
-            minor: vec![0; accounts * width],
-            events: vec![EventCount::default(); accounts],
+            cells: vec![0; accounts * (width + 1)],
         }
+    }
+
+    fn stride(&self) -> usize {
+        self.width + 1
+    }
+
+    fn accounts(&self) -> usize {
+        self.cells.len() / self.stride()
+    }
+
+    fn header(&self, account: u32) -> EventCount {
+        self.cells
+            .get(account as usize * self.stride())
+            .map_or_else(EventCount::default, |c| EventCount::of(*c))
+    }
+
+    /// The account's column totals.
+    fn row(&self, account: u32) -> Option<&[i128]> {
+        let start = account as usize * self.stride() + 1;
+        self.cells.get(start..start + self.width)
     }
 
     /// Grows to hold `accounts` accounts.
     pub fn ensure_accounts(&mut self, accounts: usize) {
-        if accounts > self.events.len() {
-            self.minor.resize(accounts * self.width, 0);
-            self.events.resize(accounts, EventCount::default());
+        if accounts > self.accounts() {
+            self.cells.resize(accounts * self.stride(), 0);
         }
+    }
+
+    /// Reads `account`'s row, to have it in cache when its event is rated: rating a batch reads
+    /// every row first, so that the memory loads of different rows overlap.
+    #[inline]
+    pub(crate) fn warm(&self, account: u32) -> i128 {
+        self.cells
+            .get(account as usize * self.stride())
+            .copied()
+            .unwrap_or(0)
     }
 
     #[inline(always)]
     pub(super) fn add_column(&mut self, account: u32, column: usize, minor: i128) {
-        self.minor[account as usize * self.width + column] += minor;
-        let e = &mut self.events[account as usize];
-        e.count += 1;
+        let base = account as usize * (self.width + 1);
+        self.cells[base + 1 + column] += minor;
+        // The count is the low 64 bits: adding one never carries into the columns.
+        let header = &mut self.cells[base];
+        *header += 1;
         // A non-zero total already shows the column; mark it only for a charge of zero (rare,
         // so the branch costs nothing on the hot path, where an `or` per event cost 10 %).
         if minor == 0 {
-            e.columns |= 1 << column.min(63);
+            *header |= (1i128 << 64) << column.min(63);
+        }
+    }
+
+    /// Counts an event of `account` charged nothing (a free product).
+    pub(super) fn count_event(&mut self, account: u32) {
+        let base = account as usize * self.stride();
+        if let Some(header) = self.cells.get_mut(base) {
+            *header += 1;
         }
     }
 
@@ -106,7 +163,8 @@ impl Totals {
         }
         self.add_column(account, col, c.mantissa());
         // The exact path may charge negative amounts, which can cancel to a zero total.
-        self.events[account as usize].columns |= 1 << col.min(63);
+        let base = account as usize * self.stride();
+        self.cells[base] |= (1i128 << 64) << col.min(63);
         true
     }
 
@@ -144,31 +202,26 @@ impl Totals {
         let Some(&col) = self.column.get(unit as usize).filter(|c| **c != usize::MAX) else {
             return Some(Decimal::ZERO);
         };
-        let v = self
-            .minor
-            .get(account as usize * self.width + col)
-            .copied()
-            .unwrap_or(0);
+        let v = self.row(account).map_or(0, |r| r[col]);
         let d = Decimal::try_from_i128_with_scale(v, self.dps[col]).ok()?;
         Some(d.normalize())
     }
 
     /// Events rated for `account`.
     pub fn events(&self, account: u32) -> u64 {
-        self.events.get(account as usize).map_or(0, |e| e.count)
+        self.header(account).count
     }
 
     /// Units `account` was charged in, zero totals included (a charge rounded to nothing). Past
     /// the 63rd charge unit of a table, only units with a non-zero total.
     pub fn units_of(&self, account: u32) -> impl Iterator<Item = UnitId> + '_ {
-        let columns = self.events.get(account as usize).map_or(0, |e| e.columns);
-        let base = account as usize * self.width;
+        let columns = self.header(account).columns;
+        let row = self.row(account).unwrap_or_default();
         self.units
             .iter()
             .enumerate()
             .filter(move |(c, _)| {
-                (*c < 63 && columns & (1 << c) != 0)
-                    || self.minor.get(base + c).is_some_and(|v| *v != 0)
+                (*c < 63 && columns & (1 << c) != 0) || row.get(*c).is_some_and(|v| *v != 0)
             })
             .map(|(_, u)| *u)
     }
@@ -178,31 +231,32 @@ impl Totals {
     /// charged in. `false`, with nothing added, when a total would overflow.
     pub(crate) fn add_account(&mut self, into: u32, other: &Totals, from: u32) -> bool {
         self.ensure_accounts(into as usize + 1);
-        let (dst, src) = (into as usize * self.width, from as usize * other.width);
-        let (Some(dst_row), Some(src_row)) = (
-            self.minor.get(dst..dst + self.width),
-            other.minor.get(src..src + other.width),
-        ) else {
+        let (Some(dst), Some(src)) = (self.row(into), other.row(from)) else {
             return false;
         };
-        if dst_row
-            .iter()
-            .zip(src_row)
-            .any(|(a, b)| a.checked_add(*b).is_none())
+        if dst.len() != src.len()
+            || dst
+                .iter()
+                .zip(src)
+                .any(|(a, b)| a.checked_add(*b).is_none())
         {
             return false;
         }
         let mut charged = 0u64;
-        for (c, add) in other.minor[src..src + other.width].iter().enumerate() {
-            self.minor[dst + c] += add;
+        let base = into as usize * self.stride();
+        for (c, add) in src.iter().enumerate() {
+            self.cells[base + 1 + c] += add;
             if *add != 0 {
                 charged |= 1 << c.min(63);
             }
         }
-        let o = other.events.get(from as usize).copied().unwrap_or_default();
-        let e = &mut self.events[into as usize];
-        e.count += o.count;
-        e.columns |= o.columns | charged;
+        let o = other.header(from);
+        let e = self.header(into);
+        self.cells[base] = EventCount {
+            count: e.count + o.count,
+            columns: e.columns | o.columns | charged,
+        }
+        .cell();
         true
     }
 
@@ -210,56 +264,52 @@ impl Totals {
     /// `order[i]` of these. A tight loop of independent reads, so that merging sorted runs of
     /// accounts afterwards reads memory in order.
     pub(crate) fn gather(&self, order: &[u32]) -> Totals {
-        let mut minor = Vec::with_capacity(order.len() * self.width);
-        let mut events = Vec::with_capacity(order.len());
+        let stride = self.stride();
+        let mut cells = Vec::with_capacity(order.len() * stride);
         for &a in order {
-            let start = a as usize * self.width;
-            match self.minor.get(start..start + self.width) {
-                Some(row) => minor.extend_from_slice(row),
-                None => minor.extend(std::iter::repeat_n(0, self.width)),
+            let start = a as usize * stride;
+            match self.cells.get(start..start + stride) {
+                Some(row) => cells.extend_from_slice(row),
+                None => cells.extend(std::iter::repeat_n(0, stride)),
             }
-            events.push(self.events.get(a as usize).copied().unwrap_or_default());
         }
-        Totals {
-            minor,
-            events,
-            ..self.clone_layout()
-        }
-    }
-
-    /// The same columns, no accounts.
-    fn clone_layout(&self) -> Totals {
         Totals {
             width: self.width,
             column: self.column.clone(),
             units: self.units.clone(),
             dps: self.dps.clone(),
             money_dp: self.money_dp.clone(),
-            minor: Vec::new(),
-            events: Vec::new(),
+            cells,
         }
     }
 
     /// Sets `account`'s totals, events and columns back to none.
     pub(crate) fn clear_account(&mut self, account: u32) {
-        let start = account as usize * self.width;
-        if let Some(row) = self.minor.get_mut(start..start + self.width) {
+        let start = account as usize * self.stride();
+        let end = start + self.stride();
+        if let Some(row) = self.cells.get_mut(start..end) {
             row.fill(0);
-        }
-        if let Some(e) = self.events.get_mut(account as usize) {
-            *e = EventCount::default();
         }
     }
 
     /// Adds another set of totals over the same table (from a parallel worker) into this one.
     pub fn merge(&mut self, other: &Totals) {
-        self.ensure_accounts(other.events.len());
-        for (a, b) in self.minor.iter_mut().zip(&other.minor) {
-            *a += b;
-        }
-        for (a, b) in self.events.iter_mut().zip(&other.events) {
-            a.count += b.count;
-            a.columns |= b.columns;
+        self.ensure_accounts(other.accounts());
+        let stride = self.stride();
+        for (mine, theirs) in self
+            .cells
+            .chunks_mut(stride)
+            .zip(other.cells.chunks(stride))
+        {
+            let (e, o) = (EventCount::of(mine[0]), EventCount::of(theirs[0]));
+            mine[0] = EventCount {
+                count: e.count + o.count,
+                columns: e.columns | o.columns,
+            }
+            .cell();
+            for (x, y) in mine[1..].iter_mut().zip(&theirs[1..]) {
+                *x += y;
+            }
         }
     }
 }

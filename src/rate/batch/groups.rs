@@ -87,7 +87,7 @@ impl Groups {
 
     /// The ids of `names`, in order, into `ids` (as long as `names`), new names added.
     pub(super) fn ids(&mut self, names: &[&[u8]], ids: &mut [u32]) {
-        let mut keys = [([0u64; 4], 0u64); 64];
+        let mut keys = [([0u64; 4], 0u64); 32];
         let mask = self.slots.len() - 1;
         // Pass 1: pack and hash each name, and read the slot it hashes to.
         let mut touched = 0u64;

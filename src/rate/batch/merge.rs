@@ -6,14 +6,15 @@
 //! names), then the sorted runs are merged as a merge sort does: one pass, no hash lookups, and
 //! the rows come out in order.
 
-use super::RateReport;
 use super::groups::GroupNames;
 use super::worker::Worker;
+use super::{GroupTotals, RateReport};
 use crate::base::money::add_exact;
 use crate::rate::period::{PeriodKey, PeriodUsage, price_periods};
 use crate::rate::{Rater, Totals};
 use crate::table::{RatingTable, UnitId};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Merges the workers' results; line numbers stay as the workers recorded them.
@@ -47,9 +48,9 @@ pub(super) fn merge(
         report.rated += w.rated;
         report.lines += w.lines;
     }
-    let mut periods = period_totals(table, rater, period_usage)?
+    let periods: Vec<(String, PeriodTotals)> = period_totals(table, rater, period_usage)?
         .into_iter()
-        .peekable();
+        .collect();
     // Each worker's groups in name order, sorted in parallel, then merged as sorted runs are.
     let runs: Vec<Run> = std::thread::scope(|scope| {
         let sorts: Vec<_> = workers.iter().map(|w| scope.spawn(|| Run::of(w))).collect();
@@ -59,34 +60,124 @@ pub(super) fn merge(
             .collect::<Option<Vec<Run>>>()
     })
     .ok_or("a rating worker failed while sorting its totals")?;
-    let mut heads = vec![0usize; runs.len()];
+    // The runs hold all the merge reads: the workers' tables go before the merge allocates.
+    drop(workers);
+    // The merge itself in as many parts as there were workers, cut at names of the largest run:
+    // each part merges its slice of every run, and the parts' rows follow each other.
+    let largest = runs.iter().max_by_key(|r| r.prefixes.len());
+    let parts = match largest {
+        Some(r) if r.prefixes.len() >= 4096 => runs.len(),
+        _ => 1,
+    };
+    let cuts: Vec<(u128, Vec<u8>)> = (1..parts)
+        .filter_map(|k| {
+            let r = largest?;
+            let i = r.prefixes.len() * k / parts;
+            Some((r.prefixes[i], r.names.get(i as u32).to_vec()))
+        })
+        .collect();
+    let below = |run: &Run, cut: &(u128, Vec<u8>)| {
+        let mut lo = 0;
+        let mut hi = run.prefixes.len();
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let key = (run.prefixes[mid], run.names.get(mid as u32));
+            if key < (cut.0, cut.1.as_slice()) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    };
+    let mut part_ranges: Vec<Vec<(usize, usize)>> = Vec::new();
+    let mut part_periods: Vec<Vec<(String, PeriodTotals)>> = vec![Vec::new(); parts];
+    for p in 0..parts {
+        part_ranges.push(
+            runs.iter()
+                .map(|r| {
+                    let start = if p == 0 { 0 } else { below(r, &cuts[p - 1]) };
+                    let end = if p + 1 == parts {
+                        r.prefixes.len()
+                    } else {
+                        below(r, &cuts[p])
+                    };
+                    (start, end)
+                })
+                .collect(),
+        );
+    }
+    for (name, totals) in periods {
+        let key = (prefix(name.as_bytes()), name.as_bytes().to_vec());
+        let p = cuts
+            .iter()
+            .take_while(|c| (c.0, &c.1) <= (key.0, &key.1))
+            .count();
+        part_periods[p].push((name, totals));
+    }
+    let merged: Vec<Result<GroupTotals, String>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = part_ranges
+            .iter()
+            .zip(part_periods)
+            .map(|(ranges, periods)| {
+                let runs = &runs;
+                scope.spawn(move || merge_part(table, runs, ranges, periods))
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| {
+                j.join()
+                    .unwrap_or_else(|_| Err("a merge of totals failed".into()))
+            })
+            .collect()
+    });
+    for part in merged {
+        report.totals.append(part?);
+    }
+    Ok(report)
+}
+
+/// Merges `ranges` of the runs (one range per run) with the period totals of the same names.
+fn merge_part(
+    table: &RatingTable,
+    runs: &[Run],
+    ranges: &[(usize, usize)],
+    periods: Vec<(String, PeriodTotals)>,
+) -> Result<GroupTotals, String> {
+    let mut periods = periods.into_iter().peekable();
+    let mut heads: Vec<usize> = ranges.iter().map(|r| r.0).collect();
+    let mut totals = GroupTotals::default();
     let mut sum = Totals::new(table, 1);
     let currency = table.unit_id(&table.currency);
     let mut units: Vec<UnitId> = Vec::new();
     loop {
-        // The least name at the head of any run.
-        let mut least: Option<(u128, &[u8])> = periods
-            .peek()
-            .map(|(g, _)| (prefix(g.as_bytes()), g.as_bytes()));
-        for (run, &i) in runs.iter().zip(&heads) {
-            if let Some(&p) = run.prefixes.get(i) {
+        // The least name at the head of any run, or of the period totals.
+        let mut least: Option<(u128, &[u8])> = None;
+        for (k, (run, &i)) in runs.iter().zip(&heads).enumerate() {
+            if let Some(&p) = run.prefixes.get(i).filter(|_| i < ranges[k].1) {
                 if least.is_none_or(|(lp, ln)| p < lp || (p == lp && run.names.get(i as u32) < ln))
                 {
                     least = Some((p, run.names.get(i as u32)));
                 }
             }
         }
-        let Some((least_prefix, least)) = least else {
-            break;
-        };
-        let name = match std::str::from_utf8(least) {
-            Ok(n) => n.to_string(),
-            Err(_) => String::from_utf8_lossy(least).into_owned(),
+        let period_first = periods.peek().is_some_and(|(g, _)| {
+            let g = g.as_bytes();
+            least.is_none_or(|(lp, ln)| (prefix(g), g) <= (lp, ln))
+        });
+        let (least_prefix, name) = match (period_first, least) {
+            (true, _) => match periods.peek() {
+                Some((g, _)) => (prefix(g.as_bytes()), Cow::Owned(g.clone())),
+                None => break,
+            },
+            (false, Some((p, n))) => (p, String::from_utf8_lossy(n)),
+            (false, None) => break,
         };
         sum.clear_account(0);
-        for (run, head) in runs.iter().zip(heads.iter_mut()) {
+        for ((run, head), range) in runs.iter().zip(heads.iter_mut()).zip(ranges) {
             let i = *head;
-            if run.prefixes.get(i) == Some(&least_prefix)
+            if i < range.1
+                && run.prefixes.get(i) == Some(&least_prefix)
                 && run.names.get(i as u32) == name.as_bytes()
             {
                 if !sum.add_account(0, &run.totals, i as u32) {
@@ -95,7 +186,7 @@ pub(super) fn merge(
                 *head += 1;
             }
         }
-        let (extra, extra_events) = match periods.next_if(|(g, _)| *g == name) {
+        let (extra, extra_events) = match periods.next_if(|(g, _)| g.as_str() == name) {
             Some((_, period)) => period,
             None => (Vec::new(), 0),
         };
@@ -109,7 +200,7 @@ pub(super) fn merge(
             // A group whose events were all free still gets a row: zero in the book's currency.
             if let (true, Some(c)) = (events > 0, currency) {
                 let zero = Decimal::new(0, table.units[c as usize].charge_dp);
-                report.totals.push(&name, table.unit_name(c), zero, events);
+                totals.push(&name, table.unit_name(c), zero, events);
             }
             continue;
         }
@@ -122,12 +213,10 @@ pub(super) fn merge(
                 .exact_amount(0, u)
                 .and_then(|a| add_exact(a, period))
                 .ok_or_else(|| overflow(table, &name, Some(u)))?;
-            report
-                .totals
-                .push(&name, table.unit_name(u), rounded(table, u, exact), events);
+            totals.push(&name, table.unit_name(u), rounded(table, u, exact), events);
         }
     }
-    Ok(report)
+    Ok(totals)
 }
 
 /// A group's charges of usage totalled per period: (unit, amount) pairs, and its events.
@@ -189,10 +278,13 @@ fn prefix(name: &[u8]) -> u128 {
     u128::from_be_bytes(b)
 }
 
-/// Group ids in the byte order of their names, with their prefixes.
-fn sorted(names: &GroupNames) -> Vec<(u128, u32)> {
-    let mut keyed: Vec<(u128, u32)> = (0..names.len() as u32)
-        .map(|id| (prefix(names.get(id)), id))
+/// Group ids in the byte order of their names, with their prefixes and lengths.
+fn sorted(names: &GroupNames) -> Vec<(u128, u32, u32)> {
+    let mut keyed: Vec<(u128, u32, u32)> = (0..names.len() as u32)
+        .map(|id| {
+            let name = names.get(id);
+            (prefix(name), id, name.len() as u32)
+        })
         .collect();
     keyed.sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
@@ -212,13 +304,19 @@ struct Run {
 impl Run {
     fn of(w: &Worker<'_>) -> Run {
         let keyed = sorted(&w.groups.names);
-        let order: Vec<u32> = keyed.iter().map(|(_, id)| *id).collect();
+        let order: Vec<u32> = keyed.iter().map(|(_, id, _)| *id).collect();
+        // A name of up to 16 bytes is its prefix: written from it in order, not read back from
+        // wherever the worker stored it.
         let mut names = GroupNames::default();
-        for &id in &order {
-            names.push(w.groups.names.get(id));
+        for &(p, id, len) in &keyed {
+            let len = len as usize;
+            match len <= 16 {
+                true => names.push(&p.to_be_bytes()[..len]),
+                false => names.push(w.groups.names.get(id)),
+            };
         }
         Run {
-            prefixes: keyed.into_iter().map(|(p, _)| p).collect(),
+            prefixes: keyed.into_iter().map(|(p, _, _)| p).collect(),
             names,
             totals: w.totals.gather(&order),
         }
@@ -251,7 +349,7 @@ mod tests {
         }
         let got: Vec<&str> = sorted(&names)
             .into_iter()
-            .map(|(_, id)| words[id as usize])
+            .map(|(_, id, _)| words[id as usize])
             .collect();
         let mut expect = words.to_vec();
         expect.sort();

@@ -97,6 +97,28 @@ impl GroupTotals {
         self.rows.len()
     }
 
+    /// Adds `other`'s rows after these.
+    pub fn append(&mut self, other: GroupTotals) {
+        let shift = self.names.len();
+        self.names.push_str(&other.names);
+        for mut row in other.rows {
+            let unit = other
+                .units
+                .get(row.unit as usize)
+                .map_or("", String::as_str);
+            row.unit = match self.units.iter().position(|u| u == unit) {
+                Some(i) => i,
+                None => {
+                    self.units.push(unit.to_string());
+                    self.units.len() - 1
+                }
+            } as u32;
+            row.start += shift;
+            row.end += shift;
+            self.rows.push(row);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
