@@ -89,7 +89,13 @@ impl Expected {
 }
 
 /// An export of about `lines` lines, CSV or JSON Lines, and what it should total.
-fn export(table: &RatingTable, seed: u64, lines: usize, json: bool) -> (Vec<u8>, Expected) {
+fn export(
+    table: &RatingTable,
+    seed: u64,
+    lines: usize,
+    accounts: u64,
+    json: bool,
+) -> (Vec<u8>, Expected) {
     let mut rng = Rng(seed);
     let mut out: Vec<u8> = Vec::new();
     let mut expected = Expected::default();
@@ -99,7 +105,7 @@ fn export(table: &RatingTable, seed: u64, lines: usize, json: bool) -> (Vec<u8>,
     let mut number = u64::from(!json);
     for _ in 0..lines {
         number += 1;
-        let account = format!("acct-{}", rng.below(300));
+        let account = format!("acct-{}", rng.below(accounts));
         let plan = rng.pick(&PLANS);
         let product = rng.pick(&PRODUCTS);
         let whole = rng.below(600);
@@ -282,7 +288,7 @@ fn rate_all_ways(bytes: &[u8], expected: &Expected, table: &RatingTable, name: &
 fn csv_exports_total_as_the_table_quotes_each_line() {
     let table = table();
     for seed in [3, 17] {
-        let (bytes, expected) = export(&table, seed, 40_000, false);
+        let (bytes, expected) = export(&table, seed, 40_000, 300, false);
         assert!(bytes.len() > 2 << 20, "the export spans several chunks");
         rate_all_ways(&bytes, &expected, &table, &format!("csv-{seed}"));
     }
@@ -291,15 +297,28 @@ fn csv_exports_total_as_the_table_quotes_each_line() {
 #[test]
 fn json_lines_exports_total_as_the_table_quotes_each_line() {
     let table = table();
-    let (bytes, expected) = export(&table, 29, 30_000, true);
+    let (bytes, expected) = export(&table, 29, 30_000, 300, true);
     rate_all_ways(&bytes, &expected, &table, "jsonl");
+}
+
+/// Enough accounts that the workers' totals are merged in parallel parts (4,096 and more): the
+/// rows still come out in order, each account once.
+#[test]
+fn many_accounts_merge_in_parts() {
+    let table = table();
+    let (bytes, expected) = export(&table, 11, 60_000, 50_000, false);
+    assert!(
+        expected.events.len() > 8192,
+        "enough accounts for a parallel merge"
+    );
+    rate_all_ways(&bytes, &expected, &table, "many");
 }
 
 /// Totals by plan and by product are the totals by account regrouped.
 #[test]
 fn grouping_by_plan_or_product_regroups_the_same_charges() {
     let table = table();
-    let (bytes, _) = export(&table, 5, 20_000, false);
+    let (bytes, _) = export(&table, 5, 20_000, 300, false);
     let sum = |by: GroupBy| -> BTreeMap<String, Decimal> {
         let options = RateOptions {
             threads: 2,
