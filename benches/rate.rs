@@ -13,7 +13,17 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 const EVENTS: usize = 1_000_000;
-const ACCOUNTS: u32 = 10_000;
+/// Accounts the events are spread over: 10,000 by default; `PRICEBOOK_RATE_ACCOUNTS=1000000`
+/// measures rating when the totals no longer fit in cache.
+fn accounts() -> u32 {
+    static ACCOUNTS: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *ACCOUNTS.get_or_init(|| {
+        std::env::var("PRICEBOOK_RATE_ACCOUNTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000)
+    })
+}
 
 fn table() -> RatingTable {
     let text = include_str!("../pricebooks/hedra/2026-06.pricebook");
@@ -61,7 +71,7 @@ fn workload(table: &RatingTable, rater: &Rater<'_>) -> Workload {
         } else {
             Decimal::new(tenths, 1)
         };
-        let account = (next() % u64::from(ACCOUNTS)) as u32;
+        let account = (next() % u64::from(accounts())) as u32;
         events.push(Event::new(account, key, quantity).expect("representable"));
         named.push((account, plan.to_string(), product.to_string(), quantity));
     }
@@ -75,7 +85,7 @@ fn bench(c: &mut Criterion) {
     let credit = table.unit_id("credit").expect("credit");
 
     // Reference totals from the rater; every baseline must agree.
-    let mut reference = Totals::new(&table, ACCOUNTS as usize);
+    let mut reference = Totals::new(&table, accounts() as usize);
     rater
         .rate_batch(&w.events, &mut reference)
         .expect("all rated");
@@ -98,7 +108,7 @@ fn bench(c: &mut Criterion) {
         }
     }
     let naive = |named: &[(u32, String, String, Decimal)]| {
-        let mut totals = vec![Decimal::ZERO; ACCOUNTS as usize];
+        let mut totals = vec![Decimal::ZERO; accounts() as usize];
         for (account, plan, product, q) in named {
             let (amount, per, step) = naive_map[&(plan.clone(), product.clone())];
             let q = if step.is_zero() {
@@ -112,7 +122,7 @@ fn bench(c: &mut Criterion) {
         totals
     };
     let naive_totals = naive(&w.named);
-    for a in 0..ACCOUNTS {
+    for a in 0..accounts() {
         assert_eq!(
             naive_totals[a as usize],
             reference.amount(a, credit),
@@ -134,7 +144,7 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let dense_decimal = |events: &[(u32, u32, u32, Decimal)]| {
-        let mut totals = vec![Decimal::ZERO; ACCOUNTS as usize];
+        let mut totals = vec![Decimal::ZERO; accounts() as usize];
         for (account, plan, product, q) in events {
             let quote = table.quote(Some(*plan), *product, 0, *q).expect("priced");
             totals[*account as usize] += quote.charge;
@@ -142,7 +152,7 @@ fn bench(c: &mut Criterion) {
         totals
     };
     let dense_totals = dense_decimal(&dense);
-    for a in 0..ACCOUNTS {
+    for a in 0..accounts() {
         assert_eq!(
             dense_totals[a as usize],
             reference.amount(a, credit),
@@ -161,14 +171,14 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("rater_scaled_integer", |b| {
         b.iter(|| {
-            let mut totals = Totals::new(&table, ACCOUNTS as usize);
+            let mut totals = Totals::new(&table, accounts() as usize);
             let _ = rater.rate_batch(black_box(&w.events), &mut totals);
             black_box(totals)
         })
     });
     g.bench_function("memory_floor_sum_per_account", |b| {
         b.iter(|| {
-            let mut totals = vec![0i64; ACCOUNTS as usize];
+            let mut totals = vec![0i64; accounts() as usize];
             for e in black_box(&w.events) {
                 totals[e.account as usize] += e.quantity;
             }
