@@ -208,6 +208,22 @@ impl<'t> Worker<'t> {
         batch.len = 0;
     }
 
+    /// The line's target, from the cache or resolved and cached.
+    fn target(&mut self, line: &Line<'_>) -> Result<Target, String> {
+        let unit = line.unit.unwrap_or("").as_bytes();
+        cache_key(
+            &mut self.key_buf,
+            [line.plan.as_bytes(), line.product.as_bytes(), unit],
+            &line.dims,
+        );
+        if let Some(t) = self.targets.get(&self.key_buf) {
+            return Ok(t);
+        }
+        let t = self.resolve(line)?;
+        self.targets.insert(&self.key_buf, t);
+        Ok(t)
+    }
+
     fn resolve(&self, line: &Line<'_>) -> Result<Target, String> {
         let t = self.table;
         let plan = if line.plan.is_empty() {
@@ -377,11 +393,7 @@ impl<'t> Worker<'t> {
         let target = match raw.and_then(|k| self.raw_targets.get(k)) {
             Some(t) => t,
             None => {
-                self.key_buf.clear();
-                for part in [plan, product, b""] {
-                    self.key_buf.extend_from_slice(part);
-                    self.key_buf.push(0);
-                }
+                cache_key(&mut self.key_buf, [plan, product, b""], &[]);
                 let t = self.targets.get(&self.key_buf)?;
                 if let Some(k) = raw {
                     self.raw_targets.insert(k, t);
@@ -442,27 +454,9 @@ impl<'t> Worker<'t> {
             Ok(l) => l,
             Err(e) => return self.bad.push((number, e)),
         };
-        // Cache key: the raw fields that decide the rate.
-        self.key_buf.clear();
-        for part in [line.plan, line.product, line.unit.unwrap_or("")] {
-            self.key_buf.extend_from_slice(part.as_bytes());
-            self.key_buf.push(0);
-        }
-        for (k, v) in &line.dims {
-            self.key_buf.extend_from_slice(k.unwrap_or("").as_bytes());
-            self.key_buf.push(b'=');
-            self.key_buf.extend_from_slice(v.as_bytes());
-            self.key_buf.push(0);
-        }
-        let target = match self.targets.get(self.key_buf.as_slice()) {
-            Some(t) => t,
-            None => match self.resolve(&line) {
-                Ok(t) => {
-                    self.targets.insert(&self.key_buf, t);
-                    t
-                }
-                Err(e) => return self.bad.push((number, e)),
-            },
+        let target = match self.target(&line) {
+            Ok(t) => t,
+            Err(e) => return self.bad.push((number, e)),
         };
         let space = line.quantity.bytes().position(|b| b == b' ');
         let (value, inline_unit) = match space.map(|i| line.quantity.split_at(i)) {
@@ -483,26 +477,9 @@ impl<'t> Worker<'t> {
                     quantity: value,
                     ..line
                 };
-                self.key_buf.clear();
-                for part in [with_unit.plan, with_unit.product, u] {
-                    self.key_buf.extend_from_slice(part.as_bytes());
-                    self.key_buf.push(0);
-                }
-                for (k, v) in &with_unit.dims {
-                    self.key_buf.extend_from_slice(k.unwrap_or("").as_bytes());
-                    self.key_buf.push(b'=');
-                    self.key_buf.extend_from_slice(v.as_bytes());
-                    self.key_buf.push(0);
-                }
-                let t = match self.targets.get(self.key_buf.as_slice()) {
-                    Some(t) => t,
-                    None => match self.resolve(&with_unit) {
-                        Ok(t) => {
-                            self.targets.insert(&self.key_buf, t);
-                            t
-                        }
-                        Err(e) => return self.bad.push((number, e)),
-                    },
+                let t = match self.target(&with_unit) {
+                    Ok(t) => t,
+                    Err(e) => return self.bad.push((number, e)),
                 };
                 return self.rate(number, &with_unit, value, t);
             }
@@ -726,6 +703,22 @@ fn split4(line: &[u8]) -> Option<[(usize, usize); 4]> {
         (cuts[1] + 1, cuts[2]),
         (cuts[2] + 1, line.len()),
     ])
+}
+
+/// The rate-key cache's key: the raw fields that decide the rate (plan, product, unit, then each
+/// dimension as `name=value`), each ended by a zero byte.
+fn cache_key(buf: &mut Vec<u8>, parts: [&[u8]; 3], dims: &[(Option<&str>, &str)]) {
+    buf.clear();
+    for part in parts {
+        buf.extend_from_slice(part);
+        buf.push(0);
+    }
+    for (k, v) in dims {
+        buf.extend_from_slice(k.unwrap_or("").as_bytes());
+        buf.push(b'=');
+        buf.extend_from_slice(v.as_bytes());
+        buf.push(0);
+    }
 }
 
 /// Lines rated together: their accounts are looked up as a batch.
