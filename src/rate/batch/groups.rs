@@ -80,7 +80,7 @@ impl Groups {
     #[inline]
     pub(super) fn id(&mut self, name: &[u8]) -> u32 {
         match pack(name) {
-            Some(key) => self.id_short(key, hash_short(&key)),
+            Some(key) => self.id_short(key, hash_short(&key), name),
             None => self.id_long(name),
         }
     }
@@ -102,14 +102,15 @@ impl Groups {
         // Pass 2: the ids, from slots now in cache.
         for (i, name) in names.iter().enumerate() {
             ids[i] = match name.len() {
-                0..=31 if i < keys.len() => self.id_short(keys[i].0, keys[i].1),
+                0..=31 if i < keys.len() => self.id_short(keys[i].0, keys[i].1, name),
                 _ => self.id(name),
             };
         }
     }
 
+    /// `key`: `name` packed, `hash` its hash.
     #[inline]
-    fn id_short(&mut self, key: Short, hash: u64) -> u32 {
+    fn id_short(&mut self, key: Short, hash: u64, name: &[u8]) -> u32 {
         let mask = self.slots.len() - 1;
         let mut at = hash as usize & mask;
         loop {
@@ -122,7 +123,7 @@ impl Groups {
             }
             at = (at + 1) & mask;
         }
-        let id = self.names.push(&unpack(&key));
+        let id = self.names.push(name);
         self.slots[at] = Slot { key, id };
         self.used += 1;
         if self.used * 2 > self.slots.len() {
@@ -161,14 +162,6 @@ impl Groups {
             self.slots[at] = slot;
         }
     }
-}
-
-/// The bytes of a packed short key.
-fn unpack(key: &Short) -> Vec<u8> {
-    let len = (key[3] >> 56) as usize;
-    let mut bytes: Vec<u8> = key.iter().flat_map(|w| w.to_le_bytes()).collect();
-    bytes.truncate(len);
-    bytes
 }
 
 #[cfg(test)]
