@@ -2,6 +2,9 @@
 //! Hedra 2026-06 book (`tests/bills/run/`), each account's bill equal to the account billed
 //! alone (on the fixture and on random runs), and no usage line lost.
 
+mod common;
+
+use common::rng::Rng;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -399,22 +402,6 @@ fn mistakes_in_the_run_are_reported() {
         &out.path("x"),
     ]);
     assert_eq!(code, 2);
-}
-
-/// A small random number generator (xorshift), so each case is reproducible from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 /// Random runs: random accounts (plans, starts, billing, recharges, wallets, a contract) and

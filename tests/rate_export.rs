@@ -10,28 +10,14 @@
 //! reader and from a file (read by the workers in chunks), by 1, 2 and 3 threads: every run must
 //! give the same report, equal to the expectation.
 
+mod common;
+
+use common::rng::Rng;
 use pricebook::rate::batch::{GroupBy, RateOptions, RateReport, UsageInput, rate_usage};
 use pricebook::table::RatingTable;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 const PLANS: [&str; 4] = ["basic", "creator", "professional", "teams"];
 const PRODUCTS: [&str; 6] = [
@@ -106,8 +92,8 @@ fn export(
     for _ in 0..lines {
         number += 1;
         let account = format!("acct-{}", rng.below(accounts));
-        let plan = rng.pick(&PLANS);
-        let product = rng.pick(&PRODUCTS);
+        let plan = *rng.pick(&PLANS);
+        let product = *rng.pick(&PRODUCTS);
         let whole = rng.below(600);
         let line = |a: &str, p: &str, d: &str, q: &str| match json {
             false => format!("{a},{p},{d},{q}\n"),

@@ -1,6 +1,9 @@
 //! Compiled rating tables: round trip, refusal of tampered tables, agreement with the reference
 //! evaluator over every plan x product x cell, and a reviewed quote table per bundled book.
 
+mod common;
+
+use common::rng::Rng;
 use pricebook::check::check_source;
 use pricebook::pipeline::compile_source;
 use pricebook::reference;
@@ -333,17 +336,6 @@ fn compiled_table_snapshot() {
         .map(|c| c.as_ref().map_or("-".into(), |c| c.amount.to_string()))
         .collect();
     assert_eq!(rates, ["3", "6"]);
-}
-
-/// Deterministic pseudo-random numbers (xorshift), so failures reproduce.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 #[test]

@@ -45,3 +45,4 @@ pub fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> String {
 }
 
 pub mod http;
+pub mod rng;
