@@ -624,11 +624,7 @@ pub fn bill_versions(
     versions: &[BillVersion<'_>],
     request: &BillRequest,
 ) -> Result<Bill, BillError> {
-    let Some(first) = versions.first() else {
-        return Err(BillError::TableInvalid {
-            reason: "a bill needs at least one version of the book".into(),
-        });
-    };
+    let first = versions::first(versions)?;
     if versions
         .iter()
         .any(|v| v.events.len() != first.events.len())

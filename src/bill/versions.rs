@@ -218,17 +218,20 @@ pub struct VersionUsage<'a> {
     pub attrs: Vec<Vec<EventAttr>>,
 }
 
+/// The first of a bill's versions: a bill needs one.
+pub(super) fn first<T>(versions: &[T]) -> Result<&T, BillError> {
+    versions.first().ok_or_else(|| BillError::TableInvalid {
+        reason: "a bill needs at least one version of the book".into(),
+    })
+}
+
 /// [`bill_versions`] over tables: builds each version's rater with the keys its events need
 /// (the account's plan, found by slug in each version, and the plans it changes to).
 pub fn bill_tables(
     versions: &[VersionUsage<'_>],
     request: &BillRequest,
 ) -> Result<Bill, BillError> {
-    let Some(first) = versions.first() else {
-        return Err(BillError::TableInvalid {
-            reason: "a bill needs at least one version of the book".into(),
-        });
-    };
+    let first = first(versions)?;
     let Some(plan) = first.table.plans.get(request.plan as usize) else {
         return Err(BillError::UnknownPlan { plan: request.plan });
     };
