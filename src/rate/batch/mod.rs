@@ -36,6 +36,7 @@ mod worker;
 pub use report::{GroupTotal, GroupTotals, RateReport, write_csv, write_json};
 
 use super::Rater;
+use crate::table::RatingTable;
 use columns::Columns;
 use input::{FileChunks, FirstLine, LineBase};
 use std::io::{BufRead, Write};
@@ -114,8 +115,6 @@ pub fn rate_usage(
 ) -> Result<RateReport, String> {
     rate_input_among(table, input, options, &[])
 }
-
-use crate::table::RatingTable;
 
 /// [`rate_usage`] for one of several price lists: CSV columns in `foreign` (other lists'
 /// dimensions and `attr.NAME` columns, lower case) are not this table's and are left out.
