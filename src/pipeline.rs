@@ -7,13 +7,15 @@
 
 pub mod files;
 pub mod partial;
+pub mod versions;
 
 use crate::base::span::Span;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};
-use crate::examples::{ExampleOutcome, run_examples};
+use crate::examples::{ExampleOutcome, run_examples_from, run_examples_in};
 use crate::model::Model;
 use crate::syntax::ast::Item;
 use crate::table::RatingTable;
+use versions::VersionText;
 
 /// A book, checked, compiled and with its worked examples run.
 #[derive(Debug, Clone)]
@@ -62,6 +64,18 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
 /// [`check_book_from`] of a book already parsed (`parsed` is `text`'s parse): a caller that
 /// keeps the syntax tree, such as the language server, parses once.
 pub fn check_parsed_book(parsed: &crate::syntax::Parsed, text: &str, origin: &str) -> BookCheck {
+    check_parsed_book_in(parsed, text, origin, &[])
+}
+
+/// [`check_parsed_book`] with the other versions of the book's price list (in any order): its
+/// `bill` examples that run into one are billed by the versions in force over them, as
+/// `pricebook bill` on the vendor's directory bills.
+pub fn check_parsed_book_in(
+    parsed: &crate::syntax::Parsed,
+    text: &str,
+    origin: &str,
+    versions: &[VersionText<'_>],
+) -> BookCheck {
     // A contract's terms name its book's units, products and plans: alone it cannot be checked,
     // and reporting each of those names as unknown would bury the one thing to do.
     if let Some(c) = parsed.book.items.iter().find_map(|i| match &i.node {
@@ -93,7 +107,9 @@ pub fn check_parsed_book(parsed: &crate::syntax::Parsed, text: &str, origin: &st
     if let Some(model) = checked.model {
         match crate::compile::compile_unsealed(&model, text, origin) {
             Ok(table) => {
-                out.examples = run_examples(&model, &table, text);
+                let others = versions::tables_for_examples(&model, versions);
+                out.examples =
+                    run_examples_in(&model, &table, &versions::example_versions(&others), text);
                 diagnostics.extend(out.examples.iter().flat_map(|e| e.failures.iter().cloned()));
                 out.table = Some(table);
             }
@@ -143,7 +159,26 @@ pub fn compile_source(text: &str) -> Result<RatingTable, CompileError> {
 
 /// [`compile_source`] of a book read from `origin` (a file name), recorded in the table.
 pub fn compile_file(text: &str, origin: &str) -> Result<RatingTable, CompileError> {
-    let checked = check_book_from(text, origin);
+    compile_file_in(text, origin, &[])
+}
+
+/// [`compile_file`] with the other versions of the book's price list, which its `bill` examples
+/// that run into one are billed by ([`check_parsed_book_in`]).
+pub fn compile_file_in(
+    text: &str,
+    origin: &str,
+    versions: &[VersionText<'_>],
+) -> Result<RatingTable, CompileError> {
+    seal_checked(check_parsed_book_in(
+        &crate::syntax::parse(text),
+        text,
+        origin,
+        versions,
+    ))
+}
+
+/// A checked book's table, sealed, when nothing (its worked examples included) is an error.
+pub fn seal_checked(checked: BookCheck) -> Result<RatingTable, CompileError> {
     match checked.table {
         Some(mut table) if !checked.has_errors() => {
             table.seal();
@@ -290,7 +325,7 @@ pub fn check_contract(
     if let Some(model) = checked.model.filter(|_| terms_set) {
         match crate::compile::compile_unsealed(&model, &merged_text, book_name) {
             Ok(table) => {
-                out.check.examples = run_examples(&model, &table, &merged_text);
+                out.check.examples = run_examples_from(&model, &table, &[], &merged_text, base);
                 diagnostics.extend(
                     out.check
                         .examples

@@ -368,3 +368,178 @@ fn a_book_declares_how_existing_subscribers_move() {
             .is_none()
     );
 }
+
+// ------------------------------------------------------------------------------------------------
+// Worked examples across versions
+
+/// A test block that bills `events` (`TIME use PRODUCT N second` lines) on `pro` from 1 January
+/// 2026 over three months and expects `expects` (`total == 10 USD` ...).
+fn bill_example(events: &[String], expects: &[String]) -> String {
+    let mut t = String::from(
+        "\ntest \"across the versions\" {\n  bill plan pro from 2026-01-01 periods 3 {\n",
+    );
+    for e in events {
+        t.push_str(&format!("    {e}\n"));
+    }
+    for x in expects {
+        t.push_str(&format!("    expect {x}\n"));
+    }
+    t.push_str("  }\n}\n");
+    t
+}
+
+/// A bill example on `tests/bills/moves`' version 2 starts under version 1 (in force on its
+/// first day) and moves at the renewal after 15 February, as the directory's bill does: over
+/// generated usage, a test block whose expectations are `pricebook bill`'s answer on the
+/// directory passes, checked with its directory and alone (its versions found beside it), and
+/// the block fails when any expectation is off by one.
+#[test]
+fn worked_examples_bill_across_versions_as_the_bill_command_does() {
+    let dir = common::scratch("examples-across");
+    common::write(&dir, "v1.pricebook", V1);
+    let v2 = common::write(&dir, "v2.pricebook", V2);
+    let usage = dir.join("usage.csv").display().to_string();
+    let mut rng = common::rng::Rng(0x5eed_0ac0);
+    for case in 0..6 {
+        let mut times: Vec<(u32, u32)> = (0..3 + rng.below(5))
+            .map(|_| (1 + rng.below(3) as u32, 1 + rng.below(28) as u32))
+            .collect();
+        times.sort();
+        let mut csv = String::from("time,product,quantity\n");
+        let mut events = Vec::new();
+        for (month, day) in times {
+            let product = *rng.pick(&["render", "render", "upscale"]);
+            let seconds = 50 * (1 + rng.below(8));
+            let time = format!("2026-{month:02}-{day:02}T10:00:00Z");
+            csv.push_str(&format!("{time},{product},{seconds} second\n"));
+            events.push(format!("{time} use {product} {seconds} second"));
+        }
+        std::fs::write(&usage, &csv).expect("usage");
+        std::fs::write(&v2, V2).expect("the book");
+        let dir_arg = dir.display().to_string();
+        let o = pricebook(&[
+            "bill",
+            &dir_arg,
+            "--plan",
+            "pro",
+            "--usage",
+            &usage,
+            "--from",
+            "2026-01-01",
+            "--periods",
+            "3",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "case {case}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+        let total = v["total"]["amount"].as_str().expect("a total").to_string();
+        let consumed: u64 = v["wallet"]
+            .as_array()
+            .expect("wallet")
+            .iter()
+            .filter_map(|g| g["consumed"].as_str()?.parse::<u64>().ok())
+            .sum();
+        let rejected = v["rejected"].as_array().expect("rejected").len();
+        let expects = [
+            format!("total == {total} USD"),
+            format!("consumed \"plan credits\" == {consumed} credit"),
+            format!("rejected == {rejected}"),
+        ];
+        std::fs::write(&v2, format!("{V2}{}", bill_example(&events, &expects))).expect("book");
+        for run in [&dir_arg, &v2] {
+            let o = pricebook(&["test", run]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "case {case}, `pricebook test {run}` on\n{csv}\n{}{}",
+                stdout(&o),
+                stderr(&o)
+            );
+        }
+        // Each expectation off by one fails the test.
+        let total_d: rust_decimal::Decimal = total.parse().expect("a decimal");
+        let off = [
+            format!("total == {} USD", total_d + rust_decimal::Decimal::ONE),
+            format!("consumed \"plan credits\" == {} credit", consumed + 1),
+            format!("rejected == {}", rejected + 1),
+        ];
+        for (i, wrong) in off.iter().enumerate() {
+            let mut x = expects.clone();
+            x[i] = wrong.clone();
+            std::fs::write(&v2, format!("{V2}{}", bill_example(&events, &x))).expect("book");
+            let o = pricebook(&["test", &v2]);
+            assert_eq!(o.status.code(), Some(1), "case {case}: `{wrong}` passed");
+            assert!(stdout(&o).contains("test-failed") || stderr(&o).contains("test-failed"));
+        }
+    }
+}
+
+/// The Hedra history's worked examples that cross versions pass with the vendor's directory,
+/// and the same books checked from their text alone (no other version to move to) fail exactly
+/// those examples: they test the versions, not one book.
+#[test]
+fn hedra_examples_across_versions_need_the_other_versions() {
+    let crossing = [
+        (
+            "2025-05",
+            "a pack bought under this version is spent under the next ones",
+        ),
+        (
+            "2025-07",
+            "Live Avatars are billable from their launch on 2025-07-22, not before",
+        ),
+        (
+            "2026-06",
+            "a 2025 Creator subscriber moves to the 2026-06 prices and keeps its pack",
+        ),
+    ];
+    let o = pricebook(&["test", "pricebooks/hedra"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    for (version, name) in crossing {
+        assert!(
+            stdout(&o).contains(&format!("ok    hedra/{version}: \"{name}\"")),
+            "{}",
+            stdout(&o)
+        );
+        let path = format!("pricebooks/hedra/{version}.pricebook");
+        let alone = pricebook(&["test", &path]);
+        assert_eq!(alone.status.code(), Some(0), "{}", stdout(&alone));
+        let text = std::fs::read_to_string(&path).expect("the book");
+        let checked = pricebook::pipeline::check_book(&text);
+        let model = checked.model.as_ref().expect("a clean book");
+        let failed: Vec<&str> = checked
+            .examples
+            .iter()
+            .filter(|e| !e.passed())
+            .map(|e| model.examples[e.index].name.as_str())
+            .collect();
+        assert_eq!(failed, [name], "{version}");
+    }
+}
+
+/// A bill example that runs into a version with errors fails, and says which version and what
+/// to do; one that stays inside its own version passes.
+#[test]
+fn a_bill_example_running_into_a_broken_version_says_so() {
+    let dir = common::scratch("examples-broken");
+    common::write(&dir, "v1.pricebook", V1);
+    common::write(
+        &dir,
+        "v2.pricebook",
+        V2.replace("rate 3 credit / second", "rate 3 kredit / second"),
+    );
+    let inside = "\ntest \"January\" {\n  bill plan pro from 2026-01-01 periods 1 {\n    2026-01-05T10:00:00Z use render 10 second\n    expect consumed \"plan credits\" == 20 credit\n  }\n}\n";
+    let across = "\ntest \"into February\" {\n  bill plan pro from 2026-01-01 periods 2 {\n    2026-01-05T10:00:00Z use render 10 second\n    expect consumed \"plan credits\" == 20 credit\n  }\n}\n";
+    let v1 = common::write(&dir, "v1.pricebook", format!("{V1}{inside}{across}"));
+    let o = pricebook(&["test", &v1]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(out.contains("ok    acme/1: \"January\""), "{out}");
+    assert!(out.contains("FAIL  acme/1: \"into February\""), "{out}");
+    assert!(
+        out.contains("runs into the version effective 2026-02-15")
+            && out.contains("v2.pricebook), which has errors"),
+        "{out}"
+    );
+}

@@ -255,7 +255,7 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
             })
     } else {
         let name = path.display().to_string();
-        crate::pipeline::compile_file(text, &name)
+        crate::load::compile_book_file(path, text)
             .map(|table| Opened {
                 table,
                 path: path.to_path_buf(),

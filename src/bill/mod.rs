@@ -54,6 +54,7 @@ use engine::{Engine, PeriodLines, dimension_of, factor_of};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+pub(crate) use versions::translate_cell;
 pub use versions::{BillVersion, Moves, VersionUsage, bill_tables};
 use wallet::{Grant, Wallet};
 

@@ -188,7 +188,7 @@ impl<'a> Engine<'a, 'a> {
 
 /// The cell of `new`'s product `np` with the dimension values of `old`'s cell `cell` of `op`,
 /// by name; `None` when the products' dimensions differ.
-fn translate_cell(
+pub(crate) fn translate_cell(
     old: &RatingTable,
     new: &RatingTable,
     op: ProductId,

@@ -3,9 +3,10 @@
 //! and the bindings' `check` are this.
 
 use crate::pipeline::files::{
-    CheckedFile, FileCheck, FileHead, VersionHeader, book_for, check_file, cross_file,
+    CheckedFile, FileCheck, FileHead, VersionHeader, book_for, check_file_in, cross_file,
 };
-use std::path::PathBuf;
+use crate::pipeline::versions::VersionText;
+use std::path::{Path, PathBuf};
 
 /// One file of a run, read, with what its header says.
 #[derive(Debug, Clone)]
@@ -32,8 +33,9 @@ pub fn read_run(files: &[PathBuf]) -> Vec<RunFile> {
         .collect()
 }
 
-/// Checks one file of a run: a book on its own, a contract layered on its book (one of the run's,
-/// else the one [`crate::load::contract_book`] finds beside it).
+/// Checks one file of a run: a book with the other versions of its price list (the run's, and
+/// those beside it in its directory), which its bill examples may run into; a contract layered
+/// on its book (one of the run's, else the one [`crate::load::contract_book`] finds beside it).
 pub fn check_in_run(file: &RunFile, text: &str, run: &[RunFile]) -> FileCheck {
     let name = file.path.display().to_string();
     // The contract's book: among the files checked with it, else beside it in its directory tree.
@@ -48,11 +50,40 @@ pub fn check_in_run(file: &RunFile, text: &str, run: &[RunFile]) -> FileCheck {
         }
     });
     let book = book.as_ref().map(|(p, t)| (p.display().to_string(), t));
-    check_file(
+    let others = match &file.head {
+        Some(h) if !h.contract => other_versions(&file.path, h, run),
+        _ => Vec::new(),
+    };
+    let versions: Vec<VersionText<'_>> = others.iter().map(super::VersionFile::as_text).collect();
+    check_file_in(
         &name,
         text,
+        None,
         book.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+        &versions,
     )
+}
+
+/// The other versions of `head`'s price list: the run's, else (a book checked without them)
+/// those beside it in its directory ([`super::versions_beside`]).
+fn other_versions(path: &Path, head: &FileHead, run: &[RunFile]) -> Vec<super::VersionFile> {
+    let in_run: Vec<super::VersionFile> = run
+        .iter()
+        .filter(|f| f.path != path)
+        .filter_map(|f| {
+            let h = f.head.as_ref().filter(|h| h.same_list(head))?;
+            Some(super::VersionFile {
+                name: f.path.display().to_string(),
+                text: f.text.as_ref().ok()?.clone(),
+                effective: h.effective,
+            })
+        })
+        .collect();
+    if in_run.is_empty() {
+        super::versions_beside(path, head)
+    } else {
+        in_run
+    }
 }
 
 /// Checks every file of a run with the others: `pricebook check`, the bindings' `check`.

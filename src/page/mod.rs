@@ -101,7 +101,7 @@ struct VersionBook {
 fn open_version(v: &Version) -> Result<VersionBook, PageError> {
     let text = crate::load::read_book(&v.path)?;
     let name = v.path.display().to_string();
-    let checked = crate::pipeline::check_book_from(&text, &name);
+    let checked = crate::load::check_book_file(&v.path, &text);
     let errors = checked.has_errors();
     match (checked.model, checked.table) {
         (Some(model), Some(table)) if !errors => Ok(VersionBook {

@@ -7,7 +7,7 @@
 //! ([`book_for`]), else the one `crate::load::contract_book` finds beside it. And versions of one vendor must not share
 //! an effective date ([`duplicate_effective_dates`]).
 
-use super::{BookCheck, check_book_from, check_contract};
+use super::{BookCheck, check_contract};
 use crate::base::date::Date;
 use crate::base::span::Span;
 use crate::diagnostic::{Code, Diagnostic, SourceFile, SourceMap};
@@ -25,6 +25,12 @@ pub struct FileHead {
 }
 
 impl FileHead {
+    /// Whether `other` is a book (not a contract) of this head's vendor and price list: another
+    /// version of it, or this one.
+    pub fn same_list(&self, other: &FileHead) -> bool {
+        !self.contract && !other.contract && self.vendor == other.vendor && self.list == other.list
+    }
+
     /// The header of a file's text, when it has one with a real date.
     pub fn read(text: &str) -> Option<FileHead> {
         match crate::syntax::header(text)?.node {
@@ -127,10 +133,23 @@ pub fn check_file_parsed(
     parsed: Option<&crate::syntax::Parsed>,
     book: Option<(&str, &str)>,
 ) -> FileCheck {
+    check_file_in(name, text, parsed, book, &[])
+}
+
+/// [`check_file_parsed`] of a book with the other versions of its price list, which its `bill`
+/// examples that run into one are billed by ([`super::check_parsed_book_in`]). A contract's
+/// examples bill on the version it layers on.
+pub fn check_file_in(
+    name: &str,
+    text: &str,
+    parsed: Option<&crate::syntax::Parsed>,
+    book: Option<(&str, &str)>,
+    versions: &[super::VersionText<'_>],
+) -> FileCheck {
     let Some((book_name, book_text)) = book else {
         let check = match parsed {
-            Some(p) => super::check_parsed_book(p, text, name),
-            None => check_book_from(text, name),
+            Some(p) => super::check_parsed_book_in(p, text, name, versions),
+            None => super::check_parsed_book_in(&crate::syntax::parse(text), text, name, versions),
         };
         return FileCheck {
             sources: SourceMap::from(SourceFile::new(name, text)),

@@ -5,6 +5,12 @@
 //! ([`ExampleDef`]), the compiler built the table, and here one table and one rater per book
 //! answer every statement. A statement whose expectation does not hold is a `test-failed`
 //! diagnostic at the expectation, labelled with the rule that rejected the usage when one did.
+//! A `bill` example that runs into another version of the book's price list is billed by the
+//! versions in force over it ([`versions`]), as `pricebook bill` on the vendor's directory.
+
+mod versions;
+
+pub use versions::{ExampleVersion, bill_dates, in_force_over};
 
 use crate::base::date::Date;
 use crate::base::rejection::{Rejection, RejectionKind};
@@ -18,6 +24,7 @@ use crate::rate::Rater;
 use crate::syntax::ast::Span;
 use crate::table::{EventAttr, RatingTable, TableQuote, UnitId};
 use rust_decimal::Decimal;
+use versions::{AcrossError, bill_across};
 
 /// The result of one worked example (one `test` block).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,16 +41,37 @@ impl ExampleOutcome {
     }
 }
 
-/// Runs every worked example of `model` against `table` (compiled from it). `source` is the
-/// book's text, to point at the line of a rule that rejected a usage.
-pub fn run_examples(model: &Model, table: &RatingTable, source: &str) -> Vec<ExampleOutcome> {
-    if model.examples.is_empty() {
+/// Runs every worked example of `model` against `table` (compiled from it), with the other
+/// versions of the book's price list (in any order, none for a book alone): a `bill` example
+/// that runs into one is billed by the versions in force over it. `source` is the book's text,
+/// to point at the line of a rule that rejected a usage.
+pub fn run_examples_in(
+    model: &Model,
+    table: &RatingTable,
+    others: &[ExampleVersion<'_>],
+    source: &str,
+) -> Vec<ExampleOutcome> {
+    run_examples_from(model, table, others, source, 0)
+}
+
+/// [`run_examples_in`] of the examples written at or after byte `from` of the source only (a
+/// contract's, after the book it layers on: the book's own examples are its own check's, with
+/// its versions).
+pub fn run_examples_from(
+    model: &Model,
+    table: &RatingTable,
+    others: &[ExampleVersion<'_>],
+    source: &str,
+    from: usize,
+) -> Vec<ExampleOutcome> {
+    if model.examples.iter().all(|e| e.span.start < from) {
         return Vec::new();
     }
     // Keys for what the examples price only: a full rater of a large book is plans x products
     // keys, and compiling a key is not free.
     let mut pairs: Vec<(Option<u32>, u32)> = Vec::new();
-    for s in model.examples.iter().flat_map(|e| &e.stmts) {
+    let run = |e: &&ExampleDef| e.span.start >= from;
+    for s in model.examples.iter().filter(run).flat_map(|e| &e.stmts) {
         match s {
             ExampleStmt::Quote { target, .. } => {
                 pairs.push((target.plan.map(|p| p as u32), target.product as u32));
@@ -64,16 +92,30 @@ pub fn run_examples(model: &Model, table: &RatingTable, source: &str) -> Vec<Exa
             ExampleStmt::Capacity { .. } => {}
         }
     }
+    // Every version, this book's included, in effective order.
+    let mut versions: Vec<ExampleVersion<'_>> = others
+        .iter()
+        .copied()
+        .filter(|v| v.effective != model.effective)
+        .collect();
+    versions.push(ExampleVersion {
+        effective: model.effective,
+        name: "",
+        table: Some(table),
+    });
+    versions.sort_by_key(|v| v.effective);
     let runner = Runner {
         model,
         table,
         rater: Rater::for_usage(table, pairs),
         lines: LineIndex::new(source),
+        versions,
     };
     model
         .examples
         .iter()
         .enumerate()
+        .filter(|(_, e)| run(e))
         .map(|(index, e)| ExampleOutcome {
             index,
             failures: e
@@ -117,6 +159,8 @@ struct Runner<'a> {
     table: &'a RatingTable,
     rater: Rater<'a>,
     lines: LineIndex<'a>,
+    /// The versions of the book's price list, in effective order, this book's among them.
+    versions: Vec<ExampleVersion<'a>>,
 }
 
 fn fail(span: Span, message: String, help: impl Into<String>) -> Diagnostic {
@@ -429,11 +473,7 @@ impl Runner<'_> {
                 usage,
             });
         }
-        let first_month = events.iter().map(|e| e.time).min().map(|t| {
-            let d = Date::from_days(t.div_euclid(86_400));
-            Date { day: 1, ..d }
-        });
-        let from = b.from.or(first_month).unwrap_or(self.model.effective);
+        let (from, end) = bill_dates(self.model, b);
         let mut request = BillRequest::new(b.plan as u32, from, b.periods.unwrap_or(1));
         request.billing = if b.annual {
             Billing::Annual
@@ -455,9 +495,38 @@ impl Runner<'_> {
                 cap: r.cap,
             });
         }
-        let bill = match bill_with(&self.rater, &request, &events) {
+        let effective: Vec<Date> = self.versions.iter().map(|v| v.effective).collect();
+        let chain = self
+            .versions
+            .get(in_force_over(&effective, from, end))
+            .unwrap_or_default();
+        let billed = match chain {
+            [only] if only.effective == self.model.effective => {
+                bill_with(&self.rater, &request, &events).map_err(AcrossError::Bill)
+            }
+            _ => bill_across(self.table, chain, &request, &events),
+        };
+        let bill = match billed {
             Ok(bill) => bill,
-            Err(e) => {
+            Err(AcrossError::Broken { name, effective }) => {
+                return vec![fail(
+                    b.span,
+                    format!(
+                        "test \"{test}\": the bill runs into the version effective {effective} ({name}), which has errors"
+                    ),
+                    "fix that version (`pricebook check` on it shows why), or bill dates inside this one",
+                )];
+            }
+            Err(AcrossError::NoPlan { plan, name }) => {
+                return vec![fail(
+                    b.span,
+                    format!(
+                        "test \"{test}\": the bill starts under an earlier version ({name}), which has no plan `{plan}`"
+                    ),
+                    "start the bill on or after this book's effective date, or on a plan that version has",
+                )];
+            }
+            Err(AcrossError::Bill(e)) => {
                 return vec![fail(
                     b.span,
                     format!("test \"{test}\": {e}"),
