@@ -64,17 +64,19 @@ pub fn check_book_from(text: &str, origin: &str) -> BookCheck {
 /// [`check_book_from`] of a book already parsed (`parsed` is `text`'s parse): a caller that
 /// keeps the syntax tree, such as the language server, parses once.
 pub fn check_parsed_book(parsed: &crate::syntax::Parsed, text: &str, origin: &str) -> BookCheck {
-    check_parsed_book_in(parsed, text, origin, &[])
+    check_parsed_book_in(parsed, text, origin, None)
 }
 
 /// [`check_parsed_book`] with the other versions of the book's price list (in any order): its
 /// `bill` examples that run into one are billed by the versions in force over them, as
-/// `pricebook bill` on the vendor's directory bills.
+/// `pricebook bill` on the vendor's directory bills. `None` when they are not known (a book
+/// checked from its text alone; see [`crate::examples::run_examples_in`]); `Some(&[])` for a
+/// book that has no other version.
 pub fn check_parsed_book_in(
     parsed: &crate::syntax::Parsed,
     text: &str,
     origin: &str,
-    versions: &[VersionText<'_>],
+    versions: Option<&[VersionText<'_>]>,
 ) -> BookCheck {
     // A contract's terms name its book's units, products and plans: alone it cannot be checked,
     // and reporting each of those names as unknown would bury the one thing to do.
@@ -107,9 +109,15 @@ pub fn check_parsed_book_in(
     if let Some(model) = checked.model {
         match crate::compile::compile_unsealed(&model, text, origin) {
             Ok(table) => {
-                let others = versions::tables_for_examples(&model, versions);
-                out.examples =
-                    run_examples_in(&model, &table, &versions::example_versions(&others), text);
+                let others = versions::tables_for_examples(&model, versions.unwrap_or_default());
+                out.examples = run_examples_in(
+                    &model,
+                    &table,
+                    versions
+                        .map(|_| versions::example_versions(&others))
+                        .as_deref(),
+                    text,
+                );
                 diagnostics.extend(out.examples.iter().flat_map(|e| e.failures.iter().cloned()));
                 out.table = Some(table);
             }
@@ -159,7 +167,7 @@ pub fn compile_source(text: &str) -> Result<RatingTable, CompileError> {
 
 /// [`compile_source`] of a book read from `origin` (a file name), recorded in the table.
 pub fn compile_file(text: &str, origin: &str) -> Result<RatingTable, CompileError> {
-    compile_file_in(text, origin, &[])
+    compile_file_in(text, origin, None)
 }
 
 /// [`compile_file`] with the other versions of the book's price list, which its `bill` examples
@@ -167,7 +175,7 @@ pub fn compile_file(text: &str, origin: &str) -> Result<RatingTable, CompileErro
 pub fn compile_file_in(
     text: &str,
     origin: &str,
-    versions: &[VersionText<'_>],
+    versions: Option<&[VersionText<'_>]>,
 ) -> Result<RatingTable, CompileError> {
     seal_checked(check_parsed_book_in(
         &crate::syntax::parse(text),
@@ -325,7 +333,8 @@ pub fn check_contract(
     if let Some(model) = checked.model.filter(|_| terms_set) {
         match crate::compile::compile_unsealed(&model, &merged_text, book_name) {
             Ok(table) => {
-                out.check.examples = run_examples_from(&model, &table, &[], &merged_text, base);
+                out.check.examples =
+                    run_examples_from(&model, &table, Some(&[]), &merged_text, base);
                 diagnostics.extend(
                     out.check
                         .examples

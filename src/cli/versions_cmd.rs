@@ -86,7 +86,7 @@ fn test_book(file: &RunFile, run: &[RunFile]) -> (BookTests, Option<VersionHeade
             name: t.name.node.clone(),
             line: sources.locate(t.name.span.start).map_or(0, |(_, l, _)| l),
             failures: outcome.map(|o| o.failures.clone()).unwrap_or_default(),
-            not_run: None,
+            not_run: outcome.and_then(|o| o.not_run.clone()),
         });
     }
     let ran_failures: Vec<&Diagnostic> = tests.iter().flat_map(|t| &t.failures).collect();

@@ -33,22 +33,28 @@ pub struct ExampleOutcome {
     pub index: usize,
     /// One `test-failed` diagnostic per expectation that does not hold; empty when it passed.
     pub failures: Vec<Diagnostic>,
+    /// Why the example was not run: a bill that starts before the book takes effect, when the
+    /// book is checked from its text alone (which version priced those days is not known).
+    pub not_run: Option<String>,
 }
 
 impl ExampleOutcome {
+    /// Whether the example ran and every expectation held.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty()
+        self.failures.is_empty() && self.not_run.is_none()
     }
 }
 
 /// Runs every worked example of `model` against `table` (compiled from it), with the other
-/// versions of the book's price list (in any order, none for a book alone): a `bill` example
-/// that runs into one is billed by the versions in force over it. `source` is the book's text,
-/// to point at the line of a rule that rejected a usage.
+/// versions of the book's price list (in any order): a `bill` example that runs into one is
+/// billed by the versions in force over it. `others` is `None` when they are not known (a book
+/// checked from its text alone): a bill that starts before the book takes effect is then not
+/// run, and one that runs past it is billed by the book. `source` is the book's text, to point
+/// at the line of a rule that rejected a usage.
 pub fn run_examples_in(
     model: &Model,
     table: &RatingTable,
-    others: &[ExampleVersion<'_>],
+    others: Option<&[ExampleVersion<'_>]>,
     source: &str,
 ) -> Vec<ExampleOutcome> {
     run_examples_from(model, table, others, source, 0)
@@ -60,7 +66,7 @@ pub fn run_examples_in(
 pub fn run_examples_from(
     model: &Model,
     table: &RatingTable,
-    others: &[ExampleVersion<'_>],
+    others: Option<&[ExampleVersion<'_>]>,
     source: &str,
     from: usize,
 ) -> Vec<ExampleOutcome> {
@@ -93,7 +99,9 @@ pub fn run_examples_from(
         }
     }
     // Every version, this book's included, in effective order.
+    let known = others.is_some();
     let mut versions: Vec<ExampleVersion<'_>> = others
+        .unwrap_or_default()
         .iter()
         .copied()
         .filter(|v| v.effective != model.effective)
@@ -116,13 +124,32 @@ pub fn run_examples_from(
         .iter()
         .enumerate()
         .filter(|(_, e)| run(e))
-        .map(|(index, e)| ExampleOutcome {
-            index,
-            failures: e
-                .stmts
-                .iter()
-                .flat_map(|s| runner.stmt(s, &e.name))
-                .collect(),
+        .map(|(index, e)| {
+            let before = e.stmts.iter().find_map(|s| match s {
+                ExampleStmt::Bill(b) => {
+                    Some(bill_dates(model, b).0).filter(|from| *from < model.effective)
+                }
+                _ => None,
+            });
+            match before.filter(|_| !known) {
+                Some(from) => ExampleOutcome {
+                    index,
+                    failures: Vec::new(),
+                    not_run: Some(format!(
+                        "it bills from {from}, before the book takes effect on {}: check the book with its vendor's other versions (`pricebook test` on its file or directory)",
+                        model.effective
+                    )),
+                },
+                None => ExampleOutcome {
+                    index,
+                    failures: e
+                        .stmts
+                        .iter()
+                        .flat_map(|s| runner.stmt(s, &e.name))
+                        .collect(),
+                    not_run: None,
+                },
+            }
         })
         .collect()
 }

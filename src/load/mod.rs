@@ -882,7 +882,7 @@ pub fn check_book_file(path: &Path, text: &str) -> crate::pipeline::BookCheck {
         _ => Vec::new(),
     };
     let versions: Vec<_> = others.iter().map(VersionFile::as_text).collect();
-    crate::pipeline::check_parsed_book_in(&crate::syntax::parse(text), text, &name, &versions)
+    crate::pipeline::check_parsed_book_in(&crate::syntax::parse(text), text, &name, Some(&versions))
 }
 
 /// [`check_book_file`], sealed into a table when nothing is an error (as

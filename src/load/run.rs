@@ -60,7 +60,7 @@ pub fn check_in_run(file: &RunFile, text: &str, run: &[RunFile]) -> FileCheck {
         text,
         None,
         book.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
-        &versions,
+        Some(&versions),
     )
 }
 

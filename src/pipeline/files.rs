@@ -133,7 +133,7 @@ pub fn check_file_parsed(
     parsed: Option<&crate::syntax::Parsed>,
     book: Option<(&str, &str)>,
 ) -> FileCheck {
-    check_file_in(name, text, parsed, book, &[])
+    check_file_in(name, text, parsed, book, None)
 }
 
 /// [`check_file_parsed`] of a book with the other versions of its price list, which its `bill`
@@ -144,7 +144,7 @@ pub fn check_file_in(
     text: &str,
     parsed: Option<&crate::syntax::Parsed>,
     book: Option<(&str, &str)>,
-    versions: &[super::VersionText<'_>],
+    versions: Option<&[super::VersionText<'_>]>,
 ) -> FileCheck {
     let Some((book_name, book_text)) = book else {
         let check = match parsed {
