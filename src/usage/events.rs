@@ -129,40 +129,61 @@ impl EventReader {
     /// Reads line `n` (a non-blank line after the header): the event with its time, or the bad
     /// line with its reason.
     pub fn read(&self, n: u64, line: &str) -> Result<TimedEvent, RejectedEvent> {
-        let fields = match &self.header {
-            Some(h) => csv_fields(h, line),
-            None => json_fields(line),
+        let timed = |time: &str, fields: EventFields| match parse_instant(time) {
+            Some(t) => Ok(TimedEvent {
+                line: n,
+                time: t,
+                fields,
+            }),
+            None if time.is_empty() => Err(bad_line(n, "no `time`".into())),
+            None => Err(bad_line(n, format!("`{time}` is not an RFC 3339 time"))),
         };
-        match fields {
-            Ok((time, fields)) => match parse_instant(&time) {
-                Some(t) => Ok(TimedEvent {
-                    line: n,
-                    time: t,
-                    fields,
-                }),
-                None if time.is_empty() => Err(bad_line(n, "no `time`".into())),
-                None => Err(bad_line(n, format!("`{time}` is not an RFC 3339 time"))),
-            },
-            Err(reason) => Err(bad_line(n, reason)),
-        }
+        let Some(header) = &self.header else {
+            return match json_fields(line) {
+                Ok((time, fields)) => timed(&time, fields),
+                Err(reason) => Err(bad_line(n, reason)),
+            };
+        };
+        // Most lines have no quote: their fields are read in place, not each copied first.
+        let mut cells = [""; 64];
+        let read = match csv::split_unquoted(line, &mut cells) {
+            Some(count) if count <= cells.len() => {
+                let values = cells.get(..count).unwrap_or_default();
+                csv_fields(header, values.iter().map(|v| v.trim()), count)
+                    .map(|(time, fields)| timed(time, fields))
+            }
+            _ => {
+                let values = csv::split_line(line);
+                csv_fields(header, values.iter().map(|v| v.as_ref()), values.len())
+                    .map(|(time, fields)| timed(time, fields))
+            }
+        };
+        read.unwrap_or_else(|reason| Err(bad_line(n, reason)))
     }
 }
 
-fn csv_fields(header: &[String], line: &str) -> Result<(String, EventFields), String> {
-    let values = csv::split_line(line);
-    if values.len() != header.len() {
+/// A CSV line's `count` fields (`values`, trimmed) under `header`: its time as written, and the
+/// other fields.
+fn csv_fields<'l>(
+    header: &[String],
+    values: impl Iterator<Item = &'l str>,
+    count: usize,
+) -> Result<(&'l str, EventFields), String> {
+    if count != header.len() {
         return Err(format!(
-            "expected {} fields (as in the header), found {}",
+            "expected {} fields (as in the header), found {count}",
             header.len(),
-            values.len()
         ));
     }
     let mut f = EventFields::default();
-    let mut time = String::new();
+    let mut time = "";
     for (h, v) in header.iter().zip(values) {
-        let v = v.into_owned();
+        if h == "time" {
+            time = v;
+            continue;
+        }
+        let v = v.to_string();
         match h.as_str() {
-            "time" => time = v,
             "product" => f.product = v,
             "buy" => f.buy = v,
             "top_up" => f.top_up = v,
@@ -254,6 +275,7 @@ pub fn resolve_events_with_attrs(
     // Files repeat a few names many times: resolve each once.
     let mut products: HashMap<&str, Result<u32, String>> = HashMap::new();
     let mut packs: HashMap<&str, Result<u32, String>> = HashMap::new();
+    let mut known = Known::default();
     for e in timed {
         let usage = if e.fields.cancel {
             Ok(Usage::Cancel)
@@ -295,7 +317,7 @@ pub fn resolve_events_with_attrs(
                     }
                 })
                 .clone();
-            product.and_then(|p| resolve_use(table, p, &e.fields))
+            product.and_then(|p| resolve_use(table, p, &e.fields, &mut known))
         };
         let carried =
             table.event_attrs(e.fields.attrs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -411,44 +433,95 @@ fn resolve_top_up(table: &RatingTable, text: &str) -> Result<Usage, String> {
     })
 }
 
-fn resolve_use(table: &RatingTable, product: u32, f: &EventFields) -> Result<Usage, String> {
+/// What a file's events repeat, resolved once: a product's unit as written (or its measure's
+/// base unit when none is), and the cell of a product given no dimension value.
+#[derive(Default)]
+struct Known {
+    /// (product, unit as written; empty for the base unit) -> (its factor to the base unit, its
+    /// name), or why the unit does not measure the product.
+    units: HashMap<(u32, String), Result<(Decimal, String), String>>,
+    /// product -> its cell without dimension values.
+    cells: HashMap<u32, Result<u32, String>>,
+}
+
+fn resolve_use(
+    table: &RatingTable,
+    product: u32,
+    f: &EventFields,
+    known: &mut Known,
+) -> Result<Usage, String> {
     if f.quantity.trim().is_empty() {
         return Err("no `quantity`".into());
     }
     let (value, inline_unit) = split_quantity(&f.quantity).map_err(|e| e.to_string())?;
     let unit = match (inline_unit, f.unit.trim()) {
-        (Some(u), "") => u.to_string(),
+        (Some(u), "") => u,
         (Some(u), column) if table.find_unit(u).ok() != table.find_unit(column).ok() => {
             return Err(format!(
                 "quantity `{}` contradicts the unit column `{column}`",
                 f.quantity
             ));
         }
-        (Some(u), _) => u.to_string(),
-        (None, "") => table
-            .base_unit(&table.products[product as usize].measure)
-            .to_string(),
-        (None, column) => column.to_string(),
+        (Some(u), _) => u,
+        (None, column) => column,
     };
     if value < Decimal::ZERO {
         return Err(format!("quantity {value} is negative"));
     }
-    let quantity = table
-        .base_quantity(product, value, &unit)
-        .map_err(|d| d.to_string())?;
-    let args: Vec<(Option<&str>, &str)> = f
-        .dims
-        .iter()
-        .map(|(k, v)| (k.as_deref(), v.as_str()))
-        .collect();
-    let cell = table
-        .resolve_cell(product, &args)
-        .map_err(|d| d.to_string())?;
+    let key = (product, unit.to_string());
+    let (factor, name) = match known.units.get(&key) {
+        Some(k) => k.clone()?,
+        None => {
+            let k = unit_factor(table, product, unit);
+            known.units.insert(key, k.clone());
+            k?
+        }
+    };
+    let quantity = value.checked_mul(factor).ok_or_else(|| {
+        crate::diagnostic::Diagnostic::quantity_too_large(&value.to_string(), &name).to_string()
+    })?;
+    let cell = if f.dims.is_empty() {
+        known
+            .cells
+            .entry(product)
+            .or_insert_with(|| table.resolve_cell(product, &[]).map_err(|d| d.to_string()))
+            .clone()?
+    } else {
+        let args: Vec<(Option<&str>, &str)> = f
+            .dims
+            .iter()
+            .map(|(k, v)| (k.as_deref(), v.as_str()))
+            .collect();
+        table
+            .resolve_cell(product, &args)
+            .map_err(|d| d.to_string())?
+    };
     Ok(Usage::Use {
         product,
         cell,
         quantity,
     })
+}
+
+/// The factor from `unit` (as written; empty for the product's base unit) to the product's base
+/// unit, and the unit's name, as [`RatingTable::base_quantity`] converts.
+fn unit_factor(table: &RatingTable, product: u32, unit: &str) -> Result<(Decimal, String), String> {
+    let name = if unit.is_empty() {
+        let measure = table
+            .products
+            .get(product as usize)
+            .map_or("", |p| p.measure.as_str());
+        table.base_unit(measure)
+    } else {
+        unit
+    };
+    // The conversion of one unit gives the factor, and checks the unit measures the product.
+    table
+        .base_quantity(product, Decimal::ONE, name)
+        .map_err(|d| d.to_string())?;
+    let id = table.find_unit(name).map_err(|e| e.to_string())?;
+    let u = table.units.get(id as usize).ok_or("an unknown unit")?;
+    Ok((u.factor, u.name.clone()))
 }
 
 #[cfg(test)]
