@@ -583,3 +583,67 @@ fn a_run_across_versions_equals_each_account_billed_alone() {
     assert_eq!(new["versions"][0]["version"], "2");
     assert_eq!(new["rejected"].as_array().map(Vec::len), Some(0));
 }
+
+/// A usage file of several megabytes is read in chunks on both threads: every account's bill is
+/// still its bill alone (line numbers included), and every line billed to no account is reported
+/// with the number it has in the file, whatever chunk it fell in.
+#[test]
+fn a_file_read_in_chunks_keeps_its_line_numbers() {
+    let out = Scratch::new("chunks");
+    let accounts = "account,plan\nada,creator\ngrace,professional\nlinus,basic\n";
+    let accounts_path = out.0.join("accounts.csv");
+    std::fs::write(&accounts_path, accounts).expect("written");
+    let mut rng = Rng(0x0dd_c0ffee);
+    let mut usage = String::from("time,account,product,quantity\n");
+    // (line number, account as written) of the lines for no account of the run.
+    let mut strangers: Vec<(u64, String)> = Vec::new();
+    let mut number = 1u64;
+    while usage.len() < 2_300_000 {
+        number += 1;
+        let day = 1 + rng.below(28);
+        let account = match rng.below(400) {
+            0 => format!("stranger-{number}"),
+            1 => String::new(),
+            _ => rng.pick(&["ada", "grace", "linus"]).to_string(),
+        };
+        let ending = if rng.below(50) == 0 { "\r\n" } else { "\n" };
+        if account.starts_with("stranger") || account.is_empty() {
+            strangers.push((number, account.clone()));
+        }
+        // A padded quantity makes longer lines, so chunks end mid-line.
+        let quantity = format!("{}{}", " ".repeat(rng.below(40) as usize), 1 + rng.below(3));
+        usage.push_str(&format!(
+            "2026-07-{day:02}T10:00:00Z,{account},imagen-4,{quantity}{ending}"
+        ));
+        if rng.below(300) == 0 {
+            number += 1;
+            usage.push('\n');
+        }
+    }
+    let usage_path = out.0.join("usage.csv");
+    std::fs::write(&usage_path, &usage).expect("written");
+    let dir = out.0.join("run");
+    let (code, _, err) = run(&[
+        "bill",
+        BOOK,
+        "--accounts",
+        &accounts_path.display().to_string(),
+        "--usage",
+        &usage_path.display().to_string(),
+        "-o",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(code, 1, "strangers are bad lines: {err}");
+    check_run(BOOK, &accounts_path, &usage_path, &dir);
+    let rejected = read_csv(&std::fs::read_to_string(dir.join("rejected.csv")).expect("rejected"));
+    let reported: Vec<(u64, String)> = rejected
+        .iter()
+        .map(|r| {
+            let account = r.get("account").cloned().unwrap_or_default();
+            (r["line"].parse().expect("a line number"), account)
+        })
+        .filter(|(_, a)| !["ada", "grace", "linus"].contains(&a.as_str()))
+        .collect();
+    assert!(strangers.len() > 10, "{}", strangers.len());
+    assert_eq!(reported, strangers);
+}

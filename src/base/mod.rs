@@ -3,6 +3,7 @@
 //! currencies, exact money, written quantities and calendar dates, and the fields of usage-file
 //! lines (CSV and JSON Lines).
 
+pub mod chunks;
 pub mod csv;
 pub mod date;
 pub mod interval;

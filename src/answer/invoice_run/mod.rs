@@ -517,13 +517,17 @@ pub fn invoice_run(run: &InvoiceRun) -> Result<RunReport, AnswerError> {
     let scratch_parent = run.output.clone().unwrap_or_else(std::env::temp_dir);
     let scratch =
         shards::Scratch::new(&scratch_parent).map_err(|e| write_error(&scratch_parent, e))?;
+    let routing = shards::Routing {
+        index: &index,
+        accounts_name: &run.accounts_name,
+    };
     let partition = shards::partition(
         &run.usage,
-        &index,
+        &routing,
         &scratch,
         shards,
-        &run.accounts_name,
         run.progress,
+        threads,
     )?;
 
     // Bill the shards, a thread taking the next one when it is done.
@@ -635,7 +639,7 @@ fn bill_shard(
     for i in (k..run.accounts.len()).step_by(shards) {
         lines.clear();
         while let Some(r) = records.get(at).filter(|r| r.account as usize == i) {
-            lines.push((r.line, r.text));
+            lines.push((partition.line_number(r.line), r.text));
             at += 1;
         }
         let Some(account) = run.accounts.get(i) else {

@@ -8,12 +8,15 @@
 
 use super::super::error::{AnswerError, ErrorKind};
 use super::UnassignedLine;
-use crate::base::csv;
+use crate::base::{chunks, csv};
 use crate::diagnostic::Code;
 use crate::usage::EventReader;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A directory of the run's temporary files, removed when the run ends (or fails).
 pub(super) struct Scratch(pub PathBuf);
@@ -54,6 +57,23 @@ pub(super) struct Partition {
     pub lines: u64,
     /// Lines for no account of the run, in file order.
     pub unassigned: Vec<UnassignedLine>,
+    /// How records' places become line numbers (a file read in chunks); `None` when records
+    /// hold line numbers.
+    base: Option<chunks::LineBase>,
+}
+
+impl Partition {
+    /// The line number of a record's `line` (its place in its chunk, when the file was read in
+    /// chunks).
+    pub fn line_number(&self, line: u64) -> u64 {
+        match &self.base {
+            Some(b) => b.number(
+                u32::try_from(line >> LOCAL_BITS).unwrap_or(u32::MAX),
+                line & ((1 << LOCAL_BITS) - 1),
+            ),
+            None => line,
+        }
+    }
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> AnswerError {
@@ -78,7 +98,7 @@ struct AccountOf {
 
 impl AccountField {
     /// The account a line names, as written (trimmed), or why it names none.
-    fn read(&self, line: &str) -> Result<String, String> {
+    fn read<'l>(&self, line: &'l str) -> Result<Cow<'l, str>, String> {
         match self {
             AccountField::Column { index, width } => {
                 // Most lines have no quote: split them without allocating.
@@ -90,10 +110,7 @@ impl AccountField {
                                 "expected {width} fields (as in the header), found {n}"
                             ));
                         }
-                        return Ok(cells
-                            .get(*index)
-                            .map(|c| c.trim().to_string())
-                            .unwrap_or_default());
+                        return Ok(Cow::Borrowed(cells.get(*index).map_or("", |c| c.trim())));
                     }
                 }
                 let cells = csv::split_line(line);
@@ -103,10 +120,12 @@ impl AccountField {
                         cells.len()
                     ));
                 }
-                Ok(cells
-                    .get(*index)
-                    .map(|c| c.trim().to_string())
-                    .unwrap_or_default())
+                Ok(Cow::Owned(
+                    cells
+                        .get(*index)
+                        .map(|c| c.trim().to_string())
+                        .unwrap_or_default(),
+                ))
             }
             AccountField::Json => {
                 let v: AccountOf = serde_json::from_str(line).map_err(|e| {
@@ -117,9 +136,9 @@ impl AccountField {
                     }
                 })?;
                 match v.account {
-                    Some(serde_json::Value::String(s)) => Ok(s.trim().to_string()),
-                    Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
-                    None | Some(serde_json::Value::Null) => Ok(String::new()),
+                    Some(serde_json::Value::String(s)) => Ok(Cow::Owned(s.trim().to_string())),
+                    Some(serde_json::Value::Number(n)) => Ok(Cow::Owned(n.to_string())),
+                    None | Some(serde_json::Value::Null) => Ok(Cow::Borrowed("")),
                     Some(other) => Err(format!("`account` must be a string, found {other}")),
                 }
             }
@@ -127,25 +146,232 @@ impl AccountField {
     }
 }
 
-/// Reads `usage` once, writing each line to the shard of its account (`index`: account id ->
-/// its place in the accounts file; account `i` goes to shard `i % shards`). A line whose
+/// The reader of a usage file whose first non-blank line is `first`, and where its lines name
+/// their account.
+fn reader_for(first: &str, usage: &Path) -> Result<(EventReader, AccountField), AnswerError> {
+    let r = EventReader::for_first_line(first);
+    let field = match r.header() {
+        Some(h) => match h.iter().position(|c| c == "account") {
+            Some(index) => AccountField::Column {
+                index,
+                width: h.len(),
+            },
+            None => {
+                return Err(AnswerError::invalid(
+                    Code::MissingStatement,
+                    format!("`{}` has no `account` column", usage.display()),
+                )
+                .with_help(
+                    "every line of an invoice run's usage names its account: add an `account` column",
+                ));
+            }
+        },
+        None => AccountField::Json,
+    };
+    Ok((r, field))
+}
+
+/// Reads `usage` once, writing each line to the shard of its account (`run.index`: account id
+/// -> its place in the accounts file; account `i` goes to shard `i % shards`). A line whose
 /// account is missing, unknown or cannot be read is a bad line of the run's own.
+///
+/// A regular file is read on `threads` threads, each taking the next chunk of whole lines
+/// ([`chunks::FileChunks`]) and keeping its records per shard until a block is worth writing;
+/// a record's line number is its chunk's and its place in the chunk until every chunk is
+/// counted ([`Partition::line_number`]).
 pub(super) fn partition(
     usage: &Path,
-    index: &HashMap<&str, u32>,
+    run: &Routing<'_>,
     scratch: &Scratch,
     shards: usize,
-    accounts_name: &str,
+    progress: bool,
+    threads: usize,
+) -> Result<Partition, AnswerError> {
+    let open = || {
+        std::fs::File::open(usage).map_err(|e| {
+            AnswerError::new(
+                ErrorKind::BadRequest,
+                "io-error",
+                format!("cannot read `{}`: {e}", usage.display()),
+            )
+            .with_help("check the path")
+        })
+    };
+    let file = open()?;
+    if !chunks::positioned(&file) {
+        return partition_stream(file, usage, run, scratch, shards, progress);
+    }
+    let first = match chunks::first_line(&mut BufReader::new(&file)) {
+        Ok(first) => first,
+        // Empty, or blank lines only: the one-thread pass says what it says of those.
+        Err(_) => return partition_stream(open()?, usage, run, scratch, shards, progress),
+    };
+    let (reader, field) = reader_for(&first.text, usage)?;
+    // A CSV header is not an event; a JSON Lines file's first line is, read as the others.
+    let (start, first_data) = if reader.is_csv() {
+        (first.end, first.number + 1)
+    } else {
+        (first.start, first.number)
+    };
+    let end = file.metadata().map_err(|e| io_error(usage, &e))?.len();
+    let mut files = Vec::with_capacity(shards);
+    for k in 0..shards {
+        let path = scratch.shard(k);
+        let f = std::fs::File::create(&path).map_err(|e| io_error(&path, &e))?;
+        files.push(Mutex::new(f));
+    }
+    let chunks = chunks::FileChunks::new(&file, start, end);
+    let read_lines = AtomicU64::new(0);
+    let results: Vec<Result<Routed, AnswerError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    route_chunks(
+                        &chunks,
+                        &field,
+                        run,
+                        &files,
+                        usage,
+                        scratch,
+                        &read_lines,
+                        progress,
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(super::poisoned())))
+            .collect()
+    });
+    let mut counts = Vec::new();
+    let mut unassigned = Vec::new();
+    let mut lines = 0u64;
+    for r in results {
+        let r = r?;
+        counts.extend(r.counts);
+        unassigned.extend(r.unassigned);
+        lines += r.lines;
+    }
+    if progress {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\rinvoice run: {lines} usage lines read"
+        );
+    }
+    let base = chunks::LineBase::new(&counts, first_data);
+    let mut partition = Partition {
+        reader,
+        lines,
+        unassigned: Vec::new(),
+        base: Some(base),
+    };
+    for u in &mut unassigned {
+        u.line = partition.line_number(u.line);
+    }
+    unassigned.sort_by_key(|u| u.line);
+    partition.unassigned = unassigned;
+    Ok(partition)
+}
+
+/// What one thread of the pass routed: each chunk's line count, its run's bad lines (by place)
+/// and how many lines it read.
+struct Routed {
+    counts: Vec<(u32, u64)>,
+    unassigned: Vec<UnassignedLine>,
+    lines: u64,
+}
+
+/// A shard's records kept by one thread before they are written: a block this large, and a
+/// thread's blocks together about 16 MiB however many shards there are.
+fn block_bytes(shards: usize) -> usize {
+    ((16 << 20) / shards.max(1)).clamp(16 << 10, 256 << 10)
+}
+
+/// Line number bits of a place: the chunk's index above them, the line's number in it below.
+const LOCAL_BITS: u32 = 40;
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one thread's share of the pass: what it reads, routes with and writes to"
+)]
+fn route_chunks(
+    chunks: &chunks::FileChunks<'_>,
+    field: &AccountField,
+    run: &Routing<'_>,
+    files: &[Mutex<std::fs::File>],
+    usage: &Path,
+    scratch: &Scratch,
+    read_lines: &AtomicU64,
+    progress: bool,
+) -> Result<Routed, AnswerError> {
+    let mut buf = Vec::with_capacity(chunks::CHUNK_BYTES as usize + (64 << 10));
+    let mut blocks: Vec<Vec<u8>> = files.iter().map(|_| Vec::new()).collect();
+    let block = block_bytes(files.len());
+    let mut out = Routed {
+        counts: Vec::new(),
+        unassigned: Vec::new(),
+        lines: 0,
+    };
+    let write = |k: usize, block: &mut Vec<u8>| -> Result<(), AnswerError> {
+        if let Some(f) = files.get(k) {
+            let mut f = f.lock().map_err(|_| super::poisoned())?;
+            f.write_all(block)
+                .map_err(|e| io_error(&scratch.shard(k), &e))?;
+        }
+        block.clear();
+        Ok(())
+    };
+    while let Some((k, range)) = chunks.take(&mut buf).map_err(|e| io_error(usage, &e))? {
+        let mut local = 0u64;
+        let mut lines = 0u64;
+        if let Some(range) = range {
+            for raw in buf.get(range).unwrap_or_default().split(|b| *b == b'\n') {
+                local += 1;
+                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+                let text = String::from_utf8_lossy(raw);
+                if text.trim().is_empty() {
+                    continue;
+                }
+                lines += 1;
+                let place = (u64::from(k) << LOCAL_BITS) | local;
+                route(run, field, &text, place, &mut blocks, &mut out.unassigned)
+                    .map_err(|e| io_error(usage, &e))?;
+            }
+        }
+        out.counts.push((k, local));
+        out.lines += lines;
+        for (s, b) in blocks.iter_mut().enumerate() {
+            if b.len() >= block {
+                write(s, b)?;
+            }
+        }
+        let total = read_lines.fetch_add(lines, Ordering::Relaxed) + lines;
+        if progress {
+            let _ = write!(
+                std::io::stderr().lock(),
+                "\rinvoice run: {total} usage lines read"
+            );
+        }
+    }
+    for (s, block) in blocks.iter_mut().enumerate() {
+        if !block.is_empty() {
+            write(s, block)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The pass on one thread, line after line: for what is not a regular file (a pipe), and for a
+/// file with no line but blank ones.
+fn partition_stream(
+    file: std::fs::File,
+    usage: &Path,
+    run: &Routing<'_>,
+    scratch: &Scratch,
+    shards: usize,
     progress: bool,
 ) -> Result<Partition, AnswerError> {
-    let file = std::fs::File::open(usage).map_err(|e| {
-        AnswerError::new(
-            ErrorKind::BadRequest,
-            "io-error",
-            format!("cannot read `{}`: {e}", usage.display()),
-        )
-        .with_help("check the path")
-    })?;
     let mut input = BufReader::with_capacity(1 << 20, file);
     let mut writers = Vec::with_capacity(shards);
     for k in 0..shards {
@@ -176,25 +402,7 @@ pub(super) fn partition(
             continue;
         }
         if reader.is_none() {
-            let r = EventReader::for_first_line(&text);
-            let field = match r.header() {
-                Some(h) => match h.iter().position(|c| c == "account") {
-                    Some(index) => AccountField::Column {
-                        index,
-                        width: h.len(),
-                    },
-                    None => {
-                        return Err(AnswerError::invalid(
-                            Code::MissingStatement,
-                            format!("`{}` has no `account` column", usage.display()),
-                        )
-                        .with_help(
-                            "every line of an invoice run's usage names its account: add an `account` column",
-                        ));
-                    }
-                },
-                None => AccountField::Json,
-            };
+            let (r, field) = reader_for(&text, usage)?;
             let is_csv = r.is_csv();
             reader = Some((r, field));
             // A CSV header is not an event; a JSON Lines file's first line is, read as the others.
@@ -204,16 +412,8 @@ pub(super) fn partition(
         }
         let Some((_, field)) = &reader else { continue };
         lines += 1;
-        route(
-            field,
-            &text,
-            number,
-            index,
-            &mut writers,
-            &mut unassigned,
-            accounts_name,
-        )
-        .map_err(|e| io_error(usage, &e))?;
+        route(run, field, &text, number, &mut writers, &mut unassigned)
+            .map_err(|e| io_error(usage, &e))?;
         if progress && lines % (1 << 16) == 0 {
             let _ = write!(stderr.lock(), "\rinvoice run: {lines} usage lines read");
         }
@@ -232,18 +432,25 @@ pub(super) fn partition(
         reader,
         lines,
         unassigned,
+        base: None,
     })
 }
 
-/// Sends one line to its account's shard, or to the run's bad lines.
-fn route(
+/// What routes a line: the accounts by id, and what they are called in messages.
+pub(super) struct Routing<'a> {
+    pub index: &'a HashMap<&'a str, u32>,
+    pub accounts_name: &'a str,
+}
+
+/// Sends one line (`number`: its line number, or its place in its chunk) to its account's
+/// shard, or to the run's bad lines.
+fn route<W: Write>(
+    run: &Routing<'_>,
     field: &AccountField,
     text: &str,
     number: u64,
-    index: &HashMap<&str, u32>,
-    writers: &mut [BufWriter<std::fs::File>],
+    writers: &mut [W],
     unassigned: &mut Vec<UnassignedLine>,
-    accounts_name: &str,
 ) -> std::io::Result<()> {
     let account = match field.read(text) {
         Ok(a) => a,
@@ -256,15 +463,15 @@ fn route(
             return Ok(());
         }
     };
-    let Some(&i) = index.get(account.as_str()) else {
+    let Some(&i) = run.index.get(account.as_ref()) else {
         let reason = if account.is_empty() {
             "no `account`: every line of an invoice run names its account".to_string()
         } else {
-            format!("account `{account}` is not in {accounts_name}")
+            format!("account `{account}` is not in {}", run.accounts_name)
         };
         unassigned.push(UnassignedLine {
             line: number,
-            account,
+            account: account.into_owned(),
             reason,
         });
         return Ok(());

@@ -27,7 +27,6 @@
 
 mod columns;
 mod groups;
-mod input;
 mod json_line;
 mod merge;
 mod report;
@@ -36,9 +35,9 @@ mod worker;
 pub use report::{GroupTotal, GroupTotals, RateReport, write_csv, write_json};
 
 use super::Rater;
+use crate::base::chunks::{self as input, FileChunks, FirstLine, LineBase};
 use crate::table::RatingTable;
 use columns::Columns;
-use input::{FileChunks, FirstLine, LineBase};
 use std::io::{BufRead, Write};
 use std::sync::mpsc;
 use worker::{LOCAL_BITS, Worker};

@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// A usage line's place while its chunk is rated: the chunk's index in the high bits, the line's
-/// number within the chunk (from 1) in the low [`LOCAL_BITS`]; [`super::input::LineBase`] turns
+/// number within the chunk (from 1) in the low [`LOCAL_BITS`]; [`crate::base::chunks::LineBase`] turns
 /// it into the file's line number once every chunk is counted.
 pub(super) const LOCAL_BITS: u32 = 40;
 

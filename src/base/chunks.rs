@@ -1,9 +1,10 @@
-//! A usage export cut into chunks of whole lines, each rated by whichever worker takes it.
+//! A usage file cut into chunks of whole lines, each read by whichever worker takes it (the
+//! rating engine's and the invoice run's).
 //!
 //! A regular file is read by the workers themselves, each taking the next chunk of bytes and
 //! reading it with a positioned read: no reader thread, no copy between threads, and the file's
-//! bytes are read once. Anything else (standard input, a pipe, bytes in memory) is read by the
-//! calling thread into blocks of whole lines that travel to the workers over channels.
+//! bytes are read once. (The rating engine reads anything else, standard input or a pipe, on
+//! the calling thread into blocks of whole lines that travel to its workers over channels.)
 //!
 //! Either way a chunk carries its index, and line numbers are counted within the chunk: once
 //! every chunk is rated, each chunk's first line number is the sum of the lines before it
@@ -17,21 +18,21 @@ type Range = std::ops::Range<usize>;
 
 /// Bytes per chunk: large enough that taking one is rare, small enough to stay in cache and to
 /// balance two workers' loads to within a chunk.
-pub(super) const CHUNK_BYTES: u64 = 1 << 20;
+pub const CHUNK_BYTES: u64 = 1 << 20;
 
 /// The first non-blank line of an export (the CSV header, or a JSON Lines file's first line).
-pub(super) struct FirstLine {
+pub struct FirstLine {
     /// Its text, without the line ending.
-    pub(super) text: String,
+    pub text: String,
     /// Its line number (blank lines before it count).
-    pub(super) number: u64,
+    pub number: u64,
     /// Byte offsets of its start and of the line after it.
-    pub(super) start: u64,
-    pub(super) end: u64,
+    pub start: u64,
+    pub end: u64,
 }
 
 /// Reads up to and including the first non-blank line.
-pub(super) fn first_line(input: &mut dyn BufRead) -> Result<FirstLine, String> {
+pub fn first_line(input: &mut dyn BufRead) -> Result<FirstLine, String> {
     let mut text = String::new();
     let (mut number, mut offset) = (0u64, 0u64);
     loop {
@@ -62,7 +63,7 @@ pub(super) fn first_line(input: &mut dyn BufRead) -> Result<FirstLine, String> {
 ///
 /// Chunk `k` owns the lines that start in its `CHUNK_BYTES` of the range: it skips the end of a
 /// line begun in the chunk before, and reads past its own end to finish its last line.
-pub(super) struct FileChunks<'f> {
+pub struct FileChunks<'f> {
     file: &'f File,
     start: u64,
     end: u64,
@@ -70,7 +71,7 @@ pub(super) struct FileChunks<'f> {
 }
 
 impl<'f> FileChunks<'f> {
-    pub(super) fn new(file: &'f File, start: u64, end: u64) -> Self {
+    pub fn new(file: &'f File, start: u64, end: u64) -> Self {
         FileChunks {
             file,
             start,
@@ -82,7 +83,7 @@ impl<'f> FileChunks<'f> {
     /// Takes the next chunk: its index, and the range of `buf` holding its lines (without the
     /// last line's newline; `None` when no line starts in the chunk); `None` when the file is
     /// done.
-    pub(super) fn take(&self, buf: &mut Vec<u8>) -> io::Result<Option<(u32, Option<Range>)>> {
+    pub fn take(&self, buf: &mut Vec<u8>) -> io::Result<Option<(u32, Option<Range>)>> {
         let k = self.next.fetch_add(1, Ordering::Relaxed);
         let from = self.start + u64::from(k) * CHUNK_BYTES;
         if from >= self.end {
@@ -150,20 +151,20 @@ fn read_at(file: &File, from: u64, to: u64, buf: &mut Vec<u8>) -> io::Result<()>
 }
 
 /// Whether `file` can be read by positioned reads from several threads (a regular file).
-pub(super) fn positioned(file: &File) -> bool {
+pub fn positioned(file: &File) -> bool {
     cfg!(any(unix, windows)) && file.metadata().is_ok_and(|m| m.is_file())
 }
 
 /// Line numbers from chunk-relative ones: the first line of chunk `k` follows every line of the
 /// chunks before it.
-pub(super) struct LineBase {
+pub struct LineBase {
     first: Vec<u64>,
 }
 
 impl LineBase {
     /// `lines`: (chunk, lines in it), in any order; `first_data`: the number of the data's first
     /// line.
-    pub(super) fn new(lines: &[(u32, u64)], first_data: u64) -> LineBase {
+    pub fn new(lines: &[(u32, u64)], first_data: u64) -> LineBase {
         let chunks = lines
             .iter()
             .map(|(k, _)| *k as usize + 1)
@@ -183,7 +184,7 @@ impl LineBase {
     }
 
     /// The file's line number of line `local` (from 1) of chunk `chunk`.
-    pub(super) fn number(&self, chunk: u32, local: u64) -> u64 {
+    pub fn number(&self, chunk: u32, local: u64) -> u64 {
         self.first.get(chunk as usize).copied().unwrap_or(0) + local - 1
     }
 }
