@@ -195,6 +195,44 @@ fn main() {
         samples,
         Some(("check_book", check_median)),
     );
+    // The diagnostics do not wait for the file's index (names and their uses): the first request
+    // that reads it after an edit builds it. Timed here on the big book, a hover on a blank line
+    // right after each edit's diagnostics, against the same hover again (index built).
+    let blank = json!({"line": 1, "character": 0});
+    let (mut cold, mut warm) = (Vec::new(), Vec::new());
+    for i in 0..scale.edits.min(10) {
+        let version = (scale.edits + i) as i64 + 2;
+        // Typing the rate's digit and taking it back leaves the book clean after each pair.
+        let insert = if i % 2 == 0 { "9" } else { "1" };
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": doc, "version": version},
+                "contentChanges": [{"range": {"start": at, "end": {"line": at["line"], "character": at["character"].as_u64().unwrap_or(0) + 1}}, "text": insert}]}),
+        );
+        c.diagnostics(&doc, Some(version));
+        for samples in [&mut cold, &mut warm] {
+            let start = Instant::now();
+            let r = c.result(
+                "textDocument/hover",
+                json!({"textDocument": {"uri": doc}, "position": blank}),
+            );
+            samples.push(start.elapsed());
+            assert!(r.is_null(), "a blank line has no hover: {r}");
+        }
+    }
+    let mut sorted = warm.clone();
+    sorted.sort();
+    let warm_median = sorted[sorted.len() / 2];
+    summary(
+        "lsp: big book, hover after an edit (index built)",
+        warm,
+        None,
+    );
+    summary(
+        "lsp: big book, first hover after an edit",
+        cold,
+        Some(("index built", warm_median)),
+    );
     assert!(c.stop().success());
 
     // Hover and completion on the bundled books.

@@ -220,6 +220,9 @@ impl<'b> Cx<'b> {
         self.wallet_units();
         self.floor();
         let book = self.book;
+        let (products, plans) = (self.products.spans.len(), self.plans.spans.len());
+        self.product_defs.reserve(products);
+        self.plan_defs.reserve(plans);
         for item in &book.items {
             if let Item::Product(p) = &item.node {
                 // A duplicate was reported by `names`; checking it again would only add noise.
@@ -275,15 +278,10 @@ impl<'b> Cx<'b> {
             units: self.units.clone(),
             dimensions: self.dimensions.clone(),
             attributes: self.attributes.clone(),
-            // Nothing reads the definitions after this point: move them into the model.
-            products: std::mem::take(&mut self.product_defs)
-                .into_iter()
-                .flatten()
-                .collect(),
-            plans: std::mem::take(&mut self.plan_defs)
-                .into_iter()
-                .flatten()
-                .collect(),
+            // Nothing reads the definitions after this point: move them into the model (every
+            // one is there, see above; sized first, as `flatten` cannot tell `collect` how many).
+            products: all_defined(std::mem::take(&mut self.product_defs)),
+            plans: all_defined(std::mem::take(&mut self.plan_defs)),
             packs: std::mem::take(&mut self.pack_defs),
             annual_front_load: front_load,
             existing_moves,
@@ -293,4 +291,11 @@ impl<'b> Cx<'b> {
         };
         self.model = Some(model);
     }
+}
+
+/// The definitions of a list with none missing, moved out in one allocation of the right size.
+fn all_defined<T>(defs: Vec<Option<T>>) -> Vec<T> {
+    let mut out = Vec::with_capacity(defs.len());
+    out.extend(defs.into_iter().flatten());
+    out
 }

@@ -1,6 +1,7 @@
 //! The names pass: every product, plan, pack and dimension, by slug and display name, and the lookups later passes resolve references with.
 
 use super::prelude::*;
+use std::collections::hash_map::Entry;
 
 /// Statements seen in one block, by keyword, with where each was first given: a handful per
 /// block, so a list beats hashing.
@@ -35,6 +36,15 @@ pub(super) struct Names {
 }
 
 impl Names {
+    /// Room for `n` more names.
+    fn reserve(&mut self, n: usize) {
+        self.index.reserve(n);
+        self.keys.reserve(n * 2);
+        self.spans.reserve(n);
+        self.list.reserve(n);
+        self.displays.reserve(n);
+    }
+
     /// The definition a slug names exactly.
     pub(super) fn get(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
@@ -63,6 +73,29 @@ pub(super) fn product_aliases(item: &Item) -> impl Iterator<Item = &Spanned<Stri
 impl Cx<'_> {
     pub(super) fn names(&mut self) {
         let book = self.book;
+        // Sized once: a book of thousands of products would otherwise grow each map and list
+        // a dozen times.
+        let mut counts = [0usize; 4];
+        for item in &book.items {
+            match &item.node {
+                Item::Product(_) => counts[0] += 1,
+                Item::Plan(_) => counts[1] += 1,
+                Item::Pack(_) => counts[2] += 1,
+                Item::Dimension(_) => counts[3] += 1,
+                _ => {}
+            }
+        }
+        for (names, n) in [
+            &mut self.products,
+            &mut self.plans,
+            &mut self.packs,
+            &mut self.dim_names,
+        ]
+        .into_iter()
+        .zip(counts)
+        {
+            names.reserve(n);
+        }
         for item in &book.items {
             let (ns, name, display, what) = match &item.node {
                 Item::Product(p) => (0, &p.slug, Some(&p.display), "product"),
@@ -94,21 +127,29 @@ impl Cx<'_> {
                 .chain(display.map(|d| (d.node.as_str(), d.span)));
             let mut clash = None;
             // The item's own names by key, with where each was written: an alias that repeats
-            // one of them is an error (it adds nothing, and hides a typo in the alias).
+            // one of them is an error (it adds nothing, and hides a typo in the alias). Kept
+            // only for an item with aliases (most have none).
+            let aliased = product_aliases(&item.node).next().is_some();
             let mut own: Vec<(String, Span)> = Vec::new();
             for (n, span) in written {
                 let key = name_key(n);
                 if key.is_empty() {
                     continue;
                 }
-                match names.keys.get(&key) {
-                    Some(&other) if other != at => clash = clash.or(Some((n, span, other))),
-                    Some(_) => {}
-                    None => {
-                        names.keys.insert(key.clone(), at);
+                if aliased {
+                    own.push((key.clone(), span));
+                }
+                match names.keys.entry(key) {
+                    Entry::Occupied(o) => {
+                        let other = *o.get();
+                        if other != at {
+                            clash = clash.or(Some((n, span, other)));
+                        }
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert(at);
                     }
                 }
-                own.push((key, span));
             }
             for alias in product_aliases(&item.node) {
                 let key = name_key(&alias.node);

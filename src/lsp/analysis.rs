@@ -59,7 +59,9 @@ pub(super) struct Analysis {
     pub lines: LineIndex,
     /// The file alone, positions its own.
     pub parsed: Parsed,
-    pub symbols: Symbols,
+    /// The file's names and where they are used, built when first asked for (by hover,
+    /// navigation, completion, tokens): the diagnostics of an edit do not wait for it.
+    symbols: OnceLock<Symbols>,
     /// For a contract, the book it layers on.
     pub book: Option<BookSide>,
     /// The check; its spans are in `checked.sources`' positions (the file's own plus
@@ -81,7 +83,12 @@ impl Analysis {
             symbols: Symbols::build(&p.book, None),
             source: b,
         });
-        let symbols = Symbols::build(&parsed.book, book_parsed.as_ref().map(|p| &p.book));
+        // A contract's names resolve into its book's parse, which is not kept: index it now
+        // (contracts are short); a book's index waits until something asks for it.
+        let symbols = OnceLock::new();
+        if let Some(book) = &book_parsed {
+            let _ = symbols.set(Symbols::build(&parsed.book, Some(&book.book)));
+        }
         // The file's parse is shared with the check (a book is parsed once per edit).
         let mut checked = check_file_parsed(
             &source.name,
@@ -115,6 +122,17 @@ impl Analysis {
 
     pub(super) fn text(&self) -> &str {
         &self.source.text
+    }
+
+    /// The file's names and their uses (see [`Analysis::symbols`]'s field).
+    pub(super) fn symbols(&self) -> &Symbols {
+        self.symbols
+            .get_or_init(|| Symbols::build(&self.parsed.book, None))
+    }
+
+    /// Whether [`Analysis::symbols`] is built (asking would not take time).
+    pub(super) fn indexed(&self) -> bool {
+        self.symbols.get().is_some()
     }
 
     /// A table to answer with: the checked one, or, in a book with errors, the table of the
@@ -152,7 +170,7 @@ impl Analysis {
         name: &str,
         parent: Option<&str>,
     ) -> Option<(&super::symbols::Def, bool)> {
-        self.symbols
+        self.symbols()
             .find(kind, name, parent)
             .map(|d| (d, false))
             .or_else(|| {

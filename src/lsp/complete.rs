@@ -187,7 +187,7 @@ fn items(cx: &Context<'_>, expected: &[Expected], names: Option<&Analysis>) -> V
 /// The declarations of a kind, in the file and a contract's book.
 fn defs(names: Option<&Analysis>, kind: Kind) -> Vec<&Def> {
     let Some(a) = names else { return Vec::new() };
-    a.symbols
+    a.symbols()
         .defs
         .iter()
         .chain(a.book.iter().flat_map(|b| &b.symbols.defs))

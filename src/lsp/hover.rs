@@ -19,10 +19,10 @@ const ROWS: usize = 40;
 
 /// The hover at a byte offset: markdown, and the span it is about.
 pub(super) fn hover(a: &Analysis, offset: usize) -> Option<(String, Span)> {
-    if let Some(e) = a.symbols.expectation_at(offset) {
+    if let Some(e) = a.symbols().expectation_at(offset) {
         return Some((expectation(a, e), e.expect));
     }
-    let at = a.symbols.at(offset)?;
+    let at = a.symbols().at(offset)?;
     let span = at.span();
     let (def, in_book) = match at {
         At::Def(d) => (Some(d), false),

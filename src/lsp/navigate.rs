@@ -16,7 +16,7 @@ pub(super) struct Target {
 
 /// The declaration the name at `offset` declares or refers to.
 pub(super) fn target(a: &Analysis, offset: usize) -> Option<Target> {
-    match a.symbols.at(offset)? {
+    match a.symbols().at(offset)? {
         At::Def(d) => Some(Target {
             def: d.clone(),
             uri: a.source.uri.clone(),
@@ -55,12 +55,12 @@ pub(super) fn location(a: &Analysis, t: &Target) -> Option<Location> {
 pub(super) fn uses_in(a: &Analysis, t: &Target) -> Vec<Span> {
     let own = a.source.uri == t.uri;
     let on_book = a.book.as_ref().is_some_and(|b| b.source.uri == t.uri);
-    a.symbols
+    a.symbols()
         .refs
         .iter()
         .filter(|r| r.kind == t.def.kind)
         .filter(|r| {
-            let here = a.symbols.find(r.kind, &r.name, r.parent.as_deref());
+            let here = a.symbols().find(r.kind, &r.name, r.parent.as_deref());
             if own {
                 here.is_some_and(|d| d.span == t.def.span)
             } else if on_book {

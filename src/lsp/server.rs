@@ -43,6 +43,25 @@ impl State {
         }
         Some(made)
     }
+
+    /// [`State::analysis`] with the file's index built, for the requests that read it (the
+    /// diagnostics do not, so an edit's are published before it is built).
+    async fn indexed(&self, uri: &Uri) -> Option<Arc<Analysis>> {
+        Some(indexed(self.analysis(uri).await?).await)
+    }
+}
+
+/// Builds an analysis's index on the blocking pool (a large book's takes milliseconds), if it
+/// is not yet built.
+async fn indexed(a: Arc<Analysis>) -> Arc<Analysis> {
+    if !a.indexed() {
+        let building = a.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            building.symbols();
+        })
+        .await;
+    }
+    a
 }
 
 pub(super) struct Backend {
@@ -68,7 +87,7 @@ impl Backend {
 
     /// The file and byte offset of a position.
     async fn at(&self, doc: &TextDocumentPositionParams) -> Option<(Arc<Analysis>, usize)> {
-        let a = self.state.analysis(&doc.text_document.uri).await?;
+        let a = self.state.indexed(&doc.text_document.uri).await?;
         let offset = a.lines.offset(a.text(), doc.position);
         Some((a, offset))
     }
@@ -79,7 +98,7 @@ impl Backend {
         uris.extend(self.state.ws().contracts_on(owner));
         let mut out = Vec::new();
         for u in uris {
-            if let Some(a) = self.state.analysis(&u).await {
+            if let Some(a) = self.state.indexed(&u).await {
                 out.push(a);
             }
         }
@@ -377,8 +396,8 @@ impl LanguageServer for Backend {
             (f.source.text.clone(), ws.latest(&uri))
         };
         let names = match latest {
-            Some(a) => Some(a),
-            None => self.state.analysis(&uri).await,
+            Some(a) => Some(indexed(a).await),
+            None => self.state.indexed(&uri).await,
         };
         let offset = super::lines::LineIndex::new(&text).offset(&text, doc.position);
         let items = complete::complete(&text, offset, names.as_deref());
@@ -441,7 +460,7 @@ impl LanguageServer for Backend {
         let Some((a, offset)) = self.at(&params).await else {
             return Ok(None);
         };
-        let Some(at) = a.symbols.at(offset) else {
+        let Some(at) = a.symbols().at(offset) else {
             return Ok(None);
         };
         if !navigate::renamable(at.kind()) || navigate::target(&a, offset).is_none() {
@@ -512,7 +531,7 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        let Some(a) = self.state.analysis(&params.text_document.uri).await else {
+        let Some(a) = self.state.indexed(&params.text_document.uri).await else {
             return Ok(None);
         };
         let found = actions::actions(&a, &params.context.diagnostics);
@@ -525,7 +544,7 @@ impl LanguageServer for Backend {
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-        let Some(a) = self.state.analysis(&params.text_document.uri).await else {
+        let Some(a) = self.state.indexed(&params.text_document.uri).await else {
             return Ok(None);
         };
         Ok(Some(lens::lenses(&a)))
@@ -553,7 +572,7 @@ impl LanguageServer for Backend {
         let uri: Uri = uri
             .parse()
             .map_err(|_| Error::invalid_params(format!("`{uri}` is not a URI")))?;
-        let Some(a) = self.state.analysis(&uri).await else {
+        let Some(a) = self.state.indexed(&uri).await else {
             return Err(Error::invalid_params(format!(
                 "`{}` is not open",
                 uri.as_str()
@@ -591,7 +610,7 @@ impl LanguageServer for Backend {
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
-        let Some(a) = self.state.analysis(&params.text_document.uri).await else {
+        let Some(a) = self.state.indexed(&params.text_document.uri).await else {
             return Ok(None);
         };
         let range = a.lines.span(a.text(), params.range);
@@ -602,7 +621,7 @@ impl LanguageServer for Backend {
         &self,
         params: DocumentSymbolParams,
     ) -> Result<Option<DocumentSymbolResponse>> {
-        let Some(a) = self.state.analysis(&params.text_document.uri).await else {
+        let Some(a) = self.state.indexed(&params.text_document.uri).await else {
             return Ok(None);
         };
         Ok(Some(DocumentSymbolResponse::Nested(outline::outline(&a))))
@@ -612,7 +631,7 @@ impl LanguageServer for Backend {
         &self,
         params: SemanticTokensParams,
     ) -> Result<Option<SemanticTokensResult>> {
-        let Some(a) = self.state.analysis(&params.text_document.uri).await else {
+        let Some(a) = self.state.indexed(&params.text_document.uri).await else {
             return Ok(None);
         };
         Ok(Some(SemanticTokensResult::Tokens(SemanticTokens {

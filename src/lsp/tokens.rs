@@ -67,11 +67,16 @@ pub(super) fn tokens(a: &Analysis) -> Vec<SemanticToken> {
     let text = a.text();
     // Names first: they win over the words and strings they cover.
     let mut marked: Vec<(Span, u32, u32)> = a
-        .symbols
+        .symbols()
         .defs
         .iter()
         .map(|d| (d.span, of_kind(d.kind), DECLARATION))
-        .chain(a.symbols.refs.iter().map(|r| (r.span, of_kind(r.kind), 0)))
+        .chain(
+            a.symbols()
+                .refs
+                .iter()
+                .map(|r| (r.span, of_kind(r.kind), 0)),
+        )
         .filter(|(s, _, _)| s.end > s.start)
         .collect();
     marked.sort_by_key(|m| (m.0.start, m.0.end));

@@ -54,9 +54,13 @@ fn read_message(r: &mut impl BufRead) -> Option<Value> {
 }
 
 impl Client {
-    /// Starts the server on the workspace folder `root` and initializes it.
+    /// Starts the server on the workspace folder `root` and initializes it. The server is this
+    /// build's `pricebook`, or the binary `PRICEBOOK_LSP_BIN` names (to time another build, such
+    /// as a baseline, with the same client).
     pub fn start(root: &Path, extra_args: &[&str]) -> Client {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pricebook"))
+        let bin = std::env::var_os("PRICEBOOK_LSP_BIN")
+            .unwrap_or_else(|| env!("CARGO_BIN_EXE_pricebook").into());
+        let mut child = Command::new(bin)
             .arg("lsp")
             .args(extra_args)
             .stdin(Stdio::piped())
