@@ -713,6 +713,15 @@ fn bundled_books() {
         "bundled__hedra_2026-06__creator_hover",
         &render_hover(&hover),
     );
+    // A test that bills across the Hedra history runs on the versions beside the book.
+    let ran = c.result(
+        "workspace/executeCommand",
+        json!({"command": "pricebook.runTest", "arguments": [
+            uri(&hedra),
+            "a Creator subscriber from 2025 moves through three versions and keeps its pack"
+        ]}),
+    );
+    assert_eq!(ran["passed"], true, "{ran}");
     assert!(c.stop().success());
 }
 

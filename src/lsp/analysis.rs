@@ -8,7 +8,7 @@ use super::symbols::{Kind, Symbols};
 use crate::base::span::Span;
 use crate::diagnostic::Diagnostic;
 use crate::load::Opened;
-use crate::pipeline::files::{FileCheck, check_file_parsed};
+use crate::pipeline::files::FileCheck;
 use crate::syntax::Parsed;
 use crate::syntax::ast::Item;
 use std::path::PathBuf;
@@ -89,14 +89,26 @@ impl Analysis {
         if let Some(book) = &book_parsed {
             let _ = symbols.set(Symbols::build(&parsed.book, Some(&book.book)));
         }
+        // A book's bill examples that run into another version of its price list are billed
+        // by it, as `pricebook test` on the file bills them: the versions beside it on disk.
+        let others = match (&source.path, book_side.is_none()) {
+            (Some(path), true) => crate::pipeline::files::FileHead::read(&source.text)
+                .filter(|h| !h.contract)
+                .map(|h| crate::load::versions_beside(path, &h)),
+            _ => None,
+        };
+        let versions: Option<Vec<_>> = others
+            .as_ref()
+            .map(|o| o.iter().map(crate::load::VersionFile::as_text).collect());
         // The file's parse is shared with the check (a book is parsed once per edit).
-        let mut checked = check_file_parsed(
+        let mut checked = crate::pipeline::files::check_file_in(
             &source.name,
             &source.text,
             Some(&parsed),
             book_side
                 .as_ref()
                 .map(|b| (b.source.name.as_str(), &*b.source.text)),
+            versions.as_deref(),
         );
         let tests = test_statuses(&parsed, &checked);
         let opened = checked.check.table.take().map(|table| Opened {
@@ -225,8 +237,8 @@ fn test_statuses(parsed: &Parsed, checked: &FileCheck) -> Vec<TestStatus> {
                 })
                 .cloned()
                 .collect();
-            let ran = check.model.as_ref().is_some_and(|m| {
-                check.examples.iter().any(|o| {
+            let outcome = check.model.as_ref().and_then(|m| {
+                check.examples.iter().find(|o| {
                     m.examples
                         .get(o.index)
                         .is_some_and(|e| own(e.span) == item.span)
@@ -236,7 +248,9 @@ fn test_statuses(parsed: &Parsed, checked: &FileCheck) -> Vec<TestStatus> {
                 TestState::NotRun("the book has errors outside its worked examples".into())
             } else if !inside.is_empty() {
                 TestState::Failed(inside)
-            } else if ran {
+            } else if let Some(why) = outcome.and_then(|o| o.not_run.clone()) {
+                TestState::NotRun(why)
+            } else if outcome.is_some() {
                 TestState::Passed
             } else {
                 TestState::NotRun("the book could not be checked".into())
