@@ -436,19 +436,19 @@ fn resolve_top_up(table: &RatingTable, text: &str) -> Result<Usage, String> {
 /// What a file's events repeat, resolved once: a product's unit as written (or its measure's
 /// base unit when none is), and the cell of a product given no dimension value.
 #[derive(Default)]
-struct Known {
+struct Known<'t> {
     /// (product, unit as written; empty for the base unit) -> (its factor to the base unit, its
     /// name), or why the unit does not measure the product.
-    units: HashMap<(u32, String), Result<(Decimal, String), String>>,
+    units: HashMap<(u32, &'t str), Result<(Decimal, String), String>>,
     /// product -> its cell without dimension values.
     cells: HashMap<u32, Result<u32, String>>,
 }
 
-fn resolve_use(
+fn resolve_use<'t>(
     table: &RatingTable,
     product: u32,
-    f: &EventFields,
-    known: &mut Known,
+    f: &'t EventFields,
+    known: &mut Known<'t>,
 ) -> Result<Usage, String> {
     if f.quantity.trim().is_empty() {
         return Err("no `quantity`".into());
@@ -468,7 +468,7 @@ fn resolve_use(
     if value < Decimal::ZERO {
         return Err(format!("quantity {value} is negative"));
     }
-    let key = (product, unit.to_string());
+    let key = (product, unit);
     let (factor, name) = match known.units.get(&key) {
         Some(k) => k.clone()?,
         None => {
