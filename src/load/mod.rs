@@ -151,7 +151,7 @@ pub enum OpenError {
         /// The byte offset of the first byte that is not UTF-8.
         offset: usize,
     },
-    /// A compiled table (a JSON file) that does not load: not a table, another schema version,
+    /// A compiled table (JSON or binary) that does not load: not a table, another schema version,
     /// a checksum that does not match, or inconsistent content.
     #[error("`{}`: {error}; recompile the table with `pricebook compile`", .path.display())]
     TableInvalid { path: PathBuf, error: LoadError },
