@@ -190,6 +190,10 @@ pub fn fmt_roundtrip(data: &[u8]) {
 /// edge value: ids, counts, signs, 28-digit and 28-decimal numbers, null), so the fuzzer spends
 /// its time past the JSON syntax and the checksum, in validation and quoting.
 pub fn table_quote(data: &[u8]) {
+    if data.starts_with(&pricebook::table::BINARY_MAGIC) {
+        check_table_binary(data);
+        return;
+    }
     if data.first().is_some_and(|b| *b != b'{') {
         if let Some(json) = edited_table(data) {
             check_table_json(&json);
@@ -213,6 +217,39 @@ fn check_table_json(text: &str) {
         .unwrap_or_else(|e| panic!("a deserialized table, written again, must load: {e}"));
     assert_eq!(back, table, "a table must load back equal");
     exercise_table(&table);
+}
+
+/// A binary table: loading refuses or accepts it without panicking, and then again with its
+/// header's length and hash made to match, so the payload reaches the decoder. A payload that
+/// decodes and validates has one encoding (written again, it is the same bytes) and is a table
+/// the JSON form holds too.
+fn check_table_binary(data: &[u8]) {
+    let _ = RatingTable::from_binary(data);
+    const HEADER: usize = 56;
+    let Some(payload) = data.get(HEADER..) else {
+        return;
+    };
+    let mut sealed = data.to_vec();
+    sealed[16..24].copy_from_slice(&(payload.len() as u64).to_le_bytes());
+    sealed[24..HEADER].copy_from_slice(&sha256(payload));
+    let Ok(table) = RatingTable::from_binary(&sealed) else {
+        return;
+    };
+    assert_eq!(table.to_binary(), sealed, "a binary table has one encoding");
+    let back = RatingTable::from_json(&table.to_json())
+        .unwrap_or_else(|e| panic!("a binary table, written as JSON, must load: {e}"));
+    assert_eq!(back.products(), table.products());
+    assert_eq!(back.plans(), table.plans());
+    exercise_table(&table);
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let hex = pricebook::table::sha256_hex(bytes);
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
+    }
+    out
 }
 
 /// Compiled tables of bundled books: a matrix with dimension limits, commitments, tiers.

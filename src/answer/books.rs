@@ -220,6 +220,20 @@ fn list_key(list: &str) -> Option<String> {
 }
 
 fn load(path: &Path, bytes: &[u8]) -> Loaded {
+    // A binary table (`compile --target binary`) is not text.
+    if crate::table::is_binary(bytes) {
+        let opened = crate::table::RatingTable::from_binary(bytes)
+            .map(|table| Opened {
+                table,
+                path: path.to_path_buf(),
+                contract: None,
+            })
+            .map_err(|error| OpenError::TableInvalid {
+                path: path.to_path_buf(),
+                error,
+            });
+        return loaded(path, opened, None);
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -234,12 +248,6 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
     if !is_table && is_contract(text) {
         return Loaded::NotABook;
     }
-    let header_key = || {
-        crate::load::version_of(path).map(|v| BookKey {
-            list: list_key(&v.list),
-            vendor: v.vendor,
-        })
-    };
     // The file is read once here; `open_file` reads it again only to report its errors the way
     // the command line does.
     let opened = if is_table {
@@ -267,6 +275,17 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
                 diagnostics: e.diagnostics,
             })
     };
+    loaded(path, opened, (!is_table).then_some(text))
+}
+
+/// A file opened (or not) as the book or table it is; `text` is a book's.
+fn loaded(path: &Path, opened: Result<Opened, OpenError>, text: Option<&str>) -> Loaded {
+    let header_key = || {
+        crate::load::version_of(path).map(|v| BookKey {
+            list: list_key(&v.list),
+            vendor: v.vendor,
+        })
+    };
     match opened {
         Ok(opened) => match opened.effective() {
             Some(effective) => Loaded::Book(Box::new(Book {
@@ -276,7 +295,7 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
                 },
                 opened,
                 effective,
-                text: (!is_table).then(|| text.to_string()),
+                text: text.map(str::to_string),
             })),
             None => Loaded::Failed(
                 header_key(),

@@ -50,16 +50,17 @@ enum Command {
         #[arg(long, value_enum)]
         deny: Option<Deny>,
     },
-    /// Compile a book to a rating table (JSON).
+    /// Compile a book to a rating table (JSON, or binary with `--target binary`).
     Compile {
         book: PathBuf,
         /// Where to write the table; standard output when left out.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// How errors are reported (the table itself is always JSON).
+        /// How errors are reported (not the table, which `--target` sets).
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
-        /// `table` (the rating table as JSON) or `sql` (a script that rates a `usage` table with
+        /// `table` (the rating table as JSON), `binary` (the same table in its binary form,
+        /// which loads faster; docs/tables.md) or `sql` (a script that rates a `usage` table with
         /// the answers of `pricebook rate`; docs/sql.md). A directory compiles to SQL with every
         /// version, each usage row priced by the one in force at its time.
         #[arg(long, value_enum, default_value_t = sql_cmd::CompileTarget::Table)]
@@ -334,10 +335,16 @@ fn run(command: Command, out: &mut dyn Write) -> Result<i32, CliError> {
         Command::Compile {
             book,
             output,
+            target,
             dialect: None,
             skip_refused: false,
             ..
-        } => quote_cmd::run_compile(&book, output.as_deref(), out),
+        } => quote_cmd::run_compile(
+            &book,
+            output.as_deref(),
+            target == sql_cmd::CompileTarget::Binary,
+            out,
+        ),
         Command::Compile { .. } => Err(CliError::usage(
             "`--dialect` and `--skip-refused` are for `--target sql`",
         )),

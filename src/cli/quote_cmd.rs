@@ -11,13 +11,18 @@ use std::path::Path;
 pub(super) fn run_compile(
     book: &Path,
     output: Option<&Path>,
+    binary: bool,
     out: &mut dyn Write,
 ) -> Result<i32, CliError> {
     let loaded = load_table(book, None)?;
-    let json = loaded.table.to_json();
+    let bytes = if binary {
+        loaded.table.to_binary()
+    } else {
+        (loaded.table.to_json() + "\n").into_bytes()
+    };
     match output {
         Some(path) => {
-            std::fs::write(path, json + "\n").map_err(|e| CliError::unwritable(path, &e))?;
+            std::fs::write(path, bytes).map_err(|e| CliError::unwritable(path, &e))?;
             eprintln!(
                 "compiled `{}` ({} products, {} plans) to `{}`",
                 loaded.path.display(),
@@ -26,7 +31,7 @@ pub(super) fn run_compile(
                 path.display()
             );
         }
-        None => writeln!(out, "{json}")?,
+        None => out.write_all(&bytes)?,
     }
     Ok(0)
 }

@@ -12,6 +12,9 @@ pub(super) enum CompileTarget {
     Table,
     /// A SQL script that rates a `usage` table.
     Sql,
+    /// The rating table in its binary form (`-o table.pbt`): the same table, loaded without
+    /// parsing JSON (docs/tables.md).
+    Binary,
 }
 
 pub(super) fn run_compile_sql(

@@ -507,8 +507,20 @@ fn load_side(path: &Path) -> Result<DiffSource, CliError> {
     if let Err(e) = std::fs::metadata(path) {
         return Err(CliError::unreadable(path, &e));
     }
-    let text = read_book(path).map_err(|m| CliError::input_code("io-error", m))?;
     let source = path.display().to_string();
+    if let Some(bytes) = std::fs::read(path)
+        .ok()
+        .filter(|b| crate::table::is_binary(b))
+    {
+        let table = RatingTable::from_binary(&bytes)
+            .map_err(|e| CliError::input_code("table-invalid", format!("`{source}`: {e}")))?;
+        return Ok(DiffSource {
+            table,
+            floor: None,
+            source,
+        });
+    }
+    let text = read_book(path).map_err(|m| CliError::input_code("io-error", m))?;
     if text.trim_start().starts_with('{') {
         let table = RatingTable::from_json(&text)
             .map_err(|e| CliError::input_code("table-invalid", format!("`{source}`: {e}")))?;

@@ -152,7 +152,7 @@ pub enum OpenError {
         /// The byte offset of the first byte that is not UTF-8.
         offset: usize,
     },
-    /// A compiled table (a JSON file) that does not load: not a table, another schema version,
+    /// A compiled table (JSON or binary) that does not load: not a table, another schema version,
     /// a checksum that does not match, or inconsistent content.
     #[error("`{}`: {error}; recompile the table with `pricebook compile`", .path.display())]
     TableInvalid { path: PathBuf, error: LoadError },
@@ -651,7 +651,10 @@ impl Opened {
         if !self.table.source.is_empty() {
             return Some(self.table.source.clone());
         }
-        let is_table = self.path.extension().is_some_and(|e| e == "json");
+        let is_table = self
+            .path
+            .extension()
+            .is_some_and(|e| e == "json" || e == "pbt");
         (!is_table).then(|| self.path.display().to_string())
     }
 
@@ -717,10 +720,30 @@ pub fn open_in(source: &Path, at: Option<Date>, choice: &ListChoice) -> Result<O
     Ok(opened)
 }
 
-/// Opens one file: a compiled table (JSON, told by its first character `{`), a book, or a
+/// Opens one file: a compiled table (binary, told by its magic bytes, or JSON, by its first
+/// character `{`), a book, or a
 /// contract (layered on the book [`contract_book`] finds for it), whatever day it takes effect.
 pub fn open_file(path: &Path) -> Result<Opened, OpenError> {
-    let text = read_book(path)?;
+    let bytes = std::fs::read(path).map_err(|io| OpenError::FileUnreadable {
+        path: path.to_path_buf(),
+        io,
+    })?;
+    // A binary table (`compile --target binary`), told by its magic bytes.
+    if crate::table::is_binary(&bytes) {
+        let table = RatingTable::from_binary(&bytes).map_err(|error| OpenError::TableInvalid {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        return Ok(Opened {
+            table,
+            path: path.to_path_buf(),
+            contract: None,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| OpenError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
     let name = path.display().to_string();
     // A table first: looking for a contract's header in it would read the whole JSON as a
     // book (1.3 s on a 14 MB table, for a header it cannot have).

@@ -8,9 +8,23 @@ use super::*;
 pub enum LoadError {
     Io(String),
     Json(String),
-    Schema { found: u32, expected: u32 },
-    Checksum { stored: String, computed: String },
+    Schema {
+        found: u32,
+        expected: u32,
+    },
+    Checksum {
+        stored: String,
+        computed: String,
+    },
     Invalid(String),
+    /// A binary table (`pricebook compile --target binary`) that is truncated or does not
+    /// decode.
+    Binary(String),
+    /// A binary table of another layout version than this build reads.
+    BinaryVersion {
+        found: u32,
+        expected: u32,
+    },
 }
 
 impl std::fmt::Display for LoadError {
@@ -29,6 +43,14 @@ impl std::fmt::Display for LoadError {
             LoadError::Invalid(e) => write!(
                 f,
                 "the table is inconsistent: {e}; recompile it with `pricebook compile`"
+            ),
+            LoadError::Binary(e) => write!(
+                f,
+                "the file is not a readable binary rating table: {e}; recompile it with `pricebook compile --target binary`"
+            ),
+            LoadError::BinaryVersion { found, expected } => write!(
+                f,
+                "the binary table has layout version {found}, but this pricebook reads version {expected}; recompile it with `pricebook compile --target binary`"
             ),
         }
     }
@@ -74,7 +96,7 @@ struct View<'a> {
 }
 
 /// Whether this build reads tables of schema `version`.
-fn reads_schema(version: u32) -> bool {
+pub(super) fn reads_schema(version: u32) -> bool {
     (OLDEST_READ_SCHEMA_VERSION..=SCHEMA_VERSION).contains(&version)
 }
 
@@ -208,10 +230,11 @@ impl RatingTable {
         Ok(table)
     }
 
+    /// Loads a table file, JSON or binary ([`from_bytes`](Self::from_bytes)).
     pub fn from_path(path: impl AsRef<Path>) -> Result<RatingTable, LoadError> {
-        let text = std::fs::read_to_string(path.as_ref())
+        let bytes = std::fs::read(path.as_ref())
             .map_err(|e| LoadError::Io(format!("{}: {e}", path.as_ref().display())))?;
-        Self::from_json(&text)
+        Self::from_bytes(&bytes)
     }
 
     /// Every id in range, every cell table the right size: a table that passes can be quoted

@@ -36,6 +36,7 @@ use std::path::Path;
 
 mod attrs;
 pub mod availability;
+mod binary;
 mod capacity;
 mod explain;
 mod json;
@@ -44,8 +45,10 @@ mod names;
 mod pricing_json;
 mod quote;
 mod text_hash;
+mod wire;
 pub use quote::cap_slice;
 
+pub use binary::{BINARY_MAGIC, BINARY_VERSION, is_binary};
 pub use load::{LoadError, reseal, sha256_hex};
 
 /// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
