@@ -39,32 +39,31 @@ pub fn split_line(line: &str) -> Vec<Cow<'_, str>> {
 /// line has a quote, which [`split_line`] handles. Fields are not trimmed.
 #[inline]
 pub fn split_unquoted<'a>(line: &'a str, out: &mut [&'a str]) -> Option<usize> {
+    let bytes = line.as_bytes();
+    // One vectorised search for a quote, then one per comma: a byte loop over every line was
+    // a tenth of an invoice run.
+    if memchr::memchr(b'"', bytes).is_some() {
+        return None;
+    }
     let max = out.len();
     let mut n = 0;
     let mut start = 0;
-    for (i, c) in line.bytes().enumerate() {
-        if c == b',' {
-            if n == max {
-                // Still look for a quote: a quoted line is split properly instead.
-                return if line[i..].contains('"') {
-                    None
-                } else {
-                    Some(max + 1)
-                };
-            }
-            // A comma is ASCII, so both ends are character boundaries.
-            out[n] = &line[start..i];
-            n += 1;
-            start = i + 1;
-        } else if c == b'"' {
-            return None;
+    for i in memchr::memchr_iter(b',', bytes) {
+        let Some(slot) = out.get_mut(n) else {
+            return Some(max + 1);
+        };
+        // A comma is ASCII, so both ends are character boundaries.
+        *slot = line.get(start..i).unwrap_or_default();
+        n += 1;
+        start = i + 1;
+    }
+    match out.get_mut(n) {
+        Some(slot) => {
+            *slot = line.get(start..).unwrap_or_default();
+            Some(n + 1)
         }
+        None => Some(max + 1),
     }
-    if n == max {
-        return Some(max + 1);
-    }
-    out[n] = &line[start..];
-    Some(n + 1)
 }
 
 /// The column of event attribute `NAME` is `attr.NAME` (any case): the name, or `None` for

@@ -39,7 +39,7 @@
 pub mod batch;
 mod divider;
 pub mod lists;
-mod name_map;
+pub(crate) mod name_map;
 mod period;
 mod totals;
 

@@ -1,5 +1,6 @@
-//! Names to ids for the rating workers: usage lines repeat a few account names and rate keys
-//! millions of times, so lookups hash fast and compare short keys inline.
+//! Names to ids for the rating workers (and an invoice run's routing of lines to accounts):
+//! usage lines repeat a few account names and rate keys millions of times, so lookups hash fast
+//! and compare short keys inline.
 
 use hashbrown::HashTable;
 
@@ -14,7 +15,7 @@ pub(super) type Short = [u64; 4];
 /// The hash is computed here, over the packed words (a multiply per word and a final mix), not
 /// through `std::hash`: names come from one trusted export, and this is the rating loop's
 /// hottest step.
-pub(super) struct NameMap<V> {
+pub(crate) struct NameMap<V> {
     short: HashTable<(Short, V)>,
     long: HashTable<(Box<[u8]>, V)>,
 }
@@ -84,7 +85,7 @@ pub(super) fn pack(bytes: &[u8]) -> Option<Short> {
 }
 
 impl<V: Copy> NameMap<V> {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         NameMap {
             short: HashTable::new(),
             long: HashTable::new(),
@@ -92,7 +93,7 @@ impl<V: Copy> NameMap<V> {
     }
 
     #[inline]
-    pub(super) fn get(&self, bytes: &[u8]) -> Option<V> {
+    pub(crate) fn get(&self, bytes: &[u8]) -> Option<V> {
         match pack(bytes) {
             Some(k) => self
                 .short
@@ -106,7 +107,7 @@ impl<V: Copy> NameMap<V> {
     }
 
     /// Adds `bytes` -> `value`; a key already in the map keeps its value.
-    pub(super) fn insert(&mut self, bytes: &[u8], value: V) {
+    pub(crate) fn insert(&mut self, bytes: &[u8], value: V) {
         match pack(bytes) {
             Some(k) => {
                 let hash = hash_short(&k);

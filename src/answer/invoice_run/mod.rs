@@ -486,16 +486,17 @@ pub fn invoice_run(run: &InvoiceRun) -> Result<RunReport, AnswerError> {
         parse_date("from", from)?;
     }
     let at = run.at.as_deref().map(|d| parse_date("at", d)).transpose()?;
-    let mut index: HashMap<&str, u32> = HashMap::with_capacity(run.accounts.len());
+    let mut index = crate::rate::name_map::NameMap::new();
     for (i, a) in run.accounts.iter().enumerate() {
         let i = u32::try_from(i)
             .map_err(|_| AnswerError::bad_request("more than 4 billion accounts"))?;
-        if index.insert(a.account.as_str(), i).is_some() {
+        if index.get(a.account.as_bytes()).is_some() {
             return Err(AnswerError::bad_request(format!(
                 "account `{}` is listed twice",
                 a.account
             )));
         }
+        index.insert(a.account.as_bytes(), i);
     }
     let books = RunBooks::new(run, at)?;
     let threads = match run.threads {

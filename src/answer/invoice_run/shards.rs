@@ -12,7 +12,6 @@ use crate::base::{chunks, csv};
 use crate::diagnostic::Code;
 use crate::usage::EventReader;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -329,7 +328,11 @@ fn route_chunks(
             for raw in buf.get(range).unwrap_or_default().split(|b| *b == b'\n') {
                 local += 1;
                 let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                let text = String::from_utf8_lossy(raw);
+                // Checked whole (fast); only a line that is not UTF-8 is read lossily.
+                let text = match std::str::from_utf8(raw) {
+                    Ok(t) => Cow::Borrowed(t),
+                    Err(_) => String::from_utf8_lossy(raw),
+                };
                 if text.trim().is_empty() {
                     continue;
                 }
@@ -438,7 +441,7 @@ fn partition_stream(
 
 /// What routes a line: the accounts by id, and what they are called in messages.
 pub(super) struct Routing<'a> {
-    pub index: &'a HashMap<&'a str, u32>,
+    pub index: &'a crate::rate::name_map::NameMap<u32>,
     pub accounts_name: &'a str,
 }
 
@@ -463,7 +466,7 @@ fn route<W: Write>(
             return Ok(());
         }
     };
-    let Some(&i) = run.index.get(account.as_ref()) else {
+    let Some(i) = run.index.get(account.as_bytes()) else {
         let reason = if account.is_empty() {
             "no `account`: every line of an invoice run names its account".to_string()
         } else {
