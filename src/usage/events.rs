@@ -435,11 +435,15 @@ fn resolve_top_up(table: &RatingTable, text: &str) -> Result<Usage, String> {
 
 /// What a file's events repeat, resolved once: a product's unit as written (or its measure's
 /// base unit when none is), and the cell of a product given no dimension value.
+/// A unit's factor to its product's base unit and the unit's name, or why it does not measure
+/// the product.
+type UnitFactor = Result<(Decimal, String), String>;
+
 #[derive(Default)]
 struct Known<'t> {
     /// (product, unit as written; empty for the base unit) -> (its factor to the base unit, its
     /// name), or why the unit does not measure the product.
-    units: HashMap<(u32, &'t str), Result<(Decimal, String), String>>,
+    units: HashMap<(u32, &'t str), UnitFactor>,
     /// product -> its cell without dimension values.
     cells: HashMap<u32, Result<u32, String>>,
 }
@@ -505,7 +509,7 @@ fn resolve_use<'t>(
 
 /// The factor from `unit` (as written; empty for the product's base unit) to the product's base
 /// unit, and the unit's name, as [`RatingTable::base_quantity`] converts.
-fn unit_factor(table: &RatingTable, product: u32, unit: &str) -> Result<(Decimal, String), String> {
+fn unit_factor(table: &RatingTable, product: u32, unit: &str) -> UnitFactor {
     let name = if unit.is_empty() {
         let measure = table
             .products
