@@ -222,16 +222,7 @@ fn list_key(list: &str) -> Option<String> {
 fn load(path: &Path, bytes: &[u8]) -> Loaded {
     // A binary table (`compile --target binary`) is not text.
     if crate::table::is_binary(bytes) {
-        let opened = crate::table::RatingTable::from_binary(bytes)
-            .map(|table| Opened {
-                table,
-                path: path.to_path_buf(),
-                contract: None,
-            })
-            .map_err(|error| OpenError::TableInvalid {
-                path: path.to_path_buf(),
-                error,
-            });
+        let opened = crate::load::opened_table(path, crate::table::RatingTable::from_binary(bytes));
         return loaded(path, opened, None);
     }
     let text = match std::str::from_utf8(bytes) {
@@ -251,16 +242,7 @@ fn load(path: &Path, bytes: &[u8]) -> Loaded {
     // The file is read once here; `open_file` reads it again only to report its errors the way
     // the command line does.
     let opened = if is_table {
-        crate::table::RatingTable::from_json(text)
-            .map(|table| Opened {
-                table,
-                path: path.to_path_buf(),
-                contract: None,
-            })
-            .map_err(|error| OpenError::TableInvalid {
-                path: path.to_path_buf(),
-                error,
-            })
+        crate::load::opened_table(path, crate::table::RatingTable::from_json(text))
     } else {
         let name = path.display().to_string();
         crate::load::compile_book_file(path, text)

@@ -722,6 +722,23 @@ pub fn open_in(source: &Path, at: Option<Date>, choice: &ListChoice) -> Result<O
     Ok(opened)
 }
 
+/// A compiled table read from `path` (either form), as what prices, or why it does not load.
+pub(crate) fn opened_table(
+    path: &Path,
+    table: Result<RatingTable, LoadError>,
+) -> Result<Opened, OpenError> {
+    table
+        .map(|table| Opened {
+            table,
+            path: path.to_path_buf(),
+            contract: None,
+        })
+        .map_err(|error| OpenError::TableInvalid {
+            path: path.to_path_buf(),
+            error,
+        })
+}
+
 /// Opens one file: a compiled table (binary, told by its magic bytes, or JSON, by its first
 /// character `{`), a book, or a
 /// contract (layered on the book [`contract_book`] finds for it), whatever day it takes effect.
@@ -732,15 +749,7 @@ pub fn open_file(path: &Path) -> Result<Opened, OpenError> {
     })?;
     // A binary table (`compile --target binary`), told by its magic bytes.
     if crate::table::is_binary(&bytes) {
-        let table = RatingTable::from_binary(&bytes).map_err(|error| OpenError::TableInvalid {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        return Ok(Opened {
-            table,
-            path: path.to_path_buf(),
-            contract: None,
-        });
+        return opened_table(path, RatingTable::from_binary(&bytes));
     }
     let text = String::from_utf8(bytes).map_err(|e| OpenError::NotUtf8 {
         path: path.to_path_buf(),
@@ -754,15 +763,7 @@ pub fn open_file(path: &Path) -> Result<Opened, OpenError> {
         return open_with_contract(&contract_book(path)?, None, Some(path));
     }
     if is_table {
-        let table = RatingTable::from_json(&text).map_err(|error| OpenError::TableInvalid {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        return Ok(Opened {
-            table,
-            path: path.to_path_buf(),
-            contract: None,
-        });
+        return opened_table(path, RatingTable::from_json(&text));
     }
     match compile_book_file(path, &text) {
         Ok(table) => Ok(Opened {
