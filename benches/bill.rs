@@ -103,7 +103,8 @@ fn bench(c: &mut Criterion) {
 /// directory, written once per size.
 fn run_files(accounts: usize, lines: usize) -> std::path::PathBuf {
     use std::io::Write;
-    let dir = std::env::temp_dir().join(format!("pricebook-bench-run-{accounts}-{lines}"));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-bench-run-{accounts}-{lines}"));
     if dir.join("usage.csv").exists() {
         return dir;
     }

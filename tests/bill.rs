@@ -373,7 +373,8 @@ fn bad_lines_are_reported_and_the_rest_billed() {
 
 #[test]
 fn the_closing_wallet_carries_into_the_next_bill() {
-    let dir = std::env::temp_dir().join(format!("pricebook-bill-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-bill-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let (_, out, _) = run(&[
         "bill",
@@ -672,7 +673,8 @@ fn a_contract_layers_terms_on_the_public_book() {
 
 #[test]
 fn a_contract_under_the_floor_is_refused() {
-    let dir = std::env::temp_dir().join(format!("pricebook-contract-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-contract-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let c = dir.join("cheap.pricebook");
     std::fs::write(&c, "contract \"Cheap\" as cheap for heygen list enterprise effective 2026-06-05\nplan \"Cheap\" as cheap based on mmc-5000 {\n  includes 650000 credit_second at 0.004 USD / credit_second\n}\n").expect("write");
@@ -781,7 +783,8 @@ fn contract_set_grants_need_their_contract() {
             .is_some_and(|m| m.contains("leaves its grant to each contract")),
         "{v}"
     );
-    let dir = std::env::temp_dir().join(format!("pricebook-unset-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-unset-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let c = dir.join("unset.pricebook");
     std::fs::write(
@@ -1150,7 +1153,8 @@ fn fees_are_billed_once_or_on_their_cadence() {
     );
     assert_eq!(v["total"]["amount"], "870.00");
     // Continued from the closing wallet: the platform fee only.
-    let dir = std::env::temp_dir().join(format!("pricebook-fees-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-fees-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let wallet = dir.join("wallet.json");
     std::fs::write(&wallet, v["closing_wallet"].to_string()).expect("write");

@@ -236,7 +236,7 @@ fn check(report: &RateReport, expected: &Expected, table: &RatingTable, what: &s
 }
 
 fn rate_all_ways(bytes: &[u8], expected: &Expected, table: &RatingTable, name: &str) {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "pricebook-rate-export-{}-{name}",
         std::process::id()
     ));

@@ -152,7 +152,8 @@ fn rate_and_bill_read_attrs_in_json_lines() {
 /// An `attr.NAME` column the book does not declare is refused as an unknown column is.
 #[test]
 fn an_undeclared_attribute_column_is_an_error() {
-    let dir = std::env::temp_dir().join(format!("pricebook-attrs-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-attrs-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("events.csv");
     std::fs::write(

@@ -383,7 +383,8 @@ fn the_library_checks_files_together() {
         alone[0].diagnostics
     );
     // A file that is not UTF-8 is one `syntax` error of that file, not a failed run.
-    let dir = std::env::temp_dir().join(format!("pricebook-files-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("pricebook-files-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let bad = dir.join("bad.pricebook");
     std::fs::write(&bad, [0xff, 0xfe, b'x']).expect("written");

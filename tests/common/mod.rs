@@ -26,8 +26,10 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// A fresh scratch directory for one test, named after the test crate, the process and `name`.
+/// It lives in cargo's `target/tmp`, not the system's temporary folder, so runs do not pile up
+/// there and `cargo clean` takes them away.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "pricebook-{}-{}-{name}",
         env!("CARGO_CRATE_NAME"),
         std::process::id()
