@@ -427,6 +427,7 @@ pub(crate) fn compile_unsealed(
         packs,
         annual_front_load: model.annual_front_load,
         existing_moves: model.existing_moves.clone(),
+        subscription: model.subscription,
         recharge,
     };
     if let Some(unit) = unknown_unit.take() {

@@ -324,10 +324,24 @@ impl Printer<'_> {
                 });
             }
             Item::Billing(b) => {
-                let head = format!("billing {}", b.period.node);
+                let head = match &b.period {
+                    Some(p) => format!("billing {}", p.node),
+                    None => "billing".to_string(),
+                };
                 self.block(&head, item.span, &b.body, |pr, s| {
                     let text = match &s.node {
                         BillingStmt::FrontLoad(q) => format!("front-load {}", qty(q)),
+                        BillingStmt::Periods(w) => format!("periods {}", w.node),
+                        BillingStmt::FirstPeriod(w) => format!("first period {}", w.node),
+                        BillingStmt::PlanChanges(PlanChanges::AtRenewal) => {
+                            "plan changes at renewal".to_string()
+                        }
+                        BillingStmt::PlanChanges(PlanChanges::AtOnce { prorated }) => {
+                            format!(
+                                "plan changes at once{}",
+                                if *prorated { " prorated" } else { "" }
+                            )
+                        }
                         BillingStmt::Error(t) => t.clone(),
                     };
                     pr.line(&text);

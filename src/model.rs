@@ -689,10 +689,65 @@ pub struct Model {
     /// How accounts that subscribed before this version took effect move to it (`None`: the
     /// book does not say, so at once).
     pub existing_moves: Option<MoveRule>,
+    /// `billing { ... }`: how the book's subscriptions are billed, where it says.
+    pub subscription: SubscriptionRules,
     pub recharge: Option<RechargeDef>,
     pub floor: Option<RateDef>,
     /// The worked examples, in book order.
     pub examples: Vec<ExampleDef>,
+}
+
+/// A book's `billing { ... }` rules, as a table stores them (`{"periods": "calendar",
+/// "first_period": "prorated", "plan_changes": "at-once-prorated"}`); each is `None` where the
+/// book does not say, and a bill takes its default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SubscriptionRules {
+    /// `periods anniversary | calendar` (default: anniversary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub periods: Option<PeriodRule>,
+    /// `first period whole | prorated` (default: whole, as the seeds state no proration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_period: Option<FirstPeriodRule>,
+    /// `plan changes at renewal | at once prorated` (default: at renewal, seed 000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_changes: Option<PlanChangeRule>,
+}
+
+impl SubscriptionRules {
+    /// The book says none of them.
+    pub fn is_empty(&self) -> bool {
+        *self == SubscriptionRules::default()
+    }
+}
+
+/// Where a book's billing periods start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeriodRule {
+    /// On the subscription's start day each month.
+    Anniversary,
+    /// On the 1st, after a first period from the start.
+    Calendar,
+}
+
+/// How a first period shorter than a whole cycle is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FirstPeriodRule {
+    /// Its whole fee and grants.
+    Whole,
+    /// Its share of the cycle's fee and recurring grants, by time.
+    Prorated,
+}
+
+/// When a plan change takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanChangeRule {
+    /// At the next billing cycle's start.
+    AtRenewal,
+    /// At the change: the rest of the cycle is credited on the old plan and billed on the new.
+    AtOnceProrated,
 }
 
 /// `existing subscribers move at once | at renewal | on DATE`, as a table stores it

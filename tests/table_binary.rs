@@ -184,12 +184,13 @@ fn a_truncated_or_changed_file_is_refused_by_its_header_or_hash() {
 fn another_layout_version_or_schema_is_refused_by_name() {
     let bytes = hedra();
     let mut other = bytes.clone();
-    other[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let other_version = pricebook::table::BINARY_VERSION + 1;
+    other[8..12].copy_from_slice(&other_version.to_le_bytes());
     assert_eq!(
         RatingTable::from_binary(&other),
         Err(LoadError::BinaryVersion {
-            found: 2,
-            expected: 1
+            found: other_version,
+            expected: pricebook::table::BINARY_VERSION
         })
     );
     let mut schema = bytes.clone();

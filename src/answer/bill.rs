@@ -319,7 +319,8 @@ pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
         &events,
         effective_month,
     );
-    if let Some(align) = question.align {
+    // The request's alignment, else the book's `billing { periods ... }`, else anniversary.
+    if let Some(align) = question.align.or_else(|| PeriodAlign::declared(table)) {
         request.align = align;
         if question.periods.is_none() {
             request.periods = request.periods_reaching(events.iter().map(|e| e.time).max());

@@ -14,7 +14,7 @@ use super::error::AnswerError;
 use super::parse_date;
 use crate::base::date::{Date, format_instant};
 use crate::base::names::same_key;
-use crate::bill::{BillRequest, RejectedEvent};
+use crate::bill::{BillRequest, PeriodAlign, RejectedEvent};
 use crate::diagnostic::Code;
 use crate::load::Opened;
 use crate::usage::{TimedEvent, read_events};
@@ -312,15 +312,24 @@ pub fn bill_lists<E: From<AnswerError>>(
     // One set of periods for every subscription: from the first event's month through the last.
     let from = from.or(first_month);
     let last = raw.iter().map(|e| e.time).max();
+    // Each list's periods start where the request says, else where its book says: as many as
+    // reach the last event under either.
     let periods = question.periods.or_else(|| {
-        from.map(|f| match question.align {
-            // Calendar periods after a first partial one: as many as reach the last event.
-            Some(align) => {
-                let mut r = BillRequest::new(0, f, 1);
-                r.align = align;
-                r.periods_reaching(last)
-            }
-            None => BillRequest::periods_through(f, last),
+        from.map(|f| {
+            opened
+                .iter()
+                .map(
+                    |o| match question.align.or_else(|| PeriodAlign::declared(&o.table)) {
+                        Some(align) => {
+                            let mut r = BillRequest::new(0, f, 1);
+                            r.align = align;
+                            r.periods_reaching(last)
+                        }
+                        None => BillRequest::periods_through(f, last),
+                    },
+                )
+                .max()
+                .unwrap_or(1)
         })
     });
     let all: Vec<&str> = text.lines().collect();

@@ -1,5 +1,6 @@
 //! The engine: one bill's periods, events, grants, overage and recharges.
 
+use super::proration::Share;
 use super::*;
 use crate::table::{ExpiryRule, GrantEntry};
 
@@ -191,19 +192,21 @@ impl<'t> Engine<'t, '_> {
         }
     }
 
+    /// Issues `times` of a plan's grant `g` at `at` (at `share` of it when prorated).
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn issue_grant(
         &mut self,
         name: String,
         g: &GrantEntry,
         times: u32,
+        share: Option<Share>,
         at: Instant,
         cycle_end: Instant,
         contract_end: Instant,
     ) -> Result<(), BillError> {
-        let amount = g
-            .amount
-            .checked_mul(Decimal::from(times))
-            .and_then(|a| a.checked_mul(factor_of(self.table, g.unit)))
+        let amount = self
+            .grant_amount(g, times, share)?
+            .checked_mul(factor_of(self.table, g.unit))
             .ok_or_else(|| overflow("a grant"))?;
         self.wallet.issue(Grant {
             name,
@@ -216,6 +219,8 @@ impl<'t> Engine<'t, '_> {
             priority: g.priority,
             seq: 0,
             with_subscription: false,
+            // Renewed by months: a plan's grant for its cycle, which a change at once ends.
+            cycle_grant: g.every_months.is_some() && g.every_days.is_none(),
         })
     }
 
@@ -238,7 +243,7 @@ impl<'t> Engine<'t, '_> {
                     Some(1) => format!("plan {} {day}", plan.slug),
                     _ => format!("plan {} week of {day}", plan.slug),
                 };
-                self.issue_grant(name, g, 1, next, next + len, end)?;
+                self.issue_grant(name, g, 1, None, next, next + len, end)?;
                 next += len;
             }
             self.day_grants[k].1 = next;
@@ -303,6 +308,22 @@ impl<'t> Engine<'t, '_> {
         let starts_cycle = (k - self.cycle_from) % billing_months == 0;
         let cycle_end = self.request.period_start(k + billing_months).instant();
 
+        // A first, partial period under `first period prorated` bills its share of the cycle.
+        let fee_share = self.first_share(k, cycle_end);
+        let prorated = |d: String| match fee_share {
+            Some(s) => format!(
+                "{d}, prorated ({}, to {})",
+                s.describe(),
+                self.request.period_start(billing_months)
+            ),
+            None => d,
+        };
+        let charge = |a: Decimal| -> Result<Decimal, BillError> {
+            match fee_share {
+                Some(s) => s.money(a, &table.currency),
+                None => Ok(round_charge(a, &table.currency)),
+            }
+        };
         // The plan's price (or its commitment) for the billing cycle.
         if starts_cycle {
             if let Some(c) = &plan.commit {
@@ -310,14 +331,13 @@ impl<'t> Engine<'t, '_> {
                 lines.fixed.push(BillLine {
                     period: String::new(),
                     kind: "commitment",
-                    description: format!("{} minimum commitment", plan.display),
+                    description: prorated(format!("{} minimum commitment", plan.display)),
                     quantity: None,
-                    amount: Some(round_charge(
+                    amount: Some(charge(
                         c.amount
                             .checked_mul(Decimal::from(times.max(1)))
                             .ok_or_else(|| overflow("a commitment"))?,
-                        &table.currency,
-                    )),
+                    )?),
                     version: String::new(),
                 });
             }
@@ -360,9 +380,9 @@ impl<'t> Engine<'t, '_> {
                 lines.fixed.push(BillLine {
                     period: String::new(),
                     kind: "subscription",
-                    description,
+                    description: prorated(description),
                     quantity: None,
-                    amount: amount.map(|a| round_charge(a, &table.currency)),
+                    amount: amount.map(charge).transpose()?,
                     version: String::new(),
                 });
             }
@@ -393,7 +413,7 @@ impl<'t> Engine<'t, '_> {
             let Some(every) = g.every_months else {
                 if k == 0 {
                     let name = format!("plan {} grant {}", plan.slug, i + 1);
-                    self.issue_grant(name, g, 1, start, cycle_end, contract_end)?;
+                    self.issue_grant(name, g, 1, None, start, cycle_end, contract_end)?;
                 }
                 continue;
             };
@@ -405,12 +425,14 @@ impl<'t> Engine<'t, '_> {
                         "plan {} {label} (annual, {times} x front-loaded)",
                         plan.slug
                     );
-                    self.issue_grant(name, g, times, start, cycle_end, contract_end)?;
+                    let share = self.first_share(k, cycle_end);
+                    self.issue_grant(name, g, times, share, start, cycle_end, contract_end)?;
                 }
             } else if k % every == 0 {
                 let grant_end = self.request.period_start(k + every).instant();
                 let name = format!("plan {} {label}", plan.slug);
-                self.issue_grant(name, g, 1, start, grant_end, contract_end)?;
+                let share = self.first_share(k, grant_end);
+                self.issue_grant(name, g, 1, share, start, grant_end, contract_end)?;
             }
         }
         if let Some(c) = &plan.commit {
@@ -427,10 +449,12 @@ impl<'t> Engine<'t, '_> {
                     line: 0,
                 };
                 let end = self.request.period_start(k + c.months.max(1)).instant();
+                let share = self.first_share(k, end);
                 self.issue_grant(
                     format!("contract {} included {label}", plan.slug),
                     &entry,
                     1,
+                    share,
                     start,
                     end,
                     contract_end,
@@ -846,7 +870,7 @@ impl<'t> Engine<'t, '_> {
         for g in &p.grants {
             let name = format!("pack {} {}", p.slug, format_instant(e.time));
             let before = self.wallet.grants.len();
-            self.issue_grant(name, g, 1, e.time, contract_end, contract_end)?;
+            self.issue_grant(name, g, 1, None, e.time, contract_end, contract_end)?;
             for issued in &mut self.wallet.grants[before..] {
                 issued.with_subscription = true;
             }
@@ -923,7 +947,7 @@ impl Engine<'_, '_> {
             line: t.line,
         };
         let name = format!("top-up {}", format_instant(e.time));
-        self.issue_grant(name, &grant, 1, e.time, contract_end, contract_end)
+        self.issue_grant(name, &grant, 1, None, e.time, contract_end, contract_end)
     }
 }
 

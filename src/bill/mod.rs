@@ -35,6 +35,7 @@
 mod allowance;
 mod engine;
 mod ledger;
+mod proration;
 mod recharge;
 mod report;
 mod request;
@@ -154,6 +155,18 @@ pub enum PeriodAlign {
     Anniversary,
     /// On the 1st of each month, after a first period from the start to the next 1st.
     Calendar,
+}
+
+impl PeriodAlign {
+    /// Where the book's `billing { periods ... }` says periods start, if it says: what a bill
+    /// takes when its request does not say (a command line's `--align` does).
+    pub fn declared(table: &RatingTable) -> Option<PeriodAlign> {
+        use crate::model::PeriodRule;
+        table.subscription_rules().periods.map(|p| match p {
+            PeriodRule::Anniversary => PeriodAlign::Anniversary,
+            PeriodRule::Calendar => PeriodAlign::Calendar,
+        })
+    }
 }
 
 /// One usage file event, with names resolved.
@@ -748,6 +761,7 @@ pub fn bill_versions(
             priority: g.priority,
             seq: 0,
             with_subscription: false,
+            cycle_grant: false,
         })?;
     }
     // Events in time order; ties keep file order.
@@ -824,7 +838,7 @@ pub fn bill_versions(
                     engine.top_up(e, *amount, *currency, &mut lines)?
                 }
                 Usage::ChangePlan { .. } | Usage::ChangeBilling { .. } | Usage::Cancel => {
-                    engine.subscription_event(e, p_end, &mut lines)
+                    engine.subscription_event(e, k, p_end, &mut lines)?
                 }
             }
         }

@@ -82,7 +82,7 @@ impl Engine<'_, '_> {
             line: 0,
         };
         let name = format!("recharge {}", format_instant(at));
-        self.issue_grant(name, &entry, 1, at, at, at)?;
+        self.issue_grant(name, &entry, 1, None, at, at, at)?;
         let slot = lines
             .recharge
             .get_or_insert((Decimal::ZERO, Some(Decimal::ZERO), r.unit));

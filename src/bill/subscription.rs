@@ -61,16 +61,26 @@ impl Engine<'_, '_> {
         }
     }
 
-    /// A subscription event: a plan or billing change (at the next cycle's start) or a
-    /// cancellation (at the end of the current period, `period_end`).
+    /// A subscription event in period `k`: a plan change (at the next cycle's start, or at once
+    /// where the book says `plan changes at once prorated`), a billing change (at the next
+    /// cycle's start) or a cancellation (at the end of the current period, `period_end`).
     pub(super) fn subscription_event(
         &mut self,
         e: &UsageEvent,
+        k: u32,
         period_end: Instant,
         lines: &mut PeriodLines,
-    ) {
+    ) -> Result<(), BillError> {
         match &e.usage {
-            Usage::ChangePlan { plan } => self.pending_plan = Some((*plan, e.time)),
+            Usage::ChangePlan { plan } => {
+                let at_once = self.table.subscription_rules().plan_changes
+                    == Some(crate::model::PlanChangeRule::AtOnceProrated);
+                if at_once {
+                    self.change_plan_now(*plan, k, e.time, e.time, lines)?;
+                } else {
+                    self.pending_plan = Some((*plan, e.time));
+                }
+            }
             Usage::ChangeBilling { billing } => self.pending_billing = Some((*billing, e.time)),
             Usage::Cancel => {
                 if let Some((end, _)) = self.ends {
@@ -79,7 +89,7 @@ impl Engine<'_, '_> {
                         format_instant(end)
                     );
                     self.reject(e, Rejection::new(RejectionKind::OutsidePeriod, reason));
-                    return;
+                    return Ok(());
                 }
                 self.ends = Some((period_end, e.time));
                 lines.fixed.push(BillLine {
@@ -97,5 +107,6 @@ impl Engine<'_, '_> {
             }
             _ => {}
         }
+        Ok(())
     }
 }

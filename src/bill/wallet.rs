@@ -17,6 +17,9 @@ pub(super) struct Grant {
     /// A pack's credits, which "never expire while you have an active subscription" (seed
     /// 000): they expire when the subscription ends.
     pub(super) with_subscription: bool,
+    /// A plan's grant renewed by months (or front-loaded for a year): a plan change at once
+    /// ends it.
+    pub(super) cycle_grant: bool,
 }
 
 impl Grant {
@@ -92,6 +95,17 @@ impl Wallet {
         }
         self.next_expiry = self.next_expiry.min(end);
         self.expire(end);
+    }
+
+    /// A plan change at once: the old plan's grants for its cycle expire `now`.
+    pub(super) fn end_cycle_grants(&mut self, now: Instant) {
+        for g in &mut self.grants {
+            if g.cycle_grant && g.expires.is_none_or(|e| e > now) && !g.remaining().is_zero() {
+                g.expires = Some(now);
+            }
+        }
+        self.next_expiry = self.next_expiry.min(now);
+        self.expire(now);
     }
 
     /// Expires every grant due at or before `now`.

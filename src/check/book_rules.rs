@@ -63,17 +63,36 @@ impl Cx<'_> {
             let Item::Billing(b) = &item.node else {
                 continue;
             };
-            if b.period.node != "annual" {
+            // `billing { ... }`: the subscription rules pass reads it.
+            let Some(period) = &b.period else { continue };
+            if period.node != "annual" {
                 self.unknown(
                     "billing period",
-                    &b.period,
+                    period,
                     &["annual".into()],
-                    "only `billing annual { ... }` has book-level rules",
+                    "`billing annual { ... }` holds the rules of annual billing, and `billing { ... }` how subscriptions are billed",
                 );
                 continue;
             }
             for s in &b.body {
-                if let BillingStmt::FrontLoad(q) = &s.node {
+                let misplaced = match &s.node {
+                    BillingStmt::Periods(_) => Some("periods"),
+                    BillingStmt::FirstPeriod(_) => Some("first period"),
+                    BillingStmt::PlanChanges(_) => Some("plan changes"),
+                    _ => None,
+                };
+                if let Some(what) = misplaced {
+                    self.push(diagnostics::billing_rule_misplaced(
+                        what,
+                        "billing { ... }",
+                        "it applies to every subscription, monthly or annual",
+                        s.span,
+                    ));
+                }
+                if let Some(q) = match &s.node {
+                    BillingStmt::FrontLoad(q) => Some(q),
+                    _ => None,
+                } {
                     let Some((base, unit)) = self.quantity(q) else {
                         continue;
                     };

@@ -1186,6 +1186,37 @@ pub(super) fn moves_in_contract(span: Span) -> Diagnostic {
     .help("declare `existing subscribers move ...` in the vendor's book version")
 }
 
+/// A `billing` rule in the other kind of block: `front-load` outside `billing annual`, or a
+/// subscription rule inside it.
+pub(super) fn billing_rule_misplaced(
+    what: &str,
+    belongs: &str,
+    why: &str,
+    span: Span,
+) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        format!("`{what}` does not belong in this billing block"),
+    )
+    .label(span, "here")
+    .help(format!("move it into `{belongs}`: {why}"))
+}
+
+/// A subscription rule (`periods`, `first period`, `plan changes`) said twice.
+pub(super) fn billing_rule_twice(what: &str, again: Span, first: Span) -> Diagnostic {
+    given_twice(what, again, Some(first)).help("a book says each billing rule once: keep one")
+}
+
+/// `plan changes at once` without saying how the rest of the cycle is billed.
+pub(super) fn plan_change_unprorated(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::InvalidValue,
+        "a plan change at once must say how the rest of the cycle is billed",
+    )
+    .label(span, "at once, but not prorated")
+    .help("write `plan changes at once prorated` (the rest of the cycle is credited on the old plan and billed on the new), or `plan changes at renewal` (the default)")
+}
+
 /// A second `front-load` in annual billing.
 pub(super) fn front_load_twice(again: Span) -> Diagnostic {
     given_twice("front-load", again, None).help("keep one")

@@ -41,6 +41,7 @@ const LINE_KINDS: &[&str] = &[
     "carve-out",
     "top-up",
     "fee",
+    "proration",
 ];
 
 impl Cx<'_> {

@@ -26,6 +26,7 @@ mod prices;
 mod pricing;
 mod products;
 mod rates;
+mod subscription_rules;
 mod top_ups;
 mod units;
 // Run by the caller on a contract layered on its book.
@@ -255,6 +256,7 @@ impl<'b> Cx<'b> {
         }
         let front_load = self.billing_blocks();
         let existing_moves = self.existing_moves();
+        let subscription = self.subscription_rules();
         let recharge = self.recharge();
         self.cross_checks(recharge.is_some());
         let examples = self.examples();
@@ -285,6 +287,7 @@ impl<'b> Cx<'b> {
             packs: std::mem::take(&mut self.pack_defs),
             annual_front_load: front_load,
             existing_moves,
+            subscription,
             recharge,
             floor: self.floor.clone(),
             examples,

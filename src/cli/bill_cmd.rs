@@ -69,10 +69,11 @@ pub(crate) struct BillArgs {
     /// An invoice preview: bill only what happened by this instant (RFC 3339, or a date).
     #[arg(long = "as-of")]
     as_of: Option<String>,
-    /// Where periods start: on `--from`'s day each month (anniversary, the default) or on the
-    /// 1st (calendar, after a first partial period from `--from`).
+    /// Where periods start: on `--from`'s day each month (anniversary) or on the 1st (calendar,
+    /// after a first partial period from `--from`). Default: where the book's `billing {
+    /// periods ... }` says, else anniversary.
     #[arg(long, value_enum)]
-    align: Option<AlignArg>,
+    pub(super) align: Option<AlignArg>,
     /// An invoice run: the accounts to bill, a CSV with header `account,plan` and any of
     /// `start`, `billing`, `list`, `contract`, `auto_recharge`, `wallet`; each account is billed
     /// from its lines of `--usage` (every line has an `account`).
@@ -197,7 +198,7 @@ pub(super) fn run_bill(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliError
     Ok(i32::from(bad_lines > 0))
 }
 
-fn align_of(a: AlignArg) -> crate::bill::PeriodAlign {
+pub(super) fn align_of(a: AlignArg) -> crate::bill::PeriodAlign {
     match a {
         AlignArg::Anniversary => crate::bill::PeriodAlign::Anniversary,
         AlignArg::Calendar => crate::bill::PeriodAlign::Calendar,

@@ -57,6 +57,7 @@ pub(super) fn run_invoice(a: BillArgs, out: &mut dyn Write) -> Result<i32, CliEr
     };
     run.list = a.list.clone();
     run.at = a.at.clone();
+    run.align = a.align.map(super::bill_cmd::align_of);
     run.progress = std::io::stderr().is_terminal();
     let report = answer::invoice_run(&run)?;
     if a.output.is_none() {

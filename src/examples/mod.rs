@@ -502,6 +502,8 @@ impl Runner<'_> {
         }
         let (from, end) = bill_dates(self.model, b);
         let mut request = BillRequest::new(b.plan as u32, from, b.periods.unwrap_or(1));
+        // The book's `billing { periods ... }` (anniversary where it says nothing).
+        request.align = crate::bill::PeriodAlign::declared(self.table).unwrap_or_default();
         request.billing = if b.annual {
             Billing::Annual
         } else {

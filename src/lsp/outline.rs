@@ -134,11 +134,14 @@ pub(super) fn outline(a: &Analysis) -> Vec<DocumentSymbol> {
             ),
             Item::Billing(b) => symbol(
                 a,
-                format!("billing {}", b.period.node),
+                match &b.period {
+                    Some(p) => format!("billing {}", p.node),
+                    None => "billing".to_string(),
+                },
                 None,
                 SymbolKind::OBJECT,
                 whole,
-                b.period.span,
+                b.period.as_ref().map_or(item.span, |p| p.span),
                 Vec::new(),
             ),
             Item::Moves(_) => symbol(

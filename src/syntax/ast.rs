@@ -467,17 +467,34 @@ pub enum PackStmt {
     Error(String),
 }
 
-/// `billing annual { front-load 12 month }`
+/// `billing annual { front-load 12 month }` (rules of annual billing), or `billing { periods
+/// calendar ... }` (how the book's subscriptions are billed): `period` is `None` for the latter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BillingBlock {
-    pub period: Name,
+    pub period: Option<Name>,
     pub body: Vec<Spanned<BillingStmt>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum BillingStmt {
     FrontLoad(Quantity),
+    /// `periods calendar` (or `anniversary`): where billing periods start.
+    Periods(Name),
+    /// `first period prorated` (or `whole`): how a first, partial period is billed.
+    FirstPeriod(Name),
+    /// `plan changes at renewal` or `plan changes at once prorated`.
+    PlanChanges(PlanChanges),
     Error(String),
+}
+
+/// When a plan change takes effect, as a book's `billing { plan changes ... }` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanChanges {
+    AtRenewal,
+    /// At the change; `prorated`: the rest of the cycle is re-priced (the book must say so).
+    AtOnce {
+        prorated: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -239,7 +239,9 @@ fn describe(rule: Rule, before: &str) -> Option<String> {
         }
         Rule::pack_stmt_entry => "a pack statement (`price`, `grant`, `for` or `allow`)",
         Rule::tier_entry => "a tier such as `0 second .. 1000 second : 0.01 USD / second`",
-        Rule::billing_stmt_entry => "`front-load`",
+        Rule::billing_stmt_entry => {
+            "a billing rule (`front-load`, `periods`, `first period` or `plan changes`)"
+        }
         Rule::recharge_stmt_entry => {
             "an auto recharge setting (`below`, `refill to`, `cap`, `minimum` or `price`)"
         }
@@ -303,6 +305,11 @@ fn statement_phrase(rule: Rule) -> Option<String> {
         Rule::aka_stmt => "aka",
         Rule::allow_decl => "allow",
         Rule::frontload_stmt => "front-load",
+        Rule::periods_stmt => "periods",
+        Rule::first_period_stmt => "first period",
+        Rule::plan_changes_stmt => "plan changes",
+        Rule::changes_at_renewal => "renewal",
+        Rule::changes_at_once => "once",
         Rule::below_stmt => "below",
         Rule::refill_stmt => "refill",
         Rule::cap_stmt => "cap",

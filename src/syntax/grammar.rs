@@ -769,7 +769,10 @@ mod tests {
         ] {
             assert!(items.contains(&s.to_string()), "{s} in {items:?}");
         }
-        assert_eq!(statements(Block::Billing), ["front-load"]);
+        assert_eq!(
+            statements(Block::Billing),
+            ["front-load", "periods", "first period", "plan changes at"]
+        );
         assert!(statements(Block::Test).contains(&"quote".to_string()));
         assert!(statements(Block::Bill).contains(&"expect".to_string()));
         assert!(statements(Block::Dimension).is_empty());

@@ -299,8 +299,10 @@ impl Shift for PackStmt {
 
 impl Shift for BillingStmt {
     fn shift(&mut self, by: usize) {
-        if let BillingStmt::FrontLoad(q) = self {
-            q.shift(by);
+        match self {
+            BillingStmt::FrontLoad(q) => q.shift(by),
+            BillingStmt::Periods(w) | BillingStmt::FirstPeriod(w) => w.shift(by),
+            BillingStmt::PlanChanges(_) | BillingStmt::Error(_) => {}
         }
     }
 }

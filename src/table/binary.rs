@@ -25,7 +25,7 @@ pub const BINARY_MAGIC: [u8; 8] = *b"\x89PBT\r\n\x1a\n";
 
 /// The payload's layout. It changes whenever a table type gains or loses a field; a build reads
 /// only its own (a binary table is compiled from the book or the JSON table again, not kept).
-pub const BINARY_VERSION: u32 = 1;
+pub const BINARY_VERSION: u32 = 2;
 
 const HEADER: usize = 56;
 

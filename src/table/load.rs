@@ -92,6 +92,8 @@ struct View<'a> {
     annual_front_load: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     existing_moves: &'a Option<crate::model::MoveRule>,
+    #[serde(skip_serializing_if = "crate::model::SubscriptionRules::is_empty")]
+    subscription: &'a crate::model::SubscriptionRules,
     recharge: &'a Option<RechargeEntry>,
 }
 
@@ -124,6 +126,7 @@ impl RatingTable {
             packs: &self.packs,
             annual_front_load: self.annual_front_load,
             existing_moves: &self.existing_moves,
+            subscription: &self.subscription,
             recharge: &self.recharge,
         }
     }
@@ -486,6 +489,7 @@ impl RatingTable {
             packs: d.packs,
             annual_front_load: d.annual_front_load,
             existing_moves: d.existing_moves,
+            subscription: d.subscription,
             recharge: d.recharge,
         }
     }

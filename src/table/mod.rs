@@ -54,11 +54,13 @@ pub use load::{LoadError, reseal, sha256_hex};
 /// The schema this build reads and writes. Bump on any incompatible change (7: a book's price
 /// list, and fees: an older reader would bill without them; 8: products' `bill` bounds and
 /// dimension `fills`, `aliases`, products whose rate is `unpublished`, and the plans an `auto
-/// recharge` is `for`; 9: a plan's `available` as one packed string, see [`availability`]).
-pub const SCHEMA_VERSION: u32 = 9;
+/// recharge` is `for`; 9: a plan's `available` as one packed string, see [`availability`]; 10: the
+/// book's `billing { ... }` rules, `subscription`: an older reader would bill without them).
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// The oldest schema this build still reads: tables written since differ from this build's in
-/// their layout only ([`availability`]), so they load and quote the same.
+/// their layout ([`availability`]) and in rules they cannot hold (a schema 8 or 9 table has no
+/// `subscription` rules, so its bills take the defaults), so they load and bill the same.
 pub const OLDEST_READ_SCHEMA_VERSION: u32 = 8;
 
 /// How a product's tiers apply. The table's own type (not the book's), so its JSON spelling is
@@ -143,6 +145,8 @@ pub struct RatingTable {
     pub(crate) annual_front_load: Option<u32>,
     /// `existing subscribers move ...` (`None`: at once).
     pub(crate) existing_moves: Option<crate::model::MoveRule>,
+    /// `billing { ... }`: how the book's subscriptions are billed, where it says.
+    pub(crate) subscription: crate::model::SubscriptionRules,
     pub(crate) recharge: Option<RechargeEntry>,
 }
 
@@ -175,6 +179,9 @@ pub(crate) struct TableData {
     /// Absent in tables of books that do not say (and in tables before it existed).
     #[serde(default)]
     pub(crate) existing_moves: Option<crate::model::MoveRule>,
+    /// Absent in tables of books that say none (and in tables before schema 10).
+    #[serde(default)]
+    pub(crate) subscription: crate::model::SubscriptionRules,
     pub(crate) recharge: Option<RechargeEntry>,
 }
 
@@ -246,6 +253,11 @@ impl RatingTable {
     /// book does not say, so at once).
     pub fn existing_moves(&self) -> Option<&crate::model::MoveRule> {
         self.existing_moves.as_ref()
+    }
+    /// The book's `billing { ... }` rules: where periods start, how a first partial period is
+    /// billed, when plan changes take effect (each `None` where the book does not say).
+    pub fn subscription_rules(&self) -> &crate::model::SubscriptionRules {
+        &self.subscription
     }
 
     /// The book's auto-recharge rules, if it offers auto recharge.

@@ -21,7 +21,9 @@
 
 use super::*;
 use crate::base::interval::{Edge, Interval};
-use crate::model::{FeeAmountDef, MoveRule};
+use crate::model::{
+    FeeAmountDef, FirstPeriodRule, MoveRule, PeriodRule, PlanChangeRule, SubscriptionRules,
+};
 
 /// What is wrong with a payload, and where.
 #[derive(Debug)]
@@ -412,6 +414,13 @@ wire_plain_enum! {
     TierMode [Graduated, Volume]
     TierScope [Period, Event]
     RoundMode [Up, Down, Nearest]
+    PeriodRule [Anniversary, Calendar]
+    FirstPeriodRule [Whole, Prorated]
+    PlanChangeRule [AtRenewal, AtOnceProrated]
+}
+
+wire_struct! {
+    SubscriptionRules { periods, first_period, plan_changes }
 }
 
 impl Wire for PricingEntry {
@@ -728,7 +737,7 @@ wire_struct! {
     RatingTable {
         schema_version, vendor, list, version, effective, currency, source_hash, source,
         checksum, units, dimensions, attributes, products, plans, packs, annual_front_load,
-        existing_moves, recharge,
+        existing_moves, subscription, recharge,
     }
 }
 

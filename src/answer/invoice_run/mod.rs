@@ -57,6 +57,9 @@ pub struct InvoiceRun {
     pub list: Option<String>,
     /// `--at`: with a directory, the version in force on this day for every account.
     pub at: Option<String>,
+    /// `--align`: where every account's periods start (`None`: where its book says, else on
+    /// its start day).
+    pub align: Option<crate::bill::PeriodAlign>,
     /// Draw progress on standard error.
     pub progress: bool,
     /// Threads billing accounts (0: one per core).
@@ -81,6 +84,7 @@ impl InvoiceRun {
             billing: Billing::Monthly,
             list: None,
             at: None,
+            align: None,
             progress: false,
             threads: 0,
         }
@@ -358,6 +362,7 @@ fn bill_account(
             wallet,
             auto_recharge: account.auto_recharge.clone(),
             at: run.at.clone(),
+            align: run.align,
             ..BillQuestion::default()
         };
         bill_read_versions(

@@ -160,6 +160,36 @@ impl Lower<'_> {
                             let q = q.map(|q| self.quantity(q)).unwrap_or_else(missing_quantity);
                             body.push(Spanned::new(BillingStmt::FrontLoad(q), sp));
                         }
+                        Rule::periods_stmt | Rule::first_period_stmt => {
+                            let periods = c.as_rule() == Rule::periods_stmt;
+                            let word = c.into_inner().find(|x| x.as_rule() == Rule::ident);
+                            let word = word.map(|w| self.name(w)).unwrap_or_else(missing);
+                            let stmt = if periods {
+                                BillingStmt::Periods(word)
+                            } else {
+                                BillingStmt::FirstPeriod(word)
+                            };
+                            body.push(Spanned::new(stmt, sp));
+                        }
+                        Rule::plan_changes_stmt => {
+                            let when = c.into_inner().find(|x| {
+                                matches!(
+                                    x.as_rule(),
+                                    Rule::changes_at_renewal | Rule::changes_at_once
+                                )
+                            });
+                            let rule = match when {
+                                Some(w) if w.as_rule() == Rule::changes_at_once => {
+                                    PlanChanges::AtOnce {
+                                        prorated: w
+                                            .into_inner()
+                                            .any(|x| x.as_rule() == Rule::kw_prorated),
+                                    }
+                                }
+                                _ => PlanChanges::AtRenewal,
+                            };
+                            body.push(Spanned::new(BillingStmt::PlanChanges(rule), sp));
+                        }
                         Rule::bad_stmt => {
                             let text = self.bad(
                                 c,
@@ -172,10 +202,7 @@ impl Lower<'_> {
                         _ => {}
                     }
                 }
-                Item::Billing(BillingBlock {
-                    period: period.unwrap_or_else(missing),
-                    body,
-                })
+                Item::Billing(BillingBlock { period, body })
             }
             Rule::recharge_block => {
                 let mut body = Vec::new();
