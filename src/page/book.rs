@@ -123,6 +123,9 @@ fn plans(t: &RatingTable, out: &mut String) {
             "<p>Annual billing issues {n} months of grants up front.</p>"
         );
     }
+    for (rule, said) in words::subscription_rules(t.subscription_rules()) {
+        let _ = writeln!(out, "<p>Billing: {} {}.</p>", esc(rule), esc(&said));
+    }
     out.push_str("</section>\n");
 }
 

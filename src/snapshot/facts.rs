@@ -116,6 +116,9 @@ fn book_facts(t: &RatingTable, facts: &mut Facts) {
     if let Some(n) = t.annual_front_load() {
         facts.add("billing annual", format!("front-load {n} month"));
     }
+    for (rule, said) in words::subscription_rules(t.subscription_rules()) {
+        facts.add(format!("billing {rule}"), said);
+    }
     if let Some(r) = t.recharge() {
         facts.add("auto recharge", words::recharge(t, r));
     }

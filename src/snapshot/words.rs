@@ -392,3 +392,33 @@ mod tests {
         assert_eq!(expiry("cycle-end"), "expires at cycle end");
     }
 }
+
+/// A book's `billing { ... }` rules as it writes them (`("periods", "calendar")`), those it says.
+pub(crate) fn subscription_rules(
+    r: &crate::model::SubscriptionRules,
+) -> Vec<(&'static str, String)> {
+    use crate::model::{FirstPeriodRule, PeriodRule, PlanChangeRule};
+    let mut out = Vec::new();
+    if let Some(p) = r.periods {
+        let said = match p {
+            PeriodRule::Anniversary => "anniversary",
+            PeriodRule::Calendar => "calendar",
+        };
+        out.push(("periods", said.to_string()));
+    }
+    if let Some(f) = r.first_period {
+        let said = match f {
+            FirstPeriodRule::Whole => "whole",
+            FirstPeriodRule::Prorated => "prorated",
+        };
+        out.push(("first period", said.to_string()));
+    }
+    if let Some(c) = r.plan_changes {
+        let said = match c {
+            PlanChangeRule::AtRenewal => "at renewal",
+            PlanChangeRule::AtOnceProrated => "at once prorated",
+        };
+        out.push(("plan changes", said.to_string()));
+    }
+    out
+}
