@@ -369,30 +369,6 @@ pub(crate) fn grouped(d: Decimal) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        let d = |s: &str| s.parse::<Decimal>().expect("a decimal");
-        assert_eq!(grouped(d("14400")), "14,400");
-        assert_eq!(grouped(d("1234.50")), "1,234.5");
-        assert_eq!(grouped(d("-1000000")), "-1,000,000");
-        assert_eq!(grouped(d("999")), "999");
-        assert_eq!(grouped(d("0.25")), "0.25");
-    }
-
-    #[test]
-    fn cadences_and_expiries_read_as_the_book_writes_them() {
-        assert_eq!(cadence(Some(1), None), "every month");
-        assert_eq!(cadence(None, Some(7)), "every week");
-        assert_eq!(cadence(None, None), "once");
-        assert_eq!(expiry("months:12"), "expires after 12 month");
-        assert_eq!(expiry("cycle-end"), "expires at cycle end");
-    }
-}
-
 /// A book's `billing { ... }` rules as it writes them (`("periods", "calendar")`), those it says.
 pub(crate) fn subscription_rules(
     r: &crate::model::SubscriptionRules,
@@ -421,4 +397,28 @@ pub(crate) fn subscription_rules(
         out.push(("plan changes", said.to_string()));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        let d = |s: &str| s.parse::<Decimal>().expect("a decimal");
+        assert_eq!(grouped(d("14400")), "14,400");
+        assert_eq!(grouped(d("1234.50")), "1,234.5");
+        assert_eq!(grouped(d("-1000000")), "-1,000,000");
+        assert_eq!(grouped(d("999")), "999");
+        assert_eq!(grouped(d("0.25")), "0.25");
+    }
+
+    #[test]
+    fn cadences_and_expiries_read_as_the_book_writes_them() {
+        assert_eq!(cadence(Some(1), None), "every month");
+        assert_eq!(cadence(None, Some(7)), "every week");
+        assert_eq!(cadence(None, None), "once");
+        assert_eq!(expiry("months:12"), "expires after 12 month");
+        assert_eq!(expiry("cycle-end"), "expires at cycle end");
+    }
 }
