@@ -220,9 +220,9 @@ fn check_table_json(text: &str) {
 }
 
 /// A binary table: loading refuses or accepts it without panicking, and then again with its
-/// header's length and hash made to match, so the payload reaches the decoder. A payload that
-/// decodes and validates has one encoding (written again, it is the same bytes) and is a table
-/// the JSON form holds too.
+/// header's layout version, length and hash made to match, so the payload reaches the decoder.
+/// A payload that decodes and validates has one encoding (written again, it is the same bytes)
+/// and is a table the JSON form holds too.
 fn check_table_binary(data: &[u8]) {
     let _ = RatingTable::from_binary(data);
     const HEADER: usize = 56;
@@ -230,6 +230,8 @@ fn check_table_binary(data: &[u8]) {
         return;
     };
     let mut sealed = data.to_vec();
+    // This build's layout version too, so inputs written with an older layout still reach it.
+    sealed[8..12].copy_from_slice(&pricebook::table::BINARY_VERSION.to_le_bytes());
     sealed[16..24].copy_from_slice(&(payload.len() as u64).to_le_bytes());
     sealed[24..HEADER].copy_from_slice(&sha256(payload));
     let Ok(table) = RatingTable::from_binary(&sealed) else {
