@@ -58,6 +58,9 @@ impl std::error::Error for QuantityError {}
 /// ```
 pub fn parse_number(text: &str) -> Result<Decimal, QuantityError> {
     let t = text.trim();
+    if let Some(v) = plain_integer(t) {
+        return Ok(v);
+    }
     if t.contains(',') {
         if !thousands(t) {
             return Err(QuantityError::BadGrouping(t.to_string()));
@@ -76,6 +79,17 @@ pub fn parse_number(text: &str) -> Result<Decimal, QuantityError> {
         return Err(QuantityError::NotADecimal(t.to_string()));
     }
     parse_decimal(t).ok_or_else(|| QuantityError::NotADecimal(t.to_string()))
+}
+
+/// Up to 18 ASCII digits and nothing else: the value, exactly as the general parser reads it.
+#[inline]
+fn plain_integer(t: &str) -> Option<Decimal> {
+    let b = t.as_bytes();
+    if b.is_empty() || b.len() > 18 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = b.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    Some(Decimal::from(n))
 }
 
 /// `1,000`, `12,345,678.9`: groups of three digits after the first, before any decimal point.
@@ -104,6 +118,11 @@ fn thousands(t: &str) -> bool {
 /// ```
 pub fn split_quantity(text: &str) -> Result<(Decimal, Option<&str>), QuantityError> {
     let t = text.trim();
+    // Usage exports are mostly plain counts (`4`): read them without the general parser, which
+    // was a twentieth of an invoice run.
+    if let Some(v) = plain_integer(t) {
+        return Ok((v, None));
+    }
     let mut words = t.split_whitespace();
     let (Some(first), second, None) = (words.next(), words.next(), words.next()) else {
         return Err(QuantityError::NotAQuantity(t.to_string()));
@@ -159,6 +178,22 @@ pub fn fractional(quantity: Decimal, base_unit: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The fast path for plain counts reads what the general parser reads, scale included.
+        #[test]
+        fn plain_counts_read_as_the_parser_reads_them(digits in "[0-9]{1,20}") {
+            let general = parse_decimal(&digits);
+            if let Some(fast) = plain_integer(&digits) {
+                proptest::prop_assert_eq!(Some(fast), general);
+                proptest::prop_assert_eq!(Some(fast.scale()), general.map(|g| g.scale()));
+            }
+            proptest::prop_assert_eq!(
+                split_quantity(&digits).ok().map(|(v, _)| v.to_string()),
+                general.map(|g| g.to_string())
+            );
+        }
+    }
 
     #[test]
     fn people_write_numbers_in_several_ways() {

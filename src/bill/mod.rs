@@ -53,8 +53,8 @@ use crate::table::{
 };
 use engine::{Engine, PeriodLines, dimension_of, factor_of};
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 pub(crate) use versions::translate_cell;
 pub use versions::{BillVersion, Moves, VersionUsage, bill_tables};
 use wallet::{Grant, Wallet};
@@ -710,9 +710,9 @@ pub fn bill_versions(
         wallet: Wallet::default(),
         lines: Vec::new(),
         rejected: Vec::new(),
-        windows: HashMap::new(),
-        period_usage: HashMap::new(),
-        period_charged: HashMap::new(),
+        windows: HashMap::default(),
+        period_usage: HashMap::default(),
+        period_charged: HashMap::default(),
         charged_undo: None,
         ledger: Vec::new(),
         billing: request.billing,
@@ -727,7 +727,7 @@ pub fn bill_versions(
             .filter(|(_, g)| g.every_days.is_some())
             .map(|(i, _)| (i, request.from.instant()))
             .collect(),
-        allowance_use: HashMap::new(),
+        allowance_use: HashMap::default(),
         allowances: Vec::new(),
         recharge_base,
         product_fees_charged: Vec::new(),

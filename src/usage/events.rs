@@ -17,7 +17,7 @@ use crate::base::{csv, usage_json as json};
 use crate::bill::{RejectedEvent, Usage, UsageEvent};
 use crate::table::{EventAttr, RatingTable};
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The fields of one usage line, as written.
 #[derive(Default, Debug, Clone, PartialEq, Eq)]
@@ -102,18 +102,75 @@ pub fn read_events(text: &str) -> (Vec<TimedEvent>, Vec<RejectedEvent>) {
 pub struct EventReader {
     /// The CSV header's column names, lower case; `None` for JSON Lines.
     header: Option<Vec<String>>,
+    /// What each CSV column holds, read from the header once rather than per line.
+    columns: Vec<Column>,
+}
+
+/// What a CSV column holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Column {
+    Time,
+    Product,
+    Buy,
+    TopUp,
+    Quantity,
+    Unit,
+    List,
+    ChangePlan,
+    ChangeBilling,
+    Cancel,
+    Account,
+    /// `plan`: an invoice run's accounts file says the plan, so the column is not read.
+    Ignored,
+    Attr(String),
+    Dimension(String),
+}
+
+impl Column {
+    fn of(header: &str) -> Column {
+        match header {
+            "time" => Column::Time,
+            "product" => Column::Product,
+            "buy" => Column::Buy,
+            "top_up" => Column::TopUp,
+            "quantity" => Column::Quantity,
+            "unit" => Column::Unit,
+            "list" => Column::List,
+            "change_plan" => Column::ChangePlan,
+            "change_billing" => Column::ChangeBilling,
+            "cancel" => Column::Cancel,
+            "account" => Column::Account,
+            "plan" => Column::Ignored,
+            h => match csv::attr_column(h) {
+                Some(name) => Column::Attr(name.to_string()),
+                None => Column::Dimension(h.to_string()),
+            },
+        }
+    }
 }
 
 impl EventReader {
     /// The reader for a file whose first non-blank line is `first` (a CSV header is that line).
     pub fn for_first_line(first: &str) -> EventReader {
-        let header = (!first.trim_start().starts_with('{')).then(|| {
+        let header: Option<Vec<String>> = (!first.trim_start().starts_with('{')).then(|| {
             csv::split_line(first)
                 .iter()
                 .map(|c| c.to_ascii_lowercase())
                 .collect()
         });
-        EventReader { header }
+        let columns = header.iter().flatten().map(|h| Column::of(h)).collect();
+        EventReader { header, columns }
+    }
+
+    /// This reader, leaving a CSV file's `account` column unread (empty): for readers that
+    /// already know each line's account (an invoice run bills its lines account by account).
+    pub fn without_account(mut self) -> EventReader {
+        for c in &mut self.columns {
+            if *c == Column::Account {
+                *c = Column::Ignored;
+            }
+        }
+        self
     }
 
     /// Whether the file is CSV (its first non-blank line is the header, not an event).
@@ -138,72 +195,72 @@ impl EventReader {
             None if time.is_empty() => Err(bad_line(n, "no `time`".into())),
             None => Err(bad_line(n, format!("`{time}` is not an RFC 3339 time"))),
         };
-        let Some(header) = &self.header else {
+        if self.header.is_none() {
             return match json_fields(line) {
                 Ok((time, fields)) => timed(&time, fields),
                 Err(reason) => Err(bad_line(n, reason)),
             };
         };
         // Most lines have no quote: their fields are read in place, not each copied first.
-        let mut cells = [""; 64];
+        // Room for the usual handful of columns; a wider line takes the general splitter.
+        let mut cells = [""; 16];
         let read = match csv::split_unquoted(line, &mut cells) {
             Some(count) if count <= cells.len() => {
                 let values = cells.get(..count).unwrap_or_default();
-                csv_fields(header, values.iter().map(|v| v.trim()), count)
+                csv_fields(&self.columns, values.iter().map(|v| v.trim()), count)
                     .map(|(time, fields)| timed(time, fields))
             }
             _ => {
                 let values = csv::split_line(line);
-                csv_fields(header, values.iter().map(|v| v.as_ref()), values.len())
-                    .map(|(time, fields)| timed(time, fields))
+                csv_fields(
+                    &self.columns,
+                    values.iter().map(|v| v.as_ref()),
+                    values.len(),
+                )
+                .map(|(time, fields)| timed(time, fields))
             }
         };
         read.unwrap_or_else(|reason| Err(bad_line(n, reason)))
     }
 }
 
-/// A CSV line's `count` fields (`values`, trimmed) under `header`: its time as written, and the
-/// other fields.
+/// A CSV line's `count` fields (`values`, trimmed) under its header's `columns`: its time as
+/// written, and the other fields.
 fn csv_fields<'l>(
-    header: &[String],
+    columns: &[Column],
     values: impl Iterator<Item = &'l str>,
     count: usize,
 ) -> Result<(&'l str, EventFields), String> {
-    if count != header.len() {
+    if count != columns.len() {
         return Err(format!(
             "expected {} fields (as in the header), found {count}",
-            header.len(),
+            columns.len(),
         ));
     }
     let mut f = EventFields::default();
     let mut time = "";
-    for (h, v) in header.iter().zip(values) {
-        if h == "time" {
-            time = v;
-            continue;
-        }
-        let v = v.to_string();
-        match h.as_str() {
-            "product" => f.product = v,
-            "buy" => f.buy = v,
-            "top_up" => f.top_up = v,
-            "quantity" => f.quantity = v,
-            "unit" => f.unit = v,
-            "list" => f.list = v,
-            "change_plan" => f.change_plan = v,
-            "change_billing" => f.change_billing = v,
-            "cancel" => f.cancel = truth(&v, "cancel")?,
-            "account" => f.account = v,
-            "plan" => {}
-            h if csv::attr_column(h).is_some() => {
+    for (c, v) in columns.iter().zip(values) {
+        match c {
+            Column::Time => time = v,
+            Column::Product => f.product = v.to_string(),
+            Column::Buy => f.buy = v.to_string(),
+            Column::TopUp => f.top_up = v.to_string(),
+            Column::Quantity => f.quantity = v.to_string(),
+            Column::Unit => f.unit = v.to_string(),
+            Column::List => f.list = v.to_string(),
+            Column::ChangePlan => f.change_plan = v.to_string(),
+            Column::ChangeBilling => f.change_billing = v.to_string(),
+            Column::Cancel => f.cancel = truth(v, "cancel")?,
+            Column::Account => f.account = v.to_string(),
+            Column::Ignored => {}
+            Column::Attr(name) => {
                 if !v.is_empty() {
-                    f.attrs
-                        .push((csv::attr_column(h).unwrap_or_default().to_string(), v));
+                    f.attrs.push((name.clone(), v.to_string()));
                 }
             }
-            dim => {
+            Column::Dimension(name) => {
                 if !v.is_empty() {
-                    f.dims.push((Some(dim.to_string()), v));
+                    f.dims.push((Some(name.clone()), v.to_string()));
                 }
             }
         }
@@ -273,8 +330,8 @@ pub fn resolve_events_with_attrs(
     let mut attrs = Vec::with_capacity(timed.len());
     let mut bad = Vec::new();
     // Files repeat a few names many times: resolve each once.
-    let mut products: HashMap<&str, Result<u32, String>> = HashMap::new();
-    let mut packs: HashMap<&str, Result<u32, String>> = HashMap::new();
+    let mut products: HashMap<&str, Result<u32, String>> = HashMap::default();
+    let mut packs: HashMap<&str, Result<u32, String>> = HashMap::default();
     let mut known = Known::default();
     for e in timed {
         let usage = if e.fields.cancel {
@@ -472,16 +529,14 @@ fn resolve_use<'t>(
     if value < Decimal::ZERO {
         return Err(format!("quantity {value} is negative"));
     }
-    let key = (product, unit);
-    let (factor, name) = match known.units.get(&key) {
-        Some(k) => k.clone()?,
-        None => {
-            let k = unit_factor(table, product, unit);
-            known.units.insert(key, k.clone());
-            k?
-        }
-    };
-    let quantity = value.checked_mul(factor).ok_or_else(|| {
+    // The unit's name is only read for an error: borrowed, not copied for every event.
+    let (factor, name) = known
+        .units
+        .entry((product, unit))
+        .or_insert_with(|| unit_factor(table, product, unit))
+        .as_ref()
+        .map_err(Clone::clone)?;
+    let quantity = value.checked_mul(*factor).ok_or_else(|| {
         crate::diagnostic::Diagnostic::quantity_too_large(&value.to_string(), &name).to_string()
     })?;
     let cell = if f.dims.is_empty() {

@@ -642,6 +642,8 @@ fn bill_shard(
     let mut rejected: Vec<(u64, String)> = Vec::new();
     let mut at = 0usize;
     let mut lines: Vec<(u64, &str)> = Vec::new();
+    // The routing pass read each line's account; billing does not read it again.
+    let reader = partition.reader.clone().without_account();
     for i in (k..run.accounts.len()).step_by(shards) {
         lines.clear();
         while let Some(r) = records.get(at).filter(|r| r.account as usize == i) {
@@ -651,7 +653,7 @@ fn bill_shard(
         let Some(account) = run.accounts.get(i) else {
             continue;
         };
-        let billed = bill_account(run, books, &partition.reader, account, &lines);
+        let billed = bill_account(run, books, &reader, account, &lines);
         rejected.extend(billed.rejected);
         out.push((i, billed.summary));
     }
