@@ -537,7 +537,7 @@ fn resolve_use<'t>(
         .as_ref()
         .map_err(Clone::clone)?;
     let quantity = value.checked_mul(*factor).ok_or_else(|| {
-        crate::diagnostic::Diagnostic::quantity_too_large(&value.to_string(), &name).to_string()
+        crate::diagnostic::Diagnostic::quantity_too_large(&value.to_string(), name).to_string()
     })?;
     let cell = if f.dims.is_empty() {
         known
