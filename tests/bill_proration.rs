@@ -212,13 +212,14 @@ fn use_event(line: u64, time: i64, seconds: u32) -> UsageEvent {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
 
-    /// A change at any second of July: the credit and the charge are each 30 and 90 USD times
-    /// the seconds left over July's, rounded once; Starter's grant expires at the change with
+    /// A change at any second of July, its first included (the whole cycle re-priced): the
+    /// credit and the charge are each 30 and 90 USD times the seconds left over July's, rounded
+    /// once; Starter's grant expires at the change with
     /// what was not used; Pro's grant is 9,000 times the same share, rounded down; every grant
     /// is conserved and the total is the lines'.
     #[test]
     fn a_change_at_once_prorates_by_the_second(
-        at in 1i64..(31 * 86_400), before in 0u32..3000, after in 0u32..6000,
+        at in prop_oneof![Just(0i64), 1i64..(31 * 86_400)], before in 0u32..3000, after in 0u32..6000,
     ) {
         let t = table();
         let july = Date::parse("2026-07-01").expect("date").instant();

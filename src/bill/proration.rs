@@ -20,11 +20,11 @@ pub(super) struct Share {
 }
 
 impl Share {
-    /// The share of `[whole_from, end)` from `from` on; `None` for the whole cycle (or an empty
-    /// one, which nothing bills).
+    /// The share of `[whole_from, end)` from `from` on, the whole of it included; `None` for
+    /// none of it (nothing to bill).
     pub(super) fn of(from: Instant, end: Instant, whole_from: Instant) -> Option<Share> {
         let (num, den) = (end.checked_sub(from)?, end.checked_sub(whole_from)?);
-        (num > 0 && den > 0 && num < den).then_some(Share { num, den })
+        (num > 0 && den > 0 && num <= den).then_some(Share { num, den })
     }
 
     /// `amount` times the share, rounded once to `currency`.
@@ -72,7 +72,7 @@ impl Engine<'_, '_> {
             return None;
         }
         // Calendar periods end on a 1st, whole months after the 1st of the start's month: the
-        // whole cycle would have started then.
+        // whole cycle would have started then (and the start is after it, so this is a part).
         let start = self.request.from;
         Share::of(start.instant(), end, Date { day: 1, ..start }.instant())
     }
