@@ -58,23 +58,27 @@ fn amounts(v: &serde_json::Value, kind: &str) -> Vec<String> {
         .collect()
 }
 
+/// `pricebook bill` of two periods of Starter on the book, from `from`.
+fn starter_bill(usage: &'static str, from: &'static str) -> [&'static str; 10] {
+    [
+        "bill",
+        BOOK,
+        "--plan",
+        "starter",
+        "--usage",
+        usage,
+        "--from",
+        from,
+        "--periods",
+        "2",
+    ]
+}
+
 #[test]
 fn an_upgrade_at_once_credits_the_old_plan_and_bills_the_new_for_the_rest_of_the_cycle() {
-    let usage = "tests/bills/proration-upgrade.jsonl";
     let v = snapshot(
         "plan-change-at-once-prorated",
-        &[
-            "bill",
-            BOOK,
-            "--plan",
-            "starter",
-            "--usage",
-            usage,
-            "--from",
-            "2026-07-01",
-            "--periods",
-            "2",
-        ],
+        &starter_bill("tests/bills/proration-upgrade.jsonl", "2026-07-01"),
     );
     // 21 of July's 31 days left: 30 x 21/31 back, 90 x 21/31 billed; August is Pro's.
     assert_eq!(amounts(&v, "proration"), ["-20.32"]);
@@ -92,19 +96,7 @@ fn an_upgrade_at_once_credits_the_old_plan_and_bills_the_new_for_the_rest_of_the
 
 #[test]
 fn a_first_calendar_period_pays_its_share_of_the_month() {
-    let usage = "tests/bills/proration-first.jsonl";
-    let args = [
-        "bill",
-        BOOK,
-        "--plan",
-        "starter",
-        "--usage",
-        usage,
-        "--from",
-        "2026-06-16",
-        "--periods",
-        "2",
-    ];
+    let args = starter_bill("tests/bills/proration-first.jsonl", "2026-06-16");
     let v = snapshot("first-period-prorated", &args);
     // The book says `periods calendar`: June 16 to July 1 is 15 of June's 30 days.
     assert_eq!(amounts(&v, "subscription"), ["15.00", "30.00"]);

@@ -2,7 +2,7 @@
 
 use super::proration::Share;
 use super::*;
-use crate::table::{ExpiryRule, GrantEntry};
+use crate::table::{ExpiryRule, GrantEntry, PlanEntry};
 
 // ------------------------------------------------------------------------------------------------
 // Money lines of one period, accumulated exactly
@@ -105,6 +105,89 @@ pub(super) struct Engine<'t, 'r> {
     pub(super) recharge_base: Option<(Decimal, Decimal)>,
     /// Products whose one-time fee this bill has charged.
     pub(super) product_fees_charged: Vec<ProductId>,
+}
+
+/// What a plan bills when a billing cycle of `billing` starts: its commitment, and its
+/// subscription line (a description, and no amount when the price is not published). Opening a
+/// period bills them; a plan change at once prorates them.
+pub(super) struct CycleFees {
+    pub(super) commitment: Option<Decimal>,
+    pub(super) subscription: Option<(String, Option<Decimal>)>,
+}
+
+impl CycleFees {
+    /// What the cycle bills in all, exactly; `None` when no part of it has a published amount.
+    pub(super) fn total(&self) -> Option<Decimal> {
+        let sub = self.subscription.as_ref().and_then(|(_, a)| *a);
+        match (self.commitment, sub) {
+            (Some(c), Some(s)) => c.checked_add(s),
+            (c, s) => c.or(s),
+        }
+    }
+}
+
+/// A plan's grants renewed by days or weeks, each next due at `from`: (grant index, due).
+pub(super) fn day_grants(plan: &PlanEntry, from: Instant) -> Vec<(usize, Instant)> {
+    plan.grants
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.every_days.is_some())
+        .map(|(i, _)| (i, from))
+        .collect()
+}
+
+pub(super) fn cycle_fees(plan: &PlanEntry, billing: Billing) -> Result<CycleFees, BillError> {
+    let annual = billing == Billing::Annual;
+    let commitment = match &plan.commit {
+        Some(c) => {
+            let times = (billing.months() / c.months.max(1)).max(1);
+            Some(
+                c.amount
+                    .checked_mul(Decimal::from(times))
+                    .ok_or_else(|| overflow("a commitment"))?,
+            )
+        }
+        None => None,
+    };
+    let subscription = match (&plan.price, annual) {
+        (PriceEntry::Amount { amount, months }, false) if *months <= 1 => Some((
+            format!("{} monthly subscription", plan.display),
+            Some(*amount),
+        )),
+        (PriceEntry::Amount { amount, months: 12 }, true) => Some((
+            format!("{} annual subscription", plan.display),
+            Some(*amount),
+        )),
+        (PriceEntry::Amount { amount, months: 12 }, false) => Some((
+            format!(
+                "{} subscription (yearly price, billed monthly)",
+                plan.display
+            ),
+            Some(*amount / Decimal::from(12)),
+        )),
+        (PriceEntry::Amount { .. }, true) => Some((
+            format!(
+                "{} annual subscription: the annual price is not published",
+                plan.display
+            ),
+            None,
+        )),
+        // With a commitment, the commitment is the fee.
+        (PriceEntry::Custom | PriceEntry::Unpublished, _) if plan.commit.is_some() => None,
+        (PriceEntry::Custom, _) => Some((
+            format!("{} subscription: custom price (sales-led)", plan.display),
+            None,
+        )),
+        (PriceEntry::Unpublished, _) if plan.commit.is_none() => Some((
+            format!("{} subscription: price not published", plan.display),
+            None,
+        )),
+        _ => None,
+    };
+    Ok(CycleFees {
+        commitment,
+        subscription,
+    })
 }
 
 /// A fee's bill line: its exact amount, or, for a range or a lower bound, an informational line
@@ -251,14 +334,19 @@ impl<'t> Engine<'t, '_> {
         Ok(())
     }
 
+    /// The account is on `plan` from `from`: the new plan's windows, allowances and daily grants
+    /// count from there.
+    pub(super) fn switch_plan(&mut self, plan: PlanId, from: Instant) {
+        self.plan = plan;
+        self.windows.clear();
+        self.allowance_use.clear();
+        self.day_grants = day_grants(&self.table.plans[plan as usize], from);
+    }
+
     /// Whether period `k` starts a billing cycle of the billing in force (a renewal).
     pub(super) fn renews(&self, k: u32) -> bool {
-        let months: u32 = match self.billing {
-            Billing::Annual => 12,
-            Billing::Monthly => 1,
-        };
         k.checked_sub(self.cycle_from)
-            .is_some_and(|since| since % months == 0)
+            .is_some_and(|since| since % self.billing.months() == 0)
     }
 
     pub(super) fn reject(&mut self, e: &UsageEvent, r: Rejection) {
@@ -294,17 +382,12 @@ impl<'t> Engine<'t, '_> {
         let contract_end = self.request.period_start(self.request.periods).instant();
         // Changes asked for take effect when a cycle starts (seed 000: "at the next billing
         // cycle").
-        let months_now: u32 = if self.billing == Billing::Annual {
-            12
-        } else {
-            1
-        };
-        if (k - self.cycle_from) % months_now == 0 && k > 0 {
+        if k > 0 && self.renews(k) {
             self.apply_changes(k, start, lines);
         }
         let plan = &table.plans[self.plan as usize];
         let annual = self.billing == Billing::Annual;
-        let billing_months: u32 = if annual { 12 } else { 1 };
+        let billing_months = self.billing.months();
         let starts_cycle = (k - self.cycle_from) % billing_months == 0;
         let cycle_end = self.request.period_start(k + billing_months).instant();
 
@@ -326,57 +409,18 @@ impl<'t> Engine<'t, '_> {
         };
         // The plan's price (or its commitment) for the billing cycle.
         if starts_cycle {
-            if let Some(c) = &plan.commit {
-                let times = billing_months / c.months.max(1);
+            let fees = cycle_fees(plan, self.billing)?;
+            if let Some(amount) = fees.commitment {
                 lines.fixed.push(BillLine {
                     period: String::new(),
                     kind: "commitment",
                     description: prorated(format!("{} minimum commitment", plan.display)),
                     quantity: None,
-                    amount: Some(charge(
-                        c.amount
-                            .checked_mul(Decimal::from(times.max(1)))
-                            .ok_or_else(|| overflow("a commitment"))?,
-                    )?),
+                    amount: Some(charge(amount)?),
                     version: String::new(),
                 });
             }
-            let sub = match (&plan.price, annual) {
-                (PriceEntry::Amount { amount, months }, false) if *months <= 1 => Some((
-                    format!("{} monthly subscription", plan.display),
-                    Some(*amount),
-                )),
-                (PriceEntry::Amount { amount, months: 12 }, true) => Some((
-                    format!("{} annual subscription", plan.display),
-                    Some(*amount),
-                )),
-                (PriceEntry::Amount { amount, months: 12 }, false) => Some((
-                    format!(
-                        "{} subscription (yearly price, billed monthly)",
-                        plan.display
-                    ),
-                    Some(*amount / Decimal::from(12)),
-                )),
-                (PriceEntry::Amount { .. }, true) => Some((
-                    format!(
-                        "{} annual subscription: the annual price is not published",
-                        plan.display
-                    ),
-                    None,
-                )),
-                // With a commitment, the commitment is the fee.
-                (PriceEntry::Custom | PriceEntry::Unpublished, _) if plan.commit.is_some() => None,
-                (PriceEntry::Custom, _) => Some((
-                    format!("{} subscription: custom price (sales-led)", plan.display),
-                    None,
-                )),
-                (PriceEntry::Unpublished, _) if plan.commit.is_none() => Some((
-                    format!("{} subscription: price not published", plan.display),
-                    None,
-                )),
-                _ => None,
-            };
-            if let Some((description, amount)) = sub {
+            if let Some((description, amount)) = fees.subscription {
                 lines.fixed.push(BillLine {
                     period: String::new(),
                     kind: "subscription",

@@ -68,6 +68,16 @@ pub enum Billing {
     Annual,
 }
 
+impl Billing {
+    /// The months of one billing cycle.
+    pub(crate) fn months(self) -> u32 {
+        match self {
+            Billing::Annual => 12,
+            Billing::Monthly => 1,
+        }
+    }
+}
+
 /// An account's auto-recharge settings: when the balance falls below `below`, buy up to `to`,
 /// spending at most `cap` money per period.
 #[derive(Debug, Clone, PartialEq)]
@@ -720,13 +730,7 @@ pub fn bill_versions(
         pending_plan: None,
         pending_billing: None,
         ends: None,
-        day_grants: plan
-            .grants
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.every_days.is_some())
-            .map(|(i, _)| (i, request.from.instant()))
-            .collect(),
+        day_grants: engine::day_grants(plan, request.from.instant()),
         allowance_use: HashMap::default(),
         allowances: Vec::new(),
         recharge_base,

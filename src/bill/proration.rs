@@ -77,23 +77,6 @@ impl Engine<'_, '_> {
         Share::of(start.instant(), end, Date { day: 1, ..start }.instant())
     }
 
-    /// The fee a plan bills for one cycle of `months` (its subscription, or its commitment):
-    /// `None` when it bills none or its price is not published.
-    pub(super) fn cycle_fee(&self, plan: PlanId, months: u32) -> Option<Decimal> {
-        let plan = &self.table.plans[plan as usize];
-        if let Some(c) = &plan.commit {
-            return c
-                .amount
-                .checked_mul(Decimal::from((months / c.months.max(1)).max(1)));
-        }
-        match (&plan.price, months) {
-            (PriceEntry::Amount { amount, months: m }, 1) if *m <= 1 => Some(*amount),
-            (PriceEntry::Amount { amount, months: 12 }, 12) => Some(*amount),
-            (PriceEntry::Amount { amount, months: 12 }, 1) => Some(*amount / Decimal::from(12)),
-            _ => None,
-        }
-    }
-
     /// A grant's amount in its own unit for `times` issues, at `share` of it when prorated.
     pub(super) fn grant_amount(
         &self,
@@ -128,16 +111,11 @@ impl Engine<'_, '_> {
         if plan == old {
             return Ok(());
         }
-        let months: u32 = if self.billing == Billing::Annual {
-            12
-        } else {
-            1
-        };
+        let months = self.billing.months();
         let cycle_k = k - (k - self.cycle_from) % months;
         let cycle_end = self.request.period_start(cycle_k + months);
         let whole_from = cycle_end.add_months(-i64::from(months)).instant();
         let share = Share::of(now, cycle_end.instant(), whole_from);
-        let currency = table.currency.clone();
         let (old_p, new_p) = (&table.plans[old as usize], &table.plans[plan as usize]);
         lines.fixed.push(BillLine {
             period: String::new(),
@@ -153,16 +131,17 @@ impl Engine<'_, '_> {
             version: String::new(),
         });
         if let Some(share) = share {
-            let rest = format!("{}, to {cycle_end}", share.describe(),);
-            let old_fee = self.cycle_fee(old, months);
-            let new_fee = self.cycle_fee(plan, months);
+            let rest = format!("{}, to {cycle_end}", share.describe());
+            // What each plan bills for the cycle, as opening a period bills it.
+            let old_fee = engine::cycle_fees(old_p, self.billing)?.total();
+            let new_fee = engine::cycle_fees(new_p, self.billing)?.total();
             lines.fixed.push(BillLine {
                 period: String::new(),
                 kind: "proration",
                 description: format!("unused time on {} ({rest})", old_p.display),
                 quantity: None,
                 amount: old_fee
-                    .map(|f| share.money(f, &currency).map(|v| -v))
+                    .map(|f| share.money(f, &table.currency).map(|v| -v))
                     .transpose()?,
                 version: String::new(),
             });
@@ -174,24 +153,15 @@ impl Engine<'_, '_> {
                     new_p.display
                 ),
                 quantity: None,
-                amount: new_fee.map(|f| share.money(f, &currency)).transpose()?,
+                amount: new_fee
+                    .map(|f| share.money(f, &table.currency))
+                    .transpose()?,
                 version: String::new(),
             });
         }
         self.wallet.end_cycle_grants(now);
         self.pending_plan = None;
-        self.plan = plan;
-        // The new plan's windows and allowances count from here.
-        self.windows.clear();
-        self.allowance_use.clear();
-        let new_p = &table.plans[plan as usize];
-        self.day_grants = new_p
-            .grants
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| g.every_days.is_some())
-            .map(|(i, _)| (i, now))
-            .collect();
+        self.switch_plan(plan, now);
         // The new plan's recurring grants, for the rest of the cycle each belongs to.
         let contract_end = self.request.period_start(self.request.periods).instant();
         let front = table.annual_front_load.unwrap_or(12);

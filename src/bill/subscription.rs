@@ -46,17 +46,7 @@ impl Engine<'_, '_> {
                     amount: None,
                     version: String::new(),
                 });
-                self.plan = plan;
-                // The new plan's windows and allowances count from here.
-                self.windows.clear();
-                self.allowance_use.clear();
-                self.day_grants = table.plans[plan as usize]
-                    .grants
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.every_days.is_some())
-                    .map(|(i, _)| (i, start))
-                    .collect();
+                self.switch_plan(plan, start);
             }
         }
     }

@@ -75,36 +75,37 @@ impl Cx<'_> {
                 continue;
             }
             for s in &b.body {
+                // A subscription rule here belongs in `billing { ... }`.
                 let misplaced = match &s.node {
-                    BillingStmt::Periods(_) => Some("periods"),
-                    BillingStmt::FirstPeriod(_) => Some("first period"),
-                    BillingStmt::PlanChanges(_) => Some("plan changes"),
-                    _ => None,
+                    BillingStmt::FrontLoad(q) => Ok(q),
+                    BillingStmt::Periods(_) => Err("periods"),
+                    BillingStmt::FirstPeriod(_) => Err("first period"),
+                    BillingStmt::PlanChanges(_) => Err("plan changes"),
+                    BillingStmt::Error(_) => continue,
                 };
-                if let Some(what) = misplaced {
-                    self.push(diagnostics::billing_rule_misplaced(
-                        what,
-                        "billing { ... }",
-                        "it applies to every subscription, monthly or annual",
-                        s.span,
-                    ));
-                }
-                if let Some(q) = match &s.node {
-                    BillingStmt::FrontLoad(q) => Some(q),
-                    _ => None,
-                } {
-                    let Some((base, unit)) = self.quantity(q) else {
+                let q = match misplaced {
+                    Ok(q) => q,
+                    Err(what) => {
+                        self.push(diagnostics::billing_rule_misplaced(
+                            what,
+                            "billing { ... }",
+                            "it applies to every subscription, monthly or annual",
+                            s.span,
+                        ));
                         continue;
-                    };
-                    match (unit.dimension, integer(base)) {
-                        (Dimension::Period, Some(n)) if n > 0 => {
-                            if front_load.is_some() {
-                                self.push(diagnostics::front_load_twice(s.span));
-                            }
-                            front_load = Some(n)
-                        }
-                        _ => self.push(diagnostics::front_load_not_whole(s.span)),
                     }
+                };
+                let Some((base, unit)) = self.quantity(q) else {
+                    continue;
+                };
+                match (unit.dimension, integer(base)) {
+                    (Dimension::Period, Some(n)) if n > 0 => {
+                        if front_load.is_some() {
+                            self.push(diagnostics::front_load_twice(s.span));
+                        }
+                        front_load = Some(n)
+                    }
+                    _ => self.push(diagnostics::front_load_not_whole(s.span)),
                 }
             }
         }

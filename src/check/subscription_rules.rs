@@ -29,66 +29,80 @@ impl Cx<'_> {
                         s.span,
                     )),
                     BillingStmt::Periods(word) => {
-                        if let Some(at) = periods {
-                            self.push(diagnostics::billing_rule_twice("periods", s.span, at));
-                            continue;
+                        if self.said_once("periods", s.span, &mut periods) {
+                            rules.periods = self.rule_word(
+                                "periods rule",
+                                word,
+                                &[
+                                    ("anniversary", PeriodRule::Anniversary),
+                                    ("calendar", PeriodRule::Calendar),
+                                ],
+                                "periods start on the subscription's start day (`periods anniversary`) or on the 1st (`periods calendar`)",
+                            );
                         }
-                        periods = Some(s.span);
-                        rules.periods = match word.node.as_str() {
-                            "anniversary" => Some(PeriodRule::Anniversary),
-                            "calendar" => Some(PeriodRule::Calendar),
-                            _ => {
-                                self.unknown(
-                                    "periods rule",
-                                    word,
-                                    &["anniversary".into(), "calendar".into()],
-                                    "periods start on the subscription's start day (`periods anniversary`) or on the 1st (`periods calendar`)",
-                                );
-                                None
-                            }
-                        };
                     }
                     BillingStmt::FirstPeriod(word) => {
-                        if let Some(at) = first {
-                            self.push(diagnostics::billing_rule_twice("first period", s.span, at));
-                            continue;
+                        if self.said_once("first period", s.span, &mut first) {
+                            rules.first_period = self.rule_word(
+                                "first-period rule",
+                                word,
+                                &[
+                                    ("whole", FirstPeriodRule::Whole),
+                                    ("prorated", FirstPeriodRule::Prorated),
+                                ],
+                                "a first, partial period is billed whole (`first period whole`) or its share of the cycle (`first period prorated`)",
+                            );
                         }
-                        first = Some(s.span);
-                        rules.first_period = match word.node.as_str() {
-                            "whole" => Some(FirstPeriodRule::Whole),
-                            "prorated" => Some(FirstPeriodRule::Prorated),
-                            _ => {
-                                self.unknown(
-                                    "first-period rule",
-                                    word,
-                                    &["whole".into(), "prorated".into()],
-                                    "a first, partial period is billed whole (`first period whole`) or its share of the cycle (`first period prorated`)",
-                                );
-                                None
-                            }
-                        };
                     }
                     BillingStmt::PlanChanges(when) => {
-                        if let Some(at) = changes {
-                            self.push(diagnostics::billing_rule_twice("plan changes", s.span, at));
-                            continue;
+                        if self.said_once("plan changes", s.span, &mut changes) {
+                            rules.plan_changes = match when {
+                                PlanChanges::AtRenewal => Some(PlanChangeRule::AtRenewal),
+                                PlanChanges::AtOnce { prorated: true } => {
+                                    Some(PlanChangeRule::AtOnceProrated)
+                                }
+                                PlanChanges::AtOnce { prorated: false } => {
+                                    self.push(diagnostics::plan_change_unprorated(s.span));
+                                    None
+                                }
+                            };
                         }
-                        changes = Some(s.span);
-                        rules.plan_changes = match when {
-                            PlanChanges::AtRenewal => Some(PlanChangeRule::AtRenewal),
-                            PlanChanges::AtOnce { prorated: true } => {
-                                Some(PlanChangeRule::AtOnceProrated)
-                            }
-                            PlanChanges::AtOnce { prorated: false } => {
-                                self.push(diagnostics::plan_change_unprorated(s.span));
-                                None
-                            }
-                        };
                     }
                     BillingStmt::Error(_) => {}
                 }
             }
         }
         rules
+    }
+
+    /// Whether rule `what` at `span` is said for the first time (`first` keeps where); a second
+    /// time is reported.
+    fn said_once(&mut self, what: &str, span: Span, first: &mut Option<Span>) -> bool {
+        match *first {
+            Some(at) => {
+                self.push(diagnostics::billing_rule_twice(what, span, at));
+                false
+            }
+            None => {
+                *first = Some(span);
+                true
+            }
+        }
+    }
+
+    /// The rule `word` names among `words`, or `None` with the unknown word reported.
+    fn rule_word<T: Copy>(
+        &mut self,
+        what: &str,
+        word: &Name,
+        words: &[(&str, T)],
+        help: &str,
+    ) -> Option<T> {
+        let found = words.iter().find(|(w, _)| *w == word.node).map(|(_, r)| *r);
+        if found.is_none() {
+            let candidates: Vec<String> = words.iter().map(|(w, _)| w.to_string()).collect();
+            self.unknown(what, word, &candidates, help);
+        }
+        found
     }
 }
