@@ -451,7 +451,7 @@ fn random_runs_equal_each_account_billed_alone() {
         "2026-09-30T08:00:00Z",
         "soon",
     ];
-    for seed in 1..=8u64 {
+    for seed in 1..=12u64 {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
         let n_accounts = 2 + (rng.next() % 5) as usize;
         let mut accounts =
@@ -470,11 +470,18 @@ fn random_runs_equal_each_account_billed_alone() {
             accounts.push_str(&format!("{name},{row}{pad}\n"));
             names.push(name);
         }
-        let json = rng.next() % 2 == 0;
-        let mut usage = if json {
-            String::new()
-        } else {
-            "time,account,product,quantity,buy\n".to_string()
+        // JSON Lines, CSV with a `buy` column, or a plain CSV file (only what a product's use
+        // says: such lines are kept read in the shards, and must bill as the general reader
+        // reads them), with or without a `unit` column.
+        let format = rng.next() % 4;
+        let json = format == 0;
+        let plain = format >= 2;
+        let with_unit = format == 3;
+        let mut usage = match format {
+            0 => String::new(),
+            1 => "time,account,product,quantity,buy\n".to_string(),
+            2 => "plan,time,account,product,quantity\n".to_string(),
+            _ => "time,account,product,quantity,unit\r\n".to_string(),
         };
         for _ in 0..(5 + rng.next() % 40) {
             let account = match rng.next() % 12 {
@@ -495,6 +502,31 @@ fn random_runs_equal_each_account_billed_alone() {
                 usage.push_str(&format!("{v}\n"));
                 if rng.next() % 15 == 0 {
                     usage.push_str("{not json\n\n");
+                }
+            } else if plain {
+                let unit = if with_unit {
+                    format!(",{}", rng.pick(&["", "second", "minute", " character "]))
+                } else {
+                    String::new()
+                };
+                let line = match rng.next() % 10 {
+                    // Quoted, padded (a no-break space too) and odd lines.
+                    0 => format!("{time},\"{account}\",\"{product}\",\"{quantity}\""),
+                    1 => format!(" {time} ,{account}\u{a0},  {product},{quantity} "),
+                    2 => format!("{time},{account},,{quantity}"),
+                    3 => format!("{time},{account},{product},-1"),
+                    4 => format!("{time},{account},nothing,{quantity}"),
+                    5 => format!("{time},{account},{product},"),
+                    _ => format!("{time},{account},{product},{quantity}"),
+                };
+                let line = if with_unit {
+                    format!("{line}{unit}\r\n")
+                } else {
+                    format!("basic,{line}\n")
+                };
+                usage.push_str(&line);
+                if rng.next() % 15 == 0 {
+                    usage.push_str("2026-07-01T00:00:00Z,too,many,fields,here,now,x\n\n");
                 }
             } else if buy {
                 usage.push_str(&format!("{time},{account},,,credit-pack\n"));

@@ -15,9 +15,7 @@ use crate::bill::{
 use crate::diagnostic::Code;
 use crate::load::Opened;
 use crate::table::RatingTable;
-use crate::usage::{
-    TimedEvent, read_events, read_wallet, resolve_events_with_attrs, resolve_in_versions,
-};
+use crate::usage::{ReadUsage, TimedEvent, read_events, read_wallet, resolve_in_versions};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
 
@@ -235,7 +233,7 @@ pub(crate) fn bill_read<O: Borrow<Opened>, E: From<AnswerError>>(
     bad: Vec<RejectedEvent>,
     open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
 ) -> Result<BillAnswer, E> {
-    bill_read_versions(question, raw, bad, open, |_| Ok(None))
+    bill_read_versions(question, ReadUsage::Timed(raw), bad, open, |_| Ok(None))
 }
 
 /// [`bill`] with the vendor's later versions: `later(day)` gives the version of the same price
@@ -249,13 +247,13 @@ pub fn bill_versions<O: Borrow<Opened>, E: From<AnswerError>>(
 ) -> Result<BillAnswer, E> {
     let text = usage_text(&question.usage)?;
     let (raw, bad) = read_events(&text);
-    bill_read_versions(question, raw, bad, open, later)
+    bill_read_versions(question, ReadUsage::Timed(raw), bad, open, later)
 }
 
 /// [`bill_versions`] for usage already read (see [`bill_read`]).
 pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
     question: &BillQuestion,
-    raw: Vec<TimedEvent>,
+    raw: ReadUsage<'_>,
     mut bad: Vec<RejectedEvent>,
     open: impl FnOnce(Option<Date>, Option<Date>) -> Result<O, E>,
     mut later: impl FnMut(Date) -> Result<Option<O>, E>,
@@ -270,7 +268,7 @@ pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
         .as_deref()
         .map(|d| parse_date("at", d))
         .transpose()?;
-    let first_month = raw.iter().map(|e| e.time).min().map(Date::month_of);
+    let first_month = raw.first_time().map(Date::month_of);
     // The version in force on the bill's first day: `at`, else `from`, else the first event's
     // month (docs/billing.md's rule until bills follow each event's own version).
     let day = at.or(from).or(first_month);
@@ -294,10 +292,8 @@ pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
         }
     };
     // An event for another of the vendor's price lists is not this bill's (see `bill_lists`).
-    let (raw, elsewhere): (Vec<_>, Vec<_>) = raw.into_iter().partition(|e| {
-        e.fields.list.is_empty() || crate::base::names::same_key(&e.fields.list, table.list())
-    });
-    let (events, attrs, unresolved) = resolve_events_with_attrs(table, &raw);
+    let (raw, elsewhere) = raw.split_lists(table.list());
+    let (events, attrs, unresolved) = raw.resolve(table);
     let billing = question.billing.unwrap_or(Billing::Monthly);
     let effective = opened.effective().unwrap_or(Date {
         year: 1970,
@@ -377,7 +373,7 @@ pub(crate) fn bill_read_versions<O: Borrow<Opened>, E: From<AnswerError>>(
         let tables: Vec<&RatingTable> = std::iter::once(table)
             .chain(chain.iter().map(|o| &o.borrow().table))
             .collect();
-        let (per_version, unread) = resolve_in_versions(&tables, &raw);
+        let (per_version, unread) = resolve_in_versions(&tables, &raw.timed());
         bad.extend(unread);
         let mut versions: Vec<VersionUsage<'_>> = Vec::with_capacity(tables.len());
         for (table, (events, attrs)) in tables.iter().zip(per_version) {

@@ -34,6 +34,23 @@ pub fn split_line(line: &str) -> Vec<Cow<'_, str>> {
     out
 }
 
+/// `field.trim()`, without the Unicode whitespace tables for the usual field that starts and
+/// ends with a visible ASCII character (a tenth of reading a usage line went to trimming).
+///
+/// ```
+/// use pricebook::usage::csv::trim;
+/// assert_eq!(trim(" 90 second\u{a0}"), "90 second");
+/// assert_eq!(trim("flux-dev"), "flux-dev");
+/// ```
+#[inline]
+pub fn trim(field: &str) -> &str {
+    match field.as_bytes() {
+        [first, .., last] if first.is_ascii_graphic() && last.is_ascii_graphic() => field,
+        [only] if only.is_ascii_graphic() => field,
+        _ => field.trim(),
+    }
+}
+
 /// Splits an unquoted line into `out` without allocating, for readers that go through millions
 /// of lines: the number of fields (more than `out` holds: `out.len() + 1`), or `None` when the
 /// line has a quote, which [`split_line`] handles. Fields are not trimmed.

@@ -27,6 +27,7 @@
 
 mod events;
 mod lines;
+mod plain;
 mod wallet;
 
 /// CSV lines (shared with the batch rater, so it lives with the base vocabulary).
@@ -34,8 +35,9 @@ pub use crate::base::csv;
 /// JSON Lines fields.
 pub use crate::base::usage_json as json;
 pub use events::{
-    EventFields, EventReader, TimedEvent, read_events, resolve_events, resolve_events_with_attrs,
-    resolve_in_versions,
+    EventFields, EventReader, PlainColumns, TimedEvent, read_events, resolve_events,
+    resolve_events_with_attrs, resolve_in_versions,
 };
 pub use lines::read_lines;
+pub use plain::{PlainEvent, ReadUsage};
 pub use wallet::read_wallet;

@@ -25,6 +25,7 @@ use super::error::{AnswerError, ErrorKind, parse_date};
 use crate::base::date::Date;
 use crate::bill::{Billing, RejectedEvent};
 use crate::load::{OpenError, Opened};
+use crate::usage::{PlainEvent, ReadUsage};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -323,23 +324,17 @@ struct Billed {
     rejected: Vec<(u64, String)>,
 }
 
-/// Bills one account's lines (`lines`: (number, text), in file order) as `pricebook bill` would
-/// bill a usage file holding just them, and writes its JSON when the run has an output.
+/// Bills one account's lines (`lines`: (number, what the shard kept), in file order) as
+/// `pricebook bill` would bill a usage file holding just them, and writes its JSON when the run
+/// has an output.
 fn bill_account(
     run: &InvoiceRun,
     books: &RunBooks<'_>,
     reader: &crate::usage::EventReader,
     account: &Account,
-    lines: &[(u64, &str)],
+    lines: &[(u64, shards::Body<'_>)],
 ) -> Billed {
-    let mut raw = Vec::with_capacity(lines.len());
-    let mut bad = Vec::new();
-    for (n, text) in lines {
-        match reader.read(*n, text) {
-            Ok(e) => raw.push(e),
-            Err(b) => bad.push(b),
-        }
-    }
+    let (raw, bad) = read_lines(reader, lines);
     let mut summary = AccountSummary {
         account: account.account.clone(),
         plan: account.plan.clone(),
@@ -435,6 +430,46 @@ fn bill_account(
             Billed { summary, rejected }
         }
     }
+}
+
+/// An account's lines read as [`ReadUsage::read`] reads them, those the shard kept read taken
+/// as they are.
+fn read_lines<'l>(
+    reader: &crate::usage::EventReader,
+    lines: &[(u64, shards::Body<'l>)],
+) -> (ReadUsage<'l>, Vec<RejectedEvent>) {
+    use shards::Body;
+    if !reader.is_plain() {
+        let text = lines.iter().map(|(n, body)| match body {
+            Body::Line(text) => (*n, *text),
+            // Only a plain file's lines are kept read.
+            Body::Plain { .. } => (*n, ""),
+        });
+        return ReadUsage::read(reader, text);
+    }
+    let mut events = Vec::with_capacity(lines.len());
+    let mut bad = Vec::new();
+    for (n, body) in lines {
+        let read = match body {
+            Body::Plain {
+                time,
+                product,
+                quantity,
+                unit,
+            } => Some(Ok(PlainEvent::borrowed(
+                *n,
+                *time,
+                [product, quantity, unit],
+            ))),
+            Body::Line(text) => reader.read_plain(*n, text),
+        };
+        match read {
+            Some(Ok(e)) => events.push(e),
+            Some(Err(b)) => bad.push(b),
+            None => {}
+        }
+    }
+    (ReadUsage::Plain(events), bad)
 }
 
 /// The account's wallet file, as the text `--wallet` reads.
@@ -644,13 +679,15 @@ fn bill_shard(
     let records = shards::records(&bytes);
     let mut rejected: Vec<(u64, String)> = Vec::new();
     let mut at = 0usize;
-    let mut lines: Vec<(u64, &str)> = Vec::new();
+    let mut lines: Vec<(u64, shards::Body<'_>)> = Vec::new();
     // The routing pass read each line's account; billing does not read it again.
     let reader = partition.reader.clone().without_account();
     for i in (k..run.accounts.len()).step_by(shards) {
         lines.clear();
         while let Some(r) = records.get(at).filter(|r| r.account as usize == i) {
-            lines.push((partition.line_number(r.line), r.text));
+            // A torn record (never written so) reads as an empty line: a bad line.
+            let body = shards::body(&bytes, r).unwrap_or(shards::Body::Line(""));
+            lines.push((partition.line_number(r.line), body));
             at += 1;
         }
         let Some(account) = run.accounts.get(i) else {

@@ -4,7 +4,11 @@
 //! in parallel, each with its events in memory and no more.
 //!
 //! A shard record is the line's number (u64), its account's index in the accounts file (u32),
-//! its length (u32), then the line's text, little-endian.
+//! its length (u32), then the line's text, little-endian. A line of a plain file
+//! ([`EventReader::is_plain`]) whose time reads is kept read instead: the length's top bit set,
+//! then its time (i64) and the lengths (u16) of its product, quantity and unit, then those three
+//! as written. Billing then neither splits the line nor parses its time again, which was a fifth
+//! of the run.
 
 use super::super::error::{AnswerError, ErrorKind};
 use super::UnassignedLine;
@@ -85,9 +89,17 @@ fn io_error(path: &Path, e: &std::io::Error) -> AnswerError {
 
 /// Where a line's account is: the CSV column, or JSON Lines' `account` field.
 enum AccountField {
-    Column { index: usize, width: usize },
+    Column {
+        index: usize,
+        width: usize,
+        /// A plain file's fields, kept read in the shard.
+        plain: Option<crate::usage::PlainColumns>,
+    },
     Json,
 }
+
+/// Room for a line's fields split in place.
+const CELLS: usize = 64;
 
 #[derive(serde::Deserialize)]
 struct AccountOf {
@@ -96,20 +108,25 @@ struct AccountOf {
 }
 
 impl AccountField {
-    /// The account a line names, as written (trimmed), or why it names none.
-    fn read<'l>(&self, line: &'l str) -> Result<Cow<'l, str>, String> {
+    /// The account a line names, as written (trimmed), or why it names none; and how many of
+    /// `cells` hold the line's fields (0 when it was not split in place).
+    fn read<'l>(
+        &self,
+        line: &'l str,
+        cells: &mut [&'l str; CELLS],
+    ) -> Result<(Cow<'l, str>, usize), String> {
         match self {
-            AccountField::Column { index, width } => {
+            AccountField::Column { index, width, .. } => {
                 // Most lines have no quote: split them without allocating.
-                let mut cells = [""; 64];
                 if *width < cells.len() {
-                    if let Some(n) = csv::split_unquoted(line, &mut cells).filter(|n| *n <= 64) {
+                    if let Some(n) = csv::split_unquoted(line, cells).filter(|n| *n <= CELLS) {
                         if n != *width {
                             return Err(format!(
                                 "expected {width} fields (as in the header), found {n}"
                             ));
                         }
-                        return Ok(Cow::Borrowed(cells.get(*index).map_or("", |c| c.trim())));
+                        let account = cells.get(*index).map_or("", |c| csv::trim(c));
+                        return Ok((Cow::Borrowed(account), n));
                     }
                 }
                 let cells = csv::split_line(line);
@@ -119,11 +136,14 @@ impl AccountField {
                         cells.len()
                     ));
                 }
-                Ok(Cow::Owned(
-                    cells
-                        .get(*index)
-                        .map(|c| c.trim().to_string())
-                        .unwrap_or_default(),
+                Ok((
+                    Cow::Owned(
+                        cells
+                            .get(*index)
+                            .map(|c| c.trim().to_string())
+                            .unwrap_or_default(),
+                    ),
+                    0,
                 ))
             }
             AccountField::Json => {
@@ -134,12 +154,15 @@ impl AccountField {
                         format!("not a usage event (a JSON object): {e}")
                     }
                 })?;
-                match v.account {
-                    Some(serde_json::Value::String(s)) => Ok(Cow::Owned(s.trim().to_string())),
-                    Some(serde_json::Value::Number(n)) => Ok(Cow::Owned(n.to_string())),
-                    None | Some(serde_json::Value::Null) => Ok(Cow::Borrowed("")),
-                    Some(other) => Err(format!("`account` must be a string, found {other}")),
-                }
+                let account = match v.account {
+                    Some(serde_json::Value::String(s)) => Cow::Owned(s.trim().to_string()),
+                    Some(serde_json::Value::Number(n)) => Cow::Owned(n.to_string()),
+                    None | Some(serde_json::Value::Null) => Cow::Borrowed(""),
+                    Some(other) => {
+                        return Err(format!("`account` must be a string, found {other}"));
+                    }
+                };
+                Ok((account, 0))
             }
         }
     }
@@ -154,6 +177,7 @@ fn reader_for(first: &str, usage: &Path) -> Result<(EventReader, AccountField), 
             Some(index) => AccountField::Column {
                 index,
                 width: h.len(),
+                plain: r.plain_columns().copied(),
             },
             None => {
                 return Err(AnswerError::invalid(
@@ -325,21 +349,31 @@ fn route_chunks(
         let mut local = 0u64;
         let mut lines = 0u64;
         if let Some(range) = range {
-            for raw in buf.get(range).unwrap_or_default().split(|b| *b == b'\n') {
+            let mut take = |text: &str| -> Result<(), AnswerError> {
                 local += 1;
-                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                // Checked whole (fast); only a line that is not UTF-8 is read lossily.
-                let text = match std::str::from_utf8(raw) {
-                    Ok(t) => Cow::Borrowed(t),
-                    Err(_) => String::from_utf8_lossy(raw),
-                };
+                let text = text.strip_suffix('\r').unwrap_or(text);
                 if text.trim().is_empty() {
-                    continue;
+                    return Ok(());
                 }
                 lines += 1;
                 let place = (u64::from(k) << LOCAL_BITS) | local;
-                route(run, field, &text, place, &mut blocks, &mut out.unassigned)
-                    .map_err(|e| io_error(usage, &e))?;
+                route(run, field, text, place, &mut blocks, &mut out.unassigned)
+                    .map_err(|e| io_error(usage, &e))
+            };
+            let chunk = buf.get(range).unwrap_or_default();
+            // Checked whole (one fast pass; its lines are then UTF-8 too); a chunk that is not
+            // is checked line by line, and only a line that is not is read lossily.
+            match std::str::from_utf8(chunk) {
+                Ok(text) => {
+                    for line in text.split('\n') {
+                        take(line)?;
+                    }
+                }
+                Err(_) => {
+                    for raw in chunk.split(|b| *b == b'\n') {
+                        take(&String::from_utf8_lossy(raw))?;
+                    }
+                }
             }
         }
         out.counts.push((k, local));
@@ -455,7 +489,8 @@ fn route<W: Write>(
     writers: &mut [W],
     unassigned: &mut Vec<UnassignedLine>,
 ) -> std::io::Result<()> {
-    let account = match field.read(text) {
+    let mut cells = [""; CELLS];
+    let (account, split) = match field.read(text, &mut cells) {
         Ok(a) => a,
         Err(reason) => {
             unassigned.push(UnassignedLine {
@@ -480,49 +515,165 @@ fn route<W: Write>(
         return Ok(());
     };
     let shards = writers.len().max(1);
-    if let Some(w) = writers.get_mut(i as usize % shards) {
-        let bytes = text.as_bytes();
-        let len = u32::try_from(bytes.len()).map_err(|_| {
-            std::io::Error::new(std::io::ErrorKind::InvalidData, "a usage line over 4 GiB")
-        })?;
-        w.write_all(&number.to_le_bytes())?;
-        w.write_all(&i.to_le_bytes())?;
-        w.write_all(&len.to_le_bytes())?;
-        w.write_all(bytes)?;
+    let Some(w) = writers.get_mut(i as usize % shards) else {
+        return Ok(());
+    };
+    let mut head = [0u8; 16];
+    head[..8].copy_from_slice(&number.to_le_bytes());
+    head[8..12].copy_from_slice(&i.to_le_bytes());
+    if let AccountField::Column {
+        plain: Some(columns),
+        ..
+    } = field
+    {
+        if let Some(record) = cells
+            .get(..split)
+            .filter(|c| !c.is_empty())
+            .and_then(|c| PlainRecord::of(columns, c))
+        {
+            return record.write(head, w);
+        }
     }
-    Ok(())
+    let bytes = text.as_bytes();
+    let len = u32::try_from(bytes.len())
+        .ok()
+        .filter(|l| *l & PLAIN == 0)
+        .ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidData, "a usage line over 2 GiB")
+        })?;
+    head[12..].copy_from_slice(&len.to_le_bytes());
+    w.write_all(&head)?;
+    w.write_all(bytes)
 }
 
-/// One line of a shard: (account index, line number, text).
-pub(super) struct Record<'a> {
+/// The length's bit that marks a plain record.
+const PLAIN: u32 = 1 << 31;
+
+/// A plain line kept read: its time, and its product, quantity and unit as written.
+struct PlainRecord<'l> {
+    time: crate::base::date::Instant,
+    fields: [&'l str; 3],
+    lens: [u16; 3],
+}
+
+impl<'l> PlainRecord<'l> {
+    /// The record of a line of a plain file (`cells`: its fields, split in place), or `None`
+    /// when its time does not read (billing then reads the line and says why) or a field is
+    /// too long for the record.
+    fn of(columns: &crate::usage::PlainColumns, cells: &[&'l str]) -> Option<PlainRecord<'l>> {
+        let [time, product, quantity, unit] = columns.fields(cells);
+        let time = crate::base::date::parse_instant(time)?;
+        let fields = [product, quantity, unit];
+        let mut lens = [0u16; 3];
+        for (len, f) in lens.iter_mut().zip(fields) {
+            *len = u16::try_from(f.len()).ok()?;
+        }
+        Some(PlainRecord { time, fields, lens })
+    }
+
+    /// Writes the record after `head` (its number and account; its length is set here).
+    fn write<W: Write>(&self, mut head: [u8; 16], w: &mut W) -> std::io::Result<()> {
+        let body: usize = 14 + self.fields.iter().map(|f| f.len()).sum::<usize>();
+        // At most 14 + 3 * 65,535 bytes: far under the marking bit.
+        let len = u32::try_from(body).unwrap_or(0) | PLAIN;
+        head[12..].copy_from_slice(&len.to_le_bytes());
+        let mut fixed = [0u8; 30];
+        fixed[..16].copy_from_slice(&head);
+        fixed[16..24].copy_from_slice(&self.time.to_le_bytes());
+        for (k, l) in self.lens.iter().enumerate() {
+            fixed[24 + 2 * k..26 + 2 * k].copy_from_slice(&l.to_le_bytes());
+        }
+        w.write_all(&fixed)?;
+        for f in self.fields {
+            w.write_all(f.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of a shard: its account's index, its line number (or place), and where its
+/// record's length starts in the shard's bytes. Small, so sorting a shard's records moves
+/// little: the body is read when its account is billed ([`body`]).
+#[derive(Clone, Copy)]
+pub(super) struct Record {
     pub account: u32,
+    at: u32,
     pub line: u64,
-    pub text: &'a str,
 }
 
-/// The records of a shard's bytes, sorted by account, then line.
-pub(super) fn records(bytes: &[u8]) -> Vec<Record<'_>> {
+/// A shard record's line: as written, or kept read ([`PlainRecord`]).
+#[derive(Clone, Copy)]
+pub(super) enum Body<'a> {
+    Line(&'a str),
+    Plain {
+        time: crate::base::date::Instant,
+        product: &'a str,
+        quantity: &'a str,
+        unit: &'a str,
+    },
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(bytes.get(at..at + 4)?);
+    Some(u32::from_le_bytes(b))
+}
+
+/// The records of a shard's bytes (at most 4 GiB: shards are about 2 MiB), sorted by
+/// account, then line.
+pub(super) fn records(bytes: &[u8]) -> Vec<Record> {
     let mut out = Vec::new();
     let mut at = 0usize;
     while let Some(head) = bytes.get(at..at + 16) {
         let mut n = [0u8; 8];
         n.copy_from_slice(&head[..8]);
-        let mut a = [0u8; 4];
-        a.copy_from_slice(&head[8..12]);
-        let mut l = [0u8; 4];
-        l.copy_from_slice(&head[12..16]);
-        let len = u32::from_le_bytes(l) as usize;
-        let Some(text) = bytes.get(at + 16..at + 16 + len) else {
+        let (Some(account), Some(len), Ok(place)) = (
+            u32_at(bytes, at + 8),
+            u32_at(bytes, at + 12),
+            u32::try_from(at + 12),
+        ) else {
             break;
         };
         out.push(Record {
-            account: u32::from_le_bytes(a),
+            account,
+            at: place,
             line: u64::from_le_bytes(n),
-            // Written from a `str`, so this never fails; an empty line would be a bad line.
-            text: std::str::from_utf8(text).unwrap_or_default(),
         });
-        at += 16 + len;
+        at += 16 + (len & !PLAIN) as usize;
     }
     out.sort_unstable_by_key(|r| (r.account, r.line));
     out
+}
+
+/// What `record` of `bytes` (the shard [`records`] read) says; `None` for a torn record.
+pub(super) fn body<'a>(bytes: &'a [u8], record: &Record) -> Option<Body<'a>> {
+    let at = record.at as usize;
+    let len = u32_at(bytes, at)?;
+    let body = bytes.get(at + 4..at + 4 + (len & !PLAIN) as usize)?;
+    if len & PLAIN == 0 {
+        // Written from a `str`, so this never fails; an empty line would be a bad line.
+        Some(Body::Line(std::str::from_utf8(body).ok()?))
+    } else {
+        plain_body(body)
+    }
+}
+
+/// A plain record's body: its time, the three lengths, then the fields (checked as UTF-8 at
+/// once: each was a `str`, so each length falls on a character boundary).
+fn plain_body(body: &[u8]) -> Option<Body<'_>> {
+    let mut t = [0u8; 8];
+    t.copy_from_slice(body.get(..8)?);
+    let len = |k: usize| -> Option<usize> {
+        let mut l = [0u8; 2];
+        l.copy_from_slice(body.get(8 + 2 * k..10 + 2 * k)?);
+        Some(usize::from(u16::from_le_bytes(l)))
+    };
+    let (p, q, u) = (len(0)?, len(1)?, len(2)?);
+    let text = std::str::from_utf8(body.get(14..)?).ok()?;
+    Some(Body::Plain {
+        time: i64::from_le_bytes(t),
+        product: text.get(..p)?,
+        quantity: text.get(p..p + q)?,
+        unit: text.get(p + q..p + q + u)?,
+    })
 }
