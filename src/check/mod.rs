@@ -148,8 +148,9 @@ struct Cx<'b> {
     book: &'b Book,
     diags: Vec<Diagnostic>,
     units: UnitTable,
-    /// Where each unit name is in `units` (its first entry), once `units` is complete.
-    unit_index: HashMap<String, usize>,
+    /// Where each unit name is in `units` (its first entry), once `units` is complete. Fx, as
+    /// every rate and quantity looks its units up here; nothing iterates it.
+    unit_index: rustc_hash::FxHashMap<String, usize>,
     currency: Option<String>,
     /// The price list the header names (`main` when it names none).
     list: String,
@@ -182,7 +183,7 @@ impl<'b> Cx<'b> {
             book,
             diags: Vec::new(),
             units: UnitTable::with_builtins(),
-            unit_index: HashMap::new(),
+            unit_index: rustc_hash::FxHashMap::default(),
             currency: None,
             effective: None,
             list: MAIN_LIST.to_string(),

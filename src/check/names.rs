@@ -1,6 +1,7 @@
 //! The names pass: every product, plan, pack and dimension, by slug and display name, and the lookups later passes resolve references with.
 
 use super::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 /// Statements seen in one block, by keyword, with where each was first given: a handful per
@@ -22,12 +23,15 @@ impl Seen {
 }
 
 /// Names that live in one namespace, with where each was defined.
+///
+/// The maps hash with Fx: a large book looks up every product's names several times, and
+/// SipHash was a tenth of its check. Nothing iterates them, so no order depends on the hasher.
 #[derive(Default)]
 pub(super) struct Names {
     /// Slug -> the first definition's position.
-    pub(super) index: HashMap<String, usize>,
+    pub(super) index: FxHashMap<String, usize>,
     /// Key of a slug or display name -> the definition it names (see `base::names`).
-    pub(super) keys: HashMap<String, usize>,
+    pub(super) keys: FxHashMap<String, usize>,
     pub(super) spans: Vec<Span>,
     /// Slugs in definition order (empty for a duplicate).
     pub(super) list: Vec<String>,
@@ -129,7 +133,9 @@ impl Cx<'_> {
             // The item's own names by key, with where each was written: an alias that repeats
             // one of them is an error (it adds nothing, and hides a typo in the alias). Kept
             // only for an item with aliases (most have none).
-            let aliased = product_aliases(&item.node).next().is_some();
+            // Walked once (a product's body is long); no allocation when there are none.
+            let aliases: Vec<&Spanned<String>> = product_aliases(&item.node).collect();
+            let aliased = !aliases.is_empty();
             let mut own: Vec<(String, Span)> = Vec::new();
             for (n, span) in written {
                 let key = name_key(n);
@@ -151,7 +157,7 @@ impl Cx<'_> {
                     }
                 }
             }
-            for alias in product_aliases(&item.node) {
+            for alias in aliases {
                 let key = name_key(&alias.node);
                 if let Some((_, first)) = own.iter().find(|(k, _)| *k == key) {
                     self.diags.push(diagnostics::alias_repeats_name(
