@@ -24,7 +24,7 @@ impl Cx<'_> {
                         rate_span = Some(s.span);
                         stmts.push((s.span, "rate"));
                     }
-                    let def = match rate {
+                    let mut def = match rate {
                         Some(r) => {
                             let d = self.rate(r, Some(measure), "rate", s.span, false);
                             if let Some(d) = &d {
@@ -108,8 +108,13 @@ impl Cx<'_> {
                         // The cell's rate is still checked (its units, its amount).
                         continue;
                     }
-                    let mut keys: Vec<Vec<usize>> = vec![Vec::new()];
+                    let mut keys: Vec<Vec<usize>> = vec![Vec::with_capacity(positions.len())];
                     for here in &positions {
+                        // One value at this position (the usual cell): every key takes it.
+                        if let [only] = here.as_slice() {
+                            keys.iter_mut().for_each(|k| k.push(*only));
+                            continue;
+                        }
                         keys = keys
                             .into_iter()
                             .flat_map(|k| {
@@ -124,20 +129,17 @@ impl Cx<'_> {
                     if rate.is_some() && def.is_none() {
                         continue;
                     }
-                    for idx in keys {
+                    let last = keys.len().saturating_sub(1);
+                    for (j, idx) in keys.into_iter().enumerate() {
                         if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
                             let prev = *prev;
                             self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
                             failed = true;
                             break;
                         }
-                        cells.push((
-                            Cell {
-                                key: idx,
-                                rate: def.clone(),
-                            },
-                            s.span,
-                        ));
+                        // The last cell of the statement takes its rate; the others copy it.
+                        let rate = if j == last { def.take() } else { def.clone() };
+                        cells.push((Cell { key: idx, rate }, s.span));
                     }
                 }
                 ProductStmt::Tiers { mode, scope, tiers } => {
@@ -186,8 +188,9 @@ impl Cx<'_> {
                 .map(|d| self.dimensions[*d].values.len())
                 .collect();
             let total: usize = sizes.iter().product();
+            let mut key = Vec::with_capacity(sizes.len());
             for n in 0..total.min(10_000) {
-                let mut key = Vec::with_capacity(sizes.len());
+                key.clear();
                 let mut rest = n;
                 for s in sizes.iter().rev() {
                     key.push(rest % s);
