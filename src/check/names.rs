@@ -5,20 +5,39 @@ use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 /// Statements seen in one block, by keyword, with where each was first given: a handful per
-/// block, so a list beats hashing.
+/// block, so a list beats hashing, and the first [`SEEN_INLINE`] live on the stack (one
+/// allocation per product or plan was a cost on a book of thousands).
 #[derive(Default)]
-pub(super) struct Seen(Vec<(&'static str, Span)>);
+pub(super) struct Seen {
+    inline: [(&'static str, Span); SEEN_INLINE],
+    len: usize,
+    more: Vec<(&'static str, Span)>,
+}
+
+/// More than the kinds of statement a block counts once.
+const SEEN_INLINE: usize = 16;
 
 impl Seen {
     pub(super) fn get(&self, key: &str) -> Option<&Span> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, s)| s)
+        self.inline
+            .iter()
+            .take(self.len)
+            .chain(&self.more)
+            .find(|(k, _)| *k == key)
+            .map(|(_, s)| s)
     }
     pub(super) fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
     /// Records `key`; callers only insert keys they have not seen.
     pub(super) fn insert(&mut self, key: &'static str, span: Span) {
-        self.0.push((key, span));
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (key, span);
+                self.len += 1;
+            }
+            None => self.more.push((key, span)),
+        }
     }
 }
 
