@@ -82,6 +82,38 @@ impl Cx<'_> {
                         failed = true;
                         continue;
                     }
+                    // The usual cell names one value per position: its key is read straight
+                    // into one vector (the same checks, in the same order, as below).
+                    if key.iter().all(|vs| vs.len() == 1) {
+                        let mut idx = Vec::with_capacity(dims.len());
+                        for (d, vs) in dims.iter().zip(key) {
+                            let (Some(d), Some(v)) = (d, vs.first()) else {
+                                failed = true;
+                                continue;
+                            };
+                            match self.dim_value(*d, v) {
+                                Some(i) => idx.push(i),
+                                None => failed = true,
+                            }
+                        }
+                        if idx.len() != dims.len() || (rate.is_some() && def.is_none()) {
+                            continue;
+                        }
+                        if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
+                            let prev = *prev;
+                            self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
+                            failed = true;
+                            continue;
+                        }
+                        cells.push((
+                            Cell {
+                                key: idx,
+                                rate: def,
+                            },
+                            s.span,
+                        ));
+                        continue;
+                    }
                     // Each position's values; a cell listing several (`720p | 1080p`) is one
                     // cell per combination.
                     let mut positions: Vec<Vec<usize>> = Vec::new();
