@@ -56,6 +56,9 @@ pub(super) struct Names {
     pub(super) list: Vec<String>,
     /// Display names in definition order.
     pub(super) displays: Vec<String>,
+    /// Whether each definition is the first of its slug (`false` for a duplicate), filled by
+    /// the names pass: later passes tell the two apart without looking the slug up again.
+    pub(super) first: Vec<bool>,
 }
 
 impl Names {
@@ -66,6 +69,7 @@ impl Names {
         self.spans.reserve(n);
         self.list.reserve(n);
         self.displays.reserve(n);
+        self.first.reserve(n);
     }
 
     /// The definition a slug names exactly.
@@ -142,6 +146,7 @@ impl Cx<'_> {
                 names.spans.push(name.span);
                 names.list.push(String::new());
                 names.displays.push(String::new());
+                names.first.push(false);
                 continue;
             }
             let at = names.list.len();
@@ -220,6 +225,7 @@ impl Cx<'_> {
             names
                 .displays
                 .push(display.map(|d| d.node.clone()).unwrap_or_default());
+            names.first.push(true);
         }
     }
 
