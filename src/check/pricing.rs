@@ -220,8 +220,21 @@ impl Cx<'_> {
                 .map(|d| self.dimensions[*d].values.len())
                 .collect();
             let total: usize = sizes.iter().product();
+            let scanned = total.min(10_000);
+            // Which combinations the cells rate, by the number the scan below gives each (one
+            // pass over the cells, where comparing every combination with every cell was
+            // quadratic in a matrix's size).
+            let mut rated = vec![false; scanned];
+            for (c, _) in &cells {
+                if let Some(r) = combination_number(&c.key, &sizes).and_then(|n| rated.get_mut(n)) {
+                    *r = true;
+                }
+            }
             let mut key = Vec::with_capacity(sizes.len());
-            for n in 0..total.min(10_000) {
+            for n in 0..scanned {
+                if rated.get(n).copied().unwrap_or(false) {
+                    continue;
+                }
                 key.clear();
                 let mut rest = n;
                 for s in sizes.iter().rev() {
@@ -229,14 +242,12 @@ impl Cx<'_> {
                     rest /= s;
                 }
                 key.reverse();
-                if !cells.iter().any(|(c, _)| c.key == key) {
-                    let names: Vec<&str> = key
-                        .iter()
-                        .zip(&known)
-                        .map(|(v, d)| self.dimensions[*d].values[*v].as_str())
-                        .collect();
-                    missing.push(names.join(", "));
-                }
+                let names: Vec<&str> = key
+                    .iter()
+                    .zip(&known)
+                    .map(|(v, d)| self.dimensions[*d].values[*v].as_str())
+                    .collect();
+                missing.push(names.join(", "));
             }
             if !missing.is_empty() {
                 self.push(diagnostics::cells_missing(
@@ -338,6 +349,22 @@ impl Cx<'_> {
             per_event,
         })
     }
+}
+
+/// The number of the combination `key` (a value's position per dimension, the last dimension
+/// counting fastest), as the scan for unrated combinations numbers them; `None` for a key that
+/// is no combination of dimensions of these sizes.
+fn combination_number(key: &[usize], sizes: &[usize]) -> Option<usize> {
+    if key.len() != sizes.len() {
+        return None;
+    }
+    key.iter().zip(sizes).try_fold(0usize, |n, (v, s)| {
+        if v < s {
+            n.checked_mul(*s)?.checked_add(*v)
+        } else {
+            None
+        }
+    })
 }
 
 pub(super) fn join_key(key: &[CellValues]) -> String {
