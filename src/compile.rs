@@ -4,11 +4,13 @@
 //! matrices become row-major cell arrays, spans become line numbers, and each plan's price per
 //! wallet unit is precomputed, so that quoting from the table needs no lookups by name.
 
+use crate::base::line_numbers::LineNumbers;
 use crate::base::money::charge_dp;
 use crate::base::units::Dimension;
 use crate::model::*;
 use crate::syntax::ast::{self, RechargeField};
 use crate::table::*;
+use rustc_hash::FxHashMap;
 
 pub(crate) fn dimension_name(d: &Dimension) -> String {
     match d {
@@ -56,23 +58,18 @@ pub(crate) fn compile_unsealed(
     origin: &str,
 ) -> Result<RatingTable, ModelError> {
     // Line numbers only: a line index over the source, without copying it or counting columns.
-    let line_starts: Vec<usize> = std::iter::once(0)
-        .chain(
-            source
-                .bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        )
-        .collect();
-    let line = |span: crate::syntax::ast::Span| {
-        line_starts.partition_point(|start| *start <= span.start) as u32
-    };
+    let lines = LineNumbers::new(source);
+    let line = |span: crate::syntax::ast::Span| lines.line(span.start);
     // Every unit the model names is declared (the checker resolved them); the first that is
     // not is remembered and makes compiling fail, rather than pointing at another unit.
     let unknown_unit: std::cell::RefCell<Option<String>> = std::cell::RefCell::new(None);
-    let unit_id = |name: &str| match model.units.units.iter().position(|u| u.name == name) {
-        Some(i) => i as UnitId,
+    // Each unit's first position, by name: every rate names two units.
+    let mut unit_ids: FxHashMap<&str, UnitId> = FxHashMap::default();
+    for (i, u) in model.units.units.iter().enumerate() {
+        unit_ids.entry(u.name.as_str()).or_insert(i as UnitId);
+    }
+    let unit_id = |name: &str| match unit_ids.get(name) {
+        Some(&i) => i,
         None => {
             unknown_unit
                 .borrow_mut()

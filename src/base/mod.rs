@@ -7,6 +7,7 @@ pub mod chunks;
 pub mod csv;
 pub mod date;
 pub mod interval;
+pub(crate) mod line_numbers;
 pub mod money;
 pub mod names;
 pub mod quantity;

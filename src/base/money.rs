@@ -103,6 +103,10 @@ fn exact_div_round(n: Decimal, d: Decimal, dp: u32) -> Option<Decimal> {
 
 /// Parses a decimal literal exactly, with `_` as digit separator (`16_000`).
 pub fn parse_decimal(s: &str) -> Option<Decimal> {
+    // Most literals have no separator: parse them in place (a book has a number on every line).
+    if !s.contains('_') {
+        return Decimal::from_str_exact(s).ok();
+    }
     let cleaned: String = s.chars().filter(|c| *c != '_').collect();
     Decimal::from_str_exact(&cleaned).ok()
 }

@@ -14,7 +14,7 @@ impl Cx<'_> {
     ) -> BillBounds {
         let mut out = BillBounds::default();
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
-        let charge_unit = def.charge_unit().map(String::from);
+        let charge_unit = def.charge_unit();
         for s in &p.body {
             let ProductStmt::Bill {
                 bound,
@@ -39,7 +39,7 @@ impl Cx<'_> {
             }
             let text = format!("{} {}", amount.value.node, amount.unit.node);
             let is_quantity = unit.dimension == def.measure;
-            let is_charge = charge_unit.as_deref() == Some(unit.name.as_str());
+            let is_charge = charge_unit == Some(unit.name.as_str());
             let per_period = *scope == Some(TierScope::Period);
             let words = match bound {
                 BillBound::AtLeast => "bill at least",
@@ -52,7 +52,7 @@ impl Cx<'_> {
                     &def.slug,
                     &unit.name,
                     &base,
-                    charge_unit.as_deref(),
+                    charge_unit,
                     amount.unit.span,
                 ));
                 *ok = false;

@@ -148,8 +148,9 @@ struct Cx<'b> {
     book: &'b Book,
     diags: Vec<Diagnostic>,
     units: UnitTable,
-    /// Where each unit name is in `units` (its first entry), once `units` is complete.
-    unit_index: HashMap<String, usize>,
+    /// Where each unit name is in `units` (its first entry), once `units` is complete. Fx, as
+    /// every rate and quantity looks its units up here; nothing iterates it.
+    unit_index: rustc_hash::FxHashMap<String, usize>,
     currency: Option<String>,
     /// The price list the header names (`main` when it names none).
     list: String,
@@ -182,7 +183,7 @@ impl<'b> Cx<'b> {
             book,
             diags: Vec::new(),
             units: UnitTable::with_builtins(),
-            unit_index: HashMap::new(),
+            unit_index: rustc_hash::FxHashMap::default(),
             currency: None,
             effective: None,
             list: MAIN_LIST.to_string(),
@@ -227,12 +228,13 @@ impl<'b> Cx<'b> {
         for item in &book.items {
             if let Item::Product(p) = &item.node {
                 // A duplicate was reported by `names`; checking it again would only add noise.
+                let at = self.product_defs.len();
                 let first = self
                     .products
                     .spans
-                    .get(self.product_defs.len())
+                    .get(at)
                     .is_some_and(|s| *s == p.slug.span)
-                    && self.products.get(&p.slug.node) == Some(self.product_defs.len());
+                    && self.products.first.get(at).copied().unwrap_or(false);
                 let def = if first {
                     self.product(p, item.span)
                 } else {
@@ -281,7 +283,7 @@ impl<'b> Cx<'b> {
             dimensions: self.dimensions.clone(),
             attributes: self.attributes.clone(),
             // Nothing reads the definitions after this point: move them into the model (every
-            // one is there, see above; sized first, as `flatten` cannot tell `collect` how many).
+            // one is there, see above).
             products: all_defined(std::mem::take(&mut self.product_defs)),
             plans: all_defined(std::mem::take(&mut self.plan_defs)),
             packs: std::mem::take(&mut self.pack_defs),
@@ -296,9 +298,10 @@ impl<'b> Cx<'b> {
     }
 }
 
-/// The definitions of a list with none missing, moved out in one allocation of the right size.
+/// The definitions of a list with none missing (the caller checked), moved out. `map_while`
+/// over the vector's own iterator collects in place (an `Option` of a definition is the size of
+/// the definition), where `flatten` copied the ten thousand products of a large book into a
+/// new allocation.
 fn all_defined<T>(defs: Vec<Option<T>>) -> Vec<T> {
-    let mut out = Vec::with_capacity(defs.len());
-    out.extend(defs.into_iter().flatten());
-    out
+    defs.into_iter().map_while(|d| d).collect()
 }

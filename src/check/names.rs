@@ -1,38 +1,64 @@
 //! The names pass: every product, plan, pack and dimension, by slug and display name, and the lookups later passes resolve references with.
 
 use super::prelude::*;
+use rustc_hash::FxHashMap;
 use std::collections::hash_map::Entry;
 
 /// Statements seen in one block, by keyword, with where each was first given: a handful per
-/// block, so a list beats hashing.
+/// block, so a list beats hashing, and the first [`SEEN_INLINE`] live on the stack (one
+/// allocation per product or plan was a cost on a book of thousands).
 #[derive(Default)]
-pub(super) struct Seen(Vec<(&'static str, Span)>);
+pub(super) struct Seen {
+    inline: [(&'static str, Span); SEEN_INLINE],
+    len: usize,
+    more: Vec<(&'static str, Span)>,
+}
+
+/// More than the kinds of statement a block counts once.
+const SEEN_INLINE: usize = 16;
 
 impl Seen {
     pub(super) fn get(&self, key: &str) -> Option<&Span> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, s)| s)
+        self.inline
+            .iter()
+            .take(self.len)
+            .chain(&self.more)
+            .find(|(k, _)| *k == key)
+            .map(|(_, s)| s)
     }
     pub(super) fn contains_key(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
     /// Records `key`; callers only insert keys they have not seen.
     pub(super) fn insert(&mut self, key: &'static str, span: Span) {
-        self.0.push((key, span));
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (key, span);
+                self.len += 1;
+            }
+            None => self.more.push((key, span)),
+        }
     }
 }
 
 /// Names that live in one namespace, with where each was defined.
+///
+/// The maps hash with Fx: a large book looks up every product's names several times, and
+/// SipHash was a tenth of its check. Nothing iterates them, so no order depends on the hasher.
 #[derive(Default)]
 pub(super) struct Names {
     /// Slug -> the first definition's position.
-    pub(super) index: HashMap<String, usize>,
+    pub(super) index: FxHashMap<String, usize>,
     /// Key of a slug or display name -> the definition it names (see `base::names`).
-    pub(super) keys: HashMap<String, usize>,
+    pub(super) keys: FxHashMap<String, usize>,
     pub(super) spans: Vec<Span>,
     /// Slugs in definition order (empty for a duplicate).
     pub(super) list: Vec<String>,
     /// Display names in definition order.
     pub(super) displays: Vec<String>,
+    /// Whether each definition is the first of its slug (`false` for a duplicate), filled by
+    /// the names pass: later passes tell the two apart without looking the slug up again.
+    pub(super) first: Vec<bool>,
 }
 
 impl Names {
@@ -43,6 +69,7 @@ impl Names {
         self.spans.reserve(n);
         self.list.reserve(n);
         self.displays.reserve(n);
+        self.first.reserve(n);
     }
 
     /// The definition a slug names exactly.
@@ -119,6 +146,7 @@ impl Cx<'_> {
                 names.spans.push(name.span);
                 names.list.push(String::new());
                 names.displays.push(String::new());
+                names.first.push(false);
                 continue;
             }
             let at = names.list.len();
@@ -129,7 +157,9 @@ impl Cx<'_> {
             // The item's own names by key, with where each was written: an alias that repeats
             // one of them is an error (it adds nothing, and hides a typo in the alias). Kept
             // only for an item with aliases (most have none).
-            let aliased = product_aliases(&item.node).next().is_some();
+            // Walked once (a product's body is long); no allocation when there are none.
+            let aliases: Vec<&Spanned<String>> = product_aliases(&item.node).collect();
+            let aliased = !aliases.is_empty();
             let mut own: Vec<(String, Span)> = Vec::new();
             for (n, span) in written {
                 let key = name_key(n);
@@ -151,7 +181,7 @@ impl Cx<'_> {
                     }
                 }
             }
-            for alias in product_aliases(&item.node) {
+            for alias in aliases {
                 let key = name_key(&alias.node);
                 if let Some((_, first)) = own.iter().find(|(k, _)| *k == key) {
                     self.diags.push(diagnostics::alias_repeats_name(
@@ -195,6 +225,7 @@ impl Cx<'_> {
             names
                 .displays
                 .push(display.map(|d| d.node.clone()).unwrap_or_default());
+            names.first.push(true);
         }
     }
 

@@ -24,7 +24,7 @@ impl Cx<'_> {
                         rate_span = Some(s.span);
                         stmts.push((s.span, "rate"));
                     }
-                    let def = match rate {
+                    let mut def = match rate {
                         Some(r) => {
                             let d = self.rate(r, Some(measure), "rate", s.span, false);
                             if let Some(d) = &d {
@@ -82,6 +82,38 @@ impl Cx<'_> {
                         failed = true;
                         continue;
                     }
+                    // The usual cell names one value per position: its key is read straight
+                    // into one vector (the same checks, in the same order, as below).
+                    if key.iter().all(|vs| vs.len() == 1) {
+                        let mut idx = Vec::with_capacity(dims.len());
+                        for (d, vs) in dims.iter().zip(key) {
+                            let (Some(d), Some(v)) = (d, vs.first()) else {
+                                failed = true;
+                                continue;
+                            };
+                            match self.dim_value(*d, v) {
+                                Some(i) => idx.push(i),
+                                None => failed = true,
+                            }
+                        }
+                        if idx.len() != dims.len() || (rate.is_some() && def.is_none()) {
+                            continue;
+                        }
+                        if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
+                            let prev = *prev;
+                            self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
+                            failed = true;
+                            continue;
+                        }
+                        cells.push((
+                            Cell {
+                                key: idx,
+                                rate: def,
+                            },
+                            s.span,
+                        ));
+                        continue;
+                    }
                     // Each position's values; a cell listing several (`720p | 1080p`) is one
                     // cell per combination.
                     let mut positions: Vec<Vec<usize>> = Vec::new();
@@ -108,8 +140,13 @@ impl Cx<'_> {
                         // The cell's rate is still checked (its units, its amount).
                         continue;
                     }
-                    let mut keys: Vec<Vec<usize>> = vec![Vec::new()];
+                    let mut keys: Vec<Vec<usize>> = vec![Vec::with_capacity(positions.len())];
                     for here in &positions {
+                        // One value at this position (the usual cell): every key takes it.
+                        if let [only] = here.as_slice() {
+                            keys.iter_mut().for_each(|k| k.push(*only));
+                            continue;
+                        }
                         keys = keys
                             .into_iter()
                             .flat_map(|k| {
@@ -124,20 +161,17 @@ impl Cx<'_> {
                     if rate.is_some() && def.is_none() {
                         continue;
                     }
-                    for idx in keys {
+                    let last = keys.len().saturating_sub(1);
+                    for (j, idx) in keys.into_iter().enumerate() {
                         if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
                             let prev = *prev;
                             self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
                             failed = true;
                             break;
                         }
-                        cells.push((
-                            Cell {
-                                key: idx,
-                                rate: def.clone(),
-                            },
-                            s.span,
-                        ));
+                        // The last cell of the statement takes its rate; the others copy it.
+                        let rate = if j == last { def.take() } else { def.clone() };
+                        cells.push((Cell { key: idx, rate }, s.span));
                     }
                 }
                 ProductStmt::Tiers { mode, scope, tiers } => {
@@ -186,22 +220,34 @@ impl Cx<'_> {
                 .map(|d| self.dimensions[*d].values.len())
                 .collect();
             let total: usize = sizes.iter().product();
-            for n in 0..total.min(10_000) {
-                let mut key = Vec::with_capacity(sizes.len());
+            let scanned = total.min(10_000);
+            // Which combinations the cells rate, by the number the scan below gives each (one
+            // pass over the cells, where comparing every combination with every cell was
+            // quadratic in a matrix's size).
+            let mut rated = vec![false; scanned];
+            for (c, _) in &cells {
+                if let Some(r) = combination_number(&c.key, &sizes).and_then(|n| rated.get_mut(n)) {
+                    *r = true;
+                }
+            }
+            let mut key = Vec::with_capacity(sizes.len());
+            for n in 0..scanned {
+                if rated.get(n).copied().unwrap_or(false) {
+                    continue;
+                }
+                key.clear();
                 let mut rest = n;
                 for s in sizes.iter().rev() {
                     key.push(rest % s);
                     rest /= s;
                 }
                 key.reverse();
-                if !cells.iter().any(|(c, _)| c.key == key) {
-                    let names: Vec<&str> = key
-                        .iter()
-                        .zip(&known)
-                        .map(|(v, d)| self.dimensions[*d].values[*v].as_str())
-                        .collect();
-                    missing.push(names.join(", "));
-                }
+                let names: Vec<&str> = key
+                    .iter()
+                    .zip(&known)
+                    .map(|(v, d)| self.dimensions[*d].values[*v].as_str())
+                    .collect();
+                missing.push(names.join(", "));
             }
             if !missing.is_empty() {
                 self.push(diagnostics::cells_missing(
@@ -303,6 +349,22 @@ impl Cx<'_> {
             per_event,
         })
     }
+}
+
+/// The number of the combination `key` (a value's position per dimension, the last dimension
+/// counting fastest), as the scan for unrated combinations numbers them; `None` for a key that
+/// is no combination of dimensions of these sizes.
+fn combination_number(key: &[usize], sizes: &[usize]) -> Option<usize> {
+    if key.len() != sizes.len() {
+        return None;
+    }
+    key.iter().zip(sizes).try_fold(0usize, |n, (v, s)| {
+        if v < s {
+            n.checked_mul(*s)?.checked_add(*v)
+        } else {
+            None
+        }
+    })
 }
 
 pub(super) fn join_key(key: &[CellValues]) -> String {

@@ -225,13 +225,13 @@ impl Cx<'_> {
             span,
             slug_span: p.slug.span,
         };
-        if let Some(unit) = def.charge_unit().map(String::from) {
-            let is_money = self.unit_get(&unit).is_some_and(|u| u.dimension.is_money());
+        if let Some(unit) = def.charge_unit() {
+            let is_money = self.unit_get(unit).is_some_and(|u| u.dimension.is_money());
             if is_money && !self.wallet_units.is_empty() && !outside {
                 let wallet = self.wallet_units.iter().min().cloned().unwrap_or_default();
                 self.push(diagnostics::money_in_wallet(
                     &p.slug.node,
-                    &unit,
+                    unit,
                     &wallet,
                     p.slug.span,
                 ));
@@ -240,16 +240,16 @@ impl Cx<'_> {
             if outside && !is_money {
                 self.push(diagnostics::outside_wallet_not_money(
                     &p.slug.node,
-                    &unit,
+                    unit,
                     p.slug.span,
                 ));
                 ok = false;
             }
-            if is_money && Some(&unit) != self.currency.as_ref() {
+            if is_money && Some(unit) != self.currency.as_deref() {
                 if let Some(cur) = self.currency.clone() {
                     self.push(diagnostics::product_in_other_currency(
                         &p.slug.node,
-                        &unit,
+                        unit,
                         &cur,
                         p.slug.span,
                     ));

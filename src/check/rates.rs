@@ -44,8 +44,8 @@ impl Cx<'_> {
         span: Span,
         zero_ok: bool,
     ) -> Option<RateDef> {
-        let amount_known = self.unit_known(&r.amount.unit);
-        let per_known = self.unit_known(&r.per_unit);
+        let amount_at = self.unit_known_at(&r.amount.unit);
+        let per_at = self.unit_known_at(&r.per_unit);
         // A tier may be free (`0 image .. 100 image : 0 credit / image`); elsewhere a zero rate
         // is written `free`.
         let positive = r.amount.value.node > Decimal::ZERO
@@ -58,12 +58,12 @@ impl Cx<'_> {
                 return None;
             }
         }
-        if !(amount_known && per_known) {
+        let (Some(amount_at), Some(per_at)) = (amount_at, per_at) else {
             return None;
-        }
+        };
         let (Some(amount_unit), Some(per_unit)) = (
-            self.unit_get(&r.amount.unit.node),
-            self.unit_get(&r.per_unit.node),
+            self.units.units.get(amount_at),
+            self.units.units.get(per_at),
         ) else {
             return None;
         };
@@ -91,11 +91,11 @@ impl Cx<'_> {
         // `5 image / image` (same dimension, not declared, not money, not time) is fine only
         // for wallets in the same unit; it is left alone.
         let per_base = per.checked_mul(per_unit.factor);
-        let names = (amount_unit.name.clone(), per_unit.name.clone());
         if let Some(d) = problem {
             self.push(d);
             return None;
         }
+        let names = (amount_unit.name.clone(), per_unit.name.clone());
         let Some(per_base) = per_base else {
             self.overflow(r.per_unit.span, "this rate's block");
             return None;

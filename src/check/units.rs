@@ -203,11 +203,29 @@ impl Cx<'_> {
 
     /// Whether `name` is a known unit; reports it if not.
     pub(super) fn unit_known(&mut self, name: &Name) -> bool {
-        let found = self.unit_get(&name.node).is_some();
-        if !found && !name.node.is_empty() {
+        self.unit_known_at(name).is_some()
+    }
+
+    /// Where the unit `name` means is in `units`, as [`Self::unit_get`] finds it; reports it
+    /// if there is none. For a caller that reads the unit after reporting (looking it up once).
+    pub(super) fn unit_known_at(&mut self, name: &Name) -> Option<usize> {
+        let found = self.unit_at(&name.node);
+        if found.is_none() && !name.node.is_empty() {
             self.unknown_unit(name);
         }
         found
+    }
+
+    /// [`Self::unit_get`]'s unit, by its position in `units`.
+    fn unit_at(&self, name: &str) -> Option<usize> {
+        let exact = if self.unit_index.is_empty() {
+            self.units.units.iter().position(|u| u.name == name)
+        } else {
+            self.unit_index.get(name).copied()
+        };
+        exact.or_else(|| {
+            units::resolve_unit(name, self.units.units.iter().map(|u| u.name.as_str())).ok()
+        })
     }
 
     pub(super) fn unit(&mut self, name: &Name) -> Option<Unit> {

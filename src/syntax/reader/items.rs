@@ -240,6 +240,21 @@ impl Reader<'_> {
         }
     }
 
+    /// Reads `cell_values` without building it: the same matching as [`Self::cell_values`].
+    fn cell_values_span(&mut self) -> Option<()> {
+        self.dim_value_span()?;
+        while self
+            .attempt(|r| {
+                r.skip();
+                r.lit(b"|")?;
+                r.skip();
+                r.dim_value_span()
+            })
+            .is_some()
+        {}
+        Some(())
+    }
+
     /// `cell_values`: `720p`, or `720p | 1080p`.
     fn cell_values(&mut self) -> Option<CellValues> {
         let mut values = vec![self.dim_value()?];
@@ -258,17 +273,18 @@ impl Reader<'_> {
     /// `not offered`.
     pub(super) fn rate_stmt(&mut self) -> Option<ProductStmt> {
         self.skip();
-        // Most rates have no cell key: find out before building one.
+        // Most rates have no cell key: find out before building one (reading the values'
+        // spans only: building the text of what is not a key and dropping it allocated per rate).
         let start = self.mark();
         let has_key = self
             .attempt(|r| {
-                r.cell_values()?;
+                r.cell_values_span()?;
                 while r
                     .attempt(|r| {
                         r.skip();
                         r.lit(b",")?;
                         r.skip();
-                        r.cell_values()
+                        r.cell_values_span()
                     })
                     .is_some()
                 {}
