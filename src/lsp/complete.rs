@@ -265,9 +265,16 @@ fn list_head<'w>(words: &[&'w str]) -> Option<&'w str> {
 
 fn names_for(cx: &Context<'_>, names: Option<&Analysis>) -> Vec<Item> {
     let (block, words) = (cx.block, cx.words);
-    // A number, or the `/` of a rate: a unit.
+    // A number, or the `/` of a rate: a unit (after a product's quantity, the units that
+    // measure it).
     match (cx.kinds.last(), words.last()) {
-        (Some(TokKind::Number), _) | (_, Some(&"/")) => return units(names),
+        (Some(TokKind::Number), _) => {
+            return match statement_product(words) {
+                Some(product) => units_measuring(product, names),
+                None => units(names),
+            };
+        }
+        (_, Some(&"/")) => return units(names),
         _ => {}
     }
     let head = list_head(words).unwrap_or("");
@@ -329,17 +336,40 @@ fn names_for(cx: &Context<'_>, names: Option<&Analysis>) -> Vec<Item> {
     }
 }
 
-/// The dimensions of the product a statement names (`product x`, `use x`).
-fn product_dims(words: &[&str], names: Option<&Analysis>) -> Vec<String> {
-    let product = words
+/// The product a statement names (`product x`, `use x`).
+fn statement_product<'w>(words: &[&'w str]) -> Option<&'w str> {
+    words
         .windows(2)
         .rev()
         .find(|w| matches!(w[0], "product" | "use"))
-        .map(|w| w[1]);
-    let Some(product) = product else {
+        .map(|w| w[1])
+}
+
+/// The dimensions of the product a statement names (`product x`, `use x`).
+fn product_dims(words: &[&str], names: Option<&Analysis>) -> Vec<String> {
+    let Some(product) = statement_product(words) else {
         return Vec::new();
     };
     dims_of_product(product, names)
+}
+
+/// The units a quantity of `product` can be written in, as a quote converts them; every unit
+/// when the book cannot be priced yet or has no such product.
+fn units_measuring(product: &str, names: Option<&Analysis>) -> Vec<Item> {
+    let all = units(names);
+    let Some(table) = names.and_then(Analysis::pricing).map(|o| &o.table) else {
+        return all;
+    };
+    let Ok(id) = table.find_product(product) else {
+        return all;
+    };
+    all.into_iter()
+        .filter(|u| {
+            table
+                .base_quantity(id, rust_decimal::Decimal::ONE, &u.label)
+                .is_ok()
+        })
+        .collect()
 }
 
 fn dims_of_product(product: &str, names: Option<&Analysis>) -> Vec<String> {
