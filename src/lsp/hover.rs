@@ -22,7 +22,9 @@ pub(super) fn hover(a: &Analysis, offset: usize) -> Option<(String, Span)> {
     if let Some(e) = a.symbols().expectation_at(offset) {
         return Some((expectation(a, e), e.expect));
     }
-    let at = a.symbols().at(offset)?;
+    let Some(at) = a.symbols().at(offset) else {
+        return by_words(a, offset);
+    };
     let span = at.span();
     let (def, in_book) = match at {
         At::Def(d) => (Some(d), false),
@@ -53,6 +55,36 @@ pub(super) fn hover(a: &Analysis, offset: usize) -> Option<(String, Span)> {
         Kind::Vendor => vendor(a)?,
     };
     Some((text, span))
+}
+
+/// A name in what the parser could not read (a `test` block still being written, unclosed):
+/// the word before it says what it names (`product x`, `use x`, `plan x`, `buy x`), and it is
+/// hovered as the declaration it resolves to.
+fn by_words(a: &Analysis, offset: usize) -> Option<(String, Span)> {
+    use super::lex::{self, TokKind};
+    let text = a.text();
+    let line_end = text
+        .get(offset..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |i| offset + i);
+    let toks = lex::tokens(text, line_end);
+    let i = toks
+        .iter()
+        .position(|t| t.kind == TokKind::Word && t.span.start <= offset && offset < t.span.end)?;
+    let word = |k: usize| toks.get(k).and_then(|t| text.get(t.span.start..t.span.end));
+    let kind = match word(i.checked_sub(1)?)? {
+        "product" | "use" => Kind::Product,
+        "plan" => Kind::Plan,
+        "buy" => Kind::Pack,
+        _ => return None,
+    };
+    let (def, in_book) = a.resolve(kind, word(i)?, None)?;
+    let hover = match kind {
+        Kind::Product => product(a, def, in_book),
+        Kind::Plan => plan(a, def, in_book),
+        _ => pack(a, def, in_book),
+    };
+    Some((hover, toks.get(i)?.span))
 }
 
 /// The source of a declaration: in the file, or in a contract's book.
