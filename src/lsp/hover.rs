@@ -1,6 +1,7 @@
 //! What hovering shows: on a product, its rate and what one unit of it costs on each plan, in
 //! its unit and in money; on a plan, its price, grants, what a wallet unit is worth and how much
-//! of each product its grant buys; on a pack, its price and grant; on a unit, its conversions; on
+//! of each product its grant buys; on a pack, its price and grant and what a unit of it costs
+//! beside the plans' own; on a unit, its conversions; on
 //! a dimension value, its dimension; on a test expectation, the actual value; on a test, whether
 //! it passes. Every figure is an answer of [`crate::answer`], as `pricebook quote` and `pricebook
 //! capacity` print it.
@@ -355,6 +356,55 @@ What {grants} buys:
 fn pack(a: &Analysis, def: &Def, in_book: bool) -> String {
     let mut out = heading("pack", def);
     out.push_str(&code_block(&body_lines(source_of(a, in_book), def)));
+    let Some(opened) = a.pricing() else {
+        return out;
+    };
+    let t = &opened.table;
+    let Some(pack) = t.packs.iter().find(|p| p.slug == def.name) else {
+        return out;
+    };
+    // What a unit of its grant costs, beside what the same unit is worth on each plan that may
+    // buy it: whether the pack is dearer than the plan's own grant shows at a glance.
+    if let (crate::table::PriceEntry::Amount { amount, .. }, [grant]) =
+        (&pack.price, pack.grants.as_slice())
+    {
+        if let Some(v) = crate::base::money::div_round(*amount, grant.amount, 6) {
+            let unit = t.unit_name(grant.unit);
+            let _ = writeln!(
+                out,
+                "\n1 {unit} of this pack costs {} {} ({} {} buys {} {unit}).",
+                v.normalize(),
+                t.currency,
+                amount.normalize(),
+                t.currency,
+                grant.amount.normalize(),
+            );
+            let mut rows = String::new();
+            for plan in pack.plans.iter().filter_map(|p| t.plans.get(*p as usize)) {
+                let worth = plan
+                    .wallet_prices
+                    .iter()
+                    .find(|w| w.unit == grant.unit)
+                    .and_then(|w| crate::base::money::div_round(w.price, w.granted, 6));
+                if let Some(w) = worth {
+                    let _ = writeln!(
+                        rows,
+                        "| {} | {} {} |",
+                        plan.display,
+                        w.normalize(),
+                        t.currency
+                    );
+                }
+            }
+            if !rows.is_empty() {
+                let _ = write!(
+                    out,
+                    "\n| plan | 1 {unit} of the plan's grant |\n|---|---|\n{rows}"
+                );
+            }
+        }
+    }
+    note_partial(a, &mut out);
     out
 }
 
