@@ -1,10 +1,9 @@
 //! What hovering shows: on a product, its rate and what one unit of it costs on each plan, in
 //! its unit and in money; on a plan, its price, grants, what a wallet unit is worth and how much
 //! of each product its grant buys; on a pack, its price and grant and what a unit of it costs
-//! beside the plans' own; on a unit, its conversions; on
-//! a dimension value, its dimension; on a test expectation, the actual value; on a test, whether
-//! it passes. Every figure is an answer of [`crate::answer`], as `pricebook quote` and `pricebook
-//! capacity` print it.
+//! beside the plans' own; on a unit, its conversions; on a dimension value, its dimension; on a
+//! test expectation, the actual value; on a test, whether it passes. Every figure is an answer
+//! of [`crate::answer`], as `pricebook quote` and `pricebook capacity` print it.
 
 use super::analysis::{Analysis, TestState};
 use super::symbols::{At, Def, Expectation, Kind};
