@@ -62,7 +62,8 @@ impl Dialect {
     pub fn decimal_type(self, scale: u32) -> String {
         match self {
             Dialect::Postgres => format!("NUMERIC(38, {scale})"),
-            Dialect::Clickhouse => format!("Decimal(38, {scale})"),
+            // Nullable: a cast of NULL (a rejected row's figure) to a plain type is an error.
+            Dialect::Clickhouse => format!("Nullable(Decimal(38, {scale}))"),
             // NUMERIC keeps exactly 9 places (a cast to it rounds, which the 9-decimal check of a
             // quantity relies on); BIGNUMERIC holds 38, for results with more.
             Dialect::Bigquery if scale <= 9 => "NUMERIC".to_string(),
@@ -235,6 +236,17 @@ impl Dialect {
                 format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
             }
             _ => format!("'{}'", s.replace('\'', "''")),
+        }
+    }
+
+    /// What a `LEFT JOIN` reads of `table`: the table, or in ClickHouse only the `columns`
+    /// used. ClickHouse renames a column of the left side's `t.*` that the right side also
+    /// has (`u1.product` beside `pricebook_products.product`), so a later step could not name
+    /// it; a right side without that column leaves the name alone.
+    pub fn joined(self, table: &str, columns: &[String]) -> String {
+        match self {
+            Dialect::Clickhouse => format!("(SELECT {} FROM {table})", columns.join(", ")),
+            _ => table.to_string(),
         }
     }
 

@@ -491,9 +491,20 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         u2.push(format!("pp.uses_{i} AS pb_uses_{i}"));
         u2.push(format!("pp.fill_{i} AS pb_fill_{i}"));
     }
+    let mut product_cols: Vec<String> = vec!["version_index".into(), "product_id".into()];
+    for i in 0..n {
+        product_cols.push(format!("uses_{i}"));
+        product_cols.push(format!("fill_{i}"));
+    }
+    let unit_cols: Vec<String> = ["version_index", "product_id", "unit_key", "ticks_per_nano"]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
     s.push_str(&format!(
-        "u2 AS (\n  SELECT {}\n  FROM u1\n  LEFT JOIN pricebook_products pp ON pp.version_index = u1.pb_v AND pp.product_id = u1.pb_product_id\n  LEFT JOIN pricebook_units pu ON pu.version_index = u1.pb_v AND pu.product_id = u1.pb_product_id AND pu.unit_key = u1.pb_unit_key\n),\n",
-        u2.join(", ")
+        "u2 AS (\n  SELECT {}\n  FROM u1\n  LEFT JOIN {} pp ON pp.version_index = u1.pb_v AND pp.product_id = u1.pb_product_id\n  LEFT JOIN {} pu ON pu.version_index = u1.pb_v AND pu.product_id = u1.pb_product_id AND pu.unit_key = u1.pb_unit_key\n),\n",
+        u2.join(", "),
+        d.joined("pricebook_products", &product_cols),
+        d.joined("pricebook_units", &unit_cols),
     ));
     // 3. Lines `pricebook rate` calls bad (names it cannot resolve, quantities it cannot read).
     let txt = |x: &str| format!("COALESCE({}, '')", d.text(x));
@@ -601,9 +612,22 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         "r.product_id = u3.pb_product_id".into(),
     ];
     on.extend((0..n).map(|i| format!("r.dim_{i} = u3.pb_d_{i}")));
+    let mut read: Vec<String> = [
+        "version_index",
+        "plan_id",
+        "product_id",
+        "rate_id",
+        "version",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    read.extend((0..n).map(|i| format!("dim_{i}")));
+    read.extend(rate_cols.iter().cloned());
     s.push_str(&format!(
-        "u4 AS (\n  SELECT {}\n  FROM u3\n  LEFT JOIN pricebook_rates r ON {}\n),\n",
+        "u4 AS (\n  SELECT {}\n  FROM u3\n  LEFT JOIN {} r ON {}\n),\n",
         u4.join(", "),
+        d.joined("pricebook_rates", &read),
         on.join(" AND ")
     ));
     // 5. The quote's checks, in its order: whole units, availability, minimum, maximum, limits,

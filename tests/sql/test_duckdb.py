@@ -218,6 +218,11 @@ def test_generated_books():
 def test_versions_by_date():
     """A vendor directory: each row priced by the version in force on its day. `pricebook rate`
     on each version's book, with the rows of its days, gives each version's totals."""
+    run_versions(STATS)
+
+
+def run_versions(stats, engine=ENGINE):
+    """test_versions_by_date on `engine`."""
     d = os.path.join(ROOT, "pricebooks/hedra")
     versions = []
     for f in sorted(glob.glob(os.path.join(d, "*.pricebook"))):
@@ -225,7 +230,7 @@ def test_versions_by_date():
         versions.append((t["effective"], f, t))
     versions.sort()
     with tempfile.TemporaryDirectory(prefix="pricebook-sql-") as work:
-        script = compile_sql(d, os.path.join(work, "rates.sql"))
+        script = compile_sql(d, os.path.join(work, "rates.sql"), engine.dialect)
         n = max(ROWS // 10, 2000)
         for i, (effective, f, t) in enumerate(versions):
             until = versions[i + 1][0] if i + 1 < len(versions) else "2027-01-01"
@@ -242,7 +247,7 @@ def test_versions_by_date():
                 dims += [x["name"] for x in vt["dimensions"] if x["name"] not in dims]
             header = ["account", "time", "plan", "product", "quantity", "unit"] + dims
             rows = [r[:6] + [dict(zip(g.header()[6:], r[6:])).get(x, "") for x in dims] for r in rows]
-            compare(f, t, script, rows, header, work, STATS, rate_header=g.header())
+            compare(f, t, script, rows, header, work, stats, rate_header=g.header(), engine=engine)
 
 
 def test_zz_report():

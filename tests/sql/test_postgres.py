@@ -69,11 +69,7 @@ class PostgresEngine:
     def rows(self, sql):
         out = subprocess.run(self.psql + ["-At", "-F", "\t", "-P", "null=\\N", "-c", sql], capture_output=True, text=True)
         assert out.returncode == 0, out.stderr[-2000:]
-        rows = []
-        for line in out.stdout.splitlines():
-            vals = [None if v == "\\N" else (int(v) if v.isdigit() else v) for v in line.split("\t")]
-            rows.append(tuple(vals))
-        return rows
+        return base.gen.tsv_rows(out.stdout)
 
     def quote(self, name):
         return f'"{name}"'

@@ -158,3 +158,20 @@ def load_duckdb(con, path, dims, table="usage"):
                CAST(NULLIF(trim(quantity), '') AS DECIMAL(38, 9)) AS quantity, NULLIF(trim(unit), '') AS unit{cols}
         FROM read_csv('{path}', header = true, all_varchar = true, quote = '"')"""
     )
+
+
+def tsv_rows(text, unescape=False):
+    """An engine's tab-separated answer as tuples: `\\N` is NULL, digits are integers (counts
+    and integer totals); `unescape` reads ClickHouse's backslash escapes."""
+    rows = []
+    for line in text.splitlines():
+        vals = []
+        for v in line.split("\t"):
+            if v == "\\N":
+                vals.append(None)
+                continue
+            if unescape:
+                v = v.replace("\\\\", "\\")
+            vals.append(int(v) if v.isdigit() else v)
+        rows.append(tuple(vals))
+    return rows
