@@ -99,19 +99,9 @@ impl Cx<'_> {
                         if idx.len() != dims.len() || (rate.is_some() && def.is_none()) {
                             continue;
                         }
-                        if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
-                            let prev = *prev;
-                            self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
+                        if !self.add_cell(&mut cells, idx, def, key, s.span) {
                             failed = true;
-                            continue;
                         }
-                        cells.push((
-                            Cell {
-                                key: idx,
-                                rate: def,
-                            },
-                            s.span,
-                        ));
                         continue;
                     }
                     // Each position's values; a cell listing several (`720p | 1080p`) is one
@@ -163,15 +153,12 @@ impl Cx<'_> {
                     }
                     let last = keys.len().saturating_sub(1);
                     for (j, idx) in keys.into_iter().enumerate() {
-                        if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
-                            let prev = *prev;
-                            self.push(diagnostics::cell_twice(&join_key(key), s.span, prev));
+                        // The last cell of the statement takes its rate; the others copy it.
+                        let rate = if j == last { def.take() } else { def.clone() };
+                        if !self.add_cell(&mut cells, idx, rate, key, s.span) {
                             failed = true;
                             break;
                         }
-                        // The last cell of the statement takes its rate; the others copy it.
-                        let rate = if j == last { def.take() } else { def.clone() };
-                        cells.push((Cell { key: idx, rate }, s.span));
                     }
                 }
                 ProductStmt::Tiers { mode, scope, tiers } => {
@@ -348,6 +335,27 @@ impl Cx<'_> {
             tiers: out,
             per_event,
         })
+    }
+}
+
+impl Cx<'_> {
+    /// Adds the cell `idx` (written `key` in the statement at `span`) with its rate, or reports
+    /// it as a cell given twice and returns false.
+    fn add_cell(
+        &mut self,
+        cells: &mut Vec<(Cell, Span)>,
+        idx: Vec<usize>,
+        rate: Option<RateDef>,
+        key: &[CellValues],
+        span: Span,
+    ) -> bool {
+        if let Some((_, prev)) = cells.iter().find(|(c, _)| c.key == idx) {
+            let prev = *prev;
+            self.push(diagnostics::cell_twice(&join_key(key), span, prev));
+            return false;
+        }
+        cells.push((Cell { key: idx, rate }, span));
+        true
     }
 }
 

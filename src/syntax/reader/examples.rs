@@ -51,10 +51,7 @@ impl Reader<'_> {
         let expect = if self.lit(b"==").is_some() {
             self.skip();
             let charge = self.quantity()?;
-            let money = self.attempt(|r| {
-                r.skip();
-                r.lit(b",")?;
-                r.skip();
+            let money = self.after(b",", |r| {
                 r.kw_(b"money")?;
                 r.skip();
                 r.quantity()

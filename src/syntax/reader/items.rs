@@ -87,15 +87,7 @@ impl Reader<'_> {
         self.skip();
         self.lit(b"{")?;
         self.skip();
-        let mut values = vec![self.dim_value()?];
-        while let Some(v) = self.attempt(|r| {
-            r.skip();
-            r.lit(b",")?;
-            r.skip();
-            r.dim_value()
-        }) {
-            values.push(v);
-        }
+        let values = self.separated(b",", Self::dim_value)?;
         let _ = self.attempt(|r| {
             r.skip();
             r.lit(b",")
@@ -188,16 +180,7 @@ impl Reader<'_> {
             }
             b'a' if self.kw(b"aka") => {
                 self.skip();
-                let mut names = vec![self.string()?];
-                while let Some(n) = self.attempt(|r| {
-                    r.skip();
-                    r.lit(b",")?;
-                    r.skip();
-                    r.string()
-                }) {
-                    names.push(n);
-                }
-                Some(ProductStmt::Aka(names))
+                self.separated(b",", Self::string).map(ProductStmt::Aka)
             }
             b'a' if self.kw(b"allow") => self.allow().map(ProductStmt::Allow),
             _ => None,
@@ -240,33 +223,16 @@ impl Reader<'_> {
         }
     }
 
-    /// Reads `cell_values` without building it: the same matching as [`Self::cell_values`].
+    /// Reads `cell_values` without building it: the same matching as [`Self::cell_values`]
+    /// (a `Vec<()>` does not allocate).
     fn cell_values_span(&mut self) -> Option<()> {
-        self.dim_value_span()?;
-        while self
-            .attempt(|r| {
-                r.skip();
-                r.lit(b"|")?;
-                r.skip();
-                r.dim_value_span()
-            })
-            .is_some()
-        {}
-        Some(())
+        self.separated(b"|", |r| r.dim_value_span().map(drop))
+            .map(drop)
     }
 
     /// `cell_values`: `720p`, or `720p | 1080p`.
     fn cell_values(&mut self) -> Option<CellValues> {
-        let mut values = vec![self.dim_value()?];
-        while let Some(v) = self.attempt(|r| {
-            r.skip();
-            r.lit(b"|")?;
-            r.skip();
-            r.dim_value()
-        }) {
-            values.push(v);
-        }
-        Some(values)
+        self.separated(b"|", Self::dim_value)
     }
 
     /// `rate_stmt`, after `rate`: an optional matrix cell key and `=`, then a rate or
@@ -278,16 +244,7 @@ impl Reader<'_> {
         let start = self.mark();
         let has_key = self
             .attempt(|r| {
-                r.cell_values_span()?;
-                while r
-                    .attempt(|r| {
-                        r.skip();
-                        r.lit(b",")?;
-                        r.skip();
-                        r.cell_values_span()
-                    })
-                    .is_some()
-                {}
+                r.separated(b",", Self::cell_values_span)?;
                 r.skip();
                 r.eq()
             })
@@ -295,15 +252,7 @@ impl Reader<'_> {
         self.reset(start);
         let mut key = Vec::new();
         if has_key {
-            key.push(self.cell_values()?);
-            while let Some(v) = self.attempt(|r| {
-                r.skip();
-                r.lit(b",")?;
-                r.skip();
-                r.cell_values()
-            }) {
-                key.push(v);
-            }
+            key = self.separated(b",", Self::cell_values)?;
             self.skip();
             self.eq()?;
             self.skip();
@@ -514,10 +463,7 @@ impl Reader<'_> {
             Price::Amount(self.price_expr()?)
         };
         let price = Spanned::new(price, Span::new(start, self.last));
-        let minimum = self.attempt(|r| {
-            r.skip();
-            r.lit(b",")?;
-            r.skip();
+        let minimum = self.after(b",", |r| {
             r.kw_(b"minimum")?;
             r.skip();
             r.price_expr()
@@ -762,10 +708,7 @@ impl Reader<'_> {
         let mut maximum = None;
         let mut expiry = Vec::new();
         loop {
-            let opt = self.attempt(|r| {
-                r.skip();
-                r.lit(b",")?;
-                r.skip();
+            let opt = self.after(b",", |r| {
                 if r.kw(b"minimum") {
                     r.skip();
                     return Some((0, Some(r.quantity()?), None));
@@ -809,10 +752,7 @@ impl Reader<'_> {
                 r.ident_list()
             })
             .unwrap_or_default();
-        let beyond = self.attempt(|r| {
-            r.skip();
-            r.lit(b",")?;
-            r.skip();
+        let beyond = self.after(b",", |r| {
             r.kw_(b"then")?;
             r.skip();
             let start = r.pos;

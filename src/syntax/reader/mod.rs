@@ -208,6 +208,29 @@ impl Reader<'_> {
         r
     }
 
+    /// `item` after `sep` (with spaces around it), or nothing read.
+    fn after<T>(&mut self, sep: &[u8], item: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        self.attempt(|r| {
+            r.skip();
+            r.lit(sep)?;
+            r.skip();
+            item(r)
+        })
+    }
+
+    /// One `item` or more, each after the first after `sep`: `a, b, c`.
+    fn separated<T>(
+        &mut self,
+        sep: &[u8],
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let mut out = vec![item(self)?];
+        while let Some(v) = self.after(sep, &mut item) {
+            out.push(v);
+        }
+        Some(out)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).copied()
     }
@@ -531,15 +554,7 @@ impl Reader<'_> {
 
     /// `ident_list`
     fn ident_list(&mut self) -> Option<Vec<Name>> {
-        let mut out = vec![self.name()?];
-        while let Some(n) = self.attempt(|r| {
-            r.skip();
-            r.lit(b",")?;
-            r.skip();
-            r.name()
-        }) {
-            out.push(n);
-        }
+        let out = self.separated(b",", Self::name)?;
         Some(out)
     }
 
