@@ -583,8 +583,6 @@ fn resolve_top_up(table: &RatingTable, text: &str) -> Result<Usage, String> {
     })
 }
 
-/// What a file's events repeat, resolved once: a product's unit as written (or its measure's
-/// base unit when none is), and the cell of a product given no dimension value.
 /// A unit's factor to its product's base unit and the unit's name, or why it does not measure
 /// the product.
 type UnitFactor = Result<(Decimal, String), String>;
@@ -592,11 +590,14 @@ type UnitFactor = Result<(Decimal, String), String>;
 /// A file's names resolved once each against one table: files repeat a few names many times.
 #[derive(Default)]
 pub(super) struct Resolver<'t> {
+    /// Products by name, for lines with dimension values.
     products: HashMap<&'t str, Result<u32, String>>,
     /// (product, unit column) as written -> [`Bare`], or why the product is unknown.
     bare: HashMap<(&'t str, &'t str), Result<Bare, String>>,
     packs: HashMap<&'t str, Result<u32, String>>,
-    known: Known<'t>,
+    /// (product, unit as written; empty for the base unit) -> its [`UnitFactor`], for units a
+    /// quantity names (`90 second`) and lines with dimension values.
+    units: HashMap<(u32, &'t str), UnitFactor>,
 }
 
 impl<'t> Resolver<'t> {
@@ -609,7 +610,8 @@ impl<'t> Resolver<'t> {
     }
 
     /// A use of `product` as a line writes it: its `quantity`, `unit` column (empty when none)
-    /// and dimension values.
+    /// and dimension values. Errors come in one order: the product, the quantity, the unit,
+    /// the cell.
     pub(super) fn product_use(
         &mut self,
         table: &RatingTable,
@@ -624,10 +626,25 @@ impl<'t> Resolver<'t> {
                 .entry(product)
                 .or_insert_with(|| find_product(table, product))
                 .clone()?;
-            return resolve_use(table, id, quantity, unit, dims, &mut self.known);
+            let (value, written) = read_quantity(table, quantity, unit)?;
+            let factor = self
+                .units
+                .entry((id, written))
+                .or_insert_with(|| unit_factor(table, id, written));
+            let quantity = in_base_units(value, factor)?;
+            let args: Vec<(Option<&str>, &str)> = dims
+                .iter()
+                .map(|(k, v)| (k.as_deref(), v.as_str()))
+                .collect();
+            let cell = table.resolve_cell(id, &args).map_err(|d| d.to_string())?;
+            return Ok(Usage::Use {
+                product: id,
+                cell,
+                quantity,
+            });
         }
         // The usual line, no dimension value: its product, unit and cell in one look-up (three
-        // were a tenth of an invoice run). The same steps and errors as `resolve_use`.
+        // were a tenth of an invoice run).
         let bare = self
             .bare
             .entry((product, unit))
@@ -642,12 +659,11 @@ impl<'t> Resolver<'t> {
             .as_ref()
             .map_err(Clone::clone)?;
         let (value, written) = read_quantity(table, quantity, unit)?;
-        let factor = if written == unit.trim() {
+        let factor = if written == csv::trim(unit) {
             &bare.factor
         } else {
             // The quantity names its unit: `90 second`.
-            self.known
-                .units
+            self.units
                 .entry((bare.product, written))
                 .or_insert_with(|| unit_factor(table, bare.product, written))
         };
@@ -676,51 +692,6 @@ fn find_product(table: &RatingTable, product: &str) -> Result<u32, String> {
     }
 }
 
-#[derive(Default)]
-struct Known<'t> {
-    /// (product, unit as written; empty for the base unit) -> (its factor to the base unit, its
-    /// name), or why the unit does not measure the product.
-    units: HashMap<(u32, &'t str), UnitFactor>,
-    /// product -> its cell without dimension values.
-    cells: HashMap<u32, Result<u32, String>>,
-}
-
-fn resolve_use<'t>(
-    table: &RatingTable,
-    product: u32,
-    quantity: &'t str,
-    unit: &'t str,
-    dims: &[(Option<String>, String)],
-    known: &mut Known<'t>,
-) -> Result<Usage, String> {
-    let (value, unit) = read_quantity(table, quantity, unit)?;
-    let factor = known
-        .units
-        .entry((product, unit))
-        .or_insert_with(|| unit_factor(table, product, unit));
-    let quantity = in_base_units(value, factor)?;
-    let cell = if dims.is_empty() {
-        known
-            .cells
-            .entry(product)
-            .or_insert_with(|| table.resolve_cell(product, &[]).map_err(|d| d.to_string()))
-            .clone()?
-    } else {
-        let args: Vec<(Option<&str>, &str)> = dims
-            .iter()
-            .map(|(k, v)| (k.as_deref(), v.as_str()))
-            .collect();
-        table
-            .resolve_cell(product, &args)
-            .map_err(|d| d.to_string())?
-    };
-    Ok(Usage::Use {
-        product,
-        cell,
-        quantity,
-    })
-}
-
 /// A line's quantity as written and its `unit` column: the number, and the unit it is counted
 /// in as written (empty for the product's base unit).
 fn read_quantity<'t>(
@@ -728,11 +699,11 @@ fn read_quantity<'t>(
     quantity: &'t str,
     unit: &'t str,
 ) -> Result<(Decimal, &'t str), String> {
-    if quantity.trim().is_empty() {
+    if csv::trim(quantity).is_empty() {
         return Err("no `quantity`".into());
     }
     let (value, inline_unit) = split_quantity(quantity).map_err(|e| e.to_string())?;
-    let unit = match (inline_unit, unit.trim()) {
+    let unit = match (inline_unit, csv::trim(unit)) {
         (Some(u), "") => u,
         (Some(u), column) if table.find_unit(u).ok() != table.find_unit(column).ok() => {
             return Err(format!(
