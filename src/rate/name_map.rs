@@ -51,6 +51,15 @@ fn hash_long(bytes: &[u8]) -> u64 {
     mix(h)
 }
 
+/// The hash of a name, short or long: which worker owns an account ([`super::batch`]).
+#[inline]
+pub(crate) fn route_hash(bytes: &[u8]) -> u64 {
+    match pack(bytes) {
+        Some(k) => hash_short(&k),
+        None => hash_long(bytes),
+    }
+}
+
 /// The key's words, or `None` when it is longer than 31 bytes.
 #[inline(always)]
 pub(super) fn pack(bytes: &[u8]) -> Option<Short> {

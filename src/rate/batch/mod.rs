@@ -26,6 +26,7 @@
 //! ```
 
 mod columns;
+mod exchange;
 mod groups;
 mod json_line;
 mod merge;
@@ -38,6 +39,7 @@ use super::Rater;
 use crate::base::chunks::{self as input, FileChunks, FirstLine, LineBase};
 use crate::table::RatingTable;
 use columns::Columns;
+use exchange::Exchange;
 use std::io::{BufRead, Write};
 use std::sync::mpsc;
 use worker::{LOCAL_BITS, Worker};
@@ -206,11 +208,23 @@ struct Run<'r, 't> {
 }
 
 impl<'r, 't> Run<'r, 't> {
+    /// Each worker's end of the exchange of lines by account ([`exchange`]), when there are
+    /// several workers and totals are by account; `None` for each otherwise.
+    fn exchanges(&self) -> Vec<Option<Exchange>> {
+        match (self.by, self.workers) {
+            (GroupBy::Account, 2..) => Exchange::among(self.workers)
+                .into_iter()
+                .map(Some)
+                .collect(),
+            _ => (0..self.workers).map(|_| None).collect(),
+        }
+    }
+
     /// A file read by the workers themselves; the calling thread is one of them.
     fn file(&self, chunks: &FileChunks<'_>, bytes: u64) -> Result<Vec<Worker<'r>>, String> {
         let done = std::sync::atomic::AtomicU64::new(0);
-        let work = |report: bool| -> Result<Worker<'r>, String> {
-            let mut w = Worker::new(self.rater, self.kind, self.by);
+        let work = |report: bool, exchange: Option<Exchange>| -> Result<Worker<'r>, String> {
+            let mut w = Worker::new(self.rater, self.kind, self.by, exchange);
             let mut buf = Vec::with_capacity(input::CHUNK_BYTES as usize + (64 << 10));
             let mut taken = 0u64;
             while let Some((k, range)) = chunks
@@ -226,13 +240,19 @@ impl<'r, 't> Run<'r, 't> {
                     let _ = write!(std::io::stderr().lock(), "\rrating: {percent}% read");
                 }
             }
+            w.finish();
             Ok(w)
         };
+        let work = &work;
+        let mut exchanges = self.exchanges();
         let results = std::thread::scope(|scope| {
             let others: Vec<_> = (1..self.workers)
-                .map(|_| scope.spawn(|| work(false)))
+                .map(|i| {
+                    let x = exchanges.get_mut(i).and_then(Option::take);
+                    scope.spawn(move || work(false, x))
+                })
                 .collect();
-            let mine = work(self.progress);
+            let mine = work(self.progress, exchanges.get_mut(0).and_then(Option::take));
             let mut all = vec![mine];
             all.extend(others.into_iter().map(|h| {
                 h.join()
@@ -255,14 +275,15 @@ impl<'r, 't> Run<'r, 't> {
         std::thread::scope(|scope| -> Result<Vec<Worker<'r>>, String> {
             let mut senders = Vec::new();
             let mut handles = Vec::new();
-            for _ in 0..self.workers {
+            for exchange in self.exchanges() {
                 let (tx, rx) = mpsc::sync_channel::<(u32, Vec<u8>)>(2);
                 senders.push(tx);
                 handles.push(scope.spawn(move || {
-                    let mut w = Worker::new(self.rater, self.kind, self.by);
+                    let mut w = Worker::new(self.rater, self.kind, self.by, exchange);
                     for (chunk, block) in rx {
                         w.chunk(chunk, Some(&block), self.columns);
                     }
+                    w.finish();
                     w
                 }));
             }

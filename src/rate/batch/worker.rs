@@ -9,6 +9,7 @@
 //! may have and reports what is wrong with a line.
 
 use super::columns::{Columns, cols_len};
+use super::exchange::{Exchange, Parcel};
 use super::groups::Groups;
 use super::json_line::{flat_event, parse_json};
 use super::{GroupBy, InputKind};
@@ -99,6 +100,9 @@ pub(super) struct Worker<'t> {
     /// period, priced once its total is known: (account, group, key, month) -> the period's
     /// usage.
     pub(super) period_usage: HashMap<PeriodKey, PeriodUsage>,
+    /// With several workers totalling by account: this worker's share of the accounts, and the
+    /// lines of other workers' accounts handed over ([`super::exchange`]).
+    exchange: Option<Exchange>,
 }
 
 /// Why a line is not rated: malformed (a bad line) or refused by a rule.
@@ -123,7 +127,12 @@ pub(super) struct Line<'a> {
 }
 
 impl<'t> Worker<'t> {
-    pub(super) fn new(rater: &'t Rater<'t>, kind: InputKind, by: GroupBy) -> Self {
+    pub(super) fn new(
+        rater: &'t Rater<'t>,
+        kind: InputKind,
+        by: GroupBy,
+        exchange: Option<Exchange>,
+    ) -> Self {
         let table = rater.table();
         Worker {
             rater,
@@ -142,6 +151,7 @@ impl<'t> Worker<'t> {
             chunk_lines: Vec::new(),
             key_buf: Vec::with_capacity(128),
             period_usage: HashMap::new(),
+            exchange: exchange.filter(|_| by == GroupBy::Account),
         }
     }
 
@@ -164,7 +174,12 @@ impl<'t> Worker<'t> {
             let mut start = 0;
             for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
                 local += 1;
-                if let Some(ready) = self.line(place | local, &bytes[start..end], valid, columns) {
+                let ready = self.line(place | local, &bytes[start..end], valid, columns);
+                let mine = match (ready, self.exchange.as_mut()) {
+                    (Some(ready), Some(x)) => x.route(ready),
+                    (ready, _) => ready,
+                };
+                if let Some(ready) = mine {
                     batch.push(ready);
                     if batch.len == BATCH {
                         self.rate_ready(&mut batch);
@@ -175,6 +190,38 @@ impl<'t> Worker<'t> {
             self.rate_ready(&mut batch);
         }
         self.chunk_lines.push((chunk, local));
+        if let Some(x) = self.exchange.as_mut() {
+            x.flush();
+        }
+        while let Some(parcel) = self.exchange.as_ref().and_then(Exchange::try_take) {
+            self.rate_parcel(&parcel);
+            if let Some(x) = self.exchange.as_mut() {
+                x.give_back(parcel);
+            }
+        }
+    }
+
+    /// After the last chunk: sends what is left for the other workers, then rates what they
+    /// send until every one of them is done.
+    pub(super) fn finish(&mut self) {
+        if let Some(x) = self.exchange.as_mut() {
+            x.close();
+        }
+        while let Some(parcel) = self.exchange.as_ref().and_then(Exchange::take) {
+            self.rate_parcel(&parcel);
+        }
+    }
+
+    /// Rates the lines another worker read of accounts this one owns.
+    fn rate_parcel(&mut self, parcel: &Parcel) {
+        let mut batch = Batch::default();
+        for line in parcel.lines() {
+            batch.push(line);
+            if batch.len == BATCH {
+                self.rate_ready(&mut batch);
+            }
+        }
+        self.rate_ready(&mut batch);
     }
 
     /// Rates the lines of `batch`, looking their accounts up together
@@ -751,6 +798,20 @@ impl Default for Batch<'_> {
             accounts: [b""; BATCH],
             len: 0,
         }
+    }
+}
+
+#[cfg(test)]
+impl Ready {
+    pub(super) fn numbered(number: u64) -> Ready {
+        Ready {
+            number,
+            ..Ready::default()
+        }
+    }
+
+    pub(super) fn number(&self) -> u64 {
+        self.number
     }
 }
 

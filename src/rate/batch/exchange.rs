@@ -1,0 +1,224 @@
+//! Accounts divided among the workers by a hash of their names, so each account is totalled by
+//! one worker only.
+//!
+//! Every worker reads whatever chunk comes next, so with a million accounts each worker used to
+//! meet nearly every account: two full tables of a million rows each (neither in cache), both
+//! then sorted and merged by name, which was a third of the run and why a second core gave only
+//! 1.55x. Now a line read by the fast path whose account another worker owns is handed over as a
+//! [`Ready`] line and the account's name; each worker rates its own accounts' lines into a table
+//! of its share of the accounts, and the merge meets each account once.
+//!
+//! Parcels go over unbounded channels: a worker sends what it collected for each peer at the
+//! end of each chunk and then rates what it has been sent, so a parcel waits at most as long as
+//! its owner takes to rate one chunk. (A bounded channel could deadlock a stream's workers: one
+//! waits for its next block while the reader waits on a peer that waits for it.) Lines the
+//! general path reads stay with the worker that read them; the merge sums an account met by
+//! several workers, so that is only slower, never wrong.
+
+use super::worker::Ready;
+use crate::rate::name_map::route_hash;
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, Sender, channel};
+
+/// Lines handed to the worker that owns their accounts: each line and the end of its account's
+/// name in `names`.
+#[derive(Default)]
+pub(super) struct Parcel {
+    names: Vec<u8>,
+    lines: Vec<(Ready, u32)>,
+}
+
+impl Parcel {
+    /// The parcel's lines and their accounts' names, in the order they were read.
+    pub(super) fn lines(&self) -> impl Iterator<Item = (Ready, &[u8])> {
+        let mut start = 0usize;
+        self.lines.iter().map(move |&(ready, end)| {
+            let name = self.names.get(start..end as usize).unwrap_or_default();
+            start = end as usize;
+            (ready, name)
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.names.clear();
+        self.lines.clear();
+    }
+}
+
+/// Parcels past this many bytes of names are sent before their chunk ends, so that a long
+/// chunk's lines do not wait for its end (and the parcel stays well inside `u32` offsets).
+const PARCEL_NAME_BYTES: usize = 1 << 20;
+
+/// One worker's end of the exchange.
+pub(super) struct Exchange {
+    me: usize,
+    /// What this worker has collected for each worker (its own entry stays empty).
+    outbox: Vec<Parcel>,
+    /// Senders to every other worker (`None` for itself, and once closed).
+    peers: Vec<Option<Sender<Parcel>>>,
+    /// Behind a lock only so that a finished worker can be shared with the merge's threads; one
+    /// thread takes from it.
+    inbox: Mutex<Receiver<Parcel>>,
+    /// Parcels received and rated, kept to be filled again: a parcel is a few hundred kilobytes,
+    /// which the allocator maps fresh each time, and the kernel's zeroing of new pages cost
+    /// more than the copying into them.
+    spare: Vec<Parcel>,
+}
+
+impl Exchange {
+    /// One end for each of `workers` workers.
+    pub(super) fn among(workers: usize) -> Vec<Exchange> {
+        let (senders, inboxes): (Vec<Sender<Parcel>>, Vec<Receiver<Parcel>>) =
+            (0..workers).map(|_| channel()).unzip();
+        inboxes
+            .into_iter()
+            .enumerate()
+            .map(|(me, inbox)| Exchange {
+                me,
+                outbox: (0..workers).map(|_| Parcel::default()).collect(),
+                peers: senders
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i != me).then(|| s.clone()))
+                    .collect(),
+                inbox: Mutex::new(inbox),
+                spare: Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The worker that owns the account `name`; the high bits of the hash, so that the low
+    /// bits, which place the name in its owner's table, stay evenly spread.
+    #[inline]
+    fn owner(&self, name: &[u8]) -> usize {
+        ((route_hash(name) >> 32) % self.outbox.len() as u64) as usize
+    }
+
+    /// Takes a fast-path line whose account another worker owns (returning `None`), or returns
+    /// it to be rated here.
+    #[inline]
+    pub(super) fn route<'l>(&mut self, line: (Ready, &'l [u8])) -> Option<(Ready, &'l [u8])> {
+        let owner = self.owner(line.1);
+        if owner == self.me {
+            return Some(line);
+        }
+        let parcel = &mut self.outbox[owner];
+        parcel.names.extend_from_slice(line.1);
+        parcel.lines.push((line.0, parcel.names.len() as u32));
+        if parcel.names.len() >= PARCEL_NAME_BYTES {
+            self.send(owner);
+        }
+        None
+    }
+
+    fn send(&mut self, to: usize) {
+        let empty = self.spare.pop().unwrap_or_default();
+        let parcel = std::mem::replace(&mut self.outbox[to], empty);
+        if let Some(Some(peer)) = self.peers.get(to) {
+            // A peer that has stopped has failed, and its failure is what the run reports.
+            let _ = peer.send(parcel);
+        }
+    }
+
+    /// Sends every parcel collected so far.
+    pub(super) fn flush(&mut self) {
+        for to in 0..self.outbox.len() {
+            if !self.outbox[to].is_empty() {
+                self.send(to);
+            }
+        }
+    }
+
+    /// A parcel already sent to this worker, if any.
+    pub(super) fn try_take(&self) -> Option<Parcel> {
+        self.inbox.lock().ok()?.try_recv().ok()
+    }
+
+    /// Keeps a parcel that has been rated, to fill again.
+    pub(super) fn give_back(&mut self, mut parcel: Parcel) {
+        if self.spare.len() < 2 * self.outbox.len() {
+            parcel.clear();
+            self.spare.push(parcel);
+        }
+    }
+
+    /// Sends what is left and says this worker will send nothing more.
+    pub(super) fn close(&mut self) {
+        self.flush();
+        for peer in &mut self.peers {
+            *peer = None;
+        }
+    }
+
+    /// The next parcel sent to this worker, waiting for it; `None` once every other worker has
+    /// closed and every parcel was taken.
+    pub(super) fn take(&self) -> Option<Parcel> {
+        self.inbox.lock().ok()?.recv().ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Exchange, PARCEL_NAME_BYTES};
+    use crate::rate::batch::worker::Ready;
+
+    /// Every line routed reaches exactly one worker, the same one wherever it was read, in one
+    /// piece with its name: through parcels sent early (past [`PARCEL_NAME_BYTES`]), at
+    /// flushes, and at close.
+    #[test]
+    fn each_account_has_one_owner_and_every_line_arrives() {
+        let workers = 3;
+        let mut ends = Exchange::among(workers);
+        let name = |i: u64| format!("account-{}", i % 5000).into_bytes();
+        // Long names too: past 31 bytes they hash another way.
+        let long =
+            |i: u64| format!("{}-an-account-name-longer-than-31-bytes", i % 700).into_bytes();
+        let names: Vec<Vec<u8>> = (0..400_000u64)
+            .map(|i| if i % 9 == 0 { long(i) } else { name(i) })
+            .collect();
+        let mut kept: Vec<Vec<(u64, Vec<u8>)>> = vec![Vec::new(); workers];
+        for (i, n) in names.iter().enumerate() {
+            let reader = i % workers;
+            let ready = Ready::numbered(i as u64);
+            if let Some((r, n)) = ends[reader].route((ready, n)) {
+                kept[reader].push((r.number(), n.to_vec()));
+            }
+            if i % 100_000 == 0 {
+                ends[reader].flush();
+            }
+        }
+        assert!(names.iter().map(Vec::len).sum::<usize>() > 3 * PARCEL_NAME_BYTES);
+        for end in ends.iter_mut() {
+            end.close();
+        }
+        let mut owner_of: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+        let mut seen = vec![false; names.len()];
+        for (w, end) in ends.iter().enumerate() {
+            let mut lines = std::mem::take(&mut kept[w]);
+            while let Some(parcel) = end.take() {
+                lines.extend(parcel.lines().map(|(r, n)| (r.number(), n.to_vec())));
+            }
+            for (number, n) in lines {
+                assert_eq!(
+                    n, names[number as usize],
+                    "line {number} arrived with its name"
+                );
+                assert!(!seen[number as usize], "line {number} arrived twice");
+                seen[number as usize] = true;
+                let owner = *owner_of.entry(n).or_insert(w);
+                assert_eq!(owner, w, "an account has one owner");
+            }
+        }
+        assert!(seen.iter().all(|s| *s), "every line arrived");
+        // The accounts are shared out, not all given to one worker.
+        let mut share = vec![0usize; workers];
+        for w in owner_of.values() {
+            share[*w] += 1;
+        }
+        assert!(share.iter().all(|s| *s > owner_of.len() / 5), "{share:?}");
+    }
+}
