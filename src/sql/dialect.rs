@@ -280,21 +280,20 @@ impl Dialect {
             format!("SELECT {} LIMIT 0", nulls.join(", "))
         } else {
             match self {
+                // A typed array: each row's values are coerced to the columns' types. An
+                // untyped one gives a column whose every value is NULL the type INT64, which
+                // BigQuery will not cast to DATE (`Invalid cast from INT64 to DATE`).
                 Dialect::Bigquery => {
+                    let fields: Vec<String> =
+                        columns.iter().map(|(c, t)| format!("{c} {t}")).collect();
                     let structs: Vec<String> = rows
                         .iter()
-                        .map(|r| {
-                            let fields: Vec<String> = r
-                                .iter()
-                                .zip(&names)
-                                .map(|(v, c)| format!("{v} AS {c}"))
-                                .collect();
-                            format!("STRUCT({})", fields.join(", "))
-                        })
+                        .map(|r| format!("STRUCT({})", r.join(", ")))
                         .collect();
                     format!(
-                        "SELECT {} FROM UNNEST([\n  {}\n])",
-                        casts.join(", "),
+                        "SELECT {} FROM UNNEST(ARRAY<STRUCT<{}>>[\n  {}\n])",
+                        names.join(", "),
+                        fields.join(", "),
                         structs.join(",\n  ")
                     )
                 }
