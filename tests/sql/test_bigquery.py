@@ -94,20 +94,6 @@ class ZetaEngine:
         from zetasql.public import type_pb2 as types
 
         self.ls, self.cat, self.types = ls, cat, types
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        self.log = open(os.path.join(work, "zetasql.log"), "w")
-        self.server = subprocess.Popen(
-            [os.path.join(package, "lib/zetasql/remote_server.so"), "127.0.0.1", str(port)],
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        limit = 512 * 1024 * 1024
-        self.channel = grpc.insecure_channel(
-            f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", limit), ("grpc.max_receive_message_length", limit)]
-        )
-        grpc.channel_ready_future(self.channel).result(timeout=60)
-        self.stub = lsg.ZetaSqlLocalServiceStub(self.channel)
 
         def options(features):
             lang = aopts.LanguageOptionsProto(
@@ -126,6 +112,25 @@ class ZetaEngine:
         # NUMERIC (9 places, the contract's decimal) or BIGNUMERIC (38 places, 38 digits before
         # the point) for the usage table's quantity.
         self.quantity_type = "NUMERIC"
+        # The server, on loopback, last: nothing after it can fail without stopping it.
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.log = open(os.path.join(work, "zetasql.log"), "w")
+        self.server = subprocess.Popen(
+            [os.path.join(package, "lib/zetasql/remote_server.so"), "127.0.0.1", str(port)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        limit = 512 * 1024 * 1024
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{port}", options=[("grpc.max_send_message_length", limit), ("grpc.max_receive_message_length", limit)]
+        )
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=60)
+        except BaseException:
+            self.stop()
+            raise
+        self.stub = lsg.ZetaSqlLocalServiceStub(self.channel)
 
     def stop(self):
         self.channel.close()
