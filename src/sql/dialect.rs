@@ -64,11 +64,21 @@ impl Dialect {
             Dialect::Postgres => format!("NUMERIC(38, {scale})"),
             // Nullable: a cast of NULL (a rejected row's figure) to a plain type is an error.
             Dialect::Clickhouse => format!("Nullable(Decimal(38, {scale}))"),
-            // NUMERIC keeps exactly 9 places (a cast to it rounds, which the 9-decimal check of a
-            // quantity relies on); BIGNUMERIC holds 38, for results with more.
-            Dialect::Bigquery if scale <= 9 => "NUMERIC".to_string(),
+            // BIGNUMERIC whatever the scale: NUMERIC has 9 places but only 29 digits before the
+            // point, short of the 38 a charge or its money equivalent may have.
             Dialect::Bigquery => "BIGNUMERIC".to_string(),
             _ => format!("DECIMAL(38, {scale})"),
+        }
+    }
+
+    /// A usage quantity rounded to 9 places, in a type whose product with 10^9 (the quantity in
+    /// nanos) holds every quantity the script prices: a row with more places is a bad line.
+    pub fn nine_places(self, x: &str) -> String {
+        match self {
+            // A NUMERIC quantity (29 digits before the point) times 10^9 overflows from 10^20 on;
+            // BIGNUMERIC holds the product, and ROUND keeps it exact.
+            Dialect::Bigquery => format!("ROUND(CAST({x} AS BIGNUMERIC), 9)"),
+            _ => self.cast(x, &self.decimal_type(9)),
         }
     }
 
@@ -280,21 +290,20 @@ impl Dialect {
             format!("SELECT {} LIMIT 0", nulls.join(", "))
         } else {
             match self {
+                // A typed array: each row's values are coerced to the columns' types. An
+                // untyped one gives a column whose every value is NULL the type INT64, which
+                // BigQuery will not cast to DATE (`Invalid cast from INT64 to DATE`).
                 Dialect::Bigquery => {
+                    let fields: Vec<String> =
+                        columns.iter().map(|(c, t)| format!("{c} {t}")).collect();
                     let structs: Vec<String> = rows
                         .iter()
-                        .map(|r| {
-                            let fields: Vec<String> = r
-                                .iter()
-                                .zip(&names)
-                                .map(|(v, c)| format!("{v} AS {c}"))
-                                .collect();
-                            format!("STRUCT({})", fields.join(", "))
-                        })
+                        .map(|r| format!("STRUCT({})", r.join(", ")))
                         .collect();
                     format!(
-                        "SELECT {} FROM UNNEST([\n  {}\n])",
-                        casts.join(", "),
+                        "SELECT {} FROM UNNEST(ARRAY<STRUCT<{}>>[\n  {}\n])",
+                        names.join(", "),
+                        fields.join(", "),
                         structs.join(",\n  ")
                     )
                 }

@@ -535,8 +535,8 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         txt("quantity")
     ));
     bad.push(format!(
-        "WHEN CAST(quantity AS {}) <> quantity THEN 'quantity ' || {} || ' has more than 9 decimals'",
-        d.decimal_type(9),
+        "WHEN {} <> quantity THEN 'quantity ' || {} || ' has more than 9 decimals'",
+        d.nine_places("quantity"),
         txt("quantity")
     ));
     let mut u3 = vec![
@@ -549,9 +549,9 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         ));
     }
     u3.push(format!(
-        "CASE WHEN quantity >= 0 AND quantity <= {} THEN CAST(CAST(quantity AS {}) * 1000000000 AS {int}) END AS pb_nanos",
+        "CASE WHEN quantity >= 0 AND quantity <= {} THEN CAST({} * 1000000000 AS {int}) END AS pb_nanos",
         d.int(max_quantity),
-        d.decimal_type(9)
+        d.nine_places("quantity")
     ));
     s.push_str(&format!(
         "u3 AS (\n  SELECT {}\n  FROM u2\n),\n",

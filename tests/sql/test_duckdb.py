@@ -221,8 +221,9 @@ def test_versions_by_date():
     run_versions(STATS)
 
 
-def run_versions(stats, engine=ENGINE):
-    """test_versions_by_date on `engine`."""
+def run_versions(stats, engine=ENGINE, n=None):
+    """test_versions_by_date on `engine`, `n` rows a version (default a tenth of `ROWS`, at least
+    2,000)."""
     d = os.path.join(ROOT, "pricebooks/hedra")
     versions = []
     for f in sorted(glob.glob(os.path.join(d, "*.pricebook"))):
@@ -231,7 +232,7 @@ def run_versions(stats, engine=ENGINE):
     versions.sort()
     with tempfile.TemporaryDirectory(prefix="pricebook-sql-") as work:
         script = compile_sql(d, os.path.join(work, "rates.sql"), engine.dialect)
-        n = max(ROWS // 10, 2000)
+        n = n or max(ROWS // 10, 2000)
         for i, (effective, f, t) in enumerate(versions):
             until = versions[i + 1][0] if i + 1 < len(versions) else "2027-01-01"
             # Days inside this version's window only, so each version rates its own rows.
