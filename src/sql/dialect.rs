@@ -82,6 +82,23 @@ impl Dialect {
         }
     }
 
+    /// A usage quantity (not negative, within the script's bound) in nanos of its unit, exactly,
+    /// as the script's integer type.
+    pub fn nanos(self, x: &str) -> String {
+        let q = self.nine_places(x);
+        let int = self.int_type();
+        match self {
+            Dialect::Bigquery => format!("CAST({q} * 1000000000 AS {int})"),
+            // The whole part and the nine places apart: the quantity's DECIMAL(38, 9) holds 29
+            // digits before the point, so its product with 10^9 overflows from 10^20 on, and
+            // the bound admits quantities up to 10^22 and more. (FLOOR, not TRUNC: Spark's
+            // TRUNC is for dates; the two agree on a quantity that is not negative.)
+            _ => format!(
+                "CAST(FLOOR({q}) AS {int}) * 1000000000 + CAST(({q} - FLOOR({q})) * 1000000000 AS {int})"
+            ),
+        }
+    }
+
     pub fn text_type(self) -> &'static str {
         match self {
             Dialect::Duckdb => "VARCHAR",

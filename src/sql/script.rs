@@ -425,7 +425,6 @@ fn usage_columns(plan: &Plan, d: Dialect) -> Vec<String> {
 /// The stages of a quote over every usage row, with every intermediate kept (`pb_*`).
 fn rated(plan: &Plan, d: Dialect) -> String {
     let n = plan.dims.len();
-    let int = d.int_type();
     let mut s = String::from("WITH\n");
     // 1. Names reduced to keys, the day and the billing period.
     let mut u0: Vec<String> = usage_columns(plan, d)
@@ -549,9 +548,9 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         ));
     }
     u3.push(format!(
-        "CASE WHEN quantity >= 0 AND quantity <= {} THEN CAST({} * 1000000000 AS {int}) END AS pb_nanos",
+        "CASE WHEN quantity >= 0 AND quantity <= {} THEN {} END AS pb_nanos",
         d.int(max_quantity),
-        d.nine_places("quantity")
+        d.nanos("quantity")
     ));
     s.push_str(&format!(
         "u3 AS (\n  SELECT {}\n  FROM u2\n),\n",

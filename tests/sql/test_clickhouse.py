@@ -78,5 +78,9 @@ def test_versions_by_date_on_clickhouse(engine):
     base.run_versions(STATS, engine=engine)
 
 
+def test_large_quantities_on_clickhouse(engine):
+    base.check_large_quantities(engine)
+
+
 def test_zz_report():
     print(f"\nClickHouse vs rate: {dict(STATS)}")

@@ -17,6 +17,7 @@ import collections
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -196,6 +197,39 @@ def run_book(book, n, seed, stats, engine=ENGINE):
         g = gen.Generator(table, seed, skip_products=refused)
         rows = [g.row() for _ in range(n)]
         compare(book, table, script, rows, g.header(), work, stats, engine=engine)
+
+
+def check_large_quantities(engine=ENGINE):
+    """Quantities whose nanos pass the quantity's DECIMAL(38, 9) (10^20 and up), up to the
+    script's bound: priced as `pricebook rate` prices them, never an error of the whole query;
+    past the bound, a bad line of the script's own."""
+    book = os.path.join(ROOT, "pricebooks/hedra/2024-11.pricebook")
+    with tempfile.TemporaryDirectory(prefix="pricebook-sql-") as work:
+        table = gen.compiled_table(CLI, book)
+        script = compile_sql(book, os.path.join(work, "rates.sql"), engine.dialect)
+        bound = int(re.search(r"quantity <= CAST\('(\d+)' AS", script).group(1))
+        assert bound > 10**21
+        header = ["account", "time", "plan", "product", "quantity", "unit"]
+        row = lambda i, q: [f"acct-{i}", "2026-01-15T10:00:00Z", "creator", "video", q, ""]
+        priced = [10**19, 10**20 - 1, 10**20, 10**20 + 1, 10**21, bound - 1, bound]
+        priced_rows = [row(i, str(q)) for i, q in enumerate(priced)]
+        priced_rows.append(row(len(priced), f"{10**18}.123456789"))
+        stats = collections.Counter()
+        compare(book, table, script, priced_rows, header, work, stats, engine=engine)
+        assert stats["totals"] == len(priced_rows) and stats["sql_too_large"] == 0, stats
+        odd = [str(bound + 1), str(10**28)]
+        gen.write_rows(os.path.join(work, "odd.csv"), header, [row(i, q) for i, q in enumerate(odd)])
+        engine.fresh([])
+        engine.run_script(script)
+        engine.load(os.path.join(work, "odd.csv"), [])
+        got = engine.rows("SELECT rejected, CASE WHEN bad_line THEN 1 ELSE 0 END FROM rated_usage")
+        assert len(got) == len(odd), got
+        for reason, bad in got:
+            assert bad and reason.startswith("quantity ") and reason.endswith(" is too large for exact SQL arithmetic"), got
+
+
+def test_large_quantities():
+    check_large_quantities()
 
 
 STATS = collections.Counter()

@@ -94,5 +94,9 @@ def test_bundled_book_on_postgres(book, engine):
     base.run_book(book, ROWS, seed=hash(os.path.basename(book)) & 0xFFFF, stats=STATS, engine=engine)
 
 
+def test_large_quantities_on_postgres(engine):
+    base.check_large_quantities(engine)
+
+
 def test_zz_report():
     print(f"\nPostgres vs rate: {dict(STATS)}")
