@@ -125,6 +125,18 @@ pub(crate) fn rate_input_among(
     options: &RateOptions,
     foreign: &[String],
 ) -> Result<RateReport, String> {
+    rate_routing_from(table, input, options, foreign, exchange::ROUTE_FROM)
+}
+
+/// [`rate_input_among`], the workers handing lines over once each has met `route_from`
+/// accounts ([`exchange`]).
+fn rate_routing_from(
+    table: &RatingTable,
+    input: UsageInput<'_>,
+    options: &RateOptions,
+    foreign: &[String],
+    route_from: usize,
+) -> Result<RateReport, String> {
     let rater = Rater::new(table);
     let workers = match options.threads {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -163,6 +175,7 @@ pub(crate) fn rate_input_among(
         columns: columns.as_ref(),
         workers,
         progress: options.progress,
+        route_from,
     };
     let results = match file {
         Some(f) => {
@@ -205,6 +218,8 @@ struct Run<'r, 't> {
     columns: Option<&'r Columns>,
     workers: usize,
     progress: bool,
+    /// Accounts a worker meets before it hands lines over ([`exchange::ROUTE_FROM`]).
+    route_from: usize,
 }
 
 impl<'r, 't> Run<'r, 't> {
@@ -212,7 +227,7 @@ impl<'r, 't> Run<'r, 't> {
     /// several workers and totals are by account; `None` for each otherwise.
     fn exchanges(&self) -> Vec<Option<Exchange>> {
         match (self.by, self.workers) {
-            (GroupBy::Account, 2..) => Exchange::among(self.workers)
+            (GroupBy::Account, 2..) => Exchange::among(self.workers, self.route_from)
                 .into_iter()
                 .map(Some)
                 .collect(),
@@ -348,6 +363,7 @@ impl<'r, 't> Run<'r, 't> {
 #[cfg(test)]
 mod tests {
     use super::worker::MAX_FIELDS;
+    use super::{GroupBy, RateOptions, RateReport, UsageInput, rate_routing_from, write_csv};
     use crate::base::csv::split_unquoted;
 
     #[test]
@@ -366,5 +382,94 @@ mod tests {
         assert_eq!(split(long).map(|s| s.0), Some(MAX_FIELDS + 1));
         let exact: &'static str = Box::leak(vec!["x"; MAX_FIELDS].join(",").into_boxed_str());
         assert_eq!(split(exact).map(|s| s.0), Some(MAX_FIELDS));
+    }
+
+    fn written(report: &RateReport) -> String {
+        let mut out = Vec::new();
+        write_csv(report, GroupBy::Account, &mut out).expect("written to memory");
+        String::from_utf8(out).expect("CSV is UTF-8")
+    }
+
+    /// Lines handed over between workers are rated once, by their account's owner, whether
+    /// the workers hand over from the first line or start part way: every run gives the report
+    /// one worker gives (totals, counts, bad lines and their numbers), from a reader and from a
+    /// file of several chunks. Lines the general path reads (a unit in the quantity, quoted
+    /// fields) stay with their reader and are merged; long account names hash another way.
+    #[test]
+    fn handing_lines_over_changes_no_total() {
+        let table = crate::pipeline::compile_source(
+            r#"
+pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit
+product "Render" as render { measure time  rate 2 credit / second }
+product "Paint" as paint { measure time  rate 3 credit / minute }
+plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
+"#,
+        )
+        .expect("a clean book");
+        let mut export = String::from("account,plan,product,quantity\n");
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..150_000u64 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let account = match seed % 11 {
+                0 => format!("a-long-account-name-of-more-than-31-bytes-{}", seed % 97),
+                _ => format!("acct-{}", seed % 4000),
+            };
+            let line = match i % 23 {
+                0 => format!("{account},pro,render,{} second\n", seed % 50),
+                1 => format!("\"{account}\",pro,paint,{}\n", seed % 70),
+                2 => format!("{account},pro,sculpt,1\n"),
+                3 => "\n".to_string(),
+                _ => format!(
+                    "{account},pro,{},{}\n",
+                    ["render", "paint"][(seed % 2) as usize],
+                    seed % 600
+                ),
+            };
+            export.push_str(&line);
+        }
+        let path =
+            std::env::temp_dir().join(format!("pricebook-handover-{}.csv", std::process::id()));
+        std::fs::write(&path, &export).expect("a temporary file");
+        let run = |threads: usize, route_from: usize, file: bool| {
+            let options = RateOptions {
+                threads,
+                ..RateOptions::by(GroupBy::Account)
+            };
+            let opened;
+            let mut bytes = export.as_bytes();
+            let input = match file {
+                true => {
+                    opened = std::fs::File::open(&path).expect("the temporary file");
+                    UsageInput::File(&opened)
+                }
+                false => UsageInput::Reader(&mut bytes),
+            };
+            rate_routing_from(&table, input, &options, &[], route_from).expect("rated")
+        };
+        let one = run(1, 0, false);
+        assert!(
+            one.totals.len() > 4000 && one.bad.len() > 6000,
+            "{} {}",
+            one.totals.len(),
+            one.bad.len()
+        );
+        for (threads, route_from, file) in [
+            (2, 0, false),
+            (3, 0, true),
+            (2, 0, true),
+            (2, 1500, true),
+            (3, 2000, false),
+        ] {
+            let other = run(threads, route_from, file);
+            let what =
+                format!("{threads} threads, handing over from {route_from} accounts, file {file}");
+            assert_eq!(written(&other), written(&one), "{what}");
+            assert_eq!((other.rated, other.lines), (one.rated, one.lines), "{what}");
+            assert_eq!(other.bad, one.bad, "{what}");
+        }
+        let _ = std::fs::remove_file(&path);
     }
 }

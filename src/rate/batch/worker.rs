@@ -176,7 +176,7 @@ impl<'t> Worker<'t> {
                 local += 1;
                 let ready = self.line(place | local, &bytes[start..end], valid, columns);
                 let mine = match (ready, self.exchange.as_mut()) {
-                    (Some(ready), Some(x)) => x.route(ready),
+                    (Some(ready), Some(x)) => x.route(ready, self.groups.len()),
                     (ready, _) => ready,
                 };
                 if let Some(ready) = mine {
