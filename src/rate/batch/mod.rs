@@ -259,15 +259,13 @@ impl<'r, 't> Run<'r, 't> {
             Ok(w)
         };
         let work = &work;
-        let mut exchanges = self.exchanges();
+        let mut exchanges = self.exchanges().into_iter();
+        let my_exchange = exchanges.next().flatten();
         let results = std::thread::scope(|scope| {
-            let others: Vec<_> = (1..self.workers)
-                .map(|i| {
-                    let x = exchanges.get_mut(i).and_then(Option::take);
-                    scope.spawn(move || work(false, x))
-                })
+            let others: Vec<_> = exchanges
+                .map(|x| scope.spawn(move || work(false, x)))
                 .collect();
-            let mine = work(self.progress, exchanges.get_mut(0).and_then(Option::take));
+            let mine = work(self.progress, my_exchange);
             let mut all = vec![mine];
             all.extend(others.into_iter().map(|h| {
                 h.join()
@@ -410,9 +408,7 @@ plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires
         let mut export = String::from("account,plan,product,quantity\n");
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for i in 0..150_000u64 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::base::xorshift(&mut seed);
             let account = match seed % 11 {
                 0 => format!("a-long-account-name-of-more-than-31-bytes-{}", seed % 97),
                 _ => format!("acct-{}", seed % 4000),
