@@ -205,9 +205,7 @@ mod tests {
             let mut text = String::from("header\n");
             let mut expect = Vec::new();
             for i in 0..3000 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
+                crate::base::xorshift(&mut seed);
                 // Mostly short lines, some blank, some longer than a chunk.
                 let len = match seed % 1000 {
                     0 if case % 2 == 0 => CHUNK_BYTES as usize + 17,

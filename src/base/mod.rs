@@ -15,3 +15,13 @@ pub mod rejection;
 pub mod span;
 pub mod units;
 pub mod usage_json;
+
+/// One step of xorshift64 on `seed`, returning its new value: the unit tests' random inputs,
+/// reproducible from the seed.
+#[cfg(test)]
+pub(crate) fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}

@@ -924,9 +924,7 @@ mod tests {
             u64::MAX / NANO * NANO,
         ];
         for k in 0..200_000u64 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::base::xorshift(&mut seed);
             values.push(seed);
             values.push((seed % (u64::MAX / NANO)) * NANO);
             values.push(k * NANO + (seed % 3));

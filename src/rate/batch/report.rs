@@ -259,9 +259,7 @@ mod tests {
         .filter_map(|s| s.parse().ok())
         .collect();
         for _ in 0..20_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::base::xorshift(&mut seed);
             let m = i64::from_le_bytes(seed.to_le_bytes());
             cases.push(Decimal::new(m, (seed % 29) as u32));
             cases.push(Decimal::new(m % 1000, (seed % 7) as u32));

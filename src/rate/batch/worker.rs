@@ -822,12 +822,7 @@ mod split_tests {
             b',', b'"', b'a', b'0', 0u8, 0x80, 0xac, 0xff, b' ', 0x2d, 0x2b,
         ];
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = || crate::base::xorshift(&mut seed);
         let mut found = 0;
         for round in 0..200_000 {
             let len = (next() % 80) as usize;
