@@ -42,6 +42,68 @@ fn no_floating_point_and_no_decimal_division() {
     }
 }
 
+/// The view `name`'s text in `script`.
+fn view<'a>(script: &'a str, name: &str) -> &'a str {
+    let start = script
+        .find(&format!("VIEW {name} AS"))
+        .expect("the view is created");
+    let end = script[start..]
+        .find(";\n")
+        .map_or(script.len(), |e| start + e);
+    &script[start..end]
+}
+
+#[test]
+fn the_views_have_the_shape_spark_plans_in_a_second() {
+    // Spark's constraint propagation copies a filter's constraints through every projection
+    // above it that renames a column the filter names, doubling them per column: a filter on
+    // `pb_rejected` under a `WITH` chain (each reference renames every column) or under
+    // `r.kind AS pb_kind` took minutes to plan, or ran out of memory, once a join or a second
+    // filter sat above it (account_totals did both).
+    let books = [BOOK, "pricebooks/heygen/api-payg.pricebook"];
+    for book in books {
+        let t = table(book);
+        for d in Dialect::all() {
+            let script = compile_sql_skipping(std::slice::from_ref(&t), d)
+                .expect("compiles")
+                .script;
+            let rated = view(&script, "pricebook_rated");
+            assert!(!rated.contains("WITH"), "{book} {}: a WITH chain", d.name());
+            for line in rated
+                .lines()
+                .filter(|l| l.trim_start().starts_with("SELECT u"))
+            {
+                // A stage selects the joined columns by the names their subquery gave them.
+                let renamed = line.split(", ").any(|c| {
+                    c.trim().split_once(" AS ").is_some_and(|(column, _)| {
+                        column.matches('.').count() == 1
+                            && column
+                                .chars()
+                                .all(|x| x.is_ascii_alphanumeric() || "._".contains(x))
+                    })
+                });
+                assert!(
+                    !renamed,
+                    "{book} {}: a joined column renamed above its join: {line}",
+                    d.name()
+                );
+            }
+            let totals = view(&script, "account_totals");
+            assert!(
+                !totals.contains("JOIN"),
+                "{book} {}: a join in account_totals",
+                d.name()
+            );
+            assert_eq!(
+                totals.matches("FROM pricebook_rated").count(),
+                1,
+                "{book} {}",
+                d.name()
+            );
+        }
+    }
+}
+
 const HUGE: &str = r#"
 pricebook acme version "1" effective 2026-01-01 currency USD
 unit credit

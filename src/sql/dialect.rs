@@ -123,6 +123,15 @@ impl Dialect {
         }
     }
 
+    /// The type of `COUNT(*)`: what a sum of counts is cast back to.
+    pub fn count_type(self) -> &'static str {
+        match self {
+            Dialect::Clickhouse => "UInt64",
+            Dialect::Bigquery => "INT64",
+            _ => "BIGINT",
+        }
+    }
+
     /// The nullable form of an integer column's type.
     pub fn int_column(self) -> String {
         match self {
@@ -266,15 +275,15 @@ impl Dialect {
         }
     }
 
-    /// What a `LEFT JOIN` reads of `table`: the table, or in ClickHouse only the `columns`
-    /// used. ClickHouse renames a column of the left side's `t.*` that the right side also
-    /// has (`u1.product` beside `pricebook_products.product`), so a later step could not name
-    /// it; a right side without that column leaves the name alone.
+    /// What a `LEFT JOIN` reads of `table`: a subquery of the `columns` used, each named as the
+    /// query above it uses it (`id AS pb_plan_id`). ClickHouse renames a column of the left
+    /// side's `t.*` that the right side also has (`u1.product` beside
+    /// `pricebook_products.product`), so a later step could not name it; and Spark's constraint
+    /// propagation copies a filter's constraints through every projection above a join that
+    /// renames a column the filter names, doubling them per such column (a query over the views
+    /// with a filter and a join or aggregation took minutes to plan, or ran out of memory).
     pub fn joined(self, table: &str, columns: &[String]) -> String {
-        match self {
-            Dialect::Clickhouse => format!("(SELECT {} FROM {table})", columns.join(", ")),
-            _ => table.to_string(),
-        }
+        format!("(SELECT {} FROM {table})", columns.join(", "))
     }
 
     /// A quoted identifier (a dimension's column).

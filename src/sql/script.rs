@@ -2,7 +2,10 @@
 //!
 //! `pricebook_rated` carries every row through the stages of a quote (names resolved, the
 //! version in force, checks, `bill` bounds, rounding, the charge, period slices and caps);
-//! `rated_usage` and `account_totals` are what users read.
+//! `rated_usage` and `account_totals` are what users read. Each stage is a subquery of the one
+//! before (the last outermost), every joined relation is read through a subquery that names its
+//! columns as the stages use them, and `account_totals` aggregates `pricebook_rated` once, with
+//! no join: the shape Spark's optimizer plans in about a second (see [`nest`]).
 
 use super::dialect::Dialect;
 use super::pricing::{
@@ -422,10 +425,53 @@ fn usage_columns(plan: &Plan, d: Dialect) -> Vec<String> {
     c
 }
 
+/// One stage of `pricebook_rated`: its select list (the stage before's row, `{name}.*`, and
+/// what it adds) and the relations it joins (`LEFT JOIN ...` lines).
+struct Stage {
+    name: &'static str,
+    select: Vec<String>,
+    joins: Vec<String>,
+}
+
+impl Stage {
+    fn new(name: &'static str, select: Vec<String>) -> Stage {
+        Stage {
+            name,
+            select,
+            joins: Vec::new(),
+        }
+    }
+}
+
+/// The stages, each reading the one before as a subquery named after it: the last stage
+/// outermost. Not a `WITH` chain: Spark gives every column of each reference to a `WITH`
+/// relation a fresh alias, and its constraint propagation copies a filter's constraints through
+/// each alias of a column the filter names, exponentially in the number of such columns (a
+/// query over the views with a `WHERE` and a join or a second filter then took minutes to plan,
+/// or ran out of memory).
+fn nest(first: &str, stages: &[Stage]) -> String {
+    let mut s = first.to_string();
+    let mut inner = "u0";
+    for stage in stages {
+        let indented: Vec<String> = s.lines().map(|l| format!("  {l}")).collect();
+        let mut next = format!(
+            "SELECT {}\nFROM (\n{}\n) {inner}",
+            stage.select.join(", "),
+            indented.join("\n")
+        );
+        for j in &stage.joins {
+            next.push_str(&format!("\n{j}"));
+        }
+        s = next;
+        inner = stage.name;
+    }
+    s
+}
+
 /// The stages of a quote over every usage row, with every intermediate kept (`pb_*`).
 fn rated(plan: &Plan, d: Dialect) -> String {
     let n = plan.dims.len();
-    let mut s = String::from("WITH\n");
+    let mut stages: Vec<Stage> = Vec::new();
     // 1. Names reduced to keys, the day and the billing period.
     let mut u0: Vec<String> = usage_columns(plan, d)
         .iter()
@@ -459,52 +505,85 @@ fn rated(plan: &Plan, d: Dialect) -> String {
     }
     version.push_str(" END");
     u0.push(format!("{version} AS pb_v"));
-    s.push_str(&format!(
-        "u0 AS (\n  SELECT {}\n  FROM usage u\n),\n",
-        u0.join(",\n    ")
-    ));
-    // 2. Plan, product, unit and dimension values resolved.
-    let mut u1 = vec![
-        "u0.*".to_string(),
-        "pn.id AS pb_plan_id".into(),
-        "rn.id AS pb_product_id".into(),
-    ];
-    let mut joins = vec![
-        "LEFT JOIN pricebook_names pn ON pn.version_index = u0.pb_v AND pn.kind = 'plan' AND pn.name_key = u0.pb_plan_key".to_string(),
-        "LEFT JOIN pricebook_names rn ON rn.version_index = u0.pb_v AND rn.kind = 'product' AND rn.name_key = u0.pb_product_key".to_string(),
+    let first = format!("SELECT {}\nFROM usage u", u0.join(",\n  "));
+    // 2. Plan, product, unit and dimension values resolved. Each joined relation is read through
+    //    a subquery that names what it brings as the stage does (`id AS pb_plan_id`), so no
+    //    projection above a join renames a column (see `nest`).
+    let names = |id: &str| {
+        d.joined(
+            "pricebook_names",
+            &[
+                "version_index".into(),
+                "kind".into(),
+                "name_key".into(),
+                format!("id AS {id}"),
+            ],
+        )
+    };
+    let mut u1 = Stage::new(
+        "u1",
+        vec![
+            "u0.*".to_string(),
+            "pn.pb_plan_id".into(),
+            "rn.pb_product_id".into(),
+        ],
+    );
+    u1.joins = vec![
+        format!(
+            "LEFT JOIN {} pn ON pn.version_index = u0.pb_v AND pn.kind = 'plan' AND pn.name_key = u0.pb_plan_key",
+            names("pb_plan_id")
+        ),
+        format!(
+            "LEFT JOIN {} rn ON rn.version_index = u0.pb_v AND rn.kind = 'product' AND rn.name_key = u0.pb_product_key",
+            names("pb_product_id")
+        ),
     ];
     for i in 0..n {
-        u1.push(format!("dv{i}.value AS pb_dv_{i}"));
-        joins.push(format!(
-            "LEFT JOIN pricebook_dimension_values dv{i} ON dv{i}.version_index = u0.pb_v AND dv{i}.dim = {} AND dv{i}.value_key = u0.pb_dk_{i}",
+        u1.select.push(format!("dv{i}.pb_dv_{i}"));
+        let values = d.joined(
+            "pricebook_dimension_values",
+            &[
+                "version_index".into(),
+                "dim".into(),
+                "value_key".into(),
+                format!("value AS pb_dv_{i}"),
+            ],
+        );
+        u1.joins.push(format!(
+            "LEFT JOIN {values} dv{i} ON dv{i}.version_index = u0.pb_v AND dv{i}.dim = {} AND dv{i}.value_key = u0.pb_dk_{i}",
             d.int(i as i128)
         ));
     }
-    s.push_str(&format!(
-        "u1 AS (\n  SELECT {}\n  FROM u0\n  {}\n),\n",
-        u1.join(", "),
-        joins.join("\n  ")
-    ));
-    let mut u2 = vec!["u1.*".to_string(), "pu.ticks_per_nano AS pb_factor".into()];
-    for i in 0..n {
-        u2.push(format!("pp.uses_{i} AS pb_uses_{i}"));
-        u2.push(format!("pp.fill_{i} AS pb_fill_{i}"));
-    }
+    stages.push(u1);
+    let mut u2 = Stage::new("u2", vec!["u1.*".to_string(), "pu.pb_factor".into()]);
     let mut product_cols: Vec<String> = vec!["version_index".into(), "product_id".into()];
     for i in 0..n {
-        product_cols.push(format!("uses_{i}"));
-        product_cols.push(format!("fill_{i}"));
+        u2.select.push(format!("pp.pb_uses_{i}"));
+        u2.select.push(format!("pp.pb_fill_{i}"));
+        product_cols.push(format!("uses_{i} AS pb_uses_{i}"));
+        product_cols.push(format!("fill_{i} AS pb_fill_{i}"));
     }
-    let unit_cols: Vec<String> = ["version_index", "product_id", "unit_key", "ticks_per_nano"]
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    s.push_str(&format!(
-        "u2 AS (\n  SELECT {}\n  FROM u1\n  LEFT JOIN {} pp ON pp.version_index = u1.pb_v AND pp.product_id = u1.pb_product_id\n  LEFT JOIN {} pu ON pu.version_index = u1.pb_v AND pu.product_id = u1.pb_product_id AND pu.unit_key = u1.pb_unit_key\n),\n",
-        u2.join(", "),
-        d.joined("pricebook_products", &product_cols),
-        d.joined("pricebook_units", &unit_cols),
+    let unit_cols: Vec<String> = [
+        "version_index",
+        "product_id",
+        "unit_key",
+        "ticks_per_nano AS pb_factor",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    // Without dimensions a product's row brings nothing to join.
+    if n > 0 {
+        u2.joins.push(format!(
+            "LEFT JOIN {} pp ON pp.version_index = u1.pb_v AND pp.product_id = u1.pb_product_id",
+            d.joined("pricebook_products", &product_cols)
+        ));
+    }
+    u2.joins.push(format!(
+            "LEFT JOIN {} pu ON pu.version_index = u1.pb_v AND pu.product_id = u1.pb_product_id AND pu.unit_key = u1.pb_unit_key",
+            d.joined("pricebook_units", &unit_cols)
     ));
+    stages.push(u2);
     // 3. Lines `pricebook rate` calls bad (names it cannot resolve, quantities it cannot read).
     let txt = |x: &str| format!("COALESCE({}, '')", d.text(x));
     let vendor = d.string(&plan.versions[0].vendor);
@@ -552,15 +631,12 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         d.int(max_quantity),
         d.nanos("quantity")
     ));
-    s.push_str(&format!(
-        "u3 AS (\n  SELECT {}\n  FROM u2\n),\n",
-        u3.join(",\n    ")
-    ));
+    stages.push(Stage::new("u3", vec![u3.join(",\n  ")]));
     // 4. The key's row of the compiled table.
     let mut u4 = vec![
         "u3.*".to_string(),
-        "r.rate_id AS pb_rate_id".into(),
-        "r.version AS pb_version".into(),
+        "r.pb_rate_id".into(),
+        "r.pb_version".into(),
         "CASE WHEN u3.pb_bad IS NULL THEN u3.pb_nanos * u3.pb_factor END AS pb_q".into(),
     ];
     let mut rate_cols: Vec<String> = [
@@ -604,7 +680,7 @@ fn rated(plan: &Plan, d: Dialect) -> String {
             rate_cols.push(format!("c{i}_{f}"));
         }
     }
-    u4.extend(rate_cols.iter().map(|c| format!("r.{c} AS pb_{c}")));
+    u4.extend(rate_cols.iter().map(|c| format!("r.pb_{c}")));
     let mut on = vec![
         "r.version_index = u3.pb_v".to_string(),
         "r.plan_id = u3.pb_plan_id".into(),
@@ -615,20 +691,21 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         "version_index",
         "plan_id",
         "product_id",
-        "rate_id",
-        "version",
+        "rate_id AS pb_rate_id",
+        "version AS pb_version",
     ]
     .iter()
     .map(|c| c.to_string())
     .collect();
     read.extend((0..n).map(|i| format!("dim_{i}")));
-    read.extend(rate_cols.iter().cloned());
-    s.push_str(&format!(
-        "u4 AS (\n  SELECT {}\n  FROM u3\n  LEFT JOIN {} r ON {}\n),\n",
-        u4.join(", "),
+    read.extend(rate_cols.iter().map(|c| format!("{c} AS pb_{c}")));
+    let mut u4 = Stage::new("u4", u4);
+    u4.joins = vec![format!(
+        "LEFT JOIN {} r ON {}",
         d.joined("pricebook_rates", &read),
         on.join(" AND ")
-    ));
+    )];
+    stages.push(u4);
     // 5. The quote's checks, in its order: whole units, availability, minimum, maximum, limits,
     //    what the price says (not offered, unpublished).
     let fractional = format!(
@@ -654,28 +731,53 @@ fn rated(plan: &Plan, d: Dialect) -> String {
         "WHEN pb_q > pb_max_ticks THEN 'quantity too large for exact SQL arithmetic on this rate'"
             .into(),
     );
-    s.push_str(&format!(
-        "u5 AS (\n  SELECT u4.*, CASE {} END AS pb_rejected\n  FROM u4\n),\n",
-        rejected.join("\n      ")
+    stages.push(Stage::new(
+        "u5",
+        vec![
+            "u4.*".into(),
+            format!("CASE {} END AS pb_rejected", rejected.join("\n    ")),
+        ],
     ));
     // 6. `bill` bounds on the quantity, then block rounding; rejected rows count nothing.
-    s.push_str(&format!(
-        "u6a AS (\n  SELECT u5.*, CASE WHEN pb_rejected IS NULL THEN {} END AS pb_qraised\n  FROM u5\n),\n",
-        raised_quantity("pb_q")
+    stages.push(Stage::new(
+        "u6a",
+        vec![
+            "u5.*".into(),
+            format!(
+                "CASE WHEN pb_rejected IS NULL THEN {} END AS pb_qraised",
+                raised_quantity("pb_q")
+            ),
+        ],
     ));
-    s.push_str(&format!(
-        "u6 AS (\n  SELECT u6a.*, {} AS pb_qr\n  FROM u6a\n),\n",
-        rounded_quantity(d, &capped_quantity("pb_qraised"))
+    stages.push(Stage::new(
+        "u6",
+        vec![
+            "u6a.*".into(),
+            format!(
+                "{} AS pb_qr",
+                rounded_quantity(d, &capped_quantity("pb_qraised"))
+            ),
+        ],
     ));
     // 7. The event's charge, in exact minor units, then its `bill` bounds.
     let zero = d.int(0);
-    s.push_str(&format!(
-        "u7a AS (\n  SELECT u6.*, COALESCE(pb_qr, {zero}) AS pb_adm_q, CASE WHEN pb_rejected IS NULL AND NOT pb_period_tiers THEN {} END AS pb_event_raised\n  FROM u6\n),\n",
-        raised_charge(&event_charge(d, plan.tiers, "pb_qr"))
+    stages.push(Stage::new(
+        "u7a",
+        vec![
+            "u6.*".into(),
+            format!("COALESCE(pb_qr, {zero}) AS pb_adm_q"),
+            format!(
+                "CASE WHEN pb_rejected IS NULL AND NOT pb_period_tiers THEN {} END AS pb_event_raised",
+                raised_charge(&event_charge(d, plan.tiers, "pb_qr"))
+            ),
+        ],
     ));
-    s.push_str(&format!(
-        "u7 AS (\n  SELECT u7a.*, {} AS pb_event\n  FROM u7a\n),\n",
-        capped_charge("pb_event_raised")
+    stages.push(Stage::new(
+        "u7",
+        vec![
+            "u7a.*".into(),
+            format!("{} AS pb_event", capped_charge("pb_event_raised")),
+        ],
     ));
     // 8. Tiers over the period: each event is the slice its quantity adds to the account's
     //    running total of the key in the calendar month (ordered by time, then quantity).
@@ -687,17 +789,24 @@ fn rated(plan: &Plan, d: Dialect) -> String {
     } else {
         zero.clone()
     };
-    s.push_str(&format!(
-        "u8 AS (\n  SELECT u7.*, {run} AS pb_run\n  FROM u7\n),\n"
+    stages.push(Stage::new(
+        "u8",
+        vec!["u7.*".into(), format!("{run} AS pb_run")],
     ));
     let slice = format!(
         "{} - {}",
         tiers_price(d, plan.tiers, "pb_run"),
         tiers_price(d, plan.tiers, "(pb_run - pb_adm_q)")
     );
-    s.push_str(&format!(
-        "u9 AS (\n  SELECT u8.*, CASE WHEN pb_rejected IS NOT NULL THEN NULL WHEN pb_period_tiers THEN {} ELSE pb_event END AS pb_uncapped\n  FROM u8\n),\n",
-        if periods { slice } else { zero.clone() }
+    stages.push(Stage::new(
+        "u9",
+        vec![
+            "u8.*".into(),
+            format!(
+                "CASE WHEN pb_rejected IS NOT NULL THEN NULL WHEN pb_period_tiers THEN {} ELSE pb_event END AS pb_uncapped",
+                if periods { slice } else { zero.clone() }
+            ),
+        ],
     ));
     // 9. `bill at most ... per period`: each event's share of the cap over the account's
     //    charges for the product in the month.
@@ -708,22 +817,39 @@ fn rated(plan: &Plan, d: Dialect) -> String {
     } else {
         zero.clone()
     };
-    s.push_str(&format!(
-        "u10 AS (\n  SELECT u9.*, {crun} AS pb_crun\n  FROM u9\n),\n"
+    stages.push(Stage::new(
+        "u10",
+        vec!["u9.*".into(), format!("{crun} AS pb_crun")],
     ));
-    s.push_str(
-        "u11 AS (\n  SELECT u10.*, CASE WHEN pb_cap_period IS NULL OR pb_uncapped IS NULL THEN pb_uncapped ELSE LEAST(pb_cap_period, pb_crun) - LEAST(pb_cap_period, pb_crun - pb_uncapped) END AS pb_exact\n  FROM u10\n),\n",
-    );
+    stages.push(Stage::new(
+        "u11",
+        vec![
+            "u10.*".into(),
+            "CASE WHEN pb_cap_period IS NULL OR pb_uncapped IS NULL THEN pb_uncapped ELSE LEAST(pb_cap_period, pb_crun) - LEAST(pb_cap_period, pb_crun - pb_uncapped) END AS pb_exact".into(),
+        ],
+    ));
     // 10. Shown: money rounded to its minor unit; the money equivalent on the plan.
-    s.push_str(&format!(
-        "u12 AS (\n  SELECT u11.*, CASE WHEN pb_display_div = 1 THEN pb_exact ELSE {} END AS pb_shown\n  FROM u11\n)\n",
-        round_div(d, "pb_exact", "pb_display_div")
+    stages.push(Stage::new(
+        "u12",
+        vec![
+            "u11.*".into(),
+            format!(
+                "CASE WHEN pb_display_div = 1 THEN pb_exact ELSE {} END AS pb_shown",
+                round_div(d, "pb_exact", "pb_display_div")
+            ),
+        ],
     ));
-    s.push_str(&format!(
-        "SELECT u12.*, CASE WHEN pb_is_money THEN pb_shown WHEN pb_money_a IS NOT NULL THEN {} END AS pb_money\nFROM u12",
-        round_div(d, "pb_shown * pb_money_a", "pb_money_b")
+    stages.push(Stage::new(
+        "pricebook_rated",
+        vec![
+            "u12.*".into(),
+            format!(
+                "CASE WHEN pb_is_money THEN pb_shown WHEN pb_money_a IS NOT NULL THEN {} END AS pb_money",
+                round_div(d, "pb_shown * pb_money_a", "pb_money_b")
+            ),
+        ],
     ));
-    s
+    nest(&first, &stages)
 }
 
 /// Every usage row with its charge, or why it has none.
@@ -767,22 +893,26 @@ fn rated_usage(plan: &Plan, d: Dialect) -> String {
     format!("SELECT {}\nFROM pricebook_rated", c.join(",\n  "))
 }
 
-/// Totals per account and unit, rounded once per total, as `pricebook rate --by account`.
+/// Totals per account and unit, rounded once per total, as `pricebook rate --by account`; an
+/// account whose admitted events charge nothing has one total of zero in the currency. One
+/// aggregation of `pricebook_rated` and a window over its totals, not joins of aggregations:
+/// the rating is computed once, and no filter sits above a join of it (see [`nest`]).
 fn account_totals(plan: &Plan, d: Dialect) -> String {
     let shown = plan.display_scale;
+    let amount = d.minor_to_decimal(&format!("{} * up", round_div(d, "exact", "div")), shown);
     let mut s = format!(
-        "WITH admitted AS (\n  SELECT account, pb_charge_unit AS unit, pb_exact * pb_exact_up AS exact, pb_display_div * pb_exact_up AS div, pb_display_up AS up\n  FROM pricebook_rated\n  WHERE pb_rejected IS NULL\n),\nevents AS (\n  SELECT account, COUNT(*) AS events FROM admitted GROUP BY account\n),\nsums AS (\n  SELECT account, unit, SUM(exact) AS exact, MAX(div) AS div, MAX(up) AS up\n  FROM admitted\n  WHERE unit IS NOT NULL\n  GROUP BY account, unit\n)\nSELECT s.account, s.unit, {} AS amount, e.events\nFROM sums s JOIN events e ON e.account = s.account",
-        d.minor_to_decimal(
-            &format!("{} * s.up", round_div(d, "s.exact", "s.div")),
-            shown
-        )
+        "WITH sums AS (\n  SELECT account, pb_charge_unit AS charge_unit, SUM(pb_exact * pb_exact_up) AS exact, MAX(pb_display_div * pb_exact_up) AS div, MAX(pb_display_up) AS up, COUNT(*) AS n\n  FROM pricebook_rated\n  WHERE pb_rejected IS NULL\n  GROUP BY account, pb_charge_unit\n),\ntotals AS (\n  SELECT account, charge_unit, exact, div, up, CAST(SUM(n) OVER (PARTITION BY account) AS {}) AS events, COUNT(charge_unit) OVER (PARTITION BY account) AS units\n  FROM sums\n)\n",
+        d.count_type()
     );
-    if let Some(currency) = &plan.currency_unit {
-        s.push_str(&format!(
-            "\nUNION ALL\nSELECT e.account, {}, {}, e.events\nFROM events e LEFT JOIN (SELECT DISTINCT account FROM sums) c ON c.account = e.account\nWHERE c.account IS NULL",
+    match &plan.currency_unit {
+        Some(currency) => s.push_str(&format!(
+            "SELECT account, COALESCE(charge_unit, {}) AS unit, CASE WHEN charge_unit IS NULL THEN {} ELSE {amount} END AS amount, events\nFROM totals\nWHERE charge_unit IS NOT NULL OR units = 0",
             d.string(currency),
             d.minor_to_decimal(&d.int(0), shown)
-        ));
+        )),
+        None => s.push_str(&format!(
+            "SELECT account, charge_unit AS unit, {amount} AS amount, events\nFROM totals\nWHERE charge_unit IS NOT NULL"
+        )),
     }
     s
 }

@@ -119,18 +119,17 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None, en
     the columns `pricebook rate` reads, when the book has fewer dimensions than the script."""
     dims = header[6:]
     csv_path = os.path.join(work, "usage.csv")
-    # Rows whose price needs more than the script's 38 digits are refused by it (rejected, never
-    # mispriced): they are left out of both sides and counted.
     gen.write_rows(csv_path, header, rows)
     engine.fresh(dims)
     engine.run_script(script)
     engine.load(csv_path, dims)
-    cols = "".join(", " + engine.quote(d) for d in dims)
-    too_large = collections.Counter(
-        row_key(*r[:6], r[6:]) for r in engine.rows(
-            f"SELECT account, CAST(time AS {engine.text}), plan, product, quantity, unit{cols} FROM rated_usage WHERE rejected LIKE 'quantity too large for exact SQL%'"
-        )
-    )
+    bad, rejected, totals = sql_results(engine, dims)
+    # Rows whose price needs more than the script's 38 digits are refused by it (rejected, never
+    # mispriced): they are left out of both sides and counted.
+    too_large = collections.Counter()
+    for (k, reason), n in rejected.items():
+        if reason.startswith("quantity too large for exact SQL"):
+            too_large[k] += n
     if too_large:
         stats["sql_too_large"] += sum(too_large.values())
         kept = []
@@ -140,7 +139,10 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None, en
                 too_large[k] -= 1
             else:
                 kept.append(r)
+        dropped = len(rows) - len(kept)
         rows = kept
+    else:
+        dropped = 0
     rate_header = rate_header or header
     pick = [header.index(c) for c in rate_header]
     gen.write_rows(csv_path, rate_header, [[r[i] for i in pick] for r in rows])
@@ -154,13 +156,16 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None, en
     # row. Both leave a rejected row out of every total, so it is dropped from the SQL's input.
     overflow = {r["line"] for r in report["rejected"] if any(w in r["reason"] for w in OVERFLOW)}
     stats["overflow"] += len(overflow)
-    kept = [r for i, r in enumerate(rows) if i + 2 not in overflow]
-    sql_path = os.path.join(work, "usage-sql.csv")
-    gen.write_rows(sql_path, header, kept)
-    engine.fresh(dims)
-    engine.run_script(script)
-    engine.load(sql_path, dims)
-    bad, rejected, totals = sql_results(engine, dims)
+    if dropped or overflow:
+        # The SQL's input changed: rate the rows `pricebook rate` priced again (else the first
+        # pass's answers are the ones for these very rows).
+        kept = [r for i, r in enumerate(rows) if i + 2 not in overflow]
+        sql_path = os.path.join(work, "usage-sql.csv")
+        gen.write_rows(sql_path, header, kept)
+        engine.fresh(dims)
+        engine.run_script(script)
+        engine.load(sql_path, dims)
+        bad, rejected, totals = sql_results(engine, dims)
     want_bad = collections.Counter(csv_row_key(rows[b["line"] - 2]) for b in report["bad_lines"])
     want_rejected = collections.Counter(
         (csv_row_key(rows[r["line"] - 2]), r["reason"]) for r in report["rejected"] if r["line"] not in overflow
