@@ -89,6 +89,12 @@ impl Dialect {
         let int = self.int_type();
         match self {
             Dialect::Bigquery => format!("CAST({q} * 1000000000 AS {int})"),
+            // Spark types `q - FLOOR(q)` DECIMAL(40, 9) and, past 38 digits, drops places to keep
+            // the whole ones (DECIMAL(38, 7)): two of the nine would be lost. The remainder by 1
+            // is DECIMAL(19, 9), exact.
+            Dialect::Spark => format!(
+                "CAST(FLOOR({q}) AS {int}) * 1000000000 + CAST(MOD({q}, 1) * 1000000000 AS {int})"
+            ),
             // The whole part and the nine places apart: the quantity's DECIMAL(38, 9) holds 29
             // digits before the point, so its product with 10^9 overflows from 10^20 on, and
             // the bound admits quantities up to 10^22 and more. (FLOOR, not TRUNC: Spark's

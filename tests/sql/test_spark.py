@@ -89,5 +89,9 @@ def test_versions_by_date_on_spark(engine):
     base.run_versions(STATS, engine=engine)
 
 
+def test_large_quantities_on_spark(engine):
+    base.check_large_quantities(engine)
+
+
 def test_zz_report():
     print(f"\nSpark SQL vs rate: {dict(STATS)}")
