@@ -50,6 +50,26 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import test_duckdb as base  # noqa: E402
 
+
+def allow_deep_messages():
+    """The analyzer's answer is the statement's resolved tree, one message a level, and a view's
+    steps nest as subqueries (so that Spark can plan them): past protobuf's default limit of 100
+    nested messages for the generated books' views. Lift the limit for whichever implementation
+    of protobuf is installed."""
+    from google.protobuf.internal import api_implementation
+
+    kind = api_implementation.Type()
+    if kind == "upb":
+        from google._upb import _message
+
+        _message.SetAllowOversizeProtos(True)
+    elif kind == "python":
+        from google.protobuf.internal import decoder
+
+        decoder.SetRecursionLimit(10_000)
+    else:
+        api_implementation._c_module.SetAllowOversizeProtos(True)
+
 ROWS = int(os.environ.get("PRICEBOOK_SQL_BQ_ROWS", "2000"))
 GEN_ROWS = int(os.environ.get("PRICEBOOK_SQL_BQ_GEN_ROWS", "200"))
 ZETASQL = os.environ.get("PRICEBOOK_ZETASQL", "")
@@ -86,6 +106,7 @@ class ZetaEngine:
         rc = protoc.main(["protoc", f"-I{protos}", f"-I{include}", f"--python_out={out}", f"--grpc_python_out={out}"] + files)
         assert rc == 0, "protoc failed on ZetaSQL's protos"
         sys.path.insert(0, out)
+        allow_deep_messages()
         import local_service_pb2 as ls
         import local_service_pb2_grpc as lsg
         from zetasql.proto import options_pb2 as aopts
