@@ -27,6 +27,8 @@ class SparkEngine:
             .appName("pricebook-sql")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.ui.enabled", "false")
+            # No progress bars in CI's log.
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.driver.memory", os.environ.get("PRICEBOOK_SQL_SPARK_MEMORY", "4g"))
             # A short run on few cores: the JIT's first tier only and the serial collector
