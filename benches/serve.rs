@@ -8,6 +8,12 @@
 //!   which records every request's latency for p50 and p99, and the CPU time per quote of the
 //!   server and of itself (they share the cores).
 //!
+//! - `floor`: the same HTTP stack with nothing behind it, at the same levels: hyper's HTTP/1 on a
+//!   tokio runtime of as many workers, in a process of its own (this bench run again), reading
+//!   each request's body and sending the service's answer as fixed bytes. What the service costs
+//!   above it is the quote and the service's own work; the floor itself is hyper, tokio and the
+//!   kernel's loopback on this machine.
+//!
 //! `PRICEBOOK_SERVE_BASELINE=<path to an earlier pricebook binary>` measures that binary's
 //! service too, level by level in turn with this build's, for a before/after in one run.
 //!
@@ -33,7 +39,13 @@ struct Scale {
     warmup: Duration,
 }
 
+/// Set to a file holding the answer's bytes, this bench is the floor's server instead.
+const FLOOR_ENV: &str = "PRICEBOOK_SERVE_FLOOR_ANSWER";
+
 fn main() {
+    if let Some(answer) = std::env::var_os(FLOOR_ENV) {
+        return floor::serve(&std::fs::read(answer).expect("the floor's answer"));
+    }
     let full = std::env::args().any(|a| a == "--bench");
     let scale = if full {
         Scale {
@@ -70,6 +82,10 @@ fn main() {
     let rater_ns = start.elapsed().as_nanos() as f64 / f64::from(scale.in_process);
 
     let question: QuoteQuestion = serde_json::from_str(QUESTION).expect("a question");
+    let mut floor_answer =
+        serde_json::to_vec_pretty(&answer::quote(&book.opened, &question).expect("an answer"))
+            .expect("JSON");
+    floor_answer.push(b'\n');
     let n = scale.in_process / 20;
     let start = Instant::now();
     for _ in 0..n {
@@ -103,11 +119,18 @@ fn main() {
 
     // The service: this build's, and with `PRICEBOOK_SERVE_BASELINE=<a pricebook binary>` (an
     // earlier build) that one too, level by level in turn, so both see the same machine.
-    let mut servers = vec![("this build".to_string(), Served::start(exe))];
+    let mut servers = vec![("this build".to_string(), Served::start(exe, None))];
     if let Some(baseline) = std::env::var_os("PRICEBOOK_SERVE_BASELINE") {
         let name = format!("baseline {}", baseline.to_string_lossy());
-        servers.insert(0, (name, Served::start(&baseline)));
+        servers.insert(0, (name, Served::start(&baseline, None)));
     }
+    let answer_file = std::env::temp_dir().join(format!("pricebook-floor-{}", std::process::id()));
+    std::fs::write(&answer_file, &floor_answer).expect("the floor's answer written");
+    let this_bench = std::env::current_exe().expect("this bench's path");
+    servers.push((
+        "floor: hyper, the same answer's bytes".to_string(),
+        Served::start(&this_bench, Some(&answer_file)),
+    ));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -147,6 +170,7 @@ fn main() {
     for (_, served) in servers {
         served.stop();
     }
+    let _ = std::fs::remove_file(&answer_file);
 
     println!("serve: the same quote (hedra, creator, hedra-avatar, 90 second)");
     println!("  load average before the HTTP levels: {load_before}; after: {load_after}");
@@ -191,23 +215,28 @@ struct Level {
     client_us: f64,
 }
 
-/// A `pricebook serve pricebooks` process (JSON logs to /dev/null) and its address.
+/// A `pricebook serve pricebooks` process (JSON logs to /dev/null), or with `floor` (the
+/// answer's file) this bench as the floor's server; and its address.
 struct Served {
     child: std::process::Child,
     addr: String,
 }
 
 impl Served {
-    fn start(exe: impl AsRef<std::ffi::OsStr>) -> Served {
-        let mut child = Command::new(exe)
-            .args([
+    fn start(exe: impl AsRef<std::ffi::OsStr>, floor: Option<&std::path::Path>) -> Served {
+        let mut command = Command::new(exe);
+        match floor {
+            Some(answer) => command.env(FLOOR_ENV, answer),
+            None => command.args([
                 "serve",
                 "pricebooks",
                 "--listen",
                 "127.0.0.1:0",
                 "--log-format",
                 "json",
-            ])
+            ]),
+        };
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -323,4 +352,54 @@ fn answer_in(buf: &[u8]) -> Option<(usize, usize)> {
         .parse()
         .expect("a length");
     (buf.len() >= head + length).then_some((head, length))
+}
+
+/// The floor's server: hyper's HTTP/1 connection, tokio's multi-threaded runtime with its default
+/// workers (one a core, as `pricebook serve`), `TCP_NODELAY`; each request's body read, the same
+/// answer sent. No routing, token, timeout, permit, metrics or log.
+mod floor {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::{Bytes, Incoming};
+    use hyper::{Request, Response};
+    use hyper_util::rt::TokioIo;
+    use std::convert::Infallible;
+
+    pub fn serve(answer: &[u8]) {
+        let answer = Bytes::copy_from_slice(answer);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a port");
+            let addr = listener.local_addr().expect("its address");
+            println!("floor listening on http://{addr}");
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let answer = answer.clone();
+                let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                    let answer = answer.clone();
+                    async move {
+                        let _ = request.into_body().collect().await;
+                        let mut response = Response::new(Full::new(answer));
+                        response.headers_mut().insert(
+                            hyper::header::CONTENT_TYPE,
+                            hyper::header::HeaderValue::from_static("application/json"),
+                        );
+                        Ok::<_, Infallible>(response)
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    }
 }
