@@ -1,7 +1,8 @@
 """The differential test of test_duckdb.py on Postgres: the script `pricebook compile --target sql
 --dialect postgres` emits, run by a throwaway Postgres server (initdb in a temporary directory,
-through `psql`), against `pricebook rate`. Opt-in: .ci/sql-postgres (needs Debian's postgresql).
-`PRICEBOOK_SQL_PG_ROWS` rows per bundled book (default 5,000)."""
+through `psql`), against `pricebook rate`. Run by .ci/sql (2,000 rows a book) and, larger, by
+.ci/sql-postgres; both install Debian's postgresql when it is missing. `PRICEBOOK_SQL_PG_ROWS`
+rows per bundled book (default 5,000)."""
 import collections
 import os
 import shutil
