@@ -393,9 +393,8 @@ mod tests {
     /// one worker gives (totals, counts, bad lines and their numbers), from a reader and from a
     /// file of several chunks. Lines the general path reads (a unit in the quantity, quoted
     /// fields) stay with their reader and are merged; long account names hash another way.
-    #[test]
-    fn handing_lines_over_changes_no_total() {
-        let table = crate::pipeline::compile_source(
+    fn handover_table() -> crate::table::RatingTable {
+        crate::pipeline::compile_source(
             r#"
 pricebook acme version "1" effective 2026-01-01 currency USD
 unit credit
@@ -404,7 +403,56 @@ product "Paint" as paint { measure time  rate 3 credit / minute }
 plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires at cycle end }
 "#,
         )
-        .expect("a clean book");
+        .expect("a clean book")
+    }
+
+    /// With many accounts (nearly every line a new one), the workers judge them many at 32,768
+    /// accounts met and hand lines over from there (`exchange::ROUTE_EARLY`), with the
+    /// threshold `pricebook rate` uses: the report is one worker's.
+    #[test]
+    fn many_accounts_handed_over_early_change_no_total() {
+        let table = handover_table();
+        let mut export = String::from("account,plan,product,quantity\n");
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000u64 {
+            crate::base::xorshift(&mut seed);
+            let product = ["render", "paint"][(seed % 2) as usize];
+            export.push_str(&format!(
+                "acct-{},pro,{product},{}\n",
+                seed % 5_000_000,
+                seed % 600
+            ));
+        }
+        let path = std::env::temp_dir().join(format!("pricebook-many-{}.csv", std::process::id()));
+        std::fs::write(&path, &export).expect("a temporary file");
+        let run = |threads: usize| {
+            let options = RateOptions {
+                threads,
+                ..RateOptions::by(GroupBy::Account)
+            };
+            let opened = std::fs::File::open(&path).expect("the temporary file");
+            rate_routing_from(
+                &table,
+                UsageInput::File(&opened),
+                &options,
+                &[],
+                super::exchange::ROUTE_FROM,
+            )
+            .expect("rated")
+        };
+        let one = run(1);
+        assert!(one.totals.len() > 190_000, "{}", one.totals.len());
+        for threads in [2, 3] {
+            let other = run(threads);
+            assert_eq!(written(&other), written(&one), "{threads} threads");
+            assert_eq!((other.rated, other.lines), (one.rated, one.lines));
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn handing_lines_over_changes_no_total() {
+        let table = handover_table();
         let mut export = String::from("account,plan,product,quantity\n");
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         for i in 0..150_000u64 {
