@@ -404,7 +404,9 @@ impl<'t> Worker<'t> {
             (InputKind::Csv, Some(at)) => split4(bytes).map(|r| {
                 let field = |i: usize| bytes[r[i].0..r[i].1].trim_ascii();
                 let raw = (at[2] == at[1] + 1).then(|| &bytes[r[at[1]].0..r[at[2]].1]);
-                (at.map(field), raw)
+                // Written out, not `at.map(field)`: that stayed a call per line (6% of the
+                // samples at 10,000 accounts).
+                ([field(at[0]), field(at[1]), field(at[2]), field(at[3])], raw)
             }),
             (InputKind::Jsonl, _) => flat_event(bytes).map(|f| (f, None)),
             (InputKind::Csv, None) => None,
