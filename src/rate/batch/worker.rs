@@ -401,12 +401,17 @@ impl<'t> Worker<'t> {
             },
         };
         let fields = match (self.kind, columns.and_then(|c| c.simple)) {
-            (InputKind::Csv, Some(at)) => split4(bytes).map(|r| {
+            (InputKind::Csv, Some(at)) => split4(bytes).map(|[c0, c1, c2]| {
+                let (c0, c1, c2) = (c0 as usize, c1 as usize, c2 as usize);
+                let r = [(0, c0), (c0 + 1, c1), (c1 + 1, c2), (c2 + 1, bytes.len())];
                 let field = |i: usize| bytes[r[i].0..r[i].1].trim_ascii();
                 let raw = (at[2] == at[1] + 1).then(|| &bytes[r[at[1]].0..r[at[2]].1]);
                 // Written out, not `at.map(field)`: that stayed a call per line (6% of the
                 // samples at 10,000 accounts).
-                ([field(at[0]), field(at[1]), field(at[2]), field(at[3])], raw)
+                (
+                    [field(at[0]), field(at[1]), field(at[2]), field(at[3])],
+                    raw,
+                )
             }),
             (InputKind::Jsonl, _) => flat_event(bytes).map(|f| (f, None)),
             (InputKind::Csv, None) => None,
@@ -725,14 +730,16 @@ impl Worker<'_> {
     }
 }
 
-/// Where the four fields of a CSV line of four unquoted fields are (untrimmed); `None` for any
-/// other line. Eight bytes at a time: each word's commas and quotes are found by arithmetic on
+/// Where the three commas of a CSV line of four unquoted fields are (the fields, untrimmed, lie
+/// between them); `None` for any other line. Twelve bytes, so that it comes back in registers:
+/// the four fields' 72 bytes of ranges went through the stack, and reading them back stalled on
+/// the stores (a tenth of the reading's samples). Eight bytes at a time: each word's commas and quotes are found by arithmetic on
 /// the word, and a line's commas gathered into one bit per byte, so the three cuts come out of
 /// a register. (The loop over bytes it replaced, a compare and a branch per byte, was a fifth
 /// of the reading.) Usage lines are a few dozen bytes, too short for a vector search to pay for
 /// its setup; a line over 64 bytes takes that loop.
 #[inline]
-fn split4(line: &[u8]) -> Option<[(usize, usize); 4]> {
+fn split4(line: &[u8]) -> Option<[u32; 3]> {
     if line.len() > 64 {
         return split4_bytes(line);
     }
@@ -760,12 +767,11 @@ fn split4(line: &[u8]) -> Option<[(usize, usize); 4]> {
     if quotes != 0 || commas.count_ones() != 3 {
         return None;
     }
-    let c0 = commas.trailing_zeros() as usize;
+    let c0 = commas.trailing_zeros();
     commas &= commas - 1;
-    let c1 = commas.trailing_zeros() as usize;
+    let c1 = commas.trailing_zeros();
     commas &= commas - 1;
-    let c2 = commas.trailing_zeros() as usize;
-    Some([(0, c0), (c0 + 1, c1), (c1 + 1, c2), (c2 + 1, line.len())])
+    Some([c0, c1, commas.trailing_zeros()])
 }
 
 /// `0x80` in each byte of `word` equal to `byte`, `0` in the others: exact, as the high bit of
@@ -785,29 +791,22 @@ fn bits_of(high_bits: u64) -> u64 {
 
 /// [`split4`] for a long line, byte by byte.
 #[cold]
-fn split4_bytes(line: &[u8]) -> Option<[(usize, usize); 4]> {
-    let mut cuts = [0usize; 3];
+fn split4_bytes(line: &[u8]) -> Option<[u32; 3]> {
+    let mut cuts = [0u32; 3];
     let mut n = 0;
     for (i, &b) in line.iter().enumerate() {
         if b == b',' {
             if n == 3 {
                 return None;
             }
-            cuts[n] = i;
+            // A comma past 4 GiB into a line: the general path reads it.
+            cuts[n] = u32::try_from(i).ok()?;
             n += 1;
         } else if b == b'"' {
             return None;
         }
     }
-    if n != 3 {
-        return None;
-    }
-    Some([
-        (0, cuts[0]),
-        (cuts[0] + 1, cuts[1]),
-        (cuts[1] + 1, cuts[2]),
-        (cuts[2] + 1, line.len()),
-    ])
+    (n == 3).then_some(cuts)
 }
 
 #[cfg(test)]
