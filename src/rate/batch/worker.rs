@@ -757,10 +757,20 @@ fn split4(line: &[u8]) -> Option<[u32; 3]> {
     }
     let rest = words.remainder();
     if !rest.is_empty() {
-        // Zero bytes pad the last word: neither a comma nor a quote.
-        let mut b = [0u8; 8];
-        b[..rest.len()].copy_from_slice(rest);
-        let w = u64::from_le_bytes(b);
+        // Zero bytes pad the last word: neither a comma nor a quote. The line's last eight
+        // bytes, shifted down past those already read: copying the rest into a zeroed word
+        // took a call to `memcpy`, and reading the word back stalled on its stores.
+        let w = match line.len().checked_sub(8) {
+            Some(from) => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&line[from..]);
+                u64::from_le_bytes(b) >> ((8 - rest.len()) * 8)
+            }
+            None => rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, byte| (w << 8) | u64::from(*byte)),
+        };
         commas |= bits_of(bytes_equal(w, b',')) << at;
         quotes |= bytes_equal(w, b'"');
     }
