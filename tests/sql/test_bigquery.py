@@ -366,9 +366,7 @@ def test_large_quantities_on_zetasql(engine, quantity_type):
             if quantity_type == "BIGNUMERIC":
                 odd += ["1.0000000001", "0.00000000000000000001", str(10**30)]
             base.gen.write_rows(os.path.join(work, "odd.csv"), header, [row(i, q) for i, q in enumerate(odd)])
-            engine.fresh([])
-            engine.run_script(script)
-            engine.load(os.path.join(work, "odd.csv"), [])
+            base.load_usage(engine, script, os.path.join(work, "odd.csv"), [])
             got = sorted(engine.rows("SELECT CAST(quantity AS STRING), rejected, bad_line FROM rated_usage"))
             want = sorted(
                 (q, f"quantity {q} " + ("has more than 9 decimals" if "." in q else "is too large for exact SQL arithmetic"), True)

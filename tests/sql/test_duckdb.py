@@ -100,6 +100,13 @@ def csv_row_key(r):
     return row_key(r[0], t, r[2], r[3], r[4], r[5], r[6:])
 
 
+def load_usage(engine, script, csv_path, dims):
+    """`csv_path`'s rows as a fresh `usage`, read by `script`'s tables and views."""
+    engine.fresh(dims)
+    engine.run_script(script)
+    engine.load(csv_path, dims)
+
+
 def sql_results(engine, dims):
     cols = "".join(", " + engine.quote(d) for d in dims)
     rows = engine.rows(f"SELECT account, CAST(time AS {engine.text}), plan, product, quantity, unit{cols}, rejected, CASE WHEN bad_line THEN 1 ELSE 0 END FROM rated_usage WHERE rejected IS NOT NULL")
@@ -120,9 +127,7 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None, en
     dims = header[6:]
     csv_path = os.path.join(work, "usage.csv")
     gen.write_rows(csv_path, header, rows)
-    engine.fresh(dims)
-    engine.run_script(script)
-    engine.load(csv_path, dims)
+    load_usage(engine, script, csv_path, dims)
     bad, rejected, totals = sql_results(engine, dims)
     # Rows whose price needs more than the script's 38 digits are refused by it (rejected, never
     # mispriced): they are left out of both sides and counted.
@@ -162,9 +167,7 @@ def compare(book, table, script, rows, header, work, stats, rate_header=None, en
         kept = [r for i, r in enumerate(rows) if i + 2 not in overflow]
         sql_path = os.path.join(work, "usage-sql.csv")
         gen.write_rows(sql_path, header, kept)
-        engine.fresh(dims)
-        engine.run_script(script)
-        engine.load(sql_path, dims)
+        load_usage(engine, script, sql_path, dims)
         bad, rejected, totals = sql_results(engine, dims)
     want_bad = collections.Counter(csv_row_key(rows[b["line"] - 2]) for b in report["bad_lines"])
     want_rejected = collections.Counter(
@@ -224,9 +227,7 @@ def check_large_quantities(engine=ENGINE):
         assert stats["totals"] == len(priced_rows) and stats["sql_too_large"] == 0, stats
         odd = [str(bound + 1), str(10**28)]
         gen.write_rows(os.path.join(work, "odd.csv"), header, [row(i, q) for i, q in enumerate(odd)])
-        engine.fresh([])
-        engine.run_script(script)
-        engine.load(os.path.join(work, "odd.csv"), [])
+        load_usage(engine, script, os.path.join(work, "odd.csv"), [])
         got = engine.rows("SELECT rejected, CASE WHEN bad_line THEN 1 ELSE 0 END FROM rated_usage")
         assert len(got) == len(odd), got
         for reason, bad in got:
