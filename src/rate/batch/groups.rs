@@ -3,12 +3,12 @@
 //!
 //! With a million accounts neither the index nor the totals fit in cache, and a line's account
 //! lookup is a trip to memory. One lookup after another, each waits for its own trip; so a batch
-//! is looked up in two passes: the first reads the slot each name hashes to (loads that do not
-//! depend on each other, so the processor has many in flight), the second finds the ids in slots
-//! that are by then in cache. Short names (up to 31 bytes, nearly all account ids) are stored in
+//! is looked up in passes: the names are hashed, then the slot each hashes to is read (loads that
+//! do not depend on each other, so the processor has many in flight), then the ids are found in
+//! slots that are by then in cache. Short names (up to 31 bytes, nearly all account ids) are stored in
 //! the slot itself, so a hit is one slot; longer ones go to a second map.
 
-use crate::rate::name_map::{NameMap, Short, hash_short, pack};
+use crate::rate::name_map::{NameMap, Short, hash_short, pack, same};
 
 /// Group names by group id, in one buffer.
 #[derive(Default)]
@@ -88,21 +88,28 @@ impl Groups {
     /// The ids of `names`, in order, into `ids` (as long as `names`), new names added.
     pub(super) fn ids(&mut self, names: &[&[u8]], ids: &mut [u32]) {
         let mut keys = [([0u64; 4], 0u64); 32];
-        let mask = self.slots.len() - 1;
-        // Pass 1: pack and hash each name, and read the slot it hashes to.
-        let mut touched = 0u64;
+        let n = names.len().min(keys.len());
+        // Pass 1: pack and hash each name; nothing read from the table yet.
         for (name, key) in names.iter().zip(keys.iter_mut()) {
             if let Some(k) = pack(name) {
-                let h = hash_short(&k);
-                touched ^= self.slots[h as usize & mask].key[0];
-                *key = (k, h);
+                *key = (k, hash_short(&k));
             }
         }
+        // Pass 2: read the slot each name hashes to, in a loop of a few instructions a name, so
+        // that all the batch's loads are in flight at once (with hashing in the same loop, only
+        // a handful were). A 40-byte slot may straddle two cache lines: its first word and its
+        // id are both read.
+        let mask = self.slots.len() - 1;
+        let mut touched = 0u64;
+        for (_, hash) in &keys[..n] {
+            let slot = &self.slots[*hash as usize & mask];
+            touched ^= slot.key[0] ^ u64::from(slot.id);
+        }
         std::hint::black_box(touched);
-        // Pass 2: the ids, from slots now in cache.
+        // Pass 3: the ids, from slots now in cache.
         for (i, name) in names.iter().enumerate() {
             ids[i] = match name.len() {
-                0..=31 if i < keys.len() => self.id_short(keys[i].0, keys[i].1, name),
+                0..=31 if i < n => self.id_short(keys[i].0, keys[i].1, name),
                 _ => self.id(name),
             };
         }
@@ -118,7 +125,7 @@ impl Groups {
             if slot.id == EMPTY {
                 break;
             }
-            if slot.key == key {
+            if same(&slot.key, &key) {
                 return slot.id;
             }
             at = (at + 1) & mask;
