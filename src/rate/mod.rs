@@ -123,6 +123,9 @@ struct Linear {
     two_b: Divider,
     /// Rounding step in nano-units (1 when the product does not round).
     step: u64,
+    /// `2 * step * a`: a charge is `(steps * two_a_step + b) div 2b`, one multiply fewer per
+    /// event than rounding the quantity back to nano-units first.
+    two_a_step: u64,
     two_step: Divider,
     bias: u64,
     /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits).
@@ -566,11 +569,18 @@ impl<'t> Rater<'t> {
         if lo > hi {
             return exact;
         }
+        // Within 64 bits whenever a quantity of at least one step can be priced here
+        // (`2 * rounded * a + b` is kept under 2^62); a key it overflows for prices only 0,
+        // which the exact path can do.
+        let Some(two_a_step) = step.checked_mul(a).and_then(|x| x.checked_mul(2)) else {
+            return exact;
+        };
         FastRate::Linear(Linear {
             a,
             b,
             two_b,
             step,
+            two_a_step,
             two_step,
             bias,
             lo,
@@ -788,8 +798,8 @@ impl<'t> Rater<'t> {
             // One branch, not four: which keys are whole varies from event to event, and a
             // mispredicted `&&` on it cost a third of the fast path.
             if (e.quantity >= 0) & (q >= l.lo) & (q <= l.hi) & (!l.whole | whole_nanos(q)) {
-                let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
-                let charge = l.two_b.divide(2 * rounded * l.a + l.b);
+                let steps = l.two_step.divide(2 * q + l.bias);
+                let charge = l.two_b.divide(steps * l.two_a_step + l.b);
                 totals.add_column(e.account, l.column, i128::from(charge));
                 return Ok(Some(l.unit));
             }
