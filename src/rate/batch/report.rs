@@ -97,26 +97,34 @@ impl GroupTotals {
         self.rows.len()
     }
 
-    /// Adds `other`'s rows after these.
+    /// Adds `other`'s rows after these: moved when these are empty, else copied with each of
+    /// `other`'s units looked up once (a million rows were 40 ms of a merge, a string compare
+    /// per row).
     pub fn append(&mut self, other: GroupTotals) {
+        if self.rows.is_empty() && self.names.is_empty() && self.units.is_empty() {
+            *self = other;
+            return;
+        }
         let shift = self.names.len();
         self.names.push_str(&other.names);
-        for mut row in other.rows {
-            let unit = other
-                .units
-                .get(row.unit as usize)
-                .map_or("", String::as_str);
-            row.unit = match self.units.iter().position(|u| u == unit) {
-                Some(i) => i,
+        let units: Vec<u32> = other
+            .units
+            .iter()
+            .map(|unit| match self.units.iter().position(|u| u == unit) {
+                Some(i) => i as u32,
                 None => {
-                    self.units.push(unit.to_string());
-                    self.units.len() - 1
+                    self.units.push(unit.clone());
+                    (self.units.len() - 1) as u32
                 }
-            } as u32;
-            row.start += shift;
-            row.end += shift;
-            self.rows.push(row);
-        }
+            })
+            .collect();
+        self.rows.reserve(other.rows.len());
+        self.rows.extend(other.rows.into_iter().map(|row| Row {
+            start: row.start + shift,
+            end: row.end + shift,
+            unit: units.get(row.unit as usize).copied().unwrap_or(row.unit),
+            ..row
+        }));
     }
 
     pub fn is_empty(&self) -> bool {
@@ -143,12 +151,56 @@ impl GroupTotals {
 }
 
 /// Writes totals as CSV: `<group>,amount,unit,events`.
+///
+/// With many totals the rows are formatted on every core, a block of rows each, and written in
+/// order: a million accounts' rows took 40 ms or more on one thread, after everything else
+/// had finished. Memory stays a few blocks of text, whatever the number of rows.
 pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-    buf.extend_from_slice(group_key(by).as_bytes());
-    buf.extend_from_slice(b",amount,unit,events\n");
-    for t in report.totals.iter() {
-        if t.group.contains([',', '"']) {
+    let mut header = group_key(by).as_bytes().to_vec();
+    header.extend_from_slice(b",amount,unit,events\n");
+    out.write_all(&header)?;
+    let rows = report.totals.len();
+    let threads = match rows {
+        0..CSV_BLOCK_ROWS => 1,
+        _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+    };
+    let mut bufs: Vec<Vec<u8>> = (0..threads)
+        .map(|_| Vec::with_capacity(CSV_BLOCK_ROWS * 32))
+        .collect();
+    let mut start = 0;
+    while start < rows {
+        let round = start..(start + threads * CSV_BLOCK_ROWS).min(rows);
+        let block = |k: usize| {
+            let from = (round.start + k * CSV_BLOCK_ROWS).min(round.end);
+            from..(from + CSV_BLOCK_ROWS).min(round.end)
+        };
+        match threads {
+            1 => csv_rows(&report.totals, block(0), &mut bufs[0]),
+            _ => std::thread::scope(|scope| {
+                let (mine, others) = bufs.split_at_mut(1);
+                for (k, buf) in others.iter_mut().enumerate() {
+                    let range = block(k + 1);
+                    scope.spawn(move || csv_rows(&report.totals, range, buf));
+                }
+                csv_rows(&report.totals, block(0), &mut mine[0]);
+            }),
+        }
+        for buf in bufs.iter_mut() {
+            out.write_all(buf)?;
+            buf.clear();
+        }
+        start = round.end;
+    }
+    Ok(())
+}
+
+/// Rows a thread formats at a time when writing CSV.
+const CSV_BLOCK_ROWS: usize = 1 << 15;
+
+/// The CSV rows of totals `range`, appended to `buf`.
+fn csv_rows(totals: &GroupTotals, range: std::ops::Range<usize>, buf: &mut Vec<u8>) {
+    for t in range.filter_map(|i| totals.get(i)) {
+        if memchr::memchr2(b',', b'"', t.group.as_bytes()).is_some() {
             buf.push(b'"');
             buf.extend_from_slice(t.group.replace('"', "\"\"").as_bytes());
             buf.push(b'"');
@@ -156,18 +208,13 @@ pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::
             buf.extend_from_slice(t.group.as_bytes());
         }
         buf.push(b',');
-        push_decimal(&mut buf, t.amount);
+        push_decimal(buf, t.amount);
         buf.push(b',');
         buf.extend_from_slice(t.unit.as_bytes());
         buf.push(b',');
-        push_digits(&mut buf, u128::from(t.events));
+        push_digits(buf, u128::from(t.events));
         buf.push(b'\n');
-        if buf.len() >= 1 << 16 {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
     }
-    out.write_all(&buf)
 }
 
 /// Writes totals as JSON.
@@ -222,9 +269,18 @@ pub(crate) fn push_decimal(buf: &mut Vec<u8>, d: Decimal) {
     }
 }
 
-fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
+fn push_digits(buf: &mut Vec<u8>, n: u128) {
     let mut digits = [0u8; 40];
     let mut i = digits.len();
+    // Dividing a `u128` is a library call, a `u64` by 10 a multiply: the wide loop runs only
+    // for digits beyond 64 bits.
+    let mut wide = n;
+    while wide > u128::from(u64::MAX) {
+        i -= 1;
+        digits[i] = b'0' + (wide % 10) as u8;
+        wide /= 10;
+    }
+    let mut n = wide as u64;
     loop {
         i -= 1;
         digits[i] = b'0' + (n % 10) as u8;
@@ -238,7 +294,8 @@ fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
 
 #[cfg(test)]
 mod tests {
-    use super::{GroupTotals, push_decimal};
+    use super::{CSV_BLOCK_ROWS, GroupTotals, RateReport, push_decimal, write_csv};
+    use crate::rate::batch::GroupBy;
     use rust_decimal::Decimal;
 
     #[test]
@@ -254,6 +311,12 @@ mod tests {
             "-12.3400",
             "79228162514264337593543950335",
             "-7.9228162514264337593543950335",
+            // Either side of 64 bits, where digits stop being divided as a `u128`.
+            "18446744073709551615",
+            "18446744073709551616",
+            "-1844674407370955161.6",
+            "10000000000000000000",
+            "100000000000000000000",
         ]
         .iter()
         .filter_map(|s| s.parse().ok())
@@ -290,5 +353,70 @@ mod tests {
             ]
         );
         assert_eq!(t.names, "acmebeta");
+    }
+
+    /// Totals written in blocks on several threads come out as one thread writes them, row by
+    /// row in order, names that need quoting quoted, whatever the number of rows relative to
+    /// the blocks.
+    #[test]
+    fn csv_written_in_blocks_is_each_row_in_order() {
+        for rows in [
+            0,
+            1,
+            CSV_BLOCK_ROWS - 1,
+            CSV_BLOCK_ROWS,
+            3 * CSV_BLOCK_ROWS + 17,
+        ] {
+            let mut report = RateReport::empty();
+            let mut expect = String::from("account,amount,unit,events\n");
+            for i in 0..rows {
+                let name = match i % 1000 {
+                    0 => format!("acct \"{i}\", quoted"),
+                    _ => format!("acct-{i}"),
+                };
+                let unit = ["credit", "USD"][i % 2];
+                let amount = Decimal::new(i as i64 * 7 - 3, (i % 4) as u32);
+                report.totals.push(&name, unit, amount, i as u64);
+                let shown = match name.contains('"') {
+                    true => format!("\"{}\"", name.replace('"', "\"\"")),
+                    false => name,
+                };
+                expect.push_str(&format!("{shown},{amount},{unit},{i}\n"));
+            }
+            let mut out = Vec::new();
+            write_csv(&report, GroupBy::Account, &mut out).expect("written to memory");
+            assert!(
+                String::from_utf8(out).is_ok_and(|o| o == expect),
+                "{rows} rows"
+            );
+        }
+    }
+
+    /// Appending moves rows into empty totals, and otherwise keeps each row's unit by name
+    /// when the two number their units differently.
+    #[test]
+    fn appended_rows_keep_their_names_and_units() {
+        let mut a = GroupTotals::default();
+        a.append({
+            let mut first = GroupTotals::default();
+            first.push("acme", "credit", Decimal::ONE, 1);
+            first
+        });
+        let mut b = GroupTotals::default();
+        b.push("beta", "USD", Decimal::TWO, 2);
+        b.push("beta", "credit", Decimal::TEN, 2);
+        b.push("gamma", "minute", Decimal::ONE, 3);
+        a.append(b);
+        let rows: Vec<(&str, &str, u64)> = a.iter().map(|r| (r.group, r.unit, r.events)).collect();
+        assert_eq!(
+            rows,
+            [
+                ("acme", "credit", 1),
+                ("beta", "USD", 2),
+                ("beta", "credit", 2),
+                ("gamma", "minute", 3)
+            ]
+        );
+        assert_eq!(a.units, ["credit", "USD", "minute"]);
     }
 }
