@@ -165,7 +165,7 @@ pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::
         _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
     };
     let mut bufs: Vec<Vec<u8>> = (0..threads)
-        .map(|_| Vec::with_capacity(CSV_BLOCK_ROWS * 32))
+        .map(|_| Vec::with_capacity(rows.min(CSV_BLOCK_ROWS) * 32))
         .collect();
     let mut start = 0;
     while start < rows {
