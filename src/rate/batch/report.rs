@@ -77,13 +77,7 @@ impl GroupTotals {
                 (start, self.names.len())
             }
         };
-        let unit = match self.units.iter().position(|u| u == unit) {
-            Some(i) => i,
-            None => {
-                self.units.push(unit.to_string());
-                self.units.len() - 1
-            }
-        } as u32;
+        let unit = self.unit_index(unit);
         self.rows.push(Row {
             start,
             end,
@@ -91,6 +85,18 @@ impl GroupTotals {
             amount,
             events,
         });
+    }
+
+    /// The index of `unit` among these totals' units, added when new.
+    fn unit_index(&mut self, unit: &str) -> u32 {
+        let i = match self.units.iter().position(|u| u == unit) {
+            Some(i) => i,
+            None => {
+                self.units.push(unit.to_string());
+                self.units.len() - 1
+            }
+        };
+        i as u32
     }
 
     pub fn len(&self) -> usize {
@@ -107,17 +113,7 @@ impl GroupTotals {
         }
         let shift = self.names.len();
         self.names.push_str(&other.names);
-        let units: Vec<u32> = other
-            .units
-            .iter()
-            .map(|unit| match self.units.iter().position(|u| u == unit) {
-                Some(i) => i as u32,
-                None => {
-                    self.units.push(unit.clone());
-                    (self.units.len() - 1) as u32
-                }
-            })
-            .collect();
+        let units: Vec<u32> = other.units.iter().map(|u| self.unit_index(u)).collect();
         self.rows.reserve(other.rows.len());
         self.rows.extend(other.rows.into_iter().map(|row| Row {
             start: row.start + shift,
@@ -174,17 +170,16 @@ pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::
             let from = (round.start + k * CSV_BLOCK_ROWS).min(round.end);
             from..(from + CSV_BLOCK_ROWS).min(round.end)
         };
-        match threads {
-            1 => csv_rows(&report.totals, block(0), &mut bufs[0]),
-            _ => std::thread::scope(|scope| {
-                let (mine, others) = bufs.split_at_mut(1);
-                for (k, buf) in others.iter_mut().enumerate() {
-                    let range = block(k + 1);
-                    scope.spawn(move || csv_rows(&report.totals, range, buf));
-                }
-                csv_rows(&report.totals, block(0), &mut mine[0]);
-            }),
-        }
+        // This thread formats the first block, one more thread each of the others (none when
+        // there is one block).
+        std::thread::scope(|scope| {
+            let (mine, others) = bufs.split_at_mut(1);
+            for (k, buf) in others.iter_mut().enumerate() {
+                let range = block(k + 1);
+                scope.spawn(move || csv_rows(&report.totals, range, buf));
+            }
+            csv_rows(&report.totals, block(0), &mut mine[0]);
+        });
         for buf in bufs.iter_mut() {
             out.write_all(buf)?;
             buf.clear();
