@@ -43,7 +43,7 @@ pub(crate) mod name_map;
 mod period;
 mod totals;
 
-pub use divider::Divider;
+pub use divider::{Divider, Reciprocal};
 pub use totals::{Totals, charge_units};
 
 use crate::base::rejection::{Rejection, RejectionKind};
@@ -58,11 +58,12 @@ const NANO: u64 = 1_000_000_000;
 
 /// Whether `q` is a multiple of [`NANO`] (a whole base unit), without a division: with
 /// `NANO = 2^9 * 1953125`, `q` is a multiple exactly when `q * 1953125^-1 (mod 2^64)`, rotated
-/// right by 9, is at most `u64::MAX / NANO` (Granlund and Montgomery's divisibility test).
+/// right by 9, is at most `u64::MAX / NANO` (Granlund and Montgomery's divisibility test). This
+/// is that product, rotated; [`Linear::takes`] compares it with a limit of its key.
 #[inline(always)]
-fn whole_nanos(q: u64) -> bool {
+fn divisibility(q: u64) -> u64 {
     const ODD_INVERSE: u64 = 0x8e47_ce42_3a2e_9c6d;
-    q.wrapping_mul(ODD_INVERSE).rotate_right(9) <= u64::MAX / NANO
+    q.wrapping_mul(ODD_INVERSE).rotate_right(9)
 }
 
 /// A dense id for one (plan, product, cell): what an event is rated against.
@@ -120,19 +121,23 @@ enum FastRate {
 struct Linear {
     a: u64,
     b: u64,
-    two_b: Divider,
+    two_b: Reciprocal,
     /// Rounding step in nano-units (1 when the product does not round).
     step: u64,
     /// `2 * step * a`: a charge is `(steps * two_a_step + b) div 2b`, one multiply fewer per
     /// event than rounding the quantity back to nano-units first.
     two_a_step: u64,
-    two_step: Divider,
+    two_step: Reciprocal,
     bias: u64,
-    /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits).
+    /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits,
+    /// and the reciprocals' limits): `lo` and `span = hi - lo`, one compare a quantity (see
+    /// [`Linear::takes`]).
     lo: u64,
-    hi: u64,
-    /// Quantities are whole base units: a fractional one goes to the exact path, which rejects.
-    whole: bool,
+    span: u64,
+    /// Quantities are whole base units when this is `u64::MAX / NANO` (see [`divisibility`]),
+    /// any quantity when `u64::MAX`: a fractional one of a whole product goes to the exact path,
+    /// which rejects it.
+    whole_limit: u64,
     unit: UnitId,
     /// The charge unit's column in [`Totals`].
     column: usize,
@@ -144,6 +149,93 @@ struct Linear {
     is_money: bool,
     /// The plan's money per charge unit.
     money: Money,
+}
+
+impl Linear {
+    /// Whether the fast path prices `q` (nano-units; a negative quantity arrives as a `u64` of
+    /// at least 2^63): within the bounds, and whole when the product counts whole units.
+    ///
+    /// One branch, not five: which keys are whole varies from event to event, and a mispredicted
+    /// `&&` on it cost a third of the fast path. `q - lo <= span` (wrapping) is both bounds in one
+    /// compare, and rejects a negative quantity too, as `hi < 2^62`.
+    #[inline(always)]
+    fn takes(&self, q: u64) -> bool {
+        (q.wrapping_sub(self.lo) <= self.span) & (divisibility(q) <= self.whole_limit)
+    }
+}
+
+/// A key's fast path as rating an event reads it: a [`Linear`]'s bounds and arithmetic in 80
+/// bytes, in an array of their own, where the enum of every key's rate is 216 bytes and needs
+/// its variant tested. A key the fast path never prices takes no quantity.
+#[derive(Debug, Clone, Copy)]
+struct HotRate {
+    lo: u64,
+    span: u64,
+    whole_limit: u64,
+    bias: u64,
+    two_a_step: u64,
+    b: u64,
+    /// [`Reciprocal`]s of `2 * step` and of `2 * b`, as their multiplier and shift.
+    round_magic: u64,
+    charge_magic: u64,
+    round_shift: u8,
+    charge_shift: u8,
+    column: u32,
+    unit: UnitId,
+}
+
+impl HotRate {
+    fn of(rate: &FastRate) -> HotRate {
+        match rate {
+            FastRate::Linear(l) => HotRate {
+                lo: l.lo,
+                span: l.span,
+                whole_limit: l.whole_limit,
+                bias: l.bias,
+                two_a_step: l.two_a_step,
+                b: l.b,
+                round_magic: l.two_step.magic(),
+                charge_magic: l.two_b.magic(),
+                round_shift: l.two_step.shift(),
+                charge_shift: l.two_b.shift(),
+                column: u32::try_from(l.column).unwrap_or(u32::MAX),
+                unit: l.unit,
+            },
+            // Only `q = 1` is within [1, 1], and 1 is no multiple of 10^9: nothing is taken.
+            FastRate::Exact { .. } => HotRate {
+                lo: 1,
+                span: 0,
+                whole_limit: u64::MAX / NANO,
+                bias: 0,
+                two_a_step: 0,
+                b: 0,
+                round_magic: 0,
+                charge_magic: 0,
+                round_shift: 0,
+                charge_shift: 0,
+                column: u32::MAX,
+                unit: 0,
+            },
+        }
+    }
+
+    /// The charge in minor units of a quantity it [`takes`](HotRate::takes): as [`Linear`]
+    /// computes it, each division by its [`Reciprocal`].
+    #[inline(always)]
+    fn charge(&self, q: u64) -> u64 {
+        let steps = Reciprocal::apply(self.round_magic, self.round_shift, 2 * q + self.bias);
+        Reciprocal::apply(
+            self.charge_magic,
+            self.charge_shift,
+            steps * self.two_a_step + self.b,
+        )
+    }
+
+    /// As [`Linear::takes`].
+    #[inline(always)]
+    fn takes(&self, q: u64) -> bool {
+        (q.wrapping_sub(self.lo) <= self.span) & (divisibility(q) <= self.whole_limit)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +272,8 @@ pub struct Rejected {
 pub struct Rater<'t> {
     table: &'t RatingTable,
     rates: Vec<FastRate>,
+    /// What rating an event on the fast path reads of each key, packed (see [`HotRate`]).
+    hot: Vec<HotRate>,
     /// First key of each (compiled plan slot, product).
     offsets: Vec<u32>,
     /// Each plan slot's place among the compiled ones (slot 0 is "no plan", slot p + 1 plan p),
@@ -368,6 +462,7 @@ impl<'t> Rater<'t> {
         offsets.push(rates.len() as u32);
         Rater {
             table,
+            hot: rates.iter().map(HotRate::of).collect(),
             rates,
             offsets,
             slots,
@@ -468,7 +563,7 @@ impl<'t> Rater<'t> {
         if a == 0 || a > (1 << 61) || b > (1 << 61) {
             return exact;
         }
-        let Some(two_b) = Divider::new(2 * b) else {
+        let Some(two_b) = Reciprocal::new(2 * b) else {
             return exact;
         };
         let max_q = ((u64::MAX >> 2) - b) / (2 * a);
@@ -485,7 +580,7 @@ impl<'t> Rater<'t> {
             RoundMode::Down => 0,
             RoundMode::Nearest => step,
         };
-        let Some(two_step) = Divider::new(2 * step) else {
+        let Some(two_step) = Reciprocal::new(2 * step) else {
             return exact;
         };
         // Bounds: the product's min and max and the plan's per-event limits; outside them, the
@@ -575,6 +670,18 @@ impl<'t> Rater<'t> {
         let Some(two_a_step) = step.checked_mul(a).and_then(|x| x.checked_mul(2)) else {
             return exact;
         };
+        // Both divisions are one multiply by a reciprocal, exact up to its limit: bound the
+        // quantity so that `2q + bias` and `steps * 2as + b` stay within them.
+        hi = hi.min(two_step.limit().saturating_sub(bias) / 2);
+        let Some(max_steps) = two_b.limit().checked_sub(b).map(|x| x / two_a_step) else {
+            return exact;
+        };
+        // steps = (2q + bias) div 2s <= max_steps while 2q + bias < 2s (max_steps + 1).
+        let steps_bound = (2 * step).saturating_mul(max_steps.saturating_add(1));
+        hi = hi.min(steps_bound.saturating_sub(bias + 1) / 2);
+        if lo > hi {
+            return exact;
+        }
         FastRate::Linear(Linear {
             a,
             b,
@@ -584,8 +691,11 @@ impl<'t> Rater<'t> {
             two_step,
             bias,
             lo,
-            hi,
-            whole: p.whole,
+            span: hi - lo,
+            whole_limit: match p.whole {
+                true => u64::MAX / NANO,
+                false => u64::MAX,
+            },
             unit: rate.unit,
             column: columns
                 .get(rate.unit as usize)
@@ -664,7 +774,7 @@ impl<'t> Rater<'t> {
             .get(key as usize)
             .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown rate key"))?;
         if let (FastRate::Linear(l), Some(q)) = (rate, nanos(quantity)) {
-            if (q >= l.lo) & (q <= l.hi) & (!l.whole | whole_nanos(q)) {
+            if l.takes(q) {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
                 let charge = l.two_b.divide(2 * rounded * l.a + l.b);
                 let exact = minor_to_decimal(charge, l.dp, false);
@@ -788,23 +898,20 @@ impl<'t> Rater<'t> {
     /// Rates one event into `totals`; returns the charge unit (none for a free product).
     #[inline(always)]
     fn rate_one(&self, e: &Event, totals: &mut Totals) -> Result<Option<UnitId>, Rejection> {
-        let Some(rate) = self.rates.get(e.key as usize) else {
+        let Some(h) = self.hot.get(e.key as usize) else {
             return Err(Rejection::new(RejectionKind::Unknown, "unknown rate key"));
         };
-        if let FastRate::Linear(l) = rate {
-            // Bounds apply to the quantity as sent, before rounding; outside them (or when
-            // negative) the exact path decides.
-            let q = e.quantity as u64;
-            // One branch, not four: which keys are whole varies from event to event, and a
-            // mispredicted `&&` on it cost a third of the fast path.
-            if (e.quantity >= 0) & (q >= l.lo) & (q <= l.hi) & (!l.whole | whole_nanos(q)) {
-                let steps = l.two_step.divide(2 * q + l.bias);
-                let charge = l.two_b.divide(steps * l.two_a_step + l.b);
-                totals.add_column(e.account, l.column, i128::from(charge));
-                return Ok(Some(l.unit));
-            }
+        // Bounds apply to the quantity as sent, before rounding; outside them (or when
+        // negative, or for a key the fast path never prices) the exact path decides.
+        let q = e.quantity as u64;
+        if h.takes(q) {
+            totals.add_column(e.account, h.column as usize, i128::from(h.charge(q)));
+            return Ok(Some(h.unit));
         }
-        self.rate_exact(e, rate, totals)
+        match self.rates.get(e.key as usize) {
+            Some(rate) => self.rate_exact(e, rate, totals),
+            None => Err(Rejection::new(RejectionKind::Unknown, "unknown rate key")),
+        }
     }
 
     #[cold]
@@ -899,9 +1006,15 @@ impl<'t> Rater<'t> {
     /// unless an event is rejected; rejected events are returned and the rest still counted.
     pub fn rate_batch(&self, events: &[Event], totals: &mut Totals) -> Result<(), Vec<Rejected>> {
         let mut rejected = Vec::new();
-        for (index, e) in events.iter().enumerate() {
-            if let Err(rejection) = self.rate_one(e, totals) {
-                rejected.push(Rejected { index, rejection });
+        let mut index = 0;
+        while index < events.len() {
+            index = self.rate_fast(events, index, totals);
+            // An event off the fast path: the exact path rates or rejects it.
+            if let Some(e) = events.get(index) {
+                if let Err(rejection) = self.rate_one(e, totals) {
+                    rejected.push(Rejected { index, rejection });
+                }
+                index += 1;
             }
         }
         if rejected.is_empty() {
@@ -909,6 +1022,23 @@ impl<'t> Rater<'t> {
         } else {
             Err(rejected)
         }
+    }
+
+    /// Rates `events` from `from` on while each takes the fast path; returns the index of the
+    /// first that does not (or the end). A loop of its own, with only what the fast path reads
+    /// live in it: inside `rate_batch`'s, the registers ran out and four values went to the stack.
+    #[inline(never)]
+    fn rate_fast(&self, events: &[Event], from: usize, totals: &mut Totals) -> usize {
+        for (i, e) in events.iter().enumerate().skip(from) {
+            let q = e.quantity as u64;
+            match self.hot.get(e.key as usize) {
+                Some(h) if h.takes(q) => {
+                    totals.add_column(e.account, h.column as usize, i128::from(h.charge(q)))
+                }
+                _ => return i,
+            }
+        }
+        events.len()
     }
 
     /// The table rated against.
@@ -940,7 +1070,7 @@ mod tests {
             values.push(k * NANO + (seed % 3));
         }
         for q in values {
-            assert_eq!(whole_nanos(q), q % NANO == 0, "{q}");
+            assert_eq!(divisibility(q) <= u64::MAX / NANO, q % NANO == 0, "{q}");
         }
     }
 
@@ -986,6 +1116,96 @@ mod tests {
         }
         assert!(Divider::new(0).is_none());
         assert!(Divider::new(1).is_none());
+    }
+
+    #[test]
+    fn reciprocal_division_is_exact_up_to_its_limit() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut divisors = vec![
+            2u64,
+            3,
+            4,
+            6,
+            10,
+            64,
+            1000,
+            2 * NANO,
+            1 << 40,
+            (1 << 61) + 1,
+        ];
+        divisors.extend([u64::MAX / 3, u64::MAX - 1, u64::MAX, (1 << 63) - 1, 1 << 63]);
+        for _ in 0..2_000 {
+            crate::base::xorshift(&mut seed);
+            divisors.push((seed >> (seed % 62)).max(2));
+        }
+        for d in divisors {
+            let r = Reciprocal::new(d).expect("d >= 2");
+            assert!(r.limit() >= 1 << 63, "{d}: limit {}", r.limit());
+            assert_eq!(r.divisor(), d);
+            let limit = r.limit();
+            let mut numerators = vec![0, 1, d - 1, d, d.saturating_add(1), limit, limit - 1];
+            numerators.extend([limit / d * d, (limit / d * d).saturating_sub(1), 1 << 62]);
+            for _ in 0..50 {
+                crate::base::xorshift(&mut seed);
+                numerators.push(seed % limit.saturating_add(1).max(1));
+                numerators.push((seed % (limit / d).max(1)) * d + d - 1);
+            }
+            for n in numerators.into_iter().filter(|n| *n <= limit) {
+                assert_eq!(r.divide(n), n / d, "{n} / {d}");
+            }
+        }
+        assert!(Reciprocal::new(0).is_none());
+        assert!(Reciprocal::new(1).is_none());
+    }
+
+    #[test]
+    fn a_key_off_the_fast_path_takes_no_quantity() {
+        let h = HotRate::of(&FastRate::Exact {
+            plan: None,
+            product: 0,
+            cell: 0,
+        });
+        for q in [
+            0u64,
+            1,
+            2,
+            NANO,
+            5 * NANO,
+            u64::MAX,
+            1 << 63,
+            (-1i64) as u64,
+        ] {
+            assert!(!h.takes(q), "{q}");
+        }
+    }
+
+    #[test]
+    fn one_compare_holds_both_bounds_and_the_sign() {
+        let l = |lo: u64, hi: u64, whole: bool| HotRate {
+            lo,
+            span: hi - lo,
+            whole_limit: if whole { u64::MAX / NANO } else { u64::MAX },
+            ..HotRate::of(&FastRate::Exact {
+                plan: None,
+                product: 0,
+                cell: 0,
+            })
+        };
+        let h = l(3 * NANO, 10 * NANO, false);
+        for (q, taken) in [
+            (3 * NANO - 1, false),
+            (3 * NANO, true),
+            (7 * NANO + 5, true),
+            (10 * NANO, true),
+            (10 * NANO + 1, false),
+            ((-1i64) as u64, false),
+            (i64::MIN as u64, false),
+        ] {
+            assert_eq!(h.takes(q), taken, "{q}");
+        }
+        let whole = l(0, (1 << 62) - 1, true);
+        assert!(whole.takes(0) && whole.takes(4 * NANO));
+        assert!(!whole.takes(4 * NANO + 1) && !whole.takes((-(NANO as i64)) as u64));
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub struct Totals {
 /// An account's rated events, and the columns it was charged zero in or charged through the
 /// exact path (bit `min(column, 63)`): with the columns whose total is not zero, those are the
 /// columns it was charged in, so an account charged zero still has its rows. Kept in a row's
-/// first cell: the count in the low 64 bits, the columns in the high 64.
+/// first cell: the count in the high 64 bits, the columns in the low 64, so that counting an
+/// event adds to one word of memory (adding 2^64 carries nothing out of the low word), not two.
 #[derive(Debug, Clone, Copy, Default)]
 struct EventCount {
     count: u64,
@@ -56,14 +57,30 @@ impl EventCount {
     fn of(cell: i128) -> EventCount {
         let bits = cell as u128;
         EventCount {
-            count: bits as u64,
-            columns: (bits >> 64) as u64,
+            count: (bits >> 64) as u64,
+            columns: bits as u64,
         }
     }
 
     fn cell(self) -> i128 {
-        ((u128::from(self.columns) << 64) | u128::from(self.count)) as i128
+        ((u128::from(self.count) << 64) | u128::from(self.columns)) as i128
     }
+}
+
+/// One event in a row's first cell ([`EventCount`]).
+const ONE_EVENT: i128 = 1 << 64;
+
+/// Column `column`'s bit in a row's first cell ([`EventCount`]).
+#[inline(always)]
+fn column_bit(column: usize) -> i128 {
+    1 << column.min(63)
+}
+
+/// Marks `column` in a row's first cell: a charge of zero, rare on the hot path.
+#[cold]
+#[inline(never)]
+fn mark_column(header: &mut i128, column: usize) {
+    *header |= column_bit(column);
 }
 
 impl Totals {
@@ -133,13 +150,13 @@ impl Totals {
     pub(super) fn add_column(&mut self, account: u32, column: usize, minor: i128) {
         let base = account as usize * (self.width + 1);
         self.cells[base + 1 + column] += minor;
-        // The count is the low 64 bits: adding one never carries into the columns.
         let header = &mut self.cells[base];
-        *header += 1;
+        *header += ONE_EVENT;
         // A non-zero total already shows the column; mark it only for a charge of zero (rare,
-        // so the branch costs nothing on the hot path, where an `or` per event cost 10 %).
+        // so the branch costs nothing on the hot path, where an `or` per event cost 10 %). Out
+        // of line, so that the count stays one add to the high word of memory.
         if minor == 0 {
-            *header |= (1i128 << 64) << column.min(63);
+            mark_column(header, column);
         }
     }
 
@@ -147,7 +164,7 @@ impl Totals {
     pub(super) fn count_event(&mut self, account: u32) {
         let base = account as usize * self.stride();
         if let Some(header) = self.cells.get_mut(base) {
-            *header += 1;
+            *header += ONE_EVENT;
         }
     }
 
@@ -164,7 +181,7 @@ impl Totals {
         self.add_column(account, col, c.mantissa());
         // The exact path may charge negative amounts, which can cancel to a zero total.
         let base = account as usize * self.stride();
-        self.cells[base] |= (1i128 << 64) << col.min(63);
+        self.cells[base] |= column_bit(col);
         true
     }
 
