@@ -1122,6 +1122,7 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
     const ACCOUNTS: usize = 3;
     let mut totals = Totals::new(&table, ACCOUNTS);
     let mut events = Vec::new();
+    let mut refused: Vec<usize> = Vec::new();
     // Exact expected totals per (account, unit), and whether they still fit the totals' range.
     let mut expected: HashMap<(u32, UnitId), Option<Decimal>> = HashMap::new();
     let mut stats = BookStats {
@@ -1208,9 +1209,22 @@ fn run_book(seed: u64, quotes: u64) -> BookStats {
             *slot = slot.and_then(|s| s.checked_add(*charge));
             stats.accepted += 1;
         }
+        if single.is_err() {
+            refused.push(events.len());
+        }
         events.push(e);
     }
-    let _ = rater.rate_batch(&events, &mut totals);
+    // The batch refuses the events rated alone refused, at their places in it (its loop leaves
+    // the fast path for each and comes back).
+    let batch_refused: Vec<usize> = match rater.rate_batch(&events, &mut totals) {
+        Ok(()) => Vec::new(),
+        Err(rejected) => rejected.iter().map(|r| r.index).collect(),
+    };
+    if batch_refused != refused {
+        ctx.fail(format!(
+            "rate_batch refused events {batch_refused:?}, rated alone {refused:?}"
+        ));
+    }
     for ((account, unit), sum) in &expected {
         let got = totals.exact_amount(*account, *unit).unwrap_or(Decimal::MAX);
         match sum {
