@@ -180,7 +180,8 @@ struct HotRate {
     charge_magic: u64,
     round_shift: u8,
     charge_shift: u8,
-    column: u32,
+    /// The charge unit's cell in an account's row of [`Totals`]: `1 + column`.
+    cell: u32,
     unit: UnitId,
 }
 
@@ -198,7 +199,7 @@ impl HotRate {
                 charge_magic: l.two_b.magic(),
                 round_shift: l.two_step.shift(),
                 charge_shift: l.two_b.shift(),
-                column: u32::try_from(l.column).unwrap_or(u32::MAX),
+                cell: u32::try_from(l.column.saturating_add(1)).unwrap_or(u32::MAX),
                 unit: l.unit,
             },
             // Only `q = 1` is within [1, 1], and 1 is no multiple of 10^9: nothing is taken.
@@ -213,7 +214,7 @@ impl HotRate {
                 charge_magic: 0,
                 round_shift: 0,
                 charge_shift: 0,
-                column: u32::MAX,
+                cell: u32::MAX,
                 unit: 0,
             },
         }
@@ -905,7 +906,7 @@ impl<'t> Rater<'t> {
         // negative, or for a key the fast path never prices) the exact path decides.
         let q = e.quantity as u64;
         if h.takes(q) {
-            totals.add_column(e.account, h.column as usize, i128::from(h.charge(q)));
+            totals.add_cell(e.account, h.cell as usize, i128::from(h.charge(q)));
             return Ok(Some(h.unit));
         }
         match self.rates.get(e.key as usize) {
@@ -1033,7 +1034,7 @@ impl<'t> Rater<'t> {
             let q = e.quantity as u64;
             match self.hot.get(e.key as usize) {
                 Some(h) if h.takes(q) => {
-                    totals.add_column(e.account, h.column as usize, i128::from(h.charge(q)))
+                    totals.add_cell(e.account, h.cell as usize, i128::from(h.charge(q)))
                 }
                 _ => return i,
             }

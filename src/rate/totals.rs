@@ -148,15 +148,22 @@ impl Totals {
 
     #[inline(always)]
     pub(super) fn add_column(&mut self, account: u32, column: usize, minor: i128) {
+        self.add_cell(account, column + 1, minor);
+    }
+
+    /// [`Totals::add_column`] by the column's cell in a row (`1 + column`), which the rater's
+    /// fast path keeps per key: one add fewer an event.
+    #[inline(always)]
+    pub(super) fn add_cell(&mut self, account: u32, cell: usize, minor: i128) {
         let base = account as usize * (self.width + 1);
-        self.cells[base + 1 + column] += minor;
+        self.cells[base + cell] += minor;
         let header = &mut self.cells[base];
         *header += ONE_EVENT;
         // A non-zero total already shows the column; mark it only for a charge of zero (rare,
         // so the branch costs nothing on the hot path, where an `or` per event cost 10 %). Out
         // of line, so that the count stays one add to the high word of memory.
         if minor == 0 {
-            mark_column(header, column);
+            mark_column(header, cell.wrapping_sub(1));
         }
     }
 
