@@ -53,7 +53,7 @@ impl Divider {
 pub struct Reciprocal {
     d: u64,
     magic: u64,
-    shift: u32,
+    shift: u8,
     limit: u64,
 }
 
@@ -63,7 +63,7 @@ impl Reciprocal {
         if d < 2 {
             return None;
         }
-        let floor_log = 63 - d.leading_zeros();
+        let floor_log = 63 - d.leading_zeros() as u8;
         let shift = match d.is_power_of_two() {
             true => floor_log - 1,
             false => floor_log,
@@ -91,7 +91,7 @@ impl Reciprocal {
     /// `n div d`, for `n <= self.limit()`.
     #[inline(always)]
     pub fn divide(&self, n: u64) -> u64 {
-        Self::apply(self.magic, self.shift as u8, n)
+        Self::apply(self.magic, self.shift, n)
     }
 
     /// The multiplier, for a caller that keeps it packed with other fields.
@@ -101,7 +101,7 @@ impl Reciprocal {
 
     /// The shift after the multiply's high word (below 64).
     pub fn shift(&self) -> u8 {
-        self.shift as u8
+        self.shift
     }
 
     /// `n div d` from a reciprocal's [`magic`](Reciprocal::magic) and

@@ -59,11 +59,16 @@ const NANO: u64 = 1_000_000_000;
 /// Whether `q` is a multiple of [`NANO`] (a whole base unit), without a division: with
 /// `NANO = 2^9 * 1953125`, `q` is a multiple exactly when `q * 1953125^-1 (mod 2^64)`, rotated
 /// right by 9, is at most `u64::MAX / NANO` (Granlund and Montgomery's divisibility test). This
-/// is that product, rotated; [`Linear::takes`] compares it with a limit of its key.
+/// is that product, rotated; [`Bounds::takes`] compares it with a limit of its key.
 #[inline(always)]
 fn divisibility(q: u64) -> u64 {
     const ODD_INVERSE: u64 = 0x8e47_ce42_3a2e_9c6d;
     q.wrapping_mul(ODD_INVERSE).rotate_right(9)
+}
+
+/// A key this rater has no rate for.
+fn unknown_key() -> Rejection {
+    Rejection::new(RejectionKind::Unknown, "unknown rate key")
 }
 
 /// A dense id for one (plan, product, cell): what an event is rated against.
@@ -129,15 +134,8 @@ struct Linear {
     two_a_step: u64,
     two_step: Reciprocal,
     bias: u64,
-    /// Inclusive bounds in nano-units beyond which the exact path decides (min, max, limits,
-    /// and the reciprocals' limits): `lo` and `span = hi - lo`, one compare a quantity (see
-    /// [`Linear::takes`]).
-    lo: u64,
-    span: u64,
-    /// Quantities are whole base units when this is `u64::MAX / NANO` (see [`divisibility`]),
-    /// any quantity when `u64::MAX`: a fractional one of a whole product goes to the exact path,
-    /// which rejects it.
-    whole_limit: u64,
+    /// The quantities priced here; outside them the exact path decides.
+    bounds: Bounds,
     unit: UnitId,
     /// The charge unit's column in [`Totals`].
     column: usize,
@@ -151,7 +149,39 @@ struct Linear {
     money: Money,
 }
 
-impl Linear {
+/// The quantities a key's fast path prices: inclusive bounds in nano-units (min, max, limits,
+/// and the reciprocals' limits), and whole base units only when the product counts whole units.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    /// `lo` and `span = hi - lo`: one compare a quantity (see [`Bounds::takes`]).
+    lo: u64,
+    span: u64,
+    /// `u64::MAX / NANO` when quantities are whole base units (see [`divisibility`]),
+    /// `u64::MAX` for any quantity: a fractional one of a whole product goes to the exact path,
+    /// which rejects it.
+    whole_limit: u64,
+}
+
+impl Bounds {
+    /// Bounds no quantity is within: only `q = 1` is in [1, 1], and 1 is no multiple of 10^9.
+    const NONE: Bounds = Bounds {
+        lo: 1,
+        span: 0,
+        whole_limit: u64::MAX / NANO,
+    };
+
+    /// `[lo, hi]`, whole units only when `whole`; `lo <= hi < 2^62`.
+    fn new(lo: u64, hi: u64, whole: bool) -> Bounds {
+        Bounds {
+            lo,
+            span: hi - lo,
+            whole_limit: match whole {
+                true => u64::MAX / NANO,
+                false => u64::MAX,
+            },
+        }
+    }
+
     /// Whether the fast path prices `q` (nano-units; a negative quantity arrives as a `u64` of
     /// at least 2^63): within the bounds, and whole when the product counts whole units.
     ///
@@ -169,9 +199,7 @@ impl Linear {
 /// its variant tested. A key the fast path never prices takes no quantity.
 #[derive(Debug, Clone, Copy)]
 struct HotRate {
-    lo: u64,
-    span: u64,
-    whole_limit: u64,
+    bounds: Bounds,
     bias: u64,
     two_a_step: u64,
     b: u64,
@@ -189,9 +217,7 @@ impl HotRate {
     fn of(rate: &FastRate) -> HotRate {
         match rate {
             FastRate::Linear(l) => HotRate {
-                lo: l.lo,
-                span: l.span,
-                whole_limit: l.whole_limit,
+                bounds: l.bounds,
                 bias: l.bias,
                 two_a_step: l.two_a_step,
                 b: l.b,
@@ -202,11 +228,8 @@ impl HotRate {
                 cell: u32::try_from(l.column.saturating_add(1)).unwrap_or(u32::MAX),
                 unit: l.unit,
             },
-            // Only `q = 1` is within [1, 1], and 1 is no multiple of 10^9: nothing is taken.
             FastRate::Exact { .. } => HotRate {
-                lo: 1,
-                span: 0,
-                whole_limit: u64::MAX / NANO,
+                bounds: Bounds::NONE,
                 bias: 0,
                 two_a_step: 0,
                 b: 0,
@@ -220,7 +243,7 @@ impl HotRate {
         }
     }
 
-    /// The charge in minor units of a quantity it [`takes`](HotRate::takes): as [`Linear`]
+    /// The charge in minor units of a quantity within its [`Bounds`]: as [`Linear`]
     /// computes it, each division by its [`Reciprocal`].
     #[inline(always)]
     fn charge(&self, q: u64) -> u64 {
@@ -230,12 +253,6 @@ impl HotRate {
             self.charge_shift,
             steps * self.two_a_step + self.b,
         )
-    }
-
-    /// As [`Linear::takes`].
-    #[inline(always)]
-    fn takes(&self, q: u64) -> bool {
-        (q.wrapping_sub(self.lo) <= self.span) & (divisibility(q) <= self.whole_limit)
     }
 }
 
@@ -691,12 +708,7 @@ impl<'t> Rater<'t> {
             two_a_step,
             two_step,
             bias,
-            lo,
-            span: hi - lo,
-            whole_limit: match p.whole {
-                true => u64::MAX / NANO,
-                false => u64::MAX,
-            },
+            bounds: Bounds::new(lo, hi, p.whole),
             unit: rate.unit,
             column: columns
                 .get(rate.unit as usize)
@@ -770,12 +782,9 @@ impl<'t> Rater<'t> {
         key: RateKey,
         quantity: Decimal,
     ) -> Result<crate::table::TableQuote, Rejection> {
-        let rate = self
-            .rates
-            .get(key as usize)
-            .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown rate key"))?;
+        let rate = self.rates.get(key as usize).ok_or_else(unknown_key)?;
         if let (FastRate::Linear(l), Some(q)) = (rate, nanos(quantity)) {
-            if l.takes(q) {
+            if l.bounds.takes(q) {
                 let rounded = l.two_step.divide(2 * q + l.bias) * l.step;
                 let charge = l.two_b.divide(2 * rounded * l.a + l.b);
                 let exact = minor_to_decimal(charge, l.dp, false);
@@ -831,10 +840,7 @@ impl<'t> Rater<'t> {
         if used.is_zero() {
             return self.quote(key, quantity);
         }
-        let rate = self
-            .rates
-            .get(key as usize)
-            .ok_or_else(|| Rejection::new(RejectionKind::Unknown, "unknown rate key"))?;
+        let rate = self.rates.get(key as usize).ok_or_else(unknown_key)?;
         let (plan, product, cell) = self.target(key, rate);
         self.table
             .quote_in_period(plan, product, cell, used, quantity)
@@ -892,7 +898,7 @@ impl<'t> Rater<'t> {
                     None => Ok((Decimal::ZERO, None)),
                 }
             }
-            None => Err(Rejection::new(RejectionKind::Unknown, "unknown rate key")),
+            None => Err(unknown_key()),
         }
     }
 
@@ -900,18 +906,18 @@ impl<'t> Rater<'t> {
     #[inline(always)]
     fn rate_one(&self, e: &Event, totals: &mut Totals) -> Result<Option<UnitId>, Rejection> {
         let Some(h) = self.hot.get(e.key as usize) else {
-            return Err(Rejection::new(RejectionKind::Unknown, "unknown rate key"));
+            return Err(unknown_key());
         };
         // Bounds apply to the quantity as sent, before rounding; outside them (or when
         // negative, or for a key the fast path never prices) the exact path decides.
         let q = e.quantity as u64;
-        if h.takes(q) {
+        if h.bounds.takes(q) {
             totals.add_cell(e.account, h.cell as usize, i128::from(h.charge(q)));
             return Ok(Some(h.unit));
         }
         match self.rates.get(e.key as usize) {
             Some(rate) => self.rate_exact(e, rate, totals),
-            None => Err(Rejection::new(RejectionKind::Unknown, "unknown rate key")),
+            None => Err(unknown_key()),
         }
     }
 
@@ -989,7 +995,7 @@ impl<'t> Rater<'t> {
         totals: &mut Totals,
     ) -> Result<Option<UnitId>, Rejection> {
         let Some(rate) = self.rates.get(key as usize) else {
-            return Err(Rejection::new(RejectionKind::Unknown, "unknown rate key"));
+            return Err(unknown_key());
         };
         totals.ensure_accounts(account as usize + 1);
         self.exact_into(account, key, rate, quantity, totals)
@@ -1033,7 +1039,7 @@ impl<'t> Rater<'t> {
         for (i, e) in events.iter().enumerate().skip(from) {
             let q = e.quantity as u64;
             match self.hot.get(e.key as usize) {
-                Some(h) if h.takes(q) => {
+                Some(h) if h.bounds.takes(q) => {
                     totals.add_cell(e.account, h.cell as usize, i128::from(h.charge(q)))
                 }
                 _ => return i,
@@ -1176,22 +1182,13 @@ mod tests {
             1 << 63,
             (-1i64) as u64,
         ] {
-            assert!(!h.takes(q), "{q}");
+            assert!(!h.bounds.takes(q), "{q}");
         }
     }
 
     #[test]
     fn one_compare_holds_both_bounds_and_the_sign() {
-        let l = |lo: u64, hi: u64, whole: bool| HotRate {
-            lo,
-            span: hi - lo,
-            whole_limit: if whole { u64::MAX / NANO } else { u64::MAX },
-            ..HotRate::of(&FastRate::Exact {
-                plan: None,
-                product: 0,
-                cell: 0,
-            })
-        };
+        let l = Bounds::new;
         let h = l(3 * NANO, 10 * NANO, false);
         for (q, taken) in [
             (3 * NANO - 1, false),
