@@ -193,22 +193,130 @@ pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::
 const CSV_BLOCK_ROWS: usize = 1 << 15;
 
 /// The CSV rows of totals `range`, appended to `buf`.
-fn csv_rows(totals: &GroupTotals, range: std::ops::Range<usize>, buf: &mut Vec<u8>) {
-    for t in range.filter_map(|i| totals.get(i)) {
-        if memchr::memchr2(b',', b'"', t.group.as_bytes()).is_some() {
+///
+/// Each row's text after its name is written right to left into an array on the stack and
+/// appended at once: pushed a byte and a field at a time, every push reloaded the buffer's
+/// length and capacity behind the last store (87 ns a row, a million rows per run).
+fn csv_rows(totals: &GroupTotals, range: std::ops::Range<usize>, into: &mut Vec<u8>) {
+    // The buffer itself is written through a local: the threads' buffers' lengths sit side by
+    // side in one cache line, and each row's writes to its own bounced that line between the
+    // cores (3.8 ms a block of rows on two cores, 1.1 ms on one).
+    let mut local = std::mem::take(into);
+    let buf = &mut local;
+    let rows = totals.rows.get(range).unwrap_or_default();
+    for r in rows {
+        let group = totals.names.get(r.start..r.end).unwrap_or_default();
+        if memchr::memchr2(b',', b'"', group.as_bytes()).is_some() {
             buf.push(b'"');
-            buf.extend_from_slice(t.group.replace('"', "\"\"").as_bytes());
+            buf.extend_from_slice(group.replace('"', "\"\"").as_bytes());
             buf.push(b'"');
         } else {
-            buf.extend_from_slice(t.group.as_bytes());
+            buf.extend_from_slice(group.as_bytes());
         }
-        buf.push(b',');
-        push_decimal(buf, t.amount);
-        buf.push(b',');
-        buf.extend_from_slice(t.unit.as_bytes());
-        buf.push(b',');
-        push_digits(buf, u128::from(t.events));
-        buf.push(b'\n');
+        let unit = totals.units.get(r.unit as usize).map_or("", String::as_str);
+        let mut tail = RowTail::new();
+        if !tail.fits(unit) {
+            buf.push(b',');
+            push_decimal(buf, r.amount);
+            buf.push(b',');
+            buf.extend_from_slice(unit.as_bytes());
+            buf.push(b',');
+            push_digits(buf, u128::from(r.events));
+            buf.push(b'\n');
+            continue;
+        }
+        tail.byte(b'\n');
+        tail.digits(u128::from(r.events));
+        tail.byte(b',');
+        tail.bytes(unit.as_bytes());
+        tail.byte(b',');
+        tail.decimal(r.amount);
+        tail.byte(b',');
+        buf.extend_from_slice(tail.text());
+    }
+    *into = local;
+}
+
+/// A row's text after its name, written from its end: `,amount,unit,events\n`.
+struct RowTail {
+    bytes: [u8; ROW_TAIL],
+    start: usize,
+}
+
+/// A row tail's room: a decimal takes at most 31 bytes (sign, 29 digits, point, or a sign,
+/// `0.` and 28 places), events at most 20, three commas and a newline; a unit name of up to
+/// [`ROW_TAIL`] less those 55 takes the fast path.
+const ROW_TAIL: usize = 128;
+
+impl RowTail {
+    fn new() -> RowTail {
+        RowTail {
+            bytes: [0; ROW_TAIL],
+            start: ROW_TAIL,
+        }
+    }
+
+    /// Whether a row with unit `unit` fits.
+    fn fits(&self, unit: &str) -> bool {
+        unit.len() + 55 <= ROW_TAIL
+    }
+
+    fn text(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
+
+    fn byte(&mut self, b: u8) {
+        self.start -= 1;
+        self.bytes[self.start] = b;
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.start -= b.len();
+        self.bytes[self.start..self.start + b.len()].copy_from_slice(b);
+    }
+
+    /// At least one digit.
+    fn digits(&mut self, mut n: u128) {
+        loop {
+            self.byte(b'0' + next_digit(&mut n));
+            if n == 0 {
+                break;
+            }
+        }
+    }
+
+    /// `d` as its `Display` writes it.
+    fn decimal(&mut self, d: Decimal) {
+        let m = d.mantissa();
+        let mut n = m.unsigned_abs();
+        let scale = d.scale();
+        if scale > 0 {
+            for _ in 0..scale {
+                self.byte(b'0' + next_digit(&mut n));
+            }
+            self.byte(b'.');
+        }
+        self.digits(n);
+        if m < 0 {
+            self.byte(b'-');
+        }
+    }
+}
+
+/// Takes `n`'s last decimal digit off it: dividing a `u128` is a library call, a `u64` by 10 a
+/// multiply, so the wide division runs only for digits beyond 64 bits.
+#[inline]
+fn next_digit(n: &mut u128) -> u8 {
+    match u64::try_from(*n) {
+        Ok(v) => {
+            *n = u128::from(v / 10);
+            (v % 10) as u8
+        }
+        Err(_) => {
+            let d = (*n % 10) as u8;
+            *n /= 10;
+            d
+        }
     }
 }
 
@@ -289,7 +397,9 @@ fn push_digits(buf: &mut Vec<u8>, n: u128) {
 
 #[cfg(test)]
 mod tests {
-    use super::{CSV_BLOCK_ROWS, GroupTotals, RateReport, push_decimal, write_csv};
+    use super::{
+        CSV_BLOCK_ROWS, GroupTotals, ROW_TAIL, RateReport, RowTail, push_decimal, write_csv,
+    };
     use crate::rate::batch::GroupBy;
     use rust_decimal::Decimal;
 
@@ -326,6 +436,13 @@ mod tests {
             let mut buf = Vec::new();
             push_decimal(&mut buf, d);
             assert_eq!(String::from_utf8(buf).unwrap_or_default(), d.to_string());
+            // The CSV rows' own writer, right to left, after a unit and a count as wide as any.
+            let mut tail = RowTail::new();
+            tail.digits(u128::from(u64::MAX));
+            tail.bytes(&[b'u'; ROW_TAIL - 55]);
+            tail.decimal(d);
+            let expect = format!("{d}{}{}", "u".repeat(ROW_TAIL - 55), u64::MAX);
+            assert_eq!(String::from_utf8_lossy(tail.text()), expect);
         }
     }
 
@@ -369,7 +486,9 @@ mod tests {
                     0 => format!("acct \"{i}\", quoted"),
                     _ => format!("acct-{i}"),
                 };
-                let unit = ["credit", "USD"][i % 2];
+                // A unit name too long for a row's stack buffer takes the field-by-field path.
+                let long = "a-unit-whose-name-is-longer-than-any-unit-name-a-book-would-ever-give-its-units";
+                let unit = ["credit", "USD", long][i % 3];
                 let amount = Decimal::new(i as i64 * 7 - 3, (i % 4) as u32);
                 report.totals.push(&name, unit, amount, i as u64);
                 let shown = match name.contains('"') {
