@@ -140,10 +140,11 @@ impl Totals {
     /// every row first, so that the memory loads of different rows overlap.
     #[inline]
     pub(crate) fn warm(&self, account: u32) -> i128 {
-        self.cells
-            .get(account as usize * self.stride())
-            .copied()
-            .unwrap_or(0)
+        // Both ends: a row of more than one cell may cross into the next cache line, and an
+        // event adds to its count (the first cell) and to one of its columns.
+        let first = account as usize * self.stride();
+        let last = first + self.width;
+        self.cells.get(first).copied().unwrap_or(0) ^ self.cells.get(last).copied().unwrap_or(0)
     }
 
     #[inline(always)]
@@ -227,8 +228,7 @@ impl Totals {
             return Some(Decimal::ZERO);
         };
         let v = self.row(account).map_or(0, |r| r[col]);
-        let d = Decimal::try_from_i128_with_scale(v, self.dps[col]).ok()?;
-        Some(d.normalize())
+        crate::base::money::normalized(v, self.dps[col])
     }
 
     /// Events rated for `account`.
