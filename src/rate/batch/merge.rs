@@ -173,29 +173,57 @@ fn merge_part(
             (false, Some((p, n))) => (p, String::from_utf8_lossy(n)),
             (false, None) => break,
         };
-        sum.clear_account(0);
+        // The runs at this name: nearly always one (each account's lines went to one worker),
+        // whose row is read where it is; several are summed into `sum` first.
+        let mut from: Option<(&Totals, u32)> = None;
+        let mut several = false;
         for ((run, head), range) in runs.iter().zip(heads.iter_mut()).zip(ranges) {
             let i = *head;
             if i < range.1
                 && run.prefixes.get(i) == Some(&least_prefix)
                 && run.names.get(i as u32) == name.as_bytes()
             {
-                if !sum.add_account(0, &run.totals, i as u32) {
-                    return Err(overflow(table, &name, None));
+                match (from, several) {
+                    (None, _) => from = Some((&run.totals, i as u32)),
+                    (Some((first, at)), false) => {
+                        several = true;
+                        sum.clear_account(0);
+                        if !sum.add_account(0, first, at)
+                            || !sum.add_account(0, &run.totals, i as u32)
+                        {
+                            return Err(overflow(table, &name, None));
+                        }
+                    }
+                    (Some(_), true) => {
+                        if !sum.add_account(0, &run.totals, i as u32) {
+                            return Err(overflow(table, &name, None));
+                        }
+                    }
                 }
                 *head += 1;
             }
         }
+        let (row, at) = match (from, several) {
+            (Some(_), true) => (&sum, 0),
+            (Some(one), false) => one,
+            (None, _) => {
+                sum.clear_account(0);
+                (&sum, 0)
+            }
+        };
         let (extra, extra_events) = match periods.next_if(|(g, _)| g.as_str() == name) {
             Some((_, period)) => period,
             None => (Vec::new(), 0),
         };
-        let events = sum.events(0) + extra_events;
+        let events = row.events(at) + extra_events;
         units.clear();
-        units.extend(sum.units_of(0));
-        units.extend(extra.iter().map(|(u, _)| *u));
-        units.sort_unstable();
-        units.dedup();
+        // A row's units come in unit order (its columns are), so only added ones need a sort.
+        units.extend(row.units_of(at));
+        if !extra.is_empty() {
+            units.extend(extra.iter().map(|(u, _)| *u));
+            units.sort_unstable();
+            units.dedup();
+        }
         if units.is_empty() {
             // A group whose events were all free still gets a row: zero in the book's currency.
             if let (true, Some(c)) = (events > 0, currency) {
@@ -205,14 +233,12 @@ fn merge_part(
             continue;
         }
         for &u in &units {
-            let period = extra
-                .iter()
-                .find(|(x, _)| *x == u)
-                .map_or(Decimal::ZERO, |e| e.1);
-            let exact = sum
-                .exact_amount(0, u)
-                .and_then(|a| add_exact(a, period))
-                .ok_or_else(|| overflow(table, &name, Some(u)))?;
+            let exact = row.exact_amount(at, u);
+            let exact = match extra.iter().find(|(x, _)| *x == u) {
+                Some((_, period)) => exact.and_then(|a| add_exact(a, *period)),
+                None => exact,
+            }
+            .ok_or_else(|| overflow(table, &name, Some(u)))?;
             totals.push(&name, table.unit_name(u), rounded(table, u, exact), events);
         }
     }
