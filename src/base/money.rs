@@ -73,10 +73,14 @@ pub fn normalized(mantissa: i128, scale: u32) -> Option<Decimal> {
     if m == 0 {
         return Some(Decimal::ZERO);
     }
+    // Eight zeros at a time, then four, two and one: a total of twelve places that is a whole
+    // number drops its zeros in four steps, not twelve dependent ones.
     let mut scale = scale;
-    while scale > 0 && m % 10 == 0 {
-        m /= 10;
-        scale -= 1;
+    for (p, k) in [(100_000_000u64, 8u32), (10_000, 4), (100, 2), (10, 1)] {
+        while scale >= k && m % p == 0 {
+            m /= p;
+            scale -= k;
+        }
     }
     let d = Decimal::from_i128_with_scale(i128::from(m), scale);
     Some(if mantissa < 0 { -d } else { d })

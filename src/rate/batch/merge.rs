@@ -150,6 +150,9 @@ fn merge_part(
     let mut sum = Totals::new(table, 1);
     let currency = table.unit_id(&table.currency);
     let mut units: Vec<UnitId> = Vec::new();
+    // Each unit's index among the totals' units, looked up by name once.
+    let mut unit_index: Vec<Option<u32>> = vec![None; table.units.len()];
+    let mut amounts: Vec<(u32, Decimal)> = Vec::new();
     loop {
         // The least name at the head of any run, or of the period totals.
         let mut least: Option<(u128, &[u8])> = None;
@@ -232,6 +235,7 @@ fn merge_part(
             }
             continue;
         }
+        amounts.clear();
         for &u in &units {
             let exact = row.exact_amount(at, u);
             let exact = match extra.iter().find(|(x, _)| *x == u) {
@@ -239,8 +243,19 @@ fn merge_part(
                 None => exact,
             }
             .ok_or_else(|| overflow(table, &name, Some(u)))?;
-            totals.push(&name, table.unit_name(u), rounded(table, u, exact), events);
+            let index = match unit_index.get(u as usize).copied().flatten() {
+                Some(i) => i,
+                None => {
+                    let i = totals.unit_index(table.unit_name(u));
+                    if let Some(slot) = unit_index.get_mut(u as usize) {
+                        *slot = Some(i);
+                    }
+                    i
+                }
+            };
+            amounts.push((index, rounded(table, u, exact)));
         }
+        totals.push_group(&name, &amounts, events);
     }
     Ok(totals)
 }

@@ -87,8 +87,24 @@ impl GroupTotals {
         });
     }
 
+    /// Adds a group's totals in one or more units (each `(unit_index(unit), amount)`), its name
+    /// stored once: the merge knows a group's rows are its own, and each unit's index, so a
+    /// row costs no compare of names or units.
+    pub(super) fn push_group(&mut self, group: &str, totals: &[(u32, Decimal)], events: u64) {
+        let start = self.names.len();
+        self.names.push_str(group);
+        let end = self.names.len();
+        self.rows.extend(totals.iter().map(|&(unit, amount)| Row {
+            start,
+            end,
+            unit,
+            amount,
+            events,
+        }));
+    }
+
     /// The index of `unit` among these totals' units, added when new.
-    fn unit_index(&mut self, unit: &str) -> u32 {
+    pub(super) fn unit_index(&mut self, unit: &str) -> u32 {
         let i = match self.units.iter().position(|u| u == unit) {
             Some(i) => i,
             None => {
