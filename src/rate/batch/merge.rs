@@ -319,19 +319,72 @@ fn prefix(name: &[u8]) -> u128 {
     u128::from_be_bytes(b)
 }
 
-/// Group ids in the byte order of their names, with their prefixes and lengths.
-fn sorted(names: &GroupNames) -> Vec<(u128, u32, u32)> {
-    let mut keyed: Vec<(u128, u32, u32)> = (0..names.len() as u32)
-        .map(|id| {
+/// Group ids in the byte order of their names.
+///
+/// Sorted by the eight bytes after the prefix every name shares (`acct-` in most exports) as
+/// one `u64`, names equal in those compared whole: 16-byte elements and a one-word compare.
+/// Sorted by a 16-byte prefix, the elements were 32 bytes, and half a million names took 37 ms.
+struct Sorted {
+    /// (key, id, length of the name) in name order.
+    keyed: Vec<(u64, u32, u32)>,
+    /// Bytes every name starts with.
+    shared: usize,
+    /// The names' first bytes, up to 16 of them shared, with room for a key after them.
+    head: [u8; 24],
+}
+
+impl Sorted {
+    fn of(names: &GroupNames) -> Sorted {
+        let count = names.len() as u32;
+        let first = names.get(0);
+        let shared = (1..count).fold(first.len(), |c, id| {
             let name = names.get(id);
-            (prefix(name), id, name.len() as u32)
-        })
-        .collect();
-    keyed.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| names.get(a.1).cmp(names.get(b.1)))
-    });
-    keyed
+            let same = first[..c]
+                .iter()
+                .zip(name)
+                .take_while(|(a, b)| a == b)
+                .count();
+            c.min(same)
+        });
+        let mut keyed: Vec<(u64, u32, u32)> = (0..count)
+            .map(|id| {
+                let name = names.get(id);
+                let mut b = [0u8; 8];
+                let rest = name.get(shared..).unwrap_or_default();
+                let n = rest.len().min(8);
+                b[..n].copy_from_slice(&rest[..n]);
+                (u64::from_be_bytes(b), id, name.len() as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| names.get(a.1).cmp(names.get(b.1)))
+        });
+        let mut head = [0u8; 24];
+        let from_first = shared.min(16);
+        head[..from_first].copy_from_slice(&first[..from_first]);
+        Sorted {
+            keyed,
+            shared,
+            head,
+        }
+    }
+
+    /// The [`prefix`] of the name `id` of `len` bytes and sort key `key`. A name of up to the
+    /// shared bytes and eight more is made of the shared bytes and its key, so its prefix is
+    /// built from them, not read back from wherever the worker stored the name.
+    fn prefix(&self, names: &GroupNames, (key, id, len): (u64, u32, u32)) -> u128 {
+        let len = len as usize;
+        if len > self.shared + 8 || self.shared > 16 {
+            return prefix(names.get(id));
+        }
+        let mut h = self.head;
+        h[self.shared..self.shared + 8].copy_from_slice(&key.to_be_bytes());
+        let mut b = [0u8; 16];
+        let n = len.min(16);
+        b[..n].copy_from_slice(&h[..n]);
+        u128::from_be_bytes(b)
+    }
 }
 
 /// One worker's groups in name order: their names, prefixes and totals, read in order by the
@@ -344,20 +397,25 @@ struct Run {
 
 impl Run {
     fn of(w: &Worker<'_>) -> Run {
-        let keyed = sorted(&w.groups.names);
-        let order: Vec<u32> = keyed.iter().map(|(_, id, _)| *id).collect();
+        let from = &w.groups.names;
+        let sorted = Sorted::of(from);
+        let mut order: Vec<u32> = Vec::with_capacity(sorted.keyed.len());
+        let mut prefixes: Vec<u128> = Vec::with_capacity(sorted.keyed.len());
         // A name of up to 16 bytes is its prefix: written from it in order, not read back from
         // wherever the worker stored it.
         let mut names = GroupNames::default();
-        for &(p, id, len) in &keyed {
+        for &(key, id, len) in &sorted.keyed {
+            let p = sorted.prefix(from, (key, id, len));
             let len = len as usize;
             match len <= 16 {
                 true => names.push(&p.to_be_bytes()[..len]),
-                false => names.push(w.groups.names.get(id)),
+                false => names.push(from.get(id)),
             };
+            order.push(id);
+            prefixes.push(p);
         }
         Run {
-            prefixes: keyed.into_iter().map(|(p, _, _)| p).collect(),
+            prefixes,
             names,
             totals: w.totals.gather(&order),
         }
@@ -366,7 +424,7 @@ impl Run {
 
 #[cfg(test)]
 mod tests {
-    use super::{GroupNames, sorted};
+    use super::{GroupNames, Sorted};
 
     #[test]
     fn groups_sort_as_their_names_do() {
@@ -384,16 +442,64 @@ mod tests {
             "é",
             "Z",
         ];
-        let mut names = GroupNames::default();
-        for w in words {
-            names.push(w.as_bytes());
+        // The same names, and names that all share a prefix (as an export's accounts do) of
+        // several lengths: shorter than the 16 bytes a prefix holds, as long, longer; names
+        // ending inside and past the eight bytes after it, one that is only the shared prefix,
+        // and names told apart only by a zero byte or past those eight bytes.
+        let mut sets: Vec<Vec<String>> = vec![words.iter().map(|w| w.to_string()).collect()];
+        for shared in ["acct-", "customer-0000000", "organisation-account-"] {
+            let mut set = vec![shared.to_string()];
+            for tail in [
+                "9",
+                "10",
+                "1",
+                "1\0",
+                "12345678",
+                "123456789",
+                "12345678\0",
+                "1234567a",
+                "00000001-x",
+                "00000001-y",
+                "00000001",
+                "\u{e9}",
+                "Z",
+                "zz",
+            ] {
+                set.push(format!("{shared}{tail}"));
+            }
+            sets.push(set);
         }
-        let got: Vec<&str> = sorted(&names)
-            .into_iter()
-            .map(|(_, id, _)| words[id as usize])
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let random: Vec<String> = (0..3000)
+            .map(|_| {
+                let r = crate::base::xorshift(&mut seed);
+                format!("acct-{}", r % 100_000 >> (r % 13))
+            })
             .collect();
-        let mut expect = words.to_vec();
-        expect.sort();
-        assert_eq!(got, expect);
+        sets.push(random);
+        for set in sets {
+            let mut names = GroupNames::default();
+            for w in &set {
+                names.push(w.as_bytes());
+            }
+            let sorted = Sorted::of(&names);
+            let got: Vec<&str> = sorted
+                .keyed
+                .iter()
+                .map(|(_, id, _)| set[*id as usize].as_str())
+                .collect();
+            let mut expect: Vec<&str> = set.iter().map(String::as_str).collect();
+            expect.sort();
+            assert_eq!(got, expect);
+            for &(key, id, len) in &sorted.keyed {
+                let name = set[id as usize].as_bytes();
+                assert_eq!(
+                    (sorted.prefix(&names, (key, id, len)), len as usize),
+                    (super::prefix(name), name.len()),
+                    "{:?}",
+                    set[id as usize]
+                );
+            }
+        }
     }
 }
