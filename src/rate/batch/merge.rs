@@ -473,7 +473,7 @@ mod tests {
         let random: Vec<String> = (0..3000)
             .map(|_| {
                 let r = crate::base::xorshift(&mut seed);
-                format!("acct-{}", r % 100_000 >> (r % 13))
+                format!("acct-{}", (r % 100_000) >> (r % 13))
             })
             .collect();
         sets.push(random);
