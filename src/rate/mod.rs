@@ -915,6 +915,11 @@ impl<'t> Rater<'t> {
             totals.add_cell(e.account, h.cell as usize, i128::from(h.charge(q)));
             return Ok(Some(h.unit));
         }
+        self.rate_off_fast(e, totals)
+    }
+
+    /// Rates an event the fast path did not take: the exact path rates or rejects it.
+    fn rate_off_fast(&self, e: &Event, totals: &mut Totals) -> Result<Option<UnitId>, Rejection> {
         match self.rates.get(e.key as usize) {
             Some(rate) => self.rate_exact(e, rate, totals),
             None => Err(unknown_key()),
@@ -1018,7 +1023,7 @@ impl<'t> Rater<'t> {
             index = self.rate_fast(events, index, totals);
             // An event off the fast path: the exact path rates or rejects it.
             if let Some(e) = events.get(index) {
-                if let Err(rejection) = self.rate_one(e, totals) {
+                if let Err(rejection) = self.rate_off_fast(e, totals) {
                     rejected.push(Rejected { index, rejection });
                 }
                 index += 1;

@@ -153,6 +153,8 @@ fn merge_part(
     // Each unit's index among the totals' units, looked up by name once.
     let mut unit_index: Vec<Option<u32>> = vec![None; table.units.len()];
     let mut amounts: Vec<(u32, Decimal)> = Vec::new();
+    // The runs holding the name being merged: (run, index in it).
+    let mut at_name: Vec<(usize, u32)> = Vec::with_capacity(runs.len());
     loop {
         // The least name at the head of any run, or of the period totals.
         let mut least: Option<(u128, &[u8])> = None;
@@ -177,40 +179,28 @@ fn merge_part(
             (false, None) => break,
         };
         // The runs at this name: nearly always one (each account's lines went to one worker),
-        // whose row is read where it is; several are summed into `sum` first.
-        let mut from: Option<(&Totals, u32)> = None;
-        let mut several = false;
-        for ((run, head), range) in runs.iter().zip(heads.iter_mut()).zip(ranges) {
+        // whose row is read where it is; several (or none: a name of period totals only) are
+        // summed into `sum`.
+        at_name.clear();
+        for (k, ((run, head), range)) in runs.iter().zip(heads.iter_mut()).zip(ranges).enumerate() {
             let i = *head;
             if i < range.1
                 && run.prefixes.get(i) == Some(&least_prefix)
                 && run.names.get(i as u32) == name.as_bytes()
             {
-                match (from, several) {
-                    (None, _) => from = Some((&run.totals, i as u32)),
-                    (Some((first, at)), false) => {
-                        several = true;
-                        sum.clear_account(0);
-                        if !sum.add_account(0, first, at)
-                            || !sum.add_account(0, &run.totals, i as u32)
-                        {
-                            return Err(overflow(table, &name, None));
-                        }
-                    }
-                    (Some(_), true) => {
-                        if !sum.add_account(0, &run.totals, i as u32) {
-                            return Err(overflow(table, &name, None));
-                        }
-                    }
-                }
+                at_name.push((k, i as u32));
                 *head += 1;
             }
         }
-        let (row, at) = match (from, several) {
-            (Some(_), true) => (&sum, 0),
-            (Some(one), false) => one,
-            (None, _) => {
+        let (row, at) = match at_name.as_slice() {
+            [(k, i)] => (&runs[*k].totals, *i),
+            all => {
                 sum.clear_account(0);
+                for (k, i) in all {
+                    if !sum.add_account(0, &runs[*k].totals, *i) {
+                        return Err(overflow(table, &name, None));
+                    }
+                }
                 (&sum, 0)
             }
         };

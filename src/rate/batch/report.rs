@@ -369,46 +369,16 @@ fn group_key(by: GroupBy) -> &'static str {
 /// Appends `d` as its `Display` writes it (sign, digits, the point before its `scale` last
 /// digits), without the formatting machinery: a million totals are written per run.
 pub(crate) fn push_decimal(buf: &mut Vec<u8>, d: Decimal) {
-    let m = d.mantissa();
-    if m < 0 {
-        buf.push(b'-');
-    }
-    let scale = d.scale() as usize;
-    let start = buf.len();
-    push_digits(buf, m.unsigned_abs());
-    if scale > 0 {
-        let digits = buf.len() - start;
-        if digits <= scale {
-            // 0.00ddd: zeros between the point and the digits.
-            let zeros = scale + 1 - digits;
-            buf.splice(start..start, std::iter::repeat_n(b'0', zeros));
-        }
-        let point = buf.len() - scale;
-        buf.insert(point, b'.');
-    }
+    let mut text = RowTail::new();
+    text.decimal(d);
+    buf.extend_from_slice(text.text());
 }
 
+/// Appends `n` in decimal digits.
 fn push_digits(buf: &mut Vec<u8>, n: u128) {
-    let mut digits = [0u8; 40];
-    let mut i = digits.len();
-    // Dividing a `u128` is a library call, a `u64` by 10 a multiply: the wide loop runs only
-    // for digits beyond 64 bits.
-    let mut wide = n;
-    while wide > u128::from(u64::MAX) {
-        i -= 1;
-        digits[i] = b'0' + (wide % 10) as u8;
-        wide /= 10;
-    }
-    let mut n = wide as u64;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&digits[i..]);
+    let mut text = RowTail::new();
+    text.digits(n);
+    buf.extend_from_slice(text.text());
 }
 
 #[cfg(test)]
