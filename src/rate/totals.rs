@@ -284,29 +284,6 @@ impl Totals {
         true
     }
 
-    /// These totals with the accounts in `order`: account `i` of the result is account
-    /// `order[i]` of these. A tight loop of independent reads, so that merging sorted runs of
-    /// accounts afterwards reads memory in order.
-    pub(crate) fn gather(&self, order: &[u32]) -> Totals {
-        let stride = self.stride();
-        let mut cells = Vec::with_capacity(order.len() * stride);
-        for &a in order {
-            let start = a as usize * stride;
-            match self.cells.get(start..start + stride) {
-                Some(row) => cells.extend_from_slice(row),
-                None => cells.extend(std::iter::repeat_n(0, stride)),
-            }
-        }
-        Totals {
-            width: self.width,
-            column: self.column.clone(),
-            units: self.units.clone(),
-            dps: self.dps.clone(),
-            money_dp: self.money_dp.clone(),
-            cells,
-        }
-    }
-
     /// Sets `account`'s totals, events and columns back to none.
     pub(crate) fn clear_account(&mut self, account: u32) {
         let start = account as usize * self.stride();

@@ -90,6 +90,11 @@ impl Groups {
         self.names.len()
     }
 
+    /// The names by id, the index of them dropped.
+    pub(super) fn into_names(self) -> GroupNames {
+        self.names
+    }
+
     /// The id of `name`, added when new.
     #[inline]
     pub(super) fn id(&mut self, name: &[u8]) -> u32 {

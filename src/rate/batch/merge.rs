@@ -2,9 +2,11 @@
 //! period priced, every total rounded once, rows sorted by group then unit.
 //!
 //! Each worker numbers the groups it meets itself. Each worker's groups are sorted by name (in
-//! parallel; the sort compares a 16-byte prefix of each name as one integer before it compares
+//! parallel; the sort compares eight bytes of each name as one integer before it compares
 //! names), then the sorted runs are merged as a merge sort does: one pass, no hash lookups, and
-//! the rows come out in order.
+//! the rows come out in order. Names and rows stay where their worker put them: the merge
+//! compares names by a 16-byte prefix made from their sort keys, and reads rows ahead, a block
+//! at a time.
 
 use super::groups::GroupNames;
 use super::worker::Worker;
@@ -53,36 +55,37 @@ pub(super) fn merge(
         .collect();
     // Each worker's groups in name order, sorted in parallel, then merged as sorted runs are.
     let runs: Vec<Run> = std::thread::scope(|scope| {
-        let sorts: Vec<_> = workers.iter().map(|w| scope.spawn(|| Run::of(w))).collect();
+        let sorts: Vec<_> = workers
+            .into_iter()
+            .map(|w| scope.spawn(move || Run::of(w)))
+            .collect();
         sorts
             .into_iter()
             .map(|s| s.join().ok())
             .collect::<Option<Vec<Run>>>()
     })
     .ok_or("a rating worker failed while sorting its totals")?;
-    // The runs hold all the merge reads: the workers' tables go before the merge allocates.
-    drop(workers);
     // The merge itself in as many parts as there were workers, cut at names of the largest run:
     // each part merges its slice of every run, and the parts' rows follow each other.
-    let largest = runs.iter().max_by_key(|r| r.prefixes.len());
+    let largest = runs.iter().max_by_key(|r| r.len());
     let parts = match largest {
-        Some(r) if r.prefixes.len() >= 4096 => runs.len(),
+        Some(r) if r.len() >= 4096 => runs.len(),
         _ => 1,
     };
-    let cuts: Vec<(u128, Vec<u8>)> = (1..parts)
+    let cuts: Vec<Vec<u8>> = (1..parts)
         .filter_map(|k| {
             let r = largest?;
-            let i = r.prefixes.len() * k / parts;
-            Some((r.prefixes[i], r.names.get(i as u32).to_vec()))
+            let mut short = [0; 16];
+            Some(r.head(r.len() * k / parts)?.name(&mut short).to_vec())
         })
         .collect();
-    let below = |run: &Run, cut: &(u128, Vec<u8>)| {
+    let below = |run: &Run, cut: &[u8]| {
+        let cut = Head::of(cut);
         let mut lo = 0;
-        let mut hi = run.prefixes.len();
+        let mut hi = run.len();
         while lo < hi {
             let mid = (lo + hi) / 2;
-            let key = (run.prefixes[mid], run.names.get(mid as u32));
-            if key < (cut.0, cut.1.as_slice()) {
+            if run.head(mid).is_some_and(|h| h < cut) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -98,7 +101,7 @@ pub(super) fn merge(
                 .map(|r| {
                     let start = if p == 0 { 0 } else { below(r, &cuts[p - 1]) };
                     let end = if p + 1 == parts {
-                        r.prefixes.len()
+                        r.len()
                     } else {
                         below(r, &cuts[p])
                     };
@@ -108,11 +111,8 @@ pub(super) fn merge(
         );
     }
     for (name, totals) in periods {
-        let key = (prefix(name.as_bytes()), name.as_bytes().to_vec());
-        let p = cuts
-            .iter()
-            .take_while(|c| (c.0, &c.1) <= (key.0, &key.1))
-            .count();
+        let head = Head::of(name.as_bytes());
+        let p = cuts.iter().take_while(|c| Head::of(c) <= head).count();
         part_periods[p].push((name, totals));
     }
     let merged: Vec<Result<GroupTotals, String>> = std::thread::scope(|scope| {
@@ -137,6 +137,10 @@ pub(super) fn merge(
     Ok(report)
 }
 
+/// The merge reads a run's rows this many names at a time, this many names ahead
+/// ([`Run::warm`]).
+const READ_AHEAD: usize = 32;
+
 /// Merges `ranges` of the runs (one range per run) with the period totals of the same names.
 fn merge_part(
     table: &RatingTable,
@@ -146,6 +150,9 @@ fn merge_part(
 ) -> Result<GroupTotals, String> {
     let mut periods = periods.into_iter().peekable();
     let mut heads: Vec<usize> = ranges.iter().map(|r| r.0).collect();
+    for (run, &(start, end)) in runs.iter().zip(ranges) {
+        std::hint::black_box(run.warm(start..(start + 2 * READ_AHEAD).min(end)));
+    }
     let mut totals = GroupTotals::default();
     let mut sum = Totals::new(table, 1);
     let currency = table.unit_id(&table.currency);
@@ -157,39 +164,40 @@ fn merge_part(
     let mut at_name: Vec<(usize, u32)> = Vec::with_capacity(runs.len());
     loop {
         // The least name at the head of any run, or of the period totals.
-        let mut least: Option<(u128, &[u8])> = None;
+        let mut least: Option<Head<'_>> = None;
         for (k, (run, &i)) in runs.iter().zip(&heads).enumerate() {
-            if let Some(&p) = run.prefixes.get(i).filter(|_| i < ranges[k].1) {
-                if least.is_none_or(|(lp, ln)| p < lp || (p == lp && run.names.get(i as u32) < ln))
-                {
-                    least = Some((p, run.names.get(i as u32)));
+            if let Some(head) = run.head(i).filter(|_| i < ranges[k].1) {
+                if least.is_none_or(|least| head < least) {
+                    least = Some(head);
                 }
             }
         }
-        let period_first = periods.peek().is_some_and(|(g, _)| {
-            let g = g.as_bytes();
-            least.is_none_or(|(lp, ln)| (prefix(g), g) <= (lp, ln))
-        });
-        let (least_prefix, name) = match (period_first, least) {
+        let period_first = periods
+            .peek()
+            .is_some_and(|(g, _)| least.is_none_or(|least| Head::of(g.as_bytes()) <= least));
+        let mut short = [0; 16];
+        let name = match (period_first, least) {
             (true, _) => match periods.peek() {
-                Some((g, _)) => (prefix(g.as_bytes()), Cow::Owned(g.clone())),
+                Some((g, _)) => Cow::Owned(g.clone()),
                 None => break,
             },
-            (false, Some((p, n))) => (p, String::from_utf8_lossy(n)),
+            (false, Some(head)) => String::from_utf8_lossy(head.name(&mut short)),
             (false, None) => break,
         };
+        let least = Head::of(name.as_bytes());
         // The runs at this name: nearly always one (each account's lines went to one worker),
         // whose row is read where it is; several (or none: a name of period totals only) are
         // summed into `sum`.
         at_name.clear();
         for (k, ((run, head), range)) in runs.iter().zip(heads.iter_mut()).zip(ranges).enumerate() {
             let i = *head;
-            if i < range.1
-                && run.prefixes.get(i) == Some(&least_prefix)
-                && run.names.get(i as u32) == name.as_bytes()
-            {
-                at_name.push((k, i as u32));
+            if i < range.1 && run.head(i) == Some(least) {
+                at_name.push((k, run.id(i)));
                 *head += 1;
+                if i % READ_AHEAD == 0 {
+                    let ahead = (i + READ_AHEAD).min(range.1);
+                    std::hint::black_box(run.warm(ahead..(ahead + READ_AHEAD).min(range.1)));
+                }
             }
         }
         let (row, at) = match at_name.as_slice() {
@@ -319,8 +327,8 @@ struct Sorted {
     keyed: Vec<(u64, u32, u32)>,
     /// Bytes every name starts with.
     shared: usize,
-    /// The names' first bytes, up to 16 of them shared, with room for a key after them.
-    head: [u8; 24],
+    /// The [`prefix`] of the shared bytes (up to 16 of them).
+    head: u128,
 }
 
 impl Sorted {
@@ -350,71 +358,191 @@ impl Sorted {
             a.0.cmp(&b.0)
                 .then_with(|| names.get(a.1).cmp(names.get(b.1)))
         });
-        let mut head = [0u8; 24];
-        let from_first = shared.min(16);
-        head[..from_first].copy_from_slice(&first[..from_first]);
         Sorted {
             keyed,
             shared,
-            head,
+            head: prefix(&first[..shared.min(16)]),
         }
     }
 
-    /// The [`prefix`] of the name `id` of `len` bytes and sort key `key`. A name of up to the
-    /// shared bytes and eight more is made of the shared bytes and its key, so its prefix is
-    /// built from them, not read back from wherever the worker stored the name.
+    /// The [`prefix`] of the name `id` of `len` bytes and sort key `key`. The prefix's bytes
+    /// are the shared bytes then the key's (zeros past the name's end), so unless the name goes
+    /// on past both and they end before 16 bytes, it is made of them, in a few instructions,
+    /// not read back from wherever the worker stored the name (a copy of a name's length was a
+    /// call to `memmove` per name, 5% of a run at a million accounts).
+    #[inline]
     fn prefix(&self, names: &GroupNames, (key, id, len): (u64, u32, u32)) -> u128 {
-        let len = len as usize;
-        if len > self.shared + 8 || self.shared > 16 {
+        if len as usize > self.shared + 8 && self.shared < 8 {
             return prefix(names.get(id));
         }
-        let mut h = self.head;
-        h[self.shared..self.shared + 8].copy_from_slice(&key.to_be_bytes());
-        let mut b = [0u8; 16];
-        let n = len.min(16);
-        b[..n].copy_from_slice(&h[..n]);
-        u128::from_be_bytes(b)
+        // The key's first byte goes at byte `shared` of the prefix: shifted left when that is
+        // within the first eight, right (its bytes past the sixteenth dropped) after them.
+        let key = u128::from(key);
+        let placed = match self.shared {
+            0..=8 => key << (64 - 8 * self.shared),
+            s => key.checked_shr(8 * s as u32 - 64).unwrap_or(0),
+        };
+        self.head | placed
     }
 }
 
-/// One worker's groups in name order: their names, prefixes and totals, read in order by the
-/// merge.
+/// One worker's groups in name order: its names and totals where the worker left them (its
+/// index of names dropped), and their order.
+///
+/// Gathering the names, prefixes and rows into that order (96 bytes a group, in fresh pages)
+/// cost a million accounts 25,000 page faults, about 50 ms of processor time; read where they
+/// are, a row is the one random read the gather made of it anyway.
 struct Run {
-    prefixes: Vec<u128>,
+    sorted: Sorted,
     names: GroupNames,
     totals: Totals,
 }
 
 impl Run {
-    fn of(w: &Worker<'_>) -> Run {
-        let from = &w.groups.names;
-        let sorted = Sorted::of(from);
-        let mut order: Vec<u32> = Vec::with_capacity(sorted.keyed.len());
-        let mut prefixes: Vec<u128> = Vec::with_capacity(sorted.keyed.len());
-        // A name of up to 16 bytes is its prefix: written from it in order, not read back from
-        // wherever the worker stored it.
-        let mut names = GroupNames::default();
-        for &(key, id, len) in &sorted.keyed {
-            let p = sorted.prefix(from, (key, id, len));
-            let len = len as usize;
-            match len <= 16 {
-                true => names.push(&p.to_be_bytes()[..len]),
-                false => names.push(from.get(id)),
-            };
-            order.push(id);
-            prefixes.push(p);
-        }
+    fn of(w: Worker<'_>) -> Run {
+        let Worker { groups, totals, .. } = w;
+        let names = groups.into_names();
         Run {
-            prefixes,
+            sorted: Sorted::of(&names),
             names,
-            totals: w.totals.gather(&order),
+            totals,
         }
+    }
+
+    fn len(&self) -> usize {
+        self.sorted.keyed.len()
+    }
+
+    /// The group id of the `i`th name in order (its row in `totals`).
+    fn id(&self, i: usize) -> u32 {
+        self.sorted.keyed.get(i).map_or(u32::MAX, |k| k.1)
+    }
+
+    /// The `i`th name in order, as the merge compares it: its prefix is made from its sort
+    /// key, and a name of up to 16 bytes is not read from where the worker stored it.
+    #[inline]
+    fn head(&self, i: usize) -> Option<Head<'_>> {
+        let k = *self.sorted.keyed.get(i)?;
+        let len = k.2 as usize;
+        Some(Head {
+            prefix: self.sorted.prefix(&self.names, k),
+            len,
+            long: match len > 16 {
+                true => self.names.get(k.1),
+                false => &[],
+            },
+        })
+    }
+
+    /// Reads the rows of names `range` in order, which the merge adds a few names later: rows
+    /// are read in name order, which is no order in memory, so their loads are issued together,
+    /// in a loop of a few instructions a row (one load at a time, ahead of the merge, waited
+    /// for each: the merge took three times as long).
+    fn warm(&self, range: std::ops::Range<usize>) -> i128 {
+        let ids = self.sorted.keyed.get(range).unwrap_or_default();
+        ids.iter().fold(0, |w, k| w ^ self.totals.warm(k.1))
+    }
+}
+
+/// A name as the merge orders it: its [`prefix`], its length and, when it is longer than a
+/// prefix, its bytes. Ordered as the names' bytes are: names equal in their prefix and of up to
+/// 16 bytes each differ only in trailing zero bytes, so the shorter is first.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    prefix: u128,
+    len: usize,
+    /// The name, when it is longer than 16 bytes; empty otherwise.
+    long: &'a [u8],
+}
+
+impl<'a> Head<'a> {
+    fn of(name: &'a [u8]) -> Head<'a> {
+        Head {
+            prefix: prefix(name),
+            len: name.len(),
+            long: match name.len() > 16 {
+                true => name,
+                false => &[],
+            },
+        }
+    }
+
+    /// The name's bytes: a short one written out of its prefix into `short`.
+    fn name<'s>(self, short: &'s mut [u8; 16]) -> &'s [u8]
+    where
+        'a: 's,
+    {
+        if self.len > 16 {
+            return self.long;
+        }
+        *short = self.prefix.to_be_bytes();
+        &short[..self.len]
+    }
+}
+
+impl Ord for Head<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.prefix
+            .cmp(&other.prefix)
+            .then_with(|| match self.len > 16 && other.len > 16 {
+                true => self.long.cmp(other.long),
+                false => self.len.cmp(&other.len),
+            })
+    }
+}
+
+impl PartialEq for Head<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Head<'_> {}
+
+impl PartialOrd for Head<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{GroupNames, Sorted};
+    use super::{GroupNames, Head, Sorted};
+
+    /// The merge's order of names is their bytes' order, whether they fit a prefix or not,
+    /// told apart by a trailing zero byte or by bytes past the prefix.
+    #[test]
+    fn heads_order_as_names_do() {
+        let names = [
+            "",
+            "a",
+            "a\0",
+            "a\0\0",
+            "a\0b",
+            "ab",
+            "acct-1",
+            "acct-10",
+            "acct-9",
+            "acct-12345678901",
+            "acct-123456789012",
+            "acct-1234567890123",
+            "acct-1234567890123\0",
+            "acct-1234567890123-x",
+            "acct-1234567890123-y",
+            "acct-1234567890124",
+            "\u{e9}",
+            "Z",
+        ];
+        for a in names {
+            for b in names {
+                let (ha, hb) = (Head::of(a.as_bytes()), Head::of(b.as_bytes()));
+                assert_eq!(ha.cmp(&hb), a.cmp(b), "{a:?} {b:?}");
+                assert_eq!(ha == hb, a == b, "{a:?} {b:?}");
+                let mut short = [0; 16];
+                assert_eq!(ha.name(&mut short), a.as_bytes());
+            }
+        }
+    }
 
     #[test]
     fn groups_sort_as_their_names_do() {

@@ -450,6 +450,55 @@ plan "Pro" as pro { price 20 USD / month  grant 1000 credit every month, expires
         let _ = std::fs::remove_file(&path);
     }
 
+    /// Accounts every worker meets (none handed over) are summed across the workers' runs by
+    /// the merge, in parts cut at a name: names shorter than, as long as and longer than the
+    /// 16 bytes the merge compares at once, one a prefix of another, come out in byte order
+    /// with the totals one worker gives.
+    #[test]
+    fn accounts_every_worker_meets_merge_to_one_workers_totals() {
+        let table = handover_table();
+        let mut export = String::from("account,plan,product,quantity\n");
+        let mut seed = 0x1234_5678_9abc_def1u64;
+        for _ in 0..120_000u64 {
+            crate::base::xorshift(&mut seed);
+            let n = seed % 6000;
+            let account = match (seed >> 20) % 5 {
+                0 => format!("customer-{n:07}"),
+                1 => format!("customer-{n:07}-eu-west"),
+                2 => format!("customer-{n:07}-eu"),
+                _ => format!("acct-{n}"),
+            };
+            let product = ["render", "paint"][(seed >> 7) as usize % 2];
+            export.push_str(&format!("{account},pro,{product},{}\n", seed % 600));
+        }
+        let run = |threads: usize| {
+            let options = RateOptions {
+                threads,
+                ..RateOptions::by(GroupBy::Account)
+            };
+            let mut bytes = export.as_bytes();
+            rate_routing_from(
+                &table,
+                UsageInput::Reader(&mut bytes),
+                &options,
+                &[],
+                usize::MAX,
+            )
+            .expect("rated")
+        };
+        let one = run(1);
+        assert!(one.totals.len() > 20_000, "{}", one.totals.len());
+        let names: Vec<&str> = one.totals.iter().map(|t| t.group).collect();
+        assert!(
+            names.windows(2).all(|w| w[0] < w[1]),
+            "one row a name, in byte order"
+        );
+        for threads in [2, 3] {
+            let other = run(threads);
+            assert_eq!(written(&other), written(&one), "{threads} threads");
+        }
+    }
+
     #[test]
     fn handing_lines_over_changes_no_total() {
         let table = handover_table();
