@@ -153,7 +153,20 @@ fn merge_part(
     for (run, &(start, end)) in runs.iter().zip(ranges) {
         std::hint::black_box(run.warm(start..(start + 2 * READ_AHEAD).min(end)));
     }
-    let mut totals = GroupTotals::default();
+    // Room for a row a name (most groups are charged in one unit): grown a doubling at a
+    // time, the rows were copied and their pages faulted again at each.
+    let names = ranges
+        .iter()
+        .map(|r| r.1.saturating_sub(r.0))
+        .sum::<usize>()
+        + periods.len();
+    let name_bytes = runs
+        .iter()
+        .zip(ranges)
+        .flat_map(|(run, r)| run.sorted.keyed.get(r.0..r.1).unwrap_or_default())
+        .map(|k| k.2 as usize)
+        .sum();
+    let mut totals = GroupTotals::with_capacity(names, name_bytes);
     let mut sum = Totals::new(table, 1);
     let currency = table.unit_id(&table.currency);
     let mut units: Vec<UnitId> = Vec::new();
