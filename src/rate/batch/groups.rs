@@ -13,6 +13,7 @@
 //! made the table five times larger: at a million accounts 40 MB a worker, which the kernel
 //! faulted in afresh at each doubling, where now it is 8 MB.
 
+use super::worker::Ready;
 use crate::rate::name_map::{NameMap, Short, hash_short, pack, same};
 
 /// Group names by group id, in one buffer.
@@ -104,14 +105,16 @@ impl Groups {
         }
     }
 
-    /// The ids of `names`, in order, into `ids` (as long as `names`), new names added.
-    pub(super) fn ids(&mut self, names: &[&[u8]], ids: &mut [u32]) {
+    /// The ids of `names`, in order, into `ids` (as long as `names`), new names added; `lines`
+    /// are theirs, each with its name's hash.
+    pub(super) fn ids(&mut self, names: &[&[u8]], lines: &[Ready], ids: &mut [u32]) {
         let mut keys = [([0u64; 4], 0u64); 32];
         let n = names.len().min(keys.len());
-        // Pass 1: pack and hash each name; nothing read from the table yet.
-        for (name, key) in names.iter().zip(keys.iter_mut()) {
+        // Pass 1: pack each name, hashed when its line was read; nothing read from the table
+        // yet.
+        for ((name, line), key) in names.iter().zip(lines).zip(keys.iter_mut()) {
             if let Some(k) = pack(name) {
-                *key = (k, hash_short(&k));
+                *key = (k, line.hash);
             }
         }
         // Pass 2: read the slot each name hashes to and the key its id names, in a loop of a
@@ -195,7 +198,7 @@ impl Groups {
 
 #[cfg(test)]
 mod tests {
-    use super::Groups;
+    use super::{Groups, Ready};
 
     /// One id per distinct name, whether looked up one at a time or in batches, through growth,
     /// short and long names alike; and the name of each id is the name looked up.
@@ -214,8 +217,9 @@ mod tests {
         let mut ids = Vec::new();
         for chunk in names.chunks(37) {
             let refs: Vec<&[u8]> = chunk.iter().map(|n| n.as_slice()).collect();
+            let lines: Vec<Ready> = refs.iter().map(|n| Ready::numbered(0, n)).collect();
             let mut out = vec![0; refs.len()];
-            batched.ids(&refs, &mut out);
+            batched.ids(&refs, &lines, &mut out);
             ids.extend(out);
         }
         assert_eq!(single, ids);

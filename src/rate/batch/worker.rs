@@ -14,7 +14,7 @@ use super::groups::Groups;
 use super::json_line::{flat_event, parse_json};
 use super::{GroupBy, InputKind};
 use crate::base::csv;
-use crate::rate::name_map::NameMap;
+use crate::rate::name_map::{NameMap, route_hash};
 use crate::rate::period::{PeriodKey, PeriodUsage};
 use crate::rate::{Event, QUANTITY_SCALE, RateKey, Rater, Totals};
 use crate::table::RatingTable;
@@ -230,7 +230,8 @@ impl<'t> Worker<'t> {
         let n = batch.len;
         let mut ids = [ACCOUNT; BATCH];
         if self.by == GroupBy::Account {
-            self.groups.ids(&batch.accounts[..n], &mut ids[..n]);
+            self.groups
+                .ids(&batch.accounts[..n], &batch.lines[..n], &mut ids[..n]);
             self.totals.ensure_accounts(self.groups.len());
             // Every row read before any is written: their loads overlap.
             let warm = ids[..n]
@@ -473,6 +474,10 @@ impl<'t> Worker<'t> {
             key: target.key,
             quantity,
             group,
+            hash: match group {
+                ACCOUNT => route_hash(account),
+                _ => 0,
+            },
         };
         Some((ready, account))
     }
@@ -894,6 +899,9 @@ pub(super) struct Ready {
     quantity: i64,
     /// The line's group, or [`ACCOUNT`].
     group: u32,
+    /// With [`ACCOUNT`]: the account name's hash ([`route_hash`]), which picks the worker that
+    /// owns it and its slot in that worker's index, hashed once for both.
+    pub(super) hash: u64,
 }
 
 /// Up to [`BATCH`] lines and their accounts' names.
@@ -915,9 +923,10 @@ impl Default for Batch<'_> {
 
 #[cfg(test)]
 impl Ready {
-    pub(super) fn numbered(number: u64) -> Ready {
+    pub(super) fn numbered(number: u64, account: &[u8]) -> Ready {
         Ready {
             number,
+            hash: route_hash(account),
             ..Ready::default()
         }
     }
