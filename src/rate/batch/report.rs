@@ -243,45 +243,72 @@ impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 
 /// Writes totals as CSV: `<group>,amount,unit,events`.
 ///
-/// With many totals the rows are formatted on every core, a block of rows each, and written in
-/// order: a million accounts' rows took 40 ms or more on one thread, after everything else
-/// had finished. Memory stays a few blocks of text, whatever the number of rows.
+/// With many totals the rows are formatted on every core, a block of rows at a time, while
+/// this thread writes the blocks already formatted, in order: a million accounts' rows took
+/// 40 ms or more on one thread, after everything else had finished, and formatted in rounds
+/// with each round written before the next began, the writes waited on the formatting and the
+/// formatting on the writes. Memory stays two blocks of text a thread, whatever the number of
+/// rows.
 pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::io::Result<()> {
     let mut header = group_key(by).as_bytes().to_vec();
     header.extend_from_slice(b",amount,unit,events\n");
     out.write_all(&header)?;
     let rows = report.totals.len();
-    let threads = match rows {
-        0..CSV_BLOCK_ROWS => 1,
+    let block = |b: usize| (b * CSV_BLOCK_ROWS).min(rows)..((b + 1) * CSV_BLOCK_ROWS).min(rows);
+    let blocks = rows.div_ceil(CSV_BLOCK_ROWS);
+    let threads = match blocks {
+        0 | 1 => 1,
         _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
     };
-    let mut bufs: Vec<Vec<u8>> = (0..threads)
-        .map(|_| Vec::with_capacity(rows.min(CSV_BLOCK_ROWS) * 32))
-        .collect();
-    let mut start = 0;
-    while start < rows {
-        let round = start..(start + threads * CSV_BLOCK_ROWS).min(rows);
-        let block = |k: usize| {
-            let from = (round.start + k * CSV_BLOCK_ROWS).min(round.end);
-            from..(from + CSV_BLOCK_ROWS).min(round.end)
-        };
-        // This thread formats the first block, one more thread each of the others (none when
-        // there is one block).
-        std::thread::scope(|scope| {
-            let (mine, others) = bufs.split_at_mut(1);
-            for (k, buf) in others.iter_mut().enumerate() {
-                let range = block(k + 1);
-                scope.spawn(move || csv_rows(&report.totals, range, buf));
-            }
-            csv_rows(&report.totals, block(0), &mut mine[0]);
-        });
-        for buf in bufs.iter_mut() {
-            out.write_all(buf)?;
+    if threads == 1 {
+        let mut buf = Vec::with_capacity(rows.min(CSV_BLOCK_ROWS) * 32);
+        for b in 0..blocks {
+            csv_rows(&report.totals, block(b), &mut buf);
+            out.write_all(&buf)?;
             buf.clear();
         }
-        start = round.end;
+        return Ok(());
     }
-    Ok(())
+    std::thread::scope(|scope| {
+        let (done, formatted) = std::sync::mpsc::channel::<(usize, Vec<u8>)>();
+        // Thread `t` formats blocks `t`, `t + threads`, ..., each into a buffer given back once
+        // written: two each, so a thread is at most a block ahead of the writes.
+        let mut give_back = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let (back, buffers) = std::sync::mpsc::channel::<Vec<u8>>();
+            for _ in 0..2 {
+                let _ = back.send(Vec::with_capacity(CSV_BLOCK_ROWS * 32));
+            }
+            give_back.push(back);
+            let done = done.clone();
+            scope.spawn(move || {
+                for b in (t..blocks).step_by(threads) {
+                    let Ok(mut buf) = buffers.recv() else { return };
+                    csv_rows(&report.totals, block(b), &mut buf);
+                    if done.send((b, buf)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done);
+        // Blocks arrive in any order and are written in theirs; on an error the buffers'
+        // senders go with this closure, and the threads stop at their next block.
+        let mut early = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (b, buf) in formatted {
+            early.insert(b, buf);
+            while let Some(mut buf) = early.remove(&next) {
+                out.write_all(&buf)?;
+                buf.clear();
+                if let Some(back) = give_back.get(next % threads) {
+                    let _ = back.send(buf);
+                }
+                next += 1;
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Rows a thread formats at a time when writing CSV.
@@ -599,6 +626,38 @@ mod tests {
             assert!(
                 String::from_utf8(out).is_ok_and(|o| o == expect),
                 "{rows} rows in parts of {part_rows}"
+            );
+        }
+    }
+
+    /// A write that fails part way is returned as the error, and the formatting threads stop
+    /// (the call returns rather than waiting on them).
+    #[test]
+    fn a_failed_write_is_the_error() {
+        struct FailsAfter(usize);
+        impl std::io::Write for FailsAfter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 < buf.len() {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut report = RateReport::empty();
+        for i in 0..5 * CSV_BLOCK_ROWS {
+            report
+                .totals
+                .push(&format!("acct-{i}"), "credit", Decimal::ONE, 1);
+        }
+        for room in [0, 100, 3 * CSV_BLOCK_ROWS * 10] {
+            let err = write_csv(&report, GroupBy::Account, &mut FailsAfter(room));
+            assert!(
+                err.is_err_and(|e| e.to_string() == "disk full"),
+                "room for {room} bytes"
             );
         }
     }
