@@ -16,6 +16,7 @@
 //! several workers, so that is only slower, never wrong.
 
 use super::worker::Ready;
+use crate::rate::name_map::route_hash;
 use std::sync::Mutex;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
@@ -130,8 +131,7 @@ impl Exchange {
     /// The worker that owns the account `name`; the high bits of the hash, so that the low
     /// bits, which place the name in its owner's table, stay evenly spread.
     #[inline]
-    /// The worker that owns the account of `hash` (its name's
-    /// [`route_hash`](crate::rate::name_map::route_hash)).
+    /// The worker that owns the account of `hash` (its name's [`route_hash`]).
     fn owner(&self, hash: u64) -> usize {
         // The high 32 bits scaled to the number of workers: a multiply, not a division.
         (((hash >> 32) * self.outbox.len() as u64) >> 32) as usize
@@ -156,6 +156,8 @@ impl Exchange {
             }
             self.route_from = met;
         }
+        let mut line = line;
+        line.0.hash = route_hash(line.1);
         let owner = self.owner(line.0.hash);
         if owner == self.me {
             return Some(line);
@@ -272,7 +274,7 @@ mod tests {
                 } else {
                     name(i)
                 };
-                if ends[0].route((Ready::numbered(i, &n), &n), met).is_none() {
+                if ends[0].route((Ready::numbered(i), &n), met).is_none() {
                     handed += 1;
                 }
                 if i % repeat_every != 0 {
@@ -309,7 +311,7 @@ mod tests {
         let mut kept: Vec<Vec<(u64, Vec<u8>)>> = vec![Vec::new(); workers];
         for (i, n) in names.iter().enumerate() {
             let reader = i % workers;
-            let ready = Ready::numbered(i as u64, n);
+            let ready = Ready::numbered(i as u64);
             if let Some((r, n)) = ends[reader].route((ready, n), 0) {
                 kept[reader].push((r.number(), n.to_vec()));
             }

@@ -110,11 +110,14 @@ impl Groups {
     pub(super) fn ids(&mut self, names: &[&[u8]], lines: &[Ready], ids: &mut [u32]) {
         let mut keys = [([0u64; 4], 0u64); 32];
         let n = names.len().min(keys.len());
-        // Pass 1: pack each name, hashed when its line was read; nothing read from the table
-        // yet.
+        // Pass 1: pack and hash each name (unless the exchange hashed it already); nothing
+        // read from the table yet.
         for ((name, line), key) in names.iter().zip(lines).zip(keys.iter_mut()) {
             if let Some(k) = pack(name) {
-                *key = (k, line.hash);
+                *key = match line.hash {
+                    0 => (k, hash_short(&k)),
+                    hash => (k, hash),
+                };
             }
         }
         // Pass 2: read the slot each name hashes to and the key its id names, in a loop of a
@@ -217,7 +220,18 @@ mod tests {
         let mut ids = Vec::new();
         for chunk in names.chunks(37) {
             let refs: Vec<&[u8]> = chunk.iter().map(|n| n.as_slice()).collect();
-            let lines: Vec<Ready> = refs.iter().map(|n| Ready::numbered(0, n)).collect();
+            // Some lines come hashed (by the exchange), others not: one id either way.
+            let lines: Vec<Ready> = refs
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let mut line = Ready::numbered(0);
+                    if i % 2 == 0 {
+                        line.hash = crate::rate::name_map::route_hash(n);
+                    }
+                    line
+                })
+                .collect();
             let mut out = vec![0; refs.len()];
             batched.ids(&refs, &lines, &mut out);
             ids.extend(out);

@@ -14,7 +14,7 @@ use super::groups::Groups;
 use super::json_line::{flat_event, parse_json};
 use super::{GroupBy, InputKind};
 use crate::base::csv;
-use crate::rate::name_map::{NameMap, route_hash};
+use crate::rate::name_map::NameMap;
 use crate::rate::period::{PeriodKey, PeriodUsage};
 use crate::rate::{Event, QUANTITY_SCALE, RateKey, Rater, Totals};
 use crate::table::RatingTable;
@@ -474,10 +474,7 @@ impl<'t> Worker<'t> {
             key: target.key,
             quantity,
             group,
-            hash: match group {
-                ACCOUNT => route_hash(account),
-                _ => 0,
-            },
+            hash: 0,
         };
         Some((ready, account))
     }
@@ -899,8 +896,10 @@ pub(super) struct Ready {
     quantity: i64,
     /// The line's group, or [`ACCOUNT`].
     group: u32,
-    /// With [`ACCOUNT`]: the account name's hash ([`route_hash`]), which picks the worker that
-    /// owns it and its slot in that worker's index, hashed once for both.
+    /// The account name's hash ([`route_hash`](crate::rate::name_map::route_hash)) once the line has been handed over or kept by
+    /// the exchange, which hashed it to find the account's worker: that worker's index finds
+    /// its slot by the same hash. Zero when not hashed yet (or hashed to zero), and the index
+    /// hashes it then.
     pub(super) hash: u64,
 }
 
@@ -923,10 +922,9 @@ impl Default for Batch<'_> {
 
 #[cfg(test)]
 impl Ready {
-    pub(super) fn numbered(number: u64, account: &[u8]) -> Ready {
+    pub(super) fn numbered(number: u64) -> Ready {
         Ready {
             number,
-            hash: route_hash(account),
             ..Ready::default()
         }
     }
