@@ -128,10 +128,10 @@ impl Exchange {
             .collect()
     }
 
-    /// The worker that owns the account `name`; the high bits of the hash, so that the low
-    /// bits, which place the name in its owner's table, stay evenly spread.
+    /// The worker that owns the account whose name's [`route_hash`] is `hash`; by the high bits
+    /// of the hash, so that the low bits, which place the name in its owner's table, stay evenly
+    /// spread.
     #[inline]
-    /// The worker that owns the account of `hash` (its name's [`route_hash`]).
     fn owner(&self, hash: u64) -> usize {
         // The high 32 bits scaled to the number of workers: a multiply, not a division.
         (((hash >> 32) * self.outbox.len() as u64) >> 32) as usize
@@ -142,7 +142,7 @@ impl Exchange {
     #[inline]
     pub(super) fn route<'l>(
         &mut self,
-        line: (Ready, &'l [u8]),
+        mut line: (Ready, &'l [u8]),
         met: usize,
     ) -> Option<(Ready, &'l [u8])> {
         if met < self.route_from {
@@ -156,7 +156,6 @@ impl Exchange {
             }
             self.route_from = met;
         }
-        let mut line = line;
         line.0.hash = route_hash(line.1);
         let owner = self.owner(line.0.hash);
         if owner == self.me {

@@ -151,7 +151,7 @@ fn merge_part(
     let mut periods = periods.into_iter().peekable();
     let mut heads: Vec<usize> = ranges.iter().map(|r| r.0).collect();
     for (run, &(start, end)) in runs.iter().zip(ranges) {
-        std::hint::black_box(run.warm(start..(start + 2 * READ_AHEAD).min(end)));
+        std::hint::black_box(run.warm(start, end) ^ run.warm(start + READ_AHEAD, end));
     }
     // Room for a row a name (most groups are charged in one unit): grown a doubling at a
     // time, the rows were copied and their pages faulted again at each.
@@ -189,15 +189,16 @@ fn merge_part(
             .peek()
             .is_some_and(|(g, _)| least.is_none_or(|least| Head::of(g.as_bytes()) <= least));
         let mut short = [0; 16];
-        let name = match (period_first, least) {
+        let (name, least) = match (period_first, least) {
             (true, _) => match periods.peek() {
-                Some((g, _)) => Cow::Owned(g.clone()),
+                Some((g, _)) => (Cow::Owned(g.clone()), None),
                 None => break,
             },
-            (false, Some(head)) => String::from_utf8_lossy(head.name(&mut short)),
+            (false, Some(head)) => (String::from_utf8_lossy(head.name(&mut short)), Some(head)),
             (false, None) => break,
         };
-        let least = Head::of(name.as_bytes());
+        // A run's name as it was compared; a period total's made from its name.
+        let least = least.unwrap_or_else(|| Head::of(name.as_bytes()));
         // The runs at this name: nearly always one (each account's lines went to one worker),
         // whose row is read where it is; several (or none: a name of period totals only) are
         // summed into `sum`.
@@ -208,8 +209,7 @@ fn merge_part(
                 at_name.push((k, run.id(i)));
                 *head += 1;
                 if i % READ_AHEAD == 0 {
-                    let ahead = (i + READ_AHEAD).min(range.1);
-                    std::hint::black_box(run.warm(ahead..(ahead + READ_AHEAD).min(range.1)));
+                    std::hint::black_box(run.warm(i + READ_AHEAD, range.1));
                 }
             }
         }
@@ -447,12 +447,19 @@ impl Run {
         })
     }
 
-    /// Reads the rows of names `range` in order, which the merge adds a few names later: rows
-    /// are read in name order, which is no order in memory, so their loads are issued together,
-    /// in a loop of a few instructions a row (one load at a time, ahead of the merge, waited
-    /// for each: the merge took three times as long).
-    fn warm(&self, range: std::ops::Range<usize>) -> i128 {
-        let ids = self.sorted.keyed.get(range).unwrap_or_default();
+    /// Reads the rows of the [`READ_AHEAD`] names in order from `from` (none from `end` on),
+    /// which the merge adds a few names later: rows are read in name order, which is no order
+    /// in memory, so their loads are issued together, in a loop of a few instructions a row
+    /// (one load at a time, ahead of the merge, waited for each: the merge took three times as
+    /// long).
+    fn warm(&self, from: usize, end: usize) -> i128 {
+        let end = end.min(self.len());
+        let from = from.min(end);
+        let ids = self
+            .sorted
+            .keyed
+            .get(from..(from + READ_AHEAD).min(end))
+            .unwrap_or_default();
         ids.iter().fold(0, |w, k| w ^ self.totals.warm(k.1))
     }
 }

@@ -56,8 +56,6 @@ pub struct GroupTotal<'a> {
 pub struct GroupTotals {
     units: Vec<String>,
     parts: Vec<Part>,
-    /// Rows in all parts.
-    len: usize,
 }
 
 /// Rows of [`GroupTotals`] and their groups' names.
@@ -86,7 +84,6 @@ impl GroupTotals {
                 names: String::with_capacity(name_bytes),
                 rows: Vec::with_capacity(rows),
             }],
-            len: 0,
         }
     }
 
@@ -119,7 +116,6 @@ impl GroupTotals {
             amount,
             events,
         });
-        self.len += 1;
     }
 
     /// Adds a group's totals in one or more units (each `(unit_index(unit), amount)`), its name
@@ -137,7 +133,6 @@ impl GroupTotals {
             amount,
             events,
         }));
-        self.len += totals.len();
     }
 
     /// The index of `unit` among these totals' units, added when new.
@@ -153,7 +148,7 @@ impl GroupTotals {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.parts.iter().map(|p| p.rows.len()).sum()
     }
 
     /// Adds `other`'s rows after these, its parts moved, not copied; its rows' units are
@@ -165,13 +160,12 @@ impl GroupTotals {
                 row.unit = units.get(row.unit as usize).copied().unwrap_or(row.unit);
             }
         }
-        self.len += other.len;
         self.parts
             .extend(other.parts.into_iter().filter(|p| !p.rows.is_empty()));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.parts.iter().all(|p| p.rows.is_empty())
     }
 
     /// The `i`th total.
@@ -192,7 +186,7 @@ impl GroupTotals {
             .flat_map(move |part| part.rows.iter().map(move |r| self.total(part, r)));
         Counted {
             rows,
-            left: self.len,
+            left: self.len(),
         }
     }
 

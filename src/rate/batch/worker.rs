@@ -896,9 +896,9 @@ pub(super) struct Ready {
     quantity: i64,
     /// The line's group, or [`ACCOUNT`].
     group: u32,
-    /// The account name's hash ([`route_hash`](crate::rate::name_map::route_hash)) once the line has been handed over or kept by
-    /// the exchange, which hashed it to find the account's worker: that worker's index finds
-    /// its slot by the same hash. Zero when not hashed yet (or hashed to zero), and the index
+    /// The account name's hash ([`route_hash`](crate::rate::name_map::route_hash)) once the
+    /// exchange has hashed it to find the account's worker: that worker's index finds its
+    /// slot by the same hash. Zero when not hashed yet (or hashed to zero), and the index
     /// hashes it then.
     pub(super) hash: u64,
 }
