@@ -3,7 +3,7 @@
 
 use super::error::AnswerError;
 use crate::diagnostic::Code;
-use crate::rate::batch::{GroupBy, RateOptions, RateReport, UsageInput, rate_input, write_csv};
+use crate::rate::batch::{GroupBy, RateOptions, RateReport, UsageInput, rate_input, write_csv_on};
 use crate::table::RatingTable;
 use serde::Serialize;
 use std::io::BufRead;
@@ -89,10 +89,12 @@ pub struct RatedExport {
     /// The totals: per group and unit, sorted by group, then unit.
     pub report: RateReport,
     pub by: GroupBy,
+    /// Threads [`write_csv`](Self::write_csv) formats on: the rating's (0: one per core).
+    pub threads: usize,
 }
 
 impl RatedExport {
-    fn new(report: RateReport, by: GroupBy) -> RatedExport {
+    fn new(report: RateReport, by: GroupBy, threads: usize) -> RatedExport {
         let reasons = |v: &[(u64, String)], rules: &[(u64, u32)]| {
             v.iter()
                 .map(|(line, reason)| LineReason {
@@ -113,12 +115,13 @@ impl RatedExport {
             rule_books: report.rule_books.clone(),
             report,
             by,
+            threads,
         }
     }
 
     /// Writes the totals as `pricebook rate` does by default: `<group>,amount,unit,events`.
     pub fn write_csv(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        write_csv(&self.report, self.by, out)
+        write_csv_on(&self.report, self.by, out, self.threads)
     }
 
     /// The answer, every total as a [`RateTotal`].
@@ -158,7 +161,7 @@ impl RateAnswer {
     pub fn to_csv(&self) -> String {
         let mut out = Vec::new();
         // Writing to memory cannot fail.
-        let _ = write_csv(&self.report, self.by, &mut out);
+        let _ = write_csv_on(&self.report, self.by, &mut out, 0);
         String::from_utf8_lossy(&out).into_owned()
     }
 }
@@ -187,7 +190,7 @@ pub fn rate(
 ) -> Result<RateAnswer, AnswerError> {
     let report = rate_input(table, input, by, progress)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
-    Ok(RatedExport::new(report, by).into_answer())
+    Ok(RatedExport::new(report, by, 0).into_answer())
 }
 
 /// [`rate`] from a reader or a file (read by the rating threads themselves, in parallel), with
@@ -200,7 +203,7 @@ pub fn rate_usage(
 ) -> Result<RatedExport, AnswerError> {
     let report = crate::rate::batch::rate_usage(table, input, options)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
-    Ok(RatedExport::new(report, options.by))
+    Ok(RatedExport::new(report, options.by, options.threads))
 }
 
 /// [`rate`] on a vendor's several price lists at once (one table per list): each line is priced
@@ -226,5 +229,5 @@ pub fn rate_lists_export(
 ) -> Result<RatedExport, AnswerError> {
     let report = crate::rate::lists::rate_lists(tables, list, input, by, progress)
         .map_err(|m| AnswerError::invalid(Code::InvalidValue, m))?;
-    Ok(RatedExport::new(report, by))
+    Ok(RatedExport::new(report, by, 0))
 }

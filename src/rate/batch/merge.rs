@@ -194,7 +194,14 @@ fn merge_part(
                 Some((g, _)) => (Cow::Owned(g.clone()), None),
                 None => break,
             },
-            (false, Some(head)) => (String::from_utf8_lossy(head.name(&mut short)), Some(head)),
+            // Names are valid UTF-8 (their lines were checked); `from_utf8`'s check of an
+            // ASCII name is a few word compares, where `from_utf8_lossy` walked it in chunks.
+            (false, Some(head)) => {
+                let bytes = head.name(&mut short);
+                let name = std::str::from_utf8(bytes)
+                    .map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed);
+                (name, Some(head))
+            }
             (false, None) => break,
         };
         // A run's name as it was compared; a period total's made from its name.

@@ -33,6 +33,7 @@ mod merge;
 mod report;
 mod worker;
 
+pub(crate) use report::write_csv_on;
 pub use report::{GroupTotal, GroupTotals, RateReport, write_csv, write_json};
 
 use super::Rater;

@@ -244,15 +244,27 @@ impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 /// formatting on the writes. Memory stays two blocks of text a thread, whatever the number of
 /// rows.
 pub fn write_csv(report: &RateReport, by: GroupBy, out: &mut dyn Write) -> std::io::Result<()> {
+    write_csv_on(report, by, out, 0)
+}
+
+/// [`write_csv`] on at most `threads` threads (0: one per core, at most 8), the calling thread
+/// among them: `pricebook rate --threads 1` formats on the one thread it was given.
+pub(crate) fn write_csv_on(
+    report: &RateReport,
+    by: GroupBy,
+    out: &mut dyn Write,
+    threads: usize,
+) -> std::io::Result<()> {
     let mut header = group_key(by).as_bytes().to_vec();
     header.extend_from_slice(b",amount,unit,events\n");
     out.write_all(&header)?;
     let rows = report.totals.len();
     let block = |b: usize| (b * CSV_BLOCK_ROWS).min(rows)..((b + 1) * CSV_BLOCK_ROWS).min(rows);
     let blocks = rows.div_ceil(CSV_BLOCK_ROWS);
-    let threads = match blocks {
-        0 | 1 => 1,
-        _ => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+    let threads = match (blocks, threads) {
+        (0 | 1, _) => 1,
+        (_, 0) => std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+        (_, n) => n.min(8),
     };
     if threads == 1 {
         let mut buf = Vec::with_capacity(rows.min(CSV_BLOCK_ROWS) * 32);
@@ -487,6 +499,7 @@ fn push_digits(buf: &mut Vec<u8>, n: u128) {
 mod tests {
     use super::{
         CSV_BLOCK_ROWS, GroupTotals, ROW_TAIL, RateReport, RowTail, push_decimal, write_csv,
+        write_csv_on,
     };
     use crate::rate::batch::GroupBy;
     use rust_decimal::Decimal;
@@ -621,6 +634,16 @@ mod tests {
                 String::from_utf8(out).is_ok_and(|o| o == expect),
                 "{rows} rows in parts of {part_rows}"
             );
+            // On as many threads as `--threads` gives, one of them the calling thread alone.
+            for threads in [1, 2, 3] {
+                let mut out = Vec::new();
+                write_csv_on(&report, GroupBy::Account, &mut out, threads)
+                    .expect("written to memory");
+                assert!(
+                    String::from_utf8(out).is_ok_and(|o| o == expect),
+                    "{rows} rows in parts of {part_rows}, {threads} threads"
+                );
+            }
         }
     }
 
