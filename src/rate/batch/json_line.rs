@@ -1,7 +1,7 @@
 //! JSON Lines events: a flat event read without building a JSON value, anything else through
 //! `serde_json`.
 
-use super::worker::Line;
+use super::worker::{Line, bytes_equal};
 use crate::base::usage_json as json;
 
 /// A parsed JSON line, owning its strings.
@@ -138,12 +138,37 @@ fn string(text: &[u8], i: usize) -> Option<(&[u8], usize)> {
         return None;
     }
     let start = i + 1;
-    let len = text
-        .get(start..)?
-        .iter()
-        .position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f))?;
-    let end = start + len;
+    let end = start + string_len(text.get(start..)?)?;
     (text[end] == b'"').then_some((&text[start..end], end + 1))
+}
+
+/// Where the first quote, backslash or control character of `rest` is. Eight bytes at a time:
+/// each is found by arithmetic on the word (exact per byte, as in the CSV reader's split), so a
+/// key or value of a few bytes takes one or two words, not a compare and a branch per byte
+/// (the search was a fifth of a JSON Lines run).
+#[inline]
+fn string_len(rest: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut words = rest.chunks_exact(8);
+    let mut at = 0;
+    for chunk in words.by_ref() {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(b);
+        // A byte's high bit is set where it is below 0x20: (its low seven bits + 0x60) carries
+        // into the high bit from 0x20 up, and a byte of 0x80 or more has it set already.
+        let control = !(((w & LOW7) + 0x6060_6060_6060_6060) | w | LOW7);
+        let found = bytes_equal(w, b'"') | bytes_equal(w, b'\\') | control;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f))
+        .map(|p| at + p)
 }
 
 /// A whole number at `i` as JSON writes it (no leading zero): its digits and the index after.
@@ -160,7 +185,33 @@ fn number(text: &[u8], i: usize) -> Option<(&[u8], usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{flat_event, parse_json};
+    use super::{flat_event, parse_json, string_len};
+
+    /// The word-at-a-time search finds the byte the byte loop finds, for every length and place,
+    /// among bytes with the high bit set (which the arithmetic must not take for a control
+    /// character or a quote), control characters, 0x1f and 0x20 either side of the bound, and
+    /// bytes one away from a quote or a backslash.
+    #[test]
+    fn words_find_a_string_end_as_bytes_do() {
+        let stops = [b'"', b'\\', 0u8, 0x1f, b'\n'];
+        let others = [b'a', b' ', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0x9f, 0xa2, 0xdc, 0xff];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || crate::base::xorshift(&mut seed);
+        for _ in 0..100_000 {
+            let len = (next() % 40) as usize;
+            let mut rest: Vec<u8> = (0..len)
+                .map(|_| others[(next() % others.len() as u64) as usize])
+                .collect();
+            if len > 0 && next() % 4 != 0 {
+                let at = (next() % len as u64) as usize;
+                rest[at] = stops[(next() % stops.len() as u64) as usize];
+            }
+            let bytes = rest
+                .iter()
+                .position(|b| matches!(b, b'"' | b'\\' | 0..=0x1f));
+            assert_eq!(string_len(&rest), bytes, "{rest:?}");
+        }
+    }
 
     /// Whatever the line, a flat event read by the fast reader has the fields serde_json gives.
     #[test]

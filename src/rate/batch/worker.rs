@@ -789,7 +789,7 @@ fn split4(line: &[u8]) -> Option<[u32; 3]> {
 /// `0x80` in each byte of `word` equal to `byte`, `0` in the others: exact, as the high bit of
 /// each byte is computed without a borrow from its neighbour.
 #[inline(always)]
-fn bytes_equal(word: u64, byte: u8) -> u64 {
+pub(super) fn bytes_equal(word: u64, byte: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let v = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
     !(((v & LOW7) + LOW7) | v | LOW7)
