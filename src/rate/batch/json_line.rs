@@ -226,7 +226,9 @@ mod tests {
     #[test]
     fn words_find_a_string_end_as_bytes_do() {
         let stops = [b'"', b'\\', 0u8, 0x1f, b'\n'];
-        let others = [b'a', b' ', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0x9f, 0xa2, 0xdc, 0xff];
+        let others = [
+            b'a', b' ', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0x9f, 0xa2, 0xdc, 0xff,
+        ];
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = || crate::base::xorshift(&mut seed);
         for _ in 0..100_000 {
