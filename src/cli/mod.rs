@@ -127,7 +127,8 @@ enum Command {
         /// `csv` (default) or `json`.
         #[arg(long, value_enum, default_value_t = RateFormat::Csv)]
         format: RateFormat,
-        /// Rating threads; 0, the default, uses one per core (at most 8).
+        /// Rating threads (the merge and the CSV writer use as many); 0, the default, uses one
+        /// per core (at most 8).
         #[arg(long, default_value_t = 0)]
         threads: usize,
     },
