@@ -3,7 +3,9 @@
 
 use super::error::AnswerError;
 use crate::diagnostic::Code;
-use crate::rate::batch::{GroupBy, RateOptions, RateReport, UsageInput, rate_input, write_csv_on};
+use crate::rate::batch::{
+    GroupBy, RateOptions, RateReport, UsageInput, rate_input, write_csv, write_csv_on,
+};
 use crate::table::RatingTable;
 use serde::Serialize;
 use std::io::BufRead;
@@ -161,7 +163,7 @@ impl RateAnswer {
     pub fn to_csv(&self) -> String {
         let mut out = Vec::new();
         // Writing to memory cannot fail.
-        let _ = write_csv_on(&self.report, self.by, &mut out, 0);
+        let _ = write_csv(&self.report, self.by, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
 }

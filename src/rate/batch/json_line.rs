@@ -1,7 +1,8 @@
 //! JSON Lines events: a flat event read without building a JSON value, anything else through
 //! `serde_json`.
 
-use super::worker::{Line, bytes_equal};
+use super::words::{bytes_below, bytes_equal, load};
+use super::worker::Line;
 use crate::base::usage_json as json;
 
 /// A parsed JSON line, owning its strings.
@@ -180,17 +181,11 @@ fn string(text: &[u8], i: usize) -> Option<(&[u8], usize)> {
 /// (the search was a fifth of a JSON Lines run).
 #[inline]
 fn string_len(rest: &[u8]) -> Option<usize> {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let mut words = rest.chunks_exact(8);
     let mut at = 0;
     for chunk in words.by_ref() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(b);
-        // A byte's high bit is set where it is below 0x20: (its low seven bits + 0x60) carries
-        // into the high bit from 0x20 up, and a byte of 0x80 or more has it set already.
-        let control = !(((w & LOW7) + 0x6060_6060_6060_6060) | w | LOW7);
-        let found = bytes_equal(w, b'"') | bytes_equal(w, b'\\') | control;
+        let w = load(chunk);
+        let found = bytes_equal(w, b'"') | bytes_equal(w, b'\\') | bytes_below(w, 0x20);
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
         }

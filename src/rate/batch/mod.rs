@@ -31,6 +31,7 @@ mod groups;
 mod json_line;
 mod merge;
 mod report;
+mod words;
 mod worker;
 
 pub(crate) use report::write_csv_on;

@@ -12,6 +12,7 @@ use super::columns::{Columns, cols_len};
 use super::exchange::{Exchange, Parcel};
 use super::groups::Groups;
 use super::json_line::{flat_event, parse_json};
+use super::words::{bits_of, bytes_equal, load};
 use super::{GroupBy, InputKind};
 use crate::base::csv;
 use crate::rate::name_map::NameMap;
@@ -750,9 +751,7 @@ fn split4(line: &[u8]) -> Option<[u32; 3]> {
     let mut words = line.chunks_exact(8);
     let mut at = 0;
     for chunk in words.by_ref() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(b);
+        let w = load(chunk);
         commas |= bits_of(bytes_equal(w, b',')) << at;
         quotes |= bytes_equal(w, b'"');
         at += 8;
@@ -762,12 +761,8 @@ fn split4(line: &[u8]) -> Option<[u32; 3]> {
         // Zero bytes pad the last word: neither a comma nor a quote. The line's last eight
         // bytes, shifted down past those already read: copying the rest into a zeroed word
         // took a call to `memcpy`, and reading the word back stalled on its stores.
-        let w = match line.len().checked_sub(8) {
-            Some(from) => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&line[from..]);
-                u64::from_le_bytes(b) >> ((8 - rest.len()) * 8)
-            }
+        let w = match line.last_chunk::<8>() {
+            Some(last) => load(last) >> ((8 - rest.len()) * 8),
             None => rest
                 .iter()
                 .rev()
@@ -784,21 +779,6 @@ fn split4(line: &[u8]) -> Option<[u32; 3]> {
     let c1 = commas.trailing_zeros();
     commas &= commas - 1;
     Some([c0, c1, commas.trailing_zeros()])
-}
-
-/// `0x80` in each byte of `word` equal to `byte`, `0` in the others: exact, as the high bit of
-/// each byte is computed without a borrow from its neighbour.
-#[inline(always)]
-pub(super) fn bytes_equal(word: u64, byte: u8) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let v = word ^ (u64::from(byte) * 0x0101_0101_0101_0101);
-    !(((v & LOW7) + LOW7) | v | LOW7)
-}
-
-/// The high bits of [`bytes_equal`]'s eight bytes as eight bits, byte `k` to bit `k`.
-#[inline(always)]
-fn bits_of(high_bits: u64) -> u64 {
-    (high_bits >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// [`split4`] for a long line, byte by byte.
