@@ -27,7 +27,9 @@ pub fn charge_units(table: &RatingTable) -> Vec<UnitId> {
 ///
 /// An account's row is one run of `width + 1` cells: its events and the columns it was charged
 /// in, packed in the first cell, then one total per column. Rating an event touches one row, so
-/// one cache line for most tables (a million accounts' totals do not fit in cache).
+/// one cache line for most tables (a million accounts' totals do not fit in cache). A rating
+/// worker's rows also start with a tag cell, the account's name packed, so that finding the
+/// account reads the row it is rated into ([`Totals::tagged`]).
 #[derive(Debug, Clone)]
 pub struct Totals {
     /// Columns per account: one per charge unit.
@@ -38,7 +40,19 @@ pub struct Totals {
     dps: Vec<u32>,
     /// For a money column, the minor-unit digits its total is rounded to once.
     money_dp: Vec<Option<u32>>,
-    /// Rows of `width + 1` cells: [`EventCount`] packed, then the columns' totals.
+    /// Cells a row starts with that rating never reads: an account table's key for the row
+    /// ([`Totals::tagged`]); zero otherwise.
+    tag: usize,
+    /// Cells before the first row, so that a tagged table's rows start on 64-byte lines.
+    offset: usize,
+    /// Cells kept past the last row, room to move the rows to a line boundary (4 when tagged).
+    spare: usize,
+    /// Cells a row: `tag + width + 1`, kept so that rating an event reads one field for it.
+    stride: usize,
+    /// Where the first row's count cell is: `offset + tag`.
+    lead: usize,
+    /// Rows of `tag + width + 1` cells: the tag, [`EventCount`] packed, then the columns'
+    /// totals.
     cells: Vec<i128>,
 }
 
@@ -105,34 +119,108 @@ impl Totals {
                 })
                 .collect(),
             units,
+            tag: 0,
+            offset: 0,
+            spare: 0,
+            stride: width + 1,
+            lead: 0,
             cells: vec![0; accounts * (width + 1)],
         }
     }
 
+    /// Totals for no accounts yet whose rows start with `tag` cells of the caller's (an
+    /// account's key, kept in its row so that finding the account and rating it read one place
+    /// in memory).
+    pub(crate) fn tagged(table: &RatingTable, tag: usize) -> Totals {
+        let plain = Totals::new(table, 0);
+        Totals {
+            tag,
+            spare: 4,
+            stride: tag + plain.width + 1,
+            lead: tag,
+            ..plain
+        }
+    }
+
+    /// Whether rows have one tag cell ([`Totals::tagged`] with 1).
+    #[inline(always)]
+    pub(crate) fn tagged_by_one(&self) -> bool {
+        self.tag == 1
+    }
+
+    /// The first tag cell of `account`'s row (zero when there is none).
+    #[inline(always)]
+    pub(crate) fn tag_of(&self, account: u32) -> i128 {
+        match self.tag {
+            0 => 0,
+            _ => self.cells.get(self.start(account)).copied().unwrap_or(0),
+        }
+    }
+
+    /// Sets the first tag cell of `account`'s row, which must exist.
+    pub(crate) fn set_tag(&mut self, account: u32, tag: i128) {
+        if self.tag > 0 {
+            let at = self.start(account);
+            if let Some(cell) = self.cells.get_mut(at) {
+                *cell = tag;
+            }
+        }
+    }
+
+    #[inline(always)]
     fn stride(&self) -> usize {
-        self.width + 1
+        self.stride
+    }
+
+    /// Where `account`'s row starts.
+    #[inline(always)]
+    fn start(&self, account: u32) -> usize {
+        self.offset + account as usize * self.stride()
+    }
+
+    /// Where `account`'s row's count cell is.
+    #[inline(always)]
+    fn base(&self, account: u32) -> usize {
+        self.lead + account as usize * self.stride
     }
 
     fn accounts(&self) -> usize {
-        self.cells.len() / self.stride()
+        self.cells.len().saturating_sub(self.spare) / self.stride()
     }
 
     fn header(&self, account: u32) -> EventCount {
         self.cells
-            .get(account as usize * self.stride())
+            .get(self.base(account))
             .map_or_else(EventCount::default, |c| EventCount::of(*c))
     }
 
     /// The account's column totals.
     fn row(&self, account: u32) -> Option<&[i128]> {
-        let start = account as usize * self.stride() + 1;
+        let start = self.base(account) + 1;
         self.cells.get(start..start + self.width)
     }
 
     /// Grows to hold `accounts` accounts.
     pub fn ensure_accounts(&mut self, accounts: usize) {
         if accounts > self.accounts() {
-            self.cells.resize(accounts * self.stride(), 0);
+            let stride = self.stride();
+            let kept = self.accounts() * stride;
+            self.cells.resize(accounts * stride + self.spare, 0);
+            if self.spare > 0 {
+                // Cells (16 bytes each) the buffer starts past a 64-byte line.
+                let past = (self.cells.as_ptr() as usize / 16) % 4;
+                let offset = (4 - past) % 4;
+                if offset != self.offset {
+                    self.cells
+                        .copy_within(self.offset..self.offset + kept, offset);
+                    self.offset = offset;
+                    self.lead = offset + self.tag;
+                }
+                let from = self.offset + kept;
+                if let Some(rest) = self.cells.get_mut(from..) {
+                    rest.fill(0);
+                }
+            }
         }
     }
 
@@ -142,7 +230,7 @@ impl Totals {
     pub(crate) fn warm(&self, account: u32) -> i128 {
         // Both ends: a row of more than one cell may cross into the next cache line, and an
         // event adds to its count (the first cell) and to one of its columns.
-        let first = account as usize * self.stride();
+        let first = self.base(account);
         let last = first + self.width;
         self.cells.get(first).copied().unwrap_or(0) ^ self.cells.get(last).copied().unwrap_or(0)
     }
@@ -156,7 +244,7 @@ impl Totals {
     /// fast path keeps per key: one add fewer an event.
     #[inline(always)]
     pub(super) fn add_cell(&mut self, account: u32, cell: usize, minor: i128) {
-        let base = account as usize * (self.width + 1);
+        let base = self.base(account);
         self.cells[base + cell] += minor;
         let header = &mut self.cells[base];
         *header += ONE_EVENT;
@@ -170,7 +258,7 @@ impl Totals {
 
     /// Counts an event of `account` charged nothing (a free product).
     pub(super) fn count_event(&mut self, account: u32) {
-        let base = account as usize * self.stride();
+        let base = self.base(account);
         if let Some(header) = self.cells.get_mut(base) {
             *header += ONE_EVENT;
         }
@@ -188,7 +276,7 @@ impl Totals {
         }
         self.add_column(account, col, c.mantissa());
         // The exact path may charge negative amounts, which can cancel to a zero total.
-        let base = account as usize * self.stride();
+        let base = self.base(account);
         self.cells[base] |= column_bit(col);
         true
     }
@@ -267,7 +355,7 @@ impl Totals {
             return false;
         }
         let mut charged = 0u64;
-        let base = into as usize * self.stride();
+        let base = self.base(into);
         for (c, add) in src.iter().enumerate() {
             self.cells[base + 1 + c] += add;
             if *add != 0 {
@@ -286,8 +374,9 @@ impl Totals {
 
     /// Sets `account`'s totals, events and columns back to none.
     pub(crate) fn clear_account(&mut self, account: u32) {
-        let start = account as usize * self.stride();
-        let end = start + self.stride();
+        // From the count on: a tag is the caller's, not a total.
+        let start = self.base(account);
+        let end = start + 1 + self.width;
         if let Some(row) = self.cells.get_mut(start..end) {
             row.fill(0);
         }
@@ -296,12 +385,17 @@ impl Totals {
     /// Adds another set of totals over the same table (from a parallel worker) into this one.
     pub fn merge(&mut self, other: &Totals) {
         self.ensure_accounts(other.accounts());
-        let stride = self.stride();
-        for (mine, theirs) in self
-            .cells
-            .chunks_mut(stride)
-            .zip(other.cells.chunks(stride))
+        let (stride, other_stride) = (self.stride(), other.stride());
+        let (tag, other_tag) = (self.tag, other.tag);
+        let mine = self.cells.get_mut(self.offset..).unwrap_or_default();
+        let theirs = other.cells.get(other.offset..).unwrap_or_default();
+        for (mine, theirs) in mine
+            .chunks_exact_mut(stride)
+            .zip(theirs.chunks_exact(other_stride))
         {
+            let (Some(mine), Some(theirs)) = (mine.get_mut(tag..), theirs.get(other_tag..)) else {
+                continue;
+            };
             let (e, o) = (EventCount::of(mine[0]), EventCount::of(theirs[0]));
             mine[0] = EventCount {
                 count: e.count + o.count,
@@ -311,6 +405,77 @@ impl Totals {
             for (x, y) in mine[1..].iter_mut().zip(&theirs[1..]) {
                 *x += y;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Totals;
+
+    /// Rows with a tag cell keep their tags, events and totals through every growth of the
+    /// buffer (which moves the rows to start on a 64-byte line again), start on a line when
+    /// four cells wide, and add, clear and merge as rows without a tag do.
+    #[test]
+    fn tagged_rows_total_as_plain_ones() {
+        let table = crate::pipeline::compile_source(
+            r#"
+pricebook acme version "1" effective 2026-01-01 currency USD
+unit credit
+product "Render" as render { measure time  rate 2 credit / second }
+product "Store" as store { measure time  rate 3 USD / second }
+"#,
+        )
+        .expect("a clean book");
+        let mut tagged = Totals::tagged(&table, 1);
+        let mut plain = Totals::new(&table, 0);
+        assert_eq!(tagged.stride(), 4, "two charge units, a count and a tag");
+        let tag = |a: u32| i128::from(a) | (1 << 120);
+        let accounts = 40_000u32;
+        for a in 0..accounts {
+            tagged.ensure_accounts(a as usize + 1);
+            plain.ensure_accounts(a as usize + 1);
+            tagged.set_tag(a, tag(a));
+            for t in [&mut tagged, &mut plain] {
+                t.add_column(a, (a % 2) as usize, i128::from(a) + 1);
+                // An earlier account again, and a charge of zero now and then.
+                t.add_column(a / 3, 0, i128::from(a % 5));
+            }
+            let line = (tagged.cells.as_ptr() as usize + 16 * tagged.start(a)) % 64;
+            assert_eq!(line, 0, "account {a}'s row starts on a line");
+        }
+        tagged.clear_account(7);
+        plain.clear_account(7);
+        let same = |x: &Totals, y: &Totals, a: u32| {
+            assert_eq!(x.events(a), y.events(a), "{a}");
+            assert_eq!(
+                x.units_of(a).collect::<Vec<_>>(),
+                y.units_of(a).collect::<Vec<_>>(),
+                "{a}"
+            );
+            for u in 0..table.units.len() as u32 {
+                assert_eq!(x.exact_amount(a, u), y.exact_amount(a, u), "{a}");
+            }
+        };
+        for a in 0..accounts {
+            same(&tagged, &plain, a);
+            assert_eq!(tagged.tag_of(a), tag(a), "{a}: kept, clear or not");
+        }
+        // Merged either way, and one account added to another: as without tags.
+        let mut into_plain = Totals::new(&table, 0);
+        into_plain.merge(&tagged);
+        let mut into_tagged = Totals::tagged(&table, 1);
+        into_tagged.merge(&plain);
+        for a in 0..accounts {
+            same(&into_plain, &plain, a);
+            same(&into_tagged, &plain, a);
+        }
+        let other = plain.clone();
+        assert!(tagged.add_account(1, &other, 2));
+        assert!(plain.add_account(1, &other, 2));
+        assert!(plain.events(1) > other.events(1));
+        for a in 0..accounts {
+            same(&tagged, &plain, a);
         }
     }
 }

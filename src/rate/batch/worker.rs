@@ -143,7 +143,7 @@ impl<'t> Worker<'t> {
             targets: NameMap::new(),
             raw_targets: NameMap::new(),
             groups: Groups::new(),
-            totals: Totals::new(table, 0),
+            totals: Totals::tagged(table, 1),
             bad: Vec::new(),
             rejected: Vec::new(),
             rule_lines: Vec::new(),
@@ -158,9 +158,7 @@ impl<'t> Worker<'t> {
 
     #[inline]
     fn group(&mut self, name: &[u8]) -> u32 {
-        let id = self.groups.id(name);
-        self.totals.ensure_accounts(self.groups.len());
-        id
+        self.groups.id(name, &mut self.totals)
     }
 
     /// Rates the lines of chunk `chunk`: `bytes` is its lines without the last one's newline
@@ -231,9 +229,12 @@ impl<'t> Worker<'t> {
         let n = batch.len;
         let mut ids = [ACCOUNT; BATCH];
         if self.by == GroupBy::Account {
-            self.groups
-                .ids(&batch.accounts[..n], &batch.lines[..n], &mut ids[..n]);
-            self.totals.ensure_accounts(self.groups.len());
+            self.groups.ids(
+                &batch.accounts[..n],
+                &batch.lines[..n],
+                &mut ids[..n],
+                &mut self.totals,
+            );
             // Every row read before any is written: their loads overlap.
             let warm = ids[..n]
                 .iter()
