@@ -40,13 +40,11 @@ pub struct Totals {
     dps: Vec<u32>,
     /// For a money column, the minor-unit digits its total is rounded to once.
     money_dp: Vec<Option<u32>>,
-    /// Cells a row starts with that rating never reads: an account table's key for the row
-    /// ([`Totals::tagged`]); zero otherwise.
+    /// Cells a row starts with that rating never reads: one, an account table's key for the
+    /// row ([`Totals::tagged`]), or none.
     tag: usize,
     /// Cells before the first row, so that a tagged table's rows start on 64-byte lines.
     offset: usize,
-    /// Cells kept past the last row, room to move the rows to a line boundary (4 when tagged).
-    spare: usize,
     /// Cells a row: `tag + width + 1`, kept so that rating an event reads one field for it.
     stride: usize,
     /// Where the first row's count cell is: `offset + tag`.
@@ -80,6 +78,9 @@ impl EventCount {
         ((u128::from(self.count) << 64) | u128::from(self.columns)) as i128
     }
 }
+
+/// Cells (of 16 bytes) in a 64-byte cache line.
+const LINE_CELLS: usize = 4;
 
 /// One event in a row's first cell ([`EventCount`]).
 const ONE_EVENT: i128 = 1 << 64;
@@ -121,49 +122,53 @@ impl Totals {
             units,
             tag: 0,
             offset: 0,
-            spare: 0,
             stride: width + 1,
             lead: 0,
             cells: vec![0; accounts * (width + 1)],
         }
     }
 
-    /// Totals for no accounts yet whose rows start with `tag` cells of the caller's (an
+    /// Totals for no accounts yet whose rows start with a tag cell of the caller's (an
     /// account's key, kept in its row so that finding the account and rating it read one place
     /// in memory).
-    pub(crate) fn tagged(table: &RatingTable, tag: usize) -> Totals {
+    pub(crate) fn tagged(table: &RatingTable) -> Totals {
         let plain = Totals::new(table, 0);
         Totals {
-            tag,
-            spare: 4,
-            stride: tag + plain.width + 1,
-            lead: tag,
+            tag: 1,
+            stride: plain.width + 2,
+            lead: 1,
             ..plain
         }
     }
 
-    /// Whether rows have one tag cell ([`Totals::tagged`] with 1).
+    /// Whether rows start with a tag cell ([`Totals::tagged`]).
     #[inline(always)]
-    pub(crate) fn tagged_by_one(&self) -> bool {
-        self.tag == 1
+    pub(crate) fn is_tagged(&self) -> bool {
+        self.tag > 0
     }
 
-    /// The first tag cell of `account`'s row (zero when there is none).
+    /// The tag cell of `account`'s row (zero when there is none).
     #[inline(always)]
     pub(crate) fn tag_of(&self, account: u32) -> i128 {
-        match self.tag {
-            0 => 0,
-            _ => self.cells.get(self.start(account)).copied().unwrap_or(0),
+        match self.is_tagged() {
+            true => self.cells.get(self.start(account)).copied().unwrap_or(0),
+            false => 0,
         }
     }
 
-    /// Sets the first tag cell of `account`'s row, which must exist.
+    /// Sets the tag cell of `account`'s row, which must exist.
     pub(crate) fn set_tag(&mut self, account: u32, tag: i128) {
-        if self.tag > 0 {
-            let at = self.start(account);
-            if let Some(cell) = self.cells.get_mut(at) {
-                *cell = tag;
-            }
+        let at = self.start(account);
+        if let Some(cell) = self.cells.get_mut(at).filter(|_| self.tag > 0) {
+            *cell = tag;
+        }
+    }
+
+    /// Cells kept past the last row: room to move the rows to a line boundary when tagged.
+    fn spare(&self) -> usize {
+        match self.is_tagged() {
+            true => LINE_CELLS,
+            false => 0,
         }
     }
 
@@ -185,7 +190,7 @@ impl Totals {
     }
 
     fn accounts(&self) -> usize {
-        self.cells.len().saturating_sub(self.spare) / self.stride()
+        self.cells.len().saturating_sub(self.spare()) / self.stride()
     }
 
     fn header(&self, account: u32) -> EventCount {
@@ -205,11 +210,11 @@ impl Totals {
         if accounts > self.accounts() {
             let stride = self.stride();
             let kept = self.accounts() * stride;
-            self.cells.resize(accounts * stride + self.spare, 0);
-            if self.spare > 0 {
+            self.cells.resize(accounts * stride + self.spare(), 0);
+            if self.is_tagged() {
                 // Cells (16 bytes each) the buffer starts past a 64-byte line.
-                let past = (self.cells.as_ptr() as usize / 16) % 4;
-                let offset = (4 - past) % 4;
+                let past = (self.cells.as_ptr() as usize / 16) % LINE_CELLS;
+                let offset = (LINE_CELLS - past) % LINE_CELLS;
                 if offset != self.offset {
                     self.cells
                         .copy_within(self.offset..self.offset + kept, offset);
@@ -427,7 +432,7 @@ product "Store" as store { measure time  rate 3 USD / second }
 "#,
         )
         .expect("a clean book");
-        let mut tagged = Totals::tagged(&table, 1);
+        let mut tagged = Totals::tagged(&table);
         let mut plain = Totals::new(&table, 0);
         assert_eq!(tagged.stride(), 4, "two charge units, a count and a tag");
         let tag = |a: u32| i128::from(a) | (1 << 120);
@@ -464,7 +469,7 @@ product "Store" as store { measure time  rate 3 USD / second }
         // Merged either way, and one account added to another: as without tags.
         let mut into_plain = Totals::new(&table, 0);
         into_plain.merge(&tagged);
-        let mut into_tagged = Totals::tagged(&table, 1);
+        let mut into_tagged = Totals::tagged(&table);
         into_tagged.merge(&plain);
         for a in 0..accounts {
             same(&into_plain, &plain, a);

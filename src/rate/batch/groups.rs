@@ -170,7 +170,7 @@ impl Groups {
     fn id_short(&mut self, key: Short, hash: u64, name: &[u8], totals: &mut Totals) -> u32 {
         let mask = self.slots.len() - 1;
         let mut at = home(hash, mask);
-        let tag = tiny(&key).filter(|_| totals.tagged_by_one());
+        let tag = tiny(&key).filter(|_| totals.is_tagged());
         loop {
             let slot = self.slots[at];
             if slot.id == EMPTY.id {
@@ -273,7 +273,7 @@ product "Render" as render { measure time  rate 2 credit / second }
         let mut reference: Option<Vec<u32>> = None;
         for tag in [1, 0] {
             let totals = || match tag {
-                1 => Totals::tagged(&table, 1),
+                1 => Totals::tagged(&table),
                 _ => Totals::new(&table, 0),
             };
             let (mut one, mut one_totals) = (Groups::new(), totals());

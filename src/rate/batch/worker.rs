@@ -143,7 +143,7 @@ impl<'t> Worker<'t> {
             targets: NameMap::new(),
             raw_targets: NameMap::new(),
             groups: Groups::new(),
-            totals: Totals::tagged(table, 1),
+            totals: Totals::tagged(table),
             bad: Vec::new(),
             rejected: Vec::new(),
             rule_lines: Vec::new(),
