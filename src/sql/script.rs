@@ -449,10 +449,12 @@ impl Stage {
 /// each alias of a column the filter names, exponentially in the number of such columns (a
 /// query over the views with a `WHERE` and a join or a second filter then took minutes to plan,
 /// or ran out of memory).
-fn nest(first: &str, stages: &[Stage]) -> String {
+/// In Postgres each subquery ends with [`Dialect::stage_end`].
+fn nest(first: &str, stages: &[Stage], d: Dialect) -> String {
     let mut s = first.to_string();
     let mut inner = "u0";
     for stage in stages {
+        s.push_str(d.stage_end());
         let indented: Vec<String> = s.lines().map(|l| format!("  {l}")).collect();
         let mut next = format!(
             "SELECT {}\nFROM (\n{}\n) {inner}",
@@ -849,7 +851,7 @@ fn rated(plan: &Plan, d: Dialect) -> String {
             ),
         ],
     ));
-    nest(&first, &stages)
+    nest(&first, &stages, d)
 }
 
 /// Every usage row with its charge, or why it has none.
