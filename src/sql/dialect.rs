@@ -65,7 +65,7 @@ impl Dialect {
     /// book used 24 GB and was killed (selecting the rejections took 20 s). `OFFSET 0` keeps a
     /// stage a subquery of its own, each expression computed once a row (0.13 s); the price is
     /// that a filter on the views is no longer pushed down to `usage`, so filter that instead.
-    pub fn stage_end(self) -> &'static str {
+    pub(crate) fn stage_end(self) -> &'static str {
         match self {
             Dialect::Postgres => "\nOFFSET 0",
             _ => "",
