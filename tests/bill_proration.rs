@@ -224,7 +224,6 @@ proptest! {
         events.push(use_event(3, change, after));
         let request = BillRequest::new(0, Date::parse("2026-07-01").expect("date"), 1);
         let b = bill(&t, &request, &events).expect("bills");
-        let share = Decimal::from(august - change) / Decimal::from(august - july);
         let credit = cents(Decimal::from(30) * Decimal::from(august - change) / Decimal::from(31 * 86_400));
         let charge = cents(Decimal::from(90) * Decimal::from(august - change) / Decimal::from(31 * 86_400));
         let of = |kind: &str| b.lines.iter().filter(|l| l.kind == kind).filter_map(|l| l.amount).collect::<Vec<_>>();
@@ -234,7 +233,10 @@ proptest! {
         let used_before = if at > 1 { Decimal::from(before) } else { Decimal::ZERO };
         prop_assert_eq!(b.wallet[0].consumed, used_before);
         prop_assert_eq!(b.wallet[0].expired, Decimal::from(3000) - used_before);
-        let pro = (Decimal::from(9000) * share).trunc();
+        // In integers: 9,000 times the share, a 28-digit quotient first, fell a hair short of
+        // a whole number whenever the exact one is whole (the seconds left a multiple of
+        // 1,488), and truncated one credit low; the engine's exact figure was right.
+        let pro = Decimal::from(9000 * (august - change) / (august - july));
         prop_assert_eq!(b.wallet[1].granted, pro);
         // `when empty reject`: a use the new grant cannot pay is refused whole.
         let paid = if Decimal::from(after) <= pro { Decimal::from(after) } else { Decimal::ZERO };
