@@ -159,7 +159,8 @@ impl Totals {
     /// Sets the tag cell of `account`'s row, which must exist.
     pub(crate) fn set_tag(&mut self, account: u32, tag: i128) {
         let at = self.start(account);
-        if let Some(cell) = self.cells.get_mut(at).filter(|_| self.tag > 0) {
+        let tagged = self.is_tagged();
+        if let Some(cell) = self.cells.get_mut(at).filter(|_| tagged) {
             *cell = tag;
         }
     }
