@@ -150,7 +150,7 @@ impl Groups {
         let mut found = [EMPTY.id; 32];
         for ((key, hash), found) in keys[..n].iter().zip(found.iter_mut()) {
             // The first slot from home whose hash bits match (or the empty one that ends the
-            // probe): the home slot alone named another name's row for a probe in four.
+            // probe): the home slot alone named another name's row for up to a lookup in four.
             let mut at = home(*hash, mask);
             let mut slot = self.slots[at];
             while slot.hash != *hash as u32 && slot.id != EMPTY.id {
