@@ -168,12 +168,10 @@ impl Groups {
         // Pass 3: the ids. A name of up to 15 bytes whose tag is in the row pass 2 read is
         // that row's id, checked inline; any other (new, or a name kept by id) is looked up
         // again in slots now in cache (a call and a probe a line were 5% of a run).
-        let tagged = totals.is_tagged();
+        // (`tag_of` is zero for no row or rows without tags, and no name's tag is zero.)
         for (i, name) in names.iter().enumerate() {
             let known = i < n
-                && tagged
                 && name.len() <= 15
-                && found[i] != EMPTY.id
                 && tiny(&keys[i].0).is_some_and(|tag| totals.tag_of(found[i]) == tag);
             ids[i] = match name.len() {
                 _ if known => found[i],

@@ -263,12 +263,14 @@ fn merge_part(
         for &u in &units {
             let exact = row.exact_amount(at, u);
             // A row's exact total comes without trailing zeros ([`Totals::exact_amount`]); one
-            // with a period's charges added may not.
-            let (exact, normal) = match extra.iter().find(|(x, _)| *x == u) {
-                Some((_, period)) => (exact.and_then(|a| add_exact(a, *period)), false),
-                None => (exact, true),
-            };
-            let exact = exact.ok_or_else(|| overflow(table, &name, Some(u)))?;
+            // with a period's charges added is normalized here.
+            let exact = match extra.iter().find(|(x, _)| *x == u) {
+                Some((_, period)) => {
+                    exact.and_then(|a| add_exact(a, *period).map(|s| s.normalize()))
+                }
+                None => exact,
+            }
+            .ok_or_else(|| overflow(table, &name, Some(u)))?;
             let index = match unit_index.get(u as usize).copied().flatten() {
                 Some(i) => i,
                 None => {
@@ -279,7 +281,7 @@ fn merge_part(
                     i
                 }
             };
-            amounts.push((index, rounded(table, u, exact, normal)));
+            amounts.push((index, rounded(table, u, exact)));
         }
         totals.push_group(&name, &amounts, events);
     }
@@ -309,9 +311,9 @@ fn period_totals(
 }
 
 /// One rounding per total: money to its minor unit (events were kept exact); other units
-/// canonically, whatever the split of the file across workers. `normal`: `exact` has no
-/// trailing zeros already.
-fn rounded(table: &RatingTable, unit: UnitId, exact: Decimal, normal: bool) -> Decimal {
+/// canonically (`exact` comes without trailing zeros), whatever the split of the file across
+/// workers.
+fn rounded(table: &RatingTable, unit: UnitId, exact: Decimal) -> Decimal {
     match table.units.get(unit as usize) {
         Some(u) if u.is_money => {
             let mut a = exact.round_dp_with_strategy(
@@ -321,8 +323,7 @@ fn rounded(table: &RatingTable, unit: UnitId, exact: Decimal, normal: bool) -> D
             a.rescale(u.charge_dp);
             a
         }
-        _ if normal => exact,
-        _ => exact.normalize(),
+        _ => exact,
     }
 }
 
